@@ -1,0 +1,88 @@
+"""Database configuration, connections and migrations.
+
+The same committed migrations run on SQLite (the embedded default) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor
+
+from vmeste.platform.settings import Settings, load_settings
+
+APP_LABEL = "vmeste"
+MODELS_MODULE = "vmeste.platform.models"
+MIGRATIONS_MODULE = "vmeste.platform.migrations"
+
+
+def tortoise_config(settings: Settings) -> dict[str, Any]:
+    """Tortoise's config dict; creates the SQLite file's folder on first use."""
+    if settings.is_sqlite:
+        path = settings.database_url.split("://", 1)[1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "connections": {"default": settings.database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": [MODELS_MODULE],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # The ``tortoise`` CLI reads ``[tool.tortoise] tortoise_orm`` from pyproject.toml;
+    # computing it lazily keeps importing this module free of environment reads.
+    if name == "TORTOISE_ORM":
+        return tortoise_config(load_settings())
+    raise AttributeError(name)
+
+
+@asynccontextmanager
+async def connect(settings: Settings, *, global_fallback: bool = False) -> AsyncIterator[None]:
+    """Open the ORM for the duration of a block (CLI commands, workers, tests)."""
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=global_fallback)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+async def migrate(settings: Settings, progress: Callable[[str, str, str], object] | None = None
+                  ) -> None:
+    """Apply every pending migration, then release the connections it opened."""
+    try:
+        await tortoise_migrate(config=tortoise_config(settings), progress=progress)
+    finally:
+        await Tortoise.close_connections()
+
+
+async def pending_migrations() -> list[str]:
+    """Names of migrations on disk that the connected database has not applied."""
+    executor = MigrationExecutor(
+        connections.get("default"),
+        {APP_LABEL: {"models": [MODELS_MODULE], "migrations": MIGRATIONS_MODULE}},
+    )
+    steps = await executor.plan()
+    return [step.migration.name for step in steps if not step.backward]
+
+
+def redact_url(url: str) -> str:
+    """A database or broker URL with its password removed, safe to print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

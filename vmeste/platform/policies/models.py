@@ -1,0 +1,41 @@
+"""Region policies: which plugin serves which strategy kind in which territory."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class RegionPolicy(Model):
+    id = fields.IntField(primary_key=True)
+    territory: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.Territory", related_name="policies", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=32)
+    plugin = fields.CharField(max_length=100)
+    settings = fields.JSONField(default=dict)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    territory_id: int
+
+    class Meta:
+        table = "region_policy"
+        unique_together = (("territory", "kind", "plugin"),)
+        ordering = ["id"]
+
+
+class ConfigVersion(Model):
+    """A counter per configuration set, bumped on every change.
+
+    Each process caches resolved configuration and compares this counter (at most once
+    per ``VMESTE_POLICY_CACHE_SECONDS``) so that a change made through one API pod is
+    seen by every other pod and worker without a message bus.
+    """
+
+    name = fields.CharField(max_length=64, primary_key=True)
+    version = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "config_version"

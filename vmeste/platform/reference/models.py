@@ -1,0 +1,113 @@
+"""Reference data every component routes and reports by: territories, bodies, categories.
+
+Territories and categories are trees. Each row stores its materialised ``path`` of
+ancestor codes so that "is X inside region Y" is one indexed prefix match instead of a
+recursive walk; authorisation asks that question on every request.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class TerritoryKind(StrEnum):
+    COUNTRY = "country"
+    REGION = "region"
+    MUNICIPALITY = "municipality"
+    SETTLEMENT = "settlement"
+
+
+#: Which kind of territory may sit directly under which.
+TERRITORY_PARENT_KIND: dict[TerritoryKind, TerritoryKind | None] = {
+    TerritoryKind.COUNTRY: None,
+    TerritoryKind.REGION: TerritoryKind.COUNTRY,
+    TerritoryKind.MUNICIPALITY: TerritoryKind.REGION,
+    TerritoryKind.SETTLEMENT: TerritoryKind.MUNICIPALITY,
+}
+
+
+class OrganizationKind(StrEnum):
+    FEDERAL = "federal"
+    REGIONAL = "regional"
+    MUNICIPAL = "municipal"
+    INSTITUTION = "institution"
+    INDUSTRY = "industry"
+
+
+class CompetenceLevel(StrEnum):
+    FEDERAL = "federal"
+    REGIONAL = "regional"
+    MUNICIPAL = "municipal"
+    INSTITUTION = "institution"
+
+
+PATH_SEPARATOR = "/"
+
+
+class Territory(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=16, unique=True)
+    name = fields.CharField(max_length=255)
+    kind = fields.CharEnumField(TerritoryKind, max_length=16)
+    timezone = fields.CharField(max_length=64)
+    parent: fields.ForeignKeyNullableRelation[Territory] = fields.ForeignKeyField(
+        "vmeste.Territory", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    path = fields.CharField(max_length=255, db_index=True)
+    boundary = fields.JSONField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    parent_id: int | None
+
+    class Meta:
+        table = "territory"
+        ordering = ["id"]
+
+
+class Organization(Model):
+    id = fields.IntField(primary_key=True)
+    ogrn = fields.CharField(max_length=13, unique=True)
+    inn = fields.CharField(max_length=12, db_index=True)
+    name = fields.CharField(max_length=500)
+    kind = fields.CharEnumField(OrganizationKind, max_length=16)
+    territory: fields.ForeignKeyRelation[Territory] = fields.ForeignKeyField(
+        "vmeste.Territory", related_name="organizations", on_delete=fields.RESTRICT
+    )
+    parent: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
+        "vmeste.Organization", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    connected = fields.BooleanField(default=False)
+    contacts = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    territory_id: int
+    parent_id: int | None
+
+    class Meta:
+        table = "organization"
+        ordering = ["id"]
+
+
+class Category(Model):
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=255)
+    parent: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "vmeste.Category", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    path = fields.CharField(max_length=512, db_index=True)
+    competence_level = fields.CharEnumField(CompetenceLevel, max_length=16)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    parent_id: int | None
+
+    class Meta:
+        table = "category"
+        ordering = ["id"]

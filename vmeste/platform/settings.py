@@ -1,0 +1,156 @@
+"""Settings read from ``VMESTE_*`` environment variables.
+
+Every setting has a safe default so that ``vmeste demo`` runs on a laptop with
+nothing configured. A bad value raises :class:`SettingsError` naming the variable;
+the CLI turns it into one line on stderr and exit code 2, because a half-started
+national service is worse than one that refuses to start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATA_DIR = Path("var")
+_DB_SCHEMES = ("sqlite", "postgres", "asyncpg", "psycopg")
+_BROKER_SCHEMES = ("memory", "amqp", "amqps", "redis", "rediss")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the platform cannot run with."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration of one process."""
+
+    database_url: str
+    broker_url: str = "memory://"
+    secret_key: str = field(default="", repr=False)
+    dev_mode: bool = False
+    data_dir: Path = DEFAULT_DATA_DIR
+    oidc_issuer: str = ""
+    oidc_jwks_url: str = ""
+    oidc_audience: str = "vmeste"
+    allowed_origins: tuple[str, ...] = ()
+    default_page_size: int = 20
+    max_page_size: int = 100
+    max_query_depth: int = 12
+    max_query_tokens: int = 5000
+    max_aliases: int = 30
+    max_request_bytes: int = 262_144
+    introspection: bool = True
+    plugins: tuple[str, ...] | None = None
+    disable_plugins: tuple[str, ...] = ()
+    policy_cache_seconds: int = 2
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def dev_issuer(self) -> str:
+        """Issuer of tokens minted by ``vmeste token``; accepted only in dev mode."""
+        return "vmeste-dev"
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(name, f"expected true or false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(name, f"expected a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    raw = env.get(name)
+    if raw is None:
+        return None
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip() or default
+    scheme = urlsplit(value).scheme
+    if scheme not in schemes:
+        raise SettingsError(
+            name, f"unsupported scheme {scheme or '(none)'!r}; use one of {', '.join(schemes)}"
+        )
+    return value
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if value and urlsplit(value).scheme not in ("http", "https"):
+        raise SettingsError(name, "must be an http(s) URL")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment; raises :class:`SettingsError` on bad input."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("VMESTE_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
+    dev_mode = _flag(env, "VMESTE_DEV_MODE", False)
+    secret_key = env.get("VMESTE_SECRET_KEY", "")
+    if not dev_mode and secret_key and len(secret_key) < 32:
+        raise SettingsError("VMESTE_SECRET_KEY", "must be at least 32 characters")
+    default_page = _int(env, "VMESTE_DEFAULT_PAGE_SIZE", 20, 1, 1000)
+    max_page = _int(env, "VMESTE_MAX_PAGE_SIZE", 100, 1, 1000)
+    if default_page > max_page:
+        raise SettingsError("VMESTE_DEFAULT_PAGE_SIZE", "must not exceed VMESTE_MAX_PAGE_SIZE")
+    origins = _list(env, "VMESTE_ALLOWED_ORIGINS") or ()
+    for origin in origins:
+        if origin != "*" and urlsplit(origin).scheme not in ("http", "https"):
+            raise SettingsError("VMESTE_ALLOWED_ORIGINS", f"{origin!r} is not an http(s) origin")
+    return Settings(
+        database_url=_url(
+            env,
+            "VMESTE_DATABASE_URL",
+            f"sqlite://{(data_dir / 'vmeste.sqlite3').as_posix()}",
+            _DB_SCHEMES,
+        ),
+        broker_url=_url(env, "VMESTE_BROKER_URL", "memory://", _BROKER_SCHEMES),
+        secret_key=secret_key,
+        dev_mode=dev_mode,
+        data_dir=data_dir,
+        oidc_issuer=env.get("VMESTE_OIDC_ISSUER", "").strip(),
+        oidc_jwks_url=_http_url(env, "VMESTE_OIDC_JWKS_URL"),
+        oidc_audience=env.get("VMESTE_OIDC_AUDIENCE", "").strip() or "vmeste",
+        allowed_origins=origins,
+        default_page_size=default_page,
+        max_page_size=max_page,
+        max_query_depth=_int(env, "VMESTE_MAX_QUERY_DEPTH", 12, 2, 100),
+        max_query_tokens=_int(env, "VMESTE_MAX_QUERY_TOKENS", 5000, 100, 1_000_000),
+        max_aliases=_int(env, "VMESTE_MAX_ALIASES", 30, 1, 10_000),
+        max_request_bytes=_int(env, "VMESTE_MAX_REQUEST_BYTES", 262_144, 1024, 64 * 1024**2),
+        introspection=_flag(env, "VMESTE_INTROSPECTION", True),
+        plugins=_list(env, "VMESTE_PLUGINS"),
+        disable_plugins=_list(env, "VMESTE_DISABLE_PLUGINS") or (),
+        policy_cache_seconds=_int(env, "VMESTE_POLICY_CACHE_SECONDS", 2, 0, 3600),
+    )

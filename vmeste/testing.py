@@ -1,0 +1,95 @@
+"""Pytest fixtures for Vmeste and for regional plugins built on it.
+
+Installed as a pytest plugin (entry point ``pytest11``), so a plugin package gets the
+same database, app client and token fixtures as the platform's own suite.
+
+The database is chosen by ``VMESTE_TEST_DATABASE_URL``: unset means a fresh SQLite
+file per session; a ``postgres://`` URL names a server on which a fresh database is
+created for the session and dropped afterwards. Migrations run once per session, and
+every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import pytest_asyncio
+from tortoise import connections
+
+from vmeste.platform import db as database
+from vmeste.platform.settings import Settings, load_settings
+
+
+async def _admin_execute(server_url: str, sql: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(server_url)
+    conn = await asyncpg.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        database="postgres",
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def vmeste_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database for this test session."""
+    server = os.environ.get("VMESTE_TEST_DATABASE_URL", "").strip()
+    if not server or server.startswith("sqlite"):
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'vmeste.sqlite3'}"
+        drop = None
+    else:
+        name = f"vmeste_test_{os.getpid()}_{secrets.token_hex(3)}"
+        parts = urlsplit(server)
+        url = parts._replace(path=f"/{name}").geturl()
+        asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    settings = load_settings({"VMESTE_DATABASE_URL": url})
+    asyncio.run(database.migrate(settings))
+    yield url
+    if drop:
+        asyncio.run(_admin_execute(server, drop))
+
+
+@pytest.fixture
+def vmeste_settings(vmeste_database_url: str, tmp_path: Path) -> Settings:
+    """Dev-mode settings on the session database, with a per-test data folder."""
+    base = load_settings({"VMESTE_DATABASE_URL": vmeste_database_url, "VMESTE_DEV_MODE": "1"})
+    return replace(base, data_dir=tmp_path / "var")
+
+
+async def _truncate_all() -> None:
+    conn = connections.get("default")
+    from tortoise import Tortoise
+
+    tables = [m._meta.db_table for m in Tortoise.apps.get_models_iterable()]
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_script(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+    else:
+        script = ["PRAGMA foreign_keys = OFF;"]
+        script += [f'DELETE FROM "{t}";' for t in tables]
+        script += ["DELETE FROM sqlite_sequence;", "PRAGMA foreign_keys = ON;"]
+        await conn.execute_script("\n".join(script))
+
+
+@pytest_asyncio.fixture
+async def db(vmeste_settings: Settings) -> AsyncIterator[Settings]:
+    """An open ORM on empty tables; yields the settings it was opened with."""
+    async with database.connect(vmeste_settings):
+        await _truncate_all()
+        yield vmeste_settings
