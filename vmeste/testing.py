@@ -14,16 +14,22 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import pytest_asyncio
-from tortoise import connections
+from starlette.applications import Starlette
+from tortoise import Tortoise, connections
 
 from vmeste.platform import db as database
+from vmeste.platform.app import create_app
+from vmeste.platform.identity.dev_tokens import issue_dev_token
+from vmeste.platform.identity.models import Role
 from vmeste.platform.settings import Settings, load_settings
 
 
@@ -73,8 +79,6 @@ def vmeste_settings(vmeste_database_url: str, tmp_path: Path) -> Settings:
 
 async def _truncate_all() -> None:
     conn = connections.get("default")
-    from tortoise import Tortoise
-
     tables = [m._meta.db_table for m in Tortoise.apps.get_models_iterable()]
     if conn.capabilities.dialect == "postgres":
         await conn.execute_script(
@@ -93,3 +97,57 @@ async def db(vmeste_settings: Settings) -> AsyncIterator[Settings]:
     async with database.connect(vmeste_settings):
         await _truncate_all()
         yield vmeste_settings
+
+
+@pytest_asyncio.fixture
+async def vmeste_app(db: Settings) -> Starlette:
+    """The ASGI app on the test database (the ORM is already open)."""
+    return create_app(db, manage_database=False)
+
+
+@pytest_asyncio.fixture
+async def client(vmeste_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=vmeste_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vmeste.test") as http:
+        yield http
+
+
+class GraphQLClient:
+    """Posts GraphQL documents; ``token`` sends a bearer token."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None,
+                  token: str | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.http.post("/graphql", json={"query": query, "variables": variables},
+                                    headers=headers)
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None,
+                       token: str | None = None) -> dict[str, Any]:
+        response = await self.raw(query, variables, token)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def graphql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+TokenFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+def make_token(db: Settings) -> TokenFactory:
+    """``await make_token("regional_admin", territory="33000000")`` → a dev bearer token
+    for a user holding that role (roles are real assignments in the database)."""
+
+    async def make(role: str = "citizen", *, org: str | None = None,
+                   territory: str | None = None, sub: str | None = None) -> str:
+        return await issue_dev_token(db, Role(role), organization_ogrn=org,
+                                     territory_code=territory, subject=sub)
+
+    return make

@@ -35,6 +35,13 @@ class DomainError(Exception):
         super().__init__("; ".join(e.message for e in errors))
         self.errors = errors
 
+    @property
+    def extensions(self) -> dict[str, object]:
+        """graphql-core copies this onto the error it reports, so a client that calls a
+        query (queries have no ``userErrors``) still gets a machine-readable code."""
+        first = self.errors[0]
+        return {"code": first.code.value, "field": first.field}
+
     @classmethod
     def of(cls, field: str | None, message: str, code: ErrorCode = ErrorCode.INVALID
            ) -> DomainError:

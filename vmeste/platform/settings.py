@@ -57,11 +57,6 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    @property
-    def dev_issuer(self) -> str:
-        """Issuer of tokens minted by ``vmeste token``; accepted only in dev mode."""
-        return "vmeste-dev"
-
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)

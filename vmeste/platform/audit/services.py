@@ -33,3 +33,12 @@ async def record(
         scope_path=scope_path,
         using_db=using,
     )
+
+
+def snapshot(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A JSON-ready copy of the named attributes, taken before and after a change."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(obj, name)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out

@@ -1,0 +1,282 @@
+"""The ``vmeste`` command: run, migrate, import, and inspect the platform."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from vmeste.platform.settings import Settings, SettingsError, load_settings
+
+EXIT_USAGE = 2
+DEMO_QUERIES = (
+    "query { me { subject roles { role territory { name } organization { name } } } }",
+    "query Orgs($after: String) { organizations(first: 20, after: $after, "
+    "filter: {kind: MUNICIPAL}) { totalCount pageInfo { hasNextPage endCursor } "
+    "edges { node { ogrn name territory { name } } } } }",
+)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    print(f"vmeste: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+async def _with_db(settings: Settings, action: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    from vmeste.platform.db import connect
+
+    async with connect(settings):
+        return await action()
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
+    from vmeste.platform.db import migrate, redact_url
+
+    print(f"Migrating {redact_url(settings.database_url)}")
+    _run(migrate(settings, progress=_print_progress))
+
+
+def _print_progress(event: str, app: str, name: str) -> None:
+    if event == "apply_done":
+        print(f"  applied {app}.{name}")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from vmeste.platform.db import migrate
+
+    if settings.is_sqlite:
+        # The embedded default has no separate deploy step; keep its schema current.
+        _run(migrate(settings))
+        if args.workers > 1:
+            _fail("SQLite supports one process; use PostgreSQL for --workers > 1", EXIT_USAGE)
+    uvicorn.run("vmeste.platform.app:app_from_environment", factory=True, host=args.host,
+                port=args.port, workers=args.workers, log_level="info")
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from vmeste.platform.app import create_app
+    from vmeste.platform.db import migrate
+
+    _run(migrate(settings))
+    tokens = _run(_with_db(settings, lambda: _prepare_demo(settings)))
+    base = f"http://{args.host}:{args.port}"
+    print(f"\nVmeste demo is starting at {base}/graphql (GraphiQL in the browser)")
+    print(f"Health: {base}/healthz  Readiness: {base}/readyz\n")
+    print("Tokens (send as 'Authorization: Bearer <token>'):")
+    for role, token in tokens.items():
+        print(f"  {role}: {token}")
+    print("\nExample queries:")
+    for query in DEMO_QUERIES:
+        print(f"  {query}")
+    print("\nFor example:")
+    body = json.dumps({"query": DEMO_QUERIES[1]}, ensure_ascii=False)
+    print(f"  curl -s {base}/graphql -H 'Content-Type: application/json' "
+          f"-H 'Authorization: Bearer {tokens['federal_configurator']}' -d '{body}'\n")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+
+
+async def _prepare_demo(settings: Settings) -> dict[str, str]:
+    from vmeste.platform.identity.dev_tokens import issue_dev_token
+    from vmeste.platform.identity.models import Role
+    from vmeste.platform.identity.principal import ORGANIZATION_ROLES
+    from vmeste.platform.reference.demo import load_demo_data
+    from vmeste.platform.reference.models import Organization, Territory
+
+    if not await Territory.exists():
+        summary = await load_demo_data()
+        print(f"Loaded demo data: {summary}")
+    country = await Territory.filter(parent_id__isnull=True).order_by("id").first()
+    region = await Territory.filter(kind="region").order_by("id").first()
+    body = await Organization.filter(kind="regional", territory_id=region.id).order_by(
+        "id").first() if region else None
+    if country is None or region is None or body is None:
+        _fail("the database has reference data but no region with a regional body; "
+              "import one or start from an empty database")
+    tokens = {}
+    for role in Role:
+        if role == Role.FEDERAL_CONFIGURATOR:
+            scope: dict[str, str] = {"territory_code": country.code}
+        elif role in ORGANIZATION_ROLES:
+            scope = {"organization_ogrn": body.ogrn}
+        elif role == Role.CITIZEN:
+            scope = {}
+        else:
+            scope = {"territory_code": region.code}
+        tokens[role.value] = await issue_dev_token(settings, role, **scope)
+    return tokens
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.reference.importers import CSVImportFailed, format_errors, import_csv
+
+    path = Path(args.file)
+    if not path.is_file():
+        _fail(f"{path}: no such file", EXIT_USAGE)
+    bar = ProgressBar(f"import {args.kind}")
+
+    async def action() -> Any:
+        return await import_csv(args.kind, path, actor="system:cli", progress=bar.update)
+
+    try:
+        report = _run(_with_db(settings, action))
+    except CSVImportFailed as failure:
+        bar.finish()
+        print(format_errors(failure.errors), file=sys.stderr)
+        _fail(f"{path}: {len(failure.errors)} error(s); nothing was written")
+    bar.finish()
+    print(f"{path}: created {report.created}, updated {report.updated}, "
+          f"unchanged {report.unchanged}")
+
+
+class ProgressBar:
+    """A terminal progress bar that stays silent when output is not a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.enabled = sys.stderr.isatty()
+        self.last = -1
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        percent = done * 100 // total
+        if percent == self.last:
+            return
+        self.last = percent
+        filled = self.WIDTH * done // total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        print(f"\r{self.label} [{bar}] {percent:3d}% {done}/{total}", end="", file=sys.stderr)
+
+    def finish(self) -> None:
+        if self.enabled and self.last >= 0:
+            print(file=sys.stderr)
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.errors import DomainError
+    from vmeste.platform.identity.dev_tokens import issue_dev_token
+    from vmeste.platform.identity.models import Role
+
+    if not settings.dev_mode:
+        _fail("'vmeste token' works only in dev mode (VMESTE_DEV_MODE=1)", EXIT_USAGE)
+
+    async def action() -> str:
+        return await issue_dev_token(settings, Role(args.role), organization_ogrn=args.org,
+                                     territory_code=args.territory, subject=args.sub)
+
+    try:
+        print(_run(_with_db(settings, action)))
+    except DomainError as error:
+        _fail("; ".join(f"{e.code}: {e.message}" for e in error.errors))
+
+
+def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.plugins import build_plugin_manager, strategy_owners
+    from vmeste.platform.policies.models import RegionPolicy
+
+    pm = build_plugin_manager(settings)
+    owners = strategy_owners(pm)
+
+    async def active() -> list[dict[str, Any]]:
+        return await RegionPolicy.filter(active=True).values("kind", "plugin", "territory__code")
+
+    policies = _run(_with_db(settings, active))
+    report = []
+    for name, plugin in sorted(pm.list_name_plugin()):
+        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+        strategies = sorted(f"{k}/{s}" for (k, s), owner in owners.items() if owner == name)
+        where = sorted({
+            p["territory__code"] for p in policies if (p["kind"], p["plugin"]) in
+            {key for key, owner in owners.items() if owner == name}
+        })
+        report.append({"name": name, "hooks": hooks, "strategies": strategies,
+                       "active_in": where})
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for item in report:
+        print(item["name"])
+        print(f"  hooks: {', '.join(item['hooks']) or '-'}")
+        print(f"  strategies: {', '.join(item['strategies']) or '-'}")
+        print(f"  active in: {', '.join(item['active_in']) or '-'}")
+
+
+def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.schema import build_schema
+
+    text = build_schema(settings).as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vmeste", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    serve = sub.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="migrate, load demo data and serve in dev mode")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(func=cmd_demo, dev=True)
+
+    imp = sub.add_parser("import", help="import reference data from CSV")
+    imp.add_argument("kind", choices=["territories", "organizations", "categories"])
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
+
+    token = sub.add_parser("token", help="print a development token (dev mode only)")
+    token.add_argument("--role", required=True,
+                       choices=["citizen", "operator", "executor", "org_admin", "moderator",
+                                "regional_admin", "federal_configurator", "auditor"])
+    token.add_argument("--org", help="ОГРН, for operator, executor and org_admin")
+    token.add_argument("--territory", help="territory code, for territory roles")
+    token.add_argument("--sub", help="subject (user id) to issue the token for")
+    token.set_defaults(func=cmd_token)
+
+    plugins = sub.add_parser("plugins", help="list plugins, their hooks and where active")
+    plugins.add_argument("--json", action="store_true")
+    plugins.set_defaults(func=cmd_plugins)
+
+    export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    export.add_argument("--output", default="schema.graphql")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "dev", False):
+        os.environ.setdefault("VMESTE_DEV_MODE", "1")
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        _fail(f"invalid setting {error}", EXIT_USAGE)
+    args.func(settings, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The ASGI application: GraphQL, health probes, and the middleware around them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pluggy
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from tortoise import connections
+from tortoise.contrib.starlette import RegisterTortoise
+
+from vmeste.platform.db import pending_migrations, tortoise_config
+from vmeste.platform.identity.authenticate import authenticate, bearer_token
+from vmeste.platform.identity.principal import ANONYMOUS
+from vmeste.platform.identity.tokens import TokenError
+from vmeste.platform.plugins import build_plugin_manager
+from vmeste.platform.policies.services import PolicyResolver
+from vmeste.platform.settings import Settings
+from vmeste.schema import build_schema
+from vmeste.schema.context import Context
+
+log = logging.getLogger("vmeste.app")
+
+
+def _json_error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+class BodyLimitMiddleware:
+    """Refuses oversized requests before they are read into memory or parsed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        too_big = _json_error(413, "REQUEST_TOO_LARGE",
+                              f"Запрос больше {self.max_bytes} байт")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await too_big(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await too_big(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class AuthenticationMiddleware:
+    """Resolves the bearer token once per HTTP request; a bad token is a 401, never an
+    anonymous request, so a client with an expired token learns it at once."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, plugins: pluggy.PluginManager) -> None:
+        self.app = app
+        self.settings = settings
+        self.plugins = plugins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers", [])).get(b"authorization")
+        try:
+            token = bearer_token(header.decode("latin-1") if header else None)
+            principal = await authenticate(token, self.settings, self.plugins)
+        except TokenError as error:
+            log.info("token refused: %s", error.reason)
+            response = _json_error(401, "UNAUTHENTICATED", error.message,
+                                   **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+class VmesteGraphQL(GraphQL):
+    def __init__(self, schema: Any, *, settings: Settings, plugins: pluggy.PluginManager,
+                 resolver: PolicyResolver) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.dev_mode else None,
+            allow_queries_via_get=False,
+            allowed_origins=settings.allowed_origins,
+        )
+        self.settings = settings
+        self.plugins = plugins
+        self.resolver = resolver
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+        return Context(request=request, response=response, settings=self.settings,
+                       plugins=self.plugins, resolver=self.resolver, principal=principal)
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Browsers cannot set headers on a WebSocket, so the token comes in the
+        ``connection_init`` payload as ``{"Authorization": "Bearer …"}``."""
+        params = context.connection_params or {}
+        raw = params.get("Authorization") or params.get("authorization")
+        try:
+            token = bearer_token(raw if isinstance(raw, str) else None)
+            context.principal = await authenticate(token, self.settings, self.plugins)
+        except TokenError as error:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED",
+                                            "message": error.message}) from None
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(_: Request) -> Response:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        pending = await pending_migrations()
+    except Exception as error:  # the probe reports, the orchestrator decides
+        log.warning("readiness check failed: %s", type(error).__name__)
+        return JSONResponse({"status": "unavailable", "reason": "database"}, status_code=503)
+    if pending:
+        return JSONResponse({"status": "unavailable", "reason": "migrations",
+                             "pending": pending}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """Build the application; ``manage_database=False`` when the caller (tests, the
+    demo runner) has already opened the ORM in this context."""
+    plugins = build_plugin_manager(settings)
+    resolver = PolicyResolver(plugins, check_seconds=settings.policy_cache_seconds)
+    graphql = VmesteGraphQL(build_schema(settings), settings=settings, plugins=plugins,
+                            resolver=resolver)
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    middleware = [
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
+        Middleware(AuthenticationMiddleware, settings=settings, plugins=plugins),
+    ]
+    if settings.allowed_origins:
+        middleware.insert(0, Middleware(
+            CORSMiddleware, allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+        ))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            yield
+            return
+        async with RegisterTortoise(app, config=tortoise_config(settings)):
+            yield
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.plugins = plugins
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for ``uvicorn --factory``; each worker process builds its own app."""
+    from vmeste.platform.settings import load_settings
+
+    return create_app(load_settings())

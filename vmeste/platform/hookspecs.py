@@ -1,0 +1,57 @@
+"""Every hook a Vmeste plugin can implement.
+
+A plugin is a module or object with functions marked ``@hookimpl`` and named after a
+spec below. Built-in plugins (``vmeste.plugins``) use exactly the same hooks as
+third-party packages, which register through the ``vmeste`` entry-point group.
+
+Any hook may return an awaitable instead of a value; the platform awaits it. Each spec
+is documented in ``docs/plugins.md`` and exercised in ``tests/test_plugins.py``; the
+suite fails when either is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from vmeste.platform.identity.tokens import IdentityClaims
+    from vmeste.platform.settings import Settings
+
+hookspec = pluggy.HookspecMarker("vmeste")
+hookimpl = pluggy.HookimplMarker("vmeste")
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """A strategy a plugin offers for region policies to choose.
+
+    ``validate`` returns human-readable (Russian) problems with a settings object, so a
+    region administrator sees a bad policy refused when saving it, not when it runs.
+    """
+
+    kind: str
+    name: str
+    description: str
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    validate: Callable[[Mapping[str, Any]], list[str]] | None = None
+
+
+@hookspec(firstresult=True)
+def vmeste_resolve_identity(
+    token: str, settings: Settings
+) -> IdentityClaims | Awaitable[IdentityClaims | None] | None:
+    """Verify a bearer token and return who it identifies.
+
+    Return None when the token's issuer is not yours, so the next provider can try.
+    Raise :class:`vmeste.platform.identity.tokens.TokenError` when the token is yours but
+    invalid (bad signature, expired, wrong audience); the caller gets HTTP 401.
+    """
+
+
+@hookspec
+def vmeste_strategies() -> list[StrategySpec]:
+    """Declare the strategies this plugin offers, by kind, for region policies to pick."""

@@ -1,0 +1,177 @@
+"""Region policies: storing them, and resolving which strategies serve a territory.
+
+Resolution walks from the country down to the territory. The most specific level that
+has any policy of the asked kind decides the set of active strategies; each chosen
+strategy's settings layer over the same strategy's settings at higher levels and over
+the strategy's declared defaults. So a municipality can switch a region's strategy
+off, replace it, or change one setting while inheriting the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from vmeste.platform import authz
+from vmeste.platform.audit.services import record, snapshot
+from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.identity.principal import Principal
+from vmeste.platform.plugins import strategy_catalog
+from vmeste.platform.policies.models import ConfigVersion, RegionPolicy
+from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
+
+POLICY_FIELDS = ("territory_id", "kind", "plugin", "settings", "active")
+VERSION_NAME = "region_policy"
+
+
+@dataclass
+class RegionPolicyInput:
+    territory_code: str
+    kind: str
+    plugin: str
+    settings: dict[str, Any] | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True)
+class ResolvedStrategy:
+    kind: str
+    plugin: str
+    settings: Mapping[str, Any]
+    #: Code of the territory whose policy chose this strategy.
+    decided_at: str
+
+
+async def bump_version(name: str, using: Any = None) -> None:
+    """Tell every process that cached configuration ``name`` is stale."""
+    updated = await ConfigVersion.filter(name=name).using_db(using).update(
+        version=F("version") + 1
+    )
+    if not updated:
+        await ConfigVersion.create(name=name, version=1, using_db=using)
+
+
+async def current_version(name: str) -> int:
+    row = await ConfigVersion.filter(name=name).values_list("version", flat=True)
+    return row[0] if row else 0
+
+
+async def set_region_policy(
+    principal: Principal, resolver: PolicyResolver, data: RegionPolicyInput
+) -> RegionPolicy:
+    territory = await Territory.get_or_none(code=data.territory_code)
+    if territory is None:
+        raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+    authz.require_territory(principal, territory.path, authz.ADMINS)
+    spec = strategy_catalog(resolver.pm).get((data.kind, data.plugin))
+    if spec is None:
+        raise DomainError.of(
+            "plugin", f"Стратегия {data.kind}/{data.plugin} не зарегистрирована ни одним плагином",
+            ErrorCode.UNKNOWN_PLUGIN,
+        )
+    if data.settings is not None and spec.validate is not None:
+        problems = spec.validate(data.settings)
+        if problems:
+            raise DomainError.of("settings", "; ".join(problems))
+    policy = await RegionPolicy.get_or_none(territory_id=territory.id, kind=data.kind,
+                                            plugin=data.plugin)
+    before = snapshot(policy, POLICY_FIELDS) if policy else None
+    async with in_transaction() as conn:
+        if policy is None:
+            policy = await RegionPolicy.create(
+                territory=territory, kind=data.kind, plugin=data.plugin,
+                settings=data.settings or {}, active=True if data.active is None else data.active,
+                using_db=conn,
+            )
+        else:
+            if data.settings is not None:
+                policy.settings = data.settings
+            if data.active is not None:
+                policy.active = data.active
+            await policy.save(using_db=conn)
+        await record(
+            actor=principal.actor, action="region_policy.set", object_type="region_policy",
+            object_id=policy.id, before=before, after=snapshot(policy, POLICY_FIELDS),
+            scope_path=territory.path, using=conn,
+        )
+        await bump_version(VERSION_NAME, conn)
+    resolver.invalidate()
+    return policy
+
+
+class PolicyResolver:
+    """Resolves strategies per territory, caching answers until the version changes.
+
+    The stored version is re-read at most every ``check_seconds``; a change made in
+    this process clears the cache at once.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, check_seconds: float = 2.0) -> None:
+        self.pm = pm
+        self.check_seconds = check_seconds
+        self._version = -1
+        self._checked_at = 0.0
+        self._cache: dict[tuple[str, str], list[ResolvedStrategy]] = {}
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+        self._checked_at = 0.0
+
+    async def _refresh(self) -> None:
+        now = time.monotonic()
+        if self._cache and now - self._checked_at < self.check_seconds:
+            return
+        version = await current_version(VERSION_NAME)
+        self._checked_at = now
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
+
+    async def resolve(self, territory_code: str, kind: str) -> list[ResolvedStrategy]:
+        await self._refresh()
+        key = (territory_code, kind)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        resolved = await self._resolve_uncached(territory_code, kind)
+        self._cache[key] = resolved
+        return resolved
+
+    async def _resolve_uncached(self, territory_code: str, kind: str) -> list[ResolvedStrategy]:
+        path = await Territory.filter(code=territory_code).values_list("path", flat=True)
+        if not path:
+            raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+        codes = path[0].split(PATH_SEPARATOR)
+        rows = await RegionPolicy.filter(kind=kind, territory__code__in=codes).values(
+            "plugin", "settings", "active", "territory__code"
+        )
+        by_level: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_level.setdefault(row["territory__code"], []).append(row)
+        catalog = strategy_catalog(self.pm)
+        layered: dict[str, dict[str, Any]] = {}
+        chosen: list[str] = []
+        decided_at = ""
+        for code in codes:
+            level = by_level.get(code)
+            if not level:
+                continue
+            for row in level:
+                layered[row["plugin"]] = {**layered.get(row["plugin"], {}), **row["settings"]}
+            chosen = sorted(row["plugin"] for row in level if row["active"])
+            decided_at = code
+        result = []
+        for plugin in chosen:
+            spec = catalog.get((kind, plugin))
+            if spec is None:  # the plugin providing it was uninstalled or disabled
+                continue
+            settings = {**spec.defaults, **layered[plugin]}
+            result.append(ResolvedStrategy(kind, plugin, settings, decided_at))
+        return result
+

@@ -1,0 +1,425 @@
+"""Creating and changing territories, organizations and categories.
+
+Every change is checked against the caller's scope, validated field by field (all
+problems reported at once), and written together with its audit event in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from vmeste.platform import authz
+from vmeste.platform.audit.services import record, snapshot
+from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.identity.models import Role
+from vmeste.platform.identity.principal import Principal, path_within
+from vmeste.platform.reference import validators
+from vmeste.platform.reference.models import (
+    PATH_SEPARATOR,
+    TERRITORY_PARENT_KIND,
+    Category,
+    CompetenceLevel,
+    Organization,
+    OrganizationKind,
+    Territory,
+    TerritoryKind,
+)
+
+TERRITORY_FIELDS = ("code", "name", "kind", "timezone", "parent_id", "path", "boundary")
+ORGANIZATION_FIELDS = (
+    "ogrn", "inn", "name", "kind", "territory_id", "parent_id", "connected", "contacts",
+)
+CATEGORY_FIELDS = ("code", "name", "parent_id", "path", "competence_level", "active")
+CONTACT_KEYS = ("email", "phone", "site", "address")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[\d\s()\-]{5,20}")
+_CATEGORY_CODE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
+_GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
+NAME_MAX = 255
+
+
+class _Problems:
+    """Collects field errors so one request reports everything wrong with it."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str, code: ErrorCode = ErrorCode.INVALID) -> None:
+        self.errors.append(FieldError(field, message, code))
+
+    def check(self, field: str, problem: str | None) -> None:
+        if problem:
+            self.add(field, problem)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise DomainError(*self.errors)
+
+
+def _name_problem(name: str | None, limit: int = NAME_MAX) -> str | None:
+    if name is None:
+        return None
+    if not name.strip():
+        return "Название не может быть пустым"
+    if len(name) > limit:
+        return f"Название длиннее {limit} символов"
+    return None
+
+
+def _boundary_problem(boundary: dict[str, Any] | None) -> str | None:
+    if boundary is None:
+        return None
+    geometry = boundary.get("geometry", boundary) if boundary.get("type") == "Feature" else boundary
+    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+        return "Граница должна быть GeoJSON Polygon или MultiPolygon"
+    if not isinstance(geometry.get("coordinates"), list) or not geometry["coordinates"]:
+        return "У границы нет координат"
+    return None
+
+
+# --- territories -------------------------------------------------------------------
+
+
+@dataclass
+class TerritoryInput:
+    code: str
+    name: str | None = None
+    kind: TerritoryKind | None = None
+    parent_code: str | None = None
+    timezone: str | None = None
+    boundary: dict[str, Any] | None = None
+
+
+async def _territory_or_error(code: str, field: str) -> Territory:
+    territory = await Territory.get_or_none(code=code)
+    if territory is None:
+        raise DomainError.of(field, f"Территория {code} не найдена", ErrorCode.NOT_FOUND)
+    return territory
+
+
+async def _rewrite_subtree_paths(
+    model: type[Territory] | type[Category], old: str, new: str, conn: BaseDBAsyncClient
+) -> None:
+    """Moves every descendant's path prefix when a node changes parent."""
+    descendants = await model.filter(path__startswith=old + PATH_SEPARATOR).using_db(conn)
+    for node in descendants:
+        node.path = new + node.path[len(old):]
+        await node.save(update_fields=["path"], using_db=conn)
+
+
+def _can_admin_territory(principal: Principal, path: str) -> None:
+    authz.require_territory(principal, path, authz.ADMINS)
+
+
+async def create_territory(principal: Principal, data: TerritoryInput) -> Territory:
+    problems = _Problems()
+    if not data.name:
+        problems.add("name", "Укажите название", ErrorCode.REQUIRED)
+    problems.check("name", _name_problem(data.name))
+    if data.kind is None:
+        problems.add("kind", "Укажите вид территории", ErrorCode.REQUIRED)
+        problems.raise_if_any()
+    assert data.kind is not None
+    problems.check("code", validators.territory_code_problem(data.code, data.kind))
+    problems.check("boundary", _boundary_problem(data.boundary))
+    parent: Territory | None = None
+    expected_parent_kind = TERRITORY_PARENT_KIND[data.kind]
+    if expected_parent_kind is None:
+        if data.parent_code:
+            problems.add("parentCode", "У страны не может быть родительской территории")
+        authz.require_federal(principal)
+    elif not data.parent_code:
+        problems.add("parentCode", "Укажите родительскую территорию", ErrorCode.REQUIRED)
+    else:
+        parent = await _territory_or_error(data.parent_code, "parentCode")
+        _can_admin_territory(principal, parent.path)
+        if parent.kind != expected_parent_kind:
+            problems.add(
+                "parentCode", f"Родителем для «{data.kind}» может быть только «{expected_parent_kind}»"
+            )
+    timezone = data.timezone or (parent.timezone if parent else None)
+    if not timezone:
+        problems.add("timezone", "Укажите часовой пояс", ErrorCode.REQUIRED)
+    else:
+        problems.check("timezone", validators.timezone_problem(timezone))
+    if await Territory.filter(code=data.code).exists():
+        problems.add("code", f"Территория с кодом {data.code} уже есть", ErrorCode.DUPLICATE)
+    problems.raise_if_any()
+    path = f"{parent.path}{PATH_SEPARATOR}{data.code}" if parent else data.code
+    async with in_transaction() as conn:
+        territory = await Territory.create(
+            code=data.code, name=data.name.strip() if data.name else "", kind=data.kind,
+            timezone=timezone, parent=parent, path=path, boundary=data.boundary, using_db=conn,
+        )
+        await record(
+            actor=principal.actor, action="territory.create", object_type="territory",
+            object_id=territory.code, before=None,
+            after=snapshot(territory, TERRITORY_FIELDS), scope_path=territory.path, using=conn,
+        )
+    return territory
+
+
+async def update_territory(principal: Principal, data: TerritoryInput) -> Territory:
+    territory = await _territory_or_error(data.code, "code")
+    _can_admin_territory(principal, territory.path)
+    problems = _Problems()
+    problems.check("name", _name_problem(data.name))
+    if data.kind is not None and data.kind != territory.kind:
+        problems.add("kind", "Вид территории менять нельзя; создайте новую территорию")
+    if data.timezone is not None:
+        problems.check("timezone", validators.timezone_problem(data.timezone))
+    problems.check("boundary", _boundary_problem(data.boundary))
+    new_parent: Territory | None = None
+    if data.parent_code is not None and data.parent_code != _code_of_parent(territory):
+        new_parent = await _territory_or_error(data.parent_code, "parentCode")
+        _can_admin_territory(principal, new_parent.path)
+        if new_parent.kind != TERRITORY_PARENT_KIND[territory.kind]:
+            problems.add("parentCode", "Недопустимый вид родительской территории")
+    problems.raise_if_any()
+    before = snapshot(territory, TERRITORY_FIELDS)
+    async with in_transaction() as conn:
+        if data.name is not None:
+            territory.name = data.name.strip()
+        if data.timezone is not None:
+            territory.timezone = data.timezone
+        if data.boundary is not None:
+            territory.boundary = data.boundary
+        if new_parent is not None:
+            old_path = territory.path
+            territory.parent = new_parent
+            territory.path = f"{new_parent.path}{PATH_SEPARATOR}{territory.code}"
+            await _rewrite_subtree_paths(Territory, old_path, territory.path, conn)
+        await territory.save(using_db=conn)
+        await record(
+            actor=principal.actor, action="territory.update", object_type="territory",
+            object_id=territory.code, before=before,
+            after=snapshot(territory, TERRITORY_FIELDS), scope_path=territory.path, using=conn,
+        )
+    return territory
+
+
+def _code_of_parent(territory: Territory) -> str | None:
+    parts = territory.path.split(PATH_SEPARATOR)
+    return parts[-2] if len(parts) > 1 else None
+
+
+# --- organizations -----------------------------------------------------------------
+
+
+@dataclass
+class OrganizationInput:
+    ogrn: str
+    name: str | None = None
+    kind: OrganizationKind | None = None
+    territory_code: str | None = None
+    parent_ogrn: str | None = None
+    inn: str | None = None
+    connected: bool | None = None
+    contacts: dict[str, str] | None = None
+
+
+def _contacts_problems(problems: _Problems, contacts: dict[str, str] | None) -> None:
+    if contacts is None:
+        return
+    for key, value in contacts.items():
+        field = f"contacts.{key}"
+        if key not in CONTACT_KEYS:
+            problems.add(field, f"Неизвестное поле контактов; допустимы: {', '.join(CONTACT_KEYS)}")
+        elif not isinstance(value, str) or len(value) > 500:
+            problems.add(field, "Значение должно быть строкой до 500 символов")
+        elif key == "email" and value and not _EMAIL.fullmatch(value):
+            problems.add(field, "Неверный адрес электронной почты")
+        elif key == "phone" and value and not _PHONE.fullmatch(value):
+            problems.add(field, "Неверный номер телефона")
+        elif key == "site" and value and not value.startswith(("http://", "https://")):
+            problems.add(field, "Адрес сайта должен начинаться с http:// или https://")
+
+
+async def _organization_or_error(ogrn: str, field: str) -> Organization:
+    organization = await Organization.get_or_none(ogrn=ogrn).select_related("territory")
+    if organization is None:
+        raise DomainError.of(field, f"Организация с ОГРН {ogrn} не найдена", ErrorCode.NOT_FOUND)
+    return organization
+
+
+async def _creates_cycle(organization: Organization, new_parent: Organization) -> bool:
+    seen: set[int] = set()
+    node: Organization | None = new_parent
+    while node is not None and node.id not in seen:
+        if node.id == organization.id:
+            return True
+        seen.add(node.id)
+        node = await Organization.get_or_none(id=node.parent_id) if node.parent_id else None
+    return False
+
+
+async def create_organization(principal: Principal, data: OrganizationInput) -> Organization:
+    problems = _Problems()
+    problems.check("ogrn", validators.ogrn_problem(data.ogrn))
+    if not data.name:
+        problems.add("name", "Укажите название", ErrorCode.REQUIRED)
+    problems.check("name", _name_problem(data.name, 500))
+    if data.kind is None:
+        problems.add("kind", "Укажите вид организации", ErrorCode.REQUIRED)
+    if not data.inn:
+        problems.add("inn", "Укажите ИНН", ErrorCode.REQUIRED)
+    else:
+        problems.check("inn", validators.inn_problem(data.inn))
+    _contacts_problems(problems, data.contacts)
+    if not data.territory_code:
+        problems.add("territoryCode", "Укажите территорию", ErrorCode.REQUIRED)
+        problems.raise_if_any()
+    assert data.territory_code is not None
+    territory = await _territory_or_error(data.territory_code, "territoryCode")
+    _can_admin_territory(principal, territory.path)
+    parent = await _organization_or_error(data.parent_ogrn, "parentOgrn") if data.parent_ogrn else None
+    if await Organization.filter(ogrn=data.ogrn).exists():
+        problems.add("ogrn", f"Организация с ОГРН {data.ogrn} уже есть", ErrorCode.DUPLICATE)
+    problems.raise_if_any()
+    async with in_transaction() as conn:
+        organization = await Organization.create(
+            ogrn=data.ogrn, inn=data.inn, name=(data.name or "").strip(), kind=data.kind,
+            territory=territory, parent=parent, connected=bool(data.connected),
+            contacts=data.contacts or {}, using_db=conn,
+        )
+        await record(
+            actor=principal.actor, action="organization.create", object_type="organization",
+            object_id=organization.ogrn, before=None,
+            after=snapshot(organization, ORGANIZATION_FIELDS), scope_path=territory.path,
+            using=conn,
+        )
+    return organization
+
+
+async def update_organization(principal: Principal, data: OrganizationInput) -> Organization:
+    organization = await _organization_or_error(data.ogrn, "ogrn")
+    structural = (data.name, data.kind, data.territory_code, data.parent_ogrn, data.inn,
+                  data.connected)
+    own_admin = organization.id in principal.organization_ids((Role.ORG_ADMIN,))
+    if own_admin and all(value is None for value in structural):
+        authz.require_authenticated(principal)
+    else:
+        _can_admin_territory(principal, organization.territory.path)
+    problems = _Problems()
+    problems.check("name", _name_problem(data.name, 500))
+    if data.inn is not None:
+        problems.check("inn", validators.inn_problem(data.inn))
+    _contacts_problems(problems, data.contacts)
+    territory = organization.territory
+    if data.territory_code is not None and data.territory_code != territory.code:
+        territory = await _territory_or_error(data.territory_code, "territoryCode")
+        _can_admin_territory(principal, territory.path)
+    parent: Organization | None = None
+    if data.parent_ogrn:
+        parent = await _organization_or_error(data.parent_ogrn, "parentOgrn")
+        if await _creates_cycle(organization, parent):
+            problems.add("parentOgrn", "Организация не может подчиняться сама себе")
+    problems.raise_if_any()
+    before = snapshot(organization, ORGANIZATION_FIELDS)
+    updates: dict[str, Any] = {
+        "name": data.name.strip() if data.name is not None else None,
+        "kind": data.kind, "inn": data.inn, "connected": data.connected,
+        "contacts": {**organization.contacts, **data.contacts} if data.contacts else None,
+    }
+    for name, value in updates.items():
+        if value is not None:
+            setattr(organization, name, value)
+    organization.territory = territory
+    if data.parent_ogrn is not None:
+        organization.parent = parent
+    async with in_transaction() as conn:
+        await organization.save(using_db=conn)
+        await record(
+            actor=principal.actor, action="organization.update", object_type="organization",
+            object_id=organization.ogrn, before=before,
+            after=snapshot(organization, ORGANIZATION_FIELDS), scope_path=territory.path,
+            using=conn,
+        )
+    return organization
+
+
+# --- categories --------------------------------------------------------------------
+
+
+@dataclass
+class CategoryInput:
+    code: str
+    name: str | None = None
+    parent_code: str | None = None
+    competence_level: CompetenceLevel | None = None
+    active: bool | None = None
+
+
+async def _category_or_error(code: str, field: str) -> Category:
+    category = await Category.get_or_none(code=code)
+    if category is None:
+        raise DomainError.of(field, f"Категория {code} не найдена", ErrorCode.NOT_FOUND)
+    return category
+
+
+async def create_category(principal: Principal, data: CategoryInput) -> Category:
+    authz.require_federal(principal)
+    problems = _Problems()
+    if not _CATEGORY_CODE.fullmatch(data.code) or len(data.code) > 64:
+        problems.add("code", "Код категории: латинские буквы, цифры, «_» и «.», до 64 символов")
+    if not data.name:
+        problems.add("name", "Укажите название", ErrorCode.REQUIRED)
+    problems.check("name", _name_problem(data.name))
+    if data.competence_level is None:
+        problems.add("competenceLevel", "Укажите уровень компетенции", ErrorCode.REQUIRED)
+    parent = await _category_or_error(data.parent_code, "parentCode") if data.parent_code else None
+    if await Category.filter(code=data.code).exists():
+        problems.add("code", f"Категория {data.code} уже есть", ErrorCode.DUPLICATE)
+    problems.raise_if_any()
+    path = f"{parent.path}{PATH_SEPARATOR}{data.code}" if parent else data.code
+    async with in_transaction() as conn:
+        category = await Category.create(
+            code=data.code, name=(data.name or "").strip(), parent=parent, path=path,
+            competence_level=data.competence_level,
+            active=True if data.active is None else data.active, using_db=conn,
+        )
+        await record(
+            actor=principal.actor, action="category.create", object_type="category",
+            object_id=category.code, before=None, after=snapshot(category, CATEGORY_FIELDS),
+            using=conn,
+        )
+    return category
+
+
+async def update_category(principal: Principal, data: CategoryInput) -> Category:
+    authz.require_federal(principal)
+    category = await _category_or_error(data.code, "code")
+    problems = _Problems()
+    problems.check("name", _name_problem(data.name))
+    new_parent: Category | None = None
+    if data.parent_code is not None:
+        new_parent = await _category_or_error(data.parent_code, "parentCode")
+        if path_within(new_parent.path, category.path):
+            problems.add("parentCode", "Категория не может входить в собственную подкатегорию")
+    problems.raise_if_any()
+    before = snapshot(category, CATEGORY_FIELDS)
+    async with in_transaction() as conn:
+        if data.name is not None:
+            category.name = data.name.strip()
+        if data.competence_level is not None:
+            category.competence_level = data.competence_level
+        if data.active is not None:
+            category.active = data.active
+        if new_parent is not None:
+            old_path = category.path
+            category.parent = new_parent
+            category.path = f"{new_parent.path}{PATH_SEPARATOR}{category.code}"
+            await _rewrite_subtree_paths(Category, old_path, category.path, conn)
+        await category.save(using_db=conn)
+        await record(
+            actor=principal.actor, action="category.update", object_type="category",
+            object_id=category.code, before=before, after=snapshot(category, CATEGORY_FIELDS),
+            using=conn,
+        )
+    return category

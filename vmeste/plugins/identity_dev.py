@@ -1,0 +1,35 @@
+"""Identity from the built-in development issuer; inert outside dev mode."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.identity.dev_issuer import DEV_ISSUER, DevIssuer
+from vmeste.platform.identity.tokens import IdentityClaims, claims_to_identity, peek_issuer
+from vmeste.platform.settings import Settings
+
+
+@lru_cache(maxsize=4)
+def dev_issuer(data_dir: Path) -> DevIssuer:
+    return DevIssuer(data_dir)
+
+
+@hookimpl
+def vmeste_resolve_identity(token: str, settings: Settings) -> IdentityClaims | None:
+    if not settings.dev_mode or peek_issuer(token) != DEV_ISSUER:
+        return None
+    claims = dev_issuer(settings.data_dir).verify(token, audience=settings.oidc_audience)
+    return claims_to_identity(claims)
+
+
+@hookimpl
+def vmeste_strategies() -> list[StrategySpec]:
+    return [
+        StrategySpec(
+            kind="identity",
+            name="dev",
+            description="Тестовые токены `vmeste token` (только режим разработки)",
+        )
+    ]

@@ -1,0 +1,67 @@
+"""Identity from the configured OIDC provider (ESIA or an equivalent)."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.identity.tokens import (
+    IdentityClaims,
+    JWKSVerifier,
+    claims_to_identity,
+    peek_issuer,
+)
+from vmeste.platform.settings import Settings
+
+_VerifierKey = tuple[str, str, str]
+_verifiers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                      dict[_VerifierKey, JWKSVerifier]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _verifier(issuer: str, jwks_url: str, audience: str) -> JWKSVerifier:
+    """One verifier per configuration and event loop: its JWKS cache lives across
+    requests, and its asyncio lock never crosses into another loop (dramatiq's worker
+    runs actors on a loop of its own)."""
+    per_loop = _verifiers.setdefault(asyncio.get_running_loop(), {})
+    key = (issuer, jwks_url, audience)
+    if key not in per_loop:
+        per_loop[key] = JWKSVerifier(issuer=issuer, jwks_url=jwks_url, audience=audience)
+    return per_loop[key]
+
+
+def _validate(settings: Mapping[str, Any]) -> list[str]:
+    problems = []
+    unknown = set(settings) - {"require_verified"}
+    if unknown:
+        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
+    if not isinstance(settings.get("require_verified", True), bool):
+        problems.append("require_verified должен быть true или false")
+    return problems
+
+
+@hookimpl
+async def vmeste_resolve_identity(token: str, settings: Settings) -> IdentityClaims | None:
+    if not settings.oidc_issuer or not settings.oidc_jwks_url:
+        return None
+    if peek_issuer(token) != settings.oidc_issuer:
+        return None
+    verifier = _verifier(settings.oidc_issuer, settings.oidc_jwks_url, settings.oidc_audience)
+    return claims_to_identity(await verifier.verify(token))
+
+
+@hookimpl
+def vmeste_strategies() -> list[StrategySpec]:
+    return [
+        StrategySpec(
+            kind="identity",
+            name="oidc",
+            description="Вход через ЕСИА или другой OIDC-провайдер",
+            defaults={"require_verified": True},
+            validate=_validate,
+        )
+    ]

@@ -1,0 +1,43 @@
+"""Reading the audit trail: auditors and federal configurators, each in their scope."""
+
+from __future__ import annotations
+
+import strawberry
+from tortoise.expressions import Q
+
+from vmeste.platform import authz
+from vmeste.platform.audit.models import AuditEvent as AuditEventModel
+from vmeste.platform.reference.models import PATH_SEPARATOR
+from vmeste.schema.audit.types import AuditEvent
+from vmeste.schema.pagination import CountedConnection, paginate
+
+
+def audit_scope(info: strawberry.Info) -> Q:
+    """National events (empty scope) are visible only to country-level readers."""
+    scopes = authz.require_any_territory_role(info.context.principal, authz.AUDIT_READERS)
+    visible = Q(id=-1)
+    for root in scopes:
+        visible = visible | Q(scope_path=root) | Q(scope_path__startswith=root + PATH_SEPARATOR)
+        if PATH_SEPARATOR not in root:
+            visible = visible | Q(scope_path="")
+    return visible
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(description="Журнал аудита, от старых записей к новым.")
+    async def audit_events(
+        self, info: strawberry.Info, object_type: str | None = None,
+        object_id: str | None = None, action: str | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[AuditEvent]:
+        query = AuditEventModel.filter(audit_scope(info))
+        if object_type is not None:
+            query = query.filter(object_type=object_type)
+        if object_id is not None:
+            query = query.filter(object_id=object_id)
+        if action is not None:
+            query = query.filter(action=action)
+        return await paginate(query, info=info, convert=AuditEvent.from_model, first=first,
+                              after=after, last=last, before=before)

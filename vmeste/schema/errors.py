@@ -1,0 +1,35 @@
+"""``userErrors``: the typed, expected failures every mutation payload carries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+
+from vmeste.platform.errors import DomainError, ErrorCode
+
+T = TypeVar("T")
+
+UserErrorCode = strawberry.enum(Enum("UserErrorCode", {c.name: c.value for c in ErrorCode}))
+
+
+@strawberry.type(description="A problem with the request, tied to an input field.")
+class UserError:
+    field: str | None = strawberry.field(description="Input field at fault; null for the whole request.")
+    message: str
+    code: UserErrorCode  # type: ignore[valid-type]
+
+
+def user_errors(error: DomainError) -> list[UserError]:
+    return [UserError(field=e.field, message=e.message, code=UserErrorCode(e.code.value))
+            for e in error.errors]
+
+
+async def run_mutation(call: Awaitable[T]) -> tuple[T | None, list[UserError]]:
+    """Await a service call; expected failures become ``userErrors``, not GraphQL errors."""
+    try:
+        return await call, []
+    except DomainError as error:
+        return None, user_errors(error)

@@ -1,0 +1,53 @@
+"""Reading region policies: stored rows, and what actually applies where."""
+
+from __future__ import annotations
+
+import strawberry
+from tortoise.expressions import Q
+
+from vmeste.platform import authz
+from vmeste.platform.plugins import strategy_catalog
+from vmeste.platform.policies.models import RegionPolicy as RegionPolicyModel
+from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
+from vmeste.schema.pagination import CountedConnection, paginate
+from vmeste.schema.policies.types import EffectiveStrategy, RegionPolicy, StrategyInfo
+
+
+@strawberry.type
+class PoliciesQuery:
+    @strawberry.field(description="Политики регионов в пределах полномочий вызывающего.")
+    async def region_policies(
+        self, info: strawberry.Info, territory_code: str | None = None, kind: str | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[RegionPolicy]:
+        scopes = authz.require_any_territory_role(info.context.principal, authz.READERS_OF_CONFIG)
+        visible = Q(id=-1)
+        for root in scopes:
+            visible = visible | Q(territory__path=root) | Q(
+                territory__path__startswith=root + PATH_SEPARATOR)
+        query = RegionPolicyModel.filter(visible)
+        if territory_code is not None:
+            query = query.filter(territory__code=territory_code)
+        if kind is not None:
+            query = query.filter(kind=kind)
+        return await paginate(query, info=info, convert=RegionPolicy.from_model, first=first,
+                              after=after, last=last, before=before)
+
+    @strawberry.field(description="Какие стратегии действуют на территории с учётом "
+                                  "наследования от муниципалитета к региону и стране.")
+    async def effective_policy(self, info: strawberry.Info, territory_code: str, kind: str
+                               ) -> list[EffectiveStrategy]:
+        path = await Territory.filter(code=territory_code).values_list("path", flat=True)
+        if path:
+            authz.require_territory(info.context.principal, path[0], authz.READERS_OF_CONFIG)
+        resolved = await info.context.resolver.resolve(territory_code, kind)
+        return [EffectiveStrategy(kind=r.kind, plugin=r.plugin, settings=dict(r.settings),
+                                  decided_at=r.decided_at) for r in resolved]
+
+    @strawberry.field(description="Стратегии, которые предлагают установленные плагины.")
+    def strategies(self, info: strawberry.Info) -> list[StrategyInfo]:
+        catalog = strategy_catalog(info.context.plugins)
+        return [StrategyInfo(kind=s.kind, name=s.name, description=s.description,
+                             defaults=dict(s.defaults))
+                for _, s in sorted(catalog.items())]

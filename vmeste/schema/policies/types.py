@@ -1,0 +1,47 @@
+"""GraphQL types of region policies and the strategies plugins offer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry.scalars import JSON
+
+from vmeste.platform.policies import models
+from vmeste.schema.reference.types import Territory
+
+
+@strawberry.type(description="Выбор стратегии для территории и её настройки.")
+class RegionPolicy:
+    kind: str
+    plugin: str
+    settings: JSON
+    active: bool
+    updated_at: datetime
+    territory_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.RegionPolicy) -> Self:
+        return cls(kind=row.kind, plugin=row.plugin, settings=row.settings, active=row.active,
+                   updated_at=row.updated_at, territory_id=row.territory_id)
+
+    @strawberry.field
+    async def territory(self, info: strawberry.Info) -> Territory:
+        return await info.context.loaders.territory.load(self.territory_id)
+
+
+@strawberry.type(description="Стратегия, действующая на территории после наследования.")
+class EffectiveStrategy:
+    kind: str
+    plugin: str
+    settings: JSON
+    decided_at: str = strawberry.field(description="Код территории, чья политика это решила.")
+
+
+@strawberry.type(description="Стратегия, которую предлагает установленный плагин.")
+class StrategyInfo:
+    kind: str
+    name: str
+    description: str
+    defaults: JSON

@@ -1,0 +1,147 @@
+"""GraphQL types of the reference data: territories, organizations, categories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from vmeste.platform.reference import models
+from vmeste.schema.pagination import CountedConnection, paginate
+
+TerritoryKind = strawberry.enum(models.TerritoryKind, name="TerritoryKind")
+OrganizationKind = strawberry.enum(models.OrganizationKind, name="OrganizationKind")
+CompetenceLevel = strawberry.enum(models.CompetenceLevel, name="CompetenceLevel")
+
+
+async def _load_nodes(info: strawberry.Info, loader_name: str, node_ids: Iterable[str],
+                      required: bool) -> list[Any]:
+    loader = getattr(info.context.loaders, loader_name)
+    ids = []
+    for raw in node_ids:
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            ids.append(-1)
+    nodes = await loader.load_many(ids)
+    if required and any(node is None for node in nodes):
+        raise ValueError("Объект не найден")
+    return nodes
+
+
+@strawberry.type(description="Страна, регион, муниципальное образование или населённый пункт.")
+class Territory(relay.Node):
+    id: relay.NodeID[int]
+    code: str = strawberry.field(description="ОКТМО (8 или 11 цифр) или ISO-код страны.")
+    name: str
+    kind: TerritoryKind  # type: ignore[valid-type]
+    timezone: str = strawberry.field(description="Часовой пояс IANA.")
+    boundary: JSON | None = strawberry.field(description="Граница в GeoJSON, если задана.")
+    path: str = strawberry.field(description="Коды от страны до этой территории через «/».")
+    parent_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Territory) -> Self:
+        return cls(id=row.id, code=row.code, name=row.name, kind=row.kind,
+                   timezone=row.timezone, boundary=row.boundary, path=row.path,
+                   parent_id=row.parent_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[Any]:
+        return await _load_nodes(info, "territory", node_ids, required)
+
+    @strawberry.field
+    async def parent(self, info: strawberry.Info) -> Territory | None:
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.territory.load(self.parent_id)
+
+    @strawberry.field(description="Дочерние территории.")
+    async def children(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[Territory]:
+        return await paginate(
+            models.Territory.filter(parent_id=self.id), info=info,
+            convert=Territory.from_model, first=first, after=after, last=last, before=before,
+        )
+
+
+@strawberry.type(description="Контакты организации.")
+class Contacts:
+    email: str | None = None
+    phone: str | None = None
+    site: str | None = None
+    address: str | None = None
+
+
+@strawberry.type(description="Орган власти, подведомственное учреждение или отраслевая организация.")
+class Organization(relay.Node):
+    id: relay.NodeID[int]
+    ogrn: str
+    inn: str
+    name: str
+    kind: OrganizationKind  # type: ignore[valid-type]
+    connected: bool = strawberry.field(description="Подключена ли организация к платформе.")
+    contacts: Contacts
+    territory_id: strawberry.Private[int]
+    parent_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Organization) -> Self:
+        contacts = Contacts(**{k: row.contacts.get(k) for k in ("email", "phone", "site",
+                                                                 "address")})
+        return cls(id=row.id, ogrn=row.ogrn, inn=row.inn, name=row.name, kind=row.kind,
+                   connected=row.connected, contacts=contacts, territory_id=row.territory_id,
+                   parent_id=row.parent_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[Any]:
+        return await _load_nodes(info, "organization", node_ids, required)
+
+    @strawberry.field
+    async def territory(self, info: strawberry.Info) -> Territory:
+        return await info.context.loaders.territory.load(self.territory_id)
+
+    @strawberry.field(description="Вышестоящая организация.")
+    async def parent(self, info: strawberry.Info) -> Organization | None:
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.organization.load(self.parent_id)
+
+
+@strawberry.type(description="Рубрика классификатора обращений.")
+class Category(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    name: str
+    competence_level: CompetenceLevel  # type: ignore[valid-type]
+    active: bool
+    path: str = strawberry.field(description="Коды от корня рубрикатора до этой рубрики через «/».")
+    parent_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, row: models.Category) -> Self:
+        return cls(id=row.id, code=row.code, name=row.name,
+                   competence_level=row.competence_level, active=row.active, path=row.path,
+                   parent_id=row.parent_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[Any]:
+        return await _load_nodes(info, "category", node_ids, required)
+
+    @strawberry.field
+    async def parent(self, info: strawberry.Info) -> Category | None:
+        if self.parent_id is None:
+            return None
+        return await info.context.loaders.category.load(self.parent_id)
+
+    @strawberry.field(description="Подрубрики (первый уровень вложенности).")
+    async def children(self, info: strawberry.Info) -> list[Category]:
+        return await info.context.loaders.category_children.load(self.id)
