@@ -3,10 +3,10 @@
 Installed as a pytest plugin (entry point ``pytest11``), so a plugin package gets the
 same database, app client and token fixtures as the platform's own suite.
 
-The database is chosen by ``VMESTE_TEST_DATABASE_URL``: unset means a fresh SQLite
-file per session; a ``postgres://`` URL names a server on which a fresh database is
-created for the session and dropped afterwards. Migrations run once per session, and
-every test starts from empty tables.
+The database is chosen by ``VMESTE_TEST_DATABASE_URL``: unset means SQLite; a
+``postgres://`` URL names a server on which a fresh database is created for the
+session and dropped afterwards. Migrations run once per session, and every test starts
+from empty tables.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -51,51 +52,58 @@ async def _admin_execute(server_url: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def vmeste_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated, empty database for this test session."""
+def vmeste_migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once for the session: a template SQLite file, or a fresh
+    PostgreSQL database that is dropped afterwards."""
     server = os.environ.get("VMESTE_TEST_DATABASE_URL", "").strip()
     if not server or server.startswith("sqlite"):
-        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'vmeste.sqlite3'}"
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'template.sqlite3'}"
         drop = None
     else:
         name = f"vmeste_test_{os.getpid()}_{secrets.token_hex(3)}"
-        parts = urlsplit(server)
-        url = parts._replace(path=f"/{name}").geturl()
+        url = urlsplit(server)._replace(path=f"/{name}").geturl()
         asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))
         drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    settings = load_settings({"VMESTE_DATABASE_URL": url})
-    asyncio.run(database.migrate(settings))
+    asyncio.run(database.migrate(load_settings({"VMESTE_DATABASE_URL": url})))
     yield url
     if drop:
         asyncio.run(_admin_execute(server, drop))
 
 
 @pytest.fixture
+def vmeste_database_url(vmeste_migrated_database: str, tmp_path: Path) -> str:
+    """This test's database. SQLite tests get a copy of the migrated template, which is
+    faster than emptying tables and leaves the audit trail's append-only triggers on;
+    PostgreSQL tests share the session database and start from truncated tables."""
+    if not vmeste_migrated_database.startswith("sqlite"):
+        return vmeste_migrated_database
+    copy = tmp_path / "vmeste.sqlite3"
+    shutil.copyfile(vmeste_migrated_database.split("://", 1)[1], copy)
+    return f"sqlite://{copy}"
+
+
+@pytest.fixture
 def vmeste_settings(vmeste_database_url: str, tmp_path: Path) -> Settings:
-    """Dev-mode settings on the session database, with a per-test data folder."""
+    """Dev-mode settings on this test's database, with a per-test data folder."""
     base = load_settings({"VMESTE_DATABASE_URL": vmeste_database_url, "VMESTE_DEV_MODE": "1"})
     return replace(base, data_dir=tmp_path / "var")
 
 
 async def _truncate_all() -> None:
+    """TRUNCATE fires no row triggers, so the append-only audit table empties too."""
     conn = connections.get("default")
     tables = [m._meta.db_table for m in Tortoise.apps.get_models_iterable()]
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-        )
-    else:
-        script = ["PRAGMA foreign_keys = OFF;"]
-        script += [f'DELETE FROM "{t}";' for t in tables]
-        script += ["DELETE FROM sqlite_sequence;", "PRAGMA foreign_keys = ON;"]
-        await conn.execute_script("\n".join(script))
+    await conn.execute_script(
+        "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+    )
 
 
 @pytest_asyncio.fixture
 async def db(vmeste_settings: Settings) -> AsyncIterator[Settings]:
     """An open ORM on empty tables; yields the settings it was opened with."""
     async with database.connect(vmeste_settings):
-        await _truncate_all()
+        if not vmeste_settings.is_sqlite:
+            await _truncate_all()
         yield vmeste_settings
 
 

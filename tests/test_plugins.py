@@ -1,0 +1,138 @@
+"""Plugin manager, entry points, and the hooks themselves.
+
+Every hookspec needs a test named ``test_hook_<name>`` here and a section in
+``docs/plugins.md``; the first two tests fail the build when either is missing.
+"""
+
+import inspect
+import re
+from dataclasses import replace
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from tests.plugin_fixtures import plugin as regional_plugin
+from vmeste.platform import hookspecs, plugins
+from vmeste.platform.identity.authenticate import authenticate
+from vmeste.platform.identity.tokens import TokenError
+from vmeste.platform.reference.models import Territory
+from vmeste.platform.settings import load_settings
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
+HOOK_NAMES = sorted(
+    name for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("vmeste_")
+)
+REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
+
+
+def test_every_hookspec_is_documented():
+    headings = set(re.findall(r"^### (\w+)$", DOCS.read_text(encoding="utf-8"), re.M))
+    assert HOOK_NAMES and set(HOOK_NAMES) <= headings, set(HOOK_NAMES) - headings
+
+
+def test_every_hookspec_has_a_test():
+    missing = [name for name in HOOK_NAMES if f"test_hook_{name}" not in globals()]
+    assert not missing, missing
+
+
+def test_every_hookspec_has_a_docstring():
+    for name in HOOK_NAMES:
+        assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+
+
+@pytest.fixture
+def with_regional_entry_point(monkeypatch):
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [REGIONAL] if group == "vmeste"
+                        else [])
+
+
+def names(pm):
+    return {name for name, _ in pm.list_name_plugin()}
+
+
+def test_builtin_plugins_and_entry_points_load(with_regional_entry_point):
+    pm = plugins.build_plugin_manager(load_settings({}))
+    assert names(pm) == {"identity_oidc", "identity_dev", "kirov"}
+
+
+def test_allow_list_filters_third_party_only(with_regional_entry_point):
+    pm = plugins.build_plugin_manager(load_settings({"VMESTE_PLUGINS": "other"}))
+    assert names(pm) == {"identity_oidc", "identity_dev"}
+    pm = plugins.build_plugin_manager(load_settings({"VMESTE_PLUGINS": "kirov"}))
+    assert "kirov" in names(pm)
+
+
+def test_block_list_removes_builtins_too(with_regional_entry_point):
+    settings = load_settings({"VMESTE_DISABLE_PLUGINS": "identity_dev,kirov"})
+    assert names(plugins.build_plugin_manager(settings)) == {"identity_oidc"}
+
+
+async def test_first_result_awaits_each_implementation_in_order():
+    blocked = load_settings({"VMESTE_DISABLE_PLUGINS": "identity_oidc,identity_dev"})
+    pm = plugins.build_plugin_manager(blocked)
+    calls = []
+
+    class Late:
+        @hookspecs.hookimpl
+        async def vmeste_resolve_identity(self, token):
+            calls.append("late")
+            return None
+
+    class Early:
+        @hookspecs.hookimpl(trylast=True)
+        def vmeste_resolve_identity(self, token):
+            calls.append("early")
+            return "found"
+
+    pm.register(Early(), name="early")
+    pm.register(Late(), name="late")
+    settings = load_settings({})
+    assert await plugins.first_result(pm.hook.vmeste_resolve_identity, token="t",
+                                      settings=settings) == "found"
+    assert calls == ["late", "early"]
+
+
+async def test_hook_vmeste_resolve_identity(vmeste_app, graphql):
+    vmeste_app.state.plugins.register(regional_plugin, name="kirov")
+    body = await graphql("{ me { subject issuer lastName verified roles { role } } }",
+                         token="kirov-idp:citizen-42")
+    assert body["data"]["me"] == {"subject": "citizen-42", "issuer": "kirov-idp",
+                                  "lastName": "Вятская", "verified": True, "roles": []}
+
+
+async def test_unrecognised_token_is_refused_not_anonymous(client):
+    response = await client.post("/graphql", json={"query": "{ me { subject } }"},
+                                 headers={"Authorization": "Bearer kirov-idp:someone"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_dev_tokens_are_refused_outside_dev_mode(db, make_token):
+    token = await make_token("citizen")
+    pm = plugins.build_plugin_manager(db)
+    production = replace(db, dev_mode=False)
+    with pytest.raises(TokenError):
+        await authenticate(token, production, pm)
+
+
+async def test_hook_vmeste_strategies(vmeste_app, graphql, make_token):
+    vmeste_app.state.plugins.register(regional_plugin, name="kirov")
+    await Territory.create(code="RU", name="Россия", kind="country", timezone="Europe/Moscow",
+                           path="RU")
+    body = await graphql("{ strategies { kind name defaults } }")
+    assert {"kind": "identity", "name": "kirov-idp",
+            "defaults": {"require_verified": True, "level": 1}} in body["data"]["strategies"]
+    token = await make_token("federal_configurator", territory="RU")
+    body = await graphql(
+        """mutation { setRegionPolicy(input: {territoryCode: "RU", kind: "identity",
+           plugin: "kirov-idp", settings: {level: 2}}) { regionPolicy { plugin settings }
+           userErrors { code } } }""", token=token)
+    assert body["data"]["setRegionPolicy"] == {
+        "regionPolicy": {"plugin": "kirov-idp", "settings": {"level": 2}}, "userErrors": []}
+    body = await graphql('{ effectivePolicy(territoryCode: "RU", kind: "identity") '
+                         "{ plugin settings decidedAt } }", token=token)
+    assert body["data"]["effectivePolicy"] == [
+        {"plugin": "kirov-idp", "settings": {"require_verified": True, "level": 2},
+         "decidedAt": "RU"}]
