@@ -98,6 +98,20 @@ async def _truncate_all() -> None:
     )
 
 
+@pytest.fixture
+def empty_database(vmeste_settings: Settings) -> Settings:
+    """Empty tables for a test that runs the app in its own thread or process (a
+    WebSocket test client, a subprocess) rather than in the test's event loop."""
+    if not vmeste_settings.is_sqlite:
+
+        async def empty() -> None:
+            async with database.connect(vmeste_settings):
+                await _truncate_all()
+
+        asyncio.run(empty())
+    return vmeste_settings
+
+
 @pytest_asyncio.fixture
 async def db(vmeste_settings: Settings) -> AsyncIterator[Settings]:
     """An open ORM on empty tables; yields the settings it was opened with."""
