@@ -1,0 +1,76 @@
+"""The README's first command, as a newcomer runs it: ``vmeste demo`` on an empty
+folder, then a token from its output pages through the demo organizations."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+QUERY = """query Page($after: String) { organizations(first: 100, after: $after) {
+  totalCount pageInfo { hasNextPage endCursor } edges { node { ogrn territory { code } } } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def demo(tmp_path: Path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
+    log = (tmp_path / "demo.log").open("w+")
+    process = subprocess.Popen([sys.executable, "-m", "vmeste", "demo", "--port", str(port)],
+                               cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert process.poll() is None, (tmp_path / "demo.log").read_text()
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        else:
+            pytest.fail("demo did not become ready:\n" + (tmp_path / "demo.log").read_text())
+        output = (tmp_path / "demo.log").read_text()
+        yield base, dict(re.findall(r"^  (\w+): (ey[\w.-]+)$", output, re.M))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def test_demo_serves_a_token_per_role_and_pages_through_organizations(demo):
+    base, tokens = demo
+    assert set(tokens) == {"citizen", "operator", "executor", "org_admin", "moderator",
+                           "regional_admin", "federal_configurator", "auditor"}
+    assert httpx.get(f"{base}/readyz").json() == {"status": "ok"}
+    headers = {"Authorization": f"Bearer {tokens['citizen']}"}
+    seen: list[str] = []
+    after = None
+    while True:
+        body = httpx.post(f"{base}/graphql", headers=headers, timeout=30,
+                          json={"query": QUERY, "variables": {"after": after}}).json()
+        page = body["data"]["organizations"]
+        seen += [edge["node"]["ogrn"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == page["totalCount"] >= 300
+    assert len(set(seen)) == len(seen)
+    me = httpx.post(f"{base}/graphql", headers={"Authorization":
+                                                f"Bearer {tokens['regional_admin']}"},
+                    json={"query": "{ me { roles { role territory { kind } } } }"}).json()
+    assert me["data"]["me"]["roles"] == [{"role": "REGIONAL_ADMIN",
+                                          "territory": {"kind": "REGION"}}]
