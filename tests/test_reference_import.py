@@ -4,12 +4,8 @@ from pathlib import Path
 import pytest
 
 from vmeste.platform.audit.models import AuditEvent
-from vmeste.platform.reference.importers import (
-    CSVImportFailed,
-    ImportError_,
-    format_errors,
-    import_csv,
-)
+from vmeste.platform.csvfiles import CSVImportFailed, ImportError_, format_errors
+from vmeste.platform.reference.importers import import_csv
 from vmeste.platform.reference.models import Category, Organization, Territory
 from vmeste.platform.reference.validators import with_inn_check_digit, with_ogrn_check_digit
 

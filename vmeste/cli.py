@@ -120,7 +120,8 @@ async def _prepare_demo(settings: Settings) -> dict[str, str]:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
-    from vmeste.platform.reference.importers import CSVImportFailed, format_errors, import_csv
+    from vmeste.platform.csvfiles import CSVImportFailed, format_errors
+    from vmeste.platform.reference.importers import import_csv
 
     path = Path(args.file)
     if not path.is_file():

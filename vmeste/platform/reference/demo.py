@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.reference.importers import ImportReport, SourceRow, upsert_rows
+from vmeste.platform.csvfiles import SourceRow
+from vmeste.platform.reference.importers import ImportReport, upsert_rows
 from vmeste.platform.reference.models import CompetenceLevel, OrganizationKind, TerritoryKind
 from vmeste.platform.reference.validators import with_inn_check_digit, with_ogrn_check_digit
 

@@ -16,12 +16,10 @@ and territories are referenced by appeals that must keep their history.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from itertools import groupby
@@ -35,6 +33,12 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.audit.models import AuditEvent
+from vmeste.platform.csvfiles import (
+    CSVImportFailed,
+    ImportError_,
+    SourceRow,
+    read_csv,
+)
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
     TERRITORY_PARENT_KIND,
@@ -63,28 +67,6 @@ _T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
-class ImportError_:
-    """One problem in an import file, located the way a spreadsheet user looks for it.
-
-    The trailing underscore keeps it apart from the builtin ``ImportError``, which is
-    about Python modules.
-    """
-
-    line: int
-    column: str | None
-    message: str
-
-
-class CSVImportFailed(Exception):
-    """The file was rejected as a whole; nothing was written."""
-
-    def __init__(self, errors: Iterable[ImportError_]) -> None:
-        # Stable: within a line, problems stay in the order of its columns.
-        self.errors: list[ImportError_] = sorted(errors, key=lambda e: e.line)
-        super().__init__(f"Файл не загружен, ошибок: {len(self.errors)}")
-
-
-@dataclass(frozen=True, slots=True)
 class ImportReport:
     kind: Kind
     total: int
@@ -93,29 +75,6 @@ class ImportReport:
     unchanged: int
     #: Rows absent from the file whose ``path`` changed because an ancestor moved.
     paths_rewritten: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One record in the CSV shape, wherever it came from.
-
-    ``extra`` carries model attributes that have no CSV column (the demo data sets
-    ``connected`` and ``contacts``); they are compared and written as given.
-    """
-
-    line: int
-    cells: Mapping[str, str]
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-def format_errors(errors: Iterable[ImportError_]) -> str:
-    """The report an administrator reads next to the spreadsheet, one problem a line."""
-    return "\n".join(
-        f"строка {e.line}, столбец {e.column}: {e.message}"
-        if e.column
-        else f"строка {e.line}: {e.message}"
-        for e in errors
-    )
 
 
 async def import_csv(
@@ -130,7 +89,7 @@ async def import_csv(
     Raises :class:`CSVImportFailed` with every problem found when anything is wrong.
     """
     handler = _handler(kind)
-    rows, read_errors = _read_csv(handler.columns, source)
+    rows, read_errors = read_csv(handler.columns, source)
     async with in_transaction() as connection:
         return await _upsert(
             handler, rows, read_errors, actor=actor, connection=connection, progress=progress
@@ -152,77 +111,6 @@ async def upsert_rows(
     return await _upsert(
         _handler(kind), rows, [], actor=actor, connection=connection, progress=progress
     )
-
-
-# --- reading ---------------------------------------------------------------------------
-
-
-def _read_csv(
-    columns: tuple[str, ...], source: TextIO | Path
-) -> tuple[list[SourceRow], list[ImportError_]]:
-    """Rows keyed by column name, and the lines that could not even be split into cells.
-
-    A broken header makes every line meaningless, so it is reported alone.
-    """
-    reader = csv.reader(_open_text(source))
-    try:
-        header = [name.strip() for name in next(reader, [])]
-    except csv.Error as exc:
-        raise CSVImportFailed([ImportError_(1, None, f"Ошибка формата CSV: {exc}")]) from exc
-    if header:
-        header[0] = header[0].removeprefix("\ufeff")
-    _check_header(columns, header)
-
-    rows: list[SourceRow] = []
-    errors: list[ImportError_] = []
-    last_line = reader.line_num
-    try:
-        for cells in reader:
-            line, last_line = last_line + 1, reader.line_num
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                errors.append(ImportError_(
-                    line, None, f"Ожидалось значений: {len(header)}, найдено: {len(cells)}"
-                ))
-                continue
-            rows.append(SourceRow(line, dict(zip(header, (c.strip() for c in cells),
-                                                 strict=True))))
-    except csv.Error as exc:
-        errors.append(ImportError_(reader.line_num, None, f"Ошибка формата CSV: {exc}"))
-    return rows, errors
-
-
-def _open_text(source: TextIO | Path) -> TextIO:
-    if not isinstance(source, Path):
-        return source
-    data = source.read_bytes()
-    try:
-        return io.StringIO(data.decode("utf-8-sig"), newline="")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise CSVImportFailed(
-            [ImportError_(line, None, "Файл должен быть в кодировке UTF-8")]
-        ) from exc
-
-
-def _check_header(columns: tuple[str, ...], header: list[str]) -> None:
-    if not header:
-        raise CSVImportFailed([ImportError_(1, None, "Файл пуст: нет строки заголовка")])
-    errors = [ImportError_(1, c, "Нет обязательного столбца") for c in columns if c not in header]
-    seen: set[str] = set()
-    for name in header:
-        if name in seen:
-            errors.append(ImportError_(1, name, "Столбец указан дважды"))
-        elif not name:
-            errors.append(ImportError_(1, None, "Столбец без названия"))
-        elif name not in columns:
-            errors.append(ImportError_(
-                1, name, f"Лишний столбец; допустимы: {', '.join(columns)}"
-            ))
-        seen.add(name)
-    if errors:
-        raise CSVImportFailed(errors)
 
 
 # --- the shared pipeline ---------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""Reading CSV files that administrators prepare in spreadsheets.
+
+Shared by every importer (reference data, competence rules): the same header checks,
+the same UTF-8 handling, and errors located by the file's real line numbers, so a
+spreadsheet user finds each problem where they look for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+
+@dataclass(frozen=True, slots=True)
+class ImportError_:
+    """One problem in an import file, located the way a spreadsheet user looks for it.
+
+    The trailing underscore keeps it apart from the builtin ``ImportError``, which is
+    about Python modules.
+    """
+
+    line: int
+    column: str | None
+    message: str
+
+
+class CSVImportFailed(Exception):
+    """The file was rejected as a whole; nothing was written."""
+
+    def __init__(self, errors: Iterable[ImportError_]) -> None:
+        # Stable: within a line, problems stay in the order of its columns.
+        self.errors: list[ImportError_] = sorted(errors, key=lambda e: e.line)
+        super().__init__(f"Файл не загружен, ошибок: {len(self.errors)}")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One record in the CSV shape, wherever it came from.
+
+    ``extra`` carries model attributes that have no CSV column (the demo data sets
+    ``connected`` and ``contacts``); they are compared and written as given.
+    """
+
+    line: int
+    cells: Mapping[str, str]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def format_errors(errors: Iterable[ImportError_]) -> str:
+    """The report an administrator reads next to the spreadsheet, one problem a line."""
+    return "\n".join(
+        f"строка {e.line}, столбец {e.column}: {e.message}"
+        if e.column
+        else f"строка {e.line}: {e.message}"
+        for e in errors
+    )
+
+
+def read_csv(
+    columns: tuple[str, ...], source: TextIO | Path
+) -> tuple[list[SourceRow], list[ImportError_]]:
+    """Rows keyed by column name, and the lines that could not even be split into cells.
+
+    A broken header makes every line meaningless, so it is reported alone.
+    """
+    reader = csv.reader(_open_text(source))
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as exc:
+        raise CSVImportFailed([ImportError_(1, None, f"Ошибка формата CSV: {exc}")]) from exc
+    if header:
+        header[0] = header[0].removeprefix("\ufeff")
+    _check_header(columns, header)
+
+    rows: list[SourceRow] = []
+    errors: list[ImportError_] = []
+    last_line = reader.line_num
+    try:
+        for cells in reader:
+            line, last_line = last_line + 1, reader.line_num
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                errors.append(ImportError_(
+                    line, None, f"Ожидалось значений: {len(header)}, найдено: {len(cells)}"
+                ))
+                continue
+            rows.append(SourceRow(line, dict(zip(header, (c.strip() for c in cells),
+                                                 strict=True))))
+    except csv.Error as exc:
+        errors.append(ImportError_(reader.line_num, None, f"Ошибка формата CSV: {exc}"))
+    return rows, errors
+
+
+def _open_text(source: TextIO | Path) -> TextIO:
+    if not isinstance(source, Path):
+        return source
+    data = source.read_bytes()
+    try:
+        return io.StringIO(data.decode("utf-8-sig"), newline="")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CSVImportFailed(
+            [ImportError_(line, None, "Файл должен быть в кодировке UTF-8")]
+        ) from exc
+
+
+def _check_header(columns: tuple[str, ...], header: list[str]) -> None:
+    if not header:
+        raise CSVImportFailed([ImportError_(1, None, "Файл пуст: нет строки заголовка")])
+    errors = [ImportError_(1, c, "Нет обязательного столбца") for c in columns if c not in header]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            errors.append(ImportError_(1, name, "Столбец указан дважды"))
+        elif not name:
+            errors.append(ImportError_(1, None, "Столбец без названия"))
+        elif name not in columns:
+            errors.append(ImportError_(
+                1, name, f"Лишний столбец; допустимы: {', '.join(columns)}"
+            ))
+        seen.add(name)
+    if errors:
+        raise CSVImportFailed(errors)
