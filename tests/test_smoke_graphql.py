@@ -12,7 +12,9 @@ async def test_me_and_territories(graphql, make_token):
     await seed()
     token = await make_token("regional_admin", territory="33000000")
     body = await graphql("{ me { subject roles { role territory { code } } } "
-                         "territories(first: 1) { totalCount edges { cursor node { code parent { code } } } pageInfo { hasNextPage } } }", token=token)
+                         "territories(first: 1) { totalCount edges { cursor node { code "
+                         "parent { code } } } pageInfo { hasNextPage } } }", token=token)
     assert "errors" not in body, body
-    assert body["data"]["me"]["roles"] == [{"role": "REGIONAL_ADMIN", "territory": {"code": "33000000"}}]
+    assert body["data"]["me"]["roles"] == [{"role": "REGIONAL_ADMIN",
+                                            "territory": {"code": "33000000"}}]
     assert body["data"]["territories"]["totalCount"] == 2

@@ -7,17 +7,23 @@ from enum import Enum
 from typing import TypeVar
 
 import strawberry
+from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
 
 T = TypeVar("T")
+
+#: What a caller is told when a value does not fit its column (an over-long code, ОГРН
+#: or subject looked up or stored): the ORM refuses it before the database sees it.
+UNFIT_VALUE_MESSAGE = "Значение длиннее допустимого или неверного формата"
 
 UserErrorCode = strawberry.enum(Enum("UserErrorCode", {c.name: c.value for c in ErrorCode}))
 
 
 @strawberry.type(description="A problem with the request, tied to an input field.")
 class UserError:
-    field: str | None = strawberry.field(description="Input field at fault; null for the whole request.")
+    field: str | None = strawberry.field(
+        description="Input field at fault; null for the whole request.")
     message: str
     code: UserErrorCode  # type: ignore[valid-type]
 
@@ -33,3 +39,6 @@ async def run_mutation(call: Awaitable[T]) -> tuple[T | None, list[UserError]]:
         return await call, []
     except DomainError as error:
         return None, user_errors(error)
+    except ValidationError:
+        return None, [UserError(field=None, message=UNFIT_VALUE_MESSAGE,
+                                code=UserErrorCode(ErrorCode.INVALID.value))]

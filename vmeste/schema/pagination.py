@@ -39,7 +39,18 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(raw)
         return int(raw[len(_PREFIX):])
     except ValueError:
-        raise GraphQLError("Неверный курсор страницы", extensions={"code": "INVALID_CURSOR"}) from None
+        raise GraphQLError("Неверный курсор страницы",
+                           extensions={"code": "INVALID_CURSOR"}) from None
+
+
+def _cursor_id(query: QuerySet[Any], cursor: str) -> int:
+    """A cursor's key, refused when it cannot be a key of this list (the database would
+    fail on a number wider than the column)."""
+    pk = decode_cursor(cursor)
+    bounds = query.model._meta.pk.constraints
+    if not bounds.get("ge", 0) <= pk <= bounds.get("le", 2**63 - 1):
+        raise GraphQLError("Неверный курсор страницы", extensions={"code": "INVALID_CURSOR"})
+    return pk
 
 
 def _page_size(requested: int | None, default: int, maximum: int, name: str) -> int:
@@ -73,9 +84,9 @@ async def paginate(
                            extensions={"code": "INVALID_PAGE_SIZE"})
     page = query
     if after is not None:
-        page = page.filter(id__gt=decode_cursor(after))
+        page = page.filter(id__gt=_cursor_id(query, after))
     if before is not None:
-        page = page.filter(id__lt=decode_cursor(before))
+        page = page.filter(id__lt=_cursor_id(query, before))
     backwards = last is not None
     size = _page_size(last if backwards else first, settings.default_page_size,
                       settings.max_page_size, "last" if backwards else "first")

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
-from vmeste.platform.audit.services import record, snapshot
+from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal, path_within
+from vmeste.platform.policies.services import VERSION_NAME as POLICY_VERSION
+from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference import validators
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
@@ -31,17 +35,30 @@ from vmeste.platform.reference.models import (
     TerritoryKind,
 )
 
-TERRITORY_FIELDS = ("code", "name", "kind", "timezone", "parent_id", "path", "boundary")
-ORGANIZATION_FIELDS = (
-    "ogrn", "inn", "name", "kind", "territory_id", "parent_id", "connected", "contacts",
-)
-CATEGORY_FIELDS = ("code", "name", "parent_id", "path", "competence_level", "active")
+#: What an audit snapshot holds for each model: references by code or ОГРН, never by
+#: database id (ids differ between environments), with the same names the CSV importer
+#: records, so one history reads alike whichever way a row was changed.
+AUDIT_LOOKUPS: dict[type[Model], dict[str, str]] = {
+    Territory: {"code": "code", "name": "name", "kind": "kind", "parent": "parent__code",
+                "timezone": "timezone", "path": "path", "boundary": "boundary"},
+    Organization: {"ogrn": "ogrn", "inn": "inn", "name": "name", "kind": "kind",
+                   "territory": "territory__code", "parent": "parent__ogrn",
+                   "connected": "connected", "contacts": "contacts"},
+    Category: {"code": "code", "name": "name", "parent": "parent__code",
+               "competence_level": "competence_level", "path": "path", "active": "active"},
+}
 CONTACT_KEYS = ("email", "phone", "site", "address")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{5,20}")
 _CATEGORY_CODE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 _GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
 NAME_MAX = 255
+
+
+async def _snapshot(row: Model, conn: BaseDBAsyncClient) -> dict[str, Any]:
+    model = type(row)
+    values = await model.filter(id=row.id).using_db(conn).values(**AUDIT_LOOKUPS[model])
+    return {k: v.value if isinstance(v, Enum) else v for k, v in values[0].items()}
 
 
 class _Problems:
@@ -121,7 +138,8 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
     problems = _Problems()
     if not data.name:
         problems.add("name", "Укажите название", ErrorCode.REQUIRED)
-    problems.check("name", _name_problem(data.name))
+    else:
+        problems.check("name", _name_problem(data.name))
     if data.kind is None:
         problems.add("kind", "Укажите вид территории", ErrorCode.REQUIRED)
         problems.raise_if_any()
@@ -141,7 +159,8 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
         _can_admin_territory(principal, parent.path)
         if parent.kind != expected_parent_kind:
             problems.add(
-                "parentCode", f"Родителем для «{data.kind}» может быть только «{expected_parent_kind}»"
+                "parentCode",
+                f"Родителем для «{data.kind}» может быть только «{expected_parent_kind}»",
             )
     timezone = data.timezone or (parent.timezone if parent else None)
     if not timezone:
@@ -160,7 +179,7 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
         await record(
             actor=principal.actor, action="territory.create", object_type="territory",
             object_id=territory.code, before=None,
-            after=snapshot(territory, TERRITORY_FIELDS), scope_path=territory.path, using=conn,
+            after=await _snapshot(territory, conn), scope_path=territory.path, using=conn,
         )
     return territory
 
@@ -182,8 +201,8 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
         if new_parent.kind != TERRITORY_PARENT_KIND[territory.kind]:
             problems.add("parentCode", "Недопустимый вид родительской территории")
     problems.raise_if_any()
-    before = snapshot(territory, TERRITORY_FIELDS)
     async with in_transaction() as conn:
+        before = await _snapshot(territory, conn)
         if data.name is not None:
             territory.name = data.name.strip()
         if data.timezone is not None:
@@ -195,11 +214,13 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
             territory.parent = new_parent
             territory.path = f"{new_parent.path}{PATH_SEPARATOR}{territory.code}"
             await _rewrite_subtree_paths(Territory, old_path, territory.path, conn)
+            # Region policies resolve along the path, so cached resolutions are stale.
+            await bump_version(POLICY_VERSION, conn)
         await territory.save(using_db=conn)
         await record(
             actor=principal.actor, action="territory.update", object_type="territory",
             object_id=territory.code, before=before,
-            after=snapshot(territory, TERRITORY_FIELDS), scope_path=territory.path, using=conn,
+            after=await _snapshot(territory, conn), scope_path=territory.path, using=conn,
         )
     return territory
 
@@ -264,7 +285,8 @@ async def create_organization(principal: Principal, data: OrganizationInput) -> 
     problems.check("ogrn", validators.ogrn_problem(data.ogrn))
     if not data.name:
         problems.add("name", "Укажите название", ErrorCode.REQUIRED)
-    problems.check("name", _name_problem(data.name, 500))
+    else:
+        problems.check("name", _name_problem(data.name, 500))
     if data.kind is None:
         problems.add("kind", "Укажите вид организации", ErrorCode.REQUIRED)
     if not data.inn:
@@ -278,7 +300,8 @@ async def create_organization(principal: Principal, data: OrganizationInput) -> 
     assert data.territory_code is not None
     territory = await _territory_or_error(data.territory_code, "territoryCode")
     _can_admin_territory(principal, territory.path)
-    parent = await _organization_or_error(data.parent_ogrn, "parentOgrn") if data.parent_ogrn else None
+    parent = (await _organization_or_error(data.parent_ogrn, "parentOgrn")
+              if data.parent_ogrn else None)
     if await Organization.filter(ogrn=data.ogrn).exists():
         problems.add("ogrn", f"Организация с ОГРН {data.ogrn} уже есть", ErrorCode.DUPLICATE)
     problems.raise_if_any()
@@ -291,7 +314,7 @@ async def create_organization(principal: Principal, data: OrganizationInput) -> 
         await record(
             actor=principal.actor, action="organization.create", object_type="organization",
             object_id=organization.ogrn, before=None,
-            after=snapshot(organization, ORGANIZATION_FIELDS), scope_path=territory.path,
+            after=await _snapshot(organization, conn), scope_path=territory.path,
             using=conn,
         )
     return organization
@@ -321,7 +344,6 @@ async def update_organization(principal: Principal, data: OrganizationInput) -> 
         if await _creates_cycle(organization, parent):
             problems.add("parentOgrn", "Организация не может подчиняться сама себе")
     problems.raise_if_any()
-    before = snapshot(organization, ORGANIZATION_FIELDS)
     updates: dict[str, Any] = {
         "name": data.name.strip() if data.name is not None else None,
         "kind": data.kind, "inn": data.inn, "connected": data.connected,
@@ -334,11 +356,12 @@ async def update_organization(principal: Principal, data: OrganizationInput) -> 
     if data.parent_ogrn is not None:
         organization.parent = parent
     async with in_transaction() as conn:
+        before = await _snapshot(organization, conn)
         await organization.save(using_db=conn)
         await record(
             actor=principal.actor, action="organization.update", object_type="organization",
             object_id=organization.ogrn, before=before,
-            after=snapshot(organization, ORGANIZATION_FIELDS), scope_path=territory.path,
+            after=await _snapshot(organization, conn), scope_path=territory.path,
             using=conn,
         )
     return organization
@@ -370,7 +393,8 @@ async def create_category(principal: Principal, data: CategoryInput) -> Category
         problems.add("code", "Код категории: латинские буквы, цифры, «_» и «.», до 64 символов")
     if not data.name:
         problems.add("name", "Укажите название", ErrorCode.REQUIRED)
-    problems.check("name", _name_problem(data.name))
+    else:
+        problems.check("name", _name_problem(data.name))
     if data.competence_level is None:
         problems.add("competenceLevel", "Укажите уровень компетенции", ErrorCode.REQUIRED)
     parent = await _category_or_error(data.parent_code, "parentCode") if data.parent_code else None
@@ -386,7 +410,7 @@ async def create_category(principal: Principal, data: CategoryInput) -> Category
         )
         await record(
             actor=principal.actor, action="category.create", object_type="category",
-            object_id=category.code, before=None, after=snapshot(category, CATEGORY_FIELDS),
+            object_id=category.code, before=None, after=await _snapshot(category, conn),
             using=conn,
         )
     return category
@@ -403,8 +427,8 @@ async def update_category(principal: Principal, data: CategoryInput) -> Category
         if path_within(new_parent.path, category.path):
             problems.add("parentCode", "Категория не может входить в собственную подкатегорию")
     problems.raise_if_any()
-    before = snapshot(category, CATEGORY_FIELDS)
     async with in_transaction() as conn:
+        before = await _snapshot(category, conn)
         if data.name is not None:
             category.name = data.name.strip()
         if data.competence_level is not None:
@@ -419,7 +443,7 @@ async def update_category(principal: Principal, data: CategoryInput) -> Category
         await category.save(using_db=conn)
         await record(
             actor=principal.actor, action="category.update", object_type="category",
-            object_id=category.code, before=before, after=snapshot(category, CATEGORY_FIELDS),
+            object_id=category.code, before=before, after=await _snapshot(category, conn),
             using=conn,
         )
     return category

@@ -38,6 +38,8 @@ class PoliciesQuery:
                                   "наследования от муниципалитета к региону и стране.")
     async def effective_policy(self, info: strawberry.Info, territory_code: str, kind: str
                                ) -> list[EffectiveStrategy]:
+        # The caller first: an unknown code must not answer NOT_FOUND to anybody.
+        authz.require_any_territory_role(info.context.principal, authz.READERS_OF_CONFIG)
         path = await Territory.filter(code=territory_code).values_list("path", flat=True)
         if path:
             authz.require_territory(info.context.principal, path[0], authz.READERS_OF_CONFIG)

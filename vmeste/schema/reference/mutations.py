@@ -26,7 +26,8 @@ class TerritoryInput:
     timezone: str | None = strawberry.field(
         default=None, description="IANA; при создании по умолчанию берётся у родителя."
     )
-    boundary: JSON | None = strawberry.field(default=None, description="GeoJSON Polygon/MultiPolygon.")
+    boundary: JSON | None = strawberry.field(default=None,
+                                             description="GeoJSON Polygon/MultiPolygon.")
 
 
 @strawberry.type

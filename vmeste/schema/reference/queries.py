@@ -54,7 +54,19 @@ async def _subtree(code: str, prefix: str = "") -> Q:
     path = await models.Territory.filter(code=code).values_list("path", flat=True)
     if not path:
         return Q(id=-1)
-    return Q(**{f"{prefix}path": path[0]}) | Q(**{f"{prefix}path__startswith": path[0] + PATH_SEPARATOR})
+    return Q(**{f"{prefix}path": path[0]}) | Q(
+        **{f"{prefix}path__startswith": path[0] + PATH_SEPARATOR})
+
+
+def _organization_search(term: str) -> Q:
+    """Part of the name, or a whole ОГРН or ИНН (compared only when the term has the
+    shape of one: the columns refuse longer values)."""
+    clause = Q(name__icontains=term)
+    if term.isdigit() and len(term) == 13:
+        clause |= Q(ogrn=term)
+    if term.isdigit() and len(term) in (10, 12):
+        clause |= Q(inn=term)
+    return clause
 
 
 @strawberry.type
@@ -100,8 +112,7 @@ class ReferenceQuery:
             if filter.connected is not None:
                 query = query.filter(connected=filter.connected)
             if filter.search:
-                term = filter.search.strip()
-                query = query.filter(Q(name__icontains=term) | Q(ogrn=term) | Q(inn=term))
+                query = query.filter(_organization_search(filter.search.strip()))
         return await paginate(query, info=info, convert=Organization.from_model, first=first,
                               after=after, last=last, before=before)
 

@@ -15,6 +15,7 @@ from vmeste.schema.pagination import CountedConnection, paginate
 TerritoryKind = strawberry.enum(models.TerritoryKind, name="TerritoryKind")
 OrganizationKind = strawberry.enum(models.OrganizationKind, name="OrganizationKind")
 CompetenceLevel = strawberry.enum(models.CompetenceLevel, name="CompetenceLevel")
+MAX_NODE_ID = 2**31 - 1
 
 
 async def _load_nodes(info: strawberry.Info, loader_name: str, node_ids: Iterable[str],
@@ -23,9 +24,11 @@ async def _load_nodes(info: strawberry.Info, loader_name: str, node_ids: Iterabl
     ids = []
     for raw in node_ids:
         try:
-            ids.append(int(raw))
+            pk = int(raw)
         except ValueError:
-            ids.append(-1)
+            pk = -1
+        # Keys are 32-bit: a wider number would make the database fail, not miss.
+        ids.append(pk if 0 < pk <= MAX_NODE_ID else -1)
     nodes = await loader.load_many(ids)
     if required and any(node is None for node in nodes):
         raise ValueError("Объект не найден")
@@ -79,7 +82,8 @@ class Contacts:
     address: str | None = None
 
 
-@strawberry.type(description="Орган власти, подведомственное учреждение или отраслевая организация.")
+@strawberry.type(
+    description="Орган власти, подведомственное учреждение или отраслевая организация.")
 class Organization(relay.Node):
     id: relay.NodeID[int]
     ogrn: str

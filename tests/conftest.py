@@ -1,0 +1,48 @@
+"""Fixtures shared by the platform's own tests (the general ones live in
+``vmeste.testing``, which regional plugins use too)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from starlette.applications import Starlette
+
+from tests.worlds import COUNTRY, World, seed_world
+from vmeste.platform.app import create_app
+from vmeste.platform.settings import Settings
+from vmeste.testing import GraphQLClient
+
+AppClient = Callable[..., AbstractAsyncContextManager[tuple[Starlette, GraphQLClient]]]
+
+
+@pytest_asyncio.fixture
+async def world(db: Settings) -> World:
+    """The shared small world (see ``tests/worlds.py``) on empty tables."""
+    return await seed_world()
+
+
+@pytest.fixture
+def app_client(db: Settings) -> AppClient:
+    """``async with app_client(max_query_depth=3) as (app, graphql):`` an app built from
+    the test settings with some of them replaced."""
+
+    @asynccontextmanager
+    async def build(**changes: Any) -> AsyncIterator[tuple[Starlette, GraphQLClient]]:
+        app = create_app(replace(db, **changes), manage_database=False)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://vmeste.test") as http:
+            yield app, GraphQLClient(http)
+
+    return build
+
+
+@pytest_asyncio.fixture
+async def federal(world: World, make_token: Any) -> str:
+    """A federal configurator's bearer token (the world is seeded first)."""
+    return str(await make_token("federal_configurator", territory=COUNTRY))
