@@ -72,3 +72,56 @@ def test_sqlite_refuses_several_workers(tmp_path, command):
     result = vmeste(tmp_path, *command)
     assert result.returncode == 2
     assert "SQLite" in result.stderr
+
+
+def demo_database(tmp_path: Path) -> None:
+    """Reference demo data and demo rules in the test's SQLite database."""
+    script = ("import asyncio\n"
+              "from tortoise.transactions import in_transaction\n"
+              "from vmeste.platform.db import connect\n"
+              "from vmeste.platform.settings import load_settings\n"
+              "from vmeste.platform.reference.demo import load_demo_data\n"
+              "from vmeste.platform.appeals.demo import build_demo_rules\n"
+              "from vmeste.platform.appeals.rules_import import upsert_rule_rows\n"
+              "from vmeste.platform.identity.principal import SYSTEM\n"
+              "async def main():\n"
+              "    async with connect(load_settings()):\n"
+              "        await load_demo_data()\n"
+              "        async with in_transaction() as conn:\n"
+              "            await upsert_rule_rows(await build_demo_rules(), principal=SYSTEM,\n"
+              "                                   publish=True, conn=conn)\n"
+              "asyncio.run(main())\n")
+    assert vmeste(tmp_path, "migrate").returncode == 0
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
+    environment["VMESTE_DATA_DIR"] = str(tmp_path / "var")
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, env=environment)
+
+
+def test_route_explains_its_decision_as_json(tmp_path):
+    demo_database(tmp_path)
+    result = vmeste(tmp_path, "route", "--category", "roads.potholes", "--territory",
+                    "33701000001", "--json")
+    assert result.returncode == 0, result.stderr
+    decision = json.loads(result.stdout)
+    assert decision["fallback"] is False and decision["organization_ogrn"]
+    assert [step["strategy"] for step in decision["trace"]][-1] == "competence-table"
+    unknown = vmeste(tmp_path, "route", "--category", "nope", "--territory", "33000000")
+    assert unknown.returncode == 1 and "NOT_FOUND" in unknown.stderr
+
+
+def test_rules_import_with_a_tie_lists_it_and_changes_nothing(tmp_path):
+    demo_database(tmp_path)
+    export = vmeste(tmp_path, "rules", "export", "before.csv")
+    assert export.returncode == 0, export.stderr
+    header = "category_code,territory_code,organization_ogrn,priority,applicant_type,channel,"
+    (tmp_path / "tie.csv").write_text(
+        header + "valid_from,valid_to\n"
+        "snow.roads,33000000,1084339697474,7,,,,\n"
+        "snow.roads,33000000,1024367235430,7,,,,\n", encoding="utf-8")
+    result = vmeste(tmp_path, "rules", "import", "tie.csv", "--publish")
+    assert result.returncode == 1
+    assert "CONFLICT" in result.stderr and "snow.roads" in result.stderr
+    assert vmeste(tmp_path, "rules", "export", "after.csv").returncode == 0
+    assert (tmp_path / "before.csv").read_text() == (tmp_path / "after.csv").read_text()
+    bad = vmeste(tmp_path, "rules", "import", "before.csv")
+    assert bad.returncode == 0 and "unchanged" in bad.stdout

@@ -22,8 +22,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def demo(tmp_path: Path):
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    """One demo server for the module: starting it loads the whole demo data set."""
+    tmp_path = tmp_path_factory.mktemp("demo")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
     log = (tmp_path / "demo.log").open("w+")
@@ -74,3 +76,22 @@ def test_demo_serves_a_token_per_role_and_pages_through_organizations(demo):
                     json={"query": "{ me { roles { role territory { kind } } } }"}).json()
     assert me["data"]["me"]["roles"] == [{"role": "REGIONAL_ADMIN",
                                           "territory": {"kind": "REGION"}}]
+
+
+def test_demo_citizen_submits_an_appeal_that_lands_where_the_rules_say(demo):
+    base, tokens = demo
+    citizen = {"Authorization": f"Bearer {tokens['citizen']}"}
+    submit = """mutation { submitAppeal(input: {categoryCode: "roads.potholes",
+      territoryCode: "33701000001", text: "Яма на улице Ленина у дома 3, опасно для машин."}) {
+      appeal { status organization { ogrn } routingTrace } userErrors { code } } }"""
+    body = httpx.post(f"{base}/graphql", headers=citizen, json={"query": submit},
+                      timeout=30).json()["data"]["submitAppeal"]
+    assert body["userErrors"] == [] and body["appeal"]["status"] == "ROUTED"
+    table = next(step for step in body["appeal"]["routingTrace"]
+                 if step["strategy"] == "competence-table")
+    winner = next(rule for rule in table["rules"] if rule["verdict"] == "winner")
+    assert winner["organization_ogrn"] == body["appeal"]["organization"]["ogrn"]
+    staff = {"Authorization": f"Bearer {tokens['moderator']}"}
+    statuses = httpx.post(f"{base}/graphql", headers=staff, timeout=30, json={
+        "query": "{ appeals(first: 1) { totalCount } }"}).json()["data"]["appeals"]
+    assert statuses["totalCount"] >= 100, "the demo region's appeals are visible to its staff"

@@ -24,6 +24,7 @@ HOOK_NAMES = sorted(
     name for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
     if name.startswith("vmeste_")
 )
+BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation"}
 REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
 
 
@@ -54,23 +55,23 @@ def names(pm):
 
 def test_builtin_plugins_and_entry_points_load(with_regional_entry_point):
     pm = plugins.build_plugin_manager(load_settings({}))
-    assert names(pm) == {"identity_oidc", "identity_dev", "kirov"}
+    assert names(pm) == {*BUILTIN, "kirov"}
 
 
 def test_allow_list_filters_third_party_only(with_regional_entry_point):
     pm = plugins.build_plugin_manager(load_settings({"VMESTE_PLUGINS": "other"}))
-    assert names(pm) == {"identity_oidc", "identity_dev"}
+    assert names(pm) == BUILTIN
     pm = plugins.build_plugin_manager(load_settings({"VMESTE_PLUGINS": "kirov"}))
     assert "kirov" in names(pm)
 
 
 def test_block_list_removes_builtins_too(with_regional_entry_point):
     settings = load_settings({"VMESTE_DISABLE_PLUGINS": "identity_dev,kirov"})
-    assert names(plugins.build_plugin_manager(settings)) == {"identity_oidc"}
+    assert names(plugins.build_plugin_manager(settings)) == BUILTIN - {"identity_dev"}
 
 
 async def test_first_result_awaits_each_implementation_in_order():
-    blocked = load_settings({"VMESTE_DISABLE_PLUGINS": "identity_oidc,identity_dev"})
+    blocked = load_settings({"VMESTE_DISABLE_PLUGINS": ",".join(BUILTIN)})
     pm = plugins.build_plugin_manager(blocked)
     calls = []
 

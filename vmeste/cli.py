@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import sys
@@ -89,15 +90,21 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:
+    from vmeste.platform.appeals.demo import load_demo_appeals
     from vmeste.platform.identity.dev_tokens import issue_dev_token
     from vmeste.platform.identity.models import Role
     from vmeste.platform.identity.principal import ORGANIZATION_ROLES
     from vmeste.platform.reference.demo import load_demo_data
     from vmeste.platform.reference.models import Organization, Territory
+    from vmeste.platform.runtime import build_runtime
 
     if not await Territory.exists():
-        summary = await load_demo_data()
-        print(f"Loaded demo data: {summary}")
+        reference = await load_demo_data()
+        appeals = await load_demo_appeals(build_runtime(settings).appeals)
+        print(f"Loaded demo data: {reference.territories.created} territories, "
+              f"{reference.organizations.created} organizations, "
+              f"{reference.categories.created} categories, {appeals.rules} competence rules, "
+              f"{appeals.appeals} appeals ({_counts(appeals.by_status)})")
     country = await Territory.filter(parent_id__isnull=True).order_by("id").first()
     region = await Territory.filter(kind="region").order_by("id").first()
     body = await Organization.filter(kind="regional", territory_id=region.id).order_by(
@@ -117,6 +124,10 @@ async def _prepare_demo(settings: Settings) -> dict[str, str]:
             scope = {"territory_code": region.code}
         tokens[role.value] = await issue_dev_token(settings, role, **scope)
     return tokens
+
+
+def _counts(counter: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in sorted(counter.items()))
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
@@ -166,6 +177,91 @@ class ProgressBar:
     def finish(self) -> None:
         if self.enabled and self.last >= 0:
             print(file=sys.stderr)
+
+
+def cmd_rules(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.appeals.rules import RulesConflict
+    from vmeste.platform.appeals.rules_import import export_rules, import_rules
+    from vmeste.platform.csvfiles import CSVImportFailed, format_errors
+    from vmeste.platform.identity.principal import SYSTEM
+
+    path = Path(args.file)
+    if args.action == "export":
+        buffer = io.StringIO()
+        count = _run(_with_db(settings, lambda: export_rules(buffer)))
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+        print(f"{path}: exported {count} published rules")
+        return
+    if not path.is_file():
+        _fail(f"{path}: no such file", EXIT_USAGE)
+
+    async def action() -> Any:
+        return await import_rules(path, principal=SYSTEM, publish=args.publish)
+
+    try:
+        report = _run(_with_db(settings, action))
+    except CSVImportFailed as failure:
+        print(format_errors(failure.errors), file=sys.stderr)
+        _fail(f"{path}: {len(failure.errors)} error(s); nothing was written")
+    except RulesConflict as conflict:
+        for error in conflict.errors:
+            print(f"CONFLICT: {error.message}", file=sys.stderr)
+        _fail(f"{path}: {len(conflict.ties)} tie(s) between rules; nothing was changed")
+    print(f"{path}: drafts created {report.created}, updated {report.updated}, "
+          f"unchanged {report.unchanged}")
+    if report.published is not None:
+        print(f"published {len(report.published.published)} rule(s), retired "
+              f"{len(report.published.retired)}, rules version {report.published.version}")
+
+
+def cmd_route(settings: Settings, args: argparse.Namespace) -> None:
+    from datetime import UTC, date, datetime
+
+    from vmeste.platform.appeals.router import request_for
+    from vmeste.platform.errors import DomainError
+    from vmeste.platform.reference.models import Organization, Territory
+    from vmeste.platform.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        on = date.fromisoformat(args.at) if args.at else datetime.now(UTC).date()
+    except ValueError:
+        _fail(f"--at: {args.at!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+
+    async def action() -> dict[str, Any]:
+        request = await request_for(
+            category_code=args.category, territory_code=args.territory,
+            applicant_type=args.applicant_type, channel=args.channel, on=on)
+        decision = await runtime.router.route(request)
+        organization = (await Organization.get(id=decision.organization_id)
+                        if decision.organization_id else None)
+        territory = await Territory.get(id=decision.territory_id)
+        return {
+            "organization_ogrn": organization.ogrn if organization else None,
+            "organization_name": organization.name if organization else None,
+            "fallback": decision.fallback, "strategy": decision.strategy,
+            "rule_id": decision.rule_id, "territory_code": territory.code,
+            "trace": decision.trace,
+        }
+
+    try:
+        result = _run(_with_db(settings, action))
+    except DomainError as error:
+        _fail("; ".join(f"{e.code}: {e.message}" for e in error.errors))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    if result["fallback"]:
+        print("→ moderation queue of the region (no rule matched)")
+    else:
+        print(f"→ {result['organization_name']} (ОГРН {result['organization_ogrn']}), "
+              f"rule {result['rule_id']}")
+    for step in result["trace"]:
+        print(f"  [{step['strategy']}] {step.get('outcome', '')}")
+        for rule in step.get("rules", []):
+            print(f"      rule {rule['rule_id']} {rule['territory_code']}/"
+                  f"{rule['category_code']} p{rule['priority']} → "
+                  f"{rule['organization_ogrn']}: {rule['why']}")
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
@@ -248,6 +344,23 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("kind", choices=["territories", "organizations", "categories"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import)
+
+    rules = sub.add_parser("rules", help="import or export competence rules (CSV)")
+    rules.add_argument("action", choices=["import", "export"])
+    rules.add_argument("file")
+    rules.add_argument("--publish", action="store_true",
+                       help="publish the imported drafts at once (all or nothing)")
+    rules.set_defaults(func=cmd_rules)
+
+    route = sub.add_parser("route", help="explain where an appeal would be routed")
+    route.add_argument("--category", required=True)
+    route.add_argument("--territory", required=True)
+    route.add_argument("--applicant-type", default="person", choices=["person", "legal"])
+    route.add_argument("--channel", default="portal",
+                       choices=["portal", "widget", "app", "operator", "social", "open311"])
+    route.add_argument("--at", help="date (YYYY-MM-DD) the rules are evaluated on")
+    route.add_argument("--json", action="store_true")
+    route.set_defaults(func=cmd_route)
 
     token = sub.add_parser("token", help="print a development token (dev mode only)")
     token.add_argument("--role", required=True,

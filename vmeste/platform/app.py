@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import pluggy
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,11 +20,10 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from vmeste.platform.db import pending_migrations, tortoise_config
-from vmeste.platform.identity.authenticate import authenticate, bearer_token
+from vmeste.platform.identity.authenticate import Authenticator, bearer_token
 from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.identity.tokens import TokenError
-from vmeste.platform.plugins import build_plugin_manager
-from vmeste.platform.policies.services import PolicyResolver
+from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.schema import build_schema
 from vmeste.schema.context import Context
@@ -87,10 +85,9 @@ class AuthenticationMiddleware:
     """Resolves the bearer token once per HTTP request; a bad token is a 401, never an
     anonymous request, so a client with an expired token learns it at once."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, plugins: pluggy.PluginManager) -> None:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
         self.app = app
-        self.settings = settings
-        self.plugins = plugins
+        self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,7 +96,7 @@ class AuthenticationMiddleware:
         header = dict(scope.get("headers", [])).get(b"authorization")
         try:
             token = bearer_token(header.decode("latin-1") if header else None)
-            principal = await authenticate(token, self.settings, self.plugins)
+            principal = await self.authenticator(token)
         except TokenError as error:
             log.info("token refused: %s", error.reason)
             response = _json_error(401, "UNAUTHENTICATED", error.message,
@@ -111,22 +108,20 @@ class AuthenticationMiddleware:
 
 
 class VmesteGraphQL(GraphQL):
-    def __init__(self, schema: Any, *, settings: Settings, plugins: pluggy.PluginManager,
-                 resolver: PolicyResolver) -> None:
+    def __init__(self, schema: Any, *, runtime: Runtime) -> None:
+        settings = runtime.settings
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.dev_mode else None,
             allow_queries_via_get=False,
             allowed_origins=settings.allowed_origins,
         )
-        self.settings = settings
-        self.plugins = plugins
-        self.resolver = resolver
+        self.runtime = runtime
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
-        return Context(request=request, response=response, settings=self.settings,
-                       plugins=self.plugins, resolver=self.resolver, principal=principal)
+        return Context(request=request, response=response, runtime=self.runtime,
+                       principal=principal)
 
     async def on_ws_connect(self, context: Context) -> None:
         """Browsers cannot set headers on a WebSocket, so the token comes in the
@@ -135,7 +130,7 @@ class VmesteGraphQL(GraphQL):
         raw = params.get("Authorization") or params.get("authorization")
         try:
             token = bearer_token(raw if isinstance(raw, str) else None)
-            context.principal = await authenticate(token, self.settings, self.plugins)
+            context.principal = await self.runtime.authenticate(token)
         except TokenError as error:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED",
                                             "message": error.message}) from None
@@ -161,10 +156,9 @@ async def readyz(_: Request) -> Response:
 def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
     """Build the application; ``manage_database=False`` when the caller (tests, the
     demo runner) has already opened the ORM in this context."""
-    plugins = build_plugin_manager(settings)
-    resolver = PolicyResolver(plugins, check_seconds=settings.policy_cache_seconds)
-    graphql = VmesteGraphQL(build_schema(settings), settings=settings, plugins=plugins,
-                            resolver=resolver)
+    runtime = build_runtime(settings)
+    plugins = runtime.plugins
+    graphql = VmesteGraphQL(build_schema(settings), runtime=runtime)
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -173,7 +167,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     ]
     middleware = [
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
-        Middleware(AuthenticationMiddleware, settings=settings, plugins=plugins),
+        Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate),
     ]
     if settings.allowed_origins:
         middleware.insert(0, Middleware(
@@ -192,6 +186,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.settings = settings
     app.state.plugins = plugins
+    app.state.runtime = runtime
     return app
 
 

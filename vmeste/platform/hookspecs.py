@@ -29,8 +29,13 @@ hookimpl = pluggy.HookimplMarker("vmeste")
 class StrategySpec:
     """A strategy a plugin offers for region policies to choose.
 
-    ``validate`` returns human-readable (Russian) problems with a settings object, so a
-    region administrator sees a bad policy refused when saving it, not when it runs.
+    ``handler`` does the work; its signature depends on the kind (see
+    ``docs/plugins.md``). ``validate`` returns human-readable (Russian) problems with a
+    settings object, so a region administrator sees a bad policy refused when saving
+    it, not when it runs. Where no region policy of the kind exists anywhere on a
+    territory's path, the strategies marked ``default`` apply. Kinds that run a chain
+    of strategies (routing, moderation) run them by ``order``, lowest first; a policy's
+    ``order`` setting overrides it.
     """
 
     kind: str
@@ -38,6 +43,9 @@ class StrategySpec:
     description: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
     validate: Callable[[Mapping[str, Any]], list[str]] | None = None
+    handler: Callable[..., Any] | None = None
+    default: bool = False
+    order: int = 100
 
 
 @hookspec(firstresult=True)

@@ -20,6 +20,8 @@ from vmeste.platform.settings import Settings
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.identity_oidc",
     "vmeste.plugins.identity_dev",
+    "vmeste.plugins.routing",
+    "vmeste.plugins.moderation",
 )
 ENTRY_POINT_GROUP = "vmeste"
 

@@ -52,6 +52,7 @@ class Settings:
     plugins: tuple[str, ...] | None = None
     disable_plugins: tuple[str, ...] = ()
     policy_cache_seconds: int = 2
+    auth_cache_seconds: int = 30
 
     @property
     def is_sqlite(self) -> bool:
@@ -148,4 +149,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         plugins=_list(env, "VMESTE_PLUGINS"),
         disable_plugins=_list(env, "VMESTE_DISABLE_PLUGINS") or (),
         policy_cache_seconds=_int(env, "VMESTE_POLICY_CACHE_SECONDS", 2, 0, 3600),
+        auth_cache_seconds=_int(env, "VMESTE_AUTH_CACHE_SECONDS", 30, 0, 3600),
     )

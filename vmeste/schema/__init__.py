@@ -12,20 +12,25 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from tortoise.exceptions import ValidationError
 
-from vmeste.platform.errors import DomainError
+from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.settings import Settings, load_settings
+from vmeste.schema.appeals.mutations import AppealsMutation
+from vmeste.schema.appeals.queries import AppealsQuery
 from vmeste.schema.audit.queries import AuditQuery
 from vmeste.schema.audit.subscriptions import AuditSubscription
+from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
 from vmeste.schema.identity.mutations import IdentityMutation
 from vmeste.schema.identity.queries import IdentityQuery
 from vmeste.schema.policies.mutations import PoliciesMutation
@@ -35,7 +40,7 @@ from vmeste.schema.reference.queries import ReferenceQuery
 
 
 @strawberry.type
-class Query(IdentityQuery, ReferenceQuery, PoliciesQuery, AuditQuery):
+class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQuery):
     # An explicit resolver rather than ``relay.node()``: that helper rewrites the field
     # in place and so breaks building a second schema (tests build one per settings).
     @strawberry.field(description="Любой объект по глобальному id.")
@@ -44,7 +49,7 @@ class Query(IdentityQuery, ReferenceQuery, PoliciesQuery, AuditQuery):
 
 
 @strawberry.type
-class Mutation(ReferenceMutation, IdentityMutation, PoliciesMutation):
+class Mutation(AppealsMutation, ReferenceMutation, IdentityMutation, PoliciesMutation):
     pass
 
 
@@ -59,15 +64,32 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
+class VmesteMaskErrors(MaskErrors):
+    """Masks unexpected errors, except that a value the ORM refuses to look up (longer
+    than its column) is the caller's mistake: INVALID, not an internal error."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, ValidationError):
+            return GraphQLError(UNFIT_VALUE_MESSAGE, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                extensions={"code": ErrorCode.INVALID.value})
+        return super().anonymise_error(error)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The depth and alias rules are built once per schema, not once per request as
+    # QueryDepthLimiter and MaxAliasesLimiter do: a fresh rule class per request is a
+    # new key for ValidationCache, which would then never hit (validation is the
+    # largest fixed cost of a small query).
+    limits = [depth_rule(settings.max_query_depth, None),
+              alias_rule(settings.max_aliases)]
     extensions: list[Any] = [
         ParserCache,
         ValidationCache,
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: MaskErrors(should_mask_error=should_mask,
-                           error_message="Внутренняя ошибка сервера"),
+        lambda: VmesteMaskErrors(should_mask_error=should_mask,
+                                 error_message="Внутренняя ошибка сервера"),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
+from vmeste.platform.appeals.models import AppealEvent
+from vmeste.platform.identity.models import User
 from vmeste.platform.reference.models import Category, Organization, Territory
 
 T = TypeVar("T")
@@ -32,6 +34,16 @@ def _children(model: type[Model], convert: Callable[[Any], T]) -> DataLoader[int
     return DataLoader(load_fn=load)
 
 
+def _events() -> DataLoader[int, list[AppealEvent]]:
+    async def load(appeal_ids: Sequence[int]) -> list[list[AppealEvent]]:
+        groups: dict[int, list[AppealEvent]] = {i: [] for i in appeal_ids}
+        for event in await AppealEvent.filter(appeal_id__in=list(appeal_ids)).order_by("id"):
+            groups[event.appeal_id].append(event)
+        return [groups[i] for i in appeal_ids]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     def __init__(self) -> None:
         # Imported here: the types module needs this one for its resolvers.
@@ -41,3 +53,5 @@ class Loaders:
         self.organization = _by_id(Organization, types.Organization.from_model)
         self.category = _by_id(Category, types.Category.from_model)
         self.category_children = _children(Category, types.Category.from_model)
+        self.user = _by_id(User, lambda row: row)
+        self.appeal_events = _events()

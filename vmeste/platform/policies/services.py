@@ -1,7 +1,8 @@
 """Region policies: storing them, and resolving which strategies serve a territory.
 
 Resolution walks from the country down to the territory. The most specific level that
-has any policy of the asked kind decides the set of active strategies; each chosen
+has any policy of the asked kind decides the set of active strategies (where no level
+has one, the strategies their plugins mark as ``default`` apply); each chosen
 strategy's settings layer over the same strategy's settings at higher levels and over
 the strategy's declared defaults. So a municipality can switch a region's strategy
 off, replace it, or change one setting while inheriting the rest.
@@ -75,6 +76,9 @@ async def set_region_policy(
             "plugin", f"Стратегия {data.kind}/{data.plugin} не зарегистрирована ни одним плагином",
             ErrorCode.UNKNOWN_PLUGIN,
         )
+    if data.settings is not None and not isinstance(data.settings, dict):
+        # Resolution layers settings as objects; anything else would break it later.
+        raise DomainError.of("settings", "Настройки должны быть объектом JSON")
     if data.settings is not None and spec.validate is not None:
         problems = spec.validate(data.settings)
         if problems:
@@ -166,12 +170,16 @@ class PolicyResolver:
                 layered[row["plugin"]] = {**layered.get(row["plugin"], {}), **row["settings"]}
             chosen = sorted(row["plugin"] for row in level if row["active"])
             decided_at = code
+        if not decided_at:
+            # No policy anywhere on the path: the platform's defaults for the kind.
+            chosen = sorted(name for (k, name), spec in catalog.items()
+                            if k == kind and spec.default)
         result = []
         for plugin in chosen:
             spec = catalog.get((kind, plugin))
             if spec is None:  # the plugin providing it was uninstalled or disabled
                 continue
-            settings = {**spec.defaults, **layered[plugin]}
+            settings = {**spec.defaults, **layered.get(plugin, {})}
             result.append(ResolvedStrategy(kind, plugin, settings, decided_at))
         return result
 

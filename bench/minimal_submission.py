@@ -1,0 +1,64 @@
+"""The baseline for bench/submission.py: the same rows inserted by hand-written SQL
+behind a bare Starlette endpoint, with no auth, validation, moderation or routing."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+INSERT_APPEAL = """INSERT INTO appeal (applicant_id, applicant_type, channel, category_id,
+  territory_id, territory_path, address, text, legal_track, status, organization_id,
+  idempotency_key, routing_trace, rework_count, created_at, updated_at)
+VALUES ($1, 'person', 'portal', $2, $3, $4, '', $5, 'message', 'routed', $6, $7, '[]', 0,
+  now(), now()) RETURNING id"""
+INSERT_EVENT = """INSERT INTO appeal_event (appeal_id, at, actor, action, from_status,
+  to_status, reason, payload) VALUES ($1, now(), 'bench', $2, $3, $4, '', '{}')"""
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    url = os.environ["BENCH_DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+    app.state.pool = await asyncpg.create_pool(url, min_size=4, max_size=20)
+    async with app.state.pool.acquire() as conn:
+        app.state.ids = await conn.fetchrow(
+            "SELECT (SELECT id FROM vmeste_user LIMIT 1) AS user_id, "
+            "(SELECT id FROM category WHERE code = 'roads.potholes') AS category_id, "
+            "(SELECT id FROM organization LIMIT 1) AS organization_id")
+        app.state.territories = dict(await conn.fetch(
+            "SELECT code, ARRAY[id::text, path] FROM territory"))
+    yield
+    await app.state.pool.close()
+
+
+async def submit(request: Request) -> Response:
+    body = json.loads(await request.body())
+    data = body["variables"]["input"]
+    ids = request.app.state.ids
+    territory_id, path = request.app.state.territories[data["territoryCode"]]
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        appeal_id = await conn.fetchval(
+            INSERT_APPEAL, ids["user_id"], ids["category_id"], int(territory_id), path,
+            data["text"], ids["organization_id"], data["idempotencyKey"] + "-baseline")
+        await conn.executemany(INSERT_EVENT, [
+            (appeal_id, "submit", None, "moderation"),
+            (appeal_id, "moderate", "moderation", "moderation"),
+            (appeal_id, "route", "moderation", "routed")])
+    return JSONResponse({"data": {"submitAppeal": {"appeal": {"id": appeal_id,
+                                                              "status": "ROUTED"},
+                                                   "userErrors": []}}})
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(routes=[Route("/submit", submit, methods=["POST"]),
+                        Route("/healthz", healthz)], lifespan=lifespan)

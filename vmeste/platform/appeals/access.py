@@ -1,0 +1,107 @@
+"""Who may see and act on which appeal.
+
+Applicants see their own. A body's staff see the body's appeals, and a supervising
+body's staff see its subordinates' too. Regional roles (moderator, regional
+administrator, auditor) see their territory subtree. Everyone else sees nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tortoise.expressions import Q
+
+from vmeste.platform.appeals.models import Appeal
+from vmeste.platform.authz import require_authenticated
+from vmeste.platform.errors import Forbidden
+from vmeste.platform.identity.models import Role
+from vmeste.platform.identity.principal import Principal
+from vmeste.platform.reference.models import PATH_SEPARATOR, Organization
+
+STAFF = (Role.OPERATOR, Role.EXECUTOR, Role.ORG_ADMIN)
+REGIONAL_READERS = (Role.MODERATOR, Role.REGIONAL_ADMIN, Role.AUDITOR)
+REGIONAL_ACTORS = (Role.MODERATOR, Role.REGIONAL_ADMIN)
+#: How deep a hierarchy of subordinate bodies is followed.
+MAX_SUBORDINATE_DEPTH = 8
+
+
+async def with_subordinates(organization_ids: Iterable[int]) -> set[int]:
+    """The bodies themselves and every body below them."""
+    found = set(organization_ids)
+    frontier = set(found)
+    for _ in range(MAX_SUBORDINATE_DEPTH):
+        if not frontier:
+            break
+        children = await Organization.filter(parent_id__in=list(frontier)).values_list(
+            "id", flat=True)
+        frontier = set(children) - found
+        found |= frontier
+    return found
+
+
+async def supervising(organization_id: int) -> set[int]:
+    """The body and every body above it."""
+    chain: set[int] = set()
+    current: int | None = organization_id
+    while current is not None and current not in chain and len(chain) <= MAX_SUBORDINATE_DEPTH:
+        chain.add(current)
+        parents = await Organization.filter(id=current).values_list("parent_id", flat=True)
+        current = parents[0] if parents else None
+    return chain
+
+
+def _subtree(path: str) -> Q:
+    return Q(territory_path=path) | Q(territory_path__startswith=path + PATH_SEPARATOR)
+
+
+async def visible_appeals(principal: Principal) -> Q:
+    """The staff's view of the appeal table (applicants use ``myAppeals``)."""
+    require_authenticated(principal)
+    condition = Q(id=-1)
+    organizations = principal.organization_ids(STAFF)
+    if organizations:
+        condition |= Q(organization_id__in=sorted(await with_subordinates(organizations)))
+    for root in principal.territory_scopes(REGIONAL_READERS):
+        condition |= _subtree(root)
+    return condition
+
+
+async def can_see(principal: Principal, appeal: Appeal) -> bool:
+    if principal.user is not None and appeal.applicant_id == principal.user.id:
+        return True
+    if principal.covers_territory(appeal.territory_path, REGIONAL_READERS):
+        return True
+    staff = principal.organization_ids(STAFF)
+    if appeal.organization_id is None or not staff:
+        return False
+    return bool(staff & await supervising(appeal.organization_id))
+
+
+def require_applicant(principal: Principal, appeal: Appeal) -> None:
+    """Only the applicant themself: not staff, and not the platform acting alone."""
+    require_authenticated(principal)
+    if principal.user is None or appeal.applicant_id != principal.user.id:
+        raise Forbidden("Это действие доступно только автору обращения")
+
+
+async def require_body_staff(principal: Principal, appeal: Appeal,
+                             roles: tuple[Role, ...] = STAFF, *,
+                             regional: bool = True) -> None:
+    """Staff of the responsible body or a body above it; regional actors if allowed."""
+    require_authenticated(principal)
+    if principal.system:
+        return
+    if regional and principal.covers_territory(appeal.territory_path, REGIONAL_ACTORS):
+        return
+    staff = principal.organization_ids(roles)
+    if appeal.organization_id is not None and staff & await supervising(appeal.organization_id):
+        return
+    raise Forbidden("Обращение находится в другой организации")
+
+
+def require_moderator(principal: Principal, appeal: Appeal) -> None:
+    require_authenticated(principal)
+    if principal.system:
+        return
+    if not principal.covers_territory(appeal.territory_path, REGIONAL_ACTORS):
+        raise Forbidden("Модерировать обращения этой территории вам не поручено")

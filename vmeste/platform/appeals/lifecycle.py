@@ -1,0 +1,61 @@
+"""The appeal state machine: which action may move an appeal from which status.
+
+Every action names the statuses it starts from; anything else is an illegal
+transition and is refused with a typed error, never applied halfway.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from vmeste.platform.appeals.models import AppealStatus as S
+from vmeste.platform.errors import DomainError, ErrorCode
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    MODERATE = "moderate"
+    ROUTE = "route"
+    ASSIGN_EXECUTOR = "assign_executor"
+    REQUEST_CLARIFICATION = "request_clarification"
+    CLARIFY = "clarify"
+    ANSWER = "answer"
+    RATE = "rate"
+    REOPEN = "reopen"
+    REDIRECT = "redirect"
+    WITHDRAW = "withdraw"
+    CONVERT = "convert"
+
+
+#: Statuses an appeal can still move out of by the applicant's or staff's hand.
+OPEN = frozenset({S.MODERATION, S.UNROUTED, S.ROUTED, S.IN_PROGRESS,
+                  S.CLARIFICATION_REQUESTED})
+#: Statuses in which a body is working on the appeal.
+AT_BODY = frozenset({S.ROUTED, S.IN_PROGRESS})
+
+ALLOWED_FROM: dict[Action, frozenset[S]] = {
+    Action.MODERATE: frozenset({S.MODERATION}),
+    Action.ASSIGN_EXECUTOR: AT_BODY,
+    Action.REQUEST_CLARIFICATION: AT_BODY,
+    Action.CLARIFY: frozenset({S.CLARIFICATION_REQUESTED}),
+    Action.ANSWER: AT_BODY,
+    Action.RATE: frozenset({S.ANSWERED}),
+    Action.REOPEN: frozenset({S.ANSWERED, S.CLOSED}),
+    Action.REDIRECT: frozenset({S.UNROUTED, S.ROUTED, S.IN_PROGRESS}),
+    Action.WITHDRAW: OPEN,
+    Action.CONVERT: OPEN | {S.ANSWERED},
+}
+
+#: Ratings at or below this send the answer back for rework.
+REWORK_RATING = 2
+
+
+def require_transition(action: Action, status: S) -> None:
+    if status not in ALLOWED_FROM[action]:
+        allowed = ", ".join(sorted(s.value for s in ALLOWED_FROM[action]))
+        raise DomainError.of(
+            None,
+            f"Действие «{action.value}» недоступно в статусе «{status.value}» "
+            f"(допустимо из: {allowed})",
+            ErrorCode.ILLEGAL_TRANSITION,
+        )

@@ -1,0 +1,201 @@
+"""Appeals, their immutable event history, and the competence rules that route them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Channel(StrEnum):
+    PORTAL = "portal"
+    WIDGET = "widget"
+    APP = "app"
+    OPERATOR = "operator"
+    SOCIAL = "social"
+    OPEN311 = "open311"
+
+
+class ApplicantType(StrEnum):
+    PERSON = "person"
+    LEGAL = "legal"
+
+
+class LegalTrack(StrEnum):
+    """A platform message (Decree 1802) or a formal appeal under 59-ФЗ."""
+
+    MESSAGE = "message"
+    APPEAL_59FZ = "appeal_59fz"
+
+
+class AppealStatus(StrEnum):
+    MODERATION = "moderation"
+    REJECTED = "rejected"
+    UNROUTED = "unrouted"
+    ROUTED = "routed"
+    IN_PROGRESS = "in_progress"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+class Appeal(Model):
+    id = fields.IntField(primary_key=True)
+    applicant: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.User", related_name="appeals", on_delete=fields.RESTRICT
+    )
+    applicant_type = fields.CharEnumField(ApplicantType, max_length=8)
+    channel = fields.CharEnumField(Channel, max_length=16)
+    category: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.Category", related_name="appeals", on_delete=fields.RESTRICT
+    )
+    territory: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.Territory", related_name="appeals", on_delete=fields.RESTRICT
+    )
+    #: Territory path at submission, so scoped staff filter by an indexed prefix.
+    territory_path = fields.CharField(max_length=255, db_index=True)
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    address = fields.CharField(max_length=500, default="")
+    text = fields.TextField()
+    #: The body whose site carried the widget the citizen wrote from.
+    target_organization: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "vmeste.Organization", related_name="targeted_appeals", null=True,
+        on_delete=fields.SET_NULL,
+    )
+    #: The body whose actions are complained about: never routed or redirected to it.
+    complained_organization: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "vmeste.Organization", related_name="complaints", null=True, on_delete=fields.SET_NULL
+    )
+    legal_track = fields.CharEnumField(LegalTrack, max_length=16, default=LegalTrack.MESSAGE)
+    status = fields.CharEnumField(AppealStatus, max_length=32, db_index=True)
+    organization: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "vmeste.Organization", related_name="appeals", null=True, on_delete=fields.RESTRICT
+    )
+    executor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "vmeste.User", related_name="assigned_appeals", null=True, on_delete=fields.SET_NULL
+    )
+    idempotency_key = fields.CharField(max_length=128, null=True)
+    routing_trace = fields.JSONField(null=True)
+    answer = fields.TextField(null=True)
+    rating = fields.SmallIntField(null=True)
+    rework_count = fields.SmallIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    answered_at = fields.DatetimeField(null=True)
+
+    applicant_id: int
+    category_id: int
+    territory_id: int
+    organization_id: int | None
+    executor_id: int | None
+    target_organization_id: int | None
+    complained_organization_id: int | None
+
+    class Meta:
+        table = "appeal"
+        ordering = ["id"]
+        unique_together = (("applicant", "idempotency_key"),)
+        indexes = (("organization_id", "status"), ("applicant_id", "created_at"))
+
+
+class AppealCopy(Model):
+    """A copy sent for information to another competent body."""
+
+    id = fields.IntField(primary_key=True)
+    appeal: fields.ForeignKeyRelation[Appeal] = fields.ForeignKeyField(
+        "vmeste.Appeal", related_name="copies", on_delete=fields.CASCADE
+    )
+    organization: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.Organization", related_name="appeal_copies", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "appeal_copy"
+        unique_together = (("appeal", "organization"),)
+
+
+class AppealEvent(Model):
+    """One step in the life of an appeal, never changed or removed."""
+
+    id = fields.BigIntField(primary_key=True)
+    appeal: fields.ForeignKeyRelation[Appeal] = fields.ForeignKeyField(
+        "vmeste.Appeal", related_name="events", on_delete=fields.RESTRICT
+    )
+    at = fields.DatetimeField(auto_now_add=True)
+    actor = fields.CharField(max_length=300)
+    action = fields.CharField(max_length=32)
+    from_status = fields.CharField(max_length=32, null=True)
+    to_status = fields.CharField(max_length=32)
+    reason = fields.TextField(default="")
+    payload = fields.JSONField(default=dict)
+
+    appeal_id: int
+
+    class Meta:
+        table = "appeal_event"
+        ordering = ["id"]
+        indexes = (("appeal_id", "id"),)
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._saved_in_db:
+            raise RuntimeError("appeal events are append-only")
+        await super().save(*args, **kwargs)
+
+
+class RuleStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    #: Replaced or withdrawn by a later publish; kept as history.
+    RETIRED = "retired"
+
+
+class CompetenceRule(Model):
+    """Category (group) × territory scope → responsible body.
+
+    Routing reads only published rules. Editing a published rule creates a draft that
+    ``replaces`` it (or, with ``retire``, withdraws it); ``publish`` swaps every draft
+    in at once after checking the resulting set for ties, so routing never sees a
+    half-edited table. A rule's ``version`` counts the published versions of it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    category: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.Category", related_name="competence_rules", on_delete=fields.RESTRICT
+    )
+    territory: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.Territory", related_name="competence_rules", on_delete=fields.RESTRICT
+    )
+    organization: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "vmeste.Organization", related_name="competence_rules", on_delete=fields.RESTRICT
+    )
+    priority = fields.IntField(default=0)
+    applicant_type = fields.CharEnumField(ApplicantType, max_length=8, null=True)
+    channel = fields.CharEnumField(Channel, max_length=16, null=True)
+    valid_from = fields.DateField(null=True)
+    valid_to = fields.DateField(null=True)
+    status = fields.CharEnumField(RuleStatus, max_length=16, default=RuleStatus.DRAFT,
+                                  db_index=True)
+    version = fields.IntField(default=1)
+    replaces: fields.ForeignKeyNullableRelation[CompetenceRule] = fields.ForeignKeyField(
+        "vmeste.CompetenceRule", related_name="replaced_by", null=True, on_delete=fields.SET_NULL
+    )
+    retire = fields.BooleanField(default=False)
+    author = fields.CharField(max_length=300)
+    #: Territory path of the scope, for "within my region" checks and coverage reports.
+    territory_path = fields.CharField(max_length=255, db_index=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    category_id: int
+    territory_id: int
+    organization_id: int
+    replaces_id: int | None
+
+    class Meta:
+        table = "competence_rule"
+        ordering = ["id"]

@@ -1,0 +1,58 @@
+"""Moderation as a chain of strategies chosen by region policy.
+
+Each strategy looks at a submission and accepts it, rejects it with a stated reason,
+or sends it to a human moderator. The first verdict that is not "accept" stands, and
+the reason and the deciding strategy are recorded: no silent rejections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from vmeste.platform.plugins import await_me_maybe, strategy_catalog
+from vmeste.platform.policies.services import PolicyResolver
+
+MODERATION = "moderation"
+
+
+class Verdict(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class ModerationRequest:
+    text: str
+    applicant_id: int
+    category_id: int
+    territory_code: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ModerationResult:
+    verdict: Verdict
+    reason: str = ""
+    #: A machine-readable reason: too_short, obscene, repeated, manual_review, ...
+    code: str = ""
+    strategy: str = ""
+
+
+ACCEPTED = ModerationResult(Verdict.ACCEPT)
+
+
+async def moderate(resolver: PolicyResolver, request: ModerationRequest) -> ModerationResult:
+    catalog = strategy_catalog(resolver.pm)
+    chosen = await resolver.resolve(request.territory_code, MODERATION)
+    ordered = sorted(chosen, key=lambda s: (s.settings.get("order",
+                                                           catalog[(MODERATION, s.plugin)].order),
+                                            s.plugin))
+    for strategy in ordered:
+        handler = catalog[(MODERATION, strategy.plugin)].handler
+        result: ModerationResult = await await_me_maybe(handler(request, strategy.settings))
+        if result.verdict != Verdict.ACCEPT:
+            return ModerationResult(result.verdict, result.reason, result.code, strategy.plugin)
+    return ACCEPTED

@@ -1,0 +1,257 @@
+"""Managing competence rules: drafts, atomic publishing, and who may touch which rule.
+
+Federal configurators manage rules for federal-level categories anywhere; regional
+administrators manage every other category within their own territory subtree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from vmeste.platform import authz
+from vmeste.platform.appeals.models import (
+    ApplicantType,
+    Channel,
+    CompetenceRule,
+    RuleStatus,
+)
+from vmeste.platform.appeals.routing import RULES_VERSION, CompiledRule, compile_rules, find_ties
+from vmeste.platform.audit.services import record
+from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
+from vmeste.platform.identity.models import Role
+from vmeste.platform.identity.principal import Principal
+from vmeste.platform.policies.models import ConfigVersion
+from vmeste.platform.policies.services import bump_version
+from vmeste.platform.reference.models import (
+    Category,
+    CompetenceLevel,
+    Organization,
+    Territory,
+)
+
+PRIORITY_RANGE = (-1000, 1000)
+CONFIGURATORS = (Role.FEDERAL_CONFIGURATOR, Role.REGIONAL_ADMIN)
+
+
+@dataclass
+class RuleInput:
+    category_code: str
+    territory_code: str
+    organization_ogrn: str
+    priority: int = 0
+    applicant_type: ApplicantType | None = None
+    channel: Channel | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    #: Edit this rule instead of adding one.
+    rule_id: int | None = None
+    #: Withdraw the rule ``rule_id`` at the next publish.
+    retire: bool = False
+
+
+@dataclass(frozen=True)
+class ResolvedRule:
+    category: Category
+    territory: Territory
+    organization: Organization
+
+
+@dataclass
+class PublishResult:
+    published: list[int] = field(default_factory=list)
+    retired: list[int] = field(default_factory=list)
+    version: int = 0
+
+
+class RulesConflict(DomainError):
+    """Publishing would leave rules that no precedence step separates."""
+
+    def __init__(self, ties: list[tuple[CompiledRule, CompiledRule]]) -> None:
+        self.ties = ties
+        super().__init__(*(
+            FieldError(
+                None,
+                f"Правила {a.id} и {b.id} совпадают по территории {a.territory_code}, "
+                f"рубрике {a.category_code} и приоритету {a.priority} "
+                f"({a.organization_ogrn} и {b.organization_ogrn})",
+                ErrorCode.CONFLICT,
+            )
+            for a, b in ties
+        ))
+
+
+def require_rule_manager(principal: Principal, category_level: str, territory_path: str
+                         ) -> None:
+    authz.require_authenticated(principal)
+    if principal.system:
+        return
+    if category_level == CompetenceLevel.FEDERAL:
+        if principal.covers_territory(territory_path, authz.FEDERAL):
+            return
+    elif principal.covers_territory(territory_path, (Role.REGIONAL_ADMIN,)):
+        return
+    raise Forbidden("Правила этой рубрики на этой территории вам не подведомственны")
+
+
+def may_manage(principal: Principal, category_level: str, territory_path: str) -> bool:
+    try:
+        require_rule_manager(principal, category_level, territory_path)
+    except Forbidden:
+        return False
+    return True
+
+
+async def resolve_references(data: RuleInput, conn: BaseDBAsyncClient | None = None
+                             ) -> ResolvedRule:
+    """Looks up the rule's category, territory and body; every unknown one is reported."""
+    category = await Category.get_or_none(code=data.category_code).using_db(conn)
+    territory = await Territory.get_or_none(code=data.territory_code).using_db(conn)
+    organization = await Organization.get_or_none(ogrn=data.organization_ogrn).using_db(conn)
+    errors = []
+    if category is None:
+        errors.append(FieldError("categoryCode", f"Рубрика {data.category_code} не найдена",
+                                 ErrorCode.NOT_FOUND))
+    if territory is None:
+        errors.append(FieldError("territoryCode", f"Территория {data.territory_code} не найдена",
+                                 ErrorCode.NOT_FOUND))
+    if organization is None:
+        errors.append(FieldError("organizationOgrn",
+                                 f"Организация с ОГРН {data.organization_ogrn} не найдена",
+                                 ErrorCode.NOT_FOUND))
+    if errors:
+        raise DomainError(*errors)
+    assert category and territory and organization
+    return ResolvedRule(category, territory, organization)
+
+
+def value_problems(data: RuleInput) -> list[FieldError]:
+    problems = []
+    low, high = PRIORITY_RANGE
+    if not low <= data.priority <= high:
+        problems.append(FieldError("priority", f"Приоритет должен быть от {low} до {high}",
+                                   ErrorCode.INVALID))
+    if data.valid_from and data.valid_to and data.valid_from > data.valid_to:
+        problems.append(FieldError("validTo", "Окончание действия раньше начала",
+                                   ErrorCode.INVALID))
+    return problems
+
+
+def _fields(data: RuleInput, refs: ResolvedRule) -> dict[str, Any]:
+    return {
+        "category": refs.category, "territory": refs.territory,
+        "organization": refs.organization, "priority": data.priority,
+        "applicant_type": data.applicant_type, "channel": data.channel,
+        "valid_from": data.valid_from, "valid_to": data.valid_to,
+        "territory_path": refs.territory.path,
+    }
+
+
+def rule_snapshot(rule: CompetenceRule, refs: ResolvedRule) -> dict[str, Any]:
+    return {
+        "category": refs.category.code, "territory": refs.territory.code,
+        "organization": refs.organization.ogrn, "priority": rule.priority,
+        "applicant_type": rule.applicant_type, "channel": rule.channel,
+        "valid_from": rule.valid_from.isoformat() if rule.valid_from else None,
+        "valid_to": rule.valid_to.isoformat() if rule.valid_to else None,
+        "status": rule.status, "version": rule.version, "retire": rule.retire,
+    }
+
+
+async def save_draft(principal: Principal, data: RuleInput, *,
+                     conn: BaseDBAsyncClient | None = None) -> CompetenceRule:
+    """Create or edit a draft; published rules change only at ``publish_rules``."""
+    problems = value_problems(data)
+    refs = await resolve_references(data, conn)
+    require_rule_manager(principal, refs.category.competence_level, refs.territory.path)
+    if problems:
+        raise DomainError(*problems)
+    existing = None
+    if data.rule_id is not None:
+        existing = await CompetenceRule.get_or_none(id=data.rule_id).using_db(conn)
+        if existing is None:
+            raise DomainError.of("ruleId", "Правило не найдено", ErrorCode.NOT_FOUND)
+        level = await Category.filter(id=existing.category_id).using_db(conn).values_list(
+            "competence_level", flat=True)
+        require_rule_manager(principal, level[0], existing.territory_path)
+        if existing.status == RuleStatus.RETIRED:
+            raise DomainError.of("ruleId", "Правило выведено из действия; создайте новое",
+                                 ErrorCode.CONFLICT)
+    elif data.retire:
+        raise DomainError.of("retire", "Укажите правило, которое нужно вывести из действия",
+                             ErrorCode.REQUIRED)
+    if existing is not None and existing.status == RuleStatus.PUBLISHED:
+        pending = await CompetenceRule.get_or_none(
+            replaces_id=existing.id, status=RuleStatus.DRAFT).using_db(conn)
+        if pending is None:
+            draft = CompetenceRule(replaces=existing, version=existing.version + 1,
+                                   author=principal.actor, status=RuleStatus.DRAFT)
+        else:
+            draft = pending
+    elif existing is not None:
+        draft = existing
+    else:
+        draft = CompetenceRule(author=principal.actor, status=RuleStatus.DRAFT)
+    for name, value in _fields(data, refs).items():
+        setattr(draft, name, value)
+    draft.retire = data.retire
+    draft.author = principal.actor
+    await draft.save(using_db=conn)
+    await record(actor=principal.actor, action="competence_rule.draft",
+                 object_type="competence_rule", object_id=draft.id, before=None,
+                 after=rule_snapshot(draft, refs), scope_path=refs.territory.path, using=conn)
+    return draft
+
+
+async def _manageable_drafts(principal: Principal, conn: BaseDBAsyncClient | None
+                             ) -> list[CompetenceRule]:
+    drafts = await CompetenceRule.filter(status=RuleStatus.DRAFT).using_db(conn).values(
+        "id", "replaces_id", "retire", "territory_path", "category__competence_level")
+    ids = [d["id"] for d in drafts
+           if may_manage(principal, d["category__competence_level"], d["territory_path"])]
+    return await CompetenceRule.filter(id__in=ids).using_db(conn)
+
+
+async def publish_rules(principal: Principal, *, conn: BaseDBAsyncClient | None = None
+                        ) -> PublishResult:
+    """Publish every draft the caller manages, atomically, or nothing at all."""
+    authz.require_authenticated(principal)
+    if not principal.system and not principal.territory_scopes(CONFIGURATORS):
+        raise Forbidden("Публиковать правила могут конфигураторы и администраторы регионов")
+    if conn is None:
+        async with in_transaction() as own:
+            return await publish_rules(principal, conn=own)
+    drafts = await _manageable_drafts(principal, conn)
+    if not drafts:
+        return PublishResult()
+    superseded = {d.replaces_id for d in drafts if d.replaces_id is not None}
+    survivors = await compile_rules(
+        CompetenceRule.filter(status=RuleStatus.PUBLISHED).exclude(id__in=superseded or {-1})
+        .using_db(conn))
+    incoming = await compile_rules(
+        CompetenceRule.filter(id__in=[d.id for d in drafts if not d.retire]).using_db(conn))
+    incoming_ids = {rule.id for rule in incoming}
+    ties = [(a, b) for a, b in find_ties([*survivors, *incoming])
+            if a.id in incoming_ids or b.id in incoming_ids]
+    if ties:
+        raise RulesConflict(ties)
+    retired = sorted(superseded | {d.id for d in drafts if d.retire})
+    published = sorted(incoming_ids)
+    await CompetenceRule.filter(id__in=retired).using_db(conn).update(status=RuleStatus.RETIRED)
+    await CompetenceRule.filter(id__in=published).using_db(conn).update(
+        status=RuleStatus.PUBLISHED)
+    await bump_version(RULES_VERSION, conn)
+    version = await _version(conn)
+    await record(actor=principal.actor, action="competence_rules.publish",
+                 object_type="competence_rules", object_id=version, before=None,
+                 after={"published": published, "retired": retired}, using=conn)
+    return PublishResult(published=published, retired=retired, version=version)
+
+
+async def _version(conn: BaseDBAsyncClient) -> int:
+    row = await ConfigVersion.get(name=RULES_VERSION).using_db(conn)
+    return int(row.version)

@@ -1,0 +1,265 @@
+"""Every step of an appeal's life, and the configurators' work on competence rules."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+import strawberry
+from strawberry import relay
+
+from vmeste.platform.appeals import models, rules, services
+from vmeste.platform.errors import DomainError
+from vmeste.schema.appeals.queries import appeal_pk
+from vmeste.schema.appeals.types import (
+    Appeal,
+    ApplicantType,
+    Channel,
+    CompetenceRule,
+    LegalTrack,
+    RuleConflict,
+)
+from vmeste.schema.errors import UserError, run_mutation, user_errors
+
+
+@strawberry.type
+class AppealPayload:
+    appeal: Appeal | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class SubmitAppealInput:
+    text: str
+    category_code: str
+    channel: Channel = models.Channel.PORTAL  # type: ignore[valid-type]
+    territory_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+    target_organization_ogrn: str | None = strawberry.field(
+        default=None, description="Для виджета: организация, на сайте которой он размещён.")
+    complained_organization_ogrn: str | None = strawberry.field(
+        default=None, description="Если это жалоба: на действия какой организации.")
+    legal_track: LegalTrack = models.LegalTrack.MESSAGE  # type: ignore[valid-type]
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Повторная отправка с тем же ключом вернёт первое обращение.")
+    on_behalf_of_subject: str | None = strawberry.field(
+        default=None, description="Канал operator: заявитель, за которого пишет оператор.")
+    on_behalf_of_issuer: str | None = None
+
+
+@strawberry.input
+class ModerateAppealInput:
+    appeal_id: relay.GlobalID
+    accept: bool
+    reason: str = ""
+
+
+@strawberry.input
+class AssignExecutorInput:
+    appeal_id: relay.GlobalID
+    executor_subject: str
+    executor_issuer: str
+
+
+@strawberry.input
+class AppealTextInput:
+    appeal_id: relay.GlobalID
+    text: str
+
+
+@strawberry.input
+class AppealReasonInput:
+    appeal_id: relay.GlobalID
+    reason: str = ""
+
+
+@strawberry.input
+class RequestClarificationInput:
+    appeal_id: relay.GlobalID
+    question: str
+
+
+@strawberry.input
+class RateAnswerInput:
+    appeal_id: relay.GlobalID
+    rating: int
+    comment: str = ""
+
+
+@strawberry.input
+class RedirectAppealInput:
+    appeal_id: relay.GlobalID
+    organization_ogrn: str
+    reason: str
+    copy_to: list[str] = strawberry.field(
+        default_factory=list, description="ОГРН организаций, которым направить копию.")
+
+
+@strawberry.input
+class ConvertAppealInput:
+    appeal_id: relay.GlobalID
+    track: LegalTrack  # type: ignore[valid-type]
+    reason: str
+
+
+@strawberry.input
+class CompetenceRuleInput:
+    category_code: str = strawberry.field(description="Рубрика или группа рубрик.")
+    territory_code: str
+    organization_ogrn: str
+    priority: int = 0
+    applicant_type: ApplicantType | None = None  # type: ignore[valid-type]
+    channel: Channel | None = None  # type: ignore[valid-type]
+    valid_from: date | None = None
+    valid_to: date | None = None
+    rule_id: int | None = strawberry.field(default=None,
+                                           description="Изменить это правило (черновиком).")
+    retire: bool = strawberry.field(default=False,
+                                    description="Вывести правило rule_id из действия.")
+
+
+@strawberry.type
+class CompetenceRulePayload:
+    rule: CompetenceRule | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class PublishCompetenceRulesPayload:
+    published: list[int]
+    retired: list[int]
+    version: int | None
+    conflicts: list[RuleConflict]
+    user_errors: list[UserError]
+
+
+async def _appeal_step(step: Callable[[int], Awaitable[models.Appeal]],
+                       appeal_id: relay.GlobalID) -> AppealPayload:
+    async def call() -> models.Appeal:
+        return await step(appeal_pk(appeal_id))
+
+    row, errors = await run_mutation(call())
+    return AppealPayload(appeal=Appeal.from_model(row) if row else None, user_errors=errors)
+
+
+def _lifecycle(info: strawberry.Info) -> services.AppealServices:
+    return info.context.appeals
+
+
+@strawberry.type
+class AppealsMutation:
+    @strawberry.mutation(description="Отправить сообщение или обращение.")
+    async def submit_appeal(self, info: strawberry.Info, input: SubmitAppealInput
+                            ) -> AppealPayload:
+        data = services.SubmitInput(
+            text=input.text, category_code=input.category_code, channel=input.channel,
+            territory_code=input.territory_code, latitude=input.latitude,
+            longitude=input.longitude, address=input.address,
+            target_organization_ogrn=input.target_organization_ogrn,
+            complained_organization_ogrn=input.complained_organization_ogrn,
+            legal_track=input.legal_track, idempotency_key=input.idempotency_key,
+            on_behalf_of_subject=input.on_behalf_of_subject,
+            on_behalf_of_issuer=input.on_behalf_of_issuer)
+        row, errors = await run_mutation(_lifecycle(info).submit(info.context.principal, data))
+        return AppealPayload(appeal=Appeal.from_model(row) if row else None, user_errors=errors)
+
+    @strawberry.mutation(description="Принять обращение (и направить по правилам) или "
+                                     "отклонить с причиной.")
+    async def moderate_appeal(self, info: strawberry.Info, input: ModerateAppealInput
+                              ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).moderate(
+            info.context.principal, pk, accept=input.accept, reason=input.reason),
+            input.appeal_id)
+
+    @strawberry.mutation
+    async def assign_executor(self, info: strawberry.Info, input: AssignExecutorInput
+                              ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).assign_executor(
+            info.context.principal, pk, executor_subject=input.executor_subject,
+            executor_issuer=input.executor_issuer), input.appeal_id)
+
+    @strawberry.mutation(description="Запросить у заявителя уточнение; срок приостанавливается.")
+    async def request_clarification(self, info: strawberry.Info,
+                                    input: RequestClarificationInput) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).request_clarification(
+            info.context.principal, pk, question=input.question), input.appeal_id)
+
+    @strawberry.mutation(description="Ответ заявителя на запрос уточнения.")
+    async def clarify_appeal(self, info: strawberry.Info, input: AppealTextInput
+                             ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).clarify(
+            info.context.principal, pk, text=input.text), input.appeal_id)
+
+    @strawberry.mutation
+    async def answer_appeal(self, info: strawberry.Info, input: AppealTextInput
+                            ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).answer(
+            info.context.principal, pk, text=input.text), input.appeal_id)
+
+    @strawberry.mutation(description="Оценить ответ; оценка 1–2 возвращает на доработку.")
+    async def rate_answer(self, info: strawberry.Info, input: RateAnswerInput
+                          ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).rate(
+            info.context.principal, pk, rating=input.rating, comment=input.comment),
+            input.appeal_id)
+
+    @strawberry.mutation(description="Перенаправить в другую организацию с указанием причины.")
+    async def redirect_appeal(self, info: strawberry.Info, input: RedirectAppealInput
+                              ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).redirect(
+            info.context.principal, pk, organization_ogrn=input.organization_ogrn,
+            reason=input.reason, copy_to=input.copy_to), input.appeal_id)
+
+    @strawberry.mutation(description="Вернуть ответ на доработку (руководитель).")
+    async def reopen_appeal(self, info: strawberry.Info, input: AppealReasonInput
+                            ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).reopen(
+            info.context.principal, pk, reason=input.reason), input.appeal_id)
+
+    @strawberry.mutation(description="Отозвать своё обращение.")
+    async def withdraw_appeal(self, info: strawberry.Info, input: AppealReasonInput
+                              ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).withdraw(
+            info.context.principal, pk, reason=input.reason), input.appeal_id)
+
+    @strawberry.mutation(description="Перевести сообщение в обращение по 59-ФЗ или обратно.")
+    async def convert_appeal(self, info: strawberry.Info, input: ConvertAppealInput
+                             ) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).convert(
+            info.context.principal, pk, track=input.track, reason=input.reason),
+            input.appeal_id)
+
+    @strawberry.mutation(description="Создать или изменить правило компетенции (черновиком).")
+    async def upsert_competence_rule(self, info: strawberry.Info, input: CompetenceRuleInput
+                                     ) -> CompetenceRulePayload:
+        data = rules.RuleInput(
+            category_code=input.category_code, territory_code=input.territory_code,
+            organization_ogrn=input.organization_ogrn, priority=input.priority,
+            applicant_type=input.applicant_type, channel=input.channel,
+            valid_from=input.valid_from, valid_to=input.valid_to, rule_id=input.rule_id,
+            retire=input.retire)
+        row, errors = await run_mutation(rules.save_draft(info.context.principal, data))
+        return CompetenceRulePayload(rule=CompetenceRule.from_model(row) if row else None,
+                                     user_errors=errors)
+
+    @strawberry.mutation(description="Опубликовать все свои черновики разом; при совпадении "
+                                     "правил не меняется ничего.")
+    async def publish_competence_rules(self, info: strawberry.Info
+                                       ) -> PublishCompetenceRulesPayload:
+        try:
+            result = await rules.publish_rules(info.context.principal)
+        except rules.RulesConflict as conflict:
+            return PublishCompetenceRulesPayload(
+                published=[], retired=[], version=None, user_errors=user_errors(conflict),
+                conflicts=[RuleConflict(first_rule_id=a.id, second_rule_id=b.id,
+                                        message=e.message)
+                           for (a, b), e in zip(conflict.ties, conflict.errors, strict=True)])
+        except DomainError as error:
+            return PublishCompetenceRulesPayload(published=[], retired=[], version=None,
+                                                 conflicts=[], user_errors=user_errors(error))
+        info.context.routing_table.invalidate()
+        return PublishCompetenceRulesPayload(
+            published=result.published, retired=result.retired, version=result.version,
+            conflicts=[], user_errors=[])

@@ -1,0 +1,187 @@
+"""Reading appeals, competence rules and routing answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import strawberry
+from strawberry import relay
+from tortoise.expressions import Q
+
+from vmeste.platform import authz
+from vmeste.platform.appeals import access, models
+from vmeste.platform.appeals.coverage import coverage
+from vmeste.platform.appeals.router import request_for
+from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.identity.models import Role
+from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
+from vmeste.schema.appeals.types import (
+    Appeal,
+    AppealStatus,
+    ApplicantType,
+    Channel,
+    CompetenceRule,
+    CoverageGap,
+    RoutingCoverage,
+    RoutingSimulation,
+    RuleStatus,
+)
+from vmeste.schema.pagination import CountedConnection, paginate
+
+RULE_READERS = (Role.FEDERAL_CONFIGURATOR, Role.REGIONAL_ADMIN, Role.AUDITOR)
+COVERAGE_LIMIT = 1000
+
+
+def appeal_pk(value: relay.GlobalID) -> int:
+    if value.type_name != "Appeal" or not value.node_id.isdigit():
+        raise DomainError.of("id", "Это не идентификатор обращения", ErrorCode.INVALID)
+    return int(value.node_id)
+
+
+@strawberry.input
+class AppealFilter:
+    status: list[AppealStatus] | None = None  # type: ignore[valid-type]
+    organization_ogrn: str | None = None
+    category_code: str | None = strawberry.field(default=None,
+                                                 description="Рубрика и её подрубрики.")
+    territory_code: str | None = strawberry.field(default=None,
+                                                  description="Территория и вложенные.")
+    channel: Channel | None = None  # type: ignore[valid-type]
+
+
+@strawberry.input
+class RuleFilter:
+    status: RuleStatus | None = None  # type: ignore[valid-type]
+    territory_code: str | None = None
+    category_code: str | None = None
+    organization_ogrn: str | None = None
+
+
+@strawberry.input
+class SimulationInput:
+    category_code: str
+    territory_code: str
+    applicant_type: ApplicantType = models.ApplicantType.PERSON  # type: ignore[valid-type]
+    channel: Channel = models.Channel.PORTAL  # type: ignore[valid-type]
+    on: date | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    target_organization_ogrn: str | None = None
+    complained_organization_ogrn: str | None = None
+
+
+def subtree(path: str, column: str = "path") -> Q:
+    """Rows whose ``column`` is ``path`` or lies below it."""
+    return Q(**{column: path}) | Q(**{f"{column}__startswith": path + PATH_SEPARATOR})
+
+
+async def _path(model: type[Territory] | type[Category], code: str) -> str:
+    found = await model.filter(code=code).values_list("path", flat=True)
+    return found[0] if found else "\0"
+
+
+@strawberry.type
+class AppealsQuery:
+    @strawberry.field(description="Обращения текущего пользователя, новые первыми.")
+    async def my_appeals(
+        self, info: strawberry.Info, status: list[AppealStatus] | None = None,  # type: ignore[valid-type]
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[Appeal]:
+        user = info.context.principal.user
+        if user is None:
+            raise DomainError.of(None, "Войдите, чтобы увидеть свои обращения",
+                                 ErrorCode.UNAUTHENTICATED)
+        query = models.Appeal.filter(applicant_id=user.id)
+        if status:
+            query = query.filter(status__in=status)
+        return await paginate(query, info=info, convert=Appeal.from_model, first=first,
+                              after=after, last=last, before=before)
+
+    @strawberry.field(description="Обращение по id; null, если его нет или оно недоступно.")
+    async def appeal(self, info: strawberry.Info, id: relay.GlobalID) -> Appeal | None:
+        row = await models.Appeal.get_or_none(id=appeal_pk(id))
+        if row is None or not await access.can_see(info.context.principal, row):
+            return None
+        return Appeal.from_model(row)
+
+    @strawberry.field(description="Обращения, доступные сотруднику: своей организации и "
+                                  "подведомственных, или своей территории.")
+    async def appeals(
+        self, info: strawberry.Info, filter: AppealFilter | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[Appeal]:
+        query = models.Appeal.filter(await access.visible_appeals(info.context.principal))
+        if filter is not None:
+            if filter.status:
+                query = query.filter(status__in=filter.status)
+            if filter.organization_ogrn is not None:
+                query = query.filter(organization__ogrn=filter.organization_ogrn)
+            if filter.category_code is not None:
+                path = await _path(Category, filter.category_code)
+                query = query.filter(category_id__in=await Category.filter(
+                    subtree(path)).values_list("id", flat=True))
+            if filter.territory_code is not None:
+                query = query.filter(subtree(await _path(Territory, filter.territory_code),
+                                             "territory_path"))
+            if filter.channel is not None:
+                query = query.filter(channel=filter.channel)
+        return await paginate(query, info=info, convert=Appeal.from_model, first=first,
+                              after=after, last=last, before=before)
+
+    @strawberry.field(description="Правила компетенции в пределах полномочий.")
+    async def competence_rules(
+        self, info: strawberry.Info, filter: RuleFilter | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[CompetenceRule]:
+        scopes = authz.require_any_territory_role(info.context.principal, RULE_READERS)
+        visible = Q(id=-1)
+        for root in scopes:
+            visible |= subtree(root, "territory_path")
+        query = models.CompetenceRule.filter(visible)
+        if filter is not None:
+            if filter.status is not None:
+                query = query.filter(status=filter.status)
+            if filter.territory_code is not None:
+                query = query.filter(territory__code=filter.territory_code)
+            if filter.category_code is not None:
+                query = query.filter(category__code=filter.category_code)
+            if filter.organization_ogrn is not None:
+                query = query.filter(organization__ogrn=filter.organization_ogrn)
+        return await paginate(query, info=info, convert=CompetenceRule.from_model,
+                              first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Прогнать маршрутизацию без создания обращения.")
+    async def simulate_routing(self, info: strawberry.Info, input: SimulationInput
+                               ) -> RoutingSimulation:
+        request = await request_for(
+            category_code=input.category_code, territory_code=input.territory_code,
+            applicant_type=input.applicant_type.value, channel=input.channel.value,
+            on=input.on or datetime.now(UTC).date(), latitude=input.latitude,
+            longitude=input.longitude, target_organization_ogrn=input.target_organization_ogrn,
+            complained_organization_ogrn=input.complained_organization_ogrn)
+        authz.require_territory(info.context.principal, request.territory_path,
+                                (*RULE_READERS, Role.MODERATOR))
+        decision = await info.context.router.route(request)
+        return RoutingSimulation(fallback=decision.fallback, strategy=decision.strategy,
+                                 rule_id=decision.rule_id, trace=decision.trace,
+                                 organization_id=decision.organization_id,
+                                 territory_id=decision.territory_id)
+
+    @strawberry.field(description="Пары рубрика × территория без правил, внутри территории.")
+    async def routing_coverage(self, info: strawberry.Info, territory_code: str,
+                               limit: int = 100) -> RoutingCoverage:
+        territory = await Territory.get_or_none(code=territory_code)
+        if territory is None:
+            raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+        authz.require_territory(info.context.principal, territory.path, RULE_READERS)
+        if not 0 <= limit <= COVERAGE_LIMIT:
+            raise DomainError.of("limit", f"limit — от 0 до {COVERAGE_LIMIT}")
+        index = await info.context.routing_table.current()
+        result = await coverage(index, territory, datetime.now(UTC).date())
+        return RoutingCoverage(
+            pairs_checked=result.pairs_checked, uncovered_count=len(result.gaps),
+            uncovered=[CoverageGap(territory_code=t, territory_name=tn, category_code=c,
+                                   category_name=cn) for t, tn, c, cn in result.gaps[:limit]])

@@ -1,0 +1,218 @@
+"""GraphQL types of appeals, their history, competence rules and routing answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from vmeste.platform.appeals import access, models
+from vmeste.platform.identity.models import User
+from vmeste.schema.reference.types import Category, Organization, Territory
+
+AppealStatus = strawberry.enum(models.AppealStatus, name="AppealStatus")
+Channel = strawberry.enum(models.Channel, name="Channel")
+ApplicantType = strawberry.enum(models.ApplicantType, name="ApplicantType")
+LegalTrack = strawberry.enum(models.LegalTrack, name="LegalTrack")
+RuleStatus = strawberry.enum(models.RuleStatus, name="RuleStatus")
+
+
+@strawberry.type(description="Шаг жизни обращения. Автор шага виден только сотрудникам.")
+class AppealEvent:
+    at: datetime
+    action: str
+    from_status: AppealStatus | None  # type: ignore[valid-type]
+    to_status: AppealStatus  # type: ignore[valid-type]
+    reason: str
+    payload: JSON
+    actor: str | None
+
+
+@strawberry.type(description="Заявитель; виден сотрудникам, которым доступно обращение.")
+class Applicant:
+    kind: ApplicantType  # type: ignore[valid-type]
+    last_name: str
+    first_name: str
+    middle_name: str
+    org_name: str
+    org_ogrn: str
+    verified: bool
+
+
+@strawberry.type(description="Сообщение или обращение гражданина.")
+class Appeal(relay.Node):
+    id: relay.NodeID[int]
+    status: AppealStatus  # type: ignore[valid-type]
+    channel: Channel  # type: ignore[valid-type]
+    applicant_type: ApplicantType  # type: ignore[valid-type]
+    legal_track: LegalTrack  # type: ignore[valid-type]
+    text: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    answer: str | None
+    rating: int | None
+    rework_count: int
+    created_at: datetime
+    updated_at: datetime
+    answered_at: datetime | None
+    routing_trace: JSON | None = strawberry.field(
+        description="Почему обращение попало в эту организацию: стратегии и правила.")
+    row: strawberry.Private[models.Appeal]
+
+    @classmethod
+    def from_model(cls, row: models.Appeal) -> Self:
+        return cls(
+            id=row.id, status=row.status, channel=row.channel,
+            applicant_type=row.applicant_type, legal_track=row.legal_track, text=row.text,
+            address=row.address, latitude=row.latitude, longitude=row.longitude,
+            answer=row.answer, rating=row.rating, rework_count=row.rework_count,
+            created_at=row.created_at, updated_at=row.updated_at,
+            answered_at=row.answered_at, routing_trace=row.routing_trace, row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[Any]:
+        principal = info.context.principal
+        found = []
+        for raw in node_ids:
+            row = await models.Appeal.get_or_none(id=int(raw)) if raw.isdigit() else None
+            visible = row is not None and await access.can_see(principal, row)
+            found.append(cls.from_model(row) if visible else None)
+        return found
+
+    @strawberry.field
+    async def category(self, info: strawberry.Info) -> Category:
+        return await info.context.loaders.category.load(self.row.category_id)
+
+    @strawberry.field
+    async def territory(self, info: strawberry.Info) -> Territory:
+        return await info.context.loaders.territory.load(self.row.territory_id)
+
+    @strawberry.field(description="Ответственная организация; null — в очереди модерации.")
+    async def organization(self, info: strawberry.Info) -> Organization | None:
+        return await _organization(info, self.row.organization_id)
+
+    @strawberry.field(description="Организация, на сайте которой размещён виджет.")
+    async def target_organization(self, info: strawberry.Info) -> Organization | None:
+        return await _organization(info, self.row.target_organization_id)
+
+    @strawberry.field(description="Организация, на действия которой жалуется заявитель.")
+    async def complained_organization(self, info: strawberry.Info) -> Organization | None:
+        return await _organization(info, self.row.complained_organization_id)
+
+    @strawberry.field
+    async def events(self, info: strawberry.Info) -> list[AppealEvent]:
+        staff = not _is_applicant(info, self.row)
+        rows = await info.context.loaders.appeal_events.load(self.row.id)
+        return [AppealEvent(at=e.at, action=e.action, from_status=e.from_status,
+                            to_status=e.to_status, reason=e.reason, payload=e.payload,
+                            actor=e.actor if staff else None) for e in rows]
+
+    @strawberry.field
+    async def applicant(self, info: strawberry.Info) -> Applicant | None:
+        user: User | None = await info.context.loaders.user.load(self.row.applicant_id)
+        if user is None:
+            return None
+        return Applicant(kind=user.kind.value, last_name=user.last_name,
+                         first_name=user.first_name, middle_name=user.middle_name,
+                         org_name=user.org_name, org_ogrn=user.org_ogrn,
+                         verified=user.verified)
+
+
+def _is_applicant(info: strawberry.Info, row: models.Appeal) -> bool:
+    user = info.context.principal.user
+    return user is not None and user.id == row.applicant_id
+
+
+async def _organization(info: strawberry.Info, organization_id: int | None
+                        ) -> Organization | None:
+    if organization_id is None:
+        return None
+    return await info.context.loaders.organization.load(organization_id)
+
+
+@strawberry.type(description="Правило компетенции: рубрика × территория → организация.")
+class CompetenceRule:
+    id: int
+    priority: int
+    applicant_type: ApplicantType | None  # type: ignore[valid-type]
+    channel: Channel | None  # type: ignore[valid-type]
+    valid_from: date | None
+    valid_to: date | None
+    status: RuleStatus  # type: ignore[valid-type]
+    version: int
+    retire: bool
+    author: str
+    updated_at: datetime
+    replaces_id: int | None
+    category_id: strawberry.Private[int]
+    territory_id: strawberry.Private[int]
+    organization_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.CompetenceRule) -> Self:
+        return cls(id=row.id, priority=row.priority, applicant_type=row.applicant_type,
+                   channel=row.channel, valid_from=row.valid_from, valid_to=row.valid_to,
+                   status=row.status, version=row.version, retire=row.retire,
+                   author=row.author, updated_at=row.updated_at, replaces_id=row.replaces_id,
+                   category_id=row.category_id, territory_id=row.territory_id,
+                   organization_id=row.organization_id)
+
+    @strawberry.field
+    async def category(self, info: strawberry.Info) -> Category:
+        return await info.context.loaders.category.load(self.category_id)
+
+    @strawberry.field
+    async def territory(self, info: strawberry.Info) -> Territory:
+        return await info.context.loaders.territory.load(self.territory_id)
+
+    @strawberry.field
+    async def organization(self, info: strawberry.Info) -> Organization:
+        return await info.context.loaders.organization.load(self.organization_id)
+
+
+@strawberry.type(description="Два правила, которые не различает ни один шаг приоритета.")
+class RuleConflict:
+    first_rule_id: int
+    second_rule_id: int
+    message: str
+
+
+@strawberry.type(description="Решение маршрутизации без создания обращения.")
+class RoutingSimulation:
+    fallback: bool = strawberry.field(description="true — в очередь модерации региона.")
+    strategy: str
+    rule_id: int | None
+    trace: JSON
+    organization_id: strawberry.Private[int | None]
+    territory_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def organization(self, info: strawberry.Info) -> Organization | None:
+        return await _organization(info, self.organization_id)
+
+    @strawberry.field(description="Территория, для которой принято решение.")
+    async def territory(self, info: strawberry.Info) -> Territory:
+        return await info.context.loaders.territory.load(self.territory_id)
+
+
+@strawberry.type
+class CoverageGap:
+    territory_code: str
+    territory_name: str
+    category_code: str
+    category_name: str
+
+
+@strawberry.type(description="Пары рубрика × территория, для которых нет правила.")
+class RoutingCoverage:
+    pairs_checked: int
+    uncovered_count: int
+    uncovered: list[CoverageGap] = strawberry.field(
+        description="Первые непокрытые пары (не больше limit).")
