@@ -4,7 +4,6 @@ validation and audit trail, authentication failures, masking, and query counts."
 from __future__ import annotations
 
 import base64
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -203,11 +202,6 @@ async def test_organization_filters(world: World, graphql: Any, federal: str,
     assert page["totalCount"] == len(expected)
 
 
-@pytest.mark.xfail(
-    condition=not os.environ.get("VMESTE_TEST_DATABASE_URL", "").startswith("postgres"),
-    reason="SQLite's LIKE/UPPER fold ASCII only, so Cyrillic search is case-sensitive there",
-    strict=True,
-)
 async def test_search_ignores_the_case_of_cyrillic_names(world: World, graphql: Any) -> None:
     page = ok_data(await graphql(ORGS_PAGE, {"filter": {"search": "школа"}}))["organizations"]
     assert set(ogrns(page)) == {ORG_A_SCHOOL}

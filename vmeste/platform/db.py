@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -24,12 +25,15 @@ MIGRATIONS_MODULE = "vmeste.platform.migrations"
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
     """Tortoise's config dict; creates the SQLite file's folder on first use."""
+    connection: str | dict[str, Any] = settings.database_url
     if settings.is_sqlite:
         path = settings.database_url.split("://", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = {**expand_db_url(settings.database_url),
+                      "engine": "vmeste.platform.sqlite_backend"}
     return {
-        "connections": {"default": settings.database_url},
+        "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
                 "models": [MODELS_MODULE],

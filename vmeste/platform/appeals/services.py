@@ -75,11 +75,8 @@ class AppealServices:
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
         applicant = await self._applicant(principal, data)
-        if data.idempotency_key:
-            first = await Appeal.get_or_none(applicant_id=applicant.id,
-                                             idempotency_key=data.idempotency_key)
-            if first is not None:
-                return first
+        # A repeated key is caught by the unique index at insert time (below), so the
+        # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
         await self._require_identified(applicant, territory)
         now = self.clock()
@@ -113,7 +110,8 @@ class AppealServices:
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],
                     using_db=conn)
         except IntegrityError:
-            # A concurrent submit with the same key won the race: answer with its appeal.
+            # The key was used before (a retry, or a concurrent twin): answer with the
+            # first appeal, never a duplicate.
             if data.idempotency_key:
                 first = await Appeal.get_or_none(applicant_id=applicant.id,
                                                  idempotency_key=data.idempotency_key)
