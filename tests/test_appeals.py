@@ -262,3 +262,30 @@ async def test_the_auth_cache_reuses_a_principal_until_it_expires(db, make_token
     with count_queries() as log:
         fresh = await authenticate(token)
     assert fresh is not first and len(log) > 0
+
+
+async def test_the_body_complained_about_cannot_see_the_complaint(graphql, citizen, make_token):
+    appeal_id = (await submit(graphql, citizen, complainedOrganizationOgrn=ORG_A_SCHOOL,
+                              categoryCode="snow"))["appeal"]["id"]
+    school = await make_token("org_admin", org=ORG_A_SCHOOL)
+    body = ok_data(await graphql(EVENTS, {"id": appeal_id}, token=school))
+    assert body["appeal"] is None
+    listing = ok_data(await graphql("{ appeals { totalCount } }", token=school))
+    assert listing["appeals"]["totalCount"] == 0
+
+
+async def test_two_concurrent_steps_cannot_both_apply(graphql, citizen, make_token,
+                                                      appeal_world):
+    import asyncio
+
+    appeal_id = (await submit(graphql, citizen))["appeal"]["id"]
+    executor = await make_token("executor", org=appeal_world.city_admin, sub="petrov")
+    results = await asyncio.gather(
+        step(graphql, citizen, "withdrawAppeal", "AppealReasonInput", appealId=appeal_id),
+        step(graphql, executor, "answerAppeal", "AppealTextInput", appealId=appeal_id,
+             text="Сделано"))
+    applied = [r for r in results if not r["userErrors"]]
+    assert len(applied) == 1, results
+    final = (await Appeal.get()).status
+    assert final.value == applied[0]["appeal"]["status"].lower()
+    assert await AppealEvent.filter(action__in=["withdraw", "answer"]).count() == 1

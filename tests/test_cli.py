@@ -120,7 +120,7 @@ def test_rules_import_with_a_tie_lists_it_and_changes_nothing(tmp_path):
         "snow.roads,33000000,1024367235430,7,,,,\n", encoding="utf-8")
     result = vmeste(tmp_path, "rules", "import", "tie.csv", "--publish")
     assert result.returncode == 1
-    assert "CONFLICT" in result.stderr and "snow.roads" in result.stderr
+    assert "строка 3" in result.stderr and "Ничья со строкой 2" in result.stderr
     assert vmeste(tmp_path, "rules", "export", "after.csv").returncode == 0
     assert (tmp_path / "before.csv").read_text() == (tmp_path / "after.csv").read_text()
     bad = vmeste(tmp_path, "rules", "import", "before.csv")

@@ -145,3 +145,46 @@ async def test_coverage_lists_pairs_without_rules(graphql, admin):
     assert (REGION_A, "snow") in gaps and (SETTLEMENT_A, "snow") in gaps
     assert (MUNICIPALITY_A, "roads.pits") not in gaps
     assert body["pairsChecked"] == 3 * 2 and body["uncoveredCount"] == 3
+
+
+async def test_a_tie_inside_the_file_is_refused_even_next_to_a_published_twin(admin):
+    before = await CompetenceRule.all().count()
+    source = csv_of(["roads", REGION_A, ORG_A, "0", "", "", "", ""],
+                    ["roads", REGION_A, ORG_B, "0", "", "", "", ""])
+    with pytest.raises(CSVImportFailed) as caught:
+        await import_rules(source, principal=SYSTEM, publish=True)
+    assert [(e.line, e.message[:5]) for e in caught.value.errors] == [(3, "Ничья")]
+    assert await CompetenceRule.all().count() == before
+
+
+async def test_import_publishes_only_its_own_drafts(graphql, admin):
+    await graphql(UPSERT, {"input": {"categoryCode": "snow", "territoryCode": MUNICIPALITY_A,
+                                     "organizationOgrn": ORG_A}}, token=admin)
+    report = await import_rules(csv_of(["snow", REGION_A, ORG_A, "0", "", "", "", ""]),
+                                principal=SYSTEM, publish=True)
+    assert len(report.published.published) == 1
+    assert await CompetenceRule.filter(status=RuleStatus.DRAFT).count() == 1
+
+
+async def test_a_group_rule_needs_rights_over_every_level_below_it(graphql, admin):
+    from vmeste.platform.reference import services as ref
+    from vmeste.platform.reference.models import CompetenceLevel
+
+    await ref.create_category(SYSTEM, ref.CategoryInput(
+        code="roads.federal", name="Федеральные трассы", parent_code="roads",
+        competence_level=CompetenceLevel.FEDERAL))
+    body = ok_data(await graphql(UPSERT, {"input": {
+        "categoryCode": "roads", "territoryCode": MUNICIPALITY_A, "organizationOgrn": ORG_A}},
+        token=admin))
+    assert user_error_codes(body["upsertCompetenceRule"]) == ["FORBIDDEN"]
+
+
+async def test_a_new_settlement_routes_by_its_municipalitys_rules(app_client, admin):
+    from tests.worlds import add_territory
+    from vmeste.platform.reference.models import TerritoryKind
+
+    async with app_client(policy_cache_seconds=0) as (_, graphql):
+        await route(graphql, admin)  # the routing index is now loaded
+        await add_territory("33701000777", TerritoryKind.SETTLEMENT, MUNICIPALITY_A, "д. Новая")
+        answer = await route(graphql, admin, territory="33701000777")
+    assert answer["fallback"] is False and answer["strategy"] == "competence-table"

@@ -149,3 +149,11 @@ async def test_introspection_can_be_switched_off(world: World, app_client: Any,
         # Ordinary queries, including __typename, still work.
         body = ok_data(await graphql('{ territory(code: "RU") { __typename code } }'))
         assert body["territory"] == {"__typename": "Territory", "code": "RU"}
+
+
+async def test_a_nul_character_is_refused_before_it_reaches_the_database(client):
+    response = await client.post("/graphql", json={
+        "query": "query($c: String!) { territory(code: $c) { code } }",
+        "variables": {"c": "33\u0000"}})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID"

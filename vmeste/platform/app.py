@@ -37,7 +37,11 @@ def _json_error(status: int, code: str, message: str, **headers: str) -> JSONRes
 
 
 class BodyLimitMiddleware:
-    """Refuses oversized requests before they are read into memory or parsed."""
+    """Reads the request body up to the limit before anything parses it.
+
+    Oversized requests get 413. A NUL character (raw, or escaped in JSON) gets 400:
+    PostgreSQL text cannot hold it, so it would otherwise fail deep inside a query.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -47,38 +51,41 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
         too_big = _json_error(413, "REQUEST_TOO_LARGE",
                               f"Запрос больше {self.max_bytes} байт")
+        declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await too_big(scope, receive, send)
             return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Any:
-            nonlocal received
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        async def tracking_send(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
                 await too_big(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if b"\x00" in body or b"\\u0000" in body:
+            await _json_error(400, "INVALID", "Запрос содержит недопустимый символ NUL")(
+                scope, receive, send)
+            return
+        replayed = False
 
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 class AuthenticationMiddleware:

@@ -63,12 +63,21 @@ async def visible_appeals(principal: Principal) -> Q:
         condition |= Q(organization_id__in=sorted(await with_subordinates(organizations)))
     for root in principal.territory_scopes(REGIONAL_READERS):
         condition |= _subtree(root)
+    if organizations:
+        # A complaint is never shown to the body it complains about.
+        condition &= ~Q(complained_organization_id__in=sorted(organizations))
     return condition
+
+
+def _complained_about(principal: Principal, appeal: Appeal) -> bool:
+    return appeal.complained_organization_id in principal.organization_ids(STAFF)
 
 
 async def can_see(principal: Principal, appeal: Appeal) -> bool:
     if principal.user is not None and appeal.applicant_id == principal.user.id:
         return True
+    if _complained_about(principal, appeal):
+        return False
     if principal.covers_territory(appeal.territory_path, REGIONAL_READERS):
         return True
     staff = principal.organization_ids(STAFF)
@@ -91,6 +100,8 @@ async def require_body_staff(principal: Principal, appeal: Appeal,
     require_authenticated(principal)
     if principal.system:
         return
+    if _complained_about(principal, appeal):
+        raise Forbidden("Жалоба на вашу организацию рассматривается другим органом")
     if regional and principal.covers_territory(appeal.territory_path, REGIONAL_ACTORS):
         return
     staff = principal.organization_ids(roles)

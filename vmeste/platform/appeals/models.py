@@ -83,6 +83,9 @@ class Appeal(Model):
     answer = fields.TextField(null=True)
     rating = fields.SmallIntField(null=True)
     rework_count = fields.SmallIntField(default=0)
+    #: Bumped by every step. A step applies only to the revision it read, so two
+    #: concurrent steps cannot both succeed (optimistic locking).
+    revision = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
     answered_at = fields.DatetimeField(null=True)

@@ -25,7 +25,7 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 from vmeste.platform.appeals.models import CompetenceRule, RuleStatus
-from vmeste.platform.policies.services import current_version
+from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, current_version
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
 
 RULES_VERSION = "competence_rules"
@@ -106,7 +106,8 @@ class RuleIndex:
 
     def __init__(self, rules: Iterable[CompiledRule],
                  territory_paths: Mapping[int, tuple[int, ...]],
-                 category_paths: Mapping[int, tuple[int, ...]], version: int = 0) -> None:
+                 category_paths: Mapping[int, tuple[int, ...]],
+                 version: tuple[int, int] = (0, 0)) -> None:
         buckets: dict[int, dict[int, list[CompiledRule]]] = {}
         count = 0
         for rule in rules:
@@ -195,7 +196,7 @@ async def compile_rules(query: QuerySet[CompetenceRule]) -> list[CompiledRule]:
     ]
 
 
-async def load_index(version: int) -> RuleIndex:
+async def load_index(version: tuple[int, int]) -> RuleIndex:
     territories = await Territory.all().values_list("id", "code", "path")
     categories = await Category.all().values_list("id", "code", "path")
     territory_codes = {code: pk for pk, code, _ in territories}
@@ -214,7 +215,9 @@ def _value(raw: Any) -> str | None:
 
 class RoutingTable:
     """The process's current index, reloaded when a publish (here or in any other
-    process) bumps the rules version; the version is re-read at most every
+    process) bumps the rules version, or a new or moved territory or category bumps the
+    reference-tree version (the index holds both trees); the versions are re-read at
+    most every
     ``check_seconds``."""
 
     def __init__(self, check_seconds: float = 2.0) -> None:
@@ -229,7 +232,8 @@ class RoutingTable:
         now = time.monotonic()
         if self._index is not None and now - self._checked_at < self.check_seconds:
             return self._index
-        version = await current_version(RULES_VERSION)
+        version = (await current_version(RULES_VERSION),
+                   await current_version(REFERENCE_TREE_VERSION))
         self._checked_at = now
         if self._index is None or self._index.version != version:
             self._index = await load_index(version)

@@ -6,11 +6,13 @@ administrators manage every other category within their own territory subtree.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
@@ -28,6 +30,7 @@ from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.models import ConfigVersion
 from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.models import (
+    PATH_SEPARATOR,
     Category,
     CompetenceLevel,
     Organization,
@@ -85,22 +88,32 @@ class RulesConflict(DomainError):
         ))
 
 
-def require_rule_manager(principal: Principal, category_level: str, territory_path: str
+def require_rule_manager(principal: Principal, levels: Iterable[str], territory_path: str
                          ) -> None:
+    """``levels`` are the competence levels of the rule's category and, for a group, of
+    every category below it: a group rule routes them all, so it needs rights over
+    each (a regional administrator cannot route a federal subcategory through its
+    group)."""
     authz.require_authenticated(principal)
     if principal.system:
         return
-    if category_level == CompetenceLevel.FEDERAL:
-        if principal.covers_territory(territory_path, authz.FEDERAL):
-            return
-    elif principal.covers_territory(territory_path, (Role.REGIONAL_ADMIN,)):
-        return
-    raise Forbidden("Правила этой рубрики на этой территории вам не подведомственны")
+    for level in set(levels):
+        roles = authz.FEDERAL if level == CompetenceLevel.FEDERAL else (Role.REGIONAL_ADMIN,)
+        if not principal.covers_territory(territory_path, roles):
+            raise Forbidden("Правила этой рубрики на этой территории вам не подведомственны")
 
 
-def may_manage(principal: Principal, category_level: str, territory_path: str) -> bool:
+async def subtree_levels(category_path: str, conn: BaseDBAsyncClient | None = None
+                         ) -> set[str]:
+    rows = await Category.filter(
+        Q(path=category_path) | Q(path__startswith=category_path + PATH_SEPARATOR)
+    ).using_db(conn).values_list("competence_level", flat=True)
+    return {getattr(level, "value", level) for level in rows}
+
+
+def may_manage(principal: Principal, levels: Iterable[str], territory_path: str) -> bool:
     try:
-        require_rule_manager(principal, category_level, territory_path)
+        require_rule_manager(principal, levels, territory_path)
     except Forbidden:
         return False
     return True
@@ -167,7 +180,8 @@ async def save_draft(principal: Principal, data: RuleInput, *,
     """Create or edit a draft; published rules change only at ``publish_rules``."""
     problems = value_problems(data)
     refs = await resolve_references(data, conn)
-    require_rule_manager(principal, refs.category.competence_level, refs.territory.path)
+    require_rule_manager(principal, await subtree_levels(refs.category.path, conn),
+                         refs.territory.path)
     if problems:
         raise DomainError(*problems)
     existing = None
@@ -175,9 +189,10 @@ async def save_draft(principal: Principal, data: RuleInput, *,
         existing = await CompetenceRule.get_or_none(id=data.rule_id).using_db(conn)
         if existing is None:
             raise DomainError.of("ruleId", "Правило не найдено", ErrorCode.NOT_FOUND)
-        level = await Category.filter(id=existing.category_id).using_db(conn).values_list(
-            "competence_level", flat=True)
-        require_rule_manager(principal, level[0], existing.territory_path)
+        path = await Category.filter(id=existing.category_id).using_db(conn).values_list(
+            "path", flat=True)
+        require_rule_manager(principal, await subtree_levels(path[0], conn),
+                             existing.territory_path)
         if existing.status == RuleStatus.RETIRED:
             raise DomainError.of("ruleId", "Правило выведено из действия; создайте новое",
                                  ErrorCode.CONFLICT)
@@ -207,25 +222,34 @@ async def save_draft(principal: Principal, data: RuleInput, *,
     return draft
 
 
-async def _manageable_drafts(principal: Principal, conn: BaseDBAsyncClient | None
-                             ) -> list[CompetenceRule]:
-    drafts = await CompetenceRule.filter(status=RuleStatus.DRAFT).using_db(conn).values(
-        "id", "replaces_id", "retire", "territory_path", "category__competence_level")
-    ids = [d["id"] for d in drafts
-           if may_manage(principal, d["category__competence_level"], d["territory_path"])]
+async def _manageable_drafts(principal: Principal, conn: BaseDBAsyncClient | None,
+                             only: Collection[int] | None) -> list[CompetenceRule]:
+    query = CompetenceRule.filter(status=RuleStatus.DRAFT).using_db(conn)
+    if only is not None:
+        query = query.filter(id__in=list(only) or [-1])
+    drafts = await query.values("id", "territory_path", "category__path")
+    levels: dict[str, set[str]] = {}
+    ids = []
+    for draft in drafts:
+        path = draft["category__path"]
+        if path not in levels:
+            levels[path] = await subtree_levels(path, conn)
+        if may_manage(principal, levels[path], draft["territory_path"]):
+            ids.append(draft["id"])
     return await CompetenceRule.filter(id__in=ids).using_db(conn)
 
 
-async def publish_rules(principal: Principal, *, conn: BaseDBAsyncClient | None = None
-                        ) -> PublishResult:
-    """Publish every draft the caller manages, atomically, or nothing at all."""
+async def publish_rules(principal: Principal, *, conn: BaseDBAsyncClient | None = None,
+                        only: Collection[int] | None = None) -> PublishResult:
+    """Publish every draft the caller manages (or just the ``only`` ones), atomically,
+    or nothing at all."""
     authz.require_authenticated(principal)
     if not principal.system and not principal.territory_scopes(CONFIGURATORS):
         raise Forbidden("Публиковать правила могут конфигураторы и администраторы регионов")
     if conn is None:
         async with in_transaction() as own:
-            return await publish_rules(principal, conn=own)
-    drafts = await _manageable_drafts(principal, conn)
+            return await publish_rules(principal, conn=own, only=only)
+    drafts = await _manageable_drafts(principal, conn, only)
     if not drafts:
         return PublishResult()
     superseded = {d.replaces_id for d in drafts if d.replaces_id is not None}

@@ -32,7 +32,7 @@ from vmeste.platform.audit.services import record
 from vmeste.platform.csvfiles import CSVImportFailed, ImportError_, SourceRow, read_csv
 from vmeste.platform.errors import DomainError
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.reference.models import Category, Organization, Territory
+from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Organization, Territory
 
 COLUMNS = ("category_code", "territory_code", "organization_ogrn", "priority",
            "applicant_type", "channel", "valid_from", "valid_to")
@@ -90,8 +90,17 @@ def _date(value: str, column: str, errors: list[tuple[str, str]]) -> date | None
 
 async def _parse(rows: Sequence[SourceRow], principal: Principal
                  ) -> tuple[list[_Line], list[ImportError_]]:
-    categories = {code: (pk, level) for pk, code, level in
-                  await Category.all().values_list("id", "code", "competence_level")}
+    rows_of_categories = await Category.all().values_list("id", "code", "path",
+                                                          "competence_level")
+    # Competence levels within each category's subtree: a group rule needs rights
+    # over all of them (see ``require_rule_manager``).
+    levels: dict[str, set[str]] = {}
+    for _, _, path, level in rows_of_categories:
+        parts = path.split(PATH_SEPARATOR)
+        for depth in range(1, len(parts) + 1):
+            levels.setdefault(PATH_SEPARATOR.join(parts[:depth]), set()).add(
+                getattr(level, "value", level))
+    categories = {code: (pk, levels[path]) for pk, code, path, _ in rows_of_categories}
     territories = {code: (pk, path) for pk, code, path in
                    await Territory.all().values_list("id", "code", "path")}
     ogrns = {row.cells["organization_ogrn"] for row in rows}
@@ -99,7 +108,7 @@ async def _parse(rows: Sequence[SourceRow], principal: Principal
         "ogrn", "id"))
     lines: list[_Line] = []
     errors: list[ImportError_] = []
-    seen: dict[tuple[RuleKey, int], int] = {}
+    seen: dict[RuleKey, tuple[int, int]] = {}
     for row in rows:
         cells = row.cells
         problems: list[tuple[str, str]] = []
@@ -138,11 +147,14 @@ async def _parse(rows: Sequence[SourceRow], principal: Principal
             continue
         line = _Line(row.line, category[0], territory[0], territory[1], organization,
                      priority, applicant_type, channel, valid_from, valid_to)
-        if (line.key, organization) in seen:
-            errors.append(ImportError_(row.line, None, f"То же правило уже в строке "
-                                       f"{seen[(line.key, organization)]}"))
+        if line.key in seen:
+            first_line, first_organization = seen[line.key]
+            errors.append(ImportError_(row.line, None, (
+                f"То же правило уже в строке {first_line}" if first_organization == organization
+                else f"Ничья со строкой {first_line}: та же рубрика, территория, приоритет, "
+                     f"тип заявителя, канал и срок, но другая организация")))
             continue
-        seen[(line.key, organization)] = row.line
+        seen[line.key] = (row.line, organization)
         lines.append(line)
     return lines, errors
 
@@ -167,6 +179,7 @@ async def upsert_rule_rows(rows: Sequence[SourceRow], *, principal: Principal,
     published = {_key_of(r): r for r in existing if r.status == RuleStatus.PUBLISHED}
     drafts = {_key_of(r): r for r in existing if r.status == RuleStatus.DRAFT}
     created: list[CompetenceRule] = []
+    touched: list[int] = []
     updated = unchanged = 0
     for line in lines:
         current = published.get(line.key)
@@ -179,6 +192,7 @@ async def upsert_rule_rows(rows: Sequence[SourceRow], *, principal: Principal,
             draft.organization_id = line.organization_id
             draft.author = principal.actor
             await draft.save(using_db=conn, update_fields=["organization_id", "author"])
+            touched.append(draft.id)
             updated += 1
             continue
         created.append(CompetenceRule(
@@ -197,7 +211,12 @@ async def upsert_rule_rows(rows: Sequence[SourceRow], *, principal: Principal,
                         "updated": report.updated, "unchanged": report.unchanged},
                  using=conn)
     if publish:
-        report.published = await publish_rules(principal, conn=conn)
+        # Only this import's drafts: anyone else's pending drafts stay drafts.
+        new = {(_key_of(rule), rule.organization_id) for rule in created}
+        touched += [rule.id for rule in await CompetenceRule.filter(
+            status=RuleStatus.DRAFT).using_db(conn) if (_key_of(rule), rule.organization_id)
+            in new]
+        report.published = await publish_rules(principal, conn=conn, only=touched)
     return report
 
 

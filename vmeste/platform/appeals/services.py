@@ -40,6 +40,9 @@ from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.reference.models import Category, Organization, Territory
 
 TEXT_MAX = 10_000
+#: What a lifecycle step may change on the appeal row.
+MUTABLE_FIELDS = ("status", "organization_id", "executor_id", "answer", "answered_at",
+                  "rating", "rework_count", "legal_track", "routing_trace")
 ADDRESS_MAX = 500
 REASON_MAX = 2_000
 ANSWER_MAX = 20_000
@@ -111,12 +114,15 @@ class AppealServices:
                     using_db=conn)
         except IntegrityError:
             # The key was used before (a retry, or a concurrent twin): answer with the
-            # first appeal, never a duplicate.
+            # first appeal, never a duplicate, but only to someone who may see it.
             if data.idempotency_key:
                 first = await Appeal.get_or_none(applicant_id=applicant.id,
                                                  idempotency_key=data.idempotency_key)
                 if first is not None:
-                    return first
+                    if await access.can_see(principal, first):
+                        return first
+                    raise DomainError.of("idempotencyKey", "Этот ключ уже использован",
+                                         ErrorCode.CONFLICT) from None
             raise
         return appeal
 
@@ -285,7 +291,7 @@ class AppealServices:
         async with in_transaction() as conn:
             appeal.executor_id = executor.id
             await _move(conn, appeal, principal.actor, Action.ASSIGN_EXECUTOR,
-                        AppealStatus.IN_PROGRESS, payload={"executor": executor.subject})
+                        AppealStatus.IN_PROGRESS, payload={"executor_id": executor.id})
         return appeal
 
     async def request_clarification(self, principal: Principal, appeal_id: int, *,
@@ -309,9 +315,8 @@ class AppealServices:
         if not text.strip():
             raise DomainError.of("text", "Напишите уточнение", ErrorCode.REQUIRED)
         _check_length("text", text, TEXT_MAX)
-        status = AppealStatus.IN_PROGRESS if appeal.executor_id else AppealStatus.ROUTED
         async with in_transaction() as conn:
-            await _move(conn, appeal, principal.actor, Action.CLARIFY, status,
+            await _move(conn, appeal, principal.actor, Action.CLARIFY, _working_status(appeal),
                         payload={"text": text.strip()})
         return appeal
 
@@ -342,7 +347,7 @@ class AppealServices:
             appeal.rating = rating
             if rework:
                 appeal.rework_count += 1
-            status = AppealStatus.IN_PROGRESS if rework else AppealStatus.CLOSED
+            status = _working_status(appeal) if rework else AppealStatus.CLOSED
             await _move(conn, appeal, principal.actor, Action.RATE, status,
                         reason=comment.strip(), payload={"rating": rating, "rework": rework})
         return appeal
@@ -357,7 +362,7 @@ class AppealServices:
         _check_length("reason", reason, REASON_MAX)
         async with in_transaction() as conn:
             appeal.rework_count += 1
-            await _move(conn, appeal, principal.actor, Action.REOPEN, AppealStatus.IN_PROGRESS,
+            await _move(conn, appeal, principal.actor, Action.REOPEN, _working_status(appeal),
                         reason=reason.strip())
         return appeal
 
@@ -419,6 +424,11 @@ def _submission_steps(actor: str, channel: Channel, verdict: ModerationResult,
                    "from_status": moderation, "to_status": status.value,
                    "payload": _routing_payload(decision)})
     return status, events
+
+
+def _working_status(appeal: Appeal) -> AppealStatus:
+    """Back to work: with its executor if one is assigned, else waiting for one."""
+    return AppealStatus.IN_PROGRESS if appeal.executor_id else AppealStatus.ROUTED
 
 
 def _routed_status(decision: RoutingDecision) -> AppealStatus:
@@ -483,9 +493,16 @@ async def _apply_routing(conn: BaseDBAsyncClient, appeal: Appeal, actor: str,
 async def _move(conn: BaseDBAsyncClient, appeal: Appeal, actor: str, action: Action,
                 status: AppealStatus, *, reason: str = "",
                 payload: dict[str, Any] | None = None) -> None:
+    """Write the step only if nobody changed the appeal since it was read."""
     previous = appeal.status
     appeal.status = status
-    await appeal.save(using_db=conn)
+    changed = await Appeal.filter(id=appeal.id, revision=appeal.revision).using_db(conn).update(
+        **{name: getattr(appeal, name) for name in MUTABLE_FIELDS},
+        revision=appeal.revision + 1, updated_at=datetime.now(UTC))
+    if changed != 1:
+        raise DomainError.of(None, "Обращение только что изменили; обновите его и повторите",
+                             ErrorCode.CONFLICT)
+    appeal.revision += 1
     await _event(conn, appeal, actor, action, previous, status, reason=reason,
                  payload=payload)
 

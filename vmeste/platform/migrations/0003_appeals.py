@@ -38,6 +38,7 @@ class Migration(migrations.Migration):
                 ('answer', fields.TextField(null=True, unique=False)),
                 ('rating', fields.SmallIntField(null=True)),
                 ('rework_count', fields.SmallIntField(default=0)),
+                ('revision', fields.IntField(default=0, description='Bumped by every step. A step applies only to the revision it read, so two')),
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
                 ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

@@ -29,6 +29,9 @@ from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
 
 POLICY_FIELDS = ("territory_id", "kind", "plugin", "settings", "active")
 VERSION_NAME = "region_policy"
+#: Bumped when territories or categories are created or moved: caches holding the
+#: trees (the routing index) rebuild.
+REFERENCE_TREE_VERSION = "reference_tree"
 
 
 @dataclass
@@ -143,8 +146,10 @@ class PolicyResolver:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        version = self._version
         resolved = await self._resolve_uncached(territory_code, kind)
-        self._cache[key] = resolved
+        if self._version == version:  # not computed across a change seen meanwhile
+            self._cache[key] = resolved
         return resolved
 
     async def _resolve_uncached(self, territory_code: str, kind: str) -> list[ResolvedStrategy]:

@@ -39,6 +39,7 @@ from vmeste.platform.csvfiles import (
     SourceRow,
     read_csv,
 )
+from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
     TERRITORY_PARENT_KIND,
@@ -91,9 +92,9 @@ async def import_csv(
     handler = _handler(kind)
     rows, read_errors = read_csv(handler.columns, source)
     async with in_transaction() as connection:
-        return await _upsert(
+        return await _bump_tree(await _upsert(
             handler, rows, read_errors, actor=actor, connection=connection, progress=progress
-        )
+        ), connection)
 
 
 async def upsert_rows(
@@ -108,9 +109,16 @@ async def upsert_rows(
 
     For generators of CSV-shaped rows (the demo data) that must obey the same rules.
     """
-    return await _upsert(
+    return await _bump_tree(await _upsert(
         _handler(kind), rows, [], actor=actor, connection=connection, progress=progress
-    )
+    ), connection)
+
+
+async def _bump_tree(report: ImportReport, connection: BaseDBAsyncClient) -> ImportReport:
+    """Trees changed: caches that hold them (the routing index) must rebuild."""
+    if report.kind != "organizations" and (report.created or report.updated):
+        await bump_version(REFERENCE_TREE_VERSION, connection)
+    return report
 
 
 # --- the shared pipeline ---------------------------------------------------------------

@@ -21,8 +21,8 @@ from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal, path_within
+from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
 from vmeste.platform.policies.services import VERSION_NAME as POLICY_VERSION
-from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference import validators
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
@@ -176,6 +176,7 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
             code=data.code, name=data.name.strip() if data.name else "", kind=data.kind,
             timezone=timezone, parent=parent, path=path, boundary=data.boundary, using_db=conn,
         )
+        await bump_version(REFERENCE_TREE_VERSION, conn)
         await record(
             actor=principal.actor, action="territory.create", object_type="territory",
             object_id=territory.code, before=None,
@@ -217,6 +218,7 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
             # Region policies resolve along the path, so cached resolutions are stale.
             await bump_version(POLICY_VERSION, conn)
         await territory.save(using_db=conn)
+        await bump_version(REFERENCE_TREE_VERSION, conn)
         await record(
             actor=principal.actor, action="territory.update", object_type="territory",
             object_id=territory.code, before=before,
@@ -408,6 +410,7 @@ async def create_category(principal: Principal, data: CategoryInput) -> Category
             competence_level=data.competence_level,
             active=True if data.active is None else data.active, using_db=conn,
         )
+        await bump_version(REFERENCE_TREE_VERSION, conn)
         await record(
             actor=principal.actor, action="category.create", object_type="category",
             object_id=category.code, before=None, after=await _snapshot(category, conn),
@@ -441,6 +444,7 @@ async def update_category(principal: Principal, data: CategoryInput) -> Category
             category.path = f"{new_parent.path}{PATH_SEPARATOR}{category.code}"
             await _rewrite_subtree_paths(Category, old_path, category.path, conn)
         await category.save(using_db=conn)
+        await bump_version(REFERENCE_TREE_VERSION, conn)
         await record(
             actor=principal.actor, action="category.update", object_type="category",
             object_id=category.code, before=before, after=await _snapshot(category, conn),

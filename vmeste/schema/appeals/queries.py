@@ -32,10 +32,15 @@ RULE_READERS = (Role.FEDERAL_CONFIGURATOR, Role.REGIONAL_ADMIN, Role.AUDITOR)
 COVERAGE_LIMIT = 1000
 
 
+MAX_ID = 2**31 - 1
+
+
 def appeal_pk(value: relay.GlobalID) -> int:
-    if value.type_name != "Appeal" or not value.node_id.isdigit():
+    node = value.node_id
+    if value.type_name != "Appeal" or not (node.isascii() and node.isdigit()) or (
+            int(node) > MAX_ID):
         raise DomainError.of("id", "Это не идентификатор обращения", ErrorCode.INVALID)
-    return int(value.node_id)
+    return int(node)
 
 
 @strawberry.input
@@ -76,13 +81,16 @@ def subtree(path: str, column: str = "path") -> Q:
 
 
 async def _path(model: type[Territory] | type[Category], code: str) -> str:
+    """The code's path; an unknown code gives a path no row has (the filter then
+    matches nothing)."""
     found = await model.filter(code=code).values_list("path", flat=True)
-    return found[0] if found else "\0"
+    return found[0] if found else f"{PATH_SEPARATOR}unknown"
 
 
 @strawberry.type
 class AppealsQuery:
-    @strawberry.field(description="Обращения текущего пользователя, новые первыми.")
+    @strawberry.field(description="Обращения текущего пользователя в порядке подачи "
+                                  "(last и before — с конца).")
     async def my_appeals(
         self, info: strawberry.Info, status: list[AppealStatus] | None = None,  # type: ignore[valid-type]
         first: int | None = None, after: str | None = None,

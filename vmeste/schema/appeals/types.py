@@ -81,7 +81,8 @@ class Appeal(relay.Node):
         principal = info.context.principal
         found = []
         for raw in node_ids:
-            row = await models.Appeal.get_or_none(id=int(raw)) if raw.isdigit() else None
+            valid = raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1
+            row = await models.Appeal.get_or_none(id=int(raw)) if valid else None
             visible = row is not None and await access.can_see(principal, row)
             found.append(cls.from_model(row) if visible else None)
         return found
@@ -106,7 +107,7 @@ class Appeal(relay.Node):
     async def complained_organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.complained_organization_id)
 
-    @strawberry.field
+    @strawberry.field(description="История обращения, от первого шага к последнему.")
     async def events(self, info: strawberry.Info) -> list[AppealEvent]:
         staff = not _is_applicant(info, self.row)
         rows = await info.context.loaders.appeal_events.load(self.row.id)
