@@ -289,3 +289,20 @@ async def test_two_concurrent_steps_cannot_both_apply(graphql, citizen, make_tok
     final = (await Appeal.get()).status
     assert final.value == applied[0]["appeal"]["status"].lower()
     assert await AppealEvent.filter(action__in=["withdraw", "answer"]).count() == 1
+
+
+async def test_appeals_follow_their_territory_when_it_moves(graphql, citizen, make_token):
+    from tests.worlds import REGION_B
+    from vmeste.platform.identity.principal import SYSTEM
+    from vmeste.platform.reference import services as ref
+
+    await submit(graphql, citizen, **INSIDE)  # in the settlement below the municipality
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(code=MUNICIPALITY_A,
+                                                          parent_code=REGION_B))
+    appeal = await Appeal.get()
+    assert appeal.territory_path == f"RU/{REGION_B}/{MUNICIPALITY_A}"
+    queries = "{ appeals { totalCount } }"
+    old_region = await make_token("moderator", territory=REGION_A)
+    new_region = await make_token("moderator", territory=REGION_B)
+    assert ok_data(await graphql(queries, token=old_region))["appeals"]["totalCount"] == 0
+    assert ok_data(await graphql(queries, token=new_region))["appeals"]["totalCount"] == 1

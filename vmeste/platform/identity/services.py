@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
@@ -44,7 +45,12 @@ async def upsert_user(identity: IdentityClaims) -> User:
     now = datetime.now(UTC)
     user = await User.get_or_none(issuer=issuer, subject=subject)
     if user is None:
-        return await User.create(issuer=issuer, subject=subject, last_seen_at=now, **profile)
+        try:
+            return await User.create(issuer=issuer, subject=subject, last_seen_at=now,
+                                     **profile)
+        except IntegrityError:
+            # Two first requests with one new token: the other one created the user.
+            user = await User.get(issuer=issuer, subject=subject)
     if user.last_seen_at is None or now - user.last_seen_at > PROFILE_REFRESH or any(
         getattr(user, key) != value for key, value in profile.items()
     ):

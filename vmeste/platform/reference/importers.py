@@ -32,6 +32,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from vmeste.platform.appeals.paths import move_territory_paths
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import (
     CSVImportFailed,
@@ -374,6 +375,11 @@ async def _write(
             done += sum(1 for node in nodes if node.line is not None)
             if progress:
                 progress(done, total)
+        if handler.kind == "territories":
+            for node in changed:
+                if node.stored is not None and node.stored["path"] != node.values["path"]:
+                    await move_territory_paths(node.stored["path"], node.values["path"],
+                                               connection, subtree=False)
 
     # Objects are identified by their natural key, as the API's own audit events do, so
     # one history query finds both; ids differ between environments, codes do not.

@@ -17,6 +17,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
+from vmeste.platform.appeals.paths import move_territory_paths
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.identity.models import Role
@@ -215,6 +216,7 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
             territory.parent = new_parent
             territory.path = f"{new_parent.path}{PATH_SEPARATOR}{territory.code}"
             await _rewrite_subtree_paths(Territory, old_path, territory.path, conn)
+            await move_territory_paths(old_path, territory.path, conn, subtree=True)
             # Region policies resolve along the path, so cached resolutions are stale.
             await bump_version(POLICY_VERSION, conn)
         await territory.save(using_db=conn)
