@@ -306,3 +306,23 @@ async def test_appeals_follow_their_territory_when_it_moves(graphql, citizen, ma
     new_region = await make_token("moderator", territory=REGION_B)
     assert ok_data(await graphql(queries, token=old_region))["appeals"]["totalCount"] == 0
     assert ok_data(await graphql(queries, token=new_region))["appeals"]["totalCount"] == 1
+
+
+async def test_unknown_codes_in_filters_match_nothing(graphql, citizen, make_token):
+    await submit(graphql, citizen)
+    staff = await make_token("moderator", territory=REGION_A)
+    for condition in ('{categoryCode: "nope"}', '{territoryCode: "nope"}'):
+        body = ok_data(await graphql("{ appeals(filter: %s) { totalCount } }" % condition,
+                                     token=staff))
+        assert body["appeals"]["totalCount"] == 0
+
+
+@pytest.mark.parametrize("raw", ["Appeal:²", "Appeal:99999999999999999999", "Territory:1"])
+async def test_odd_appeal_ids_are_typed_errors(graphql, citizen, raw):
+    from strawberry import relay
+
+    type_name, node = raw.split(":")
+    global_id = relay.to_base64(type_name, node)
+    result = await step(graphql, citizen, "withdrawAppeal", "AppealReasonInput",
+                        appealId=global_id)
+    assert user_error_codes(result) == ["INVALID"]

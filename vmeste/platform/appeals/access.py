@@ -65,7 +65,9 @@ async def visible_appeals(principal: Principal) -> Q:
         condition |= _subtree(root)
     if organizations:
         # A complaint is never shown to the body it complains about.
-        condition &= ~Q(complained_organization_id__in=sorted(organizations))
+        # (NULL NOT IN (...) is not true in SQL, so appeals without one are kept explicitly.)
+        condition &= Q(complained_organization_id__isnull=True) | ~Q(
+            complained_organization_id__in=sorted(organizations))
     return condition
 
 
