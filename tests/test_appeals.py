@@ -312,8 +312,8 @@ async def test_unknown_codes_in_filters_match_nothing(graphql, citizen, make_tok
     await submit(graphql, citizen)
     staff = await make_token("moderator", territory=REGION_A)
     for condition in ('{categoryCode: "nope"}', '{territoryCode: "nope"}'):
-        body = ok_data(await graphql("{ appeals(filter: %s) { totalCount } }" % condition,
-                                     token=staff))
+        document = "{ appeals(filter: " + condition + ") { totalCount } }"
+        body = ok_data(await graphql(document, token=staff))
         assert body["appeals"]["totalCount"] == 0
 
 
