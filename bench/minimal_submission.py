@@ -16,8 +16,8 @@ from starlette.routing import Route
 
 INSERT_APPEAL = """INSERT INTO appeal (applicant_id, applicant_type, channel, category_id,
   territory_id, territory_path, address, text, legal_track, status, organization_id,
-  idempotency_key, routing_trace, rework_count, created_at, updated_at)
-VALUES ($1, 'person', 'portal', $2, $3, $4, '', $5, 'message', 'routed', $6, $7, '[]', 0,
+  idempotency_key, routing_trace, rework_count, revision, created_at, updated_at)
+VALUES ($1, 'person', 'portal', $2, $3, $4, '', $5, 'message', 'routed', $6, $7, '[]', 0, 0,
   now(), now()) RETURNING id"""
 INSERT_EVENT = """INSERT INTO appeal_event (appeal_id, at, actor, action, from_status,
   to_status, reason, payload) VALUES ($1, now(), 'bench', $2, $3, $4, '', '{}')"""
