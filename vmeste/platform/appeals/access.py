@@ -16,7 +16,7 @@ from vmeste.platform.authz import require_authenticated
 from vmeste.platform.errors import Forbidden
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.reference.models import PATH_SEPARATOR, Organization
+from vmeste.platform.reference.models import Organization, subtree
 
 STAFF = (Role.OPERATOR, Role.EXECUTOR, Role.ORG_ADMIN)
 REGIONAL_READERS = (Role.MODERATOR, Role.REGIONAL_ADMIN, Role.AUDITOR)
@@ -50,10 +50,6 @@ async def supervising(organization_id: int) -> set[int]:
     return chain
 
 
-def _subtree(path: str) -> Q:
-    return Q(territory_path=path) | Q(territory_path__startswith=path + PATH_SEPARATOR)
-
-
 async def visible_appeals(principal: Principal) -> Q:
     """The staff's view of the appeal table (applicants use ``myAppeals``)."""
     require_authenticated(principal)
@@ -62,7 +58,7 @@ async def visible_appeals(principal: Principal) -> Q:
     if organizations:
         condition |= Q(organization_id__in=sorted(await with_subordinates(organizations)))
     for root in principal.territory_scopes(REGIONAL_READERS):
-        condition |= _subtree(root)
+        condition |= subtree(root, "territory_path")
     if organizations:
         # A complaint is never shown to the body it complains about.
         # (NULL NOT IN (...) is not true in SQL, so appeals without one are kept explicitly.)

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from tortoise.expressions import Q
-
 from vmeste.platform.appeals.routing import RuleIndex
-from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
+from vmeste.platform.reference.models import Category, Territory, subtree
 
 
 @dataclass
@@ -24,9 +22,8 @@ class Coverage:
 
 
 async def coverage(index: RuleIndex, territory: Territory, on: date) -> Coverage:
-    territories = await Territory.filter(
-        Q(id=territory.id) | Q(path__startswith=territory.path + PATH_SEPARATOR)
-    ).order_by("path").values_list("id", "code", "name")
+    territories = await Territory.filter(subtree(territory.path)).order_by(
+        "path").values_list("id", "code", "name")
     parents = set(await Category.filter(parent_id__isnull=False).values_list("parent_id",
                                                                             flat=True))
     leaves = [row for row in await Category.filter(active=True).order_by("path").values_list(

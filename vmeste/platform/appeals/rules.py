@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
@@ -30,11 +29,11 @@ from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.models import ConfigVersion
 from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.models import (
-    PATH_SEPARATOR,
     Category,
     CompetenceLevel,
     Organization,
     Territory,
+    subtree,
 )
 
 PRIORITY_RANGE = (-1000, 1000)
@@ -105,9 +104,8 @@ def require_rule_manager(principal: Principal, levels: Iterable[str], territory_
 
 async def subtree_levels(category_path: str, conn: BaseDBAsyncClient | None = None
                          ) -> set[str]:
-    rows = await Category.filter(
-        Q(path=category_path) | Q(path__startswith=category_path + PATH_SEPARATOR)
-    ).using_db(conn).values_list("competence_level", flat=True)
+    rows = await Category.filter(subtree(category_path)).using_db(conn).values_list(
+        "competence_level", flat=True)
     return {getattr(level, "value", level) for level in rows}
 
 

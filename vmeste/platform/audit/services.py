@@ -9,8 +9,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.audit.models import AuditEvent
 
-SYSTEM_ACTOR = "system"
-
 
 async def record(
     *,

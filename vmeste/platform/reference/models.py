@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.models import Model
 
 
@@ -45,6 +46,12 @@ class CompetenceLevel(StrEnum):
 
 
 PATH_SEPARATOR = "/"
+
+
+def subtree(path: str, column: str = "path") -> Q:
+    """Rows whose ``column`` holds ``path`` or a path below it: the one indexed
+    prefix match every scope check in the platform is built on."""
+    return Q(**{column: path}) | Q(**{f"{column}__startswith": path + PATH_SEPARATOR})
 
 
 class Territory(Model):

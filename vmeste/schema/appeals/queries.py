@@ -14,7 +14,7 @@ from vmeste.platform.appeals.coverage import coverage
 from vmeste.platform.appeals.router import request_for
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.models import Role
-from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
+from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory, subtree
 from vmeste.schema.appeals.types import (
     Appeal,
     AppealStatus,
@@ -73,11 +73,6 @@ class SimulationInput:
     longitude: float | None = None
     target_organization_ogrn: str | None = None
     complained_organization_ogrn: str | None = None
-
-
-def subtree(path: str, column: str = "path") -> Q:
-    """Rows whose ``column`` is ``path`` or lies below it."""
-    return Q(**{column: path}) | Q(**{f"{column}__startswith": path + PATH_SEPARATOR})
 
 
 async def _path(model: type[Territory] | type[Category], code: str) -> str:

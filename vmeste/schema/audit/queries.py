@@ -7,7 +7,7 @@ from tortoise.expressions import Q
 
 from vmeste.platform import authz
 from vmeste.platform.audit.models import AuditEvent as AuditEventModel
-from vmeste.platform.reference.models import PATH_SEPARATOR
+from vmeste.platform.reference.models import PATH_SEPARATOR, subtree
 from vmeste.schema.audit.types import AuditEvent
 from vmeste.schema.pagination import CountedConnection, paginate
 
@@ -17,7 +17,7 @@ def audit_scope(info: strawberry.Info) -> Q:
     scopes = authz.require_any_territory_role(info.context.principal, authz.AUDIT_READERS)
     visible = Q(id=-1)
     for root in scopes:
-        visible = visible | Q(scope_path=root) | Q(scope_path__startswith=root + PATH_SEPARATOR)
+        visible |= subtree(root, "scope_path")
         if PATH_SEPARATOR not in root:
             visible = visible | Q(scope_path="")
     return visible

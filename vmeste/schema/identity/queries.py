@@ -7,7 +7,7 @@ from tortoise.expressions import Q
 
 from vmeste.platform.identity import services
 from vmeste.platform.identity.models import RoleAssignment as RoleAssignmentModel
-from vmeste.platform.reference.models import PATH_SEPARATOR
+from vmeste.platform.reference.models import subtree
 from vmeste.schema.identity.types import Me, Role, RoleAssignment
 
 _ROW_FIELDS = ("role", "user__subject", "user__issuer", "organization_id", "territory_id")
@@ -44,11 +44,8 @@ class IdentityQuery:
             roots, orgs = visible
             scope = Q(organization_id__in=list(orgs)) if orgs else Q(id=-1)
             for root in roots:
-                inside = Q(territory__path=root) | Q(
-                    territory__path__startswith=root + PATH_SEPARATOR)
-                org_inside = Q(organization__territory__path=root) | Q(
-                    organization__territory__path__startswith=root + PATH_SEPARATOR)
-                scope = scope | inside | org_inside
+                scope |= subtree(root, "territory__path") | subtree(
+                    root, "organization__territory__path")
             query = query.filter(scope)
         if role is not None:
             query = query.filter(role=role)

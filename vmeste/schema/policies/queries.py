@@ -8,7 +8,7 @@ from tortoise.expressions import Q
 from vmeste.platform import authz
 from vmeste.platform.plugins import strategy_catalog
 from vmeste.platform.policies.models import RegionPolicy as RegionPolicyModel
-from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
+from vmeste.platform.reference.models import Territory, subtree
 from vmeste.schema.pagination import CountedConnection, paginate
 from vmeste.schema.policies.types import EffectiveStrategy, RegionPolicy, StrategyInfo
 
@@ -24,8 +24,7 @@ class PoliciesQuery:
         scopes = authz.require_any_territory_role(info.context.principal, authz.READERS_OF_CONFIG)
         visible = Q(id=-1)
         for root in scopes:
-            visible = visible | Q(territory__path=root) | Q(
-                territory__path__startswith=root + PATH_SEPARATOR)
+            visible |= subtree(root, "territory__path")
         query = RegionPolicyModel.filter(visible)
         if territory_code is not None:
             query = query.filter(territory__code=territory_code)

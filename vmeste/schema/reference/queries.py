@@ -7,7 +7,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from vmeste.platform.reference import models
-from vmeste.platform.reference.models import PATH_SEPARATOR
+from vmeste.platform.reference.models import subtree
 from vmeste.schema.pagination import CountedConnection, paginate
 from vmeste.schema.reference.types import (
     Category,
@@ -54,8 +54,7 @@ async def _subtree(code: str, prefix: str = "") -> Q:
     path = await models.Territory.filter(code=code).values_list("path", flat=True)
     if not path:
         return Q(id=-1)
-    return Q(**{f"{prefix}path": path[0]}) | Q(
-        **{f"{prefix}path__startswith": path[0] + PATH_SEPARATOR})
+    return subtree(path[0], f"{prefix}path")
 
 
 def _organization_search(term: str) -> Q:
