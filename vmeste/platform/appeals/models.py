@@ -89,6 +89,20 @@ class Appeal(Model):
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
     answered_at = fields.DatetimeField(null=True)
+    #: When the appeal was registered (accepted by moderation): the clock starts here.
+    registered_at = fields.DatetimeField(null=True)
+    #: The deadline policy in force, such as working-days:10 or calendar-days:30.
+    deadline_policy = fields.CharField(max_length=32, null=True)
+    #: Due moment after pauses and extensions, recomputed on every change of them.
+    due_at = fields.DatetimeField(null=True, db_index=True)
+    #: The calendar and version the due moment was computed on.
+    calendar_version = fields.CharField(max_length=200, null=True)
+    #: 59-FZ: the body must redirect an appeal outside its competence by this moment.
+    redirect_due_at = fields.DatetimeField(null=True)
+    #: Fractions of the term already reminded about, so reminders go out once.
+    reminders_sent = fields.JSONField(default=list)
+    overdue_at = fields.DatetimeField(null=True)
+    escalated_at = fields.DatetimeField(null=True)
 
     applicant_id: int
     category_id: int

@@ -36,6 +36,7 @@ from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingReque
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
+from vmeste.platform.outbox.services import APPEAL_EVENTS, emit
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.reference.models import Category, Organization, Territory
 
@@ -112,6 +113,11 @@ class AppealServices:
                 await AppealEvent.bulk_create(
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],
                     using_db=conn)
+                event_ids = await AppealEvent.filter(appeal_id=appeal.id).using_db(
+                    conn).values_list("id", flat=True)
+                await emit(conn, APPEAL_EVENTS,
+                           {"appeal_id": appeal.id, "event_ids": list(event_ids)},
+                           f"appeal:{appeal.id}:submit")
         except IntegrityError:
             # The key was used before (a retry, or a concurrent twin): answer with the
             # first appeal, never a duplicate, but only to someone who may see it.
@@ -510,9 +516,12 @@ async def _move(conn: BaseDBAsyncClient, appeal: Appeal, actor: str, action: Act
 async def _event(conn: BaseDBAsyncClient, appeal: Appeal, actor: str, action: Action,
                  from_status: AppealStatus | None, to_status: AppealStatus, *,
                  reason: str = "", payload: dict[str, Any] | None = None) -> None:
-    await AppealEvent.create(appeal=appeal, actor=actor, action=action.value,
-                             from_status=from_status.value if from_status else None,
-                             to_status=to_status.value, reason=reason, payload=payload or {},
-                             using_db=conn)
+    event = await AppealEvent.create(
+        appeal=appeal, actor=actor, action=action.value,
+        from_status=from_status.value if from_status else None, to_status=to_status.value,
+        reason=reason, payload=payload or {}, using_db=conn)
+    # The event and the message announcing it commit together (transactional outbox).
+    await emit(conn, APPEAL_EVENTS, {"appeal_id": appeal.id, "event_ids": [event.id]},
+               f"appeal-event:{event.id}")
 
 

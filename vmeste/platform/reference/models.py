@@ -109,6 +109,9 @@ class Category(Model):
     )
     path = fields.CharField(max_length=512, db_index=True)
     competence_level = fields.CharEnumField(CompetenceLevel, max_length=16)
+    #: Default deadline policy for platform messages, such as working-days:10.
+    #: Null inherits from the parent category, then from the region policy.
+    deadline_policy = fields.CharField(max_length=32, null=True)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

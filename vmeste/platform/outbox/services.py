@@ -1,0 +1,25 @@
+"""Writing to the outbox inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from vmeste.platform.outbox.models import OutboxMessage
+
+#: Topic of appeal history: payload ``{"appeal_id": int, "event_ids": [int, ...]}``.
+APPEAL_EVENTS = "appeal.events"
+
+
+async def emit(conn: BaseDBAsyncClient, topic: str, payload: dict[str, Any], dedupe_key: str,
+               *, available_at: datetime | None = None) -> None:
+    """Queue a message for the workers; it commits or rolls back with ``conn``'s
+    transaction. Emitting an already stored ``dedupe_key`` again is a no-op (``ON
+    CONFLICT DO NOTHING``), so a retried step cannot queue its message twice and the
+    transaction is never aborted by the duplicate."""
+    await OutboxMessage.bulk_create(
+        [OutboxMessage(topic=topic, payload=payload, dedupe_key=dedupe_key,
+                       available_at=available_at)],
+        ignore_conflicts=True, using_db=conn)
