@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -374,19 +375,28 @@ def result_of(body: dict[str, Any], field: str) -> Any:
 # --- the tests ----------------------------------------------------------------------------
 
 
+def _component_tables() -> list[Any]:
+    """The other ``tests/test_authz_*.py`` modules: one EXPECTED/CASES pair per
+    component, each with the same shape as this module's."""
+    import importlib
+
+    names = sorted(path.stem for path in Path(__file__).parent.glob("test_authz_*.py"))
+    return [importlib.import_module(f"tests.{name}") for name in names
+            if name != Path(__file__).stem]
+
+
 def test_table_covers_every_operation_of_the_schema() -> None:
     schema = build_schema(load_settings({}))._schema
     fields = {name for type_name in ("Query", "Mutation", "Subscription")
               for name in schema.type_map[type_name].fields}  # type: ignore[attr-defined]
-    from tests.test_authz_appeals import CASES as APPEALS_CASES
-    from tests.test_authz_appeals import EXPECTED as APPEALS  # the appeals half
-
-    covered = {operation for operation, _ in EXPECTED} | {operation for operation, _ in APPEALS}
+    covered = {operation for operation, _ in EXPECTED}
+    for module in _component_tables():
+        covered |= {operation for operation, _ in module.EXPECTED}
+        assert {operation for operation, _ in module.EXPECTED} == set(module.CASES), module
     missing, stale = sorted(fields - covered), sorted(covered - fields)
-    assert not missing, f"operations without a row in TABLE (and CASES): {missing}"
+    assert not missing, f"operations without a row in a TABLE (and CASES): {missing}"
     assert not stale, f"rows for operations the schema does not have: {stale}"
     assert set(EXPECTED) == set(CASES)
-    assert {operation for operation, _ in APPEALS} == set(APPEALS_CASES)
     for operation, target in CASES:
         kind = CASES[(operation, target)].kind
         assert operation in schema.type_map[kind.capitalize()].fields  # type: ignore[attr-defined]
