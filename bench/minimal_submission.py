@@ -1,5 +1,7 @@
 """The baseline for bench/submission.py: the same rows inserted by hand-written SQL
-behind a bare Starlette endpoint, with no auth, validation, moderation or routing."""
+behind a bare Starlette endpoint, with no auth, validation, moderation or routing:
+the appeal with its deadline columns (a bare ``now() + 14 days`` instead of a calendar),
+its three events, and the outbox message announcing them."""
 
 from __future__ import annotations
 
@@ -16,11 +18,19 @@ from starlette.routing import Route
 
 INSERT_APPEAL = """INSERT INTO appeal (applicant_id, applicant_type, channel, category_id,
   territory_id, territory_path, address, text, legal_track, status, organization_id,
-  idempotency_key, routing_trace, rework_count, revision, created_at, updated_at)
+  idempotency_key, routing_trace, rework_count, revision, created_at, updated_at,
+  registered_at, deadline_policy, due_at, calendar_version, reminders_sent)
 VALUES ($1, 'person', 'portal', $2, $3, $4, '', $5, 'message', 'routed', $6, $7, '[]', 0, 0,
-  now(), now()) RETURNING id"""
-INSERT_EVENT = """INSERT INTO appeal_event (appeal_id, at, actor, action, from_status,
-  to_status, reason, payload) VALUES ($1, now(), 'bench', $2, $3, $4, '', '{}')"""
+  now(), now(), now(), 'working-days:10', now() + interval '14 days', 'bench', '[]')
+RETURNING id"""
+INSERT_EVENTS = """INSERT INTO appeal_event (appeal_id, at, actor, action, from_status,
+  to_status, reason, payload) VALUES
+  ($1, now(), 'bench', 'submit', NULL, 'moderation', '', '{}'),
+  ($1, now(), 'bench', 'moderate', 'moderation', 'moderation', '', '{}'),
+  ($1, now(), 'bench', 'route', 'moderation', 'routed', '', '{}') RETURNING id"""
+INSERT_OUTBOX = """INSERT INTO outbox_message (topic, dedupe_key, payload, created_at,
+  relay_attempts, last_error) VALUES ('appeal.events', $1, $2, now(), 0, '')
+  ON CONFLICT (dedupe_key) DO NOTHING"""
 
 
 @asynccontextmanager
@@ -47,10 +57,9 @@ async def submit(request: Request) -> Response:
         appeal_id = await conn.fetchval(
             INSERT_APPEAL, ids["user_id"], ids["category_id"], int(territory_id), path,
             data["text"], ids["organization_id"], data["idempotencyKey"] + "-baseline")
-        await conn.executemany(INSERT_EVENT, [
-            (appeal_id, "submit", None, "moderation"),
-            (appeal_id, "moderate", "moderation", "moderation"),
-            (appeal_id, "route", "moderation", "routed")])
+        event_ids = [row["id"] for row in await conn.fetch(INSERT_EVENTS, appeal_id)]
+        await conn.execute(INSERT_OUTBOX, f"appeal:{appeal_id}:submit", json.dumps(
+            {"appeal_id": appeal_id, "event_ids": event_ids}))
     return JSONResponse({"data": {"submitAppeal": {"appeal": {"id": appeal_id,
                                                               "status": "ROUTED"},
                                                    "userErrors": []}}})

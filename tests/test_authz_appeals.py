@@ -10,8 +10,9 @@ Territory roles are held on region A. Cells mean what they mean in the main matr
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -38,6 +39,7 @@ from vmeste.platform.appeals.models import (
     ApplicantType,
     Channel,
     CompetenceRule,
+    LegalTrack,
     RuleStatus,
 )
 from vmeste.platform.identity.dev_tokens import dev_claims
@@ -82,6 +84,8 @@ withdrawAppeal         A      unauth ok     forbid forbid forbid forbid forbid f
 withdrawAppeal         B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 convertAppeal          A      unauth forbid ok     forbid ok     ok     ok     forbid forbid
 convertAppeal          B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
+extendAppealDeadline   A      unauth forbid ok     ok     ok     forbid forbid forbid forbid
+extendAppealDeadline   B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 upsertCompetenceRule   A      unauth forbid forbid forbid forbid forbid ok     forbid forbid
 upsertCompetenceRule   B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 upsertCompetenceRule   A-federal unauth forbid forbid forbid forbid forbid forbid ok  forbid
@@ -103,6 +107,8 @@ class Case:
     status: AppealStatus | None
     variables: Callable[[str, str], dict[str, Any]]  # (region "A"/"B", appeal global id)
     visible: Callable[[Any, str], bool] = lambda result, _: result is not None
+    #: Further columns of the seeded appeal (a 59-ФЗ track, a registration).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _edge_ids(result: Any) -> set[str]:
@@ -178,6 +184,12 @@ CASES: dict[str, Case] = {
     "withdrawAppeal": _on(_step("withdrawAppeal", "AppealReasonInput"), S.ROUTED),
     "convertAppeal": _on(_step("convertAppeal", "ConvertAppealInput", track="APPEAL_59FZ",
                                reason="Просьба заявителя"), S.ROUTED),
+    "extendAppealDeadline": replace(
+        _on(_step("extendAppealDeadline", "ExtendAppealDeadlineInput", days=10,
+                  reason="Нужна экспертиза"), S.IN_PROGRESS),
+        extra={"legal_track": LegalTrack.APPEAL_59FZ,
+               "registered_at": datetime(2025, 10, 28, 7, tzinfo=UTC),
+               "deadline_policy": "calendar-days:30"}),
     "upsertCompetenceRule": Case(
         "mutation", RULE, None,
         lambda region, appeal: {"input": {
@@ -217,7 +229,8 @@ async def _seed(region: str) -> dict[str, Any]:
             "category": categories["roads.pits"]}
 
 
-async def _appeal(seeded: dict[str, Any], region: str, status: AppealStatus) -> Appeal:
+async def _appeal(seeded: dict[str, Any], region: str, status: AppealStatus,
+                  extra: Mapping[str, Any]) -> Appeal:
     municipality = _municipality(region)
     territory_id, path = seeded["territories"][municipality]
     author: User = seeded["users"][AUTHOR_A if region == "A" else AUTHOR_B]
@@ -226,7 +239,7 @@ async def _appeal(seeded: dict[str, Any], region: str, status: AppealStatus) -> 
         applicant=author, applicant_type=ApplicantType.PERSON, channel=Channel.PORTAL,
         category_id=seeded["category"], territory_id=territory_id, territory_path=path,
         text="Яма на дороге", status=status,
-        organization_id=None if status == S.MODERATION else org)
+        organization_id=None if status == S.MODERATION else org, **extra)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -244,7 +257,7 @@ async def test_appeals_authorisation_matrix(operation: str, target: str, role: s
         _, token = await caller_token(make_token, role)
         appeal_id = ""
         if case.status is not None:
-            appeal = await _appeal(seeded, region, case.status)
+            appeal = await _appeal(seeded, region, case.status, case.extra)
             appeal_id = relay.to_base64("Appeal", appeal.id)
     variables = case.variables(target if target != "self" else "A", appeal_id)
     body = await graphql(case.document, variables, token=token)

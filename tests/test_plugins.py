@@ -24,7 +24,8 @@ HOOK_NAMES = sorted(
     name for name, value in inspect.getmembers(hookspecs, inspect.isfunction)
     if name.startswith("vmeste_")
 )
-BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation"}
+BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation", "deadlines",
+           "notify_inbox", "notify_email", "notify_webhook", "notify_dev"}
 REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
 
 
@@ -137,3 +138,30 @@ async def test_hook_vmeste_strategies(vmeste_app, graphql, make_token):
     assert body["data"]["effectivePolicy"] == [
         {"plugin": "kirov-idp", "settings": {"require_verified": True, "level": 2},
          "decidedAt": "RU"}]
+
+
+async def test_hook_vmeste_notification_channels(db):
+    """A regional SMS gateway replaces the dev sink; e-mail needs an SMTP server."""
+    from vmeste.platform.hookspecs import ChannelSpec
+    from vmeste.platform.notifications.channels import channel_registry
+
+    sent = []
+
+    class Gateway:
+        @hookspecs.hookimpl
+        def vmeste_notification_channels(self, settings):
+            async def send(message):
+                sent.append(message.subject)
+
+            return [ChannelSpec(name="sms", description="SMS-шлюз", send=send,
+                                address=lambda user: user.phone)]
+
+    pm = plugins.build_plugin_manager(db)
+    assert set(channel_registry(pm, db)) == {"inbox", "webhook", "sms", "push"}
+    pm.register(Gateway(), name="gateway")
+    registry = channel_registry(pm, replace(db, smtp_url="smtp://127.0.0.1:25"))
+    assert set(registry) == {"inbox", "email", "webhook", "sms", "push"}
+    await registry["sms"].send(type("Message", (), {"subject": "Тест"})())
+    assert sent == ["Тест"]
+    production = channel_registry(plugins.build_plugin_manager(db), replace(db, dev_mode=False))
+    assert set(production) == {"inbox", "webhook"}

@@ -51,3 +51,62 @@ def test_lists_and_flags():
     assert settings.dev_mode and not settings.introspection
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert load_settings({}).plugins is None
+
+
+def test_worker_settings_and_embedded_default_follow_the_broker():
+    embedded = load_settings({})
+    assert (embedded.job_max_retries, embedded.relay_interval_ms,
+            embedded.watchdog_interval_seconds, embedded.queue_prefix) == (8, 500, 60, "vmeste")
+    assert embedded.embedded_workers
+    rabbit = load_settings({"VMESTE_BROKER_URL": "amqp://guest:guest@mq:5672/",
+                            "VMESTE_JOB_MIN_BACKOFF_MS": "5", "VMESTE_JOB_MAX_BACKOFF_MS": "50",
+                            "VMESTE_QUEUE_PREFIX": "staging.vmeste"})
+    assert not rabbit.embedded_workers
+    assert (rabbit.job_min_backoff_ms, rabbit.job_max_backoff_ms) == (5, 50)
+    assert rabbit.queue_prefix == "staging.vmeste"
+    assert load_settings({"VMESTE_BROKER_URL": "redis://r/0",
+                          "VMESTE_EMBEDDED_WORKERS": "1"}).embedded_workers
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"VMESTE_JOB_MIN_BACKOFF_MS": "100", "VMESTE_JOB_MAX_BACKOFF_MS": "10"},
+         "VMESTE_JOB_MIN_BACKOFF_MS"),
+        ({"VMESTE_JOB_MAX_RETRIES": "-1"}, "VMESTE_JOB_MAX_RETRIES"),
+        ({"VMESTE_RELAY_INTERVAL_MS": "1"}, "VMESTE_RELAY_INTERVAL_MS"),
+        ({"VMESTE_QUEUE_PREFIX": "a b"}, "VMESTE_QUEUE_PREFIX"),
+        ({"VMESTE_EMBEDDED_WORKERS": "sometimes"}, "VMESTE_EMBEDDED_WORKERS"),
+    ],
+)
+def test_bad_worker_settings_name_the_variable(env, variable):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    assert caught.value.variable == variable
+
+
+def test_notification_settings_and_the_smtp_password_stays_out_of_repr():
+    settings = load_settings({"VMESTE_SMTP_URL": "smtp://mailer:pa55@mail.example:587?starttls=1",
+                              "VMESTE_SMTP_FROM": "Вместе <noreply@example.org>",
+                              "VMESTE_DELIVERY_LEASE_SECONDS": "30",
+                              "VMESTE_NOTIFY_TIMEOUT_SECONDS": "3"})
+    assert settings.smtp_url.startswith("smtp://mailer:")
+    assert (settings.smtp_from, settings.delivery_lease_seconds,
+            settings.notify_timeout_seconds) == ("Вместе <noreply@example.org>", 30, 3)
+    assert "pa55" not in repr(settings)
+    defaults = load_settings({})
+    assert (defaults.smtp_url, defaults.delivery_lease_seconds,
+            defaults.notify_timeout_seconds) == ("", 60, 10)
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({"VMESTE_SMTP_URL": "http://mail.example"}, "VMESTE_SMTP_URL"),
+    ({"VMESTE_SMTP_URL": "smtp://:secret@"}, "VMESTE_SMTP_URL"),
+    ({"VMESTE_DELIVERY_LEASE_SECONDS": "1"}, "VMESTE_DELIVERY_LEASE_SECONDS"),
+    ({"VMESTE_NOTIFY_TIMEOUT_SECONDS": "0"}, "VMESTE_NOTIFY_TIMEOUT_SECONDS"),
+])
+def test_bad_notification_settings_name_the_variable(env, variable):
+    with pytest.raises(SettingsError) as error:
+        load_settings(env)
+    assert error.value.variable == variable
+    assert "secret" not in str(error.value)

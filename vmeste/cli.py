@@ -264,6 +264,72 @@ def cmd_route(settings: Settings, args: argparse.Namespace) -> None:
                   f"{rule['organization_ogrn']}: {rule['why']}")
 
 
+def cmd_deadline(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.appeals.models import LegalTrack
+    from vmeste.platform.deadlines.preview import Preview, preview
+    from vmeste.platform.errors import DomainError
+    from vmeste.platform.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+
+    async def action() -> Preview:
+        return await preview(runtime.appeals.deadlines, territory_code=args.territory,
+                             start=args.start, category_code=args.category,
+                             policy=args.policy, legal_track=LegalTrack(args.track))
+
+    try:
+        found = _run(_with_db(settings, action))
+    except DomainError as error:
+        _fail("; ".join(f"{e.code}: {e.message}" for e in error.errors), EXIT_USAGE)
+    result = {"due_at": found.due_at.isoformat(), "start": found.start.isoformat(),
+              "policy": str(found.policy), "strategy": found.strategy,
+              "calendar": found.calendar, "calendar_version": found.calendar_version,
+              "timezone": found.timezone, "territory": found.territory_code,
+              "covered": found.covered,
+              "redirect_due_at": found.redirect_due_at.isoformat()
+              if found.redirect_due_at else None}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    print(f"{result['due_at']}  ({result['policy']} from {result['start']}, calendar "
+          f"{result['calendar']}, {result['timezone']})")
+    if not found.covered:
+        print("warning: the term runs past the years the calendar has decree data for",
+              file=sys.stderr)
+
+
+def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.deadlines.services import ImportResult, import_calendar
+    from vmeste.platform.deadlines.store import CalendarStore
+    from vmeste.platform.errors import DomainError
+    from vmeste.platform.identity.principal import SYSTEM
+    from vmeste.platform.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    if args.action == "list":
+        calendars = _run(_with_db(settings, CalendarStore(0).current))
+        for code, name in sorted(calendars.bindings.items()):
+            print(f"{name}\t{calendars.calendars[name].version}\t{code}")
+        return
+    path = Path(args.file or "")
+    if not path.is_file():
+        _fail(f"{path}: no such file", EXIT_USAGE)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        _fail(f"{path}: not JSON: {error}", EXIT_USAGE)
+
+    async def action() -> ImportResult:
+        return await import_calendar(SYSTEM, document, runtime.appeals.deadlines)
+
+    try:
+        result = _run(_with_db(settings, action))
+    except DomainError as error:
+        _fail(f"{path}: " + "; ".join(f"{e.code}: {e.message}" for e in error.errors))
+    print(f"{path}: calendar {result.calendar.name} version {result.calendar.version} is "
+          f"current; deadlines of {result.recomputed} open appeal(s) recomputed")
+
+
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.errors import DomainError
     from vmeste.platform.identity.dev_tokens import issue_dev_token
@@ -311,6 +377,76 @@ def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
         print(f"  hooks: {', '.join(item['hooks']) or '-'}")
         print(f"  strategies: {', '.join(item['strategies']) or '-'}")
         print(f"  active in: {', '.join(item['active_in']) or '-'}")
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.db import redact_url
+    from vmeste.workers.runner import run_workers
+
+    if settings.broker_url.startswith("memory"):
+        _fail("the in-process broker (memory://) has no separate workers: 'vmeste serve' "
+              "runs them; set VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
+    threads = args.threads or settings.worker_threads
+    if not (1 <= args.processes <= 64 and 1 <= threads <= 64):
+        _fail("--processes and --threads must be between 1 and 64", EXIT_USAGE)
+    print(f"Worker: {args.processes} process(es) × {threads} thread(s) on "
+          f"{redact_url(settings.broker_url)}", flush=True)
+    run_workers(settings, args.processes, threads)
+
+
+def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
+    from vmeste.workers.runner import run_scheduler
+
+    if settings.broker_url.startswith("memory"):
+        _fail("the in-process broker (memory://) is swept by 'vmeste serve' itself; set "
+              "VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
+    print(f"Scheduler: outbox every {settings.relay_interval_ms} ms, deadline watchdog "
+          f"every {settings.watchdog_interval_seconds} s", flush=True)
+    _run(_with_db(settings, lambda: run_scheduler(settings)))
+
+
+def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
+    from vmeste.platform.errors import DomainError
+    from vmeste.platform.identity.principal import SYSTEM
+    from vmeste.platform.outbox.deadletters import redrive
+    from vmeste.platform.outbox.models import DeadLetter
+
+    if args.action == "list":
+        async def listed() -> list[dict[str, Any]]:
+            query = DeadLetter.all() if args.all else DeadLetter.filter(
+                redriven_at__isnull=True)
+            return await query.order_by("id").values(
+                "id", "actor", "queue", "message_id", "kwargs", "error", "attempts",
+                "scope_path", "failed_at", "redriven_at", "redriven_by")
+
+        rows = _run(_with_db(settings, listed))
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+            return
+        for row in rows:
+            state = f"re-driven {row['redriven_at']:%Y-%m-%d %H:%M}" if row["redriven_at"] \
+                else "waiting"
+            print(f"{row['id']:>6}  {row['failed_at']:%Y-%m-%d %H:%M}  {row['actor']}  "
+                  f"{json.dumps(row['kwargs'], ensure_ascii=False)}  attempts "
+                  f"{row['attempts']}  {row['error'] or '-'}  [{state}]")
+        print(f"{len(rows)} dead letter(s)")
+        return
+
+    async def redrive_them() -> list[Any]:
+        ids = args.ids
+        if args.all:
+            ids = await DeadLetter.filter(redriven_at__isnull=True).values_list("id", flat=True)
+            if not ids:
+                return []
+        return await redrive(SYSTEM, [int(i) for i in ids])
+
+    if not args.ids and not args.all:
+        _fail("name dead letter ids, or --all", EXIT_USAGE)
+    try:
+        done = _run(_with_db(settings, redrive_them))
+    except DomainError as error:
+        _fail("; ".join(f"{e.code}: {e.message}" for e in error.errors))
+    print(f"re-driven {len(done)} dead letter(s) through the outbox")
 
 
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
@@ -362,6 +498,22 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--json", action="store_true")
     route.set_defaults(func=cmd_route)
 
+    deadline = sub.add_parser("deadline", help="compute a deadline on the territory's calendar")
+    deadline.add_argument("--territory", required=True, help="territory code")
+    deadline.add_argument("--start", help="YYYY-MM-DD (start of the day) or YYYY-MM-DDTHH:MM, "
+                          "in the territory's time zone (default: now)")
+    deadline.add_argument("--policy", help="working-days:N, calendar-days:N or "
+                          "working-hours:N (default: the region policy for --category)")
+    deadline.add_argument("--category", help="category code, when --policy is not given")
+    deadline.add_argument("--track", default="message", choices=["message", "appeal_59fz"])
+    deadline.add_argument("--json", action="store_true")
+    deadline.set_defaults(func=cmd_deadline)
+
+    calendars = sub.add_parser("calendars", help="list or import production calendars")
+    calendars.add_argument("action", choices=["list", "import"])
+    calendars.add_argument("file", nargs="?", help="calendar JSON, for import")
+    calendars.set_defaults(func=cmd_calendars)
+
     token = sub.add_parser("token", help="print a development token (dev mode only)")
     token.add_argument("--role", required=True,
                        choices=["citizen", "operator", "executor", "org_admin", "moderator",
@@ -374,6 +526,23 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="list plugins, their hooks and where active")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(func=cmd_plugins)
+
+    worker = sub.add_parser("worker", help="run background jobs (dramatiq) from the broker")
+    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--threads", type=int, default=0,
+                        help="threads per process (default VMESTE_WORKER_THREADS)")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("scheduler", help="run the outbox relay and the deadline watchdog"
+                   ).set_defaults(func=cmd_scheduler)
+
+    letters = sub.add_parser("dead-letters", help="list or re-drive jobs that failed for good")
+    letters.add_argument("action", choices=["list", "redrive"])
+    letters.add_argument("ids", nargs="*", type=int, help="dead letter ids (redrive)")
+    letters.add_argument("--all", action="store_true",
+                         help="list: include re-driven ones; redrive: every waiting one")
+    letters.add_argument("--json", action="store_true")
+    letters.set_defaults(func=cmd_dead_letters)
 
     export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--output", default="schema.graphql")

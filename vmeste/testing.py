@@ -93,7 +93,9 @@ def vmeste_settings(vmeste_database_url: str, tmp_path: Path) -> Settings:
     """Dev-mode settings on this test's database, with a per-test data folder."""
     base = load_settings({"VMESTE_DATABASE_URL": vmeste_database_url, "VMESTE_DEV_MODE": "1",
                           # A test that changes a role sees the change at once.
-                          "VMESTE_AUTH_CACHE_SECONDS": "0"})
+                          "VMESTE_AUTH_CACHE_SECONDS": "0",
+                          # Background workers start only in tests that ask for them.
+                          "VMESTE_EMBEDDED_WORKERS": "0"})
     return replace(base, data_dir=tmp_path / "var")
 
 

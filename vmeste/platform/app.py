@@ -183,11 +183,27 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         ))
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not manage_database:
+    async def background() -> AsyncIterator[None]:
+        """The embedded worker and scheduler (``VMESTE_EMBEDDED_WORKERS``)."""
+        if not settings.embedded_workers:
             yield
             return
-        async with RegisterTortoise(app, config=tortoise_config(settings)):
+        from vmeste.workers.runner import EmbeddedWorkers
+
+        workers = EmbeddedWorkers(runtime)
+        await workers.start()
+        try:
+            yield
+        finally:
+            await workers.stop()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not manage_database:
+            async with background():
+                yield
+            return
+        async with RegisterTortoise(app, config=tortoise_config(settings)), background():
             yield
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from vmeste.platform.identity.models import User
     from vmeste.platform.identity.tokens import IdentityClaims
+    from vmeste.platform.notifications.channels import OutgoingMessage
     from vmeste.platform.settings import Settings
 
 hookspec = pluggy.HookspecMarker("vmeste")
@@ -48,6 +50,27 @@ class StrategySpec:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class ChannelSpec:
+    """A way of telling people about appeal events (``name`` is one of
+    :class:`vmeste.platform.notifications.models.NotificationChannel`).
+
+    ``send`` hands one message over and raises on failure (a
+    :class:`vmeste.platform.notifications.channels.DeliveryError` with a message free of
+    addresses and secrets; any other exception is logged by its type only); None means
+    the message is complete when stored (the in-app inbox). ``address`` says where a
+    user is reached on this channel, "" when nowhere; None for channels whose
+    recipients are not users (webhooks). ``default_on`` is the choice of users who set
+    no preference.
+    """
+
+    name: str
+    description: str
+    send: Callable[[OutgoingMessage], Awaitable[None]] | None = None
+    address: Callable[[User], str] | None = None
+    default_on: bool = False
+
+
 @hookspec(firstresult=True)
 def vmeste_resolve_identity(
     token: str, settings: Settings
@@ -63,3 +86,9 @@ def vmeste_resolve_identity(
 @hookspec
 def vmeste_strategies() -> list[StrategySpec]:
     """Declare the strategies this plugin offers, by kind, for region policies to pick."""
+
+
+@hookspec
+def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
+    """Declare the notification channels this plugin delivers through (SMS, push, …),
+    configured from ``settings``; return none to stay off."""

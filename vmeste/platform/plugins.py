@@ -22,6 +22,11 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.identity_dev",
     "vmeste.plugins.routing",
     "vmeste.plugins.moderation",
+    "vmeste.plugins.notify_inbox",
+    "vmeste.plugins.notify_email",
+    "vmeste.plugins.notify_webhook",
+    "vmeste.plugins.notify_dev",
+    "vmeste.plugins.deadlines",
 )
 ENTRY_POINT_GROUP = "vmeste"
 

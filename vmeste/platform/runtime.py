@@ -11,7 +11,11 @@ from vmeste.platform.appeals.geo import BoundaryIndex
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.appeals.routing import RoutingTable
 from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.deadlines.store import CalendarStore
+from vmeste.platform.deadlines.terms import Deadlines
+from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.identity.authenticate import Authenticator
+from vmeste.platform.notifications.channels import channel_registry
 from vmeste.platform.plugins import build_plugin_manager
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.settings import Settings
@@ -26,6 +30,8 @@ class Runtime:
     router: Router
     appeals: AppealServices
     authenticate: Authenticator
+    #: Installed notification channels by name (inbox, email, webhook, sms, push).
+    channels: dict[str, ChannelSpec]
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -33,6 +39,10 @@ def build_runtime(settings: Settings) -> Runtime:
     resolver = PolicyResolver(plugins, check_seconds=settings.policy_cache_seconds)
     table = RoutingTable(check_seconds=settings.policy_cache_seconds)
     router = Router(resolver, table, BoundaryIndex())
+    deadlines = Deadlines(resolver, plugins, CalendarStore(settings.policy_cache_seconds),
+                          settings.policy_cache_seconds)
     return Runtime(settings=settings, plugins=plugins, resolver=resolver, routing_table=table,
-                   router=router, appeals=AppealServices(resolver=resolver, router=router),
-                   authenticate=Authenticator(settings, plugins, settings.auth_cache_seconds))
+                   router=router, appeals=AppealServices(resolver=resolver, router=router,
+                                                         deadlines=deadlines),
+                   authenticate=Authenticator(settings, plugins, settings.auth_cache_seconds),
+                   channels=channel_registry(plugins, settings))

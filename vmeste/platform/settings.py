@@ -9,6 +9,7 @@ national service is worse than one that refuses to start.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,25 @@ class Settings:
     disable_plugins: tuple[str, ...] = ()
     policy_cache_seconds: int = 2
     auth_cache_seconds: int = 30
+    #: smtp[s]://user:password@host:port[?starttls=true]; empty switches e-mail off.
+    smtp_url: str = field(default="", repr=False)
+    smtp_from: str = "noreply@vmeste.localhost"
+    #: How long one delivery attempt may hold a notification before another may take it.
+    delivery_lease_seconds: int = 60
+    #: Connect-and-send limit of one SMTP or webhook attempt.
+    notify_timeout_seconds: int = 10
+    #: Retries of a failed background job before it becomes a dead letter.
+    job_max_retries: int = 8
+    job_min_backoff_ms: int = 1000
+    job_max_backoff_ms: int = 600_000
+    relay_interval_ms: int = 500
+    relay_batch_size: int = 200
+    watchdog_interval_seconds: int = 60
+    #: Prefix of the broker's queue names, so environments can share one broker.
+    queue_prefix: str = "vmeste"
+    worker_threads: int = 4
+    #: Run the worker and the scheduler inside the API process (the embedded default).
+    embedded_workers: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,6 +128,23 @@ def _http_url(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _name(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", value):
+        raise SettingsError(name, "use 1-40 letters, digits, '.', '_' or '-'")
+    return value
+
+
+def _smtp_url(env: Mapping[str, str]) -> str:
+    value = env.get("VMESTE_SMTP_URL", "").strip()
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            # The value holds a password: never echo it.
+            raise SettingsError("VMESTE_SMTP_URL", "expected smtp://host:port or smtps://…")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment; raises :class:`SettingsError` on bad input."""
     env = os.environ if env is None else env
@@ -124,6 +161,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for origin in origins:
         if origin != "*" and urlsplit(origin).scheme not in ("http", "https"):
             raise SettingsError("VMESTE_ALLOWED_ORIGINS", f"{origin!r} is not an http(s) origin")
+    broker_url = _url(env, "VMESTE_BROKER_URL", "memory://", _BROKER_SCHEMES)
+    min_backoff = _int(env, "VMESTE_JOB_MIN_BACKOFF_MS", 1000, 1, 3_600_000)
+    max_backoff = _int(env, "VMESTE_JOB_MAX_BACKOFF_MS", 600_000, 1, 7 * 86_400_000)
+    if min_backoff > max_backoff:
+        raise SettingsError("VMESTE_JOB_MIN_BACKOFF_MS",
+                            "must not exceed VMESTE_JOB_MAX_BACKOFF_MS")
     return Settings(
         database_url=_url(
             env,
@@ -131,7 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"sqlite://{(data_dir / 'vmeste.sqlite3').as_posix()}",
             _DB_SCHEMES,
         ),
-        broker_url=_url(env, "VMESTE_BROKER_URL", "memory://", _BROKER_SCHEMES),
+        broker_url=broker_url,
         secret_key=secret_key,
         dev_mode=dev_mode,
         data_dir=data_dir,
@@ -150,4 +193,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         disable_plugins=_list(env, "VMESTE_DISABLE_PLUGINS") or (),
         policy_cache_seconds=_int(env, "VMESTE_POLICY_CACHE_SECONDS", 2, 0, 3600),
         auth_cache_seconds=_int(env, "VMESTE_AUTH_CACHE_SECONDS", 30, 0, 3600),
+        smtp_url=_smtp_url(env),
+        smtp_from=env.get("VMESTE_SMTP_FROM", "").strip() or "noreply@vmeste.localhost",
+        delivery_lease_seconds=_int(env, "VMESTE_DELIVERY_LEASE_SECONDS", 60, 5, 3600),
+        notify_timeout_seconds=_int(env, "VMESTE_NOTIFY_TIMEOUT_SECONDS", 10, 1, 300),
+        job_max_retries=_int(env, "VMESTE_JOB_MAX_RETRIES", 8, 0, 100),
+        job_min_backoff_ms=min_backoff,
+        job_max_backoff_ms=max_backoff,
+        relay_interval_ms=_int(env, "VMESTE_RELAY_INTERVAL_MS", 500, 10, 600_000),
+        relay_batch_size=_int(env, "VMESTE_RELAY_BATCH_SIZE", 200, 1, 10_000),
+        watchdog_interval_seconds=_int(env, "VMESTE_WATCHDOG_INTERVAL_SECONDS", 60, 1, 86_400),
+        queue_prefix=_name(env, "VMESTE_QUEUE_PREFIX", "vmeste"),
+        worker_threads=_int(env, "VMESTE_WORKER_THREADS", 4, 1, 64),
+        # Only the in-process broker needs an in-process worker; with RabbitMQ or Redis
+        # the workers are their own processes (``vmeste worker``).
+        embedded_workers=_flag(env, "VMESTE_EMBEDDED_WORKERS", broker_url.startswith("memory")),
     )

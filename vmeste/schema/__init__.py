@@ -30,9 +30,15 @@ from vmeste.schema.appeals.mutations import AppealsMutation
 from vmeste.schema.appeals.queries import AppealsQuery
 from vmeste.schema.audit.queries import AuditQuery
 from vmeste.schema.audit.subscriptions import AuditSubscription
+from vmeste.schema.deadlines.mutations import DeadlinesMutation
+from vmeste.schema.deadlines.queries import DeadlinesQuery
 from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
 from vmeste.schema.identity.mutations import IdentityMutation
 from vmeste.schema.identity.queries import IdentityQuery
+from vmeste.schema.notifications.mutations import NotificationsMutation
+from vmeste.schema.notifications.queries import NotificationsQuery
+from vmeste.schema.operations.mutations import OperationsMutation
+from vmeste.schema.operations.queries import OperationsQuery
 from vmeste.schema.policies.mutations import PoliciesMutation
 from vmeste.schema.policies.queries import PoliciesQuery
 from vmeste.schema.reference.mutations import ReferenceMutation
@@ -40,7 +46,8 @@ from vmeste.schema.reference.queries import ReferenceQuery
 
 
 @strawberry.type
-class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQuery):
+class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQuery,
+            DeadlinesQuery, OperationsQuery, NotificationsQuery):
     # An explicit resolver rather than ``relay.node()``: that helper rewrites the field
     # in place and so breaks building a second schema (tests build one per settings).
     @strawberry.field(description="Любой объект по глобальному id.")
@@ -49,7 +56,8 @@ class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQue
 
 
 @strawberry.type
-class Mutation(AppealsMutation, ReferenceMutation, IdentityMutation, PoliciesMutation):
+class Mutation(AppealsMutation, ReferenceMutation, IdentityMutation, PoliciesMutation,
+               DeadlinesMutation, OperationsMutation, NotificationsMutation):
     pass
 
 

@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from vmeste.platform.appeals.models import AppealEvent
+from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.identity.models import User
 from vmeste.platform.reference.models import Category, Organization, Territory
 
@@ -44,6 +45,17 @@ def _events() -> DataLoader[int, list[AppealEvent]]:
     return DataLoader(load_fn=load)
 
 
+def _by_appeal(model: type[Model]) -> DataLoader[int, list[Any]]:
+    """An appeal's own rows of ``model`` (pauses, extensions), oldest first."""
+    async def load(appeal_ids: Sequence[int]) -> list[list[Any]]:
+        groups: dict[int, list[Any]] = {i: [] for i in appeal_ids}
+        for row in await model.filter(appeal_id__in=list(appeal_ids)).order_by("id"):
+            groups[row.appeal_id].append(row)
+        return [groups[i] for i in appeal_ids]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     def __init__(self) -> None:
         # Imported here: the types module needs this one for its resolvers.
@@ -55,3 +67,5 @@ class Loaders:
         self.category_children = _children(Category, types.Category.from_model)
         self.user = _by_id(User, lambda row: row)
         self.appeal_events = _events()
+        self.appeal_pauses = _by_appeal(AppealPause)
+        self.appeal_extensions = _by_appeal(AppealExtension)

@@ -25,6 +25,13 @@ class Action(StrEnum):
     REDIRECT = "redirect"
     WITHDRAW = "withdraw"
     CONVERT = "convert"
+    # Deadline steps: the body's extension, and the watchdog's sweeps.
+    EXTEND = "extend"
+    REMIND = "remind"
+    OVERDUE = "overdue"
+    ESCALATE = "escalate"
+    CLARIFICATION_REMINDER = "clarification_reminder"
+    CLARIFICATION_TIMEOUT = "clarification_timeout"
 
 
 #: Statuses an appeal can still move out of by the applicant's or staff's hand.
@@ -32,6 +39,8 @@ OPEN = frozenset({S.MODERATION, S.UNROUTED, S.ROUTED, S.IN_PROGRESS,
                   S.CLARIFICATION_REQUESTED})
 #: Statuses in which a body is working on the appeal.
 AT_BODY = frozenset({S.ROUTED, S.IN_PROGRESS})
+#: Statuses in which the deadline clock runs (registered, not paused, not answered).
+CLOCK_RUNNING = frozenset({S.UNROUTED, S.ROUTED, S.IN_PROGRESS})
 
 ALLOWED_FROM: dict[Action, frozenset[S]] = {
     Action.MODERATE: frozenset({S.MODERATION}),
@@ -44,6 +53,12 @@ ALLOWED_FROM: dict[Action, frozenset[S]] = {
     Action.REDIRECT: frozenset({S.UNROUTED, S.ROUTED, S.IN_PROGRESS}),
     Action.WITHDRAW: OPEN,
     Action.CONVERT: OPEN | {S.ANSWERED},
+    Action.EXTEND: AT_BODY | {S.CLARIFICATION_REQUESTED},
+    Action.REMIND: CLOCK_RUNNING,
+    Action.OVERDUE: CLOCK_RUNNING,
+    Action.ESCALATE: CLOCK_RUNNING,
+    Action.CLARIFICATION_REMINDER: frozenset({S.CLARIFICATION_REQUESTED}),
+    Action.CLARIFICATION_TIMEOUT: frozenset({S.CLARIFICATION_REQUESTED}),
 }
 
 #: Ratings at or below this send the answer back for rework.

@@ -8,7 +8,7 @@ disagrees with the appeal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -33,6 +33,9 @@ from vmeste.platform.appeals.moderation import (
     moderate,
 )
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
+from vmeste.platform.deadlines.models import AppealExtension, AppealPause
+from vmeste.platform.deadlines.policy import MAX_EXTENSION_DAYS
+from vmeste.platform.deadlines.terms import DEADLINE_FIELDS, Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
@@ -43,9 +46,12 @@ from vmeste.platform.reference.models import Category, Organization, Territory
 TEXT_MAX = 10_000
 #: What a lifecycle step may change on the appeal row.
 MUTABLE_FIELDS = ("status", "organization_id", "executor_id", "answer", "answered_at",
-                  "rating", "rework_count", "legal_track", "routing_trace")
+                  "rating", "rework_count", "legal_track", "routing_trace", *DEADLINE_FIELDS,
+                  "reminders_sent", "overdue_at", "escalated_at")
 ADDRESS_MAX = 500
 REASON_MAX = 2_000
+#: Why a clock was paused: the body asked the applicant for a clarification.
+CLARIFICATION = "clarification"
 ANSWER_MAX = 20_000
 
 
@@ -73,6 +79,7 @@ class AppealServices:
 
     resolver: PolicyResolver
     router: Router
+    deadlines: Deadlines
     clock: Any = field(default=lambda: datetime.now(UTC))
 
     # --- submission --------------------------------------------------------------
@@ -97,6 +104,10 @@ class AppealServices:
                 target_organization_id=target.id if target else None,
                 complained_organization_id=complained.id if complained else None))
         status, events = _submission_steps(principal.actor, data.channel, verdict, decision)
+        # Accepted by moderation is registered: the clock starts now.
+        deadline = (await self.deadlines.registration(territory, category, data.legal_track,
+                                                      now)
+                    if verdict.verdict == Verdict.ACCEPT else {})
         try:
             async with in_transaction() as conn:
                 appeal = await Appeal.create(
@@ -108,7 +119,7 @@ class AppealServices:
                     legal_track=data.legal_track, status=status,
                     organization_id=decision.organization_id if decision else None,
                     routing_trace=decision.trace if decision else None,
-                    idempotency_key=data.idempotency_key, using_db=conn)
+                    idempotency_key=data.idempotency_key, **deadline, using_db=conn)
                 # One INSERT for the submission's whole history, not one per step.
                 await AppealEvent.bulk_create(
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],
@@ -237,7 +248,14 @@ class AppealServices:
                             AppealStatus.REJECTED, reason=reason.strip(),
                             payload={"verdict": "reject"})
             return appeal
-        decision = await self.router.route(await _routing_request(appeal, self.clock()))
+        now = self.clock()
+        request = await _routing_request(appeal, now)
+        decision = await self.router.route(request)
+        territory = await Territory.get(id=request.territory_id)
+        category = await Category.get(id=appeal.category_id)
+        for name, value in (await self.deadlines.registration(
+                territory, category, appeal.legal_track, now)).items():
+            setattr(appeal, name, value)
         async with in_transaction() as conn:
             await _event(conn, appeal, principal.actor, Action.MODERATE,
                          AppealStatus.MODERATION, AppealStatus.MODERATION,
@@ -309,7 +327,12 @@ class AppealServices:
             raise DomainError.of("question", "Сформулируйте вопрос заявителю",
                                  ErrorCode.REQUIRED)
         _check_length("question", question, REASON_MAX)
+        settings = await self.deadlines.settings_for(appeal)
+        now = self.clock()
         async with in_transaction() as conn:
+            await AppealPause.create(
+                appeal_id=appeal.id, started_at=now, reason=CLARIFICATION, using_db=conn,
+                timeout_at=now + timedelta(days=settings["clarification_timeout_days"]))
             await _move(conn, appeal, principal.actor, Action.REQUEST_CLARIFICATION,
                         AppealStatus.CLARIFICATION_REQUESTED, reason=question.strip())
         return appeal
@@ -321,7 +344,11 @@ class AppealServices:
         if not text.strip():
             raise DomainError.of("text", "Напишите уточнение", ErrorCode.REQUIRED)
         _check_length("text", text, TEXT_MAX)
+        now = self.clock()
         async with in_transaction() as conn:
+            await AppealPause.filter(appeal_id=appeal.id, ended_at__isnull=True).using_db(
+                conn).update(ended_at=now)
+            await self.deadlines.recompute(appeal, now, conn)
             await _move(conn, appeal, principal.actor, Action.CLARIFY, _working_status(appeal),
                         payload={"text": text.strip()})
         return appeal
@@ -395,12 +422,48 @@ class AppealServices:
         if not reason.strip():
             raise DomainError.of("reason", "Укажите основание", ErrorCode.REQUIRED)
         _check_length("reason", reason, REASON_MAX)
+        rules = await self.deadlines.rules_for(appeal, track)
         async with in_transaction() as conn:
             previous = appeal.legal_track
             appeal.legal_track = track
+            # From the registration moment with every stored pause: paused time
+            # survives the change of policy.
+            await self.deadlines.recompute(appeal, self.clock(), conn, rules.policy)
             await _move(conn, appeal, principal.actor, Action.CONVERT, appeal.status,
                         reason=reason.strip(),
                         payload={"from": previous.value, "to": track.value})
+        return appeal
+
+    async def extend(self, principal: Principal, appeal_id: int, *, days: int,
+                     reason: str) -> Appeal:
+        """59-ФЗ art. 12 p. 2: the body extends the term once, by up to 30 days, with a
+        reason; the ``extend`` event is what tells the applicant."""
+        appeal = await _appeal(appeal_id)
+        await access.require_body_staff(principal, appeal, regional=False)
+        require_transition(Action.EXTEND, appeal.status)
+        if appeal.legal_track != LegalTrack.APPEAL_59FZ or appeal.registered_at is None:
+            raise DomainError.of("id", "Продлить срок можно только зарегистрированному "
+                                 "обращению по 59-ФЗ", ErrorCode.INVALID)
+        if not 1 <= days <= MAX_EXTENSION_DAYS:
+            raise DomainError.of("days", f"Продлить можно на 1–{MAX_EXTENSION_DAYS} дней",
+                                 ErrorCode.INVALID)
+        if not reason.strip():
+            raise DomainError.of("reason", "Укажите причину продления", ErrorCode.REQUIRED)
+        _check_length("reason", reason, REASON_MAX)
+        if await AppealExtension.exists(appeal_id=appeal.id):
+            raise DomainError.of("id", "Срок этого обращения уже продлевался: по 59-ФЗ "
+                                 "продлить можно один раз", ErrorCode.CONFLICT)
+        now = self.clock()
+        async with in_transaction() as conn:
+            await AppealExtension.create(appeal_id=appeal.id, units=days,
+                                         reason=reason.strip(), actor=principal.actor,
+                                         using_db=conn)
+            await self.deadlines.recompute(appeal, now, conn)
+            assert appeal.due_at is not None
+            await _move(conn, appeal, principal.actor, Action.EXTEND, appeal.status,
+                        reason=reason.strip(), payload={
+                            "units": days, "due_at": appeal.due_at.isoformat(),
+                            "reason": reason.strip()})
         return appeal
 
 

@@ -105,6 +105,13 @@ class ConvertAppealInput:
 
 
 @strawberry.input
+class ExtendAppealDeadlineInput:
+    appeal_id: relay.GlobalID
+    days: int = strawberry.field(description="На сколько дней продлить: 1–30.")
+    reason: str
+
+
+@strawberry.input
 class CompetenceRuleInput:
     category_code: str = strawberry.field(description="Рубрика или группа рубрик.")
     territory_code: str
@@ -229,6 +236,14 @@ class AppealsMutation:
                              ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).convert(
             info.context.principal, pk, track=input.track, reason=input.reason),
+            input.appeal_id)
+
+    @strawberry.mutation(description="Продлить срок обращения по 59-ФЗ (один раз, до 30 "
+                                     "дней, с причиной); заявитель получит уведомление.")
+    async def extend_appeal_deadline(self, info: strawberry.Info,
+                                     input: ExtendAppealDeadlineInput) -> AppealPayload:
+        return await _appeal_step(lambda pk: _lifecycle(info).extend(
+            info.context.principal, pk, days=input.days, reason=input.reason),
             input.appeal_id)
 
     @strawberry.mutation(description="Создать или изменить правило компетенции (черновиком).")

@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from vmeste.platform import authz
 from vmeste.platform.appeals import access, models
 from vmeste.platform.appeals.coverage import coverage
+from vmeste.platform.appeals.lifecycle import OPEN
 from vmeste.platform.appeals.router import request_for
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.models import Role
@@ -52,6 +53,8 @@ class AppealFilter:
     territory_code: str | None = strawberry.field(default=None,
                                                   description="Территория и вложенные.")
     channel: Channel | None = None  # type: ignore[valid-type]
+    overdue: bool | None = strawberry.field(
+        default=None, description="true — открытые с истёкшим сроком, false — остальные.")
 
 
 @strawberry.input
@@ -130,6 +133,9 @@ class AppealsQuery:
                                              "territory_path"))
             if filter.channel is not None:
                 query = query.filter(channel=filter.channel)
+            if filter.overdue is not None:
+                late = Q(status__in=list(OPEN), due_at__lt=datetime.now(UTC))
+                query = query.filter(late if filter.overdue else ~late)
         return await paginate(query, info=info, convert=Appeal.from_model, first=first,
                               after=after, last=last, before=before)
 

@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 
 from vmeste.platform.appeals import access, models
 from vmeste.platform.identity.models import User
+from vmeste.schema.deadlines.types import Deadline, appeal_deadline
 from vmeste.schema.reference.types import Category, Organization, Territory
 
 AppealStatus = strawberry.enum(models.AppealStatus, name="AppealStatus")
@@ -114,6 +115,12 @@ class Appeal(relay.Node):
         return [AppealEvent(at=e.at, action=e.action, from_status=e.from_status,
                             to_status=e.to_status, reason=e.reason, payload=e.payload,
                             actor=e.actor if staff else None) for e in rows]
+
+    @strawberry.field(description="Срок ответа; null, пока обращение не зарегистрировано.")
+    async def deadline(self, info: strawberry.Info) -> Deadline | None:
+        if self.row.registered_at is None:
+            return None
+        return await appeal_deadline(info, self.row)
 
     @strawberry.field
     async def applicant(self, info: strawberry.Info) -> Applicant | None:

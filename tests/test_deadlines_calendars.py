@@ -1,0 +1,183 @@
+"""Calendars as stored data: seeding, resolution by territory, import through GraphQL
+and the CLI, recomputation of open deadlines, and `vmeste deadline` against the
+official federal and Tatarstan calendars.
+
+In the test world 92000000 (region B) carries the Tatarstan calendar's code."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+
+from tests.appeal_world import seed_appeal_world
+from tests.worlds import MUNICIPALITY_A, MUNICIPALITY_B, ok_data, user_error_codes
+from vmeste.platform.appeals.models import Appeal
+from vmeste.platform.audit.models import AuditEvent
+from vmeste.platform.deadlines.models import StoredCalendar
+from vmeste.platform.deadlines.store import CalendarStore, packaged_document
+
+ROOT = Path(__file__).resolve().parent.parent
+IMPORT = """mutation($d: JSON!) { importCalendar(document: $d) {
+  calendar { name version current } recomputed userErrors { field code message } } }"""
+PREVIEW = """query($t: String!, $s: String, $p: String, $c: String, $l: LegalTrack) {
+  previewDeadline(territoryCode: $t, start: $s, policy: $p, categoryCode: $c,
+  legalTrack: $l) { dueAt policy calendar timezone covered strategy redirectDueAt } }"""
+
+
+@pytest_asyncio.fixture
+async def seeded(world):
+    await seed_appeal_world()
+
+
+def vmeste(db, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
+    environment["VMESTE_DATABASE_URL"] = db.database_url
+    return subprocess.run([sys.executable, "-m", "vmeste", *args], capture_output=True,
+                          text=True, env=environment, cwd=ROOT, timeout=120)
+
+
+def due(db, territory: str, start: str, policy: str) -> str:
+    result = vmeste(db, "deadline", "--territory", territory, "--start", start, "--policy",
+                    policy, "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert {"due_at", "policy", "calendar", "timezone"} <= set(answer)
+    return answer["due_at"]
+
+
+async def test_packaged_calendars_seed_a_fresh_database_once(db):
+    store = CalendarStore(0)
+    calendars = await store.current()
+    assert set(calendars.bindings.values()) == {"ru_federal", "ru_92_tatarstan"}
+    assert calendars.for_path("RU/92000000/92701000").name == "ru_92_tatarstan"
+    assert calendars.for_path("RU/33000000").name == "ru_federal"
+    await CalendarStore(0).current()
+    assert await StoredCalendar.all().count() == 2
+
+
+async def test_vmeste_deadline_matches_the_official_calendars(seeded, db):
+    # Federal 2025: Saturday 1 November is worked; 3 and 4 November are off.
+    assert due(db, MUNICIPALITY_A, "2025-10-31", "working-days:1") == (
+        "2025-11-01T23:59:59.999999+03:00")
+    assert due(db, MUNICIPALITY_A, "2025-11-01", "working-days:1") == (
+        "2025-11-05T23:59:59.999999+03:00")
+    # 2 and 8 May 2025 are days off (transferred); 1–4 and 8–11 May are all off.
+    assert due(db, MUNICIPALITY_A, "2025-04-30", "working-days:1") == (
+        "2025-05-05T23:59:59.999999+03:00")
+    assert due(db, MUNICIPALITY_A, "2025-05-07", "working-days:1") == (
+        "2025-05-12T23:59:59.999999+03:00")
+    # Art. 193: 30 calendar days from 3 Oct 2025 end on Sunday 2 Nov → Wed 5 Nov.
+    assert due(db, MUNICIPALITY_A, "2025-10-03", "calendar-days:30") == (
+        "2025-11-05T23:59:59.999999+03:00")
+    # Tatarstan adds Republic Day (Sat 30 Aug 2025 — no effect on a weekend), Constitution
+    # Day (Thu 6 Nov 2025) and Kurban Bayram (Fri 6 Jun 2025).
+    assert due(db, MUNICIPALITY_B, "2025-11-05", "working-days:1") == (
+        "2025-11-07T23:59:59.999999+03:00")
+    assert due(db, MUNICIPALITY_A, "2025-11-05", "working-days:1") == (
+        "2025-11-06T23:59:59.999999+03:00")
+    assert due(db, MUNICIPALITY_B, "2025-06-05", "working-days:1") == (
+        "2025-06-09T23:59:59.999999+03:00")
+    # Republic Day 2024 fell on Friday 30 August.
+    assert due(db, MUNICIPALITY_B, "2024-08-29", "working-days:1") == (
+        "2024-09-02T23:59:59.999999+03:00")
+
+
+async def test_vmeste_deadline_explains_bad_input(seeded, db):
+    result = vmeste(db, "deadline", "--territory", MUNICIPALITY_A, "--start", "31.10.2025",
+                    "--policy", "working-days:1")
+    assert result.returncode == 2 and "start" not in result.stdout
+    assert "ГГГГ-ММ-ДД" in result.stderr
+    result = vmeste(db, "deadline", "--territory", MUNICIPALITY_A, "--policy", "weeks:2")
+    assert result.returncode == 2 and "Неверная политика срока" in result.stderr
+
+
+async def test_preview_deadline_is_open_to_anyone(seeded, graphql):
+    body = ok_data(await graphql(PREVIEW, {"t": MUNICIPALITY_A, "s": "2025-10-31",
+                                           "c": "roads.pits"}))
+    preview = body["previewDeadline"]
+    assert (preview["policy"], preview["strategy"], preview["calendar"]) == (
+        "working-days:10", "working-days", "ru_federal")
+    assert preview["timezone"] == "Europe/Kirov" and preview["covered"] is True
+    # Kirov is UTC+3; the date counts in Kirov's zone.
+    # 1 Nov (worked), 5, 6, 7, 10, 11, 12, 13, 14, 17 Nov.
+    assert preview["dueAt"] == "2025-11-17T23:59:59.999999+03:00"
+    statute = ok_data(await graphql(PREVIEW, {"t": MUNICIPALITY_A, "s": "2025-10-03",
+                                              "l": "APPEAL_59FZ"}))["previewDeadline"]
+    assert statute["policy"] == "calendar-days:30"
+    assert statute["redirectDueAt"].startswith("2025-10-10")
+    body = await graphql(PREVIEW, {"t": MUNICIPALITY_A, "s": "2025-10-31", "p": "days:3"})
+    assert body["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+def tatarstan(version: str, **changes) -> dict:
+    document = packaged_document("ru_92_tatarstan")
+    document["version"] = version
+    document.update(changes)
+    return document
+
+
+async def test_import_validates_stores_audits_and_recomputes(seeded, graphql, make_token,
+                                                             submit_appeal, vmeste_app):
+    runtime = vmeste_app.state.runtime
+    runtime.appeals.clock = lambda: datetime(2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
+    appeal = await submit_appeal(category="roads", territory=MUNICIPALITY_B)
+    other = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                citizen="other")
+    admin = await make_token("regional_admin", territory="92000000")
+    broken = tatarstan("2025-12-01")
+    broken["years"]["2025"]["holidays"].append("2025-13-01")
+    refused = ok_data(await graphql(IMPORT, {"d": broken}, token=admin))["importCalendar"]
+    assert user_error_codes(refused) == ["INVALID"] and "ГГГГ-ММ-ДД" in refused[
+        "userErrors"][0]["message"]
+    again = ok_data(await graphql(IMPORT, {"d": tatarstan("2026-11-28")}, token=admin))
+    assert user_error_codes(again["importCalendar"]) == ["CONFLICT"]
+    federal = ok_data(await graphql(IMPORT, {"d": packaged_document("ru_federal") | {
+        "version": "2030-01-01"}}, token=admin))
+    assert user_error_codes(federal["importCalendar"]) == ["FORBIDDEN"]
+
+    # A new regional holiday on Monday 10 November 2025 moves the Tatarstan deadline.
+    before = (await Appeal.get(id=appeal.id)).due_at
+    extra = tatarstan("2025-12-01")
+    extra["years"]["2025"]["holidays"].append("2025-11-10")
+    events = await AuditEvent.filter(action="calendar.import").count()
+    result = ok_data(await graphql(IMPORT, {"d": extra}, token=admin))["importCalendar"]
+    assert result["userErrors"] == []
+    assert result["calendar"] == {"name": "ru_92_tatarstan", "version": "2025-12-01",
+                                  "current": True}
+    assert result["recomputed"] == 1
+    moved = await Appeal.get(id=appeal.id)
+    assert (moved.due_at - before).days == 1
+    assert moved.calendar_version.startswith("2025-12-01+ru_federal@")
+    assert (await Appeal.get(id=other.id)).calendar_version.startswith("2026-11-28")
+    assert await AuditEvent.filter(action="calendar.import").count() == events + 1
+    assert await StoredCalendar.filter(name="ru_92_tatarstan").count() == 2
+    listed = ok_data(await graphql("{ calendars { name version } }"))["calendars"]
+    assert {"name": "ru_92_tatarstan", "version": "2025-12-01"} in listed
+
+
+async def test_cli_imports_a_calendar(seeded, db, tmp_path):
+    path = tmp_path / "ru_federal.json"
+    path.write_text(json.dumps(packaged_document("ru_federal") | {"version": "2027-01-01"}),
+                    encoding="utf-8")
+    result = vmeste(db, "calendars", "import", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "ru_federal version 2027-01-01 is current" in result.stdout
+    listing = vmeste(db, "calendars", "list")
+    assert "ru_federal\t2027-01-01\tRU" in listing.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x"}), encoding="utf-8")
+    refused = vmeste(db, "calendars", "import", str(bad))
+    assert refused.returncode == 1 and "INVALID" in refused.stderr
+
+
+@pytest.mark.parametrize("start", ["2025-10-31T17:00"])
+async def test_working_hours_cross_a_transferred_saturday(seeded, db, start):
+    # Kirov (Europe/Kirov, UTC+3): 17:00–18:00 Friday, then Saturday 1 November 2025 is
+    # a working day: 9:00–11:00 completes three hours.
+    assert due(db, MUNICIPALITY_A, start, "working-hours:3") == "2025-11-01T11:00:00+03:00"

@@ -1,0 +1,121 @@
+"""The deadline watchdog with an injected clock: reminders, overdue, escalation and
+pause timeouts, each exactly once, also when two sweeps race."""
+
+import asyncio
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest_asyncio
+
+from tests.appeal_world import seed_appeal_world
+from tests.worlds import MUNICIPALITY_A, ORG_A, REGION_A
+from vmeste.platform.appeals.models import Appeal, AppealCopy, AppealEvent, AppealStatus
+from vmeste.platform.deadlines.models import AppealPause
+from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.identity.principal import SYSTEM
+from vmeste.platform.reference.models import Organization
+
+KIROV = ZoneInfo("Europe/Kirov")
+REGISTERED = datetime(2025, 10, 28, 10, 0, tzinfo=KIROV)
+DUE = datetime(2025, 11, 12, 23, 59, 59, 999999, tzinfo=KIROV)
+
+
+@pytest_asyncio.fixture
+async def runtime(world, vmeste_app):
+    await seed_appeal_world()
+    runtime = vmeste_app.state.runtime
+    runtime.appeals.clock = lambda: REGISTERED
+    return runtime
+
+
+async def actions(appeal_id: int) -> list[str]:
+    return [e.action for e in await AppealEvent.filter(appeal_id=appeal_id).order_by("id")]
+
+
+async def test_reminders_overdue_and_escalation_happen_once_each(runtime, submit_appeal):
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    assert appeal.due_at == DUE
+    span = DUE - REGISTERED
+    assert (await run_watchdog(runtime, REGISTERED + span * 0.4))["reminders"] == 0
+    first = await run_watchdog(runtime, REGISTERED + span * 0.55)
+    assert first["reminders"] == 1
+    assert (await run_watchdog(runtime, REGISTERED + span * 0.6))["reminders"] == 0
+    assert (await run_watchdog(runtime, REGISTERED + span * 0.85))["reminders"] == 1
+    event = await AppealEvent.filter(appeal_id=appeal.id, action="remind").order_by("-id").first()
+    assert event.payload["fraction"] == 0.8
+    assert (await Appeal.get(id=appeal.id)).reminders_sent == [0.5, 0.8]
+    # The city administration has no parent body: overdue, but nobody to escalate to.
+    late = await run_watchdog(runtime, DUE + timedelta(minutes=1))
+    assert (late["overdue"], late["escalated"]) == (1, 0)
+    await seed_parent()
+    again = await run_watchdog(runtime, DUE + timedelta(hours=1))
+    assert (again["overdue"], again["escalated"]) == (0, 1)
+    assert await run_watchdog(runtime, DUE + timedelta(days=2)) == dict.fromkeys(again, 0)
+    assert await actions(appeal.id) == ["submit", "moderate", "route", "remind", "remind",
+                                        "overdue", "escalate"]
+    stored = await Appeal.get(id=appeal.id)
+    parent = await Organization.get(ogrn=ORG_A)
+    assert stored.overdue_at == DUE + timedelta(minutes=1)
+    assert stored.escalated_at == DUE + timedelta(hours=1)
+    escalate = await AppealEvent.get(appeal_id=appeal.id, action="escalate")
+    assert escalate.payload == {"to_organization_id": parent.id}
+    assert await AppealCopy.filter(appeal_id=appeal.id, organization_id=parent.id).exists()
+
+
+async def seed_parent() -> str:
+    """Puts the city administration under the regional ministry (its supervisor)."""
+    parent = await Organization.get(ogrn=ORG_A)
+    city = await Organization.filter(name="Администрация города Кирова").first()
+    city.parent_id = parent.id
+    await city.save()
+    return city.ogrn
+
+
+async def test_escalation_waits_for_the_grace_period(runtime, submit_appeal, region_policy):
+    await seed_parent()
+    await region_policy(REGION_A, "deadline", "working-days", {"escalation_grace_hours": 24})
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    assert (await run_watchdog(runtime, DUE + timedelta(hours=2)))["escalated"] == 0
+    assert (await run_watchdog(runtime, DUE + timedelta(hours=25)))["escalated"] == 1
+    assert (await Appeal.get(id=appeal.id)).escalated_at is not None
+
+
+async def test_two_sweeps_at_once_take_each_step_once(runtime, submit_appeal):
+    await seed_parent()
+    for n in range(5):
+        await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A, citizen=f"c{n}")
+    moment = DUE + timedelta(minutes=5)
+    results = await asyncio.gather(run_watchdog(runtime, moment), run_watchdog(runtime, moment))
+    again = await run_watchdog(runtime, moment)
+    total = {k: results[0][k] + results[1][k] + again[k] for k in again}
+    assert total["overdue"] == 5 and total["escalated"] == 5
+    assert await AppealEvent.filter(action="overdue").count() == 5
+    assert await AppealEvent.filter(action="escalate").count() == 5
+
+
+async def test_clarification_pause_reminds_then_times_out(runtime, submit_appeal, make_token):
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    asked = datetime(2025, 10, 29, 12, 0, tzinfo=KIROV)
+    runtime.appeals.clock = lambda: asked
+    await runtime.appeals.request_clarification(SYSTEM, appeal.id, question="Какой дом?")
+    pause = await AppealPause.get(appeal_id=appeal.id)
+    assert pause.timeout_at == asked + timedelta(days=30)
+    # A paused clock is never overdue.
+    swept = await run_watchdog(runtime, asked + timedelta(days=16))
+    assert (swept["overdue"], swept["clarification_reminders"]) == (0, 1)
+    assert (await run_watchdog(runtime, asked + timedelta(days=17)))[
+        "clarification_reminders"] == 0
+    timed_out = await run_watchdog(runtime, asked + timedelta(days=31))
+    assert timed_out["clarification_timeouts"] == 1
+    stored = await Appeal.get(id=appeal.id)
+    assert stored.status == AppealStatus.ROUTED
+    pause = await AppealPause.get(appeal_id=appeal.id)
+    assert pause.ended_at == asked + timedelta(days=30)
+    # Working days wholly inside 29 Oct 12:00 – 28 Nov 12:00: 30 Oct … 27 Nov = 20, so
+    # the term is 30 working days from registration: Wednesday 10 December.
+    assert stored.due_at == datetime(2025, 12, 10, 23, 59, 59, 999999, tzinfo=KIROV)
+    assert await actions(appeal.id) == ["submit", "moderate", "route",
+                                        "request_clarification", "clarification_reminder",
+                                        "clarification_timeout"]
+    assert (await run_watchdog(runtime, asked + timedelta(days=32)))[
+        "clarification_timeouts"] == 0

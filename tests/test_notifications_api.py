@@ -1,0 +1,212 @@
+"""Notifications through GraphQL: the inbox, preferences, regional wording, webhooks
+and the delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest_asyncio
+from strawberry import relay
+
+from tests.appeal_world import seed_appeal_world
+from tests.notification_world import fan_out_all
+from tests.worlds import COUNTRY, MUNICIPALITY_A, MUNICIPALITY_B, REGION_A, ok_data
+from vmeste.platform.identity.models import User
+from vmeste.platform.notifications.events import EVENTS
+from vmeste.platform.notifications.models import Notification, NotificationTemplate
+from vmeste.platform.notifications.templates import DEFAULTS, SAMPLE_CONTEXT, render_default
+
+INBOX = """query($unread: Boolean) { myNotifications(unreadOnly: $unread) {
+  totalCount edges { node { id event subject body readAt appealId } } } }"""
+SET_TEMPLATE = """mutation($input: NotificationTemplateInput!) { setNotificationTemplate(
+  input: $input) { template { id event channel subject territory { code } }
+  userErrors { field code message } } }"""
+DELIVERIES = """query($filter: DeliveryFilter) { notificationDeliveries(filter: $filter) {
+  totalCount edges { node { event channel status recipient template templateError
+  attempts attemptLog { number ok error } } } } }"""
+
+
+@pytest_asyncio.fixture
+async def city(world, make_token) -> dict[str, Any]:
+    appeal_world = await seed_appeal_world()
+    operator = await make_token("operator", org=appeal_world.city_admin, sub="city-operator")
+    return {"ogrn": appeal_world.city_admin, "operator": operator}
+
+
+async def _submit_and_fan_out(vmeste_app, submit_appeal, territory: str = MUNICIPALITY_A,
+                              citizen: str = "ivanova") -> int:
+    appeal = await submit_appeal(category="roads.pits", territory=territory, citizen=citizen)
+    await fan_out_all(vmeste_app.state.runtime)
+    return appeal.id
+
+
+def test_every_event_has_a_default_wording_that_renders():
+    assert set(DEFAULTS) == set(EVENTS)
+    for event in EVENTS:
+        for staff in (False, True):
+            subject, body = render_default(event, {**SAMPLE_CONTEXT, "for_staff": staff})
+            assert subject.strip() and body.strip(), event
+
+
+async def test_the_inbox_lists_marks_read_and_hides_others(graphql, make_token, city,
+                                                           vmeste_app, submit_appeal):
+    appeal_id = await _submit_and_fan_out(vmeste_app, submit_appeal)
+    citizen = await make_token("citizen", sub="ivanova")
+    inbox = ok_data(await graphql(INBOX, token=citizen))["myNotifications"]
+    assert [e["node"]["event"] for e in inbox["edges"]] == ["submitted", "routed"]
+    assert inbox["edges"][0]["node"]["appealId"] == relay.to_base64("Appeal", appeal_id)
+    routed = inbox["edges"][1]["node"]
+    assert routed["subject"] == (f"Обращение № {appeal_id} направлено в "
+                                 "Администрация города Кирова")
+    operator_inbox = ok_data(await graphql(INBOX, token=city["operator"]))["myNotifications"]
+    assert [e["node"]["event"] for e in operator_inbox["edges"]] == ["routed"]
+    assert operator_inbox["edges"][0]["node"]["subject"].startswith("Новое обращение")
+    mark = """mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) {
+      updated userErrors { code } } }"""
+    theirs = operator_inbox["edges"][0]["node"]["id"]
+    body = ok_data(await graphql(mark, {"ids": [routed["id"], theirs]}, token=citizen))
+    assert body["markNotificationsRead"] == {"updated": 1, "userErrors": []}
+    unread = ok_data(await graphql(INBOX, {"unread": True}, token=citizen))["myNotifications"]
+    assert [e["node"]["event"] for e in unread["edges"]] == ["submitted"]
+    still = ok_data(await graphql(INBOX, {"unread": True}, token=city["operator"]))
+    assert still["myNotifications"]["totalCount"] == 1, "another's id changed nothing"
+    body = ok_data(await graphql(mark, {"ids": [relay.to_base64("Appeal", 1)]}, token=citizen))
+    assert body["markNotificationsRead"]["userErrors"] == [{"code": "INVALID"}]
+
+
+async def test_preferences_default_then_chosen_and_honoured(graphql, make_token, city,
+                                                            vmeste_app, submit_appeal):
+    citizen = await make_token("citizen", sub="ivanova")
+    query = "{ myNotificationPreferences { event channel enabled chosen } }"
+    prefs = ok_data(await graphql(query, token=citizen))["myNotificationPreferences"]
+    assert {"event": "*", "channel": "INBOX", "enabled": True, "chosen": False} in prefs
+    assert {"event": "*", "channel": "SMS", "enabled": False, "chosen": False} in prefs
+    set_pref = """mutation($input: NotificationPreferenceInput!) {
+      setNotificationPreference(input: $input) { preference { event channel enabled chosen }
+      userErrors { field code } } }"""
+    body = ok_data(await graphql(set_pref, {"input": {"event": "routed", "channel": "INBOX",
+                                                      "enabled": False}}, token=citizen))
+    assert body["setNotificationPreference"] == {"preference": {
+        "event": "routed", "channel": "INBOX", "enabled": False, "chosen": True},
+        "userErrors": []}
+    for bad, field in (({"event": "nonsense", "channel": "EMAIL"}, "event"),
+                       ({"event": "*", "channel": "WEBHOOK"}, "channel")):
+        body = ok_data(await graphql(set_pref, {"input": {**bad, "enabled": True}},
+                                     token=citizen))
+        assert body["setNotificationPreference"]["userErrors"] == [
+            {"field": field, "code": "INVALID"}]
+    await _submit_and_fan_out(vmeste_app, submit_appeal)
+    inbox = ok_data(await graphql(INBOX, token=citizen))["myNotifications"]
+    assert [e["node"]["event"] for e in inbox["edges"]] == ["submitted"]
+    user = await User.get(subject="ivanova")
+    skipped = await Notification.get(recipient_id=user.id, event="routed")
+    assert skipped.status == "skipped"
+
+
+async def test_regional_wording_overrides_down_the_tree_with_fallback(
+        graphql, make_token, city, vmeste_app, submit_appeal):
+    admin = await make_token("regional_admin", territory=REGION_A)
+    federal = await make_token("federal_configurator", territory=COUNTRY)
+    region = {"territoryCode": REGION_A, "event": "routed", "channel": "INBOX",
+              "subject": "Кировская область: обращение {{ appeal_id }} у {{ organization }}",
+              "body": "{{ organization }} рассмотрит обращение."}
+    body = ok_data(await graphql(SET_TEMPLATE, {"input": region}, token=admin))
+    assert body["setNotificationTemplate"]["userErrors"] == []
+    assert body["setNotificationTemplate"]["template"]["territory"] == {"code": REGION_A}
+    broken = {**region, "territoryCode": MUNICIPALITY_A, "body": "{{ organization"}
+    body = ok_data(await graphql(SET_TEMPLATE, {"input": broken}, token=admin))
+    assert [(e["field"], e["code"]) for e in body["setNotificationTemplate"]["userErrors"]] \
+        == [("body", "INVALID")]
+    sandboxed = {**region, "body": "{{ ''.__class__.__mro__ }}"}
+    body = ok_data(await graphql(SET_TEMPLATE, {"input": sandboxed}, token=admin))
+    assert body["setNotificationTemplate"]["userErrors"][0]["code"] == "INVALID"
+    elsewhere = {**region, "territoryCode": MUNICIPALITY_B}
+    body = ok_data(await graphql(SET_TEMPLATE, {"input": elsewhere}, token=admin))
+    assert body["setNotificationTemplate"]["userErrors"][0]["code"] == "FORBIDDEN"
+
+    first = await _submit_and_fan_out(vmeste_app, submit_appeal, citizen="ivanova")
+    subjects = await _routed_subjects("ivanova")
+    assert subjects == [f"Кировская область: обращение {first} у Администрация города Кирова"]
+    # A municipality's wording beats the region's; the email channel keeps the default.
+    city_wording = {**region, "territoryCode": MUNICIPALITY_A,
+                    "subject": "Киров: № {{ appeal_id }}"}
+    body = ok_data(await graphql(SET_TEMPLATE, {"input": city_wording}, token=federal))
+    assert body["setNotificationTemplate"]["userErrors"] == []
+    second = await _submit_and_fan_out(vmeste_app, submit_appeal, citizen="petrova")
+    assert await _routed_subjects("petrova") == [f"Киров: № {second}"]
+    # A wording that fails on real values falls back to the default, and says so.
+    template = await NotificationTemplate.get(territory__code=MUNICIPALITY_A)
+    template.body = "{% if appeal_id != 123 %}{{ 1 // 0 }}{% endif %}"
+    await template.save()
+    third = await _submit_and_fan_out(vmeste_app, submit_appeal, citizen="sidorova")
+    assert await _routed_subjects("sidorova") == [
+        f"Обращение № {third} направлено в Администрация города Кирова"]
+    log = ok_data(await graphql(DELIVERIES, {"filter": {
+        "appealId": relay.to_base64("Appeal", third), "channel": "INBOX"}}, token=admin))
+    routed = [e["node"] for e in log["notificationDeliveries"]["edges"]
+              if e["node"]["event"] == "routed"]
+    assert {(n["template"], n["templateError"]) for n in routed} == {
+        ("default", f"шаблон территории {MUNICIPALITY_A}: ZeroDivisionError")}
+    # Deleting the municipality's wording brings the region's back.
+    delete = """mutation($id: Int!) { deleteNotificationTemplate(id: $id) { deletedId
+      userErrors { code } } }"""
+    body = ok_data(await graphql(delete, {"id": template.id}, token=admin))
+    assert body["deleteNotificationTemplate"] == {"deletedId": template.id, "userErrors": []}
+    listed = ok_data(await graphql("{ notificationTemplates { totalCount } }", token=admin))
+    assert listed["notificationTemplates"]["totalCount"] == 1
+
+
+async def _routed_subjects(citizen: str) -> list[str]:
+    user = await User.get(subject=citizen)
+    return [n.subject for n in await Notification.filter(recipient_id=user.id, event="routed",
+                                                         channel="inbox")]
+
+
+async def test_webhook_secret_is_shown_once_and_the_log_shows_attempts(
+        graphql, make_token, city, vmeste_app, submit_appeal):
+    admin = await make_token("org_admin", org=city["ogrn"], sub="city-admin")
+    create = """mutation($input: WebhookSubscriptionInput!) { createWebhookSubscription(
+      input: $input) { webhookSubscription { id url events organization { ogrn } } secret
+      userErrors { field code } } }"""
+    body = ok_data(await graphql(create, {"input": {
+        "organizationOgrn": city["ogrn"], "url": "http://127.0.0.1:9/hook",
+        "events": ["routed"]}}, token=admin))["createWebhookSubscription"]
+    assert body["userErrors"] == [] and len(body["secret"]) == 64
+    assert body["webhookSubscription"]["organization"] == {"ogrn": city["ogrn"]}
+    bad = ok_data(await graphql(create, {"input": {
+        "organizationOgrn": city["ogrn"], "url": "ftp://x", "events": ["nope"]}},
+        token=admin))["createWebhookSubscription"]
+    assert {(e["field"], e["code"]) for e in bad["userErrors"]} == {
+        ("url", "INVALID"), ("events", "INVALID")}
+    listed = ok_data(await graphql("{ webhookSubscriptions { edges { node { id url } } } }",
+                                   token=admin))
+    assert "secret" not in str(listed)
+    appeal_id = await _submit_and_fan_out(vmeste_app, submit_appeal)
+    log = ok_data(await graphql(DELIVERIES, {"filter": {"channel": "WEBHOOK"}},
+                                token=city["operator"]))["notificationDeliveries"]
+    assert [(n["node"]["event"], n["node"]["status"], n["node"]["recipient"])
+            for n in log["edges"]] == [("routed", "PENDING", "webhook")]
+    from vmeste.platform.notifications.delivery import DeliveryError, deliver
+
+    note = await Notification.get(channel="webhook", appeal_id=appeal_id)
+    try:
+        await deliver(vmeste_app.state.runtime, note.id, last_attempt=False)
+    except DeliveryError:
+        pass
+    log = ok_data(await graphql(DELIVERIES, {"filter": {"status": "RETRYING"}},
+                                token=city["operator"]))["notificationDeliveries"]
+    node = log["edges"][0]["node"]
+    assert node["attempts"] == 1
+    assert node["attemptLog"] == [{"number": 1, "ok": False, "error": "webhook: ConnectError"}]
+    delete = """mutation($id: Int!) { deleteWebhookSubscription(id: $id) { deletedId
+      userErrors { code } } }"""
+    hook_id = body["webhookSubscription"]["id"]
+    assert ok_data(await graphql(delete, {"id": hook_id}, token=admin))[
+        "deleteWebhookSubscription"] == {"deletedId": hook_id, "userErrors": []}
+
+
+async def test_a_region_policy_switches_a_channel_off(graphql, make_token, city, vmeste_app,
+                                                      submit_appeal, region_policy):
+    await region_policy(REGION_A, "notification", "webhook")
+    await _submit_and_fan_out(vmeste_app, submit_appeal)
+    assert not await Notification.filter(channel="inbox").exists()

@@ -1,0 +1,148 @@
+"""The job wrapper on a real dramatiq worker (in-process broker): the ORM on the
+worker's loop, retries with backoff, ``last_attempt``, dead letters and re-driving."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import dramatiq
+import pytest
+from tortoise.transactions import in_transaction
+
+from vmeste.platform.audit.models import AuditEvent
+from vmeste.platform.audit.services import record
+from vmeste.platform.errors import DomainError
+from vmeste.platform.identity.principal import SYSTEM
+from vmeste.platform.outbox.deadletters import redrive
+from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
+from vmeste.platform.outbox.services import emit
+from vmeste.platform.runtime import Runtime, build_runtime
+from vmeste.platform.settings import Settings
+from vmeste.workers.broker import build_broker
+from vmeste.workers.jobs import declare_actors
+from vmeste.workers.scheduler import Scheduler
+from vmeste.workers.topics import Topic
+
+
+class Refused(Exception):
+    """A failure whose text is safe to keep."""
+
+
+class Probe:
+    """A topic whose handler writes an audit event per run, failing while asked to."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.last_attempts: list[bool] = []
+
+    async def handle(self, runtime: Runtime, payload: dict[str, Any], last: bool) -> None:
+        self.last_attempts.append(last)
+        if self.failures:
+            self.failures -= 1
+            raise Refused(f"refused {payload['n']}") if payload.get("safe") else OSError(
+                "secret@example.org")
+        await record(actor="worker", action="probe.ran", object_type="probe",
+                     object_id=payload["n"], before=None, after=payload)
+
+    async def scope(self, payload: dict[str, Any]) -> str:
+        return payload.get("path", "")
+
+    def topic(self) -> Topic:
+        return Topic("test.probe", "vmeste.test_probe", "probe", self.handle, self.scope,
+                     safe_errors=(Refused,))
+
+
+class Harness:
+    def __init__(self, settings: Settings, probe: Probe) -> None:
+        self.runtime = build_runtime(settings)
+        self.broker = build_broker(settings)
+        self.topics = {"test.probe": probe.topic()}
+        declare_actors(self.broker, self.runtime, self.topics)
+        self.scheduler = Scheduler(self.runtime, self.broker, self.topics)
+        self.worker = dramatiq.Worker(self.broker, worker_threads=2, worker_timeout=50)
+
+    async def emit(self, payload: dict[str, Any], key: str) -> None:
+        async with in_transaction() as conn:
+            await emit(conn, "test.probe", payload, key)
+
+    async def drain(self) -> None:
+        await self.scheduler.sweep_outbox()
+        await asyncio.to_thread(self.broker.join, "vmeste.probe", fail_fast=False)
+        await asyncio.to_thread(self.worker.join)
+
+
+@pytest.fixture
+def fast(db: Settings) -> Settings:
+    return replace(db, job_max_retries=2, job_min_backoff_ms=1, job_max_backoff_ms=20)
+
+
+def harness(settings: Settings, probe: Probe) -> Iterator[Harness]:
+    h = Harness(settings, probe)
+    h.worker.start()
+    try:
+        yield h
+    finally:
+        h.worker.stop()
+        h.broker.close()
+
+
+async def test_a_job_runs_on_the_worker_loop_with_the_database(fast):
+    probe = Probe(failures=0)
+    for h in harness(fast, probe):
+        await h.emit({"n": 1}, "a")
+        await h.emit({"n": 2}, "b")
+        await h.drain()
+    assert sorted(await AuditEvent.filter(action="probe.ran").values_list(
+        "object_id", flat=True)) == ["1", "2"]
+    assert probe.last_attempts == [False, False]
+    assert not await DeadLetter.exists()
+
+
+async def test_a_failing_job_is_retried_with_last_attempt_on_the_final_try(fast):
+    probe = Probe(failures=2)
+    for h in harness(fast, probe):
+        await h.emit({"n": 7}, "a")
+        await h.drain()
+    assert probe.last_attempts == [False, False, True]
+    assert await AuditEvent.filter(action="probe.ran").count() == 1
+    assert not await DeadLetter.exists()
+
+
+async def test_the_last_failure_is_a_dead_letter_without_personal_data(fast):
+    probe = Probe(failures=3)
+    for h in harness(fast, probe):
+        await h.emit({"n": 3, "path": "RU/33000000"}, "a")
+        await h.drain()
+    letter = await DeadLetter.get()
+    assert (letter.actor, letter.queue, letter.attempts) == ("vmeste.test_probe",
+                                                             "vmeste.probe", 3)
+    assert letter.kwargs == {"n": 3, "path": "RU/33000000"}
+    assert letter.scope_path == "RU/33000000"
+    assert letter.error == "OSError"  # its text held an address
+    assert letter.message_id and letter.redriven_at is None
+
+
+async def test_a_redriven_dead_letter_runs_again_through_the_outbox(fast):
+    probe = Probe(failures=3)
+    for h in harness(fast, probe):
+        await h.emit({"n": 4, "safe": True}, "a")
+        await h.drain()
+        letter = await DeadLetter.get()
+        assert letter.error == "Refused: refused 4"
+        [done] = await redrive(SYSTEM, [letter.id], h.topics)
+        assert done.redriven_by == "system"
+        row = await OutboxMessage.get(dedupe_key=f"redrive:{letter.id}")
+        assert row.relayed_at is None and row.payload == letter.kwargs
+        await h.drain()
+    assert await AuditEvent.filter(action="probe.ran").count() == 1
+    audit = await AuditEvent.get(action="dead_letter.redrive")
+    assert audit.object_id == str(letter.id) and audit.actor == "system"
+    with pytest.raises(DomainError) as again:
+        await redrive(SYSTEM, [letter.id], h.topics)
+    assert [e.code for e in again.value.errors] == ["CONFLICT"]
+    with pytest.raises(DomainError) as missing:
+        await redrive(SYSTEM, [letter.id + 100], h.topics)
+    assert [e.code for e in missing.value.errors] == ["NOT_FOUND"]

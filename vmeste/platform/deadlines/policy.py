@@ -1,0 +1,128 @@
+"""Which deadline policy applies: the statute, or the region policy's strategy.
+
+A formal appeal under 59-ФЗ always gets the statute's 30 calendar days, whatever the
+region chose. A platform message gets what the territory's region policy of kind
+``deadline`` picks: its strategy's handler turns the category and the strategy's
+settings into a policy. The same settings hold what the watchdog needs (reminder
+fractions, the clarification timeout, the escalation grace), so one region policy
+governs a territory's whole clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+from vmeste.platform.appeals.models import LegalTrack
+from vmeste.platform.deadlines.clock import MAX_TERM, CalendarDays, Policy, WorkingDays
+from vmeste.platform.hookspecs import StrategySpec
+from vmeste.platform.plugins import await_me_maybe, strategy_catalog
+from vmeste.platform.policies.services import PolicyResolver
+
+DEADLINE = "deadline"
+#: 59-ФЗ art. 12: thirty days from registration.
+STATUTE_59FZ = CalendarDays(30)
+#: 59-ФЗ art. 8 p. 3: an appeal outside the body's competence is redirected within 7 days.
+REDIRECT_59FZ = CalendarDays(7)
+#: 59-ФЗ art. 12 p. 2: one extension of up to thirty days.
+MAX_EXTENSION_DAYS = 30
+#: Government Decree 1802: a platform message is answered within ten working days.
+DEFAULT_POLICY = WorkingDays(10)
+#: What every deadline strategy's settings hold, with the platform's defaults.
+COMMON_DEFAULTS: Mapping[str, Any] = {
+    "categories": {},
+    "reminders": [0.5, 0.8],
+    "clarification_timeout_days": 30,
+    "clarification_reminders": [0.5, 0.8],
+    "escalation_grace_hours": 0,
+}
+_LIMITS = {"clarification_timeout_days": (1, 365), "escalation_grace_hours": (0, 24 * 365),
+           "n": (1, MAX_TERM), "order": (-10_000, 10_000)}
+
+
+@dataclass(frozen=True)
+class DeadlineRequest:
+    """What a deadline strategy decides on."""
+
+    territory_code: str
+    #: The category and its ancestors' codes, root first.
+    category_codes: tuple[str, ...]
+    #: The category's deadline_policy, inherited from the nearest ancestor that has one.
+    category_policy: str | None
+    legal_track: LegalTrack
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    """The policy an item gets, and the settings of the strategy that chose it."""
+
+    policy: Policy
+    strategy: str
+    settings: Mapping[str, Any]
+
+    @property
+    def reminders(self) -> list[float]:
+        return sorted(self.settings["reminders"])
+
+    @property
+    def clarification_reminders(self) -> list[float]:
+        return sorted(self.settings["clarification_reminders"])
+
+
+def validate_settings(settings: Mapping[str, Any]) -> list[str]:
+    """Problems with a deadline strategy's settings, in Russian, for setRegionPolicy."""
+    problems = []
+    unknown = set(settings) - set(COMMON_DEFAULTS) - set(_LIMITS)
+    if unknown:
+        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
+    for name, (low, high) in _LIMITS.items():
+        value = settings.get(name, low)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems.append(f"{name} — целое число от {low} до {high}")
+    for name in ("reminders", "clarification_reminders"):
+        value = settings.get(name, [])
+        if not isinstance(value, list) or not all(
+                isinstance(f, int | float) and not isinstance(f, bool) and 0 < f < 1
+                for f in value):
+            problems.append(f"{name} — список долей срока, каждая больше 0 и меньше 1")
+    categories = settings.get("categories", {})
+    if not isinstance(categories, dict) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_TERM
+            for n in categories.values()):
+        problems.append(f"categories — объект «код рубрики: срок от 1 до {MAX_TERM}»")
+    return problems
+
+
+class DeadlineChooser:
+    """Resolves a territory's deadline strategy and asks it for the policy."""
+
+    def __init__(self, resolver: PolicyResolver, pm: pluggy.PluginManager) -> None:
+        self.resolver = resolver
+        # Plugins are fixed for the life of a process.
+        self.catalog: dict[str, StrategySpec] = {
+            name: spec for (kind, name), spec in strategy_catalog(pm).items() if kind == DEADLINE}
+
+    async def strategy(self, territory_code: str) -> tuple[str, Mapping[str, Any]]:
+        """The territory's deadline strategy (the first by order) and its settings; the
+        platform's defaults under the name "" when a policy switched every one off."""
+        chosen = await self.resolver.resolve(territory_code, DEADLINE)
+        strategies = sorted(
+            ((s.settings.get("order", self.catalog[s.plugin].order), s.plugin, s.settings)
+             for s in chosen if s.plugin in self.catalog), key=lambda x: x[:2])
+        if not strategies:
+            return "", COMMON_DEFAULTS
+        _, name, settings = strategies[0]
+        return name, settings
+
+    async def rules(self, request: DeadlineRequest) -> DeadlineRules:
+        name, settings = await self.strategy(request.territory_code)
+        if request.legal_track == LegalTrack.APPEAL_59FZ:
+            return DeadlineRules(STATUTE_59FZ, "59-fz", settings)
+        if not name:
+            return DeadlineRules(DEFAULT_POLICY, name, settings)
+        handler = self.catalog[name].handler
+        assert handler is not None, f"deadline strategy {name} has no handler"
+        return DeadlineRules(await await_me_maybe(handler(request, settings)), name, settings)

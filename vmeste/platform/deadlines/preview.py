@@ -1,0 +1,101 @@
+"""A deadline computed without an appeal: for ``previewDeadline`` and ``vmeste deadline``.
+
+Both take the start as ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (seconds and an offset
+allowed). A start without a time is the beginning of that day, and one without an
+offset is wall time, both in the territory's time zone: the citizen and the body
+count days by the territory's clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from vmeste.platform.appeals.models import LegalTrack
+from vmeste.platform.deadlines.clock import Policy, due_at, parse_policy
+from vmeste.platform.deadlines.policy import REDIRECT_59FZ, DeadlineRequest
+from vmeste.platform.deadlines.terms import Deadlines
+from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.reference.models import Category, Territory
+
+
+@dataclass(frozen=True)
+class Preview:
+    start: datetime
+    due_at: datetime
+    policy: Policy
+    #: Which strategy chose the policy: a strategy name, "59-fz", or "explicit".
+    strategy: str
+    calendar: str
+    calendar_version: str
+    timezone: str
+    territory_code: str
+    #: Whether the calendar has decree data for every year the term spans.
+    covered: bool
+    redirect_due_at: datetime | None
+
+
+def parse_start(text: str, tz: ZoneInfo) -> datetime:
+    """The start moment, read as described in the module docstring."""
+    value = text.strip()
+    try:
+        if "T" not in value:
+            return datetime.combine(date.fromisoformat(value), time(0), tzinfo=tz)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise DomainError.of("start", f"«{text}» — не дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДДTЧЧ:ММ",
+                             ErrorCode.INVALID) from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+async def preview(deadlines: Deadlines, *, territory_code: str, start: str | None = None,
+                  category_code: str | None = None, policy: str | None = None,
+                  legal_track: LegalTrack = LegalTrack.MESSAGE) -> Preview:
+    """The deadline an item registered at ``start`` would get: by ``policy`` when given,
+    else as an appeal of the category would (the statute for 59-ФЗ, else the region
+    policy's strategy)."""
+    errors: list[FieldError] = []
+    territory = await Territory.get_or_none(code=territory_code)
+    if territory is None:
+        errors.append(FieldError("territoryCode", "Территория не найдена",
+                                 ErrorCode.NOT_FOUND))
+    category = await Category.get_or_none(code=category_code) if category_code else None
+    if category_code and category is None:
+        errors.append(FieldError("categoryCode", "Рубрика не найдена", ErrorCode.NOT_FOUND))
+    explicit = None
+    if policy:
+        try:
+            explicit = parse_policy(policy)
+        except ValueError as error:
+            errors.append(FieldError("policy", str(error), ErrorCode.INVALID))
+    elif category is None and legal_track != LegalTrack.APPEAL_59FZ:
+        errors.append(FieldError("categoryCode", "Укажите рубрику или политику срока",
+                                 ErrorCode.REQUIRED))
+    if errors:
+        raise DomainError(*errors)
+    assert territory is not None
+    tz = ZoneInfo(territory.timezone)
+    moment = parse_start(start, tz) if start else datetime.now(UTC).astimezone(tz)
+    if explicit is not None:
+        chosen, strategy = explicit, "explicit"
+    else:
+        rules = await deadlines.chooser.rules(await _request(deadlines, territory.code,
+                                                             category, legal_track))
+        chosen, strategy = rules.policy, rules.strategy
+    calendar = await deadlines.calendars.for_path(territory.path)
+    due = due_at(chosen, moment, calendar, tz)
+    redirect = (due_at(REDIRECT_59FZ, moment, calendar, tz)
+                if legal_track == LegalTrack.APPEAL_59FZ else None)
+    return Preview(start=moment, due_at=due, policy=chosen, strategy=strategy,
+                   calendar=calendar.name, calendar_version=calendar.version,
+                   timezone=territory.timezone, territory_code=territory.code,
+                   covered=calendar.covers(moment.date()) and calendar.covers(due.date()),
+                   redirect_due_at=redirect)
+
+
+async def _request(deadlines: Deadlines, territory_code: str, category: Category | None,
+                   track: LegalTrack) -> DeadlineRequest:
+    if category is None:
+        return DeadlineRequest(territory_code, (), None, track)
+    return await deadlines.request(territory_code, category, track)

@@ -1,0 +1,118 @@
+"""Handing one notification to its channel, exactly once in effect.
+
+A job may run twice (the broker delivers at least once, a worker dies mid-send). The
+notification's status says whether it is done; a lease (``lease_until``) taken with a
+conditional UPDATE says whether another worker is on it right now. Every try is
+written to the delivery log. A receiver that still sees a message twice (a worker died
+after sending, before recording) can tell by the dedupe key the channel passes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
+from vmeste.platform.notifications.models import (
+    DeliveryAttempt,
+    Notification,
+    NotificationStatus,
+    WebhookSubscription,
+)
+
+if TYPE_CHECKING:
+    from vmeste.platform.runtime import Runtime
+
+__all__ = ["DeliveryError", "deliver", "reset_for_redrive"]
+
+log = logging.getLogger(__name__)
+S = NotificationStatus
+ERROR_MAX = 500
+
+
+async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool) -> None:
+    """Send the notification unless it is already sent, skipped or dead. Raises
+    :class:`DeliveryError` when this attempt failed (the job should retry) or another
+    worker holds the lease."""
+    now = datetime.now(UTC)
+    lease = now + timedelta(seconds=runtime.settings.delivery_lease_seconds)
+    taken = await Notification.filter(
+        Q(id=notification_id)
+        & (Q(status__in=(S.PENDING, S.RETRYING))
+           | Q(status=S.SENDING, lease_until__lt=now) | Q(status=S.SENDING, lease_until=None))
+    ).update(status=S.SENDING, lease_until=lease, attempts=F("attempts") + 1)
+    row = await Notification.get_or_none(id=notification_id)
+    if row is None or row.status in (S.SENT, S.SKIPPED, S.DEAD):
+        return
+    if not taken:
+        raise DeliveryError("уведомление отправляет другой обработчик")
+    message, problem = await _message(row)
+    started = time.perf_counter()
+    error = problem
+    if message is not None:
+        channel = runtime.channels.get(str(row.channel))
+        if channel is None or channel.send is None:
+            error = f"канал {row.channel} не установлен"
+        else:
+            try:
+                await channel.send(message)
+            except DeliveryError as failure:
+                error = _scrub(str(failure) or type(failure).__name__, row, message)
+            except Exception as failure:  # a plugin's bug must not leak what it holds
+                error = type(failure).__name__
+    elapsed = round((time.perf_counter() - started) * 1000)
+    await _record(row, lease, error, elapsed, last_attempt)
+    log.info("notification %s via %s: %s", row.id, row.channel, error or "sent")
+    if error:
+        raise DeliveryError(error)
+
+
+async def reset_for_redrive(notification_id: int) -> None:
+    """A dead notification becomes pending again, so a re-driven job sends it."""
+    await Notification.filter(id=notification_id, status=S.DEAD).update(
+        status=S.PENDING, lease_until=None)
+
+
+async def _message(row: Notification) -> tuple[OutgoingMessage | None, str]:
+    secret = ""
+    if row.webhook_id is not None:
+        hook = await WebhookSubscription.get_or_none(id=row.webhook_id, active=True)
+        if hook is None:
+            return None, "подписка отключена"
+        secret = hook.secret
+    return OutgoingMessage(
+        notification_id=row.id, dedupe_key=row.dedupe_key, event=row.event,
+        channel=str(row.channel), address=row.address, subject=row.subject, body=row.body,
+        data=row.data, secret=secret), ""
+
+
+def _scrub(text: str, row: Notification, message: OutgoingMessage) -> str:
+    """Belt and braces: a channel's message should hold no address or secret anyway."""
+    for private in (message.address, message.secret):
+        if private:
+            text = text.replace(private, "***")
+    return text[:ERROR_MAX]
+
+
+async def _record(row: Notification, lease: datetime, error: str, elapsed: int,
+                  last_attempt: bool) -> None:
+    """The attempt and the outcome, applied only while this worker still holds the
+    lease (a worker that overran it must not overwrite a later one's result)."""
+    if not error:
+        status = S.SENT
+    elif last_attempt:
+        status = S.DEAD
+    else:
+        status = S.RETRYING
+    now = datetime.now(UTC)
+    async with in_transaction() as conn:
+        await DeliveryAttempt.create(notification_id=row.id, number=row.attempts, ok=not error,
+                                     error=error, duration_ms=elapsed, using_db=conn)
+        await Notification.filter(id=row.id, status=S.SENDING, lease_until=lease).using_db(
+            conn).update(status=status, lease_until=None, last_error=error,
+                         sent_at=now if status == S.SENT else None)

@@ -1,0 +1,278 @@
+"""What people do with notifications: read their inbox, choose channels, word
+templates for their region, subscribe their body's systems, read the delivery log.
+
+Each operation checks the caller's right first and raises typed errors, so the
+GraphQL API and any later CLI enforce the same rules.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from vmeste.platform import authz
+from vmeste.platform.appeals.access import STAFF, with_subordinates
+from vmeste.platform.audit.services import record, snapshot
+from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
+from vmeste.platform.identity.models import Role, User
+from vmeste.platform.identity.principal import Principal
+from vmeste.platform.notifications.events import ALL_EVENTS, EVENTS
+from vmeste.platform.notifications.models import (
+    Notification,
+    NotificationChannel,
+    NotificationPreference,
+    NotificationTemplate,
+    WebhookSubscription,
+)
+from vmeste.platform.notifications.templates import (
+    BODY_MAX,
+    LOCALE,
+    SUBJECT_MAX,
+    template_problems,
+)
+from vmeste.platform.reference.models import Organization, Territory, subtree
+
+#: Channels a person chooses for themself (webhooks belong to bodies).
+PERSONAL_CHANNELS = (NotificationChannel.INBOX, NotificationChannel.EMAIL,
+                     NotificationChannel.SMS, NotificationChannel.PUSH)
+#: Who reads a region's delivery log and edits its wording, besides the body's staff.
+LOG_READERS = (Role.REGIONAL_ADMIN, Role.FEDERAL_CONFIGURATOR, Role.AUDITOR)
+TEMPLATE_FIELDS = ("territory_id", "event", "channel", "locale", "subject", "body")
+WEBHOOK_FIELDS = ("organization_id", "url", "events", "active")
+URL_MAX = 2000
+
+
+def _user(principal: Principal) -> User:
+    authz.require_authenticated(principal)
+    if principal.user is None:
+        raise Forbidden("Уведомления есть только у пользователей")
+    return principal.user
+
+
+def _check_event(name: str, *, allow_all: bool = False) -> None:
+    if name not in EVENTS and not (allow_all and name == ALL_EVENTS):
+        raise DomainError.of("event", f"Неизвестное событие «{name}»", ErrorCode.INVALID)
+
+
+# --- the inbox and preferences ---------------------------------------------------------
+
+
+def inbox_of(principal: Principal) -> Q:
+    user = _user(principal)
+    return Q(recipient_id=user.id, channel=NotificationChannel.INBOX)
+
+
+async def mark_read(principal: Principal, ids: list[int]) -> int:
+    """Marks the caller's own unread inbox notifications; others' ids change nothing."""
+    query = inbox_of(principal)
+    return await Notification.filter(query, id__in=ids, read_at__isnull=True).update(
+        read_at=datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Preference:
+    event: str
+    channel: NotificationChannel
+    enabled: bool
+    #: False: the platform's default, never chosen by the user.
+    chosen: bool
+
+
+async def preferences(principal: Principal, defaults: dict[str, bool]) -> list[Preference]:
+    """The caller's choices, plus the defaults of channels they never chose for all
+    events (``defaults``: installed channel → on by default)."""
+    user = _user(principal)
+    rows = await NotificationPreference.filter(user_id=user.id).order_by("event", "channel")
+    found = [Preference(row.event, row.channel, row.enabled, True) for row in rows]
+    chosen_for_all = {row.channel for row in rows if row.event == ALL_EVENTS}
+    found += [Preference(ALL_EVENTS, NotificationChannel(name), on, False)
+              for name, on in sorted(defaults.items())
+              if NotificationChannel(name) in PERSONAL_CHANNELS
+              and NotificationChannel(name) not in chosen_for_all]
+    return found
+
+
+async def set_preference(principal: Principal, event: str, channel: NotificationChannel,
+                         enabled: bool) -> Preference:
+    user = _user(principal)
+    _check_event(event, allow_all=True)
+    if channel not in PERSONAL_CHANNELS:
+        raise DomainError.of("channel", "Этот канал не настраивается пользователем")
+    row = await NotificationPreference.get_or_none(user_id=user.id, event=event,
+                                                   channel=channel)
+    if row is None:
+        await NotificationPreference.create(user_id=user.id, event=event, channel=channel,
+                                            enabled=enabled)
+    elif row.enabled != enabled:
+        row.enabled = enabled
+        await row.save(update_fields=["enabled", "updated_at"])
+    return Preference(event, channel, enabled, True)
+
+
+# --- the delivery log ------------------------------------------------------------------
+
+
+async def visible_deliveries(principal: Principal) -> Q:
+    """Staff see their body's (and subordinate bodies') appeals; regional administrators,
+    federal configurators and auditors their territory subtree."""
+    authz.require_authenticated(principal)
+    organizations = principal.organization_ids(STAFF)
+    scopes = principal.territory_scopes(LOG_READERS)
+    if not organizations and not scopes:
+        raise Forbidden()
+    condition = Q(id=-1)
+    if organizations:
+        own = sorted(await with_subordinates(organizations))
+        # A complaint's log is never shown to the body it complains about.
+        condition |= Q(appeal__organization_id__in=own) & (
+            Q(appeal__complained_organization_id__isnull=True)
+            | ~Q(appeal__complained_organization_id__in=sorted(organizations)))
+    for root in scopes:
+        condition |= subtree(root, "territory_path")
+    return condition
+
+
+# --- templates -----------------------------------------------------------------------
+
+
+def template_scopes(principal: Principal) -> list[str]:
+    return authz.require_any_territory_role(principal, authz.ADMINS)
+
+
+@dataclass
+class TemplateInput:
+    territory_code: str
+    event: str
+    channel: NotificationChannel
+    subject: str
+    body: str
+
+
+async def set_template(principal: Principal, data: TemplateInput) -> NotificationTemplate:
+    territory = await _territory_for_admin(principal, data.territory_code)
+    _check_event(data.event)
+    errors = [FieldError(name, f"Не длиннее {limit} символов", ErrorCode.INVALID)
+              for name, value, limit in (("subject", data.subject, SUBJECT_MAX),
+                                         ("body", data.body, BODY_MAX))
+              if len(value) > limit]
+    if not data.body.strip():
+        errors.append(FieldError("body", "Текст шаблона не может быть пустым",
+                                 ErrorCode.REQUIRED))
+    if errors:
+        raise DomainError(*errors)
+    problems = template_problems(data.subject, data.body)
+    if problems:
+        raise DomainError.of("body", "; ".join(problems), ErrorCode.INVALID)
+    row = await NotificationTemplate.get_or_none(territory_id=territory.id, event=data.event,
+                                                 channel=data.channel, locale=LOCALE)
+    before = snapshot(row, TEMPLATE_FIELDS) if row else None
+    async with in_transaction() as conn:
+        if row is None:
+            row = await NotificationTemplate.create(
+                territory_id=territory.id, event=data.event, channel=data.channel,
+                locale=LOCALE, subject=data.subject, body=data.body, author=principal.actor,
+                using_db=conn)
+        else:
+            row.subject, row.body, row.author = data.subject, data.body, principal.actor
+            await row.save(using_db=conn)
+        await record(actor=principal.actor, action="notification_template.set",
+                     object_type="notification_template", object_id=row.id, before=before,
+                     after=snapshot(row, TEMPLATE_FIELDS), scope_path=territory.path,
+                     using=conn)
+    return row
+
+
+async def delete_template(principal: Principal, template_id: int) -> int:
+    template_scopes(principal)
+    row = await NotificationTemplate.get_or_none(id=template_id).prefetch_related("territory")
+    if row is None:
+        raise DomainError.of("id", "Шаблон не найден", ErrorCode.NOT_FOUND)
+    authz.require_territory(principal, row.territory.path, authz.ADMINS)
+    async with in_transaction() as conn:
+        await row.delete(using_db=conn)
+        await record(actor=principal.actor, action="notification_template.delete",
+                     object_type="notification_template", object_id=template_id,
+                     before=snapshot(row, TEMPLATE_FIELDS), after=None,
+                     scope_path=row.territory.path, using=conn)
+    return template_id
+
+
+async def _territory_for_admin(principal: Principal, code: str) -> Territory:
+    template_scopes(principal)  # the caller first: an unknown code tells strangers nothing
+    territory = await Territory.get_or_none(code=code)
+    if territory is None:
+        raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+    authz.require_territory(principal, territory.path, authz.ADMINS)
+    return territory
+
+
+# --- webhooks --------------------------------------------------------------------------
+
+
+def webhook_organizations(principal: Principal) -> set[int]:
+    authz.require_authenticated(principal)
+    found = principal.organization_ids((Role.ORG_ADMIN,))
+    if not found:
+        raise Forbidden("Вебхуки настраивает администратор организации")
+    return found
+
+
+@dataclass
+class WebhookInput:
+    organization_ogrn: str
+    url: str
+    events: list[str]
+
+
+async def create_webhook(principal: Principal, data: WebhookInput
+                         ) -> tuple[WebhookSubscription, str]:
+    """The subscription and its secret, which is shown this once."""
+    allowed = webhook_organizations(principal)
+    organization = await Organization.get_or_none(ogrn=data.organization_ogrn)
+    if organization is None or organization.id not in allowed:
+        raise Forbidden("Вебхуки настраивает администратор этой организации")
+    errors = []
+    parts = urlsplit(data.url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(data.url) > URL_MAX:
+        errors.append(FieldError("url", "Укажите адрес http(s)", ErrorCode.INVALID))
+    unknown = sorted(set(data.events) - set(EVENTS))
+    if unknown:
+        errors.append(FieldError("events", f"Неизвестные события: {', '.join(unknown)}",
+                                 ErrorCode.INVALID))
+    if errors:
+        raise DomainError(*errors)
+    secret = secrets.token_hex(32)
+    async with in_transaction() as conn:
+        row = await WebhookSubscription.create(
+            organization_id=organization.id, url=data.url.strip(), secret=secret,
+            events=sorted(set(data.events)), author=principal.actor, using_db=conn)
+        await record(actor=principal.actor, action="webhook.create",
+                     object_type="webhook_subscription", object_id=row.id, before=None,
+                     after=snapshot(row, WEBHOOK_FIELDS), scope_path=await _org_path(
+                         organization.territory_id), using=conn)
+    return row, secret
+
+
+async def delete_webhook(principal: Principal, webhook_id: int) -> int:
+    allowed = webhook_organizations(principal)
+    row = await WebhookSubscription.get_or_none(id=webhook_id)
+    if row is None or row.organization_id not in allowed:
+        raise DomainError.of("id", "Подписка не найдена", ErrorCode.NOT_FOUND)
+    organization = await Organization.get(id=row.organization_id)
+    async with in_transaction() as conn:
+        await row.delete(using_db=conn)
+        await record(actor=principal.actor, action="webhook.delete",
+                     object_type="webhook_subscription", object_id=webhook_id,
+                     before=snapshot(row, WEBHOOK_FIELDS), after=None,
+                     scope_path=await _org_path(organization.territory_id), using=conn)
+    return webhook_id
+
+
+async def _org_path(territory_id: int) -> str:
+    found = await Territory.filter(id=territory_id).values_list("path", flat=True)
+    return found[0] if found else ""

@@ -1,0 +1,88 @@
+"""Moving committed outbox rows to the broker.
+
+Rows go in id order, a batch at a time. On PostgreSQL each batch is claimed with
+``SELECT … FOR UPDATE SKIP LOCKED``, so several relays (scheduler replicas) share the
+backlog without sending a row twice; the claim lasts until the sent rows are stamped.
+A crash after a send and before the stamp sends that row again on the next sweep:
+delivery is at least once, and consumers deduplicate.
+
+On a broker error the batch stops: the failing row and the rest stay unrelayed, the
+failing row counts the attempt and keeps the error's type (never its text, which can
+hold a host or a credential), and the next sweep tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from vmeste.platform.outbox.models import OutboxMessage
+
+log = logging.getLogger("vmeste.outbox")
+
+#: Hands one row to the broker; raises when the broker does not take it.
+Send = Callable[[OutboxMessage], object]
+
+
+@dataclass(frozen=True)
+class RelayResult:
+    sent: int
+    #: The batch stopped on a broker error.
+    failed: bool
+
+
+async def relay_batch(send: Send, topics: Collection[str], *, limit: int,
+                      now: datetime | None = None) -> RelayResult:
+    """Relay up to ``limit`` due rows of ``topics`` (rows of unknown topics wait for a
+    process that knows them, without holding up the rest)."""
+    now = now or datetime.now(UTC)
+    async with in_transaction() as conn:
+        rows = await (OutboxMessage.filter(relayed_at__isnull=True, topic__in=list(topics))
+                      .filter(Q(available_at__isnull=True) | Q(available_at__lte=now))
+                      .order_by("id").limit(limit)
+                      .select_for_update(skip_locked=True).using_db(conn))
+        sent: list[int] = []
+        failed = False
+        for row in rows:
+            try:
+                send(row)
+            except Exception as error:  # any broker failure: keep the row for the next sweep
+                failed = True
+                log.warning("outbox relay stopped at message %d: %s", row.id,
+                            type(error).__name__)
+                await OutboxMessage.filter(id=row.id).using_db(conn).update(
+                    relay_attempts=F("relay_attempts") + 1, last_error=type(error).__name__)
+                break
+            sent.append(row.id)
+        if sent:
+            await OutboxMessage.filter(id__in=sent).using_db(conn).update(relayed_at=now)
+    return RelayResult(sent=len(sent), failed=failed)
+
+
+async def relay_pending(send: Send, topics: Collection[str], *, batch_size: int,
+                        now: datetime | None = None) -> RelayResult:
+    """Relay batches until the due backlog is empty or the broker fails."""
+    total = 0
+    while True:
+        result = await relay_batch(send, topics, limit=batch_size, now=now)
+        total += result.sent
+        if result.failed or result.sent < batch_size:
+            return RelayResult(sent=total, failed=result.failed)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    unrelayed: int
+    oldest_created_at: datetime | None
+
+
+async def backlog() -> Backlog:
+    """Rows not yet relayed (due or delayed), and when the oldest was written."""
+    query = OutboxMessage.filter(relayed_at__isnull=True)
+    oldest = await query.order_by("id").first().values_list("created_at", flat=True)
+    return Backlog(unrelayed=await query.count(), oldest_created_at=oldest)

@@ -1,0 +1,69 @@
+"""Built-in deadline strategies: working days (the default, Decree 1802), calendar days
+and working hours. Each takes its N, most specific first, from the policy's
+``categories`` (a category code or an ancestor's), then from the category's own
+``deadline_policy`` (inherited) when it is of the strategy's unit, then from ``n``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vmeste.platform.deadlines.clock import (
+    CalendarDays,
+    Policy,
+    WorkingDays,
+    WorkingHours,
+    parse_policy,
+)
+from vmeste.platform.deadlines.policy import (
+    COMMON_DEFAULTS,
+    DEADLINE,
+    DeadlineRequest,
+    validate_settings,
+)
+from vmeste.platform.hookspecs import StrategySpec, hookimpl
+
+Unit = type[WorkingDays] | type[CalendarDays] | type[WorkingHours]
+
+
+def term(request: DeadlineRequest, settings: Mapping[str, Any], unit: Unit) -> int:
+    overrides = settings.get("categories", {})
+    for code in reversed(request.category_codes):
+        if code in overrides:
+            return int(overrides[code])
+    if request.category_policy:
+        policy = parse_policy(request.category_policy)
+        if isinstance(policy, unit):
+            return policy.n
+    return int(settings["n"])
+
+
+def working_days(request: DeadlineRequest, settings: Mapping[str, Any]) -> Policy:
+    return WorkingDays(term(request, settings, WorkingDays))
+
+
+def calendar_days(request: DeadlineRequest, settings: Mapping[str, Any]) -> Policy:
+    return CalendarDays(term(request, settings, CalendarDays))
+
+
+def working_hours(request: DeadlineRequest, settings: Mapping[str, Any]) -> Policy:
+    return WorkingHours(term(request, settings, WorkingHours))
+
+
+@hookimpl
+def vmeste_strategies() -> list[StrategySpec]:
+    def spec(name: str, description: str, handler: Any, n: int, default: bool = False
+             ) -> StrategySpec:
+        return StrategySpec(kind=DEADLINE, name=name, description=description,
+                            defaults={**COMMON_DEFAULTS, "n": n}, validate=validate_settings,
+                            handler=handler, default=default)
+
+    return [
+        spec("working-days", "Рабочие дни по производственному календарю территории, со дня "
+             "после регистрации (сообщения, ПП РФ № 1802)", working_days, 10, default=True),
+        spec("calendar-days", "Календарные дни со дня после регистрации; срок, который "
+             "кончается в нерабочий день, переносится на рабочий (ст. 193 ГК РФ)",
+             calendar_days, 30),
+        spec("working-hours", "Рабочие часы по графику 9:00–18:00 с обедом, в часовом поясе "
+             "территории (SLA инцидентов)", working_hours, 8),
+    ]

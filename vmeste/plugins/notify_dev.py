@@ -1,0 +1,68 @@
+"""SMS and push for development: messages are appended to
+``$VMESTE_DATA_DIR/dev-notifications.jsonl`` instead of leaving the machine.
+
+Only in dev mode. A real gateway is a plugin that returns a ``ChannelSpec`` named
+``sms`` or ``push`` from ``vmeste_notification_channels`` (see docs/plugins.md); it
+replaces this sink. The log line names the notification, never its address or text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.identity.models import User
+from vmeste.platform.notifications.channels import OutgoingMessage
+from vmeste.platform.settings import Settings
+
+KIND = "notification"
+SINK_FILE = "dev-notifications.jsonl"
+log = logging.getLogger(__name__)
+
+
+def _phone(user: User) -> str:
+    return user.phone.strip()
+
+
+def _device_owner(user: User) -> str:
+    """Push reaches a user's devices; a push gateway maps the user to them."""
+    return f"{user.issuer}:{user.subject}"
+
+
+def _append(path: Path, line: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as sink:
+        sink.write(line + "\n")
+
+
+def sink_channels(path: Path) -> list[ChannelSpec]:
+    async def send(message: OutgoingMessage) -> None:
+        record = {"at": datetime.now(UTC).isoformat(), "channel": message.channel,
+                  "event": message.event, "notification_id": message.notification_id,
+                  "dedupe_key": message.dedupe_key, "to": message.address,
+                  "subject": message.subject, "body": message.body}
+        await asyncio.to_thread(_append, path, json.dumps(record, ensure_ascii=False))
+        log.info("dev sink: %s notification %s (%s)", message.channel,
+                 message.notification_id, message.event)
+
+    return [ChannelSpec(name="sms", description="SMS (разработка: запись в файл)", send=send,
+                        address=_phone),
+            ChannelSpec(name="push", description="Push (разработка: запись в файл)",
+                        send=send, address=_device_owner)]
+
+
+@hookimpl
+def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
+    if not settings.dev_mode:
+        return []
+    return sink_channels(settings.data_dir / SINK_FILE)
+
+
+@hookimpl
+def vmeste_strategies() -> list[StrategySpec]:
+    return [StrategySpec(kind=KIND, name=name, description=description, default=True)
+            for name, description in (("sms", "SMS-уведомления"), ("push", "Push-уведомления"))]

@@ -1,0 +1,110 @@
+"""E-mail over SMTP, switched on by ``VMESTE_SMTP_URL``.
+
+smtplib runs in a thread: one message per job, so a connection per message costs
+little next to the receiving server's own checks. The Message-ID is derived from the
+notification's dedupe key, so a mail sent twice (a worker died after sending, before
+recording it) carries the same Message-ID and receivers drop the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.identity.models import User
+from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
+from vmeste.platform.settings import Settings
+
+KIND = "notification"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    ssl: bool
+    starttls: bool
+    sender: str
+    timeout: float
+    user: str = ""
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpConfig:
+        parts = urlsplit(settings.smtp_url)
+        implicit_tls = parts.scheme == "smtps"
+        query = parse_qs(parts.query)
+        return cls(host=parts.hostname or "localhost",
+                   port=parts.port or (465 if implicit_tls else 25), ssl=implicit_tls,
+                   starttls=query.get("starttls", [""])[0].lower() in _TRUE,
+                   sender=settings.smtp_from, timeout=settings.notify_timeout_seconds,
+                   user=unquote(parts.username or ""), password=unquote(parts.password or ""))
+
+
+def message_id(dedupe_key: str, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "vmeste.localhost"
+    return f"<{hashlib.sha256(dedupe_key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+def compose(config: SmtpConfig, message: OutgoingMessage) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = config.sender
+    mail["To"] = message.address
+    mail["Subject"] = message.subject
+    mail["Date"] = formatdate(usegmt=True)
+    mail["Message-ID"] = message_id(message.dedupe_key, config.sender)
+    mail["X-Vmeste-Event"] = message.event
+    mail.set_content(message.body)
+    return mail
+
+
+def _send_now(config: SmtpConfig, mail: EmailMessage) -> None:
+    client = smtplib.SMTP_SSL if config.ssl else smtplib.SMTP
+    with client(config.host, config.port, timeout=config.timeout) as smtp:
+        if config.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if config.user:
+            smtp.login(config.user, config.password)
+        smtp.send_message(mail)
+
+
+def email_channel(config: SmtpConfig) -> ChannelSpec:
+    async def send(message: OutgoingMessage) -> None:
+        try:
+            await asyncio.to_thread(_send_now, config, compose(config, message))
+        # Server replies can quote the address, so only codes go into the log.
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = sorted({code for code, _ in error.recipients.values()})
+            raise DeliveryError(f"SMTP: получатель отклонён (код {codes})") from None
+        except smtplib.SMTPResponseException as error:
+            raise DeliveryError(f"SMTP: ответ {error.smtp_code}") from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"SMTP: {type(error).__name__}") from None
+
+    return ChannelSpec(name="email", description="Электронная почта (SMTP)", send=send,
+                       address=_email, default_on=True)
+
+
+def _email(user: User) -> str:
+    return user.email.strip()
+
+
+@hookimpl
+def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
+    if not settings.smtp_url:
+        return []
+    return [email_channel(SmtpConfig.from_settings(settings))]
+
+
+@hookimpl
+def vmeste_strategies() -> list[StrategySpec]:
+    return [StrategySpec(kind=KIND, name="email", description="Электронная почта (SMTP)",
+                         default=True)]

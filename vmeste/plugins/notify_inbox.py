@@ -1,0 +1,26 @@
+"""The in-app inbox: a notification is delivered the moment it is stored, and read
+through ``myNotifications``."""
+
+from __future__ import annotations
+
+from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.identity.models import User
+from vmeste.platform.settings import Settings
+
+KIND = "notification"
+
+
+def _address(user: User) -> str:
+    return ""  # the recipient's inbox is the user row itself
+
+
+@hookimpl
+def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
+    return [ChannelSpec(name="inbox", description="Уведомления в личном кабинете",
+                        address=_address, default_on=True)]
+
+
+@hookimpl
+def vmeste_strategies() -> list[StrategySpec]:
+    return [StrategySpec(kind=KIND, name="inbox", description="Уведомления в личном кабинете",
+                         default=True)]

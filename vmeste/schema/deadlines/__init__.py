@@ -1,0 +1,1 @@
+"""GraphQL of deadlines: production calendars, previews, and an appeal's term."""

@@ -1,0 +1,34 @@
+"""Importing production calendars."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from vmeste.platform.deadlines.services import import_calendar
+from vmeste.schema.deadlines.types import Calendar
+from vmeste.schema.errors import UserError, run_mutation
+
+
+@strawberry.type
+class ImportCalendarPayload:
+    calendar: Calendar | None
+    recomputed: int = strawberry.field(
+        description="Сколько открытых обращений получили срок по новому календарю.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeadlinesMutation:
+    @strawberry.mutation(description="Загрузить новую версию производственного календаря "
+                                     "(федеральный — федеральный конфигуратор, региональный — "
+                                     "администратор региона); сроки открытых обращений "
+                                     "пересчитываются.")
+    async def import_calendar(self, info: strawberry.Info, document: JSON
+                              ) -> ImportCalendarPayload:
+        result, errors = await run_mutation(import_calendar(
+            info.context.principal, document, info.context.appeals.deadlines))
+        if result is None:
+            return ImportCalendarPayload(calendar=None, recomputed=0, user_errors=errors)
+        return ImportCalendarPayload(calendar=Calendar.from_model(result.calendar),
+                                     recomputed=result.recomputed, user_errors=[])

@@ -1,0 +1,34 @@
+"""Reading calendars and previewing deadlines: public information, open to anyone."""
+
+from __future__ import annotations
+
+import strawberry
+
+from vmeste.platform.appeals.models import LegalTrack as LegalTrackModel
+from vmeste.platform.deadlines.models import StoredCalendar
+from vmeste.platform.deadlines.preview import preview
+from vmeste.schema.appeals.types import LegalTrack
+from vmeste.schema.deadlines.types import Calendar, DeadlinePreview
+
+
+@strawberry.type
+class DeadlinesQuery:
+    @strawberry.field(description="Текущие версии производственных календарей.")
+    async def calendars(self, info: strawberry.Info) -> list[Calendar]:
+        await info.context.appeals.deadlines.calendars.current()  # seeds a fresh database
+        rows = await StoredCalendar.filter(current=True).order_by("name")
+        return [Calendar.from_model(row) for row in rows]
+
+    @strawberry.field(description="Посчитать срок без обращения. start — ГГГГ-ММ-ДД (начало "
+                                  "дня) или ГГГГ-ММ-ДДTЧЧ:ММ, по времени территории; без "
+                                  "policy срок выбирает политика региона для рубрики.")
+    async def preview_deadline(
+        self, info: strawberry.Info, territory_code: str, category_code: str | None = None,
+        start: str | None = None,
+        legal_track: LegalTrack = LegalTrackModel.MESSAGE,  # type: ignore[valid-type]
+        policy: str | None = None,
+    ) -> DeadlinePreview:
+        found = await preview(info.context.appeals.deadlines, territory_code=territory_code,
+                              start=start, category_code=category_code, policy=policy,
+                              legal_track=LegalTrackModel(legal_track))
+        return DeadlinePreview.from_preview(found)

@@ -1,0 +1,1 @@
+"""GraphQL of notifications: the inbox, preferences, templates, webhooks and the delivery log."""

@@ -1,0 +1,137 @@
+"""Marking the inbox read, choosing channels, wording templates, managing webhooks."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from vmeste.platform.notifications import services
+from vmeste.schema.errors import UserError, run_mutation
+from vmeste.schema.notifications.queries import notification_pk
+from vmeste.schema.notifications.types import (
+    NotificationChannel,
+    NotificationPreference,
+    NotificationTemplate,
+    WebhookSubscription,
+)
+
+
+@strawberry.type
+class MarkNotificationsReadPayload:
+    updated: int
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class NotificationPreferenceInput:
+    event: str = strawberry.field(description="Событие или * — все события.")
+    channel: NotificationChannel  # type: ignore[valid-type]
+    enabled: bool
+
+
+@strawberry.type
+class NotificationPreferencePayload:
+    preference: NotificationPreference | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class NotificationTemplateInput:
+    territory_code: str
+    event: str
+    channel: NotificationChannel  # type: ignore[valid-type]
+    subject: str = strawberry.field(description="Jinja2; переменные — в docs/plugins.md.")
+    body: str
+
+
+@strawberry.type
+class NotificationTemplatePayload:
+    template: NotificationTemplate | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class WebhookSubscriptionInput:
+    organization_ogrn: str
+    url: str
+    events: list[str] = strawberry.field(default_factory=list,
+                                         description="Пустой список — все события.")
+
+
+@strawberry.type
+class WebhookSubscriptionPayload:
+    webhook_subscription: WebhookSubscription | None
+    secret: str | None = strawberry.field(
+        description="Ключ подписи HMAC-SHA256; показывается только сейчас.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: int | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class NotificationsMutation:
+    @strawberry.mutation(description="Отметить свои уведомления прочитанными.")
+    async def mark_notifications_read(self, info: strawberry.Info, ids: list[relay.GlobalID]
+                                      ) -> MarkNotificationsReadPayload:
+        async def call() -> int:
+            return await services.mark_read(info.context.principal,
+                                            [notification_pk(i) for i in ids])
+
+        updated, errors = await run_mutation(call())
+        return MarkNotificationsReadPayload(updated=updated or 0, user_errors=errors)
+
+    @strawberry.mutation(description="Включить или выключить канал для события (* — для всех).")
+    async def set_notification_preference(self, info: strawberry.Info,
+                                          input: NotificationPreferenceInput
+                                          ) -> NotificationPreferencePayload:
+        value, errors = await run_mutation(services.set_preference(
+            info.context.principal, input.event, input.channel, input.enabled))
+        return NotificationPreferencePayload(
+            preference=NotificationPreference.from_preference(value) if value else None,
+            user_errors=errors)
+
+    @strawberry.mutation(description="Задать текст уведомления для территории.")
+    async def set_notification_template(self, info: strawberry.Info,
+                                        input: NotificationTemplateInput
+                                        ) -> NotificationTemplatePayload:
+        row, errors = await run_mutation(services.set_template(
+            info.context.principal, services.TemplateInput(
+                territory_code=input.territory_code, event=input.event, channel=input.channel,
+                subject=input.subject, body=input.body)))
+        return NotificationTemplatePayload(
+            template=NotificationTemplate.from_model(row) if row else None, user_errors=errors)
+
+    @strawberry.mutation(description="Удалить шаблон: на территории снова действует "
+                                     "вышестоящий или стандартный текст.")
+    async def delete_notification_template(self, info: strawberry.Info, id: int
+                                           ) -> DeletePayload:
+        deleted, errors = await run_mutation(services.delete_template(info.context.principal,
+                                                                      id))
+        return DeletePayload(deleted_id=deleted, user_errors=errors)
+
+    @strawberry.mutation(description="Подписать информационную систему органа на события "
+                                     "его обращений.")
+    async def create_webhook_subscription(self, info: strawberry.Info,
+                                          input: WebhookSubscriptionInput
+                                          ) -> WebhookSubscriptionPayload:
+        created, errors = await run_mutation(services.create_webhook(
+            info.context.principal, services.WebhookInput(
+                organization_ogrn=input.organization_ogrn, url=input.url,
+                events=list(input.events))))
+        if created is None:
+            return WebhookSubscriptionPayload(webhook_subscription=None, secret=None,
+                                              user_errors=errors)
+        row, secret = created
+        return WebhookSubscriptionPayload(webhook_subscription=WebhookSubscription.from_model(row),
+                                          secret=secret, user_errors=[])
+
+    @strawberry.mutation
+    async def delete_webhook_subscription(self, info: strawberry.Info, id: int
+                                          ) -> DeletePayload:
+        deleted, errors = await run_mutation(services.delete_webhook(info.context.principal,
+                                                                     id))
+        return DeletePayload(deleted_id=deleted, user_errors=errors)

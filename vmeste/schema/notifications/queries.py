@@ -1,0 +1,119 @@
+"""Reading the inbox, preferences, the delivery log, templates and webhooks."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from tortoise.expressions import Q
+
+from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.notifications import models, services
+from vmeste.platform.reference.models import subtree
+from vmeste.schema.appeals.queries import appeal_pk
+from vmeste.schema.notifications.types import (
+    DeliveryAttempt,
+    Notification,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationStatus,
+    NotificationTemplate,
+    WebhookSubscription,
+)
+from vmeste.schema.pagination import CountedConnection, paginate
+
+MAX_NOTIFICATION_ID = 2**63 - 1
+
+
+def notification_pk(value: relay.GlobalID) -> int:
+    node = value.node_id
+    if value.type_name != "Notification" or not (node.isascii() and node.isdigit()) or (
+            int(node) > MAX_NOTIFICATION_ID):
+        raise DomainError.of("ids", "Это не идентификатор уведомления", ErrorCode.INVALID)
+    return int(node)
+
+
+@strawberry.input
+class DeliveryFilter:
+    appeal_id: relay.GlobalID | None = None
+    status: NotificationStatus | None = None  # type: ignore[valid-type]
+    channel: NotificationChannel | None = None  # type: ignore[valid-type]
+
+
+@strawberry.type
+class NotificationsQuery:
+    @strawberry.field(description="Входящие уведомления текущего пользователя.")
+    async def my_notifications(
+        self, info: strawberry.Info, unread_only: bool = False,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[Notification]:
+        query = models.Notification.filter(services.inbox_of(info.context.principal),
+                                           status=models.NotificationStatus.SENT)
+        if unread_only:
+            query = query.filter(read_at__isnull=True)
+        return await paginate(query, info=info, convert=Notification.from_model, first=first,
+                              after=after, last=last, before=before)
+
+    @strawberry.field(description="Каналы, выбранные пользователем, и настройки по умолчанию.")
+    async def my_notification_preferences(self, info: strawberry.Info
+                                          ) -> list[NotificationPreference]:
+        defaults = {name: spec.default_on for name, spec in info.context.runtime.channels.items()}
+        found = await services.preferences(info.context.principal, defaults)
+        return [NotificationPreference.from_preference(p) for p in found]
+
+    @strawberry.field(description="Журнал доставки уведомлений с попытками: сотрудникам — "
+                                  "по обращениям своей организации, администраторам и "
+                                  "аудиторам — по своей территории.")
+    async def notification_deliveries(
+        self, info: strawberry.Info, filter: DeliveryFilter | None = None,
+        first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[NotificationDelivery]:
+        query = models.Notification.filter(
+            await services.visible_deliveries(info.context.principal))
+        if filter is not None:
+            if filter.appeal_id is not None:
+                query = query.filter(appeal_id=appeal_pk(filter.appeal_id))
+            if filter.status is not None:
+                query = query.filter(status=filter.status)
+            if filter.channel is not None:
+                query = query.filter(channel=filter.channel)
+        page = await paginate(query, info=info, convert=NotificationDelivery.from_model,
+                              first=first, after=after, last=last, before=before)
+        nodes = [edge.node for edge in page.edges]
+        # One query for the whole page's attempts, not one per notification.
+        by_id: dict[int, list[DeliveryAttempt]] = {node.pk: [] for node in nodes}
+        for attempt in await models.DeliveryAttempt.filter(
+                notification_id__in=list(by_id)).order_by("notification_id", "number"):
+            by_id[attempt.notification_id].append(DeliveryAttempt.from_model(attempt))
+        for node in nodes:
+            node.attempt_log = by_id[node.pk]
+        return page
+
+    @strawberry.field(description="Шаблоны уведомлений в пределах полномочий вызывающего.")
+    async def notification_templates(
+        self, info: strawberry.Info, territory_code: str | None = None,
+        event: str | None = None, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[NotificationTemplate]:
+        visible = Q(id=-1)
+        for root in services.template_scopes(info.context.principal):
+            visible |= subtree(root, "territory__path")
+        query = models.NotificationTemplate.filter(visible)
+        if territory_code is not None:
+            query = query.filter(territory__code=territory_code)
+        if event is not None:
+            query = query.filter(event=event)
+        return await paginate(query, info=info, convert=NotificationTemplate.from_model,
+                              first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="Вебхуки организаций, которыми управляет вызывающий.")
+    async def webhook_subscriptions(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> CountedConnection[WebhookSubscription]:
+        organizations = services.webhook_organizations(info.context.principal)
+        query = models.WebhookSubscription.filter(organization_id__in=sorted(organizations))
+        return await paginate(query, info=info, convert=WebhookSubscription.from_model,
+                              first=first, after=after, last=last, before=before)

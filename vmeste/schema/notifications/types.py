@@ -1,0 +1,140 @@
+"""GraphQL types of notifications, their delivery log, wording and subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry import relay
+
+from vmeste.platform.notifications import models
+from vmeste.platform.notifications.services import Preference
+from vmeste.schema.reference.types import Organization, Territory
+
+NotificationChannel = strawberry.enum(models.NotificationChannel, name="NotificationChannel")
+NotificationStatus = strawberry.enum(models.NotificationStatus, name="NotificationStatus")
+
+
+def _appeal_id(row: models.Notification) -> relay.GlobalID | None:
+    return None if row.appeal_id is None else relay.GlobalID("Appeal", str(row.appeal_id))
+
+
+@strawberry.type(description="Уведомление во входящих пользователя.")
+class Notification:
+    id: relay.GlobalID
+    event: str
+    subject: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+    appeal_id: relay.GlobalID | None
+
+    @classmethod
+    def from_model(cls, row: models.Notification) -> Self:
+        return cls(id=relay.GlobalID("Notification", str(row.id)), event=row.event,
+                   subject=row.subject, body=row.body, created_at=row.created_at,
+                   read_at=row.read_at, appeal_id=_appeal_id(row))
+
+
+@strawberry.type(description="Одна попытка доставки.")
+class DeliveryAttempt:
+    number: int
+    at: datetime
+    ok: bool
+    error: str = strawberry.field(description="Ошибка канала, без адресов и секретов.")
+    duration_ms: int
+
+    @classmethod
+    def from_model(cls, row: models.DeliveryAttempt) -> Self:
+        return cls(number=row.number, at=row.at, ok=row.ok, error=row.error,
+                   duration_ms=row.duration_ms)
+
+
+@strawberry.type(description="Уведомление в журнале доставки: канал, статус и попытки. "
+                             "Адрес получателя не показывается.")
+class NotificationDelivery:
+    id: relay.GlobalID
+    event: str
+    channel: NotificationChannel  # type: ignore[valid-type]
+    status: NotificationStatus  # type: ignore[valid-type]
+    subject: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+    appeal_id: relay.GlobalID | None
+    recipient: str = strawberry.field(
+        description="user — человек (без указания, кто именно), webhook — подписка органа.")
+    template: str = strawberry.field(
+        description="Откуда текст: default или код территории, чей шаблон применён.")
+    template_error: str | None
+    attempt_log: list[DeliveryAttempt] = strawberry.field(default_factory=list)
+    pk: strawberry.Private[int] = 0
+
+    @classmethod
+    def from_model(cls, row: models.Notification) -> Self:
+        data = row.data or {}
+        return cls(id=relay.GlobalID("Notification", str(row.id)), event=row.event,
+                   channel=row.channel, status=row.status, subject=row.subject,
+                   attempts=row.attempts, last_error=row.last_error, created_at=row.created_at,
+                   sent_at=row.sent_at, appeal_id=_appeal_id(row),
+                   recipient="webhook" if row.webhook_id else "user",
+                   template=str(data.get("template", "default")),
+                   template_error=data.get("template_error"), pk=row.id)
+
+
+@strawberry.type(description="Выбор пользователя: событие (или * — все) × канал.")
+class NotificationPreference:
+    event: str
+    channel: NotificationChannel  # type: ignore[valid-type]
+    enabled: bool
+    chosen: bool = strawberry.field(description="false — действует настройка по умолчанию.")
+
+    @classmethod
+    def from_preference(cls, value: Preference) -> Self:
+        return cls(event=value.event, channel=value.channel, enabled=value.enabled,
+                   chosen=value.chosen)
+
+
+@strawberry.type(description="Текст уведомления для территории (Jinja2), заменяющий "
+                             "стандартный на ней и на вложенных территориях.")
+class NotificationTemplate:
+    id: int
+    event: str
+    channel: NotificationChannel  # type: ignore[valid-type]
+    locale: str
+    subject: str
+    body: str
+    author: str
+    updated_at: datetime
+    territory_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.NotificationTemplate) -> Self:
+        return cls(id=row.id, event=row.event, channel=row.channel, locale=row.locale,
+                   subject=row.subject, body=row.body, author=row.author,
+                   updated_at=row.updated_at, territory_id=row.territory_id)
+
+    @strawberry.field
+    async def territory(self, info: strawberry.Info) -> Territory:
+        return await info.context.loaders.territory.load(self.territory_id)
+
+
+@strawberry.type(description="Вебхук информационной системы органа. Секрет не показывается.")
+class WebhookSubscription:
+    id: int
+    url: str
+    events: list[str] = strawberry.field(description="Пустой список — все события.")
+    active: bool
+    created_at: datetime
+    organization_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, row: models.WebhookSubscription) -> Self:
+        return cls(id=row.id, url=row.url, events=list(row.events), active=row.active,
+                   created_at=row.created_at, organization_id=row.organization_id)
+
+    @strawberry.field
+    async def organization(self, info: strawberry.Info) -> Organization:
+        return await info.context.loaders.organization.load(self.organization_id)

@@ -1,0 +1,1 @@
+"""Operating the background machinery: dead letters and the outbox backlog."""

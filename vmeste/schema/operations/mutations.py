@@ -1,0 +1,39 @@
+"""Re-driving dead letters."""
+
+from __future__ import annotations
+
+import strawberry
+
+from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.identity.principal import Principal
+from vmeste.platform.outbox import deadletters
+from vmeste.platform.outbox.models import DeadLetter as DeadLetterModel
+from vmeste.schema.errors import UserError, run_mutation
+from vmeste.schema.operations.types import DeadLetter
+
+
+@strawberry.type
+class RedriveDeadLettersPayload:
+    dead_letters: list[DeadLetter]
+    user_errors: list[UserError]
+
+
+async def _redrive(principal: Principal, ids: list[strawberry.ID]) -> list[DeadLetterModel]:
+    numbers = []
+    for raw in ids:
+        if not str(raw).isdigit() or len(str(raw)) > 18:
+            raise DomainError.of("ids", f"Неверный номер задания: {str(raw)[:20]}",
+                                 ErrorCode.INVALID)
+        numbers.append(int(raw))
+    return await deadletters.redrive(principal, numbers)
+
+
+@strawberry.type
+class OperationsMutation:
+    @strawberry.mutation(description="Поставить задания снова в очередь (через outbox); "
+                                     "все или ни одного.")
+    async def redrive_dead_letters(self, info: strawberry.Info, ids: list[strawberry.ID]
+                                   ) -> RedriveDeadLettersPayload:
+        rows, errors = await run_mutation(_redrive(info.context.principal, ids))
+        return RedriveDeadLettersPayload(
+            dead_letters=[DeadLetter.from_model(row) for row in rows or []], user_errors=errors)

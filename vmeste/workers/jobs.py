@@ -1,0 +1,108 @@
+"""The job wrapper every topic's actor runs in: the ORM context, ``last_attempt`` from
+dramatiq's retry count, and a dead letter in the database when the last retry fails.
+
+Retries back off exponentially (dramatiq's Retries middleware, configured from
+``VMESTE_JOB_MAX_RETRIES``, ``VMESTE_JOB_MIN_BACKOFF_MS`` and
+``VMESTE_JOB_MAX_BACKOFF_MS``). The exception is re-raised after the dead letter is
+written, so the broker's own dead-letter handling still sees a failed message.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import dramatiq
+from dramatiq.middleware import CurrentMessage
+
+from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
+from vmeste.platform.runtime import Runtime
+from vmeste.platform.settings import Settings
+from vmeste.workers.broker import AsyncDatabase, database_of
+from vmeste.workers.topics import Topic
+
+log = logging.getLogger("vmeste.workers")
+_MESSAGE_IDS = uuid.UUID("5d0c4a53-3f43-4d8e-9c55-7a6b7f0d2f11")
+
+
+def queue_name(settings: Settings, topic: Topic) -> str:
+    return f"{settings.queue_prefix}.{topic.queue}"
+
+
+def message_for(settings: Settings, topic: Topic, row: OutboxMessage) -> dramatiq.Message[Any]:
+    """The broker message for an outbox row. Its id derives from the row's dedupe key,
+    so a row relayed twice (a crash between send and stamp) arrives twice with the
+    same id, which is what the logs and dead letters show."""
+    return dramatiq.Message(
+        queue_name=queue_name(settings, topic), actor_name=topic.actor, args=(),
+        kwargs=dict(row.payload), options={"outbox_id": row.id},
+        message_id=str(uuid.uuid5(_MESSAGE_IDS, row.dedupe_key)),
+    )
+
+
+def safe_error(topic: Topic, error: BaseException) -> str:
+    """What a dead letter keeps of a failure: the message only of exceptions known to
+    carry no personal data or secrets, the type name of anything else."""
+    name = type(error).__name__
+    if isinstance(error, topic.safe_errors):
+        return f"{name}: {error}"[:2000]
+    return name
+
+
+class Job:
+    """One topic's actor function."""
+
+    def __init__(self, topic: Topic, runtime: Runtime, database: AsyncDatabase) -> None:
+        self.topic = topic
+        self.runtime = runtime
+        self.database = database
+
+    async def perform(self, **payload: Any) -> None:
+        """The actor function (a bound coroutine method, so dramatiq runs it on its
+        event-loop thread)."""
+        await self.database.run(self.run(payload))
+
+    async def run(self, payload: dict[str, Any]) -> None:
+        message = CurrentMessage.get_current_message()
+        retries = int(message.options.get("retries", 0)) if message else 0
+        limit = self.runtime.settings.job_max_retries
+        if message is not None:
+            limit = int(message.options.get("max_retries", limit))
+        last_attempt = retries >= limit
+        try:
+            await self.topic.handle(self.runtime, payload, last_attempt)
+        except Exception as error:
+            log.warning("job %s failed (attempt %d of %d): %s", self.topic.actor, retries + 1,
+                        limit + 1, type(error).__name__)
+            if last_attempt:
+                await self.dead_letter(message, payload, error, retries + 1)
+            raise
+
+    async def dead_letter(self, message: dramatiq.Message[Any] | None, payload: dict[str, Any],
+                          error: BaseException, attempts: int) -> None:
+        message_id = message.message_id if message else ""
+        if message_id and await DeadLetter.filter(message_id=message_id,
+                                                  redriven_at__isnull=True).exists():
+            return  # the final attempt was delivered twice; one dead letter is enough
+        await DeadLetter.create(
+            actor=self.topic.actor,
+            queue=message.queue_name if message else queue_name(self.runtime.settings,
+                                                                 self.topic),
+            message_id=message_id, args=list(message.args) if message else [],
+            kwargs=payload, error=safe_error(self.topic, error), attempts=attempts,
+            scope_path=await self.topic.scope(payload))
+
+
+def declare_actors(broker: dramatiq.Broker, runtime: Runtime,
+                   topics: Mapping[str, Topic]) -> dict[str, dramatiq.Actor[Any, Any]]:
+    """Declare one actor per topic on ``broker``; returns them by topic name."""
+    database = database_of(broker)
+    return {
+        name: dramatiq.Actor(Job(topic, runtime, database).perform, broker=broker,
+                             actor_name=topic.actor,
+                             queue_name=queue_name(runtime.settings, topic), priority=0,
+                             options={})
+        for name, topic in topics.items()
+    }

@@ -1,0 +1,110 @@
+"""Running workers: ``vmeste worker`` processes, and the embedded worker and scheduler
+inside the API process when the broker is ``memory://``."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import signal
+import threading
+from typing import Any
+
+import dramatiq
+
+from vmeste.platform.runtime import Runtime, build_runtime
+from vmeste.platform.settings import Settings
+from vmeste.workers.broker import build_broker
+from vmeste.workers.jobs import declare_actors
+from vmeste.workers.scheduler import Scheduler, find_watchdog
+from vmeste.workers.topics import default_topics
+
+#: How long a stopping worker waits for the jobs it is running (milliseconds).
+SHUTDOWN_TIMEOUT_MS = 30_000
+
+
+def start_worker(runtime: Runtime, broker: dramatiq.Broker, threads: int) -> dramatiq.Worker:
+    declare_actors(broker, runtime, default_topics())
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+    worker.start()
+    return worker
+
+
+def run_worker(settings: Settings, threads: int) -> None:
+    """One worker process until SIGTERM or SIGINT; the jobs in hand finish first (a
+    job cut short by a kill is redelivered by the broker and deduplicated)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    broker = build_broker(settings)
+    worker = start_worker(build_runtime(settings), broker, threads)
+    try:
+        stop.wait()
+    finally:
+        worker.stop(timeout=SHUTDOWN_TIMEOUT_MS)
+        broker.close()
+
+
+def run_workers(settings: Settings, processes: int, threads: int) -> None:
+    """``processes`` worker processes (spawned, each with its own broker connections and
+    database pool); SIGTERM or SIGINT stops them all gracefully."""
+    if processes == 1:
+        run_worker(settings, threads)
+        return
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=run_worker, args=(settings, threads))
+                for _ in range(processes)]
+    for child in children:
+        child.start()
+
+    def forward(signum: int, _: Any) -> None:
+        for child in children:
+            if child.pid is not None and child.is_alive():
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for child in children:
+        child.join()
+
+
+async def run_scheduler(settings: Settings) -> None:
+    """The scheduler loop until SIGTERM or SIGINT (the ORM must be open)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runtime = build_runtime(settings)
+    broker = build_broker(settings)
+    topics = default_topics()
+    declare_actors(broker, runtime, topics)
+    try:
+        await Scheduler(runtime, broker, topics, find_watchdog()).run(stop)
+    finally:
+        broker.close()
+
+
+class EmbeddedWorkers:
+    """The worker (threads on the in-process broker, with their own event loop and
+    database connection) and the scheduler loop (a task on the API's loop), started
+    and stopped with the app."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.broker = build_broker(runtime.settings)
+        self.worker: dramatiq.Worker | None = None
+        self.stop_event = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.worker = await asyncio.to_thread(
+            start_worker, self.runtime, self.broker, self.runtime.settings.worker_threads)
+        scheduler = Scheduler(self.runtime, self.broker, default_topics(), find_watchdog())
+        self.task = asyncio.create_task(scheduler.run(self.stop_event))
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.task is not None:
+            await self.task
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop, SHUTDOWN_TIMEOUT_MS)
+        self.broker.close()

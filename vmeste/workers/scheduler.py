@@ -1,0 +1,84 @@
+"""The periodic jobs: the outbox relay sweep and the deadline watchdog.
+
+Several scheduler replicas are safe: relays claim rows with ``SKIP LOCKED``, and the
+watchdog is idempotent (a reminder or an escalation is an appeal event with a dedupe
+key, written once however many sweeps see it due).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import dramatiq
+
+from vmeste.platform.outbox.models import OutboxMessage
+from vmeste.platform.outbox.relay import RelayResult, relay_pending
+from vmeste.platform.runtime import Runtime
+from vmeste.workers.jobs import message_for, queue_name
+from vmeste.workers.topics import Topic
+
+log = logging.getLogger("vmeste.scheduler")
+
+Watchdog = Callable[[Runtime], Awaitable[dict[str, int]]]
+
+
+def find_watchdog() -> Watchdog | None:
+    """The deadline watchdog, when the deadlines component provides one."""
+    try:
+        from vmeste.platform.deadlines.watchdog import run_watchdog
+    except ImportError:
+        return None
+    return run_watchdog
+
+
+class Scheduler:
+    def __init__(self, runtime: Runtime, broker: dramatiq.Broker,
+                 topics: Mapping[str, Topic], watchdog: Watchdog | None = None) -> None:
+        self.runtime = runtime
+        self.broker = broker
+        self.topics = topics
+        self.watchdog = watchdog
+        # The in-process broker refuses messages for queues it has not declared.
+        for topic in topics.values():
+            broker.declare_queue(queue_name(runtime.settings, topic))
+
+    def send(self, row: OutboxMessage) -> None:
+        self.broker.enqueue(message_for(self.runtime.settings, self.topics[row.topic], row))
+
+    async def sweep_outbox(self) -> RelayResult:
+        return await relay_pending(self.send, self.topics.keys(),
+                                   batch_size=self.runtime.settings.relay_batch_size)
+
+    async def run_watchdog(self) -> dict[str, int] | None:
+        if self.watchdog is None:
+            return None
+        return await self.watchdog(self.runtime)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep until ``stop`` is set. A failed sweep (database or broker down) is
+        logged and tried again at the next tick; it never ends the loop."""
+        settings = self.runtime.settings
+        relay_every = settings.relay_interval_ms / 1000
+        next_watchdog = time.monotonic()
+        if self.watchdog is None:
+            log.warning("no deadline watchdog is installed; only the outbox is swept")
+        while not stop.is_set():
+            await self._guarded("outbox relay", self.sweep_outbox)
+            if self.watchdog is not None and time.monotonic() >= next_watchdog:
+                await self._guarded("deadline watchdog", self.run_watchdog)
+                next_watchdog = time.monotonic() + settings.watchdog_interval_seconds
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=relay_every)
+            except TimeoutError:
+                pass
+
+    @staticmethod
+    async def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await job()
+        except Exception as error:  # the loop outlives a failing dependency
+            log.warning("%s failed: %s", name, type(error).__name__)
