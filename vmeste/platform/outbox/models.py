@@ -23,13 +23,17 @@ class OutboxMessage(Model):
     #: Not before this moment (a delayed job such as a retry or a reminder).
     available_at = fields.DatetimeField(null=True)
     relayed_at = fields.DatetimeField(null=True)
+    #: Set when the job finished (done, or dead-lettered). A row relayed but never
+    #: done was lost by the broker (the in-memory one at a restart, say) and is
+    #: relayed again.
+    done_at = fields.DatetimeField(null=True)
     relay_attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")
 
     class Meta:
         table = "outbox_message"
         ordering = ["id"]
-        indexes = (("relayed_at", "id"),)
+        indexes = (("relayed_at", "id"), ("done_at", "relayed_at"))
 
 
 class DeadLetter(Model):
