@@ -98,7 +98,9 @@ def main() -> None:
     asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
     work = Path(f"/tmp/{name}")
     env = {**os.environ, "VMESTE_DATABASE_URL": url + "?minsize=4&maxsize=20",
-           "VMESTE_DEV_MODE": "1", "VMESTE_DATA_DIR": str(work)}
+           "VMESTE_DEV_MODE": "1", "VMESTE_DATA_DIR": str(work),
+           # As in production: the API pod writes the outbox; workers run elsewhere.
+           "VMESTE_EMBEDDED_WORKERS": "false"}
     servers: list[subprocess.Popen[bytes]] = []
     try:
         subprocess.run([sys.executable, "-m", "vmeste", "migrate"], env=env, check=True,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -84,7 +84,7 @@ withdrawAppeal         A      unauth ok     forbid forbid forbid forbid forbid f
 withdrawAppeal         B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 convertAppeal          A      unauth forbid ok     forbid ok     ok     ok     forbid forbid
 convertAppeal          B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
-extendAppealDeadline   A      unauth forbid ok     ok     ok     forbid forbid forbid forbid
+extendAppealDeadline   A      unauth forbid ok     forbid ok     forbid forbid forbid forbid
 extendAppealDeadline   B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 upsertCompetenceRule   A      unauth forbid forbid forbid forbid forbid ok     forbid forbid
 upsertCompetenceRule   B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
@@ -188,7 +188,8 @@ CASES: dict[str, Case] = {
         _on(_step("extendAppealDeadline", "ExtendAppealDeadlineInput", days=10,
                   reason="Нужна экспертиза"), S.IN_PROGRESS),
         extra={"legal_track": LegalTrack.APPEAL_59FZ,
-               "registered_at": datetime(2025, 10, 28, 7, tzinfo=UTC),
+               # A term still running: one past due cannot be extended.
+               "registered_at": datetime.now(UTC) - timedelta(days=1),
                "deadline_policy": "calendar-days:30"}),
     "upsertCompetenceRule": Case(
         "mutation", RULE, None,

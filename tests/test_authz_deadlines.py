@@ -45,7 +45,7 @@ CASES: dict[str, Case] = {
     "previewDeadline": Case("query", 'query { previewDeadline(territoryCode: "' + MUNICIPALITY_A
                             + '", start: "2025-10-31", policy: "working-days:1") { dueAt } }'),
     "importCalendar": Case("mutation", "mutation($d: JSON!) { importCalendar(document: $d) "
-                                       "{ calendar { name } recomputed userErrors { code } } }"),
+                                       "{ calendar { name } affected userErrors { code } } }"),
 }
 
 

@@ -144,7 +144,7 @@ CASES: dict[str, Case] = {
         "mutation", _mutation("createWebhookSubscription", "($input: WebhookSubscriptionInput!)",
                               "webhookSubscription { id } secret"),
         lambda s: {"input": {"organizationOgrn": _code(s, ORG_A, ORG_B),
-                             "url": "https://crm.example.org/hook"}},
+                             "url": "http://127.0.0.1:9/hook"}},
         lambda r, s: bool(r["secret"])),
     "deleteWebhookSubscription": Case(
         "mutation", _mutation("deleteWebhookSubscription", "($id: Int!)", "deletedId"),

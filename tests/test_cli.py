@@ -74,6 +74,15 @@ def test_sqlite_refuses_several_workers(tmp_path, command):
     assert "SQLite" in result.stderr
 
 
+def test_several_api_processes_refuse_the_in_memory_broker(tmp_path):
+    """Each process would hold its own in-memory queue and take back the others' jobs
+    on start; several processes need a real broker and separate workers."""
+    result = vmeste(tmp_path, "serve", "--workers", "2",
+                    VMESTE_DATABASE_URL="postgres://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2
+    assert "VMESTE_BROKER_URL" in result.stderr
+
+
 def demo_database(tmp_path: Path) -> None:
     """Reference demo data and demo rules in the test's SQLite database."""
     script = ("import asyncio\n"

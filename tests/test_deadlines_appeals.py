@@ -9,7 +9,7 @@ import pytest_asyncio
 
 from tests.appeal_world import AppealWorld, seed_appeal_world
 from tests.worlds import MUNICIPALITY_A, REGION_A, count_queries, ok_data, user_error_codes
-from vmeste.platform.appeals.models import Appeal, AppealEvent, LegalTrack
+from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus, LegalTrack
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.reference.models import Category
@@ -186,3 +186,76 @@ async def test_overdue_filter_and_remaining(graphql, submit_appeal, appeal_world
     others = ok_data(await graphql(query, {"o": False}, token=staff))["appeals"]["edges"]
     assert [e["node"]["id"] for e in others] == [gid(fresh)]
     assert others[0]["node"]["deadline"]["remaining"] > 0
+
+
+async def test_a_term_that_ran_out_cannot_be_extended(graphql, submit_appeal, appeal_world,
+                                                      clock, make_token):
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                 legal_track=LegalTrack.APPEAL_59FZ)
+    staff = await make_token("org_admin", org=appeal_world.city_admin)
+    # Due at the end of 27 November 2025 (Kirov); the body asks a day later.
+    clock.now = datetime(2025, 11, 28, 10, 0, tzinfo=KIROV)
+    body = ok_data(await graphql(EXTEND, {"input": {"appealId": gid(appeal), "days": 10,
+                                                    "reason": "Нужна экспертиза"}},
+                                 token=staff))["extendAppealDeadline"]
+    assert user_error_codes(body) == ["ILLEGAL_TRANSITION"]
+    assert "истёк" in body["userErrors"][0]["message"]
+    assert not await AppealExtension.filter(appeal_id=appeal.id).exists()
+    assert (await Appeal.get(id=appeal.id)).due_at == appeal.due_at
+
+
+async def test_extending_a_running_term_restarts_its_reminders(vmeste_app, submit_appeal,
+                                                               appeal_world, clock):
+    services = vmeste_app.state.runtime.appeals
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                 legal_track=LegalTrack.APPEAL_59FZ)
+    await Appeal.filter(id=appeal.id).update(reminders_sent=[0.5, 0.8])
+    clock.now = datetime(2025, 11, 25, 10, 0, tzinfo=KIROV)
+    await services.extend(SYSTEM, appeal.id, days=20, reason="Нужна экспертиза")
+    extended = await Appeal.get(id=appeal.id)
+    assert extended.due_at.date().isoformat() == "2025-12-17"
+    # The new term is watched from scratch: its own reminders are still to come.
+    assert extended.reminders_sent == []
+
+
+async def test_overdue_means_a_running_clock_past_due_in_the_filter_and_the_field(
+        graphql, vmeste_app, submit_appeal, appeal_world, clock, make_token):
+    services = vmeste_app.state.runtime.appeals
+    now = datetime.now(UTC)
+    clock.now = now - timedelta(days=40)
+    late = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    paused = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                 citizen="paused")
+    answered = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                   citizen="answered")
+    waiting = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                  citizen="waiting")
+    # Still in moderation: not registered, so no term at all.
+    await Appeal.filter(id=waiting.id).update(
+        status=AppealStatus.MODERATION, registered_at=None, deadline_policy=None, due_at=None,
+        calendar_version=None)
+    # Ten working days from 40 days ago have run out; then one is paused, one answered.
+    clock.now = now - timedelta(days=1)
+    await services.request_clarification(SYSTEM, paused.id, question="Какой дом?")
+    await services.answer(SYSTEM, answered.id, text="Яму заделали")
+    clock.now = now
+    staff = await make_token("moderator", territory=REGION_A)
+    query = """query($o: Boolean) { appeals(filter: {overdue: $o}) { edges { node { id
+      status deadline { overdue remaining paused } } } } }"""
+
+    async def listed(overdue: bool) -> dict[str, dict[str, Any]]:
+        edges = ok_data(await graphql(query, {"o": overdue}, token=staff))["appeals"]["edges"]
+        return {e["node"]["id"]: e["node"]["deadline"] for e in edges}
+
+    assert set(await listed(True)) == {gid(late)}
+    assert (await listed(True))[gid(late)]["overdue"] is True
+    others = await listed(False)
+    assert set(others) == {gid(paused), gid(answered), gid(waiting)}
+    assert others[gid(waiting)] is None  # no term before registration
+    assert others[gid(paused)]["overdue"] is False and others[gid(paused)]["paused"] is True
+    assert others[gid(answered)]["overdue"] is False
+    # An answer stops the clock: it was this late when it came, and stays so.
+    stored = await Appeal.get(id=answered.id)
+    assert others[gid(answered)]["remaining"] == int(
+        (stored.due_at - stored.answered_at).total_seconds())
+    assert others[gid(answered)]["remaining"] < 0

@@ -4,27 +4,39 @@ official federal and Tatarstan calendars.
 
 In the test world 92000000 (region B) carries the Tatarstan calendar's code."""
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 import pytest_asyncio
+from strawberry import relay
 
-from tests.appeal_world import seed_appeal_world
-from tests.worlds import MUNICIPALITY_A, MUNICIPALITY_B, ok_data, user_error_codes
+from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
+from tests.worlds import MUNICIPALITY_A, MUNICIPALITY_B, REGION_A, ok_data, user_error_codes
+from vmeste.platform.app import create_app
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.audit.models import AuditEvent
+from vmeste.platform.deadlines import services
 from vmeste.platform.deadlines.models import StoredCalendar
+from vmeste.platform.deadlines.services import CALENDAR_RECOMPUTE, import_calendar
 from vmeste.platform.deadlines.store import CalendarStore, packaged_document
+from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.identity.principal import SYSTEM
+from vmeste.platform.outbox.models import OutboxMessage
+from vmeste.testing import GraphQLClient
+from vmeste.workers.topics import default_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT = """mutation($d: JSON!) { importCalendar(document: $d) {
-  calendar { name version current } recomputed userErrors { field code message } } }"""
+  calendar { name version current } affected userErrors { field code message } } }"""
 PREVIEW = """query($t: String!, $s: String, $p: String, $c: String, $l: LegalTrack) {
   previewDeadline(territoryCode: $t, start: $s, policy: $p, categoryCode: $c,
   legalTrack: $l) { dueAt policy calendar timezone covered strategy redirectDueAt } }"""
@@ -115,6 +127,11 @@ async def test_preview_deadline_is_open_to_anyone(seeded, graphql):
     assert body["errors"][0]["extensions"]["code"] == "INVALID"
 
 
+async def recompute(runtime, payload: dict) -> int:
+    """Runs the worker's job for one ``calendar.recompute`` message."""
+    return await default_topics()[CALENDAR_RECOMPUTE].handle(runtime, payload, False)
+
+
 def tatarstan(version: str, **changes) -> dict:
     document = packaged_document("ru_92_tatarstan")
     document["version"] = version
@@ -150,7 +167,12 @@ async def test_import_validates_stores_audits_and_recomputes(seeded, graphql, ma
     assert result["userErrors"] == []
     assert result["calendar"] == {"name": "ru_92_tatarstan", "version": "2025-12-01",
                                   "current": True}
-    assert result["recomputed"] == 1
+    assert result["affected"] == 1
+    # The import only queued the recomputation, in its own transaction.
+    assert (await Appeal.get(id=appeal.id)).due_at == before
+    job = await OutboxMessage.get(topic=CALENDAR_RECOMPUTE)
+    assert job.payload["after"] == 0 and job.payload["scope"] == "RU/92000000"
+    assert await recompute(runtime, job.payload) == 1
     moved = await Appeal.get(id=appeal.id)
     assert (moved.due_at - before).days == 1
     assert moved.calendar_version.startswith("2025-12-01+ru_federal@")
@@ -181,3 +203,106 @@ async def test_working_hours_cross_a_transferred_saturday(seeded, db, start):
     # Kirov (Europe/Kirov, UTC+3): 17:00–18:00 Friday, then Saturday 1 November 2025 is
     # a working day: 9:00–11:00 completes three hours.
     assert due(db, MUNICIPALITY_A, start, "working-hours:3") == "2025-11-01T11:00:00+03:00"
+
+
+async def test_a_regional_admin_cannot_take_over_another_regions_calendar(
+        seeded, graphql, make_token):
+    admin = await make_token("regional_admin", territory=REGION_A)
+    # The Tatarstan calendar, rebound to the admin's own region.
+    document = tatarstan("2099-01-01", territory=REGION_A)
+    result = ok_data(await graphql(IMPORT, {"d": document}, token=admin))["importCalendar"]
+    assert user_error_codes(result) == ["CONFLICT"]
+    assert "92000000" in result["userErrors"][0]["message"]
+    assert not await StoredCalendar.filter(version="2099-01-01").exists()
+    calendars = await CalendarStore(0).current()
+    assert calendars.bindings["92000000"] == "ru_92_tatarstan"
+    assert REGION_A not in calendars.bindings
+
+
+async def test_extreme_starts_are_refused_not_crashed(seeded, graphql, db):
+    for start in ("9999-12-31", "9999-12-31T23:00", "0001-01-01", "1899-12-31"):
+        body = await graphql(PREVIEW, {"t": MUNICIPALITY_A, "s": start,
+                                       "p": "calendar-days:9999"})
+        assert body["errors"][0]["extensions"]["code"] == "INVALID", body
+        assert "1900–2200" in body["errors"][0]["message"]
+    # The far edge of the range still computes, however long the term.
+    body = ok_data(await graphql(PREVIEW, {"t": MUNICIPALITY_A, "s": "2200-12-31",
+                                           "p": "working-days:9999"}))
+    assert body["previewDeadline"]["covered"] is False
+    result = vmeste(db, "deadline", "--territory", MUNICIPALITY_A, "--start", "9999-12-31",
+                    "--policy", "working-days:1")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "1900–2200" in result.stderr
+
+
+async def test_recomputation_runs_in_batches_each_queueing_the_next(
+        seeded, graphql, make_token, submit_appeal, vmeste_app, monkeypatch):
+    runtime = vmeste_app.state.runtime
+    runtime.appeals.clock = lambda: datetime(2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
+    appeals = [await submit_appeal(category="roads", territory=MUNICIPALITY_B, citizen=f"c{n}")
+               for n in range(3)]
+    monkeypatch.setattr(services, "BATCH", 2)
+    admin = await make_token("regional_admin", territory="92000000")
+    extra = tatarstan("2025-12-01")
+    extra["years"]["2025"]["holidays"].append("2025-11-10")
+    result = ok_data(await graphql(IMPORT, {"d": extra}, token=admin))["importCalendar"]
+    assert result["affected"] == 3
+    first = await OutboxMessage.get(topic=CALENDAR_RECOMPUTE)
+    assert await recompute(runtime, first.payload) == 2
+    second = await OutboxMessage.get(topic=CALENDAR_RECOMPUTE, id__gt=first.id)
+    assert second.payload["after"] == appeals[1].id
+    # A batch run twice (a redelivered message) rewrites the same values and queues
+    # its successor once.
+    assert await recompute(runtime, first.payload) == 2
+    assert await recompute(runtime, second.payload) == 1
+    assert await OutboxMessage.filter(topic=CALENDAR_RECOMPUTE).count() == 2
+    for appeal in appeals:
+        moved = await Appeal.get(id=appeal.id)
+        assert (moved.due_at - appeal.due_at).days == 1
+        assert moved.calendar_version.startswith("2025-12-01+")
+    # A job of a calendar version superseded since is left to its successor's job.
+    ok_data(await graphql(IMPORT, {"d": tatarstan("2025-12-02")}, token=admin))
+    assert await recompute(runtime, first.payload) == 0
+
+
+async def test_concurrent_imports_of_one_version_conflict(seeded, vmeste_app):
+    deadlines = vmeste_app.state.runtime.appeals.deadlines
+    document = tatarstan("2030-01-01")
+    results = await asyncio.gather(
+        *(import_calendar(SYSTEM, document, deadlines) for _ in range(2)),
+        return_exceptions=True)
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], DomainError), results
+    assert refused[0].errors[0].code == ErrorCode.CONFLICT
+    assert await StoredCalendar.filter(name="ru_92_tatarstan", current=True).count() == 1
+    assert await StoredCalendar.filter(version="2030-01-01").count() == 1
+
+
+async def test_the_embedded_worker_recomputes_after_an_import(world, db, make_token):
+    await seed_appeal_world()
+    settings = replace(db, embedded_workers=True, relay_interval_ms=20)
+    app = create_app(settings, manage_database=False)
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        runtime.appeals.clock = lambda: datetime(2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
+        citizen = await make_token("citizen", sub="ivanova")
+        admin = await make_token("regional_admin", territory="92000000")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            graphql = GraphQLClient(http)
+            body = ok_data(await graphql(SUBMIT, submit_input(territoryCode=MUNICIPALITY_B,
+                                                      categoryCode="roads"),
+                                         token=citizen))
+            appeal = await Appeal.get(id=int(relay.from_base64(
+                body["submitAppeal"]["appeal"]["id"])[1]))
+            extra = tatarstan("2025-12-01")
+            extra["years"]["2025"]["holidays"].append("2025-11-10")
+            result = ok_data(await graphql(IMPORT, {"d": extra}, token=admin))
+            assert result["importCalendar"]["affected"] == 1
+            for _ in range(200):
+                moved = await Appeal.get(id=appeal.id)
+                if moved.calendar_version.startswith("2025-12-01+"):
+                    break
+                await asyncio.sleep(0.05)
+    assert moved.calendar_version.startswith("2025-12-01+")
+    assert (moved.due_at - appeal.due_at).days == 1

@@ -2,6 +2,7 @@
 pause timeouts, each exactly once, also when two sweeps race."""
 
 import asyncio
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,14 @@ import pytest_asyncio
 
 from tests.appeal_world import seed_appeal_world
 from tests.worlds import MUNICIPALITY_A, ORG_A, REGION_A
-from vmeste.platform.appeals.models import Appeal, AppealCopy, AppealEvent, AppealStatus
+from vmeste.platform.appeals.models import (
+    Appeal,
+    AppealCopy,
+    AppealEvent,
+    AppealStatus,
+    LegalTrack,
+)
+from vmeste.platform.deadlines import watchdog
 from vmeste.platform.deadlines.models import AppealPause
 from vmeste.platform.deadlines.watchdog import run_watchdog
 from vmeste.platform.identity.principal import SYSTEM
@@ -119,3 +127,81 @@ async def test_clarification_pause_reminds_then_times_out(runtime, submit_appeal
                                         "clarification_timeout"]
     assert (await run_watchdog(runtime, asked + timedelta(days=32)))[
         "clarification_timeouts"] == 0
+
+
+async def test_one_broken_appeal_does_not_stop_the_sweep(runtime, submit_appeal, caplog):
+    broken = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    sound = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                citizen="other")
+    # A row the watchdog cannot read (its reminders are not a list).
+    await Appeal.filter(id=broken.id).update(reminders_sent=5)
+    moment = REGISTERED + (DUE - REGISTERED) * 0.55
+    with caplog.at_level(logging.WARNING, logger="vmeste.deadlines"):
+        swept = await run_watchdog(runtime, moment)
+    assert (swept["failed"], swept["reminders"]) == (1, 1)
+    assert await actions(sound.id) == ["submit", "moderate", "route", "remind"]
+    assert f"appeal {broken.id} failed: TypeError" in caplog.text
+    # Tried again on the next sweep: its overdue marking does not read the reminders.
+    assert (await run_watchdog(runtime, DUE + timedelta(minutes=1)))["overdue"] == 2
+
+
+async def test_a_term_moved_into_the_future_is_watched_again(runtime, submit_appeal):
+    await seed_parent()
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    late = await run_watchdog(runtime, DUE + timedelta(hours=1))
+    assert (late["overdue"], late["escalated"]) == (1, 1)
+    # Converted to a 59-ФЗ appeal: 30 calendar days, due at the end of 27 November.
+    runtime.appeals.clock = lambda: DUE + timedelta(days=1)
+    await runtime.appeals.convert(SYSTEM, appeal.id, track=LegalTrack.APPEAL_59FZ,
+                                  reason="Просьба заявителя")
+    converted = await Appeal.get(id=appeal.id)
+    assert converted.due_at.date().isoformat() == "2025-11-27"
+    assert (converted.overdue_at, converted.escalated_at) == (None, None)
+    assert converted.reminders_sent == []
+    assert (await run_watchdog(runtime, datetime(2025, 11, 22, tzinfo=KIROV)))[
+        "reminders"] == 1
+    again = await run_watchdog(runtime, datetime(2025, 11, 28, 1, 0, tzinfo=KIROV))
+    assert (again["overdue"], again["escalated"]) == (1, 1)
+    assert await actions(appeal.id) == ["submit", "moderate", "route", "overdue", "escalate",
+                                        "convert", "remind", "overdue", "escalate"]
+
+
+async def test_a_sweep_opens_transactions_only_for_steps_to_take(runtime, submit_appeal,
+                                                                 monkeypatch):
+    for n in range(3):
+        await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A, citizen=f"c{n}")
+    opened = []
+    original = watchdog.in_transaction
+
+    def counted(*args, **kwargs):
+        opened.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(watchdog, "in_transaction", counted)
+    # Before the first reminder nothing is due: every row is read, none is written.
+    assert await run_watchdog(runtime, REGISTERED + (DUE - REGISTERED) * 0.3) == dict.fromkeys(
+        watchdog.COUNTS, 0)
+    assert opened == []
+    assert (await run_watchdog(runtime, DUE + timedelta(minutes=1)))["overdue"] == 3
+    assert len(opened) == 3
+
+
+async def test_overdue_appeals_with_nobody_to_escalate_to_are_not_read_again(
+        runtime, submit_appeal, monkeypatch):
+    await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    assert (await run_watchdog(runtime, DUE + timedelta(minutes=1)))["overdue"] == 1
+    deadlines = runtime.appeals.deadlines
+    read = []
+    original = deadlines.settings_for
+
+    async def settings_for(appeal):
+        read.append(appeal.id)
+        return await original(appeal)
+
+    monkeypatch.setattr(deadlines, "settings_for", settings_for)
+    assert await run_watchdog(runtime, DUE + timedelta(days=3)) == dict.fromkeys(
+        watchdog.COUNTS, 0)
+    assert read == []
+    # Once the body gets a supervisor, the escalation it is owed happens.
+    await seed_parent()
+    assert (await run_watchdog(runtime, DUE + timedelta(days=4)))["escalated"] == 1

@@ -1,5 +1,6 @@
 """The README's first command, as a newcomer runs it: ``vmeste demo`` on an empty
-folder, then a token from its output pages through the demo organizations."""
+folder (with a local mailbox configured, as the README shows), then a token from its
+output pages through the demo organizations."""
 
 import os
 import re
@@ -10,6 +11,8 @@ import time
 
 import httpx
 import pytest
+
+from tests.notification_world import Mailbox, smtp_server
 
 QUERY = """query Page($after: String) { organizations(first: 100, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } edges { node { ogrn territory { code } } } } }"""
@@ -22,11 +25,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
+def mailbox():
+    box = Mailbox()
+    with smtp_server(box) as port:
+        yield box, port
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, mailbox):
     """One demo server for the module: starting it loads the whole demo data set."""
     tmp_path = tmp_path_factory.mktemp("demo")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
+    env["VMESTE_SMTP_URL"] = f"smtp://127.0.0.1:{mailbox[1]}"
     log = (tmp_path / "demo.log").open("w+")
     process = subprocess.Popen([sys.executable, "-m", "vmeste", "demo", "--port", str(port)],
                                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -94,3 +105,34 @@ def test_demo_citizen_submits_an_appeal_that_lands_where_the_rules_say(demo):
     statuses = httpx.post(f"{base}/graphql", headers=staff, timeout=30, json={
         "query": "{ appeals(first: 1) { totalCount } }"}).json()["data"]["appeals"]
     assert statuses["totalCount"] >= 100, "the demo region's appeals are visible to its staff"
+
+
+INBOX = """{ myNotifications(first: 50) { edges { node { event subject body } } } }"""
+
+
+def test_demo_notifications_reach_the_inbox_and_the_local_mailbox(demo, mailbox):
+    """The in-process worker and scheduler fan a new appeal's steps out: the citizen
+    reads them in the inbox, and the e-mail copy lands in the configured mailbox."""
+    base, tokens = demo
+    citizen = {"Authorization": f"Bearer {tokens['citizen']}"}
+    submit = """mutation { submitAppeal(input: {categoryCode: "roads.potholes",
+      territoryCode: "33701000001", text: "Не горит фонарь и яма у остановки, улица Мира 7."}) {
+      appeal { status } userErrors { code } } }"""
+    body = httpx.post(f"{base}/graphql", headers=citizen, json={"query": submit},
+                      timeout=30).json()["data"]["submitAppeal"]
+    assert body["userErrors"] == [] and body["appeal"]["status"] == "ROUTED"
+    deadline = time.monotonic() + 60
+    events: set[str] = set()
+    while time.monotonic() < deadline and not {"submitted", "routed"} <= events:
+        time.sleep(0.5)
+        inbox = httpx.post(f"{base}/graphql", headers=citizen, json={"query": INBOX},
+                           timeout=30).json()["data"]["myNotifications"]["edges"]
+        events = {edge["node"]["event"] for edge in inbox}
+    assert {"submitted", "routed"} <= events, events
+    box, _ = mailbox
+    while time.monotonic() < deadline and not any(
+            "citizen@demo.vmeste.localhost" in m.rcpt_tos for m in box.messages):
+        time.sleep(0.5)
+    mine = [m for m in box.messages if "citizen@demo.vmeste.localhost" in m.rcpt_tos]
+    assert mine, f"{len(box.messages)} mails, none to the demo citizen"
+    assert all(m.mail_from for m in mine)

@@ -159,9 +159,12 @@ def in_process_worker(settings: Settings) -> Iterator[dramatiq.Worker]:
 @dataclass
 class HoldingReceiver:
     """A webhook endpoint that holds the first request open until told to let go, then
-    drops it unanswered, and answers every later one 200. ``accepted`` counts the 200s
-    by ``X-Vmeste-Delivery``: the deliveries the sender saw succeed."""
+    drops it, and answers every later one 200. ``accepted`` counts by
+    ``X-Vmeste-Delivery`` the deliveries the receiver took in. With ``answer_first`` it
+    takes the first one in and starts its answer before holding (the sender dies after
+    the send, before recording it); otherwise it holds before taking it in."""
 
+    answer_first: bool = False
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     requests: Counter[str] = field(default_factory=Counter)
@@ -176,10 +179,16 @@ def holding_receiver(receiver: HoldingReceiver) -> Iterator[str]:
             key = self.headers.get("X-Vmeste-Delivery", "")
             receiver.requests[key] += 1
             if not receiver.held.is_set():
+                if receiver.answer_first:
+                    receiver.accepted[key] += 1
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")  # the body never comes
+                    self.end_headers()
+                    self.wfile.flush()
                 receiver.held.set()
                 receiver.release.wait(timeout=60)
                 self.close_connection = True
-                return  # never answered: the sender died waiting
+                return  # never finished: the sender died waiting
             receiver.accepted[key] += 1
             self.send_response(200)
             self.send_header("Content-Length", "0")
@@ -207,7 +216,9 @@ def worker_environment(settings: Settings, **extra: str) -> dict[str, str]:
         "VMESTE_QUEUE_PREFIX": settings.queue_prefix, "VMESTE_DATA_DIR": str(settings.data_dir),
         "VMESTE_JOB_MAX_RETRIES": str(settings.job_max_retries),
         "VMESTE_JOB_MIN_BACKOFF_MS": str(settings.job_min_backoff_ms),
-        "VMESTE_JOB_MAX_BACKOFF_MS": str(settings.job_max_backoff_ms), **extra,
+        "VMESTE_JOB_MAX_BACKOFF_MS": str(settings.job_max_backoff_ms),
+        # The test's webhook receivers listen on 127.0.0.1.
+        "VMESTE_WEBHOOK_ALLOW_PRIVATE": "1", **extra,
     })
     return env
 
@@ -239,12 +250,16 @@ async def _webhook_notification(url: str) -> Notification:
     return row
 
 
+@pytest.mark.parametrize("answer_first", [False, True], ids=["before-send", "after-send"])
 async def test_a_worker_killed_mid_delivery_delivers_exactly_once_after_restart(
-        rabbitmq, world, tmp_path):
+        rabbitmq, world, tmp_path, answer_first):
+    """Killed before the receiver took the delivery in, it is sent once after the
+    restart; killed after, it arrives twice under one key, so the receiver recognises
+    the copy (``X-Vmeste-Delivery``), and the platform records one success."""
     settings = replace(rabbitmq, job_max_retries=30, job_max_backoff_ms=500)
     env = worker_environment(settings, VMESTE_DELIVERY_LEASE_SECONDS="5",
-                             VMESTE_NOTIFY_TIMEOUT_SECONDS="60")
-    receiver = HoldingReceiver()
+                             VMESTE_NOTIFY_TIMEOUT_SECONDS="2")
+    receiver = HoldingReceiver(answer_first=answer_first)
     log = tmp_path / "worker.log"
     with holding_receiver(receiver) as url:
         notification = await _webhook_notification(url)
@@ -258,7 +273,7 @@ async def test_a_worker_killed_mid_delivery_delivers_exactly_once_after_restart(
             assert await asyncio.to_thread(first.wait, 30) == -signal.SIGKILL
         receiver.release.set()
         key = notification.dedupe_key
-        assert receiver.accepted[key] == 0
+        assert receiver.accepted[key] == (1 if answer_first else 0)
         with worker_process(env, log) as second:
             async def sent() -> bool:
                 row = await Notification.get(id=notification.id)
@@ -268,7 +283,7 @@ async def test_a_worker_killed_mid_delivery_delivers_exactly_once_after_restart(
             await asyncio.sleep(1.5)  # room for a duplicate to show up, if there were one
             second.send_signal(signal.SIGTERM)  # graceful: finishes what it holds
             assert await asyncio.to_thread(second.wait, 60) == 0, log.read_text()
-    assert receiver.accepted == Counter({key: 1})
+    assert receiver.accepted == Counter({key: 2 if answer_first else 1})
     assert receiver.requests[key] >= 2  # the killed attempt, then the one that succeeded
     attempts = await DeliveryAttempt.filter(notification_id=notification.id, ok=True).count()
     assert attempts == 1

@@ -3,18 +3,37 @@ and the delivery log."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest_asyncio
 from strawberry import relay
 
 from tests.appeal_world import seed_appeal_world
 from tests.notification_world import fan_out_all
 from tests.worlds import COUNTRY, MUNICIPALITY_A, MUNICIPALITY_B, REGION_A, ok_data
+from vmeste.platform.app import create_app
 from vmeste.platform.identity.models import User
+from vmeste.platform.identity.services import load_principal
 from vmeste.platform.notifications.events import EVENTS
-from vmeste.platform.notifications.models import Notification, NotificationTemplate
-from vmeste.platform.notifications.templates import DEFAULTS, SAMPLE_CONTEXT, render_default
+from vmeste.platform.notifications.models import (
+    Notification,
+    NotificationChannel,
+    NotificationPreference,
+    NotificationTemplate,
+    WebhookSubscription,
+)
+from vmeste.platform.notifications.services import set_preference
+from vmeste.platform.notifications.templates import (
+    DEFAULTS,
+    SAMPLE_CONTEXT,
+    render,
+    render_default,
+)
+from vmeste.testing import GraphQLClient
 
 INBOX = """query($unread: Boolean) { myNotifications(unreadOnly: $unread) {
   totalCount edges { node { id event subject body readAt appealId } } } }"""
@@ -210,3 +229,88 @@ async def test_a_region_policy_switches_a_channel_off(graphql, make_token, city,
     await region_policy(REGION_A, "notification", "webhook")
     await _submit_and_fan_out(vmeste_app, submit_appeal)
     assert not await Notification.filter(channel="inbox").exists()
+
+
+HEAVY_TEMPLATES = [
+    "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+    "{{ 'x' * 10**8 }}",
+    "{{ 10 ** 10 ** 10 }}",
+    "{% set s = 'x' * 50000 %}{{ s.replace('', s) }}",
+    "{{ 'x'|center(1000000000) }}",
+    "{% set s = 'x' * 60000 %}{% set s = s ~ s %}{{ s }}",
+    "{{ '{:>1000000000}'.format(1) }}",
+    "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+    "{% for a in range(20000) %}{{ answer }}{% endfor %}",
+]
+
+
+async def test_a_template_that_would_freeze_the_server_is_refused_at_once(
+        graphql, make_token, city):
+    admin = await make_token("regional_admin", territory=REGION_A)
+    for heavy in HEAVY_TEMPLATES:
+        started = time.monotonic()
+        body = ok_data(await graphql(SET_TEMPLATE, {"input": {
+            "territoryCode": REGION_A, "event": "routed", "channel": "INBOX",
+            "subject": "Обращение {{ appeal_id }}", "body": heavy}}, token=admin))
+        errors = body["setNotificationTemplate"]["userErrors"]
+        assert [(e["field"], e["code"]) for e in errors] == [("body", "INVALID")], heavy
+        assert "слишком" in errors[0]["message"], heavy
+        assert time.monotonic() - started < 5, heavy
+    assert not await NotificationTemplate.exists()
+
+
+def test_a_heavy_stored_template_falls_back_to_the_default_when_sending():
+    for heavy in HEAVY_TEMPLATES:
+        started = time.monotonic()
+        rendered = render("routed", SAMPLE_CONTEXT, [(REGION_A, "Тема", heavy)])
+        assert rendered.source == "default" and "RenderLimit" in rendered.error, heavy
+        assert rendered.body == render_default("routed", SAMPLE_CONTEXT)[1]
+        assert time.monotonic() - started < 2, heavy
+    # Ordinary wording with loops, methods, filters and formats still renders.
+    fine = render("routed", {**SAMPLE_CONTEXT, "appeal_id": 123456789}, [(
+        REGION_A, "№ {{ '%09d'|format(appeal_id) }}",
+        "{% for w in answer.split() %}{{ w|upper }} {% endfor %}{{ '{}'.format(appeal_id) }}")])
+    assert fine.error == "" and fine.subject == "№ 123456789"
+    assert fine.body == "ЯМУ ЗАДЕЛАЕМ ДО 1 ИЮНЯ. 123456789"
+
+
+async def test_a_double_click_on_a_preference_is_not_an_error(city, make_token):
+    await make_token("citizen", sub="ivanova")
+    principal = await load_principal(await User.get(subject="ivanova"))
+    first, second = await asyncio.gather(
+        set_preference(principal, "routed", NotificationChannel.EMAIL, False),
+        set_preference(principal, "routed", NotificationChannel.EMAIL, False))
+    assert first == second and not first.enabled
+    await set_preference(principal, "routed", NotificationChannel.EMAIL, True)
+    rows = await NotificationPreference.filter(event="routed", channel="email")
+    assert [row.enabled for row in rows] == [True]
+
+
+CREATE_WEBHOOK = """mutation($input: WebhookSubscriptionInput!) {
+  createWebhookSubscription(input: $input) { webhookSubscription { id }
+  userErrors { field code message } } }"""
+
+
+async def test_webhooks_cannot_point_into_the_platforms_network(db, city, make_token):
+    admin = await make_token("org_admin", org=city["ogrn"])
+    app = create_app(replace(db, webhook_allow_private=False), manage_database=False)
+    refused = ["http://127.0.0.1:8080/hook", "http://169.254.169.254/latest/meta-data",
+               "http://10.0.0.7/hook", "http://[::1]/hook", "http://[::ffff:127.0.0.1]/h",
+               "http://localhost/hook", "http://0.0.0.0/hook", "http://224.0.0.1/hook",
+               "https://user:password@93.184.216.34/hook", "ftp://93.184.216.34/hook",
+               "http://no-such-host.invalid/hook"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as http:
+        client = GraphQLClient(http)
+        for url in refused:
+            body = ok_data(await client(CREATE_WEBHOOK, {"input": {
+                "organizationOgrn": city["ogrn"], "url": url, "events": ["routed"]}},
+                token=admin))
+            errors = body["createWebhookSubscription"]["userErrors"]
+            assert [(e["field"], e["code"]) for e in errors] == [("url", "INVALID")], url
+            assert "password" not in errors[0]["message"]
+        public = ok_data(await client(CREATE_WEBHOOK, {"input": {
+            "organizationOgrn": city["ogrn"], "url": "https://93.184.216.34/hook",
+            "events": ["routed"]}}, token=admin))
+    assert public["createWebhookSubscription"]["userErrors"] == []
+    assert await WebhookSubscription.all().count() == 1

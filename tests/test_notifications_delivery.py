@@ -6,7 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from typing import Any
@@ -28,7 +33,12 @@ from tests.notification_world import (
 )
 from tests.worlds import MUNICIPALITY_A
 from vmeste.platform.identity.models import User
-from vmeste.platform.notifications.delivery import DeliveryError, deliver, reset_for_redrive
+from vmeste.platform.notifications.delivery import (
+    DeliveryError,
+    LeaseHeld,
+    deliver,
+    reset_for_redrive,
+)
 from vmeste.platform.notifications.models import (
     DeliveryAttempt,
     Notification,
@@ -186,8 +196,10 @@ async def test_a_held_lease_refuses_a_second_worker_until_it_expires(db, appeal)
     note = _email_to(CITIZEN_EMAIL, await Notification.filter(event="routed"))[0]
     await Notification.filter(id=note.id).update(
         status=S.SENDING, lease_until=datetime.now(UTC) + timedelta(seconds=60))
-    with pytest.raises(DeliveryError, match="другой обработчик"):
+    with pytest.raises(LeaseHeld, match="другой обработчик") as held:
         await deliver(runtime, note.id, last_attempt=False)
+    # Not a failed attempt: the job comes back once the lease has run out.
+    assert 55 < held.value.delay_seconds <= 62
     assert not await DeliveryAttempt.filter(notification_id=note.id).exists()
     mailbox = Mailbox()
     with smtp_server(mailbox) as port:
@@ -256,3 +268,81 @@ async def test_dev_sink_records_sms_without_logging_the_number(db, appeal, caplo
     record = json.loads(lines[-1])
     assert record["to"] == "+79990001122" and record["event"] == "answered"
     assert "заделаем" in record["body"]
+
+
+async def test_a_disabled_webhook_is_skipped_not_retried(db, city, appeal):
+    receiver = Receiver()
+    with http_receiver(receiver) as url:
+        hook = await WebhookSubscription.create(organization=city["organization"], url=url,
+                                                secret="k", events=["routed"])
+        runtime = runtime_with_smtp(db, None)
+        await fan_out_all(runtime)
+        note = (await Notification.filter(channel="webhook"))[-1]
+        hook.active = False
+        await hook.save(update_fields=["active"])
+        await deliver(runtime, note.id, last_attempt=False)  # no DeliveryError: no retry
+    note = await Notification.get(id=note.id)
+    assert (note.status, note.last_error, note.lease_until) == (S.SKIPPED, "подписка отключена",
+                                                                None)
+    assert receiver.requests == []
+
+
+@contextmanager
+def trickling_smtp_server() -> Iterator[tuple[int, threading.Event]]:
+    """An SMTP server that never finishes its greeting: a continuation line every half
+    second, each well within the client's per-read timeout. Yields the port and an
+    event set once the client has hung up."""
+    hung_up = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with suppress(OSError):
+            client, _ = listener.accept()
+            with client:
+                try:
+                    while True:
+                        client.sendall(b"220-still greeting\r\n")
+                        time.sleep(0.5)
+                except OSError:
+                    hung_up.set()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1], hung_up
+    finally:
+        listener.close()
+
+
+async def test_a_trickling_server_cannot_keep_a_send_past_its_lease(db, appeal):
+    with trickling_smtp_server() as (port, hung_up):
+        runtime = runtime_with_smtp(replace(db, delivery_lease_seconds=4), port)
+        await fan_out_all(runtime)
+        note = _email_to(CITIZEN_EMAIL, await Notification.filter(event="routed"))[0]
+        started = time.monotonic()
+        with pytest.raises(DeliveryError, match="не уложилась"):
+            await deliver(runtime, note.id, last_attempt=False)
+        assert time.monotonic() - started < 4  # cut off before the lease ran out
+        assert hung_up.wait(5), "the abandoned connection is closed, not left sending"
+    note = await Notification.get(id=note.id)
+    assert note.status == S.RETRYING and note.lease_until is None
+    attempt = await DeliveryAttempt.get(notification_id=note.id)
+    assert not attempt.ok and 2500 < attempt.duration_ms < 4000
+
+
+async def test_webhooks_never_reach_private_addresses_unless_allowed(db, city, appeal):
+    receiver = Receiver()
+    with http_receiver(receiver) as url:
+        local = url.replace("127.0.0.1", "localhost")
+        await WebhookSubscription.create(organization=city["organization"], url=local,
+                                         secret="k", events=["routed"])
+        await fan_out_all(runtime_with_smtp(db, None))
+        note = (await Notification.filter(channel="webhook"))[-1]
+        closed = runtime_with_smtp(replace(db, webhook_allow_private=False), None)
+        with pytest.raises(DeliveryError, match="внутреннюю сеть"):
+            await deliver(closed, note.id, last_attempt=False)
+        assert receiver.requests == []
+        await deliver(runtime_with_smtp(db, None), note.id, last_attempt=False)
+    # Sent to the checked address, under the URL's own host name.
+    [(headers, _)] = receiver.requests
+    assert headers["Host"] == local.split("/")[2]
+    assert (await Notification.get(id=note.id)).status == S.SENT

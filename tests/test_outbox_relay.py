@@ -11,7 +11,14 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.outbox.models import OutboxMessage
-from vmeste.platform.outbox.relay import backlog, relay_batch, relay_pending
+from vmeste.platform.outbox.relay import (
+    backlog,
+    mark_done,
+    redeliver_stale,
+    relay_batch,
+    relay_pending,
+    unrelay_unfinished,
+)
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.runtime import build_runtime
 from vmeste.workers.broker import build_broker
@@ -112,3 +119,38 @@ async def test_concurrent_relays_never_send_a_row_twice(db):
 
     await asyncio.gather(*(relay() for _ in range(4)))
     assert sorted(sent) == list(range(200))
+
+
+async def test_rows_a_broker_lost_are_relayed_again_and_done_ones_never(db):
+    for key in ("done", "lost", "other", "old"):
+        await _emit("t" if key != "other" else "u", {"k": key}, key)
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    await relay_pending(lambda row: None, ["t", "u"], batch_size=10, now=long_ago)
+    await mark_done((await OutboxMessage.get(dedupe_key="done")).id)
+    await OutboxMessage.filter(dedupe_key="lost").update(relayed_at=datetime.now(UTC))
+    # The scheduler: only rows relayed longer ago than the setting, of its own topics.
+    assert await redeliver_stale(["t"], timedelta(hours=1)) == 1
+    waiting = await OutboxMessage.filter(relayed_at__isnull=True).values_list(
+        "dedupe_key", flat=True)
+    assert waiting == ["old"]
+    # The embedded worker's start: every unfinished row of its topics.
+    assert await unrelay_unfinished(["t", "u"]) == 2
+    sent: list[str] = []
+    await relay_pending(lambda row: sent.append(row.dedupe_key), ["t", "u"], batch_size=10)
+    assert sent == ["lost", "other", "old"]
+    assert await redeliver_stale(["t", "u"], timedelta(hours=1)) == 0
+
+
+async def test_the_scheduler_sweep_redelivers_after_the_configured_time(db):
+    settings = replace(db, outbox_redeliver_seconds=60)
+    broker = build_broker(settings)
+    runtime = build_runtime(settings)
+    declare_actors(broker, runtime, default_topics())
+    scheduler = Scheduler(runtime, broker, default_topics())
+    await _emit(NOTIFICATION_DELIVER, {"notification_id": 1}, "n1")
+    assert (await scheduler.sweep_outbox()).sent == 1
+    assert (await scheduler.sweep_outbox()).sent == 0
+    await OutboxMessage.filter(dedupe_key="n1").update(
+        relayed_at=datetime.now(UTC) - timedelta(seconds=61))
+    assert (await scheduler.sweep_outbox()).sent == 1
+    broker.close()

@@ -97,6 +97,14 @@ def test_notification_settings_and_the_smtp_password_stays_out_of_repr():
     defaults = load_settings({})
     assert (defaults.smtp_url, defaults.delivery_lease_seconds,
             defaults.notify_timeout_seconds) == ("", 60, 10)
+    assert not defaults.webhook_allow_private
+    assert load_settings({"VMESTE_WEBHOOK_ALLOW_PRIVATE": "true"}).webhook_allow_private
+
+
+def test_the_outbox_redelivers_lost_jobs_after_an_hour_by_default():
+    assert load_settings({}).outbox_redeliver_seconds == 3600
+    assert load_settings({"VMESTE_OUTBOX_REDELIVER_SECONDS": "600"}
+                         ).outbox_redeliver_seconds == 600
 
 
 @pytest.mark.parametrize(("env", "variable"), [
@@ -104,6 +112,11 @@ def test_notification_settings_and_the_smtp_password_stays_out_of_repr():
     ({"VMESTE_SMTP_URL": "smtp://:secret@"}, "VMESTE_SMTP_URL"),
     ({"VMESTE_DELIVERY_LEASE_SECONDS": "1"}, "VMESTE_DELIVERY_LEASE_SECONDS"),
     ({"VMESTE_NOTIFY_TIMEOUT_SECONDS": "0"}, "VMESTE_NOTIFY_TIMEOUT_SECONDS"),
+    # A send that may outlast its lease lets a second worker send the same message.
+    ({"VMESTE_DELIVERY_LEASE_SECONDS": "15", "VMESTE_NOTIFY_TIMEOUT_SECONDS": "10"},
+     "VMESTE_DELIVERY_LEASE_SECONDS"),
+    ({"VMESTE_WEBHOOK_ALLOW_PRIVATE": "perhaps"}, "VMESTE_WEBHOOK_ALLOW_PRIVATE"),
+    ({"VMESTE_OUTBOX_REDELIVER_SECONDS": "5"}, "VMESTE_OUTBOX_REDELIVER_SECONDS"),
 ])
 def test_bad_notification_settings_name_the_variable(env, variable):
     with pytest.raises(SettingsError) as error:

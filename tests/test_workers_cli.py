@@ -17,12 +17,13 @@ from tortoise.transactions import in_transaction
 from tests.test_faults import REDIS_URL, require_service, until
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.outbox.deadletters import MAX_REDRIVE
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
-from vmeste.workers.scheduler import Scheduler, find_watchdog
+from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
 
@@ -106,7 +107,6 @@ async def test_the_scheduler_process_relays_and_stops_on_sigterm(db, tmp_path: P
 
 
 async def test_the_scheduler_loop_sweeps_and_runs_the_watchdog_until_stopped(db):
-    assert find_watchdog() is run_watchdog
     settings = replace(db, relay_interval_ms=20, watchdog_interval_seconds=3600)
     calls: list[Runtime] = []
 
@@ -127,3 +127,18 @@ async def test_the_scheduler_loop_sweeps_and_runs_the_watchdog_until_stopped(db)
     await asyncio.wait_for(task, 10)
     assert calls == [runtime]  # once at start, then not again within the hour
     assert broker.queues  # the in-process broker holds the job
+
+
+async def test_redrive_all_goes_in_chunks_and_bad_ids_are_a_usage_error(db):
+    await DeadLetter.bulk_create([
+        DeadLetter(actor="vmeste.deliver", queue="vmeste.deliveries", message_id=f"m{n}",
+                   kwargs={"notification_id": n}, attempts=9)
+        for n in range(MAX_REDRIVE + 20)])
+    done = await asyncio.to_thread(vmeste, db, "dead-letters", "redrive", "--all")
+    assert done.returncode == 0, done.stderr
+    assert f"re-driven {MAX_REDRIVE + 20} dead letter(s)" in done.stdout
+    assert await OutboxMessage.all().count() == MAX_REDRIVE + 20
+    assert not await DeadLetter.filter(redriven_at__isnull=True).exists()
+    bad = await asyncio.to_thread(vmeste, db, "dead-letters", "redrive", "abc")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "invalid int value" in bad.stderr

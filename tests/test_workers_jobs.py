@@ -18,7 +18,7 @@ from vmeste.platform.errors import DomainError
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.outbox.deadletters import redrive
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
-from vmeste.platform.outbox.services import emit
+from vmeste.platform.outbox.services import RetryLater, emit
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
@@ -32,14 +32,19 @@ class Refused(Exception):
 
 
 class Probe:
-    """A topic whose handler writes an audit event per run, failing while asked to."""
+    """A topic whose handler writes an audit event per run, failing while asked to, and
+    before that finding its work held elsewhere ``held`` times."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, held: int = 0) -> None:
         self.failures = failures
+        self.held = held
         self.last_attempts: list[bool] = []
 
     async def handle(self, runtime: Runtime, payload: dict[str, Any], last: bool) -> None:
         self.last_attempts.append(last)
+        if self.held:
+            self.held -= 1
+            raise RetryLater("held by another worker", delay_seconds=0.01)
         if self.failures:
             self.failures -= 1
             raise Refused(f"refused {payload['n']}") if payload.get("safe") else OSError(
@@ -146,3 +151,33 @@ async def test_a_redriven_dead_letter_runs_again_through_the_outbox(fast):
     with pytest.raises(DomainError) as missing:
         await redrive(SYSTEM, [letter.id + 100], h.topics)
     assert [e.code for e in missing.value.errors] == ["NOT_FOUND"]
+
+
+async def test_a_finished_job_marks_its_outbox_row_done(fast):
+    probe = Probe(failures=1)
+    for h in harness(fast, probe):
+        await h.emit({"n": 1}, "a")
+        await h.drain()
+    row = await OutboxMessage.get(dedupe_key="a")
+    assert row.relayed_at is not None and row.done_at is not None
+    assert probe.last_attempts == [False, False]  # done after a retry
+
+
+async def test_a_dead_lettered_job_marks_its_outbox_row_done(fast):
+    probe = Probe(failures=3)
+    for h in harness(fast, probe):
+        await h.emit({"n": 1}, "a")
+        await h.drain()
+    assert await DeadLetter.exists()
+    assert (await OutboxMessage.get(dedupe_key="a")).done_at is not None
+
+
+async def test_work_held_elsewhere_waits_without_spending_retries(fast):
+    probe = Probe(failures=0, held=5)  # more than job_max_retries (2)
+    for h in harness(fast, probe):
+        await h.emit({"n": 1}, "a")
+        await h.drain()
+    assert probe.last_attempts == [False] * 6
+    assert await AuditEvent.filter(action="probe.ran").count() == 1
+    assert not await DeadLetter.exists()
+    assert (await OutboxMessage.get(dedupe_key="a")).done_at is not None

@@ -61,6 +61,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         _run(migrate(settings))
         if args.workers > 1:
             _fail("SQLite supports one process; use PostgreSQL for --workers > 1", EXIT_USAGE)
+    if args.workers > 1 and settings.embedded_workers:
+        # Each process would run its own in-memory broker and, on start, take back the
+        # rows the others still hold: jobs would run twice.
+        _fail("several API processes need a real broker (VMESTE_BROKER_URL=amqp://… or "
+              "redis://…) with `vmeste worker` and `vmeste scheduler` beside them", EXIT_USAGE)
     uvicorn.run("vmeste.platform.app:app_from_environment", factory=True, host=args.host,
                 port=args.port, workers=args.workers, log_level="info")
 
@@ -90,7 +95,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:
-    from vmeste.platform.appeals.demo import load_demo_appeals
+    from vmeste.platform.appeals.demo import DEMO_MAIL_DOMAIN, load_demo_appeals
     from vmeste.platform.identity.dev_tokens import issue_dev_token
     from vmeste.platform.identity.models import Role
     from vmeste.platform.identity.principal import ORGANIZATION_ROLES
@@ -122,7 +127,8 @@ async def _prepare_demo(settings: Settings) -> dict[str, str]:
             scope = {}
         else:
             scope = {"territory_code": region.code}
-        tokens[role.value] = await issue_dev_token(settings, role, **scope)
+        tokens[role.value] = await issue_dev_token(
+            settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}", **scope)
     return tokens
 
 
@@ -327,7 +333,8 @@ def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
     except DomainError as error:
         _fail(f"{path}: " + "; ".join(f"{e.code}: {e.message}" for e in error.errors))
     print(f"{path}: calendar {result.calendar.name} version {result.calendar.version} is "
-          f"current; deadlines of {result.recomputed} open appeal(s) recomputed")
+          f"current; deadlines of {result.affected} open appeal(s) are being recomputed "
+          "by the workers")
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
@@ -408,7 +415,7 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.errors import DomainError
     from vmeste.platform.identity.principal import SYSTEM
-    from vmeste.platform.outbox.deadletters import redrive
+    from vmeste.platform.outbox.deadletters import MAX_REDRIVE, redrive
     from vmeste.platform.outbox.models import DeadLetter
 
     if args.action == "list":
@@ -433,12 +440,14 @@ def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
         return
 
     async def redrive_them() -> list[Any]:
-        ids = args.ids
-        if args.all:
-            ids = await DeadLetter.filter(redriven_at__isnull=True).values_list("id", flat=True)
-            if not ids:
-                return []
-        return await redrive(SYSTEM, [int(i) for i in ids])
+        if not args.all:
+            return await redrive(SYSTEM, args.ids)
+        ids = await DeadLetter.filter(redriven_at__isnull=True).order_by("id").values_list(
+            "id", flat=True)
+        done: list[Any] = []
+        for start in range(0, len(ids), MAX_REDRIVE):  # one short transaction per chunk
+            done += await redrive(SYSTEM, ids[start:start + MAX_REDRIVE])
+        return done
 
     if not args.ids and not args.all:
         _fail("name dead letter ids, or --all", EXIT_USAGE)

@@ -95,7 +95,9 @@ def vmeste_settings(vmeste_database_url: str, tmp_path: Path) -> Settings:
                           # A test that changes a role sees the change at once.
                           "VMESTE_AUTH_CACHE_SECONDS": "0",
                           # Background workers start only in tests that ask for them.
-                          "VMESTE_EMBEDDED_WORKERS": "0"})
+                          "VMESTE_EMBEDDED_WORKERS": "0",
+                          # Webhook tests post to receivers on 127.0.0.1.
+                          "VMESTE_WEBHOOK_ALLOW_PRIVATE": "1"})
     return replace(base, data_dir=tmp_path / "var")
 
 

@@ -57,10 +57,14 @@ class Settings:
     #: smtp[s]://user:password@host:port[?starttls=true]; empty switches e-mail off.
     smtp_url: str = field(default="", repr=False)
     smtp_from: str = "noreply@vmeste.localhost"
-    #: How long one delivery attempt may hold a notification before another may take it.
+    #: How long one delivery attempt may hold a notification before another may take it;
+    #: a send is cut off before the lease ends, so it is at least twice the timeout.
     delivery_lease_seconds: int = 60
-    #: Connect-and-send limit of one SMTP or webhook attempt.
+    #: Limit of each network operation (connect, a read) of an SMTP or webhook attempt.
     notify_timeout_seconds: int = 10
+    #: Let webhooks reach loopback, private, link-local and reserved addresses (tests,
+    #: a closed network); off, a webhook cannot be pointed at the platform's own network.
+    webhook_allow_private: bool = False
     #: Retries of a failed background job before it becomes a dead letter.
     job_max_retries: int = 8
     job_min_backoff_ms: int = 1000
@@ -68,6 +72,9 @@ class Settings:
     relay_interval_ms: int = 500
     relay_batch_size: int = 200
     watchdog_interval_seconds: int = 60
+    #: An outbox row relayed this long ago whose job never finished is relayed again (a
+    #: broker that lost its queues); consumers deduplicate, so a copy is harmless.
+    outbox_redeliver_seconds: int = 3600
     #: Prefix of the broker's queue names, so environments can share one broker.
     queue_prefix: str = "vmeste"
     worker_threads: int = 4
@@ -167,6 +174,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if min_backoff > max_backoff:
         raise SettingsError("VMESTE_JOB_MIN_BACKOFF_MS",
                             "must not exceed VMESTE_JOB_MAX_BACKOFF_MS")
+    lease = _int(env, "VMESTE_DELIVERY_LEASE_SECONDS", 60, 5, 3600)
+    notify_timeout = _int(env, "VMESTE_NOTIFY_TIMEOUT_SECONDS", 10, 1, 300)
+    if lease < 2 * notify_timeout:
+        raise SettingsError("VMESTE_DELIVERY_LEASE_SECONDS",
+                            "must be at least twice VMESTE_NOTIFY_TIMEOUT_SECONDS")
     return Settings(
         database_url=_url(
             env,
@@ -195,14 +207,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_cache_seconds=_int(env, "VMESTE_AUTH_CACHE_SECONDS", 30, 0, 3600),
         smtp_url=_smtp_url(env),
         smtp_from=env.get("VMESTE_SMTP_FROM", "").strip() or "noreply@vmeste.localhost",
-        delivery_lease_seconds=_int(env, "VMESTE_DELIVERY_LEASE_SECONDS", 60, 5, 3600),
-        notify_timeout_seconds=_int(env, "VMESTE_NOTIFY_TIMEOUT_SECONDS", 10, 1, 300),
+        delivery_lease_seconds=lease,
+        notify_timeout_seconds=notify_timeout,
+        webhook_allow_private=_flag(env, "VMESTE_WEBHOOK_ALLOW_PRIVATE", False),
         job_max_retries=_int(env, "VMESTE_JOB_MAX_RETRIES", 8, 0, 100),
         job_min_backoff_ms=min_backoff,
         job_max_backoff_ms=max_backoff,
         relay_interval_ms=_int(env, "VMESTE_RELAY_INTERVAL_MS", 500, 10, 600_000),
         relay_batch_size=_int(env, "VMESTE_RELAY_BATCH_SIZE", 200, 1, 10_000),
         watchdog_interval_seconds=_int(env, "VMESTE_WATCHDOG_INTERVAL_SECONDS", 60, 1, 86_400),
+        outbox_redeliver_seconds=_int(env, "VMESTE_OUTBOX_REDELIVER_SECONDS", 3600, 60,
+                                      30 * 86_400),
         queue_prefix=_name(env, "VMESTE_QUEUE_PREFIX", "vmeste"),
         worker_threads=_int(env, "VMESTE_WORKER_THREADS", 4, 1, 64),
         # Only the in-process broker needs an in-process worker; with RabbitMQ or Redis

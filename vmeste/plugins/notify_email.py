@@ -1,7 +1,9 @@
 """E-mail over SMTP, switched on by ``VMESTE_SMTP_URL``.
 
 smtplib runs in a thread: one message per job, so a connection per message costs
-little next to the receiving server's own checks. The Message-ID is derived from the
+little next to the receiving server's own checks. When the delivery's time is up the
+thread's socket is shut down, so a trickling server cannot keep a send going past the
+delivery lease. The Message-ID is derived from the
 notification's dedupe key, so a mail sent twice (a worker died after sending, before
 recording it) carries the same Message-ID and receivers drop the copy.
 """
@@ -11,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import smtplib
+import socket
 import ssl
+import threading
+from contextlib import suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -66,11 +71,43 @@ def compose(config: SmtpConfig, message: OutgoingMessage) -> EmailMessage:
     return mail
 
 
-def _send_now(config: SmtpConfig, mail: EmailMessage) -> None:
+class _Session:
+    """The connection of one send, so the event loop can cut it off: a thread cannot be
+    cancelled, but shutting its socket down ends whatever call it is blocked in."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sock: socket.socket | None = None
+        self.aborted = False
+
+    def opened(self, sock: socket.socket) -> socket.socket:
+        with self.lock:
+            self.sock = sock
+            if self.aborted:
+                self._shut()
+        return sock
+
+    def abort(self) -> None:
+        with self.lock:
+            self.aborted = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self.sock is not None:
+            with suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _send_now(config: SmtpConfig, mail: EmailMessage, session: _Session) -> None:
     client = smtplib.SMTP_SSL if config.ssl else smtplib.SMTP
-    with client(config.host, config.port, timeout=config.timeout) as smtp:
+    with client(timeout=config.timeout) as smtp:
+        # The socket is registered as soon as it exists, before the greeting is read.
+        make_socket = smtp._get_socket
+        smtp._get_socket = lambda *a: session.opened(make_socket(*a))  # type: ignore[method-assign]
+        smtp.connect(config.host, config.port)
         if config.starttls:
             smtp.starttls(context=ssl.create_default_context())
+            session.opened(smtp.sock)  # the TLS socket took the plain one's place
         if config.user:
             smtp.login(config.user, config.password)
         smtp.send_message(mail)
@@ -78,8 +115,12 @@ def _send_now(config: SmtpConfig, mail: EmailMessage) -> None:
 
 def email_channel(config: SmtpConfig) -> ChannelSpec:
     async def send(message: OutgoingMessage) -> None:
+        session = _Session()
         try:
-            await asyncio.to_thread(_send_now, config, compose(config, message))
+            await asyncio.to_thread(_send_now, config, compose(config, message), session)
+        except asyncio.CancelledError:  # the delivery's time is up (see delivery.py)
+            session.abort()
+            raise
         # Server replies can quote the address, so only codes go into the log.
         except smtplib.SMTPRecipientsRefused as error:
             codes = sorted({code for code, _ in error.recipients.values()})

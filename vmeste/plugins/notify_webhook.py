@@ -3,6 +3,8 @@
 The signature is ``hex(HMAC-SHA256(secret, f"{timestamp}.{body}"))``, sent with the
 timestamp, so a receiver can check both who sent it and that it is fresh (see
 docs/plugins.md). The body holds identifiers and statuses only, no personal data.
+The URL's host is resolved and checked before each send, and the request goes to the
+checked address (:mod:`vmeste.platform.notifications.addresses`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ import hashlib
 import hmac
 import json
 import time
+from urllib.parse import urlsplit
 
 import httpx
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.notifications.addresses import Target, UnsafeAddress, resolve
 from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
 from vmeste.platform.settings import Settings
 
@@ -30,19 +34,32 @@ def payload(message: OutgoingMessage) -> str:
                       ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def webhook_channel(timeout: float) -> ChannelSpec:
+def pinned(url: str, target: Target) -> tuple[str, dict[str, str]]:
+    """``url`` with its host replaced by the checked address, and the Host header and
+    TLS name (``sni_hostname``, which certificate checks also use) of the real host."""
+    parts = urlsplit(url)
+    host = f"[{target.address}]" if ":" in target.address else target.address
+    return parts._replace(netloc=f"{host}:{target.port}").geturl(), {"Host": parts.netloc}
+
+
+def webhook_channel(timeout: float, allow_private: bool) -> ChannelSpec:
     async def send(message: OutgoingMessage) -> None:
+        try:
+            target = await resolve(message.address, allow_private=allow_private)
+        except UnsafeAddress as refused:
+            raise DeliveryError(f"webhook: {refused}") from None
+        url, host = pinned(message.address, target)
         body = payload(message)
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json; charset=utf-8",
                    "User-Agent": "vmeste-webhooks",
                    "X-Vmeste-Event": message.event, "X-Vmeste-Delivery": message.dedupe_key,
                    "X-Vmeste-Timestamp": timestamp,
-                   "X-Vmeste-Signature": sign(message.secret, timestamp, body)}
+                   "X-Vmeste-Signature": sign(message.secret, timestamp, body), **host}
         try:
             async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-                response = await client.post(message.address, content=body.encode(),
-                                             headers=headers)
+                response = await client.post(url, content=body.encode(), headers=headers,
+                                             extensions={"sni_hostname": target.host})
         except httpx.TimeoutException:
             raise DeliveryError(f"webhook: нет ответа за {timeout:g} с") from None
         except httpx.HTTPError as error:
@@ -56,7 +73,7 @@ def webhook_channel(timeout: float) -> ChannelSpec:
 
 @hookimpl
 def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
-    return [webhook_channel(settings.notify_timeout_seconds)]
+    return [webhook_channel(settings.notify_timeout_seconds, settings.webhook_allow_private)]
 
 
 @hookimpl

@@ -5,6 +5,10 @@ Retries back off exponentially (dramatiq's Retries middleware, configured from
 ``VMESTE_JOB_MAX_RETRIES``, ``VMESTE_JOB_MIN_BACKOFF_MS`` and
 ``VMESTE_JOB_MAX_BACKOFF_MS``). The exception is re-raised after the dead letter is
 written, so the broker's own dead-letter handling still sees a failed message.
+
+A finished job (done, or dead-lettered) stamps its outbox row's ``done_at``; a row
+relayed and never done was lost by a broker and is relayed again
+(:mod:`vmeste.platform.outbox.relay`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
+from vmeste.platform.outbox.relay import mark_done
+from vmeste.platform.outbox.services import RetryLater
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import AsyncDatabase, database_of
@@ -73,12 +79,28 @@ class Job:
         last_attempt = retries >= limit
         try:
             await self.topic.handle(self.runtime, payload, last_attempt)
+        except RetryLater as later:
+            if message is None:
+                raise
+            # Not a failure: dramatiq's Retries middleware counts every retry, so this
+            # one is given back before it is counted.
+            message.options["retries"] = retries - 1
+            raise dramatiq.Retry(str(later), delay=max(1, round(later.delay_seconds * 1000))
+                                 ) from None
         except Exception as error:
             log.warning("job %s failed (attempt %d of %d): %s", self.topic.actor, retries + 1,
                         limit + 1, type(error).__name__)
             if last_attempt:
                 await self.dead_letter(message, payload, error, retries + 1)
+                await self.done(message)
             raise
+        await self.done(message)
+
+    @staticmethod
+    async def done(message: dramatiq.Message[Any] | None) -> None:
+        outbox_id = message.options.get("outbox_id") if message is not None else None
+        if outbox_id is not None:
+            await mark_done(int(outbox_id))
 
     async def dead_letter(self, message: dramatiq.Message[Any] | None, payload: dict[str, Any],
                           error: BaseException, attempts: int) -> None:

@@ -4,19 +4,25 @@ inside the API process when the broker is ``memory://``."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import signal
 import threading
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
 
+from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.outbox.relay import unrelay_unfinished
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
 from vmeste.workers.jobs import declare_actors
-from vmeste.workers.scheduler import Scheduler, find_watchdog
+from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import default_topics
+
+log = logging.getLogger("vmeste.workers")
 
 #: How long a stopping worker waits for the jobs it is running (milliseconds).
 SHUTDOWN_TIMEOUT_MS = 30_000
@@ -78,7 +84,7 @@ async def run_scheduler(settings: Settings) -> None:
     topics = default_topics()
     declare_actors(broker, runtime, topics)
     try:
-        await Scheduler(runtime, broker, topics, find_watchdog()).run(stop)
+        await Scheduler(runtime, broker, topics, run_watchdog).run(stop)
     finally:
         broker.close()
 
@@ -96,9 +102,16 @@ class EmbeddedWorkers:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        topics = default_topics()
+        if isinstance(self.broker, StubBroker):
+            # Whatever the last process's in-memory broker held (queued, or waiting for
+            # a retry's backoff) died with it: relay it again (consumers deduplicate).
+            lost = await unrelay_unfinished(topics.keys())
+            if lost:
+                log.info("relaying %d job(s) the previous in-process broker held", lost)
         self.worker = await asyncio.to_thread(
             start_worker, self.runtime, self.broker, self.runtime.settings.worker_threads)
-        scheduler = Scheduler(self.runtime, self.broker, default_topics(), find_watchdog())
+        scheduler = Scheduler(self.runtime, self.broker, topics, run_watchdog)
         self.task = asyncio.create_task(scheduler.run(self.stop_event))
 
     async def stop(self) -> None:

@@ -1,8 +1,10 @@
 """The periodic jobs: the outbox relay sweep and the deadline watchdog.
 
-Several scheduler replicas are safe: relays claim rows with ``SKIP LOCKED``, and the
-watchdog is idempotent (a reminder or an escalation is an appeal event with a dedupe
-key, written once however many sweeps see it due).
+Each sweep first sends rows relayed long ago and never done to the relay again (a
+broker that lost its queues), then relays. Several scheduler replicas are safe: relays
+claim rows with ``SKIP LOCKED``, and the watchdog is idempotent (a reminder or an
+escalation is an appeal event with a dedupe key, written once however many sweeps see
+it due).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
 
 from vmeste.platform.outbox.models import OutboxMessage
-from vmeste.platform.outbox.relay import RelayResult, relay_pending
+from vmeste.platform.outbox.relay import RelayResult, redeliver_stale, relay_pending
 from vmeste.platform.runtime import Runtime
 from vmeste.workers.jobs import message_for, queue_name
 from vmeste.workers.topics import Topic
@@ -24,15 +27,6 @@ from vmeste.workers.topics import Topic
 log = logging.getLogger("vmeste.scheduler")
 
 Watchdog = Callable[[Runtime], Awaitable[dict[str, int]]]
-
-
-def find_watchdog() -> Watchdog | None:
-    """The deadline watchdog, when the deadlines component provides one."""
-    try:
-        from vmeste.platform.deadlines.watchdog import run_watchdog
-    except ImportError:
-        return None
-    return run_watchdog
 
 
 class Scheduler:
@@ -50,6 +44,8 @@ class Scheduler:
         self.broker.enqueue(message_for(self.runtime.settings, self.topics[row.topic], row))
 
     async def sweep_outbox(self) -> RelayResult:
+        await redeliver_stale(self.topics.keys(), timedelta(
+            seconds=self.runtime.settings.outbox_redeliver_seconds))
         return await relay_pending(self.send, self.topics.keys(),
                                    batch_size=self.runtime.settings.relay_batch_size)
 
@@ -64,8 +60,6 @@ class Scheduler:
         settings = self.runtime.settings
         relay_every = settings.relay_interval_ms / 1000
         next_watchdog = time.monotonic()
-        if self.watchdog is None:
-            log.warning("no deadline watchdog is installed; only the outbox is swept")
         while not stop.is_set():
             await self._guarded("outbox relay", self.sweep_outbox)
             if self.watchdog is not None and time.monotonic() >= next_watchdog:

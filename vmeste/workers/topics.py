@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vmeste.platform.appeals.models import Appeal
+from vmeste.platform.deadlines.services import CALENDAR_RECOMPUTE, recompute_batch
 from vmeste.platform.notifications.channels import DeliveryError
 from vmeste.platform.notifications.delivery import deliver, reset_for_redrive
 from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER, fan_out
@@ -52,6 +53,10 @@ async def _deliver(runtime: Runtime, payload: dict[str, Any], last_attempt: bool
     await deliver(runtime, int(payload["notification_id"]), last_attempt=last_attempt)
 
 
+async def _recompute(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
+    return await recompute_batch(runtime.appeals.deadlines, payload)
+
+
 async def _reset_notification(payload: dict[str, Any]) -> None:
     await reset_for_redrive(int(payload["notification_id"]))
 
@@ -60,6 +65,10 @@ async def _appeal_scope(payload: dict[str, Any]) -> str:
     path = await Appeal.filter(id=payload.get("appeal_id")).first().values_list(
         "territory_path", flat=True)
     return str(path or "")
+
+
+async def _calendar_scope(payload: dict[str, Any]) -> str:
+    return str(payload.get("scope") or "")
 
 
 async def _notification_scope(payload: dict[str, Any]) -> str:
@@ -74,6 +83,8 @@ def default_topics() -> dict[str, Topic]:
         Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _appeal_scope),
         Topic(NOTIFICATION_DELIVER, "vmeste.deliver", "deliveries", _deliver,
               _notification_scope, reset=_reset_notification, safe_errors=(DeliveryError,)),
+        Topic(CALENDAR_RECOMPUTE, "vmeste.recompute_deadlines", "calendars", _recompute,
+              _calendar_scope),
     )}
 
 

@@ -59,6 +59,9 @@ FEDERAL_BODY = {
 NOISE = "ecology.noise"
 #: Every appeal from this region waits for a human moderator (a region policy).
 MANUAL_REVIEW_REGION = "92000000"
+#: Demo users' mail goes to a reserved domain (RFC 2606): a local mailbox shows it,
+#: and nothing can leave for a real address.
+DEMO_MAIL_DOMAIN = "demo.vmeste.localhost"
 TEXTS = {
     "roads": "На улице Ленина у дома 12 большая яма на проезжей части, машины объезжают по "
              "встречной полосе. Просим отремонтировать покрытие.",
@@ -146,7 +149,8 @@ async def build_demo_rules() -> list[SourceRow]:
 async def _citizens(count: int) -> list[User]:
     users = []
     for number in range(count):
-        claims = dev_claims(f"demo-citizen-{number:03d}", Role.CITIZEN)
+        subject = f"demo-citizen-{number:03d}"
+        claims = dev_claims(subject, Role.CITIZEN, f"{subject}@{DEMO_MAIL_DOMAIN}")
         claims["family_name"] = ("Иванов", "Петрова", "Сидоров", "Кузнецова")[number % 4]
         users.append(await upsert_user(claims_to_identity(claims)))
     return users

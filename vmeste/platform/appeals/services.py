@@ -436,10 +436,12 @@ class AppealServices:
 
     async def extend(self, principal: Principal, appeal_id: int, *, days: int,
                      reason: str) -> Appeal:
-        """59-ФЗ art. 12 p. 2: the body extends the term once, by up to 30 days, with a
-        reason; the ``extend`` event is what tells the applicant."""
+        """59-ФЗ art. 12 p. 2: the head of the body (here its administrator or operator,
+        not an executor) extends a running term once, by up to 30 days, with a reason;
+        the ``extend`` event is what tells the applicant."""
         appeal = await _appeal(appeal_id)
-        await access.require_body_staff(principal, appeal, regional=False)
+        await access.require_body_staff(principal, appeal, (Role.ORG_ADMIN, Role.OPERATOR),
+                                        regional=False)
         require_transition(Action.EXTEND, appeal.status)
         if appeal.legal_track != LegalTrack.APPEAL_59FZ or appeal.registered_at is None:
             raise DomainError.of("id", "Продлить срок можно только зарегистрированному "
@@ -454,6 +456,11 @@ class AppealServices:
             raise DomainError.of("id", "Срок этого обращения уже продлевался: по 59-ФЗ "
                                  "продлить можно один раз", ErrorCode.CONFLICT)
         now = self.clock()
+        # The term as of now (while paused, as if the pause ended now): one that has
+        # already run out cannot be extended, only answered late.
+        if now > (await self.deadlines.term(appeal)).due(appeal.registered_at, now):
+            raise DomainError.of("id", "Срок ответа уже истёк: продлить можно только "
+                                 "неистёкший срок", ErrorCode.ILLEGAL_TRANSITION)
         async with in_transaction() as conn:
             await AppealExtension.create(appeal_id=appeal.id, units=days,
                                          reason=reason.strip(), actor=principal.actor,

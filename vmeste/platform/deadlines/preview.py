@@ -19,6 +19,9 @@ from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.reference.models import Category, Territory
 
+#: Years a previewed term may start in.
+YEARS = range(1900, 2201)
+
 
 @dataclass(frozen=True)
 class Preview:
@@ -37,16 +40,25 @@ class Preview:
 
 
 def parse_start(text: str, tz: ZoneInfo) -> datetime:
-    """The start moment, read as described in the module docstring."""
+    """The start moment, read as described in the module docstring, within
+    :data:`YEARS` (a term counted from further off has no calendar and overflows)."""
     value = text.strip()
     try:
         if "T" not in value:
-            return datetime.combine(date.fromisoformat(value), time(0), tzinfo=tz)
-        moment = datetime.fromisoformat(value)
+            moment = datetime.combine(date.fromisoformat(value), time(0), tzinfo=tz)
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
         raise DomainError.of("start", f"«{text}» — не дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДДTЧЧ:ММ",
                              ErrorCode.INVALID) from None
+    if moment.year not in YEARS:
+        raise _out_of_range(text)
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def _out_of_range(text: str) -> DomainError:
+    return DomainError.of("start", f"«{text}»: начало срока — в {YEARS.start}–"
+                          f"{YEARS.stop - 1} годах", ErrorCode.INVALID)
 
 
 async def preview(deadlines: Deadlines, *, territory_code: str, start: str | None = None,
@@ -84,9 +96,13 @@ async def preview(deadlines: Deadlines, *, territory_code: str, start: str | Non
                                                              category, legal_track))
         chosen, strategy = rules.policy, rules.strategy
     calendar = await deadlines.calendars.for_path(territory.path)
-    due = due_at(chosen, moment, calendar, tz)
-    redirect = (due_at(REDIRECT_59FZ, moment, calendar, tz)
-                if legal_track == LegalTrack.APPEAL_59FZ else None)
+    try:
+        due = due_at(chosen, moment, calendar, tz)
+        redirect = (due_at(REDIRECT_59FZ, moment, calendar, tz)
+                    if legal_track == LegalTrack.APPEAL_59FZ else None)
+    except (OverflowError, ValueError):
+        # A long term from the edge of the range still runs past the last date.
+        raise _out_of_range(start or moment.isoformat()) from None
     return Preview(start=moment, due_at=due, policy=chosen, strategy=strategy,
                    calendar=calendar.name, calendar_version=calendar.version,
                    timezone=territory.timezone, territory_code=territory.code,

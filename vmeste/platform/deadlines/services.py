@@ -1,12 +1,16 @@
 """Importing a production calendar version, and recomputing the deadlines it moves.
 
 A federal calendar (one with no base) is the federal configurator's; a regional one
-is the regional administrator's of the territory it binds to. An import is refused
-whole, with the calendar's own Russian message, when the document is malformed, when
-its layers do not fit, or when the version is already stored. Otherwise it becomes the
-current version (the old one stays as history), the change is audited, every process
-is told through the ``calendars`` ConfigVersion, and the open appeals of the affected
-territories get their due moments recomputed on it.
+is the regional administrator's of the territory it binds to, and a calendar stays
+bound to the territory it was first imported for. An import is refused whole, with the
+calendar's own Russian message, when the document is malformed, when its layers do
+not fit, or when the version is already stored. Otherwise it becomes the current
+version (the old one stays as history), the change is audited, every process is told
+through the ``calendars`` ConfigVersion, and, in the same transaction, a
+``calendar.recompute`` outbox job is queued: a worker recomputes the due moments of
+the affected open appeals in batches by id, each batch queueing the next, so an
+interrupted recomputation resumes where it stopped instead of leaving appeals on the
+old calendar.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
@@ -31,15 +37,19 @@ from vmeste.platform.deadlines.store import (
     load_current,
     stored_row,
 )
-from vmeste.platform.deadlines.terms import DEADLINE_FIELDS, Deadlines
+from vmeste.platform.deadlines.terms import RECOMPUTED_FIELDS, Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.principal import Principal
+from vmeste.platform.outbox.services import emit
 from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.models import Territory, subtree
 
 #: Appeals whose clock is running or paused: their due moments follow the calendar.
 OPEN_WITH_TERM = (*CLOCK_RUNNING, AppealStatus.CLARIFICATION_REQUESTED)
 BATCH = 500
+#: Outbox topic of the recomputation an import queues: payload ``{"calendar_id": int,
+#: "scope": str | None, "after": int}`` (the batch starts after appeal id ``after``).
+CALENDAR_RECOMPUTE = "calendar.recompute"
 #: How often one appeal is re-read when a lifecycle step changes it meanwhile.
 RETRIES = 3
 AUDIT_FIELDS = ("name", "version", "territory_code", "base", "checksum")
@@ -48,15 +58,16 @@ AUDIT_FIELDS = ("name", "version", "territory_code", "base", "checksum")
 @dataclass(frozen=True)
 class ImportResult:
     calendar: StoredCalendar
-    recomputed: int
+    #: Open appeals whose due moments the queued job recomputes.
+    affected: int
 
 
 def _invalid(message: str, code: ErrorCode = ErrorCode.INVALID) -> DomainError:
     return DomainError.of("document", message, code)
 
 
-async def import_calendar(principal: Principal, document: Any, deadlines: Deadlines,
-                          now: datetime | None = None) -> ImportResult:
+async def import_calendar(principal: Principal, document: Any, deadlines: Deadlines
+                          ) -> ImportResult:
     if not isinstance(document, Mapping):
         raise _invalid("Календарь — объект JSON")
     try:
@@ -66,22 +77,33 @@ async def import_calendar(principal: Principal, document: Any, deadlines: Deadli
     scope = await _authorize(principal, calendar)
     current = await load_current()
     _check_fits(calendar, document, current)
-    if await StoredCalendar.exists(name=calendar.name, version=calendar.version):
-        raise _invalid(f"Версия {calendar.version} календаря {calendar.name} уже загружена; "
-                       "у изменённого календаря должна быть новая версия", ErrorCode.CONFLICT)
-    previous = await StoredCalendar.get_or_none(name=calendar.name, current=True)
     row = stored_row(calendar, document, principal.actor)
-    async with in_transaction() as conn:
-        await StoredCalendar.filter(name=calendar.name, current=True).using_db(conn).update(
-            current=False)
-        await row.save(using_db=conn)
-        await record(actor=principal.actor, action="calendar.import", object_type="calendar",
-                     object_id=calendar.name, scope_path=scope or "", using=conn,
-                     before=_audited(previous) if previous else None, after=_audited(row))
-        await bump_version(CALENDARS_VERSION, conn)
+    try:
+        async with in_transaction() as conn:
+            # First, so concurrent imports queue on this row's lock and each sees what
+            # the one before it committed.
+            await bump_version(CALENDARS_VERSION, conn)
+            previous = await StoredCalendar.get_or_none(name=calendar.name, current=True,
+                                                        using_db=conn)
+            await StoredCalendar.filter(name=calendar.name, current=True).using_db(
+                conn).update(current=False)
+            await row.save(using_db=conn)
+            await record(actor=principal.actor, action="calendar.import",
+                         object_type="calendar", object_id=calendar.name,
+                         scope_path=scope or "", using=conn,
+                         before=_audited(previous) if previous else None, after=_audited(row))
+            affected = await open_appeals(scope).using_db(conn).count()
+            await emit(conn, CALENDAR_RECOMPUTE,
+                       {"calendar_id": row.id, "scope": scope, "after": 0},
+                       f"calendar-recompute:{row.id}:0")
+    except IntegrityError:
+        # (name, version) is unique: the version is stored already, maybe by a
+        # concurrent import of the same document.
+        raise _invalid(f"Версия {calendar.version} календаря {calendar.name} уже загружена; "
+                       "у изменённого календаря должна быть новая версия",
+                       ErrorCode.CONFLICT) from None
     deadlines.calendars.invalidate()
-    count = await recompute_open(deadlines, scope, now or datetime.now(UTC))
-    return ImportResult(calendar=row, recomputed=count)
+    return ImportResult(calendar=row, affected=affected)
 
 
 async def _authorize(principal: Principal, calendar: ProductionCalendar) -> str | None:
@@ -101,6 +123,14 @@ def _check_fits(calendar: ProductionCalendar, document: Mapping[str, Any],
                 current: CalendarSet) -> None:
     if calendar.name == FEDERAL and calendar.base is not None:
         raise _invalid(f"Календарь {FEDERAL} — базовый, он не строится на другом")
+    # The caller's right was checked on the document's territory; a calendar already
+    # bound elsewhere is another territory's, and rebinding it would take it over.
+    owner = next((code for code, name in current.bindings.items() if name == calendar.name),
+                 None)
+    if owner not in (None, calendar.territory):
+        raise _invalid(f"Календарь {calendar.name} привязан к территории {owner}; "
+                       f"для территории {calendar.territory} загрузите календарь под другим "
+                       "именем", ErrorCode.CONFLICT)
     bound = current.bindings.get(calendar.territory)
     if bound not in (None, calendar.name):
         raise _invalid(f"Территория {calendar.territory} уже связана с календарём {bound}",
@@ -119,21 +149,36 @@ def _audited(row: StoredCalendar) -> dict[str, Any]:
     return {name: getattr(row, name) for name in AUDIT_FIELDS}
 
 
-async def recompute_open(deadlines: Deadlines, scope: str | None, now: datetime) -> int:
-    """Recompute the due moments of open registered appeals under ``scope`` (every
-    territory when None) on the current calendars; returns how many were rewritten."""
+def open_appeals(scope: str | None) -> QuerySet[Appeal]:
+    """Open registered appeals under ``scope`` (every territory when None)."""
     query = Appeal.filter(status__in=OPEN_WITH_TERM, registered_at__isnull=False)
-    if scope is not None:
-        query = query.filter(subtree(scope, "territory_path"))
-    count, last = 0, 0
-    while True:
-        ids = await query.filter(id__gt=last).order_by("id").limit(BATCH).values_list(
-            "id", flat=True)
-        if not ids:
-            return count
-        for appeal_id in ids:
-            count += await _recompute_one(deadlines, appeal_id, now)
-        last = ids[-1]
+    return query if scope is None else query.filter(subtree(scope, "territory_path"))
+
+
+async def recompute_batch(deadlines: Deadlines, payload: Mapping[str, Any],
+                          now: datetime | None = None) -> int:
+    """One batch of a ``calendar.recompute`` job: the open appeals after
+    ``payload["after"]``, by id, on the current calendars; queues the next batch in
+    the transaction that finishes this one. Returns how many appeals it rewrote.
+
+    A job whose calendar was superseded stops: the newer import queued its own. A
+    retried batch recomputes again, which rewrites the same values."""
+    calendar_id, scope = int(payload["calendar_id"]), payload.get("scope")
+    if not await StoredCalendar.exists(id=calendar_id, current=True):
+        return 0
+    deadlines.calendars.invalidate()  # this process may not have seen the import yet
+    ids = await open_appeals(scope).filter(id__gt=int(payload.get("after", 0))).order_by(
+        "id").limit(BATCH).values_list("id", flat=True)
+    moment = now or datetime.now(UTC)
+    count = 0
+    for appeal_id in ids:
+        count += await _recompute_one(deadlines, appeal_id, moment)
+    if len(ids) == BATCH:
+        async with in_transaction() as conn:
+            await emit(conn, CALENDAR_RECOMPUTE,
+                       {"calendar_id": calendar_id, "scope": scope, "after": ids[-1]},
+                       f"calendar-recompute:{calendar_id}:{ids[-1]}")
+    return count
 
 
 async def _recompute_one(deadlines: Deadlines, appeal_id: int, now: datetime) -> int:
@@ -145,7 +190,7 @@ async def _recompute_one(deadlines: Deadlines, appeal_id: int, now: datetime) ->
             return 0
         await deadlines.recompute(appeal, now)
         changed = await Appeal.filter(id=appeal.id, revision=appeal.revision).update(
-            **{name: getattr(appeal, name) for name in (*DEADLINE_FIELDS, "overdue_at")},
+            **{name: getattr(appeal, name) for name in RECOMPUTED_FIELDS},
             revision=appeal.revision + 1)
         if changed:
             return 1

@@ -127,9 +127,11 @@ async def load_current(using: BaseDBAsyncClient | None = None) -> CalendarSet:
     rows = await StoredCalendar.filter(current=True).using_db(using).values(
         "name", "territory_code", "data")
     if not set(PACKAGED) <= {row["name"] for row in rows}:
-        if await seed_packaged(using):
-            rows = await StoredCalendar.filter(current=True).using_db(using).values(
-                "name", "territory_code", "data")
+        # Read again even when this call inserted nothing: a concurrent first use may
+        # have seeded between the read above and the seed's own check.
+        await seed_packaged(using)
+        rows = await StoredCalendar.filter(current=True).using_db(using).values(
+            "name", "territory_code", "data")
     return CalendarSet.build(rows)
 
 

@@ -38,6 +38,9 @@ from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
 #: The appeal columns a registration or a recomputation writes.
 DEADLINE_FIELDS = ("registered_at", "deadline_policy", "due_at", "calendar_version",
                    "redirect_due_at")
+#: The columns :meth:`Deadlines.recompute` may change: the deadline, and the watchdog's
+#: record of what it did about the old one.
+RECOMPUTED_FIELDS = (*DEADLINE_FIELDS, "overdue_at", "reminders_sent", "escalated_at")
 
 
 @dataclass(frozen=True)
@@ -142,17 +145,25 @@ class Deadlines:
     async def recompute(self, appeal: Appeal, now: datetime,
                         using: BaseDBAsyncClient | None = None, policy: Policy | None = None
                         ) -> None:
-        """Set the appeal's deadline columns (not saved) from its registration, pauses
-        and extensions; an unregistered appeal has none to set. A term that moved back
-        into the future is no longer overdue."""
+        """Set the appeal's :data:`RECOMPUTED_FIELDS` (not saved) from its registration,
+        pauses and extensions; an unregistered appeal has none to set.
+
+        A deadline that moved later is a new term for the watchdog: its reminders
+        start over, and once it lies in the future again so do its overdue marking and
+        its escalation (the steps already taken stay in the history); else the new term
+        would run unwatched."""
         if appeal.registered_at is None:
             return
+        before = appeal.due_at
         term = await self.term(appeal, using, policy)
         for name, value in _columns(term, appeal.legal_track, appeal.registered_at,
                                     now).items():
             setattr(appeal, name, value)
-        if appeal.overdue_at is not None and appeal.due_at > now:
-            appeal.overdue_at = None  # a term moved into the future is no longer overdue
+        if before is not None and appeal.due_at > before:
+            appeal.reminders_sent = []
+        if appeal.due_at > now:
+            appeal.overdue_at = None
+            appeal.escalated_at = None
 
 
 def territory_code(appeal: Appeal) -> str:

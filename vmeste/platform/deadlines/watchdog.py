@@ -10,11 +10,13 @@ rolls back, and finds the step done on its next sweep.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -35,27 +37,38 @@ if TYPE_CHECKING:
 ACTOR = "system:watchdog"
 BATCH = 500
 COUNTS = ("reminders", "overdue", "escalated", "clarification_reminders",
-          "clarification_timeouts", "conflicts")
+          "clarification_timeouts", "conflicts", "failed")
+log = logging.getLogger("vmeste.deadlines")
 
 
 async def run_watchdog(runtime: Runtime, now: datetime | None = None) -> dict[str, int]:
-    """One idempotent sweep; returns how many steps of each kind it took (and how many
-    appeals it left to the next sweep because someone changed them meanwhile)."""
+    """One idempotent sweep; returns how many steps of each kind it took, how many
+    appeals it left to the next sweep because someone changed them meanwhile
+    (``conflicts``), and how many it could not handle (``failed``: logged, and tried
+    again on the next sweep, without holding up the others)."""
     now = now or datetime.now(UTC)
     deadlines = runtime.appeals.deadlines
     counts = dict.fromkeys(COUNTS, 0)
-    running = Appeal.filter(status__in=CLOCK_RUNNING, due_at__isnull=False,
-                            registered_at__isnull=False, escalated_at__isnull=True)
-    async for appeal in _batches(running):
-        settings = await deadlines.settings_for(appeal)
-        await _guarded(counts, _sweep_running(appeal, settings, now, counts))
-    paused = AppealPause.filter(ended_at__isnull=True,
+    async for appeal in _batches(_watched(now)):
+        await _guarded(counts, appeal.id, _sweep_running(deadlines, appeal, now, counts))
+    paused = AppealPause.filter(ended_at__isnull=True, timeout_at__isnull=False,
                                 appeal__status=AppealStatus.CLARIFICATION_REQUESTED)
     async for pause in _batches(paused):
-        appeal = await Appeal.get(id=pause.appeal_id)
-        settings = await deadlines.settings_for(appeal)
-        await _guarded(counts, _sweep_pause(deadlines, pause, appeal, settings, now, counts))
+        await _guarded(counts, pause.appeal_id, _sweep_pause(deadlines, pause, now, counts))
     return counts
+
+
+def _watched(now: datetime) -> QuerySet[Appeal]:
+    """Running clocks that may have a step to take. Before the due moment that is a
+    reminder, whose fractions are the region's settings, so the loaded row is checked
+    without a transaction; after it, the overdue marking, or an escalation still owed
+    to a body that has a parent. An overdue appeal with nobody to escalate to is not
+    read again until its deadline or its body changes."""
+    supervised = Subquery(Organization.filter(parent_id__isnull=False).values("id"))
+    return Appeal.filter(
+        Q(due_at__gte=now) | Q(overdue_at__isnull=True)
+        | Q(escalated_at__isnull=True, organization_id__in=supervised),
+        status__in=CLOCK_RUNNING, due_at__isnull=False, registered_at__isnull=False)
 
 
 async def _batches(query: QuerySet[Any]) -> AsyncIterator[Any]:
@@ -69,13 +82,24 @@ async def _batches(query: QuerySet[Any]) -> AsyncIterator[Any]:
         last = rows[-1].id
 
 
-async def _guarded(counts: dict[str, int], step: Any) -> None:
+async def _guarded(counts: dict[str, int], appeal_id: int, step: Coroutine[Any, Any, None]
+                   ) -> None:
+    """One appeal's step; whatever goes wrong with it stays with it."""
     try:
         await step
     except DomainError as error:
-        if error.errors[0].code != ErrorCode.CONFLICT:
-            raise
-        counts["conflicts"] += 1
+        if error.errors[0].code == ErrorCode.CONFLICT:
+            counts["conflicts"] += 1
+        else:
+            _failed(counts, appeal_id, error)
+    except Exception as error:
+        _failed(counts, appeal_id, error)
+
+
+def _failed(counts: dict[str, int], appeal_id: int, error: Exception) -> None:
+    # The type only: a message may carry the appeal's personal data.
+    log.warning("deadline watchdog: appeal %d failed: %s", appeal_id, type(error).__name__)
+    counts["failed"] += 1
 
 
 def _crossed(fractions: list[float], done: list[float], start: datetime, end: datetime,
@@ -85,27 +109,32 @@ def _crossed(fractions: list[float], done: list[float], start: datetime, end: da
     return [f for f in sorted(fractions) if f not in done and start + span * f <= now]
 
 
-async def _sweep_running(appeal: Appeal, settings: Mapping[str, Any], now: datetime,
+async def _sweep_running(deadlines: Deadlines, appeal: Appeal, now: datetime,
                          counts: dict[str, int]) -> None:
     assert appeal.due_at is not None and appeal.registered_at is not None
+    settings = await deadlines.settings_for(appeal)
     due = appeal.due_at
-    crossed = _crossed(settings["reminders"], appeal.reminders_sent, appeal.registered_at,
-                       due, now)
-    grace = timedelta(hours=settings["escalation_grace_hours"])
+    crossed = (_crossed(settings["reminders"], appeal.reminders_sent, appeal.registered_at,
+                        due, now) if now <= due else [])
+    late = now > due and appeal.overdue_at is None
+    escalate = (now > due and appeal.escalated_at is None
+                and now >= due + timedelta(hours=settings["escalation_grace_hours"]))
+    if not (crossed or late or escalate):
+        return
     async with in_transaction() as conn:
-        if crossed and now <= due:
+        if crossed:
             # Only the latest crossed fraction is announced; earlier ones a stopped
             # scheduler missed would only repeat it.
             appeal.reminders_sent = [*appeal.reminders_sent, *crossed]
             await _move(conn, appeal, ACTOR, Action.REMIND, appeal.status, payload={
                 "fraction": crossed[-1], "due_at": due.isoformat()})
             counts["reminders"] += 1
-        if now > due and appeal.overdue_at is None:
+        if late:
             appeal.overdue_at = now
             await _move(conn, appeal, ACTOR, Action.OVERDUE, appeal.status,
                         payload={"due_at": due.isoformat()})
             counts["overdue"] += 1
-        if now > due and now >= due + grace:
+        if escalate:
             await _escalate(conn, appeal, now, counts)
 
 
@@ -127,13 +156,20 @@ async def _escalate(conn: BaseDBAsyncClient, appeal: Appeal, now: datetime,
     counts["escalated"] += 1
 
 
-async def _sweep_pause(deadlines: Deadlines, pause: AppealPause, appeal: Appeal,
-                       settings: Mapping[str, Any], now: datetime,
+async def _sweep_pause(deadlines: Deadlines, pause: AppealPause, now: datetime,
                        counts: dict[str, int]) -> None:
-    if pause.timeout_at is None:
-        return
+    assert pause.timeout_at is not None
+    timed_out = now >= pause.timeout_at
+    crossed: list[float] = []
+    appeal = await Appeal.get(id=pause.appeal_id)
+    if not timed_out:
+        settings = await deadlines.settings_for(appeal)
+        crossed = _crossed(settings["clarification_reminders"], pause.reminders_sent,
+                           pause.started_at, pause.timeout_at, now)
+        if not crossed:
+            return
     async with in_transaction() as conn:
-        if now >= pause.timeout_at:
+        if timed_out:
             # The applicant did not answer in time: the pause ends at its timeout and
             # the body goes on with what it has.
             await AppealPause.filter(id=pause.id).using_db(conn).update(
@@ -145,12 +181,9 @@ async def _sweep_pause(deadlines: Deadlines, pause: AppealPause, appeal: Appeal,
                             "due_at": appeal.due_at.isoformat() if appeal.due_at else None})
             counts["clarification_timeouts"] += 1
             return
-        crossed = _crossed(settings["clarification_reminders"], pause.reminders_sent,
-                           pause.started_at, pause.timeout_at, now)
-        if crossed:
-            await AppealPause.filter(id=pause.id).using_db(conn).update(
-                reminders_sent=[*pause.reminders_sent, *crossed])
-            await _move(conn, appeal, ACTOR, Action.CLARIFICATION_REMINDER, appeal.status,
-                        payload={"fraction": crossed[-1],
-                                 "timeout_at": pause.timeout_at.isoformat()})
-            counts["clarification_reminders"] += 1
+        await AppealPause.filter(id=pause.id).using_db(conn).update(
+            reminders_sent=[*pause.reminders_sent, *crossed])
+        await _move(conn, appeal, ACTOR, Action.CLARIFICATION_REMINDER, appeal.status,
+                    payload={"fraction": crossed[-1],
+                             "timeout_at": pause.timeout_at.isoformat()})
+        counts["clarification_reminders"] += 1

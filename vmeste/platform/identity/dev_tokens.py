@@ -16,8 +16,9 @@ from vmeste.platform.settings import Settings
 from vmeste.plugins.identity_dev import dev_issuer
 
 
-def dev_claims(subject: str, role: Role) -> dict[str, object]:
+def dev_claims(subject: str, role: Role, email: str = "") -> dict[str, object]:
     return {
+        "email": email,
         "iss": DEV_ISSUER,
         "sub": subject,
         "family_name": "Тестов",
@@ -37,13 +38,14 @@ async def issue_dev_token(
     organization_ogrn: str | None = None,
     territory_code: str | None = None,
     subject: str | None = None,
+    email: str = "",
 ) -> str:
     if not settings.dev_mode:
         raise DomainError.of(None, "Тестовые токены выдаются только при VMESTE_DEV_MODE=1",
                              ErrorCode.FORBIDDEN)
     scope = organization_ogrn or territory_code or "any"
     subject = subject or f"dev-{role.value}-{scope}"
-    claims = dev_claims(subject, role)
+    claims = dev_claims(subject, role, email)
     user = await upsert_user(claims_to_identity(claims))
     if role != Role.CITIZEN:
         await assign_role(

@@ -3,6 +3,19 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.indexes import Index
 
+
+
+async def _relayed_rows_are_done(apps, schema_editor) -> None:
+    # Rows relayed before done_at existed were handled long ago: without this, the
+    # first scheduler sweep would relay the whole history again.
+    await schema_editor.client.execute_script(
+        "UPDATE outbox_message SET done_at = relayed_at WHERE relayed_at IS NOT NULL")
+
+
+async def _nothing(apps, schema_editor) -> None:
+    return None
+
+
 class Migration(migrations.Migration):
     dependencies = [('vmeste', '0004_notifications_outbox_deadlines')]
 
@@ -18,4 +31,5 @@ class Migration(migrations.Migration):
             model_name='OutboxMessage',
             index=Index(fields=['done_at', 'relayed_at']),
         ),
+        ops.RunPython(_relayed_rows_are_done, reverse_code=_nothing),
     ]

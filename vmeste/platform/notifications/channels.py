@@ -8,12 +8,18 @@ from typing import Any
 import pluggy
 
 from vmeste.platform.hookspecs import ChannelSpec
+from vmeste.platform.outbox.services import RetryLater
 from vmeste.platform.settings import Settings
 
 
 class DeliveryError(Exception):
     """A failed attempt that may succeed later. Its message goes into the delivery log,
     so it never contains addresses, secrets or message text."""
+
+
+class LeaseHeld(DeliveryError, RetryLater):
+    """Another worker is sending the notification right now: try again once its lease
+    has run out, without counting a failed attempt."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ after sending, before recording) can tell by the dedupe key the channel passes o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
+from vmeste.platform.notifications.channels import DeliveryError, LeaseHeld, OutgoingMessage
 from vmeste.platform.notifications.models import (
     DeliveryAttempt,
     Notification,
@@ -28,19 +29,25 @@ from vmeste.platform.notifications.models import (
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
 
-__all__ = ["DeliveryError", "deliver", "reset_for_redrive"]
+__all__ = ["DeliveryError", "LeaseHeld", "deliver", "reset_for_redrive"]
 
 log = logging.getLogger(__name__)
 S = NotificationStatus
 ERROR_MAX = 500
+#: Share of the lease a send may take: the rest is left for recording the outcome, so
+#: no second worker can take the notification while the first is still sending.
+SEND_SHARE = 0.75
+#: Why a webhook notification is not sent (its subscription was deleted or disabled).
+WEBHOOK_GONE = "подписка отключена"
 
 
 async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool) -> None:
     """Send the notification unless it is already sent, skipped or dead. Raises
-    :class:`DeliveryError` when this attempt failed (the job should retry) or another
-    worker holds the lease."""
+    :class:`DeliveryError` when this attempt failed (the job should retry), and
+    :class:`LeaseHeld` when another worker holds the lease."""
     now = datetime.now(UTC)
-    lease = now + timedelta(seconds=runtime.settings.delivery_lease_seconds)
+    lease_seconds = runtime.settings.delivery_lease_seconds
+    lease = now + timedelta(seconds=lease_seconds)
     taken = await Notification.filter(
         Q(id=notification_id)
         & (Q(status__in=(S.PENDING, S.RETRYING))
@@ -50,21 +57,28 @@ async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool)
     if row is None or row.status in (S.SENT, S.SKIPPED, S.DEAD):
         return
     if not taken:
-        raise DeliveryError("уведомление отправляет другой обработчик")
-    message, problem = await _message(row)
+        held_until = row.lease_until or now
+        raise LeaseHeld("уведомление отправляет другой обработчик",
+                        delay_seconds=max(1.0, (held_until - now).total_seconds() + 1))
+    message = await _message(row)
+    if message is None:
+        await _skip(row, lease, WEBHOOK_GONE)
+        return
     started = time.perf_counter()
-    error = problem
-    if message is not None:
-        channel = runtime.channels.get(str(row.channel))
-        if channel is None or channel.send is None:
-            error = f"канал {row.channel} не установлен"
-        else:
-            try:
-                await channel.send(message)
-            except DeliveryError as failure:
-                error = _scrub(str(failure) or type(failure).__name__, row, message)
-            except Exception as failure:  # a plugin's bug must not leak what it holds
-                error = type(failure).__name__
+    error = ""
+    channel = runtime.channels.get(str(row.channel))
+    if channel is None or channel.send is None:
+        error = f"канал {row.channel} не установлен"
+    else:
+        limit = lease_seconds * SEND_SHARE
+        try:
+            await asyncio.wait_for(channel.send(message), timeout=limit)
+        except TimeoutError:
+            error = f"отправка не уложилась в {limit:g} с"
+        except DeliveryError as failure:
+            error = _scrub(str(failure) or type(failure).__name__, row, message)
+        except Exception as failure:  # a plugin's bug must not leak what it holds
+            error = type(failure).__name__
     elapsed = round((time.perf_counter() - started) * 1000)
     await _record(row, lease, error, elapsed, last_attempt)
     log.info("notification %s via %s: %s", row.id, row.channel, error or "sent")
@@ -78,17 +92,25 @@ async def reset_for_redrive(notification_id: int) -> None:
         status=S.PENDING, lease_until=None)
 
 
-async def _message(row: Notification) -> tuple[OutgoingMessage | None, str]:
+async def _message(row: Notification) -> OutgoingMessage | None:
+    """What the channel is handed; None when there is nobody to send it to any more."""
     secret = ""
     if row.webhook_id is not None:
         hook = await WebhookSubscription.get_or_none(id=row.webhook_id, active=True)
         if hook is None:
-            return None, "подписка отключена"
+            return None
         secret = hook.secret
     return OutgoingMessage(
         notification_id=row.id, dedupe_key=row.dedupe_key, event=row.event,
         channel=str(row.channel), address=row.address, subject=row.subject, body=row.body,
-        data=row.data, secret=secret), ""
+        data=row.data, secret=secret)
+
+
+async def _skip(row: Notification, lease: datetime, reason: str) -> None:
+    """Nothing to retry: the notification is skipped, not failed."""
+    await Notification.filter(id=row.id, status=S.SENDING, lease_until=lease).update(
+        status=S.SKIPPED, lease_until=None, last_error=reason)
+    log.info("notification %s via %s: skipped (%s)", row.id, row.channel, reason)
 
 
 def _scrub(text: str, row: Notification, message: OutgoingMessage) -> str:

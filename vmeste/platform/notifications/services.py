@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -21,6 +20,7 @@ from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import Principal
+from vmeste.platform.notifications.addresses import UnsafeAddress, resolve
 from vmeste.platform.notifications.events import ALL_EVENTS, EVENTS
 from vmeste.platform.notifications.models import (
     Notification,
@@ -44,7 +44,6 @@ PERSONAL_CHANNELS = (NotificationChannel.INBOX, NotificationChannel.EMAIL,
 LOG_READERS = (Role.REGIONAL_ADMIN, Role.FEDERAL_CONFIGURATOR, Role.AUDITOR)
 TEMPLATE_FIELDS = ("territory_id", "event", "channel", "locale", "subject", "body")
 WEBHOOK_FIELDS = ("organization_id", "url", "events", "active")
-URL_MAX = 2000
 
 
 def _user(principal: Principal) -> User:
@@ -103,14 +102,13 @@ async def set_preference(principal: Principal, event: str, channel: Notification
     _check_event(event, allow_all=True)
     if channel not in PERSONAL_CHANNELS:
         raise DomainError.of("channel", "Этот канал не настраивается пользователем")
-    row = await NotificationPreference.get_or_none(user_id=user.id, event=event,
-                                                   channel=channel)
-    if row is None:
-        await NotificationPreference.create(user_id=user.id, event=event, channel=channel,
-                                            enabled=enabled)
-    elif row.enabled != enabled:
-        row.enabled = enabled
-        await row.save(update_fields=["enabled", "updated_at"])
+    # Insert-or-nothing, then update: two clicks at once both succeed (a read, then a
+    # create, would let the second fail on the unique key).
+    await NotificationPreference.bulk_create(
+        [NotificationPreference(user_id=user.id, event=event, channel=channel,
+                                enabled=enabled)], ignore_conflicts=True)
+    await NotificationPreference.filter(user_id=user.id, event=event, channel=channel).exclude(
+        enabled=enabled).update(enabled=enabled, updated_at=datetime.now(UTC))
     return Preference(event, channel, enabled, True)
 
 
@@ -229,17 +227,19 @@ class WebhookInput:
     events: list[str]
 
 
-async def create_webhook(principal: Principal, data: WebhookInput
+async def create_webhook(principal: Principal, data: WebhookInput, *, allow_private: bool
                          ) -> tuple[WebhookSubscription, str]:
-    """The subscription and its secret, which is shown this once."""
+    """The subscription and its secret, which is shown this once. The URL must lead to
+    a public address unless ``allow_private`` (``VMESTE_WEBHOOK_ALLOW_PRIVATE``)."""
     allowed = webhook_organizations(principal)
     organization = await Organization.get_or_none(ogrn=data.organization_ogrn)
     if organization is None or organization.id not in allowed:
         raise Forbidden("Вебхуки настраивает администратор этой организации")
     errors = []
-    parts = urlsplit(data.url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(data.url) > URL_MAX:
-        errors.append(FieldError("url", "Укажите адрес http(s)", ErrorCode.INVALID))
+    try:
+        await resolve(data.url.strip(), allow_private=allow_private)
+    except UnsafeAddress as refused:
+        errors.append(FieldError("url", str(refused), ErrorCode.INVALID))
     unknown = sorted(set(data.events) - set(EVENTS))
     if unknown:
         errors.append(FieldError("events", f"Неизвестные события: {', '.join(unknown)}",

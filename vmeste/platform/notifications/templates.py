@@ -1,7 +1,9 @@
 """Wording of notifications: Jinja2 templates, per region, Russian first.
 
 Regional administrators edit templates, so they run in Jinja2's sandbox (no access to
-Python internals, attributes or files) and see only a flat context of plain values.
+Python internals, attributes or files), with bounded steps, size and time
+(:mod:`~vmeste.platform.notifications.sandbox`), and see only a flat context of plain
+values.
 The platform ships a default for every event (``default_templates.json``); a stored
 :class:`NotificationTemplate` overrides it for a territory and everything below it.
 A template that fails is refused when saved; one that still fails when rendering (on
@@ -18,7 +20,8 @@ from importlib import resources
 from typing import Any
 
 from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+
+from vmeste.platform.notifications.sandbox import BoundedEnvironment, RenderLimit, render_bounded
 
 SUBJECT_MAX = 500
 BODY_MAX = 20_000
@@ -26,7 +29,7 @@ LOCALE = "ru"
 
 #: Plain text: messages go out as text/plain mail, SMS and JSON, never as HTML, so
 #: there is nothing to escape (and escaping would garble quotes in SMS).
-_env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+_env = BoundedEnvironment(autoescape=False, keep_trailing_newline=False)
 
 DEFAULTS: dict[str, dict[str, str]] = json.loads(
     resources.files("vmeste.platform.notifications").joinpath("default_templates.json")
@@ -40,6 +43,12 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "reason": "Уточните адрес", "answer": "Яму заделаем до 1 июня.", "rating": 5,
     "rework": False, "due_at": "01.06.2026", "legal_track": "message", "for_staff": False,
 }
+
+
+#: The save-time check renders with the longest texts a notification can carry, so a
+#: template that stays within its limits on short samples cannot exceed them later.
+LONGEST_CONTEXT: dict[str, Any] = {
+    **SAMPLE_CONTEXT, "reason": "Уточните адрес. " * 250, "answer": "Яму заделаем. " * 1500}
 
 
 @dataclass(frozen=True)
@@ -58,8 +67,8 @@ def _compiled(source: str) -> Any:
 
 
 def _render_pair(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
-    rendered_subject = " ".join(_compiled(subject).render(context).split())
-    return rendered_subject[:SUBJECT_MAX], _compiled(body).render(context)[:BODY_MAX]
+    rendered_subject = " ".join(render_bounded(_compiled(subject), context).split())
+    return rendered_subject[:SUBJECT_MAX], render_bounded(_compiled(body), context)[:BODY_MAX]
 
 
 def template_problems(subject: str, body: str) -> list[str]:
@@ -67,7 +76,9 @@ def template_problems(subject: str, body: str) -> list[str]:
     problems = []
     for name, source in (("subject", subject), ("body", body)):
         try:
-            _compiled(source).render(SAMPLE_CONTEXT)
+            render_bounded(_compiled(source), LONGEST_CONTEXT)
+        except RenderLimit as error:
+            problems.append(f"Шаблон ({name}) слишком тяжёлый: {error}")
         except TemplateError as error:
             problems.append(f"Ошибка в шаблоне ({name}): {error.message or error}")
         except Exception as error:  # 1 // 0, a string method given a number, …

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
@@ -73,6 +73,34 @@ async def relay_pending(send: Send, topics: Collection[str], *, batch_size: int,
         total += result.sent
         if result.failed or result.sent < batch_size:
             return RelayResult(sent=total, failed=result.failed)
+
+
+async def mark_done(outbox_id: int) -> None:
+    """The row's job finished (done, or dead-lettered): no broker will be asked for it
+    again."""
+    await OutboxMessage.filter(id=outbox_id, done_at__isnull=True).update(
+        done_at=datetime.now(UTC))
+
+
+async def unrelay_unfinished(topics: Collection[str]) -> int:
+    """Rows relayed but never done go back to the relay: at a start of the in-process
+    broker, whatever it held (queued, or waiting for a retry's backoff) died with the
+    process that held it."""
+    return await OutboxMessage.filter(relayed_at__isnull=False, done_at__isnull=True,
+                                      topic__in=list(topics)).update(relayed_at=None)
+
+
+async def redeliver_stale(topics: Collection[str], older_than: timedelta,
+                          now: datetime | None = None) -> int:
+    """Rows relayed more than ``older_than`` ago whose job never finished go back to the
+    relay (a broker that lost its queues: Redis without persistence, a recreated
+    RabbitMQ). A job still in the broker then runs twice; consumers deduplicate."""
+    now = now or datetime.now(UTC)
+    stale = await OutboxMessage.filter(relayed_at__lt=now - older_than, done_at__isnull=True,
+                                       topic__in=list(topics)).update(relayed_at=None)
+    if stale:
+        log.warning("outbox: %d relayed message(s) never finished; relaying them again", stale)
+    return stale
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,16 @@ from vmeste.platform.outbox.models import OutboxMessage
 APPEAL_EVENTS = "appeal.events"
 
 
+class RetryLater(Exception):
+    """A job that cannot run yet through no failure of its own (another worker holds
+    its lease): the job wrapper runs it again after ``delay_seconds`` without spending
+    one of its retries."""
+
+    def __init__(self, message: str, delay_seconds: float) -> None:
+        super().__init__(message)
+        self.delay_seconds = delay_seconds
+
+
 async def emit(conn: BaseDBAsyncClient, topic: str, payload: dict[str, Any], dedupe_key: str,
                *, available_at: datetime | None = None) -> None:
     """Queue a message for the workers; it commits or rolls back with ``conn``'s

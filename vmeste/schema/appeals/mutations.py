@@ -238,8 +238,9 @@ class AppealsMutation:
             info.context.principal, pk, track=input.track, reason=input.reason),
             input.appeal_id)
 
-    @strawberry.mutation(description="Продлить срок обращения по 59-ФЗ (один раз, до 30 "
-                                     "дней, с причиной); заявитель получит уведомление.")
+    @strawberry.mutation(description="Продлить неистёкший срок обращения по 59-ФЗ (один раз, "
+                                     "до 30 дней, с причиной; руководство или оператор "
+                                     "органа); заявитель получит уведомление.")
     async def extend_appeal_deadline(self, info: strawberry.Info,
                                      input: ExtendAppealDeadlineInput) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).extend(

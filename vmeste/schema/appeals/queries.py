@@ -11,7 +11,7 @@ from tortoise.expressions import Q
 from vmeste.platform import authz
 from vmeste.platform.appeals import access, models
 from vmeste.platform.appeals.coverage import coverage
-from vmeste.platform.appeals.lifecycle import OPEN
+from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
 from vmeste.platform.appeals.router import request_for
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.models import Role
@@ -54,7 +54,8 @@ class AppealFilter:
                                                   description="Территория и вложенные.")
     channel: Channel | None = None  # type: ignore[valid-type]
     overdue: bool | None = strawberry.field(
-        default=None, description="true — открытые с истёкшим сроком, false — остальные.")
+        default=None, description="true — с истёкшим сроком, пока часы идут (как "
+                                   "deadline.overdue), false — остальные.")
 
 
 @strawberry.input
@@ -83,6 +84,16 @@ async def _path(model: type[Territory] | type[Category], code: str) -> str:
     matches nothing)."""
     found = await model.filter(code=code).values_list("path", flat=True)
     return found[0] if found else f"{PATH_SEPARATOR}unknown"
+
+
+def _overdue(overdue: bool, now: datetime) -> Q:
+    """Appeals whose running clock is past due (as ``deadline.overdue`` says), or the
+    rest, spelled out: a bare NOT would drop rows whose due moment is NULL. A paused
+    clock's stored due moment predates the pause, so paused appeals are never late."""
+    running = list(CLOCK_RUNNING)
+    if overdue:
+        return Q(status__in=running, due_at__lt=now)
+    return Q(status__not_in=running) | Q(due_at__isnull=True) | Q(due_at__gte=now)
 
 
 @strawberry.type
@@ -134,8 +145,7 @@ class AppealsQuery:
             if filter.channel is not None:
                 query = query.filter(channel=filter.channel)
             if filter.overdue is not None:
-                late = Q(status__in=list(OPEN), due_at__lt=datetime.now(UTC))
-                query = query.filter(late if filter.overdue else ~late)
+                query = query.filter(_overdue(filter.overdue, datetime.now(UTC)))
         return await paginate(query, info=info, convert=Appeal.from_model, first=first,
                               after=after, last=last, before=before)
 

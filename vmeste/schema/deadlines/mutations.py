@@ -13,8 +13,9 @@ from vmeste.schema.errors import UserError, run_mutation
 @strawberry.type
 class ImportCalendarPayload:
     calendar: Calendar | None
-    recomputed: int = strawberry.field(
-        description="Сколько открытых обращений получили срок по новому календарю.")
+    affected: int = strawberry.field(
+        description="Сколько открытых обращений затронуто: их сроки по новому календарю "
+                    "пересчитывает фоновая задача, обычно за секунды.")
     user_errors: list[UserError]
 
 
@@ -23,12 +24,12 @@ class DeadlinesMutation:
     @strawberry.mutation(description="Загрузить новую версию производственного календаря "
                                      "(федеральный — федеральный конфигуратор, региональный — "
                                      "администратор региона); сроки открытых обращений "
-                                     "пересчитываются.")
+                                     "пересчитываются в фоне.")
     async def import_calendar(self, info: strawberry.Info, document: JSON
                               ) -> ImportCalendarPayload:
         result, errors = await run_mutation(import_calendar(
             info.context.principal, document, info.context.appeals.deadlines))
         if result is None:
-            return ImportCalendarPayload(calendar=None, recomputed=0, user_errors=errors)
+            return ImportCalendarPayload(calendar=None, affected=0, user_errors=errors)
         return ImportCalendarPayload(calendar=Calendar.from_model(result.calendar),
-                                     recomputed=result.recomputed, user_errors=[])
+                                     affected=result.affected, user_errors=[])

@@ -10,12 +10,15 @@ import strawberry
 from strawberry.scalars import JSON
 
 from vmeste.platform.appeals import models
+from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
 from vmeste.platform.deadlines import clock
 from vmeste.platform.deadlines.models import StoredCalendar
 from vmeste.platform.deadlines.preview import Preview
 from vmeste.platform.deadlines.terms import Term
 
 _HOUR = 3600
+ANSWERED = frozenset({models.AppealStatus.ANSWERED, models.AppealStatus.CLOSED})
+DROPPED = frozenset({models.AppealStatus.REJECTED, models.AppealStatus.WITHDRAWN})
 
 
 @strawberry.type(description="Продление срока (59-ФЗ: одно, до 30 дней).")
@@ -40,8 +43,12 @@ class Deadline:
     paused: bool = strawberry.field(description="Срок сейчас приостановлен (ждём уточнения).")
     extensions: list[DeadlineExtension]
     remaining: int | None = strawberry.field(
-        description="Сколько секунд осталось до срока; отрицательное — на сколько просрочено.")
-    overdue: bool
+        description="Сколько секунд осталось до срока; отрицательное — на сколько просрочено. "
+                    "После ответа — сколько оставалось в момент ответа; у отклонённого и "
+                    "отозванного — null.")
+    overdue: bool = strawberry.field(
+        description="Срок истёк, а часы идут: ответа нет и срок не приостановлен; так же "
+                    "считает фильтр appeals(filter: {overdue}).")
     redirect_due_at: datetime | None = strawberry.field(
         description="59-ФЗ: до какого момента обращение вне компетенции нужно перенаправить.")
     calendar_version: str | None = strawberry.field(
@@ -69,13 +76,17 @@ async def appeal_deadline(info: strawberry.Info, row: models.Appeal) -> Deadline
         amount = clock.paused_for(term.policy, pauses, term.calendar, term.tz, now)
         paused_for = (amount.total_seconds() / _HOUR
                       if isinstance(term.policy, clock.WorkingHours) else float(amount.days))
+    # The clock stopped at the answer; a rejected or withdrawn appeal has no term left.
+    at = row.answered_at if row.status in ANSWERED and row.answered_at else now
     return Deadline(
         due_at=due, policy=row.deadline_policy, registered_at=row.registered_at,
         paused_for=paused_for, paused=open_pause,
         extensions=[DeadlineExtension(days=e.units, reason=e.reason, at=e.at)
                     for e in extensions],
-        remaining=int((due - now).total_seconds()) if due else None,
-        overdue=due is not None and clock.overdue(due, now),
+        remaining=(int((due - at).total_seconds())
+                   if due and row.status not in DROPPED else None),
+        overdue=(due is not None and row.status in CLOCK_RUNNING
+                 and clock.overdue(due, now)),
         redirect_due_at=row.redirect_due_at, calendar_version=row.calendar_version)
 
 

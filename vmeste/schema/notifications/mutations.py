@@ -121,7 +121,8 @@ class NotificationsMutation:
         created, errors = await run_mutation(services.create_webhook(
             info.context.principal, services.WebhookInput(
                 organization_ogrn=input.organization_ogrn, url=input.url,
-                events=list(input.events))))
+                events=list(input.events)),
+            allow_private=info.context.settings.webhook_allow_private))
         if created is None:
             return WebhookSubscriptionPayload(webhook_subscription=None, secret=None,
                                               user_errors=errors)
