@@ -372,6 +372,19 @@ def result_of(body: dict[str, Any], field: str) -> Any:
     return (body.get("data") or {}).get(field)
 
 
+def assert_query_outcome(body: dict[str, Any], operation: str, expected: str,
+                         visible: Callable[[Any], bool]) -> None:
+    """A query's answer against its cell: refused with the cell's code and no data, or
+    answered with the probe among the results ("ok") or not ("empty")."""
+    result = result_of(body, operation)
+    if expected in REFUSALS:
+        assert result is None, body
+        assert error_code(body) == REFUSALS[expected], body
+        return
+    assert "errors" not in body, body
+    assert ("ok" if visible(result) else "empty") == expected, body
+
+
 # --- the tests ----------------------------------------------------------------------------
 
 
@@ -507,13 +520,8 @@ async def test_authorisation_matrix(operation: str, target: str, role: str, db: 
     events_before = await AuditEvent.all().count()
     body = await graphql(case.document, case.variables(world), token=token)
     if case.kind == "query":
-        if expected in REFUSALS:
-            assert result_of(body, operation) is None, body
-            assert error_code(body) == REFUSALS[expected], body
-            return
-        assert "errors" not in body, body
-        visible = case.visible(result_of(body, operation), caller)
-        assert ("ok" if visible else "empty") == expected, body
+        assert_query_outcome(body, operation, expected,
+                             lambda result: case.visible(result, caller))
         return
 
     assert "errors" not in body, body
