@@ -14,6 +14,7 @@ from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.outbox.relay import (
     backlog,
     mark_done,
+    purge_done,
     redeliver_stale,
     relay_batch,
     relay_pending,
@@ -154,3 +155,18 @@ async def test_the_scheduler_sweep_redelivers_after_the_configured_time(db):
         relayed_at=datetime.now(UTC) - timedelta(seconds=61))
     assert (await scheduler.sweep_outbox()).sent == 1
     broker.close()
+
+
+async def test_finished_rows_are_purged_after_the_retention_in_bounded_batches(db):
+    for key in ("old-1", "old-2", "old-3", "recent", "unfinished"):
+        await _emit("t", {"k": key}, key)
+    await relay_pending(lambda row: None, ["t"], batch_size=10)
+    now = datetime.now(UTC)
+    await OutboxMessage.filter(dedupe_key__startswith="old").update(
+        done_at=now - timedelta(days=8))
+    await OutboxMessage.filter(dedupe_key="recent").update(done_at=now - timedelta(days=6))
+    assert await purge_done(timedelta(days=7), limit=2) == 2
+    assert await purge_done(timedelta(days=7), limit=2) == 1
+    assert await purge_done(timedelta(days=7), limit=2) == 0
+    left = await OutboxMessage.all().order_by("id").values_list("dedupe_key", flat=True)
+    assert left == ["recent", "unfinished"]

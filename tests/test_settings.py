@@ -105,6 +105,8 @@ def test_the_outbox_redelivers_lost_jobs_after_an_hour_by_default():
     assert load_settings({}).outbox_redeliver_seconds == 3600
     assert load_settings({"VMESTE_OUTBOX_REDELIVER_SECONDS": "600"}
                          ).outbox_redeliver_seconds == 600
+    assert load_settings({}).outbox_retention_days == 7
+    assert load_settings({"VMESTE_OUTBOX_RETENTION_DAYS": "30"}).outbox_retention_days == 30
 
 
 @pytest.mark.parametrize(("env", "variable"), [
@@ -117,6 +119,7 @@ def test_the_outbox_redelivers_lost_jobs_after_an_hour_by_default():
      "VMESTE_DELIVERY_LEASE_SECONDS"),
     ({"VMESTE_WEBHOOK_ALLOW_PRIVATE": "perhaps"}, "VMESTE_WEBHOOK_ALLOW_PRIVATE"),
     ({"VMESTE_OUTBOX_REDELIVER_SECONDS": "5"}, "VMESTE_OUTBOX_REDELIVER_SECONDS"),
+    ({"VMESTE_OUTBOX_RETENTION_DAYS": "0"}, "VMESTE_OUTBOX_RETENTION_DAYS"),
 ])
 def test_bad_notification_settings_name_the_variable(env, variable):
     with pytest.raises(SettingsError) as error:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tortoise.transactions import in_transaction
@@ -118,14 +119,19 @@ async def test_the_scheduler_loop_sweeps_and_runs_the_watchdog_until_stopped(db)
     broker = build_broker(settings)
     scheduler = Scheduler(runtime, broker, default_topics(), watchdog)
     stop = asyncio.Event()
-    task = asyncio.create_task(scheduler.run(stop))
     async with in_transaction() as conn:
         await emit(conn, NOTIFICATION_DELIVER, {"notification_id": 1}, "n1")
-    await until(lambda: OutboxMessage.filter(relayed_at__isnull=False).exists(),
-                what="the sweep")
+        await emit(conn, NOTIFICATION_DELIVER, {"notification_id": 2}, "old")
+    await OutboxMessage.filter(dedupe_key="old").update(
+        relayed_at=datetime.now(UTC) - timedelta(days=30),
+        done_at=datetime.now(UTC) - timedelta(days=30))
+    task = asyncio.create_task(scheduler.run(stop))
+    await until(lambda: OutboxMessage.filter(relayed_at__isnull=False,
+                                             dedupe_key="n1").exists(), what="the sweep")
     stop.set()
     await asyncio.wait_for(task, 10)
     assert calls == [runtime]  # once at start, then not again within the hour
+    assert not await OutboxMessage.filter(dedupe_key="old").exists(), "purged on the tick"
     assert broker.queues  # the in-process broker holds the job
 
 

@@ -75,6 +75,8 @@ class Settings:
     #: An outbox row relayed this long ago whose job never finished is relayed again (a
     #: broker that lost its queues); consumers deduplicate, so a copy is harmless.
     outbox_redeliver_seconds: int = 3600
+    #: Outbox rows whose job finished are deleted after this many days.
+    outbox_retention_days: int = 7
     #: Prefix of the broker's queue names, so environments can share one broker.
     queue_prefix: str = "vmeste"
     worker_threads: int = 4
@@ -218,6 +220,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         watchdog_interval_seconds=_int(env, "VMESTE_WATCHDOG_INTERVAL_SECONDS", 60, 1, 86_400),
         outbox_redeliver_seconds=_int(env, "VMESTE_OUTBOX_REDELIVER_SECONDS", 3600, 60,
                                       30 * 86_400),
+        outbox_retention_days=_int(env, "VMESTE_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         queue_prefix=_name(env, "VMESTE_QUEUE_PREFIX", "vmeste"),
         worker_threads=_int(env, "VMESTE_WORKER_THREADS", 4, 1, 64),
         # Only the in-process broker needs an in-process worker; with RabbitMQ or Redis

@@ -1,4 +1,5 @@
-"""The periodic jobs: the outbox relay sweep and the deadline watchdog.
+"""The periodic jobs: the outbox relay sweep, the deadline watchdog, and the purge of
+outbox rows finished long ago.
 
 Each sweep first sends rows relayed long ago and never done to the relay again (a
 broker that lost its queues), then relays. Several scheduler replicas are safe: relays
@@ -19,7 +20,12 @@ from typing import Any
 import dramatiq
 
 from vmeste.platform.outbox.models import OutboxMessage
-from vmeste.platform.outbox.relay import RelayResult, redeliver_stale, relay_pending
+from vmeste.platform.outbox.relay import (
+    RelayResult,
+    purge_done,
+    redeliver_stale,
+    relay_pending,
+)
 from vmeste.platform.runtime import Runtime
 from vmeste.workers.jobs import message_for, queue_name
 from vmeste.workers.topics import Topic
@@ -49,6 +55,10 @@ class Scheduler:
         return await relay_pending(self.send, self.topics.keys(),
                                    batch_size=self.runtime.settings.relay_batch_size)
 
+    async def purge_outbox(self) -> int:
+        """Drop rows finished longer ago than ``VMESTE_OUTBOX_RETENTION_DAYS``."""
+        return await purge_done(timedelta(days=self.runtime.settings.outbox_retention_days))
+
     async def run_watchdog(self) -> dict[str, int] | None:
         if self.watchdog is None:
             return None
@@ -62,8 +72,9 @@ class Scheduler:
         next_watchdog = time.monotonic()
         while not stop.is_set():
             await self._guarded("outbox relay", self.sweep_outbox)
-            if self.watchdog is not None and time.monotonic() >= next_watchdog:
+            if time.monotonic() >= next_watchdog:
                 await self._guarded("deadline watchdog", self.run_watchdog)
+                await self._guarded("outbox retention", self.purge_outbox)
                 next_watchdog = time.monotonic() + settings.watchdog_interval_seconds
             try:
                 await asyncio.wait_for(stop.wait(), timeout=relay_every)

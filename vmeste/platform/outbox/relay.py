@@ -103,6 +103,23 @@ async def redeliver_stale(topics: Collection[str], older_than: timedelta,
     return stale
 
 
+async def purge_done(older_than: timedelta, *, limit: int = 10_000,
+                     now: datetime | None = None) -> int:
+    """Delete up to ``limit`` rows whose job finished more than ``older_than`` ago.
+
+    Done rows are needed only to deduplicate a late redelivery and to answer "what
+    happened" for a while; at national scale (millions of appeal events a year) keeping
+    them for ever would make every relay and backlog query slower. Bounded batches keep
+    each delete short, so a large first purge does not lock the table for long.
+    """
+    now = now or datetime.now(UTC)
+    ids = await (OutboxMessage.filter(done_at__lt=now - older_than).order_by("id")
+                 .limit(limit).values_list("id", flat=True))
+    if not ids:
+        return 0
+    return await OutboxMessage.filter(id__in=list(ids)).delete()
+
+
 @dataclass(frozen=True)
 class Backlog:
     unrelayed: int
