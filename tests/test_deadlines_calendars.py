@@ -31,6 +31,7 @@ from vmeste.platform.deadlines.store import CalendarStore, packaged_document
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.outbox.models import OutboxMessage
+from vmeste.platform.runtime import build_runtime
 from vmeste.testing import GraphQLClient
 from vmeste.workers.topics import default_topics
 
@@ -306,3 +307,32 @@ async def test_the_embedded_worker_recomputes_after_an_import(world, db, make_to
                 await asyncio.sleep(0.05)
     assert moved.calendar_version.startswith("2025-12-01+")
     assert (moved.due_at - appeal.due_at).days == 1
+
+
+async def test_a_release_brings_newer_packaged_calendars_and_leaves_newer_imports(db):
+    """``vmeste migrate`` imports a packaged calendar newer than the stored one, with
+    its audit event and recompute job, and never downgrades an administrator's import."""
+    deadlines = build_runtime(db).appeals.deadlines
+    await CalendarStore(0).current()  # an installation seeded by an older release
+    await StoredCalendar.filter(name="ru_federal").update(version="2000-01-01")
+    await StoredCalendar.filter(name="ru_92_tatarstan").update(version="2999-01-01")
+    upgrades = await services.upgrade_packaged_calendars(deadlines)
+    packaged = packaged_document("ru_federal")["version"]
+    assert [(u.name, u.from_version, u.to_version, u.affected) for u in upgrades] == [
+        ("ru_federal", "2000-01-01", packaged, 0)]
+    current = await StoredCalendar.filter(current=True).order_by("name").values_list(
+        "name", "version")
+    assert current == [("ru_92_tatarstan", "2999-01-01"), ("ru_federal", packaged)]
+    assert await AuditEvent.filter(action="calendar.import", object_id="ru_federal").exists()
+    assert await OutboxMessage.filter(topic=CALENDAR_RECOMPUTE).count() == 1
+    assert await services.upgrade_packaged_calendars(deadlines) == []
+
+
+async def test_migrate_reports_the_calendars_a_release_brings(db):
+    await CalendarStore(0).current()
+    await StoredCalendar.filter(name="ru_federal").update(version="2000-01-01")
+    result = await asyncio.to_thread(vmeste, db, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "calendar ru_federal: 2000-01-01 -> " in result.stdout
+    again = await asyncio.to_thread(vmeste, db, "migrate")
+    assert "calendar" not in again.stdout  # nothing newer the second time

@@ -40,10 +40,28 @@ async def _with_db(settings: Settings, action: Callable[[], Coroutine[Any, Any, 
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
-    from vmeste.platform.db import migrate, redact_url
+    from vmeste.platform.db import redact_url
 
     print(f"Migrating {redact_url(settings.database_url)}")
-    _run(migrate(settings, progress=_print_progress))
+    _migrate(settings, progress=_print_progress)
+
+
+def _migrate(settings: Settings, progress: Callable[[str, str, str], object] | None = None
+             ) -> None:
+    """The schema, then the production calendars this release ships."""
+    from vmeste.platform.db import migrate
+    from vmeste.platform.deadlines.services import upgrade_packaged_calendars
+    from vmeste.platform.runtime import build_runtime
+
+    _run(migrate(settings, progress=progress))
+    deadlines = build_runtime(settings).appeals.deadlines
+    for upgrade in _run(_with_db(settings, lambda: upgrade_packaged_calendars(deadlines))):
+        if upgrade.affected is None:
+            print(f"  calendar {upgrade.name} {upgrade.to_version} not loaded: "
+                  f"{upgrade.refused}")
+        else:
+            print(f"  calendar {upgrade.name}: {upgrade.from_version} -> {upgrade.to_version}, "
+                  f"{upgrade.affected} open appeal(s) queued for recomputation")
 
 
 def _print_progress(event: str, app: str, name: str) -> None:
@@ -54,11 +72,9 @@ def _print_progress(event: str, app: str, name: str) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from vmeste.platform.db import migrate
-
     if settings.is_sqlite:
         # The embedded default has no separate deploy step; keep its schema current.
-        _run(migrate(settings))
+        _migrate(settings)
         if args.workers > 1:
             _fail("SQLite supports one process; use PostgreSQL for --workers > 1", EXIT_USAGE)
     if args.workers > 1 and settings.embedded_workers:
@@ -74,9 +90,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from vmeste.platform.app import create_app
-    from vmeste.platform.db import migrate
 
-    _run(migrate(settings))
+    _migrate(settings)
     tokens = _run(_with_db(settings, lambda: _prepare_demo(settings)))
     base = f"http://{args.host}:{args.port}"
     print(f"\nVmeste demo is starting at {base}/graphql (GraphiQL in the browser)")

@@ -33,13 +33,15 @@ from vmeste.platform.deadlines.models import StoredCalendar
 from vmeste.platform.deadlines.store import (
     CALENDARS_VERSION,
     FEDERAL,
+    PACKAGED,
     CalendarSet,
     load_current,
+    packaged_document,
     stored_row,
 )
 from vmeste.platform.deadlines.terms import RECOMPUTED_FIELDS, Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode
-from vmeste.platform.identity.principal import Principal
+from vmeste.platform.identity.principal import SYSTEM, Principal
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.models import Territory, subtree
@@ -104,6 +106,45 @@ async def import_calendar(principal: Principal, document: Any, deadlines: Deadli
                        ErrorCode.CONFLICT) from None
     deadlines.calendars.invalidate()
     return ImportResult(calendar=row, affected=affected)
+
+
+@dataclass(frozen=True)
+class PackagedUpgrade:
+    name: str
+    from_version: str
+    to_version: str
+    #: Open appeals queued for recomputation, or None when the upgrade was refused.
+    affected: int | None
+    refused: str = ""
+
+
+async def upgrade_packaged_calendars(deadlines: Deadlines) -> list[PackagedUpgrade]:
+    """Bring in the calendars this release ships, where they are newer than the stored
+    ones (``vmeste migrate`` runs it, once per release).
+
+    The government publishes next year's transferred days off every autumn, so a
+    release carries calendars an existing database has not seen. Each packaged
+    calendar whose version is newer than the current stored one goes through the
+    ordinary import: audited, and its open deadlines recomputed by the workers. A
+    version an administrator imported that is as new or newer is left alone (versions
+    are ISO dates, so they order as strings).
+    """
+    await load_current()  # seeds the names a database has never stored
+    upgrades = []
+    for name in PACKAGED:
+        document = packaged_document(name)
+        current = await StoredCalendar.get(name=name, current=True)
+        if current.version >= document["version"]:
+            continue
+        try:
+            result = await import_calendar(SYSTEM, document, deadlines)
+        except DomainError as error:  # e.g. a region this installation does not have
+            upgrades.append(PackagedUpgrade(name, current.version, document["version"],
+                                            None, "; ".join(e.message for e in error.errors)))
+            continue
+        upgrades.append(PackagedUpgrade(name, current.version, document["version"],
+                                        result.affected))
+    return upgrades
 
 
 async def _authorize(principal: Principal, calendar: ProductionCalendar) -> str | None:
