@@ -1,9 +1,9 @@
 """Wording of notifications: Jinja2 templates, per region, Russian first.
 
-Regional administrators edit templates, so they run in Jinja2's sandbox (no access to
-Python internals, attributes or files), with bounded steps, size and time
-(:mod:`~vmeste.platform.notifications.sandbox`), and see only a flat context of plain
-values.
+Regional administrators edit templates, so they are held to a subset of Jinja2
+(output, conditions and a few text filters) in its sandbox, with bounded steps, size
+and time (:mod:`~vmeste.platform.notifications.sandbox`), and see only a flat context
+of plain values.
 The platform ships a default for every event (``default_templates.json``); a stored
 :class:`NotificationTemplate` overrides it for a territory and everything below it.
 A template that fails is refused when saved; one that still fails when rendering (on
@@ -78,7 +78,7 @@ def template_problems(subject: str, body: str) -> list[str]:
         try:
             render_bounded(_compiled(source), LONGEST_CONTEXT)
         except RenderLimit as error:
-            problems.append(f"Шаблон ({name}) слишком тяжёлый: {error}")
+            problems.append(f"Шаблон ({name}) не принят: {error}")
         except TemplateError as error:
             problems.append(f"Ошибка в шаблоне ({name}): {error.message or error}")
         except Exception as error:  # 1 // 0, a string method given a number, …
