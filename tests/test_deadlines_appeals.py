@@ -204,7 +204,7 @@ async def test_a_term_that_ran_out_cannot_be_extended(graphql, submit_appeal, ap
     assert (await Appeal.get(id=appeal.id)).due_at == appeal.due_at
 
 
-async def test_extending_a_running_term_restarts_its_reminders(vmeste_app, submit_appeal,
+async def test_extending_a_running_term_rearms_the_reminders_still_ahead(vmeste_app, submit_appeal,
                                                                appeal_world, clock):
     services = vmeste_app.state.runtime.appeals
     appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
@@ -214,8 +214,10 @@ async def test_extending_a_running_term_restarts_its_reminders(vmeste_app, submi
     await services.extend(SYSTEM, appeal.id, days=20, reason="Нужна экспертиза")
     extended = await Appeal.get(id=appeal.id)
     assert extended.due_at.date().isoformat() == "2025-12-17"
-    # The new term is watched from scratch: its own reminders are still to come.
-    assert extended.reminders_sent == []
+    # The new term is watched afresh: its 80% moment (7 December) is ahead again, so
+    # that reminder is re-armed; its 50% moment (22 November) has passed, and repeating
+    # that reminder now would only tell the body what it heard three days ago.
+    assert extended.reminders_sent == [0.5]
 
 
 async def test_overdue_means_a_running_clock_past_due_in_the_filter_and_the_field(

@@ -20,7 +20,9 @@ from vmeste.platform.appeals.models import (
 from vmeste.platform.deadlines import watchdog
 from vmeste.platform.deadlines.models import AppealPause
 from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import SYSTEM
+from vmeste.platform.identity.services import load_principal
 from vmeste.platform.reference.models import Organization
 
 KIROV = ZoneInfo("Europe/Kirov")
@@ -205,3 +207,24 @@ async def test_overdue_appeals_with_nobody_to_escalate_to_are_not_read_again(
     # Once the body gets a supervisor, the escalation it is owed happens.
     await seed_parent()
     assert (await run_watchdog(runtime, DUE + timedelta(days=4)))["escalated"] == 1
+
+
+async def test_a_pause_that_moves_the_term_does_not_repeat_a_reminder_already_due(
+        runtime, submit_appeal):
+    """The 50% reminder went out before the clarification; the pause moves the term a
+    working day later, but the new 50% moment has passed too, so it is not sent again
+    (and the 80% one is still ahead)."""
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    assert (await run_watchdog(runtime, REGISTERED + (DUE - REGISTERED) * 0.55))[
+        "reminders"] == 1
+    runtime.appeals.clock = lambda: datetime(2025, 11, 6, 12, 0, tzinfo=KIROV)
+    await runtime.appeals.request_clarification(SYSTEM, appeal.id, question="Какой дом?")
+    answered = datetime(2025, 11, 10, 12, 0, tzinfo=KIROV)
+    runtime.appeals.clock = lambda: answered
+    applicant = await load_principal(await User.get(subject="citizen"))
+    await runtime.appeals.clarify(applicant, appeal.id, text="Дом 5")
+    moved = await Appeal.get(id=appeal.id)
+    # Friday 7 November lay wholly inside the pause: one working day later.
+    assert moved.due_at == datetime(2025, 11, 13, 23, 59, 59, 999999, tzinfo=KIROV)
+    assert moved.reminders_sent == [0.5]
+    assert (await run_watchdog(runtime, answered + timedelta(minutes=1)))["reminders"] == 0

@@ -302,7 +302,9 @@ async def test_webhooks_cannot_point_into_the_platforms_network(db, city, make_t
                "http://10.0.0.7/hook", "http://[::1]/hook", "http://[::ffff:127.0.0.1]/h",
                "http://localhost/hook", "http://0.0.0.0/hook", "http://224.0.0.1/hook",
                "https://user:password@93.184.216.34/hook", "ftp://93.184.216.34/hook",
-               "http://no-such-host.invalid/hook"]
+               "http://no-such-host.invalid/hook",
+               # NAT64 and 6to4 addresses that lead to the metadata service and loopback
+               "http://[64:ff9b::a9fe:a9fe]/hook", "http://[2002:7f00:1::1]/hook"]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://t") as http:
         client = GraphQLClient(http)
@@ -318,3 +320,17 @@ async def test_webhooks_cannot_point_into_the_platforms_network(db, city, make_t
             "events": ["routed"]}}, token=admin))
     assert public["createWebhookSubscription"]["userErrors"] == []
     assert await WebhookSubscription.all().count() == 1
+
+
+def test_a_pinned_webhook_request_names_the_real_host_in_ascii():
+    """The request goes to the checked address; Host and the TLS name carry the real
+    host, a Cyrillic domain in its IDNA form (a raw one cannot go into a header)."""
+    from vmeste.platform.notifications.addresses import Target
+    from vmeste.plugins.notify_webhook import pinned
+
+    target = Target(host="xn--e1afmkfd.xn--p1ai", port=8443, address="93.184.216.34")
+    url, headers = pinned("https://пример.рф:8443/hook?a=1", target)
+    assert url == "https://93.184.216.34:8443/hook?a=1"
+    assert headers == {"Host": "xn--e1afmkfd.xn--p1ai:8443"}
+    url, headers = pinned("https://пример.рф/hook", replace(target, port=443))
+    assert (url, headers) == ("https://93.184.216.34:443/hook", {"Host": "xn--e1afmkfd.xn--p1ai"})

@@ -181,3 +181,22 @@ async def test_work_held_elsewhere_waits_without_spending_retries(fast):
     assert await AuditEvent.filter(action="probe.ran").count() == 1
     assert not await DeadLetter.exists()
     assert (await OutboxMessage.get(dedupe_key="a")).done_at is not None
+
+
+class TimedOut(Probe):
+    """A job that dramatiq's time limit stops each time (it cancels the coroutine)."""
+
+    async def handle(self, runtime: Runtime, payload: dict[str, Any], last: bool) -> None:
+        self.last_attempts.append(last)
+        raise asyncio.CancelledError
+
+
+async def test_a_job_the_time_limit_stops_on_its_last_attempt_is_a_dead_letter(fast):
+    probe = TimedOut(failures=0)
+    for h in harness(fast, probe):
+        await h.emit({"n": 5}, "a")
+        await h.drain()
+    assert probe.last_attempts == [False, False, True]
+    letter = await DeadLetter.get()
+    assert letter.error == "CancelledError" and letter.attempts == 3
+    assert await OutboxMessage.filter(dedupe_key="a", done_at__isnull=False).exists()

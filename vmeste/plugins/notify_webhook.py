@@ -38,8 +38,9 @@ def pinned(url: str, target: Target) -> tuple[str, dict[str, str]]:
     """``url`` with its host replaced by the checked address, and the Host header and
     TLS name (``sni_hostname``, which certificate checks also use) of the real host."""
     parts = urlsplit(url)
-    host = f"[{target.address}]" if ":" in target.address else target.address
-    return parts._replace(netloc=f"{host}:{target.port}").geturl(), {"Host": parts.netloc}
+    address = f"[{target.address}]" if ":" in target.address else target.address
+    host = target.host if parts.port is None else f"{target.host}:{parts.port}"
+    return parts._replace(netloc=f"{address}:{target.port}").geturl(), {"Host": host}
 
 
 def webhook_channel(timeout: float, allow_private: bool) -> ChannelSpec:
@@ -57,7 +58,10 @@ def webhook_channel(timeout: float, allow_private: bool) -> ChannelSpec:
                    "X-Vmeste-Timestamp": timestamp,
                    "X-Vmeste-Signature": sign(message.secret, timestamp, body), **host}
         try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            # No proxies from the environment: through a proxy the pinned address and
+            # the TLS name would not reach the server (and a proxy bypasses the check).
+            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False,
+                                         trust_env=False) as client:
                 response = await client.post(url, content=body.encode(), headers=headers,
                                              extensions={"sni_hostname": target.host})
         except httpx.TimeoutException:

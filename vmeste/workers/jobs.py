@@ -13,6 +13,7 @@ relayed and never done was lost by a broker and is relayed again
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Mapping
@@ -87,7 +88,9 @@ class Job:
             message.options["retries"] = retries - 1
             raise dramatiq.Retry(str(later), delay=max(1, round(later.delay_seconds * 1000))
                                  ) from None
-        except Exception as error:
+        except (Exception, asyncio.CancelledError) as error:
+            # CancelledError is how dramatiq's time limit stops an async job: on the last
+            # attempt it is a failure like any other, or the job would vanish unrecorded.
             log.warning("job %s failed (attempt %d of %d): %s", self.topic.actor, retries + 1,
                         limit + 1, type(error).__name__)
             if last_attempt:

@@ -148,10 +148,12 @@ class Deadlines:
         """Set the appeal's :data:`RECOMPUTED_FIELDS` (not saved) from its registration,
         pauses and extensions; an unregistered appeal has none to set.
 
-        A deadline that moved later is a new term for the watchdog: its reminders
-        start over, and once it lies in the future again so do its overdue marking and
-        its escalation (the steps already taken stay in the history); else the new term
-        would run unwatched."""
+        A deadline that moved later is a new term for the watchdog: a reminder already
+        sent is sent again only if its moment under the new term is still ahead (one
+        whose moment has passed either way would only repeat itself), and once the
+        deadline lies in the future again so do its overdue marking and its escalation
+        (the steps already taken stay in the history); else the new term would run
+        unwatched."""
         if appeal.registered_at is None:
             return
         before = appeal.due_at
@@ -160,7 +162,9 @@ class Deadlines:
                                     now).items():
             setattr(appeal, name, value)
         if before is not None and appeal.due_at > before:
-            appeal.reminders_sent = []
+            span = appeal.due_at - appeal.registered_at
+            appeal.reminders_sent = [fraction for fraction in appeal.reminders_sent
+                                     if appeal.registered_at + span * fraction <= now]
         if appeal.due_at > now:
             appeal.overdue_at = None
             appeal.escalated_at = None

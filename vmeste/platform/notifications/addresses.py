@@ -37,6 +37,14 @@ class Target:
     address: str
 
 
+def _ascii_host(host: str) -> str:
+    """The host as it goes on the wire: a Cyrillic domain (.рф) in its IDNA form."""
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
 def url_problem(url: str) -> str | None:
     """Why ``url`` is not a usable webhook URL on its face, or None."""
     if len(url) > URL_MAX:
@@ -55,9 +63,25 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+#: IPv6 prefixes that carry an IPv4 address a gateway forwards to (NAT64, 6to4): the
+#: embedded address is what the request reaches.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _NAT64_LOCAL:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = _embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 
@@ -81,4 +105,4 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
         raise UnsafeAddress("Адрес сервера не найден")
     if not allow_private and not all(is_public(ip) for ip in addresses):
         raise UnsafeAddress("Адрес ведёт во внутреннюю сеть")
-    return Target(host=host, port=port, address=str(addresses[0]))
+    return Target(host=_ascii_host(host), port=port, address=str(addresses[0]))
