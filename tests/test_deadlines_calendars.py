@@ -326,6 +326,12 @@ async def test_a_release_brings_newer_packaged_calendars_and_leaves_newer_import
     assert await AuditEvent.filter(action="calendar.import", object_id="ru_federal").exists()
     assert await OutboxMessage.filter(topic=CALENDAR_RECOMPUTE).count() == 1
     assert await services.upgrade_packaged_calendars(deadlines) == []
+    # A version an administrator named otherwise is not compared, and not replaced.
+    await StoredCalendar.filter(name="ru_federal", current=True).update(version="v2099")
+    [refused] = await services.upgrade_packaged_calendars(deadlines)
+    assert (refused.name, refused.affected) == ("ru_federal", None) and "дат" in refused.refused
+    assert await StoredCalendar.filter(name="ru_federal", current=True).values_list(
+        "version", flat=True) == ["v2099"]
 
 
 async def test_migrate_reports_the_calendars_a_release_brings(db):

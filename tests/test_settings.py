@@ -120,6 +120,9 @@ def test_the_outbox_redelivers_lost_jobs_after_an_hour_by_default():
     ({"VMESTE_WEBHOOK_ALLOW_PRIVATE": "perhaps"}, "VMESTE_WEBHOOK_ALLOW_PRIVATE"),
     ({"VMESTE_OUTBOX_REDELIVER_SECONDS": "5"}, "VMESTE_OUTBOX_REDELIVER_SECONDS"),
     ({"VMESTE_OUTBOX_RETENTION_DAYS": "0"}, "VMESTE_OUTBOX_RETENTION_DAYS"),
+    # Retries that can wait longer than the redelivery would run twice in parallel.
+    ({"VMESTE_JOB_MAX_RETRIES": "20", "VMESTE_OUTBOX_REDELIVER_SECONDS": "3600"},
+     "VMESTE_OUTBOX_REDELIVER_SECONDS"),
 ])
 def test_bad_notification_settings_name_the_variable(env, variable):
     with pytest.raises(SettingsError) as error:

@@ -154,6 +154,14 @@ def _smtp_url(env: Mapping[str, str]) -> str:
     return value
 
 
+def retry_horizon_seconds(max_retries: int, min_backoff_ms: int, max_backoff_ms: int
+                          ) -> float:
+    """How long a job's retries can take at most: dramatiq doubles the backoff from the
+    minimum up to the maximum, and adds up to as much again as jitter."""
+    return sum(2 * min(min_backoff_ms * 2 ** attempt, max_backoff_ms)
+               for attempt in range(max_retries)) / 1000
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment; raises :class:`SettingsError` on bad input."""
     env = os.environ if env is None else env
@@ -176,6 +184,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if min_backoff > max_backoff:
         raise SettingsError("VMESTE_JOB_MIN_BACKOFF_MS",
                             "must not exceed VMESTE_JOB_MAX_BACKOFF_MS")
+    max_retries = _int(env, "VMESTE_JOB_MAX_RETRIES", 8, 0, 100)
+    redeliver = _int(env, "VMESTE_OUTBOX_REDELIVER_SECONDS", 3600, 60, 30 * 86_400)
+    horizon = retry_horizon_seconds(max_retries, min_backoff, max_backoff)
+    if redeliver <= horizon:
+        # A job still waiting for its backoff would be relayed again: two retry chains.
+        raise SettingsError("VMESTE_OUTBOX_REDELIVER_SECONDS",
+                            f"must exceed the retries' backoff horizon ({horizon:.0f} s, from "
+                            "VMESTE_JOB_MAX_RETRIES and VMESTE_JOB_*_BACKOFF_MS)")
     lease = _int(env, "VMESTE_DELIVERY_LEASE_SECONDS", 60, 5, 3600)
     notify_timeout = _int(env, "VMESTE_NOTIFY_TIMEOUT_SECONDS", 10, 1, 300)
     if lease < 2 * notify_timeout:
@@ -212,14 +228,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         delivery_lease_seconds=lease,
         notify_timeout_seconds=notify_timeout,
         webhook_allow_private=_flag(env, "VMESTE_WEBHOOK_ALLOW_PRIVATE", False),
-        job_max_retries=_int(env, "VMESTE_JOB_MAX_RETRIES", 8, 0, 100),
+        job_max_retries=max_retries,
         job_min_backoff_ms=min_backoff,
         job_max_backoff_ms=max_backoff,
         relay_interval_ms=_int(env, "VMESTE_RELAY_INTERVAL_MS", 500, 10, 600_000),
         relay_batch_size=_int(env, "VMESTE_RELAY_BATCH_SIZE", 200, 1, 10_000),
         watchdog_interval_seconds=_int(env, "VMESTE_WATCHDOG_INTERVAL_SECONDS", 60, 1, 86_400),
-        outbox_redeliver_seconds=_int(env, "VMESTE_OUTBOX_REDELIVER_SECONDS", 3600, 60,
-                                      30 * 86_400),
+        outbox_redeliver_seconds=redeliver,
         outbox_retention_days=_int(env, "VMESTE_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
         queue_prefix=_name(env, "VMESTE_QUEUE_PREFIX", "vmeste"),
         worker_threads=_int(env, "VMESTE_WORKER_THREADS", 4, 1, 64),

@@ -15,6 +15,7 @@ old calendar.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,6 +109,10 @@ async def import_calendar(principal: Principal, document: Any, deadlines: Deadli
     return ImportResult(calendar=row, affected=affected)
 
 
+#: Packaged calendar versions are ISO dates, which order as strings.
+_DATED = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 @dataclass(frozen=True)
 class PackagedUpgrade:
     name: str
@@ -134,6 +139,13 @@ async def upgrade_packaged_calendars(deadlines: Deadlines) -> list[PackagedUpgra
     for name in PACKAGED:
         document = packaged_document(name)
         current = await StoredCalendar.get(name=name, current=True)
+        if not _DATED.match(current.version):
+            # An administrator's own version name: which is newer is theirs to decide.
+            upgrades.append(PackagedUpgrade(
+                name, current.version, document["version"], None,
+                "текущая версия названа не датой (ГГГГ-ММ-ДД); загрузите календарь "
+                "из пакета вручную, если он новее"))
+            continue
         if current.version >= document["version"]:
             continue
         try:
