@@ -184,6 +184,23 @@ async def test_a_sweep_opens_transactions_only_for_steps_to_take(runtime, submit
     assert await run_watchdog(runtime, REGISTERED + (DUE - REGISTERED) * 0.3) == dict.fromkeys(
         watchdog.COUNTS, 0)
     assert opened == []
+    # Each row now knows its next moment (the 50% reminder), and until then a sweep
+    # does not even read it.
+    half = REGISTERED + (DUE - REGISTERED) * 0.5
+    assert set(await Appeal.all().values_list("next_check_at", flat=True)) == {half}
+    read = []
+    original_sweep = watchdog._sweep_running
+
+    async def sweep_running(*args):
+        read.append(args[1].id)
+        return await original_sweep(*args)
+
+    monkeypatch.setattr(watchdog, "_sweep_running", sweep_running)
+    await run_watchdog(runtime, REGISTERED + (DUE - REGISTERED) * 0.4)
+    assert read == []
+    assert (await run_watchdog(runtime, half + timedelta(seconds=1)))["reminders"] == 3
+    assert len(read) == 3 and len(opened) == 3
+    opened.clear()
     assert (await run_watchdog(runtime, DUE + timedelta(minutes=1)))["overdue"] == 3
     assert len(opened) == 3
 

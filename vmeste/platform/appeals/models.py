@@ -103,6 +103,9 @@ class Appeal(Model):
     reminders_sent = fields.JSONField(default=list)
     overdue_at = fields.DatetimeField(null=True)
     escalated_at = fields.DatetimeField(null=True)
+    #: When the deadline watchdog next has something to check (a reminder moment, the
+    #: due moment, the end of the escalation grace). Null means at its next sweep.
+    next_check_at = fields.DatetimeField(null=True, db_index=True)
 
     applicant_id: int
     category_id: int

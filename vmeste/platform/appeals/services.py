@@ -47,7 +47,7 @@ TEXT_MAX = 10_000
 #: What a lifecycle step may change on the appeal row.
 MUTABLE_FIELDS = ("status", "organization_id", "executor_id", "answer", "answered_at",
                   "rating", "rework_count", "legal_track", "routing_trace", *DEADLINE_FIELDS,
-                  "reminders_sent", "overdue_at", "escalated_at")
+                  "reminders_sent", "overdue_at", "escalated_at", "next_check_at")
 ADDRESS_MAX = 500
 REASON_MAX = 2_000
 #: Why a clock was paused: the body asked the applicant for a clarification.

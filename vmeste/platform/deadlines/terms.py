@@ -40,7 +40,8 @@ DEADLINE_FIELDS = ("registered_at", "deadline_policy", "due_at", "calendar_versi
                    "redirect_due_at")
 #: The columns :meth:`Deadlines.recompute` may change: the deadline, and the watchdog's
 #: record of what it did about the old one.
-RECOMPUTED_FIELDS = (*DEADLINE_FIELDS, "overdue_at", "reminders_sent", "escalated_at")
+RECOMPUTED_FIELDS = (*DEADLINE_FIELDS, "overdue_at", "reminders_sent", "escalated_at",
+                     "next_check_at")
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class Deadlines:
         if appeal.due_at > now:
             appeal.overdue_at = None
             appeal.escalated_at = None
+        appeal.next_check_at = None  # the watchdog looks at the new term on its next sweep
 
 
 def territory_code(appeal: Appeal) -> str:

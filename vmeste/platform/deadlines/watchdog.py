@@ -60,14 +60,16 @@ async def run_watchdog(runtime: Runtime, now: datetime | None = None) -> dict[st
 
 def _watched(now: datetime) -> QuerySet[Appeal]:
     """Running clocks that may have a step to take. Before the due moment that is a
-    reminder, whose fractions are the region's settings, so the loaded row is checked
-    without a transaction; after it, the overdue marking, or an escalation still owed
-    to a body that has a parent. An overdue appeal with nobody to escalate to is not
-    read again until its deadline or its body changes."""
+    reminder, whose fractions are the region's settings, so a row is read once and
+    then not again before its ``next_check_at`` (its next reminder moment or its due
+    moment); after it, the overdue marking, or an escalation still owed to a body that
+    has a parent. An overdue appeal with nobody to escalate to is not read again until
+    its deadline or its body changes."""
     supervised = Subquery(Organization.filter(parent_id__isnull=False).values("id"))
     return Appeal.filter(
         Q(due_at__gte=now) | Q(overdue_at__isnull=True)
         | Q(escalated_at__isnull=True, organization_id__in=supervised),
+        Q(next_check_at__isnull=True) | Q(next_check_at__lte=now),
         status__in=CLOCK_RUNNING, due_at__isnull=False, registered_at__isnull=False)
 
 
@@ -109,6 +111,15 @@ def _crossed(fractions: list[float], done: list[float], start: datetime, end: da
     return [f for f in sorted(fractions) if f not in done and start + span * f <= now]
 
 
+def _next_reminder(fractions: list[float], done: list[float], start: datetime,
+                   due: datetime, now: datetime) -> datetime:
+    """When a running term next has a step to consider: its next reminder moment, or
+    its due moment."""
+    span = due - start
+    return min([start + span * f for f in fractions if f not in done
+                and start + span * f > now] + [due])
+
+
 async def _sweep_running(deadlines: Deadlines, appeal: Appeal, now: datetime,
                          counts: dict[str, int]) -> None:
     assert appeal.due_at is not None and appeal.registered_at is not None
@@ -116,11 +127,23 @@ async def _sweep_running(deadlines: Deadlines, appeal: Appeal, now: datetime,
     due = appeal.due_at
     crossed = (_crossed(settings["reminders"], appeal.reminders_sent, appeal.registered_at,
                         due, now) if now <= due else [])
+    grace = timedelta(hours=settings["escalation_grace_hours"])
     late = now > due and appeal.overdue_at is None
-    escalate = (now > due and appeal.escalated_at is None
-                and now >= due + timedelta(hours=settings["escalation_grace_hours"]))
+    escalate = now > due and appeal.escalated_at is None and now >= due + grace
+    if now <= due:
+        upcoming: datetime | None = _next_reminder(
+            settings["reminders"], [*appeal.reminders_sent, *crossed], appeal.registered_at,
+            due, now)
+    else:  # past due the query's own conditions decide, after the escalation grace
+        upcoming = due + grace if now < due + grace else None
     if not (crossed or late or escalate):
+        if upcoming != appeal.next_check_at:
+            # Not a lifecycle step: no revision bump, but only onto the revision read,
+            # so a term changed meanwhile keeps its "check at the next sweep".
+            await Appeal.filter(id=appeal.id, revision=appeal.revision).update(
+                next_check_at=upcoming)
         return
+    appeal.next_check_at = upcoming
     async with in_transaction() as conn:
         if crossed:
             # Only the latest crossed fraction is announced; earlier ones a stopped
