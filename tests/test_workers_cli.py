@@ -18,12 +18,12 @@ from tortoise.transactions import in_transaction
 from tests.test_faults import REDIS_URL, require_service, until
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.deadlines.watchdog import run_watchdog
-from vmeste.platform.outbox.deadletters import MAX_REDRIVE
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
+from vmeste.workers.deadletters import MAX_REDRIVE
 from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 

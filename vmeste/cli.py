@@ -430,8 +430,8 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.errors import DomainError
     from vmeste.platform.identity.principal import SYSTEM
-    from vmeste.platform.outbox.deadletters import MAX_REDRIVE, redrive
     from vmeste.platform.outbox.models import DeadLetter
+    from vmeste.workers.deadletters import MAX_REDRIVE, redrive
 
     if args.action == "list":
         async def listed() -> list[dict[str, Any]]:

@@ -6,10 +6,10 @@ import strawberry
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.outbox import deadletters
 from vmeste.platform.outbox.models import DeadLetter as DeadLetterModel
 from vmeste.schema.errors import UserError, run_mutation
 from vmeste.schema.operations.types import DeadLetter
+from vmeste.workers import deadletters
 
 
 @strawberry.type

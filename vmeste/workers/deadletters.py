@@ -56,20 +56,18 @@ async def redrive(principal: Principal, ids: list[int],
               for i in sorted(set(wanted) - {row.id for row in rows})]
     errors += [FieldError("ids", f"Задание {row.id} уже отправлено повторно",
                           ErrorCode.CONFLICT) for row in rows if row.redriven_at is not None]
+    handlers = {row.id: by_actor(topics, row.actor) for row in rows}
     errors += [FieldError("ids", f"Задание {row.id}: неизвестный обработчик {row.actor}",
-                          ErrorCode.INVALID) for row in rows if by_actor(topics, row.actor) is None]
+                          ErrorCode.INVALID) for row in rows if handlers[row.id] is None]
     if errors:
         raise DomainError(*errors)
-    for row in rows:
-        topic = by_actor(topics, row.actor)
-        assert topic is not None
+    chosen = [(row, topic) for row in rows if (topic := handlers[row.id]) is not None]
+    for row, topic in chosen:
         if topic.reset is not None:
             await topic.reset(dict(row.kwargs))
     now = datetime.now(UTC)
     async with in_transaction() as conn:
-        for row in rows:
-            topic = by_actor(topics, row.actor)
-            assert topic is not None
+        for row, topic in chosen:
             stamped = await DeadLetter.filter(id=row.id, redriven_at__isnull=True).using_db(
                 conn).update(redriven_at=now, redriven_by=principal.actor)
             if not stamped:  # another operator re-drove it a moment ago
