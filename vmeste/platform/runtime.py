@@ -39,7 +39,7 @@ def build_runtime(settings: Settings) -> Runtime:
     resolver = PolicyResolver(plugins, check_seconds=settings.policy_cache_seconds)
     table = RoutingTable(check_seconds=settings.policy_cache_seconds)
     router = Router(resolver, table, BoundaryIndex())
-    deadlines = Deadlines(resolver, plugins, CalendarStore(settings.policy_cache_seconds),
+    deadlines = Deadlines(resolver, CalendarStore(settings.policy_cache_seconds),
                           settings.policy_cache_seconds)
     return Runtime(settings=settings, plugins=plugins, resolver=resolver, routing_table=table,
                    router=router, appeals=AppealServices(resolver=resolver, router=router,

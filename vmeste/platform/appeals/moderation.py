@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from vmeste.platform.plugins import await_me_maybe, strategy_catalog
+from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
 
 MODERATION = "moderation"
@@ -45,14 +45,10 @@ ACCEPTED = ModerationResult(Verdict.ACCEPT)
 
 
 async def moderate(resolver: PolicyResolver, request: ModerationRequest) -> ModerationResult:
-    catalog = strategy_catalog(resolver.pm)
-    chosen = await resolver.resolve(request.territory_code, MODERATION)
-    ordered = sorted(chosen, key=lambda s: (s.settings.get("order",
-                                                           catalog[(MODERATION, s.plugin)].order),
-                                            s.plugin))
-    for strategy in ordered:
-        handler = catalog[(MODERATION, strategy.plugin)].handler
-        result: ModerationResult = await await_me_maybe(handler(request, strategy.settings))
+    for strategy, spec in await resolver.chain(request.territory_code, MODERATION):
+        assert spec.handler is not None, f"moderation strategy {spec.name} has no handler"
+        result: ModerationResult = await await_me_maybe(spec.handler(request,
+                                                                     strategy.settings))
         if result.verdict != Verdict.ACCEPT:
             return ModerationResult(result.verdict, result.reason, result.code, strategy.plugin)
     return ACCEPTED

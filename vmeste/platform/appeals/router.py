@@ -16,7 +16,7 @@ from typing import Any
 from vmeste.platform.appeals.geo import BoundaryIndex
 from vmeste.platform.appeals.routing import RoutingTable, RuleIndex
 from vmeste.platform.errors import DomainError, ErrorCode
-from vmeste.platform.plugins import await_me_maybe, strategy_catalog
+from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.reference.models import Category, Organization, Territory
 
@@ -74,14 +74,8 @@ class Router:
 
     async def chain(self, territory_code: str) -> list[tuple[str, Any, Mapping[str, Any]]]:
         """(name, handler, settings) of the territory's routing strategies, in order."""
-        catalog = strategy_catalog(self.resolver.pm)
-        steps = []
-        for strategy in await self.resolver.resolve(territory_code, ROUTING):
-            spec = catalog[(ROUTING, strategy.plugin)]
-            order = strategy.settings.get("order", spec.order)
-            steps.append((order, strategy.plugin, spec.handler, strategy.settings))
-        steps.sort(key=lambda step: (step[0], step[1]))
-        return [(name, handler, settings) for _, name, handler, settings in steps]
+        return [(strategy.plugin, spec.handler, strategy.settings)
+                for strategy, spec in await self.resolver.chain(territory_code, ROUTING)]
 
     async def route(self, request: RoutingRequest) -> RoutingDecision:
         context = RoutingContext(index=await self.table.current(), boundaries=self.boundaries)

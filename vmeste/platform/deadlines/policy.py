@@ -14,12 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pluggy
-
 from vmeste.platform.appeals.models import LegalTrack
 from vmeste.platform.deadlines.clock import MAX_TERM, CalendarDays, Policy, WorkingDays
 from vmeste.platform.hookspecs import StrategySpec
-from vmeste.platform.plugins import await_me_maybe, strategy_catalog
+from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
 
 DEADLINE = "deadline"
@@ -63,14 +61,6 @@ class DeadlineRules:
     strategy: str
     settings: Mapping[str, Any]
 
-    @property
-    def reminders(self) -> list[float]:
-        return sorted(self.settings["reminders"])
-
-    @property
-    def clarification_reminders(self) -> list[float]:
-        return sorted(self.settings["clarification_reminders"])
-
 
 def validate_settings(settings: Mapping[str, Any]) -> list[str]:
     """Problems with a deadline strategy's settings, in Russian, for setRegionPolicy."""
@@ -99,30 +89,25 @@ def validate_settings(settings: Mapping[str, Any]) -> list[str]:
 class DeadlineChooser:
     """Resolves a territory's deadline strategy and asks it for the policy."""
 
-    def __init__(self, resolver: PolicyResolver, pm: pluggy.PluginManager) -> None:
+    def __init__(self, resolver: PolicyResolver) -> None:
         self.resolver = resolver
-        # Plugins are fixed for the life of a process.
-        self.catalog: dict[str, StrategySpec] = {
-            name: spec for (kind, name), spec in strategy_catalog(pm).items() if kind == DEADLINE}
 
-    async def strategy(self, territory_code: str) -> tuple[str, Mapping[str, Any]]:
-        """The territory's deadline strategy (the first by order) and its settings; the
-        platform's defaults under the name "" when a policy switched every one off."""
-        chosen = await self.resolver.resolve(territory_code, DEADLINE)
-        strategies = sorted(
-            ((s.settings.get("order", self.catalog[s.plugin].order), s.plugin, s.settings)
-             for s in chosen if s.plugin in self.catalog), key=lambda x: x[:2])
-        if not strategies:
-            return "", COMMON_DEFAULTS
-        _, name, settings = strategies[0]
-        return name, settings
+    async def strategy(self, territory_code: str
+                       ) -> tuple[StrategySpec | None, Mapping[str, Any]]:
+        """The territory's deadline strategy (the first by order) and its settings; no
+        strategy and the platform's defaults when a policy switched every one off."""
+        chain = await self.resolver.chain(territory_code, DEADLINE)
+        if not chain:
+            return None, COMMON_DEFAULTS
+        strategy, spec = chain[0]
+        return spec, strategy.settings
 
     async def rules(self, request: DeadlineRequest) -> DeadlineRules:
-        name, settings = await self.strategy(request.territory_code)
+        spec, settings = await self.strategy(request.territory_code)
         if request.legal_track == LegalTrack.APPEAL_59FZ:
             return DeadlineRules(STATUTE_59FZ, "59-fz", settings)
-        if not name:
-            return DeadlineRules(DEFAULT_POLICY, name, settings)
-        handler = self.catalog[name].handler
-        assert handler is not None, f"deadline strategy {name} has no handler"
-        return DeadlineRules(await await_me_maybe(handler(request, settings)), name, settings)
+        if spec is None:
+            return DeadlineRules(DEFAULT_POLICY, "", settings)
+        assert spec.handler is not None, f"deadline strategy {spec.name} has no handler"
+        return DeadlineRules(await await_me_maybe(spec.handler(request, settings)), spec.name,
+                             settings)

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pluggy
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.appeals.models import Appeal, LegalTrack
@@ -92,9 +91,9 @@ class CategoryPolicies:
 class Deadlines:
     """The deadline side of the appeal lifecycle, bound to this process's caches."""
 
-    def __init__(self, resolver: PolicyResolver, pm: pluggy.PluginManager,
-                 calendars: CalendarStore, check_seconds: float = 2.0) -> None:
-        self.chooser = DeadlineChooser(resolver, pm)
+    def __init__(self, resolver: PolicyResolver, calendars: CalendarStore,
+                 check_seconds: float = 2.0) -> None:
+        self.chooser = DeadlineChooser(resolver)
         self.calendars = calendars
         self.categories = CategoryPolicies(check_seconds)
 

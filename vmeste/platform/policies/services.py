@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pluggy
@@ -22,6 +23,7 @@ from tortoise.transactions import in_transaction
 from vmeste.platform import authz
 from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.plugins import strategy_catalog
 from vmeste.platform.policies.models import ConfigVersion, RegionPolicy
@@ -151,6 +153,24 @@ class PolicyResolver:
         if self._version == version:  # not computed across a change seen meanwhile
             self._cache[key] = resolved
         return resolved
+
+    async def chain(self, territory_code: str, kind: str
+                    ) -> list[tuple[ResolvedStrategy, StrategySpec]]:
+        """The territory's strategies of ``kind`` that this process has installed, in
+        the order chains run them: a policy's ``order`` setting over the strategy's own,
+        ties by name."""
+        catalog = self.catalog
+        steps = [(strategy, catalog[(kind, strategy.plugin)])
+                 for strategy in await self.resolve(territory_code, kind)
+                 if (kind, strategy.plugin) in catalog]
+        steps.sort(key=lambda step: (step[0].settings.get("order", step[1].order),
+                                     step[0].plugin))
+        return steps
+
+    @cached_property
+    def catalog(self) -> dict[tuple[str, str], StrategySpec]:
+        """Installed strategies by (kind, name); plugins are fixed for a process's life."""
+        return strategy_catalog(self.pm)
 
     async def _resolve_uncached(self, territory_code: str, kind: str) -> list[ResolvedStrategy]:
         path = await Territory.filter(code=territory_code).values_list("path", flat=True)
