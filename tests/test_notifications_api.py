@@ -334,3 +334,26 @@ def test_a_pinned_webhook_request_names_the_real_host_in_ascii():
     assert headers == {"Host": "xn--e1afmkfd.xn--p1ai:8443"}
     url, headers = pinned("https://пример.рф/hook", replace(target, port=443))
     assert (url, headers) == ("https://93.184.216.34:443/hook", {"Host": "xn--e1afmkfd.xn--p1ai"})
+
+
+async def test_a_complaints_log_is_hidden_from_its_body_even_with_a_regional_role(
+        city, vmeste_app, submit_appeal):
+    """The delivery log follows its appeal's visibility: staff of the body complained
+    about never read the complaint's log, a regional role besides included."""
+    from vmeste.platform.appeals.models import Appeal
+    from vmeste.platform.identity.models import Role
+    from vmeste.platform.identity.principal import Grant, Principal
+    from vmeste.platform.notifications.services import visible_deliveries
+    from vmeste.platform.reference.models import Organization, Territory
+
+    complaint = await _submit_and_fan_out(vmeste_app, submit_appeal, citizen="k")
+    other = await _submit_and_fan_out(vmeste_app, submit_appeal, citizen="o")
+    body = await Organization.get(ogrn=city["ogrn"])
+    await Appeal.filter(id=complaint).update(complained_organization_id=body.id)
+    region = await Territory.get(code=REGION_A)
+    staff = await User.get(subject="city-operator")
+    both = Principal(user=staff, grants=(Grant(Role.ORG_ADMIN, organization_id=body.id),
+                                        Grant(Role.REGIONAL_ADMIN, territory_path=region.path)))
+    seen = set(await Notification.filter(await visible_deliveries(both)).values_list(
+        "appeal_id", flat=True))
+    assert seen == {other}

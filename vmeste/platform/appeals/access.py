@@ -50,20 +50,26 @@ async def supervising(organization_id: int) -> set[int]:
     return chain
 
 
-async def visible_appeals(principal: Principal) -> Q:
-    """The staff's view of the appeal table (applicants use ``myAppeals``)."""
+async def visible_appeals(principal: Principal,
+                          readers: tuple[Role, ...] = REGIONAL_READERS, prefix: str = "") -> Q:
+    """The staff's view of the appeal table (applicants use ``myAppeals``): their
+    bodies' appeals and those of ``readers`` over a territory subtree. ``prefix`` names
+    the appeal from another table (``"appeal__"``), so records about appeals follow the
+    same rule, the complaint exclusion included."""
     require_authenticated(principal)
     condition = Q(id=-1)
     organizations = principal.organization_ids(STAFF)
     if organizations:
-        condition |= Q(organization_id__in=sorted(await with_subordinates(organizations)))
-    for root in principal.territory_scopes(REGIONAL_READERS):
-        condition |= subtree(root, "territory_path")
+        condition |= Q(**{f"{prefix}organization_id__in":
+                          sorted(await with_subordinates(organizations))})
+    for root in principal.territory_scopes(readers):
+        condition |= subtree(root, f"{prefix}territory_path")
     if organizations:
         # A complaint is never shown to the body it complains about.
         # (NULL NOT IN (...) is not true in SQL, so appeals without one are kept explicitly.)
-        condition &= Q(complained_organization_id__isnull=True) | ~Q(
-            complained_organization_id__in=sorted(organizations))
+        complained = f"{prefix}complained_organization_id"
+        condition &= Q(**{f"{complained}__isnull": True}) | ~Q(
+            **{f"{complained}__in": sorted(organizations)})
     return condition
 
 

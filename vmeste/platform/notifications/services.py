@@ -15,7 +15,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
-from vmeste.platform.appeals.access import STAFF, with_subordinates
+from vmeste.platform.appeals.access import STAFF, visible_appeals
 from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.identity.models import Role, User
@@ -35,7 +35,7 @@ from vmeste.platform.notifications.templates import (
     SUBJECT_MAX,
     template_problems,
 )
-from vmeste.platform.reference.models import Organization, Territory, subtree
+from vmeste.platform.reference.models import Organization, Territory
 
 #: Channels a person chooses for themself (webhooks belong to bodies).
 PERSONAL_CHANNELS = (NotificationChannel.INBOX, NotificationChannel.EMAIL,
@@ -116,23 +116,12 @@ async def set_preference(principal: Principal, event: str, channel: Notification
 
 
 async def visible_deliveries(principal: Principal) -> Q:
-    """Staff see their body's (and subordinate bodies') appeals; regional administrators,
-    federal configurators and auditors their territory subtree."""
+    """The delivery log follows its appeal's visibility (the complaint exclusion
+    included), with federal configurators among the territory readers."""
     authz.require_authenticated(principal)
-    organizations = principal.organization_ids(STAFF)
-    scopes = principal.territory_scopes(LOG_READERS)
-    if not organizations and not scopes:
+    if not principal.organization_ids(STAFF) and not principal.territory_scopes(LOG_READERS):
         raise Forbidden()
-    condition = Q(id=-1)
-    if organizations:
-        own = sorted(await with_subordinates(organizations))
-        # A complaint's log is never shown to the body it complains about.
-        condition |= Q(appeal__organization_id__in=own) & (
-            Q(appeal__complained_organization_id__isnull=True)
-            | ~Q(appeal__complained_organization_id__in=sorted(organizations)))
-    for root in scopes:
-        condition |= subtree(root, "territory_path")
-    return condition
+    return await visible_appeals(principal, LOG_READERS, prefix="appeal__")
 
 
 # --- templates -----------------------------------------------------------------------
