@@ -16,10 +16,9 @@ from pathlib import Path
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
 from vmeste.platform.identity.models import User
-from vmeste.platform.notifications.channels import OutgoingMessage
+from vmeste.platform.notifications.channels import POLICY_KIND, OutgoingMessage
 from vmeste.platform.settings import Settings
 
-KIND = "notification"
 SINK_FILE = "dev-notifications.jsonl"
 log = logging.getLogger(__name__)
 
@@ -64,5 +63,5 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
 
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=KIND, name=name, description=description, default=True)
+    return [StrategySpec(kind=POLICY_KIND, name=name, description=description, default=True)
             for name, description in (("sms", "SMS-уведомления"), ("push", "Push-уведомления"))]

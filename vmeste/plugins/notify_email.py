@@ -24,10 +24,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
 from vmeste.platform.identity.models import User
-from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
+from vmeste.platform.notifications.channels import POLICY_KIND, DeliveryError, OutgoingMessage
 from vmeste.platform.settings import Settings
 
-KIND = "notification"
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -147,5 +146,5 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
 
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=KIND, name="email", description="Электронная почта (SMTP)",
+    return [StrategySpec(kind=POLICY_KIND, name="email", description="Электронная почта (SMTP)",
                          default=True)]

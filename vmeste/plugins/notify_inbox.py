@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
 from vmeste.platform.identity.models import User
+from vmeste.platform.notifications.channels import POLICY_KIND
 from vmeste.platform.settings import Settings
-
-KIND = "notification"
 
 
 def _address(user: User) -> str:
@@ -22,5 +21,5 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
 
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=KIND, name="inbox", description="Уведомления в личном кабинете",
-                         default=True)]
+    return [StrategySpec(kind=POLICY_KIND, name="inbox",
+                         description="Уведомления в личном кабинете", default=True)]

@@ -19,10 +19,8 @@ import httpx
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
 from vmeste.platform.notifications.addresses import Target, UnsafeAddress, resolve
-from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
+from vmeste.platform.notifications.channels import POLICY_KIND, DeliveryError, OutgoingMessage
 from vmeste.platform.settings import Settings
-
-KIND = "notification"
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:
@@ -82,5 +80,5 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
 
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=KIND, name="webhook",
+    return [StrategySpec(kind=POLICY_KIND, name="webhook",
                          description="Вебхуки информационных систем органов", default=True)]

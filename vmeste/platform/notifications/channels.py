@@ -11,6 +11,9 @@ from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.outbox.services import RetryLater
 from vmeste.platform.settings import Settings
 
+#: Region-policy kind that switches channels per territory; each channel is a strategy.
+POLICY_KIND = "notification"
+
 
 class DeliveryError(Exception):
     """A failed attempt that may succeed later. Its message goes into the delivery log,

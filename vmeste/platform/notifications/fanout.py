@@ -19,6 +19,7 @@ from vmeste.platform.appeals.models import Appeal, AppealEvent
 from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.notifications import templates
+from vmeste.platform.notifications.channels import POLICY_KIND
 from vmeste.platform.notifications.events import EVENTS, Audience, event_name
 from vmeste.platform.notifications.models import (
     Notification,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 #: Topic of one notification's delivery job: payload ``{"notification_id": int}``.
 NOTIFICATION_DELIVER = "notification.deliver"
 #: The region-policy kind that picks the channels active in a territory.
-POLICY_KIND = "notification"
 #: Roles of a body's staff who hear about its appeals (the executor hears on top).
 BODY_ROLES = (Role.OPERATOR, Role.ORG_ADMIN)
 

@@ -221,7 +221,8 @@ async def create_webhook(principal: Principal, data: WebhookInput, *, allow_priv
     """The subscription and its secret, which is shown this once. The URL must lead to
     a public address unless ``allow_private`` (``VMESTE_WEBHOOK_ALLOW_PRIVATE``)."""
     allowed = webhook_organizations(principal)
-    organization = await Organization.get_or_none(ogrn=data.organization_ogrn)
+    organization = await Organization.get_or_none(
+        ogrn=data.organization_ogrn).select_related("territory")
     if organization is None or organization.id not in allowed:
         raise Forbidden("Вебхуки настраивает администратор этой организации")
     errors = []
@@ -242,26 +243,22 @@ async def create_webhook(principal: Principal, data: WebhookInput, *, allow_priv
             events=sorted(set(data.events)), author=principal.actor, using_db=conn)
         await record(actor=principal.actor, action="webhook.create",
                      object_type="webhook_subscription", object_id=row.id, before=None,
-                     after=snapshot(row, WEBHOOK_FIELDS), scope_path=await _org_path(
-                         organization.territory_id), using=conn)
+                     after=snapshot(row, WEBHOOK_FIELDS),
+                     scope_path=organization.territory.path, using=conn)
     return row, secret
 
 
 async def delete_webhook(principal: Principal, webhook_id: int) -> int:
     allowed = webhook_organizations(principal)
-    row = await WebhookSubscription.get_or_none(id=webhook_id)
+    row = await WebhookSubscription.get_or_none(id=webhook_id).select_related(
+        "organization__territory")
     if row is None or row.organization_id not in allowed:
         raise DomainError.of("id", "Подписка не найдена", ErrorCode.NOT_FOUND)
-    organization = await Organization.get(id=row.organization_id)
     async with in_transaction() as conn:
         await row.delete(using_db=conn)
         await record(actor=principal.actor, action="webhook.delete",
                      object_type="webhook_subscription", object_id=webhook_id,
                      before=snapshot(row, WEBHOOK_FIELDS), after=None,
-                     scope_path=await _org_path(organization.territory_id), using=conn)
+                     scope_path=row.organization.territory.path, using=conn)
     return webhook_id
 
-
-async def _org_path(territory_id: int) -> str:
-    found = await Territory.filter(id=territory_id).values_list("path", flat=True)
-    return found[0] if found else ""
