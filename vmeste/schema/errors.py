@@ -7,9 +7,13 @@ from enum import Enum
 from typing import TypeVar
 
 import strawberry
+from strawberry import relay
 from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
+
+#: Largest primary key of an ``IntField`` table; ``BigIntField`` tables pass their own.
+MAX_INT_ID = 2**31 - 1
 
 T = TypeVar("T")
 
@@ -31,6 +35,18 @@ class UserError:
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(field=e.field, message=e.message, code=UserErrorCode(e.code.value))
             for e in error.errors]
+
+
+def global_pk(value: relay.GlobalID, type_name: str, *, field: str, message: str,
+              max_id: int = MAX_INT_ID) -> int:
+    """The primary key inside a Relay global id of ``type_name``; anything else (another
+    type, a non-number, a number past the column) is ``INVALID`` on ``field``, never a
+    database error."""
+    node = value.node_id
+    if value.type_name != type_name or not (node.isascii() and node.isdigit()) or (
+            int(node) > max_id):
+        raise DomainError.of(field, message, ErrorCode.INVALID)
+    return int(node)
 
 
 async def run_mutation(call: Awaitable[T]) -> tuple[T | None, list[UserError]]:

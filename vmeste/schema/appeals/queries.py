@@ -27,21 +27,15 @@ from vmeste.schema.appeals.types import (
     RoutingSimulation,
     RuleStatus,
 )
+from vmeste.schema.errors import global_pk
 from vmeste.schema.pagination import CountedConnection, paginate
 
 RULE_READERS = (Role.FEDERAL_CONFIGURATOR, Role.REGIONAL_ADMIN, Role.AUDITOR)
 COVERAGE_LIMIT = 1000
 
 
-MAX_ID = 2**31 - 1
-
-
 def appeal_pk(value: relay.GlobalID) -> int:
-    node = value.node_id
-    if value.type_name != "Appeal" or not (node.isascii() and node.isdigit()) or (
-            int(node) > MAX_ID):
-        raise DomainError.of("id", "Это не идентификатор обращения", ErrorCode.INVALID)
-    return int(node)
+    return global_pk(value, "Appeal", field="id", message="Это не идентификатор обращения")
 
 
 @strawberry.input

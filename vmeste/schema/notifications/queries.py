@@ -6,10 +6,10 @@ import strawberry
 from strawberry import relay
 from tortoise.expressions import Q
 
-from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.notifications import models, services
 from vmeste.platform.reference.models import subtree
 from vmeste.schema.appeals.queries import appeal_pk
+from vmeste.schema.errors import global_pk
 from vmeste.schema.notifications.types import (
     DeliveryAttempt,
     Notification,
@@ -22,15 +22,10 @@ from vmeste.schema.notifications.types import (
 )
 from vmeste.schema.pagination import CountedConnection, paginate
 
-MAX_NOTIFICATION_ID = 2**63 - 1
-
 
 def notification_pk(value: relay.GlobalID) -> int:
-    node = value.node_id
-    if value.type_name != "Notification" or not (node.isascii() and node.isdigit()) or (
-            int(node) > MAX_NOTIFICATION_ID):
-        raise DomainError.of("ids", "Это не идентификатор уведомления", ErrorCode.INVALID)
-    return int(node)
+    return global_pk(value, "Notification", field="ids",
+                     message="Это не идентификатор уведомления", max_id=2**63 - 1)
 
 
 @strawberry.input
