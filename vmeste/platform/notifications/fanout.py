@@ -8,7 +8,7 @@ delivered twice fans out once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from vmeste.platform.appeals.models import Appeal, AppealEvent
 from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.identity.models import Role, RoleAssignment, User
+from vmeste.platform.identity.principal import Principal
 from vmeste.platform.notifications import templates
 from vmeste.platform.notifications.channels import POLICY_KIND
 from vmeste.platform.notifications.events import EVENTS, Audience, event_name
@@ -75,11 +76,16 @@ async def fan_out(runtime: Runtime, appeal_id: int, event_ids: list[int]) -> int
               await runtime.resolver.resolve(known.path_codes[-1], POLICY_KIND)}
     channels = {name: spec for name, spec in runtime.channels.items() if name in active}
     overrides = await _overrides(known.path_codes, {name for _, name in events})
+    hooks = (await WebhookSubscription.filter(organization_id=appeal.organization_id,
+                                              active=True)
+             if NotificationChannel.WEBHOOK.value in channels and appeal.organization_id
+             else [])
     rows: dict[str, Notification] = {}
     for event, name in events:
         recipients = await _recipients(appeal, event, EVENTS[name])
         choices = await choices_of(r.user.id for r in recipients)
         context = {**known.context, **_event_context(event, name, known.timezone)}
+        wording = _Wordings(name, context, overrides)
         for recipient in recipients:
             for channel_name, spec in channels.items():
                 if spec.address is None:
@@ -92,19 +98,37 @@ async def fan_out(runtime: Runtime, appeal_id: int, event_ids: list[int]) -> int
                 key = f"appeal-event:{event.id}:{channel_name}:user:{recipient.user.id}"
                 rows.setdefault(key, _notification(
                     key, name, channel_name, known, event,
-                    templates.render(name, {**context, "for_staff": recipient.for_staff},
-                                     overrides.get((name, channel_name), [])),
+                    wording(channel_name, recipient.for_staff),
                     _status(spec, wanted, address), recipient=recipient.user,
                     address=address))
-        if NotificationChannel.WEBHOOK.value in channels and appeal.organization_id:
-            for hook in await _webhooks(appeal.organization_id, name):
-                key = f"appeal-event:{event.id}:webhook:{hook.id}"
-                rows.setdefault(key, _notification(
-                    key, name, NotificationChannel.WEBHOOK.value, known, event,
-                    templates.render(name, {**context, "for_staff": True},
-                                     overrides.get((name, "webhook"), [])),
-                    NotificationStatus.PENDING, webhook=hook, address=hook.url))
+        for hook in hooks:
+            if hook.events and name not in hook.events:
+                continue
+            key = f"appeal-event:{event.id}:webhook:{hook.id}"
+            rows.setdefault(key, _notification(
+                key, name, NotificationChannel.WEBHOOK.value, known, event,
+                wording(NotificationChannel.WEBHOOK.value, True),
+                NotificationStatus.PENDING, webhook=hook, address=hook.url))
     return await _store(list(rows.values()))
+
+
+@dataclass
+class _Wordings:
+    """An event's wording, rendered once per channel and audience: it names no
+    recipient, so every operator of a body gets the same text."""
+
+    name: str
+    context: dict[str, Any]
+    overrides: dict[tuple[str, str], list[tuple[str, str, str]]]
+    done: dict[tuple[str, bool], templates.Rendered] = field(default_factory=dict)
+
+    def __call__(self, channel_name: str, for_staff: bool) -> templates.Rendered:
+        key = (channel_name, for_staff)
+        if key not in self.done:
+            self.done[key] = templates.render(
+                self.name, {**self.context, "for_staff": for_staff},
+                self.overrides.get((self.name, channel_name), []))
+        return self.done[key]
 
 
 async def _store(rows: list[Notification]) -> int:
@@ -210,13 +234,8 @@ async def _recipients(appeal: Appeal, event: AppealEvent, audiences: frozenset[A
         id__in=sorted(staff | ({applicant} if applicant else set())))}
     found = [Recipient(users[applicant], for_staff=False)] if applicant in users else []
     found += [Recipient(users[uid], for_staff=True) for uid in sorted(staff)
-              if uid in users and f"{users[uid].issuer}:{users[uid].subject}" != event.actor]
+              if uid in users and Principal(users[uid]).actor != event.actor]
     return found
-
-
-async def _webhooks(organization_id: int, name: str) -> list[WebhookSubscription]:
-    hooks = await WebhookSubscription.filter(organization_id=organization_id, active=True)
-    return [hook for hook in hooks if not hook.events or name in hook.events]
 
 
 async def _overrides(codes: list[str], names: set[str]
