@@ -12,6 +12,7 @@ from tortoise.models import Model
 from vmeste.platform.appeals.models import AppealEvent
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.identity.models import User
+from vmeste.platform.notifications.models import DeliveryAttempt
 from vmeste.platform.reference.models import Category, Organization, Territory
 
 T = TypeVar("T")
@@ -25,33 +26,16 @@ def _by_id(model: type[Model], convert: Callable[[Any], T]) -> DataLoader[int, T
     return DataLoader(load_fn=load)
 
 
-def _children(model: type[Model], convert: Callable[[Any], T]) -> DataLoader[int, list[T]]:
-    async def load(parent_ids: Sequence[int]) -> list[list[T]]:
-        groups: dict[int, list[T]] = {i: [] for i in parent_ids}
-        for row in await model.filter(parent_id__in=list(parent_ids)).order_by("id"):
-            groups[row.parent_id].append(convert(row))
+def _grouped(model: type[Model], column: str, convert: Callable[[Any], Any] = lambda row: row
+             ) -> DataLoader[int, list[Any]]:
+    """Each parent's rows of ``model`` (``column`` holds the parent's id), oldest first:
+    a category's children, an appeal's events, pauses and extensions, a notification's
+    delivery attempts."""
+    async def load(parent_ids: Sequence[int]) -> list[list[Any]]:
+        groups: dict[int, list[Any]] = {i: [] for i in parent_ids}
+        for row in await model.filter(**{f"{column}__in": list(parent_ids)}).order_by("id"):
+            groups[getattr(row, column)].append(convert(row))
         return [groups[i] for i in parent_ids]
-
-    return DataLoader(load_fn=load)
-
-
-def _events() -> DataLoader[int, list[AppealEvent]]:
-    async def load(appeal_ids: Sequence[int]) -> list[list[AppealEvent]]:
-        groups: dict[int, list[AppealEvent]] = {i: [] for i in appeal_ids}
-        for event in await AppealEvent.filter(appeal_id__in=list(appeal_ids)).order_by("id"):
-            groups[event.appeal_id].append(event)
-        return [groups[i] for i in appeal_ids]
-
-    return DataLoader(load_fn=load)
-
-
-def _by_appeal(model: type[Model]) -> DataLoader[int, list[Any]]:
-    """An appeal's own rows of ``model`` (pauses, extensions), oldest first."""
-    async def load(appeal_ids: Sequence[int]) -> list[list[Any]]:
-        groups: dict[int, list[Any]] = {i: [] for i in appeal_ids}
-        for row in await model.filter(appeal_id__in=list(appeal_ids)).order_by("id"):
-            groups[row.appeal_id].append(row)
-        return [groups[i] for i in appeal_ids]
 
     return DataLoader(load_fn=load)
 
@@ -64,8 +48,9 @@ class Loaders:
         self.territory = _by_id(Territory, types.Territory.from_model)
         self.organization = _by_id(Organization, types.Organization.from_model)
         self.category = _by_id(Category, types.Category.from_model)
-        self.category_children = _children(Category, types.Category.from_model)
+        self.category_children = _grouped(Category, "parent_id", types.Category.from_model)
         self.user = _by_id(User, lambda row: row)
-        self.appeal_events = _events()
-        self.appeal_pauses = _by_appeal(AppealPause)
-        self.appeal_extensions = _by_appeal(AppealExtension)
+        self.appeal_events = _grouped(AppealEvent, "appeal_id")
+        self.appeal_pauses = _grouped(AppealPause, "appeal_id")
+        self.appeal_extensions = _grouped(AppealExtension, "appeal_id")
+        self.delivery_attempts = _grouped(DeliveryAttempt, "notification_id")

@@ -11,7 +11,6 @@ from vmeste.platform.reference.models import subtree
 from vmeste.schema.appeals.queries import appeal_pk
 from vmeste.schema.errors import global_pk
 from vmeste.schema.notifications.types import (
-    DeliveryAttempt,
     Notification,
     NotificationChannel,
     NotificationDelivery,
@@ -74,17 +73,8 @@ class NotificationsQuery:
                 query = query.filter(status=filter.status)
             if filter.channel is not None:
                 query = query.filter(channel=filter.channel)
-        page = await paginate(query, info=info, convert=NotificationDelivery.from_model,
+        return await paginate(query, info=info, convert=NotificationDelivery.from_model,
                               first=first, after=after, last=last, before=before)
-        nodes = [edge.node for edge in page.edges]
-        # One query for the whole page's attempts, not one per notification.
-        by_id: dict[int, list[DeliveryAttempt]] = {node.pk: [] for node in nodes}
-        for attempt in await models.DeliveryAttempt.filter(
-                notification_id__in=list(by_id)).order_by("notification_id", "number"):
-            by_id[attempt.notification_id].append(DeliveryAttempt.from_model(attempt))
-        for node in nodes:
-            node.attempt_log = by_id[node.pk]
-        return page
 
     @strawberry.field(description="Шаблоны уведомлений в пределах полномочий вызывающего.")
     async def notification_templates(

@@ -69,8 +69,12 @@ class NotificationDelivery:
     template: str = strawberry.field(
         description="Откуда текст: default или код территории, чей шаблон применён.")
     template_error: str | None
-    attempt_log: list[DeliveryAttempt] = strawberry.field(default_factory=list)
     pk: strawberry.Private[int] = 0
+
+    @strawberry.field
+    async def attempt_log(self, info: strawberry.Info) -> list[DeliveryAttempt]:
+        return [DeliveryAttempt.from_model(row)
+                for row in await info.context.loaders.delivery_attempts.load(self.pk)]
 
     @classmethod
     def from_model(cls, row: models.Notification) -> Self:
