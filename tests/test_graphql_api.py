@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from strawberry import relay
 
+from tests.params import param_id
 from tests.worlds import (
     COUNTRY,
     MUNICIPALITY_A,
@@ -214,7 +215,7 @@ async def test_search_ignores_the_case_of_cyrillic_names(world: World, graphql: 
     ({"parentCode": REGION_B}, {MUNICIPALITY_B}),
     ({"search": "Киров"}, {REGION_A, MUNICIPALITY_A}),
     ({"withinCode": "nonexistent"}, set()),
-], ids=str)
+], ids=param_id)
 async def test_territory_filters(world: World, graphql: Any, filter_: dict[str, Any],
                                  expected: set[str]) -> None:
     body = await graphql("query($f: TerritoryFilter) { territories(filter: $f) "
@@ -240,7 +241,7 @@ async def test_territories_within_do_not_match_a_code_prefix(world: World, graph
     ({"competenceLevel": "MUNICIPAL"}, {"roads.pits", "snow"}),
     ({"search": "Ямы"}, {"roads.pits"}),
     ({"active": False}, set()),
-], ids=str)
+], ids=param_id)
 async def test_category_filters(world: World, graphql: Any, filter_: dict[str, Any],
                                 expected: set[str]) -> None:
     body = await graphql("query($f: CategoryFilter) { categories(filter: $f) "
@@ -544,7 +545,7 @@ def _bad_check_digit(value: str) -> str:
     ({"contacts": {"email": "not-an-address"}}, {"contacts.email": "INVALID"}),
     ({"contacts": {"site": "ftp://x"}}, {"contacts.site": "INVALID"}),
     ({"name": ""}, {"name": "REQUIRED"}),
-], ids=str)
+], ids=param_id)
 async def test_create_organization_validation(world: World, graphql: Any, federal: str,
                                               changes: dict[str, Any],
                                               expected: dict[str, str]) -> None:
@@ -626,7 +627,7 @@ async def test_categories_create_update_reparent_with_audit(world: World, graphq
     ({"code": "roads", "parentCode": "roads.pits"}, True, {"parentCode": "INVALID"}),
     ({"code": "roads", "parentCode": "roads"}, True, {"parentCode": "INVALID"}),
     ({"code": "nope", "name": "X"}, True, {"code": "NOT_FOUND"}),
-], ids=str)
+], ids=param_id)
 async def test_category_validation(world: World, graphql: Any, federal: str,
                                    data: dict[str, Any], update: bool,
                                    expected: dict[str, str]) -> None:
@@ -683,7 +684,7 @@ async def test_assign_and_revoke_role_with_audit(world: World, graphql: Any, fed
     ({"role": "EXECUTOR", "organizationOgrn": ogrn(999)}, {"organizationOgrn": "NOT_FOUND"}),
     ({"role": "EXECUTOR", "organizationOgrn": ORG_A, "userSubject": "nobody"},
      {"userSubject": "NOT_FOUND"}),
-], ids=str)
+], ids=param_id)
 async def test_assign_role_validation(world: World, graphql: Any, federal: str,
                                       grant: dict[str, Any], expected: dict[str, str]) -> None:
     data = {"userSubject": "dev-federal_configurator-RU", "userIssuer": "vmeste-dev", **grant}

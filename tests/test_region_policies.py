@@ -9,6 +9,7 @@ import pluggy
 import pytest
 from starlette.applications import Starlette
 
+from tests.params import param_id
 from tests.worlds import (
     COUNTRY,
     MUNICIPALITY_A,
@@ -134,7 +135,7 @@ M_POLICY = """mutation($i: RegionPolicyInput!) { setRegionPolicy(input: $i) {
      "settings", "INVALID"),
     ({"kind": "identity", "plugin": "oidc", "territoryCode": "33999000"}, "territoryCode",
      "NOT_FOUND"),
-], ids=str)
+], ids=param_id)
 async def test_set_region_policy_validation(world: World, routed_app: Starlette, graphql: Any,
                                             federal: str, data: dict[str, Any], field: str,
                                             code: str) -> None:

@@ -57,6 +57,28 @@ async def _admin_execute(server_url: str, sql: str) -> None:
         await conn.close()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--vmeste-database-only", action="store_true",
+        help="run only the tests that use the database: the second engine's pass, so the "
+             "tests that touch no database run once")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test uses the database when its fixture closure reaches the migrated database;
+    every database fixture of this module (``db``, ``empty_database``, …) does."""
+    if not config.getoption("vmeste_database_only"):
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        uses_database = "vmeste_migrated_database" in getattr(item, "fixturenames", ())
+        (kept if uses_database else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def vmeste_migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated once for the session: a template SQLite file, or a fresh
