@@ -70,6 +70,8 @@ routingCoverage        A      unauth forbid forbid forbid forbid forbid ok     o
 routingCoverage        B      unauth forbid forbid forbid forbid forbid forbid ok     forbid
 submitAppeal           A      unauth ok     ok     ok     ok     ok     ok     ok     ok
 submitAppeal           B      unauth ok     ok     ok     ok     ok     ok     ok     ok
+submitAppeal           A-behalf unauth forbid ok   forbid forbid forbid forbid forbid forbid
+submitAppeal           B-behalf unauth forbid forbid forbid forbid forbid forbid forbid forbid
 moderateAppeal         A      unauth forbid forbid forbid forbid ok     ok     forbid forbid
 moderateAppeal         B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 assignExecutor         A      unauth forbid ok     forbid ok     forbid forbid forbid forbid
@@ -138,7 +140,7 @@ def _on(case: Case, status: AppealStatus, **per_region: dict[str, Any]) -> Case:
 
 
 def _municipality(region: str) -> str:
-    return MUNICIPALITY_A if region == "A" else MUNICIPALITY_B
+    return MUNICIPALITY_A if region.startswith("A") else MUNICIPALITY_B
 
 
 RULE = """mutation($input: CompetenceRuleInput!) { upsertCompetenceRule(input: $input) {
@@ -163,12 +165,16 @@ CASES: dict[str, Case] = {
     "routingCoverage": Case(
         "query", "query($c: String!) { routingCoverage(territoryCode: $c) { pairsChecked } }",
         None, lambda region, appeal: {"c": REGION_A if region == "A" else REGION_B}),
+    # "-behalf": the operator channel, in the name of the other region's author (an
+    # operator files only within their own body's territory).
     "submitAppeal": Case(
         "mutation", "mutation($input: SubmitAppealInput!) { submitAppeal(input: $input) "
         "{ appeal { id } userErrors { code } } }", None,
         lambda region, appeal: {"input": {
             "text": "Яма на дороге у дома 7, машины бьют колёса.",
-            "categoryCode": "roads.pits", "territoryCode": _municipality(region)}}),
+            "categoryCode": "roads.pits", "territoryCode": _municipality(region),
+            **({"channel": "OPERATOR", "onBehalfOfSubject": AUTHOR_B}
+               if region.endswith("-behalf") else {})}}),
     "moderateAppeal": _on(_step("moderateAppeal", "ModerateAppealInput", accept=True),
                           S.MODERATION),
     "assignExecutor": _on(_step("assignExecutor", "AssignExecutorInput",

@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.appeals import access
+from vmeste.platform.appeals import access, on_behalf
 from vmeste.platform.appeals.lifecycle import REWORK_RATING, Action, require_transition
 from vmeste.platform.appeals.models import (
     Appeal,
@@ -36,7 +36,7 @@ from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingReque
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.deadlines.policy import MAX_EXTENSION_DAYS
 from vmeste.platform.deadlines.terms import DEADLINE_FIELDS, Deadlines
-from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
+from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox.services import APPEAL_EVENTS, emit
@@ -85,11 +85,13 @@ class AppealServices:
     # --- submission --------------------------------------------------------------
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
-        applicant = await self._applicant(principal, data)
+        on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject)
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
-        await self._require_identified(applicant, territory)
+        applicant = await self._applicant(principal, data, territory)
+        if data.channel != Channel.OPERATOR:  # the operator vouches (see on_behalf)
+            await self._require_identified(applicant, territory)
         now = self.clock()
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, applicant_id=applicant.id, category_id=category.id,
@@ -143,25 +145,15 @@ class AppealServices:
             raise
         return appeal
 
-    async def _applicant(self, principal: Principal, data: SubmitInput) -> User:
-        if principal.user is None:
-            raise DomainError.of(None, "Войдите, чтобы отправить обращение",
-                                 ErrorCode.UNAUTHENTICATED)
+    async def _applicant(self, principal: Principal, data: SubmitInput,
+                         territory: Territory) -> User:
+        assert principal.user is not None  # on_behalf.check_submitter ran first
         if data.channel != Channel.OPERATOR:
-            if data.on_behalf_of_subject:
-                raise DomainError.of("onBehalfOf", "От имени заявителя пишет только оператор "
-                                     "(канал operator)")
             return principal.user
-        if not principal.organization_ids((Role.OPERATOR,)):
-            raise Forbidden("Канал operator доступен только операторам")
-        if not data.on_behalf_of_subject:
-            raise DomainError.of("onBehalfOf", "Укажите заявителя", ErrorCode.REQUIRED)
-        applicant = await User.get_or_none(subject=data.on_behalf_of_subject,
-                                           issuer=data.on_behalf_of_issuer
-                                           or principal.user.issuer)
-        if applicant is None:
-            raise DomainError.of("onBehalfOf", "Заявитель не найден", ErrorCode.NOT_FOUND)
-        return applicant
+        assert data.on_behalf_of_subject
+        await on_behalf.require_operator_scope(principal, territory)
+        return await on_behalf.applicant(principal, data.on_behalf_of_subject,
+                                         data.on_behalf_of_issuer)
 
     async def _references(self, data: SubmitInput) -> tuple[
             Category, Territory, Organization | None, Organization | None]:
