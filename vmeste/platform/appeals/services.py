@@ -294,15 +294,26 @@ class AppealServices:
     # --- work on the appeal ----------------------------------------------------------
 
     async def assign_executor(self, principal: Principal, appeal_id: int, *,
-                              executor_subject: str, executor_issuer: str) -> Appeal:
+                              executor_subject: str | None = None,
+                              executor_issuer: str | None = None,
+                              executor_id: int | None = None) -> Appeal:
+        """The executor is named by user id, or by issuer and subject."""
         appeal = await _appeal(appeal_id)
         await access.require_body_staff(principal, appeal, (Role.OPERATOR, Role.ORG_ADMIN),
                                         regional=False)
         require_transition(Action.ASSIGN_EXECUTOR, appeal.status)
-        executor = await User.get_or_none(subject=executor_subject, issuer=executor_issuer)
+        by_name = bool(executor_subject or executor_issuer)
+        if (executor_id is not None) == by_name or (by_name and not (
+                executor_subject and executor_issuer)):
+            raise DomainError.of("executorId", "Укажите исполнителя: executorId или "
+                                 "executorSubject вместе с executorIssuer",
+                                 ErrorCode.REQUIRED if not by_name else ErrorCode.INVALID)
+        executor = await (User.get_or_none(id=executor_id) if executor_id is not None else
+                          User.get_or_none(subject=executor_subject, issuer=executor_issuer))
         if executor is None or not await RoleAssignment.exists(
                 user_id=executor.id, role=Role.EXECUTOR, organization_id=appeal.organization_id):
-            raise DomainError.of("executorSubject", "Исполнитель не найден в этой организации",
+            raise DomainError.of("executorId" if executor_id is not None else
+                                 "executorSubject", "Исполнитель не найден в этой организации",
                                  ErrorCode.NOT_FOUND)
         async with in_transaction() as conn:
             appeal.executor_id = executor.id
