@@ -76,6 +76,8 @@ moderateAppeal         A      unauth forbid forbid forbid forbid ok     ok     f
 moderateAppeal         B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 assignExecutor         A      unauth forbid ok     forbid ok     forbid forbid forbid forbid
 assignExecutor         B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
+assignExecutor         A-id   unauth forbid ok     forbid ok     forbid forbid forbid forbid
+assignExecutor         B-id   unauth forbid forbid forbid forbid forbid forbid forbid forbid
 requestClarification   A      unauth forbid ok     ok     ok     forbid forbid forbid forbid
 requestClarification   B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 clarifyAppeal          A      unauth ok     forbid forbid forbid forbid forbid forbid forbid
@@ -104,6 +106,9 @@ publishCompetenceRules B      unauth forbid forbid forbid forbid forbid empty  e
 
 EXPECTED = parse_table(TABLE)
 AUTHOR_A, AUTHOR_B = "caller-citizen", "someone-else"
+#: An input value "user-id:<subject>" stands for that user's global id, known only
+#: once the case's users exist.
+USER_ID = "user-id:"
 S = AppealStatus
 
 
@@ -177,10 +182,13 @@ CASES: dict[str, Case] = {
                if region.endswith("-behalf") else {})}}),
     "moderateAppeal": _on(_step("moderateAppeal", "ModerateAppealInput", accept=True),
                           S.MODERATION),
-    "assignExecutor": _on(_step("assignExecutor", "AssignExecutorInput",
-                                executorIssuer="vmeste-dev"), S.ROUTED,
-                          A={"executorSubject": "executor-a"},
-                          B={"executorSubject": "executor-b"}),
+    # "-id": the executor named by their User global id instead of issuer and subject.
+    "assignExecutor": Case(
+        "mutation", _step("assignExecutor", "AssignExecutorInput").document, S.ROUTED,
+        lambda region, appeal: {"input": {"appealId": appeal, **(
+            {"executorId": f"{USER_ID}executor-{region[0].lower()}"} if region.endswith("-id")
+            else {"executorSubject": f"executor-{region[0].lower()}",
+                  "executorIssuer": "vmeste-dev"})}}),
     "requestClarification": _on(_step("requestClarification", "RequestClarificationInput",
                                       question="Какой дом?"), S.ROUTED),
     "clarifyAppeal": _on(_step("clarifyAppeal", "AppealTextInput", text="Дом 7"),
@@ -273,6 +281,10 @@ async def test_appeals_authorisation_matrix(operation: str, target: str, role: s
             appeal = await _appeal(seeded, region, case.status, case.extra)
             appeal_id = relay.to_base64("Appeal", appeal.id)
     variables = case.variables(target if target != "self" else "A", appeal_id)
+    for name, value in variables.get("input", {}).items():
+        if isinstance(value, str) and value.startswith(USER_ID):
+            user = await User.get(subject=value.removeprefix(USER_ID))
+            variables["input"][name] = relay.to_base64("User", user.id)
     body = await graphql(case.document, variables, token=token)
     if case.kind == "query":
         probe = appeal_id if case.status is not None else region
