@@ -70,10 +70,14 @@ routingCoverage        A      unauth forbid forbid forbid forbid forbid ok     o
 routingCoverage        B      unauth forbid forbid forbid forbid forbid forbid ok     forbid
 submitAppeal           A      unauth ok     ok     ok     ok     ok     ok     ok     ok
 submitAppeal           B      unauth ok     ok     ok     ok     ok     ok     ok     ok
+submitAppeal           A-behalf unauth forbid ok   forbid forbid forbid forbid forbid forbid
+submitAppeal           B-behalf unauth forbid forbid forbid forbid forbid forbid forbid forbid
 moderateAppeal         A      unauth forbid forbid forbid forbid ok     ok     forbid forbid
 moderateAppeal         B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 assignExecutor         A      unauth forbid ok     forbid ok     forbid forbid forbid forbid
 assignExecutor         B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
+assignExecutor         A-id   unauth forbid ok     forbid ok     forbid forbid forbid forbid
+assignExecutor         B-id   unauth forbid forbid forbid forbid forbid forbid forbid forbid
 requestClarification   A      unauth forbid ok     ok     ok     forbid forbid forbid forbid
 requestClarification   B      unauth forbid forbid forbid forbid forbid forbid forbid forbid
 clarifyAppeal          A      unauth ok     forbid forbid forbid forbid forbid forbid forbid
@@ -102,6 +106,9 @@ publishCompetenceRules B      unauth forbid forbid forbid forbid forbid empty  e
 
 EXPECTED = parse_table(TABLE)
 AUTHOR_A, AUTHOR_B = "caller-citizen", "someone-else"
+#: An input value "user-id:<subject>" stands for that user's global id, known only
+#: once the case's users exist.
+USER_ID = "user-id:"
 S = AppealStatus
 
 
@@ -138,7 +145,7 @@ def _on(case: Case, status: AppealStatus, **per_region: dict[str, Any]) -> Case:
 
 
 def _municipality(region: str) -> str:
-    return MUNICIPALITY_A if region == "A" else MUNICIPALITY_B
+    return MUNICIPALITY_A if region.startswith("A") else MUNICIPALITY_B
 
 
 RULE = """mutation($input: CompetenceRuleInput!) { upsertCompetenceRule(input: $input) {
@@ -163,18 +170,25 @@ CASES: dict[str, Case] = {
     "routingCoverage": Case(
         "query", "query($c: String!) { routingCoverage(territoryCode: $c) { pairsChecked } }",
         None, lambda region, appeal: {"c": REGION_A if region == "A" else REGION_B}),
+    # "-behalf": the operator channel, in the name of the other region's author (an
+    # operator files only within their own body's territory).
     "submitAppeal": Case(
         "mutation", "mutation($input: SubmitAppealInput!) { submitAppeal(input: $input) "
         "{ appeal { id } userErrors { code } } }", None,
         lambda region, appeal: {"input": {
             "text": "Яма на дороге у дома 7, машины бьют колёса.",
-            "categoryCode": "roads.pits", "territoryCode": _municipality(region)}}),
+            "categoryCode": "roads.pits", "territoryCode": _municipality(region),
+            **({"channel": "OPERATOR", "onBehalfOfSubject": AUTHOR_B}
+               if region.endswith("-behalf") else {})}}),
     "moderateAppeal": _on(_step("moderateAppeal", "ModerateAppealInput", accept=True),
                           S.MODERATION),
-    "assignExecutor": _on(_step("assignExecutor", "AssignExecutorInput",
-                                executorIssuer="vmeste-dev"), S.ROUTED,
-                          A={"executorSubject": "executor-a"},
-                          B={"executorSubject": "executor-b"}),
+    # "-id": the executor named by their User global id instead of issuer and subject.
+    "assignExecutor": Case(
+        "mutation", _step("assignExecutor", "AssignExecutorInput").document, S.ROUTED,
+        lambda region, appeal: {"input": {"appealId": appeal, **(
+            {"executorId": f"{USER_ID}executor-{region[0].lower()}"} if region.endswith("-id")
+            else {"executorSubject": f"executor-{region[0].lower()}",
+                  "executorIssuer": "vmeste-dev"})}}),
     "requestClarification": _on(_step("requestClarification", "RequestClarificationInput",
                                       question="Какой дом?"), S.ROUTED),
     "clarifyAppeal": _on(_step("clarifyAppeal", "AppealTextInput", text="Дом 7"),
@@ -267,6 +281,10 @@ async def test_appeals_authorisation_matrix(operation: str, target: str, role: s
             appeal = await _appeal(seeded, region, case.status, case.extra)
             appeal_id = relay.to_base64("Appeal", appeal.id)
     variables = case.variables(target if target != "self" else "A", appeal_id)
+    for name, value in variables.get("input", {}).items():
+        if isinstance(value, str) and value.startswith(USER_ID):
+            user = await User.get(subject=value.removeprefix(USER_ID))
+            variables["input"][name] = relay.to_base64("User", user.id)
     body = await graphql(case.document, variables, token=token)
     if case.kind == "query":
         probe = appeal_id if case.status is not None else region

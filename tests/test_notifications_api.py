@@ -357,3 +357,49 @@ async def test_a_complaints_log_is_hidden_from_its_body_even_with_a_regional_rol
     seen = set(await Notification.filter(await visible_deliveries(both)).values_list(
         "appeal_id", flat=True))
     assert seen == {other}
+
+
+PAGE = """query($first: Int, $after: String, $last: Int, $before: String, $newest: Boolean!) {
+  myNotifications(first: $first, after: $after, last: $last, before: $before,
+                  newestFirst: $newest) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { node { id } } } }"""
+
+
+async def _pages(graphql: GraphQLClient, token: str, **direction: Any) -> list[list[str]]:
+    """Every page of the inbox, walking forwards (first/after) or backwards
+    (last/before) in the chosen order."""
+    backwards = "last" in direction
+    variables: dict[str, Any] = {"first": None, "after": None, "last": None, "before": None,
+                                 **direction}
+    pages = []
+    while True:
+        page = ok_data(await graphql(PAGE, variables, token=token))["myNotifications"]
+        pages.append([edge["node"]["id"] for edge in page["edges"]])
+        info = page["pageInfo"]
+        if not (info["hasPreviousPage"] if backwards else info["hasNextPage"]):
+            return pages
+        variables["before" if backwards else "after"] = (
+            info["startCursor"] if backwards else info["endCursor"])
+
+
+async def test_the_inbox_lists_newest_first_with_keyset_pages_both_ways(
+        graphql, make_token, city, vmeste_app, submit_appeal):
+    for number in range(3):
+        await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A, citizen="ivanova",
+                            text=f"{('Яма', 'Лужа', 'Люк')[number]} у дома {number}, "
+                                 f"{('опасно', 'не пройти', 'открыт')[number]} уже неделю.")
+    await fan_out_all(vmeste_app.state.runtime)
+    citizen = await make_token("citizen", sub="ivanova")
+    oldest_first = [i for page in await _pages(graphql, citizen, first=100, newest=False)
+                    for i in page]
+    assert len(oldest_first) == 6
+
+    forwards = await _pages(graphql, citizen, first=4, newest=True)
+    backwards = await _pages(graphql, citizen, last=4, newest=True)
+
+    assert forwards == [oldest_first[::-1][:4], oldest_first[::-1][4:]]
+    assert backwards == [oldest_first[::-1][2:], oldest_first[::-1][:2]]
+    newest = ok_data(await graphql(PAGE, {"first": 1, "after": None, "last": None,
+                                          "before": None, "newest": True}, token=citizen))
+    assert newest["myNotifications"]["totalCount"] == 6

@@ -110,41 +110,24 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:
-    from vmeste.platform.appeals.demo import DEMO_MAIL_DOMAIN, load_demo_appeals
-    from vmeste.platform.identity.dev_tokens import issue_dev_token
-    from vmeste.platform.identity.models import Role
-    from vmeste.platform.identity.principal import ORGANIZATION_ROLES
+    from vmeste.platform.appeals.demo import demo_tokens, load_demo_appeals
     from vmeste.platform.reference.demo import load_demo_data
-    from vmeste.platform.reference.models import Organization, Territory
+    from vmeste.platform.reference.models import Territory
     from vmeste.platform.runtime import build_runtime
 
+    runtime = build_runtime(settings)
     if not await Territory.exists():
         reference = await load_demo_data()
-        appeals = await load_demo_appeals(build_runtime(settings).appeals)
+        appeals = await load_demo_appeals(runtime.appeals)
         print(f"Loaded demo data: {reference.territories.created} territories, "
               f"{reference.organizations.created} organizations, "
               f"{reference.categories.created} categories, {appeals.rules} competence rules, "
               f"{appeals.appeals} appeals ({_counts(appeals.by_status)})")
-    country = await Territory.filter(parent_id__isnull=True).order_by("id").first()
-    region = await Territory.filter(kind="region").order_by("id").first()
-    body = await Organization.filter(kind="regional", territory_id=region.id).order_by(
-        "id").first() if region else None
-    if country is None or region is None or body is None:
-        _fail("the database has reference data but no region with a regional body; "
-              "import one or start from an empty database")
-    tokens = {}
-    for role in Role:
-        if role == Role.FEDERAL_CONFIGURATOR:
-            scope: dict[str, str] = {"territory_code": country.code}
-        elif role in ORGANIZATION_ROLES:
-            scope = {"organization_ogrn": body.ogrn}
-        elif role == Role.CITIZEN:
-            scope = {}
-        else:
-            scope = {"territory_code": region.code}
-        tokens[role.value] = await issue_dev_token(
-            settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}", **scope)
-    return tokens
+    try:
+        return await demo_tokens(settings, runtime.appeals.router)
+    except LookupError as missing:
+        _fail(str(missing))
+        raise
 
 
 def _counts(counter: dict[str, int]) -> str:

@@ -1,5 +1,6 @@
-"""Built-in moderation: empty or too short texts, obscene Russian language, and the
-same text sent again by the same person; plus an opt-in "everything to a human"."""
+"""Built-in moderation: empty or too short texts, obscene Russian language, the same
+text sent again by the same person, and a flood of near-identical texts from one
+person; plus an opt-in "everything to a human"."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
+
+from rapidfuzz import fuzz
 
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.moderation import (
@@ -50,6 +53,19 @@ def obscene_words(text: str) -> list[str]:
 
 #: How many of the applicant's latest appeals a repeat is looked for among.
 REPEAT_LOOKBACK = 20
+#: The most earlier similar texts a setting may ask for (it bounds the lookback too).
+MAX_SIMILAR_COUNT = 100
+DEFAULTS: dict[str, Any] = {"min_length": 10, "obscenity": "review", "repeat_window_hours": 24,
+                            "similar_percent": 90, "similar_window_minutes": 60,
+                            "similar_count": 3}
+
+
+def similarity(first: str, second: str, cutoff: float = 0) -> float:
+    """0–100 over normalised texts, blind to word order: a flood changes a number or
+    shuffles words, and still scores near 100. (``token_set_ratio`` would score a short
+    text 100 against any longer one that contains its words, so it is not used.) Below
+    ``cutoff`` the answer is 0, which rapidfuzz finds faster."""
+    return fuzz.token_sort_ratio(first, second, processor=None, score_cutoff=cutoff)
 
 
 async def basic(request: ModerationRequest, settings: Mapping[str, Any]) -> ModerationResult:
@@ -61,14 +77,40 @@ async def basic(request: ModerationRequest, settings: Mapping[str, Any]) -> Mode
     if obscene_words(request.text):
         action = Verdict(settings["obscenity"])
         return ModerationResult(action, "Текст содержит нецензурную брань", "obscene")
-    since = request.now - timedelta(hours=settings["repeat_window_hours"])
-    recent = await Appeal.filter(applicant_id=request.applicant_id, created_at__gte=since
-                                 ).order_by("-id").limit(REPEAT_LOOKBACK).values_list("id", "text")
-    for appeal_id, text in recent:
-        if normalize(text) == normalized:
+    repeat_since = request.now - timedelta(hours=settings["repeat_window_hours"])
+    similar_since = request.now - timedelta(minutes=settings["similar_window_minutes"])
+    # One bounded read serves both checks: the applicant's latest appeals, newest first.
+    recent = [(appeal_id, normalize(text), created) for appeal_id, text, created in
+              await Appeal.filter(applicant_id=request.applicant_id,
+                                  created_at__gte=min(repeat_since, similar_since))
+              .order_by("-id").limit(max(REPEAT_LOOKBACK, settings["similar_count"]))
+              .values_list("id", "text", "created_at")]
+    for appeal_id, text, created in recent:
+        if created >= repeat_since and text == normalized:
             return ModerationResult(
                 Verdict.REJECT, f"Такое же обращение уже отправлено (№ {appeal_id})", "repeated")
-    return ACCEPTED
+    return _flood(normalized, [(appeal_id, text) for appeal_id, text, created in recent
+                               if created >= similar_since], settings)
+
+
+def _flood(normalized: str, recent: list[tuple[int, str]], settings: Mapping[str, Any]
+           ) -> ModerationResult:
+    """Rejects the text when the applicant already sent ``similar_count`` texts at least
+    ``similar_percent`` alike within the window (0 switches the check off); ``recent``
+    holds (appeal id, normalised text)."""
+    limit = settings["similar_count"]
+    if not limit:
+        return ACCEPTED
+    percent = settings["similar_percent"]
+    alike = [appeal_id for appeal_id, text in recent
+             if similarity(text, normalized, percent) >= percent]
+    if len(alike) < limit:
+        return ACCEPTED
+    numbers = ", ".join(f"№ {appeal_id}" for appeal_id in sorted(alike)[-3:])
+    return ModerationResult(
+        Verdict.REJECT, f"Слишком много похожих обращений за короткое время: {len(alike)} "
+        f"за последние {settings['similar_window_minutes']} мин. (последние: {numbers}). "
+        f"Дополните уже отправленное обращение вместо нового", "similar_flood")
 
 
 def manual_review(request: ModerationRequest, settings: Mapping[str, Any]) -> ModerationResult:
@@ -78,7 +120,7 @@ def manual_review(request: ModerationRequest, settings: Mapping[str, Any]) -> Mo
 
 def _validate_basic(settings: Mapping[str, Any]) -> list[str]:
     problems = []
-    unknown = set(settings) - {"min_length", "obscenity", "repeat_window_hours", "order"}
+    unknown = set(settings) - {*DEFAULTS, "order"}
     if unknown:
         problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
     length = settings.get("min_length", 10)
@@ -89,6 +131,12 @@ def _validate_basic(settings: Mapping[str, Any]) -> list[str]:
     hours = settings.get("repeat_window_hours", 24)
     if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 24 * 30:
         problems.append("repeat_window_hours — целое число от 0 до 720")
+    for name, low, high in (("similar_percent", 50, 100),
+                            ("similar_window_minutes", 1, 24 * 60),
+                            ("similar_count", 0, MAX_SIMILAR_COUNT)):
+        value = settings.get(name, DEFAULTS[name])
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            problems.append(f"{name} — целое число от {low} до {high}")
     return problems
 
 
@@ -97,8 +145,9 @@ def vmeste_strategies() -> list[StrategySpec]:
     return [
         StrategySpec(
             kind=MODERATION, name="basic",
-            description="Пустые и слишком короткие тексты, нецензурная брань, повторы",
-            defaults={"min_length": 10, "obscenity": "review", "repeat_window_hours": 24},
+            description="Пустые и слишком короткие тексты, нецензурная брань, повторы, "
+                        "поток похожих текстов от одного заявителя",
+            defaults=DEFAULTS,
             validate=_validate_basic, handler=basic, default=True, order=10,
         ),
         StrategySpec(

@@ -76,21 +76,25 @@ async def paginate(
     after: str | None,
     last: int | None,
     before: str | None,
+    descending: bool = False,
 ) -> CountedConnection[Any]:
-    """One page of ``query`` (which must not be ordered) as a connection."""
+    """One page of ``query`` (which must not be ordered) as a connection, in key order
+    or, ``descending``, newest first."""
     settings = info.context.settings
     if first is not None and last is not None:
         raise GraphQLError("Укажите first или last, но не оба",
                            extensions={"code": "INVALID_PAGE_SIZE"})
     page = query
+    # Newest first, "after" a cursor means older than it.
+    past, short_of = ("id__lt", "id__gt") if descending else ("id__gt", "id__lt")
     if after is not None:
-        page = page.filter(id__gt=_cursor_id(query, after))
+        page = page.filter(**{past: _cursor_id(query, after)})
     if before is not None:
-        page = page.filter(id__lt=_cursor_id(query, before))
+        page = page.filter(**{short_of: _cursor_id(query, before)})
     backwards = last is not None
     size = _page_size(last if backwards else first, settings.default_page_size,
                       settings.max_page_size, "last" if backwards else "first")
-    rows = await page.order_by("-id" if backwards else "id").limit(size + 1)
+    rows = await page.order_by("-id" if backwards != descending else "id").limit(size + 1)
     has_more = len(rows) > size
     rows = rows[:size]
     if backwards:

@@ -12,16 +12,20 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.appeals.models import Appeal, AppealStatus, Channel, LegalTrack
+from vmeste.platform.appeals.router import Router, request_for
 from vmeste.platform.appeals.rules_import import COLUMNS, upsert_rule_rows
 from vmeste.platform.appeals.services import AppealServices, SubmitInput
 from vmeste.platform.csvfiles import SourceRow
-from vmeste.platform.identity.dev_tokens import dev_claims
+from vmeste.platform.errors import DomainError
+from vmeste.platform.identity.dev_issuer import DEV_ISSUER
+from vmeste.platform.identity.dev_tokens import dev_claims, issue_dev_token
 from vmeste.platform.identity.models import Role, User
-from vmeste.platform.identity.principal import SYSTEM, Principal
+from vmeste.platform.identity.principal import ORGANIZATION_ROLES, SYSTEM, Principal
 from vmeste.platform.identity.services import (
     AssignmentInput,
     assign_role,
@@ -30,6 +34,7 @@ from vmeste.platform.identity.services import (
 )
 from vmeste.platform.identity.tokens import claims_to_identity
 from vmeste.platform.policies.services import RegionPolicyInput, set_region_policy
+from vmeste.platform.reference.demo import COUNTRY_CODE, DEMO_REGION_CODE
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
     Category,
@@ -38,6 +43,7 @@ from vmeste.platform.reference.models import (
     Territory,
     TerritoryKind,
 )
+from vmeste.platform.settings import Settings
 
 SEED = 2026
 APPEALS = 320
@@ -59,6 +65,10 @@ FEDERAL_BODY = {
 NOISE = "ecology.noise"
 #: Every appeal from this region waits for a human moderator (a region policy).
 MANUAL_REVIEW_REGION = "92000000"
+#: The README tour's appeal: a pothole in a settlement of the city of Kirov. The
+#: printed staff tokens belong to the body it is routed to.
+TOUR_CATEGORY = "roads.potholes"
+TOUR_TERRITORY = "33701000001"
 #: Demo users' mail goes to a reserved domain (RFC 2606): a local mailbox shows it,
 #: and nothing can leave for a real address.
 DEMO_MAIL_DOMAIN = "demo.vmeste.localhost"
@@ -239,3 +249,40 @@ async def _executor(organization_id: int | None) -> User | None:
     await assign_role(SYSTEM, AssignmentInput(user_issuer=user.issuer, user_subject=user.subject,
                                               role=Role.EXECUTOR, organization_ogrn=ogrn))
     return user
+
+
+async def demo_tokens(settings: Settings, router: Router) -> dict[str, str]:
+    """A dev token per role, each scoped so the README tour works with these alone:
+    the body the tour's appeal is routed to for the body roles; the demo region (its
+    competence rules, audit trail and queue of unrouted appeals) for the territory
+    roles, with the moderator also over the region whose appeals all wait for a
+    moderator; the country for the federal configurator."""
+    try:
+        request = await request_for(category_code=TOUR_CATEGORY,
+                                    territory_code=TOUR_TERRITORY, applicant_type="person",
+                                    channel=Channel.PORTAL.value, on=datetime.now(UTC).date())
+    except DomainError as error:
+        raise LookupError(f"not the demo data set: {error}") from None
+    decision = await router.route(request)
+    if decision.organization_id is None:
+        raise LookupError(f"the demo rules route no {TOUR_CATEGORY} appeal in "
+                          f"{TOUR_TERRITORY} to a body; start from an empty database")
+    body = await Organization.get(id=decision.organization_id)
+    tokens = {}
+    for role in Role:
+        if role == Role.FEDERAL_CONFIGURATOR:
+            scope: dict[str, str] = {"territory_code": COUNTRY_CODE}
+        elif role in ORGANIZATION_ROLES:
+            scope = {"organization_ogrn": body.ogrn}
+        elif role == Role.CITIZEN:
+            scope = {}
+        else:
+            scope = {"territory_code": DEMO_REGION_CODE}
+        tokens[role.value] = await issue_dev_token(
+            settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}", **scope)
+        if role == Role.MODERATOR:
+            subject = f"dev-{role.value}-{DEMO_REGION_CODE}"
+            await assign_role(SYSTEM, AssignmentInput(
+                user_issuer=DEV_ISSUER, user_subject=subject, role=role,
+                territory_code=MANUAL_REVIEW_REGION))
+    return tokens

@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.appeals import access
+from vmeste.platform.appeals import access, on_behalf
 from vmeste.platform.appeals.lifecycle import REWORK_RATING, Action, require_transition
 from vmeste.platform.appeals.models import (
     Appeal,
@@ -36,7 +36,7 @@ from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingReque
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.deadlines.policy import MAX_EXTENSION_DAYS
 from vmeste.platform.deadlines.terms import DEADLINE_FIELDS, Deadlines
-from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
+from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox.services import APPEAL_EVENTS, emit
@@ -85,11 +85,13 @@ class AppealServices:
     # --- submission --------------------------------------------------------------
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
-        applicant = await self._applicant(principal, data)
+        on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject)
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
-        await self._require_identified(applicant, territory)
+        applicant = await self._applicant(principal, data, territory)
+        if data.channel != Channel.OPERATOR:  # the operator vouches (see on_behalf)
+            await self._require_identified(applicant, territory)
         now = self.clock()
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, applicant_id=applicant.id, category_id=category.id,
@@ -143,25 +145,15 @@ class AppealServices:
             raise
         return appeal
 
-    async def _applicant(self, principal: Principal, data: SubmitInput) -> User:
-        if principal.user is None:
-            raise DomainError.of(None, "Войдите, чтобы отправить обращение",
-                                 ErrorCode.UNAUTHENTICATED)
+    async def _applicant(self, principal: Principal, data: SubmitInput,
+                         territory: Territory) -> User:
+        assert principal.user is not None  # on_behalf.check_submitter ran first
         if data.channel != Channel.OPERATOR:
-            if data.on_behalf_of_subject:
-                raise DomainError.of("onBehalfOf", "От имени заявителя пишет только оператор "
-                                     "(канал operator)")
             return principal.user
-        if not principal.organization_ids((Role.OPERATOR,)):
-            raise Forbidden("Канал operator доступен только операторам")
-        if not data.on_behalf_of_subject:
-            raise DomainError.of("onBehalfOf", "Укажите заявителя", ErrorCode.REQUIRED)
-        applicant = await User.get_or_none(subject=data.on_behalf_of_subject,
-                                           issuer=data.on_behalf_of_issuer
-                                           or principal.user.issuer)
-        if applicant is None:
-            raise DomainError.of("onBehalfOf", "Заявитель не найден", ErrorCode.NOT_FOUND)
-        return applicant
+        assert data.on_behalf_of_subject
+        await on_behalf.require_operator_scope(principal, territory)
+        return await on_behalf.applicant(principal, data.on_behalf_of_subject,
+                                         data.on_behalf_of_issuer)
 
     async def _references(self, data: SubmitInput) -> tuple[
             Category, Territory, Organization | None, Organization | None]:
@@ -302,15 +294,26 @@ class AppealServices:
     # --- work on the appeal ----------------------------------------------------------
 
     async def assign_executor(self, principal: Principal, appeal_id: int, *,
-                              executor_subject: str, executor_issuer: str) -> Appeal:
+                              executor_subject: str | None = None,
+                              executor_issuer: str | None = None,
+                              executor_id: int | None = None) -> Appeal:
+        """The executor is named by user id, or by issuer and subject."""
         appeal = await _appeal(appeal_id)
         await access.require_body_staff(principal, appeal, (Role.OPERATOR, Role.ORG_ADMIN),
                                         regional=False)
         require_transition(Action.ASSIGN_EXECUTOR, appeal.status)
-        executor = await User.get_or_none(subject=executor_subject, issuer=executor_issuer)
+        by_name = bool(executor_subject or executor_issuer)
+        if (executor_id is not None) == by_name or (by_name and not (
+                executor_subject and executor_issuer)):
+            raise DomainError.of("executorId", "Укажите исполнителя: executorId или "
+                                 "executorSubject вместе с executorIssuer",
+                                 ErrorCode.REQUIRED if not by_name else ErrorCode.INVALID)
+        executor = await (User.get_or_none(id=executor_id) if executor_id is not None else
+                          User.get_or_none(subject=executor_subject, issuer=executor_issuer))
         if executor is None or not await RoleAssignment.exists(
                 user_id=executor.id, role=Role.EXECUTOR, organization_id=appeal.organization_id):
-            raise DomainError.of("executorSubject", "Исполнитель не найден в этой организации",
+            raise DomainError.of("executorId" if executor_id is not None else
+                                 "executorSubject", "Исполнитель не найден в этой организации",
                                  ErrorCode.NOT_FOUND)
         async with in_transaction() as conn:
             appeal.executor_id = executor.id

@@ -6,7 +6,9 @@ and routing, the status it led to); the deadline actions map one to one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class Audience(StrEnum):
@@ -24,6 +26,8 @@ A, B, X, S = Audience.APPLICANT, Audience.BODY, Audience.EXECUTOR, Audience.SUPE
 #: Every notification event and who hears about it. The body's webhooks hear them all.
 EVENTS: dict[str, frozenset[Audience]] = {
     "submitted": frozenset({A}),
+    #: The applicant's receipt when an operator filed the appeal in their name.
+    "filed_on_behalf": frozenset({A}),
     "rejected": frozenset({A}),
     "routed": frozenset({A, B}),
     "redirected": frozenset({A, B}),
@@ -66,10 +70,13 @@ _BY_ACTION = {
 }
 
 
-def event_name(action: str, to_status: str) -> str | None:
+def event_name(action: str, to_status: str, payload: Mapping[str, Any] | None = None
+               ) -> str | None:
     """The notification event of an appeal event, or None when nobody is told: an
     accepting moderation verdict (routing follows at once) and a fallback to the
     moderation queue (the applicant already heard "submitted")."""
+    if action == "submit" and (payload or {}).get("channel") == "operator":
+        return "filed_on_behalf"
     if action == "moderate":
         return "rejected" if to_status == "rejected" else None
     if action == "route":

@@ -68,7 +68,7 @@ async def fan_out(runtime: Runtime, appeal_id: int, event_ids: list[int]) -> int
         return 0
     events = [(event, name) for event in await AppealEvent.filter(
         appeal_id=appeal_id, id__in=sorted(set(event_ids))).order_by("id")
-        if (name := event_name(event.action, event.to_status)) is not None]
+        if (name := event_name(event.action, event.to_status, event.payload)) is not None]
     if not events:
         return 0
     known = await _describe(appeal)

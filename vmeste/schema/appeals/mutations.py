@@ -19,7 +19,7 @@ from vmeste.schema.appeals.types import (
     LegalTrack,
     RuleConflict,
 )
-from vmeste.schema.errors import UserError, run_mutation, user_errors
+from vmeste.schema.errors import UserError, global_pk, run_mutation, user_errors
 
 
 @strawberry.type
@@ -56,11 +56,13 @@ class ModerateAppealInput:
     reason: str = ""
 
 
-@strawberry.input
+@strawberry.input(description="Исполнитель — по id пользователя (executorId) или по "
+                              "executorSubject с executorIssuer.")
 class AssignExecutorInput:
     appeal_id: relay.GlobalID
-    executor_subject: str
-    executor_issuer: str
+    executor_id: relay.GlobalID | None = None
+    executor_subject: str | None = None
+    executor_issuer: str | None = None
 
 
 @strawberry.input
@@ -185,7 +187,10 @@ class AppealsMutation:
                               ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).assign_executor(
             info.context.principal, pk, executor_subject=input.executor_subject,
-            executor_issuer=input.executor_issuer), input.appeal_id)
+            executor_issuer=input.executor_issuer,
+            executor_id=None if input.executor_id is None else global_pk(
+                input.executor_id, "User", field="executorId",
+                message="Это не идентификатор пользователя")), input.appeal_id)
 
     @strawberry.mutation(description="Запросить у заявителя уточнение; срок приостанавливается.")
     async def request_clarification(self, info: strawberry.Info,

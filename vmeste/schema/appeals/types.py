@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from vmeste.platform.appeals import access, models
 from vmeste.platform.identity.models import User
 from vmeste.schema.deadlines.types import Deadline, appeal_deadline
+from vmeste.schema.identity.types import UserNode
 from vmeste.schema.reference.types import Category, Organization, Territory
 
 AppealStatus = strawberry.enum(models.AppealStatus, name="AppealStatus")
@@ -47,6 +48,8 @@ class Applicant:
 @strawberry.type(description="Сообщение или обращение гражданина.")
 class Appeal(relay.Node):
     id: relay.NodeID[int]
+    number: int = strawberry.field(description="Номер обращения, который называют "
+                                               "уведомления («Обращение № …»).")
     status: AppealStatus  # type: ignore[valid-type]
     channel: Channel  # type: ignore[valid-type]
     applicant_type: ApplicantType  # type: ignore[valid-type]
@@ -68,7 +71,7 @@ class Appeal(relay.Node):
     @classmethod
     def from_model(cls, row: models.Appeal) -> Self:
         return cls(
-            id=row.id, status=row.status, channel=row.channel,
+            id=row.id, number=row.id, status=row.status, channel=row.channel,
             applicant_type=row.applicant_type, legal_track=row.legal_track, text=row.text,
             address=row.address, latitude=row.latitude, longitude=row.longitude,
             answer=row.answer, rating=row.rating, rework_count=row.rework_count,
@@ -115,6 +118,14 @@ class Appeal(relay.Node):
         return [AppealEvent(at=e.at, action=e.action, from_status=e.from_status,
                             to_status=e.to_status, reason=e.reason, payload=e.payload,
                             actor=e.actor if staff else None) for e in rows]
+
+    @strawberry.field(description="Назначенный исполнитель. Виден сотрудникам; заявителю — "
+                                  "null: имена сотрудников заявителям не показываются.")
+    async def executor(self, info: strawberry.Info) -> UserNode | None:
+        if self.row.executor_id is None or _is_applicant(info, self.row):
+            return None
+        user: User | None = await info.context.loaders.user.load(self.row.executor_id)
+        return UserNode.from_model(user) if user is not None else None
 
     @strawberry.field(description="Срок ответа; null, пока обращение не зарегистрировано.")
     async def deadline(self, info: strawberry.Info) -> Deadline | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
 from tortoise.expressions import Q
 
 from vmeste.platform.identity import services
@@ -24,7 +25,8 @@ class IdentityQuery:
         user = principal.user
         rows = await RoleAssignmentModel.filter(user_id=user.id).values(*_ROW_FIELDS)
         return Me(
-            subject=user.subject, issuer=user.issuer, kind=user.kind, last_name=user.last_name,
+            id=relay.GlobalID("User", str(user.id)), subject=user.subject,
+            issuer=user.issuer, kind=user.kind, last_name=user.last_name,
             first_name=user.first_name, middle_name=user.middle_name, birth_date=user.birth_date,
             gender=user.gender, email=user.email, phone=user.phone,
             address_oktmo=user.address_oktmo, verified=user.verified, org_ogrn=user.org_ogrn,

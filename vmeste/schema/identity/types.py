@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Self
+from typing import Any, Self
 
 import strawberry
+from strawberry import relay
 
 from vmeste.platform.identity import models
+from vmeste.platform.identity.models import Role as RoleModel
 from vmeste.schema.reference.types import Organization, Territory
 
 Role = strawberry.enum(models.Role, name="Role")
@@ -41,10 +44,52 @@ class RoleAssignment:
         return await info.context.loaders.territory.load(self.territory_id)
 
 
-@strawberry.type(description="Вошедший пользователь: профиль из ЕСИА и роли на платформе.")
-class Me:
+#: Who may look a person up by id: the staff who assign work in a body see its people.
+MANAGING_ROLES = (RoleModel.OPERATOR, RoleModel.ORG_ADMIN)
+
+
+@strawberry.type(name="User", description="Пользователь платформы, например исполнитель "
+                                          "(его id принимает assignExecutor). По node(id) "
+                                          "виден самому себе и операторам и "
+                                          "администраторам организаций, где у него роль.")
+class UserNode(relay.Node):
+    id: relay.NodeID[int]
     subject: str
     issuer: str
+    last_name: str
+    first_name: str
+    middle_name: str
+
+    @classmethod
+    def from_model(cls, row: models.User) -> Self:
+        return cls(id=row.id, subject=row.subject, issuer=row.issuer,
+                   last_name=row.last_name, first_name=row.first_name,
+                   middle_name=row.middle_name)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[Any]:
+        principal = info.context.principal
+        wanted = [int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1
+                  else None for raw in node_ids]
+        ids = sorted({pk for pk in wanted if pk is not None})
+        managed = principal.organization_ids(MANAGING_ROLES)
+        allowed = set(await models.RoleAssignment.filter(
+            user_id__in=ids, organization_id__in=sorted(managed)).values_list(
+            "user_id", flat=True)) if managed and ids else set()
+        if principal.user is not None:
+            allowed.add(principal.user.id)
+        rows = {row.id: row for row in await models.User.filter(id__in=sorted(
+            allowed & set(ids)))} if ids else {}
+        return [cls.from_model(rows[pk]) if pk in rows else None for pk in wanted]
+
+
+@strawberry.type(description="Вошедший пользователь: профиль из ЕСИА и роли на платформе.")
+class Me:
+    id: relay.GlobalID = strawberry.field(description="Глобальный id пользователя (тип User).")
+    subject: str
+    issuer: str = strawberry.field(description="Издатель токена (iss), которым вошёл "
+                                               "пользователь: вместе с subject называет его.")
     kind: UserKind  # type: ignore[valid-type]
     last_name: str
     first_name: str

@@ -36,18 +36,20 @@ class DeliveryFilter:
 
 @strawberry.type
 class NotificationsQuery:
-    @strawberry.field(description="Входящие уведомления текущего пользователя.")
+    @strawberry.field(description="Входящие уведомления текущего пользователя: от старых к "
+                                  "новым или, с newestFirst, от новых к старым.")
     async def my_notifications(
         self, info: strawberry.Info, unread_only: bool = False,
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
+        newest_first: bool = False,
     ) -> CountedConnection[Notification]:
         query = models.Notification.filter(services.inbox_of(info.context.principal),
                                            status=models.NotificationStatus.SENT)
         if unread_only:
             query = query.filter(read_at__isnull=True)
         return await paginate(query, info=info, convert=Notification.from_model, first=first,
-                              after=after, last=last, before=before)
+                              after=after, last=last, before=before, descending=newest_first)
 
     @strawberry.field(description="Каналы, выбранные пользователем, и настройки по умолчанию.")
     async def my_notification_preferences(self, info: strawberry.Info

@@ -1,0 +1,62 @@
+"""An operator files an appeal for a citizen (after a phone call, at a reception desk).
+
+Three rules keep the channel from being a way to write in anyone's name:
+
+* an operator files only within the territory of their own body (the appeal's
+  territory in the subtree of an organization where they hold the operator role);
+* the answer never tells whether the named citizen is known to the platform: an
+  unknown issuer and subject become a user row, just as that person's first sign-in
+  would create it, so a known and an unknown citizen get the same success; the
+  citizen finds the appeal when they sign in;
+* the citizen is told: the submission's notification event is ``filed_on_behalf``
+  instead of ``submitted`` (see ``notifications/events.py``), and they may withdraw.
+
+The operator, an identified official, vouches for whom they write for, so the region's
+"verified accounts only" setting (547-ФЗ) applies to citizens writing themselves, not
+to this channel: otherwise its refusal would tell a verified account from an unknown one.
+"""
+
+from __future__ import annotations
+
+from vmeste.platform.appeals.models import Channel
+from vmeste.platform.errors import DomainError, ErrorCode, Forbidden
+from vmeste.platform.identity.models import Role, User
+from vmeste.platform.identity.principal import Principal, path_within
+from vmeste.platform.reference.models import Organization, Territory
+
+#: Longest issuer or subject accepted (the user table's columns).
+IDENTIFIER_MAX = 255
+
+
+def check_submitter(principal: Principal, channel: Channel, subject: str | None) -> None:
+    """What can be refused before any reference is read."""
+    if principal.user is None:
+        raise DomainError.of(None, "Войдите, чтобы отправить обращение",
+                             ErrorCode.UNAUTHENTICATED)
+    if channel != Channel.OPERATOR:
+        if subject:
+            raise DomainError.of("onBehalfOf", "От имени заявителя пишет только оператор "
+                                 "(канал operator)")
+        return
+    if not principal.organization_ids((Role.OPERATOR,)):
+        raise Forbidden("Канал operator доступен только операторам")
+    if not subject or not subject.strip():
+        raise DomainError.of("onBehalfOf", "Укажите заявителя", ErrorCode.REQUIRED)
+
+
+async def require_operator_scope(principal: Principal, territory: Territory) -> None:
+    bodies = sorted(principal.organization_ids((Role.OPERATOR,)))
+    roots = await Organization.filter(id__in=bodies).values_list("territory__path", flat=True)
+    if not any(path_within(territory.path, root) for root in roots):
+        raise Forbidden("Оператор подаёт обращения только по территории своей организации")
+
+
+async def applicant(principal: Principal, subject: str, issuer: str | None) -> User:
+    """The citizen named by the operator, created when not yet known (see above)."""
+    assert principal.user is not None
+    subject, issuer = subject.strip(), (issuer or principal.user.issuer).strip()
+    if len(subject) > IDENTIFIER_MAX or len(issuer) > IDENTIFIER_MAX or not issuer:
+        raise DomainError.of("onBehalfOf", f"Идентификатор заявителя — от 1 до "
+                             f"{IDENTIFIER_MAX} символов", ErrorCode.INVALID)
+    user, _ = await User.get_or_create(issuer=issuer, subject=subject)
+    return user
