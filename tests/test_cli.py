@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,10 +56,13 @@ def test_plugins_lists_builtins(tmp_path):
     assert vmeste(tmp_path, "migrate").returncode == 0
     result = vmeste(tmp_path, "plugins", "--json")
     assert result.returncode == 0, result.stderr
-    report = {item["name"]: item for item in json.loads(result.stdout)}
+    document = json.loads(result.stdout)
+    report = {item["name"]: item for item in document["plugins"]}
     assert report["identity_oidc"]["hooks"] == ["vmeste_resolve_identity", "vmeste_strategies"]
     assert report["identity_oidc"]["strategies"] == ["identity/oidc"]
     assert report["identity_dev"]["active_in"] == []
+    assert report["deadlines"]["default"] == ["deadline/working-days"]
+    assert document["kinds"]["deadline"] == {"default": ["working-days"], "elsewhere": {}}
 
 
 def test_export_schema_matches_committed_file(tmp_path):
@@ -134,3 +138,82 @@ def test_rules_import_with_a_tie_lists_it_and_changes_nothing(tmp_path):
     assert (tmp_path / "before.csv").read_text() == (tmp_path / "after.csv").read_text()
     bad = vmeste(tmp_path, "rules", "import", "before.csv")
     assert bad.returncode == 0 and "unchanged" in bad.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["plugins"], ["route", "--category", "roads", "--territory", "33000000"],
+    ["rules", "export", "-"], ["calendars", "list"], ["dead-letters", "list"],
+    ["deadline", "--territory", "33000000", "--policy", "working-days:1"],
+])
+def test_an_unmigrated_database_asks_for_migrate_in_one_line(tmp_path, command):
+    result = vmeste(tmp_path, *command)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "run `vmeste migrate`" in result.stderr and result.stdout == ""
+
+
+def test_an_unmigrated_database_refuses_the_token_command_too(tmp_path):
+    result = vmeste(tmp_path, "token", "--role", "citizen", dev=True)
+    assert result.returncode == 2 and "vmeste migrate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["plugins"], ["dead-letters", "list"]])
+def test_an_unreachable_postgres_names_host_and_port_but_not_the_password(tmp_path, command):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = vmeste(tmp_path, *command,
+                    VMESTE_DATABASE_URL=f"postgres://vmeste:s3cr3t-pw@127.0.0.1:{port}/vmeste")
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert "s3cr3t-pw" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("vmeste: cannot reach the database")
+
+
+def test_a_sqlite_file_in_a_folder_that_cannot_exist_is_one_clear_line(tmp_path):
+    (tmp_path / "plain-file").write_text("not a folder")
+    result = vmeste(tmp_path, "migrate",
+                    VMESTE_DATABASE_URL=f"sqlite://{tmp_path}/plain-file/db.sqlite3")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"vmeste: cannot create the SQLite file {tmp_path}/"
+                                     f"plain-file/db.sqlite3: {tmp_path}/plain-file is not a "
+                                     "folder")
+
+
+def test_expected_input_problems_never_show_a_traceback(tmp_path):
+    assert vmeste(tmp_path, "migrate").returncode == 0
+    (tmp_path / "bad.csv").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "calendar.json").write_text("{not json")
+    cases = [
+        (["import", "territories", "missing.csv"], 2, "missing.csv: no such file"),
+        (["import", "territories", "bad.csv"], 1, "bad.csv: 1 error(s); nothing was written"),
+        (["rules", "import", "bad.csv"], 1, "nothing was written"),
+        (["route", "--category", "roads", "--territory", "33000000", "--at", "2026-02-30"],
+         2, "is not a date"),
+        (["route", "--category", "roads", "--territory", "99999999"], 1, "NOT_FOUND"),
+        (["calendars", "import", "calendar.json"], 2, "not JSON"),
+        (["rules", "export", str(tmp_path / "no-such-dir" / "rules.csv")], 2, "no-such-dir"),
+    ]
+    for command, code, message in cases:
+        result = vmeste(tmp_path, *command)
+        assert (result.returncode, "Traceback" in result.stderr) == (code, False), \
+            (command, result.stderr)
+        assert message in result.stderr, (command, result.stderr)
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("amqp://guest@127.0.0.1:5672/", "no password"),
+    ("amqp://guest:pa55word@127.0.0.1:99999/", "between 1 and 65535"),
+    ("redis://:pa55word@/0", "host is missing"),
+    ("kafka://127.0.0.1", "unsupported scheme"),
+])
+def test_a_bad_broker_url_is_refused_at_start_without_its_password(tmp_path, url, problem):
+    result = vmeste(tmp_path, "migrate", VMESTE_BROKER_URL=url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "VMESTE_BROKER_URL" in lines[0] and problem in lines[0]
+    assert "pa55word" not in result.stderr
+

@@ -6,8 +6,8 @@ import argparse
 import os
 
 from vmeste.cli import database, deadlines, identity, operations, reference
-from vmeste.cli.common import EXIT_USAGE, fail
-from vmeste.platform.settings import SettingsError, load_settings
+from vmeste.cli.common import execute
+from vmeste.platform.settings import load_settings
 
 #: Each area adds its subcommands, in the order ``vmeste --help`` lists them.
 AREAS = (database, reference, deadlines, identity, operations)
@@ -25,8 +25,4 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     if getattr(args, "dev", False):
         os.environ.setdefault("VMESTE_DEV_MODE", "1")
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        fail(f"invalid setting {error}", EXIT_USAGE)
-    args.func(settings, args)
+    raise SystemExit(execute(args.func, load_settings, args))

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from vmeste.cli.common import EXIT_USAGE, fail, run, run_with_db
+from vmeste.cli.common import EXIT_USAGE, check_database, fail, run, run_with_db
 from vmeste.platform.settings import Settings
 
 DEMO_QUERIES = (
@@ -32,6 +32,7 @@ def migrate_all(settings: Settings, progress: Callable[[str, str, str], object] 
     from vmeste.platform.deadlines.services import upgrade_packaged_calendars
     from vmeste.platform.runtime import build_runtime
 
+    check_database(settings, migrated=False)
     run(migrate(settings, progress=progress))
     deadlines = build_runtime(settings).appeals.deadlines
     for upgrade in run_with_db(settings, lambda: upgrade_packaged_calendars(deadlines)):
@@ -61,6 +62,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         # rows the others still hold: jobs would run twice.
         fail("several API processes need a real broker (VMESTE_BROKER_URL=amqp://… or "
              "redis://…) with `vmeste worker` and `vmeste scheduler` beside them", EXIT_USAGE)
+    check_database(settings)
     uvicorn.run("vmeste.platform.app:app_from_environment", factory=True, host=args.host,
                 port=args.port, workers=args.workers, log_level="info")
 
@@ -89,8 +91,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:
-    from vmeste.platform.appeals.demo import DEMO_MAIL_DOMAIN, load_demo_appeals
-    from vmeste.platform.identity.dev_tokens import issue_dev_token
+    from vmeste.platform.appeals.demo import load_demo_appeals
+    from vmeste.platform.identity.dev_tokens import DEMO_MAIL_DOMAIN, issue_dev_token
     from vmeste.platform.identity.models import Role
     from vmeste.platform.identity.principal import ORGANIZATION_ROLES
     from vmeste.platform.reference.demo import load_demo_data

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from vmeste.cli.common import EXIT_USAGE, domain_message, fail, run_with_db
+from vmeste.cli.common import EXIT_USAGE, existing_file, fail, run_with_db, table
 from vmeste.platform.appeals.models import LegalTrack
 from vmeste.platform.settings import Settings
 
 
 def cmd_deadline(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.deadlines.preview import Preview, preview
-    from vmeste.platform.errors import DomainError
     from vmeste.platform.runtime import build_runtime
 
     runtime = build_runtime(settings)
@@ -25,10 +23,7 @@ def cmd_deadline(settings: Settings, args: argparse.Namespace) -> None:
                              start=args.start, category_code=args.category,
                              policy=args.policy, legal_track=LegalTrack(args.track))
 
-    try:
-        found = run_with_db(settings, action)
-    except DomainError as error:
-        fail(domain_message(error), EXIT_USAGE)
+    found = run_with_db(settings, action)
     result = {"due_at": found.due_at.isoformat(), "start": found.start.isoformat(),
               "policy": str(found.policy), "strategy": found.strategy,
               "calendar": found.calendar, "calendar_version": found.calendar_version,
@@ -49,19 +44,19 @@ def cmd_deadline(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.deadlines.services import ImportResult, import_calendar
     from vmeste.platform.deadlines.store import CalendarStore
-    from vmeste.platform.errors import DomainError
     from vmeste.platform.identity.principal import SYSTEM
     from vmeste.platform.runtime import build_runtime
 
     runtime = build_runtime(settings)
     if args.action == "list":
         calendars = run_with_db(settings, CalendarStore(0).current)
-        for code, name in sorted(calendars.bindings.items()):
-            print(f"{name}\t{calendars.calendars[name].version}\t{code}")
+        table(("calendar", "version", "territory"),
+              [(name, calendars.calendars[name].version, code)
+               for code, name in sorted(calendars.bindings.items())])
         return
-    path = Path(args.file or "")
-    if not path.is_file():
-        fail(f"{path}: no such file", EXIT_USAGE)
+    if not args.file:
+        fail("calendars import needs a calendar JSON file", EXIT_USAGE)
+    path = existing_file(args.file)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
@@ -70,10 +65,7 @@ def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
     async def action() -> ImportResult:
         return await import_calendar(SYSTEM, document, runtime.appeals.deadlines)
 
-    try:
-        result = run_with_db(settings, action)
-    except DomainError as error:
-        fail(f"{path}: " + domain_message(error))
+    result = run_with_db(settings, action)
     print(f"{path}: calendar {result.calendar.name} version {result.calendar.version} is "
           f"current; deadlines of {result.affected} open appeal(s) are being recomputed "
           "by the workers")
@@ -81,18 +73,22 @@ def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     deadline = sub.add_parser("deadline", help="compute a deadline on the territory's calendar")
-    deadline.add_argument("--territory", required=True, help="territory code")
+    deadline.add_argument("--territory", required=True, help="territory code (ОКТМО)")
     deadline.add_argument("--start", help="YYYY-MM-DD (start of the day) or YYYY-MM-DDTHH:MM, "
                           "in the territory's time zone (default: now)")
     deadline.add_argument("--policy", help="working-days:N, calendar-days:N or "
                           "working-hours:N (default: the region policy for --category)")
     deadline.add_argument("--category", help="category code, when --policy is not given")
     deadline.add_argument("--track", default=LegalTrack.MESSAGE.value,
-                          choices=[t.value for t in LegalTrack])
-    deadline.add_argument("--json", action="store_true")
-    deadline.set_defaults(func=cmd_deadline)
+                          choices=[t.value for t in LegalTrack],
+                          help="a platform message or a formal appeal under 59-ФЗ")
+    deadline.add_argument("--json", action="store_true", help="print the result as JSON")
+    # A refused --start or --policy is a usage error here, not a failed operation.
+    deadline.set_defaults(func=cmd_deadline, domain_exit=EXIT_USAGE)
 
     calendars = sub.add_parser("calendars", help="list or import production calendars")
-    calendars.add_argument("action", choices=["list", "import"])
+    calendars.add_argument("action", choices=["list", "import"],
+                           help="list: calendars and the territories bound to them; "
+                           "import: load FILE as a new version")
     calendars.add_argument("file", nargs="?", help="calendar JSON, for import")
     calendars.set_defaults(func=cmd_calendars)

@@ -5,43 +5,83 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
-from vmeste.cli.common import EXIT_USAGE, domain_message, fail, run_with_db
+from vmeste.cli.common import (
+    EXIT_USAGE,
+    STDOUT,
+    check_database,
+    fail,
+    output,
+    run_with_db,
+    table,
+)
 from vmeste.platform.settings import Settings
 
 
 def cmd_plugins(settings: Settings, args: argparse.Namespace) -> None:
-    from vmeste.platform.plugins import build_plugin_manager, strategy_owners
+    from vmeste.platform.plugins import build_plugin_manager, strategy_catalog, strategy_owners
     from vmeste.platform.policies.models import RegionPolicy
 
     pm = build_plugin_manager(settings)
     owners = strategy_owners(pm)
+    catalog = strategy_catalog(pm)
 
-    async def active() -> list[dict[str, Any]]:
-        return await RegionPolicy.filter(active=True).values("kind", "plugin", "territory__code")
+    async def stored() -> list[dict[str, Any]]:
+        return await RegionPolicy.all().values("kind", "plugin", "active", "territory__code")
 
-    policies = run_with_db(settings, active)
-    report = []
+    policies = run_with_db(settings, stored)
+    kinds = _strategy_kinds(catalog, policies)
+    plugins = []
     for name, plugin in sorted(pm.list_name_plugin()):
-        hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
-        strategies = sorted(f"{k}/{s}" for (k, s), owner in owners.items() if owner == name)
-        where = sorted({
-            p["territory__code"] for p in policies if (p["kind"], p["plugin"]) in
-            {key for key, owner in owners.items() if owner == name}
+        own = {key for key, owner in owners.items() if owner == name}
+        plugins.append({
+            "name": name,
+            "hooks": sorted(h.name for h in pm.get_hookcallers(plugin) or []),
+            "strategies": sorted(f"{kind}/{strategy}" for kind, strategy in own),
+            "default": sorted(f"{kind}/{strategy}" for kind, strategy in own
+                              if catalog[(kind, strategy)].default),
+            "active_in": sorted({p["territory__code"] for p in policies
+                                 if p["active"] and (p["kind"], p["plugin"]) in own}),
         })
-        report.append({"name": name, "hooks": hooks, "strategies": strategies,
-                       "active_in": where})
     if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        print(json.dumps({"plugins": plugins, "kinds": kinds}, ensure_ascii=False, indent=2))
         return
-    for item in report:
-        print(item["name"])
-        print(f"  hooks: {', '.join(item['hooks']) or '-'}")
-        print(f"  strategies: {', '.join(item['strategies']) or '-'}")
-        print(f"  active in: {', '.join(item['active_in']) or '-'}")
+    table(("plugin", "hooks", "strategies", "default", "active in"),
+          [(p["name"], _listed(p["hooks"]), _listed(p["strategies"]), _listed(p["default"]),
+            _listed(p["active_in"])) for p in plugins])
+    print()
+    table(("kind", "default", "territories choosing otherwise"),
+          [(kind, _listed(view["default"]),
+            _listed([f"{code}: {_listed(chosen) if chosen else 'none'}"
+                     for code, chosen in view["elsewhere"].items()]))
+           for kind, view in kinds.items()])
+
+
+def _strategy_kinds(catalog: dict[tuple[str, str], Any], policies: list[dict[str, Any]]
+                    ) -> dict[str, dict[str, Any]]:
+    """Per kind, the strategies that apply where no policy says otherwise, and each
+    territory whose policies choose another set (which its subtree inherits, as
+    PolicyResolver resolves it: the deepest level with a policy of the kind decides)."""
+    kinds: dict[str, dict[str, Any]] = {}
+    for kind, name in sorted(catalog):
+        view = kinds.setdefault(kind, {"default": [], "elsewhere": {}})
+        if catalog[(kind, name)].default:
+            view["default"].append(name)
+    levels: dict[tuple[str, str], set[str]] = {}
+    for row in policies:
+        chosen = levels.setdefault((row["kind"], row["territory__code"]), set())
+        if row["active"]:
+            chosen.add(row["plugin"])
+    for (kind, code), chosen in sorted(levels.items()):
+        view = kinds.setdefault(kind, {"default": [], "elsewhere": {}})
+        if sorted(chosen) != view["default"]:
+            view["elsewhere"][code] = sorted(chosen)
+    return kinds
+
+
+def _listed(items: list[str]) -> str:
+    return ", ".join(items) or "-"
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
@@ -54,6 +94,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     threads = args.threads or settings.worker_threads
     if not (1 <= args.processes <= 64 and 1 <= threads <= 64):
         fail("--processes and --threads must be between 1 and 64", EXIT_USAGE)
+    check_database(settings)
     print(f"Worker: {args.processes} process(es) × {threads} thread(s) on "
           f"{redact_url(settings.broker_url)}", flush=True)
     run_workers(settings, args.processes, threads)
@@ -71,7 +112,6 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
 
 
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
-    from vmeste.platform.errors import DomainError
     from vmeste.platform.identity.principal import SYSTEM
     from vmeste.platform.outbox.models import DeadLetter
     from vmeste.workers.deadletters import MAX_REDRIVE, redrive
@@ -109,10 +149,7 @@ def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
 
     if not args.ids and not args.all:
         fail("name dead letter ids, or --all", EXIT_USAGE)
-    try:
-        done = run_with_db(settings, redrive_them)
-    except DomainError as error:
-        fail(domain_message(error))
+    done = run_with_db(settings, redrive_them)
     print(f"re-driven {len(done)} dead letter(s) through the outbox")
 
 
@@ -120,20 +157,20 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.schema import build_schema
 
     text = build_schema(settings).as_str() + "\n"
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        Path(args.output).write_text(text, encoding="utf-8")
+    with output(args.output) as file:
+        file.write(text)
+    if args.output != STDOUT:
         print(f"wrote {args.output}")
 
 
 def register(sub: Any) -> None:
-    plugins = sub.add_parser("plugins", help="list plugins, their hooks and where active")
-    plugins.add_argument("--json", action="store_true")
+    plugins = sub.add_parser("plugins", help="list plugins, their hooks, and where each "
+                             "strategy is active (the defaults included)")
+    plugins.add_argument("--json", action="store_true", help="print the report as JSON")
     plugins.set_defaults(func=cmd_plugins)
 
     worker = sub.add_parser("worker", help="run background jobs (dramatiq) from the broker")
-    worker.add_argument("--processes", type=int, default=1)
+    worker.add_argument("--processes", type=int, default=1, help="worker processes (1-64)")
     worker.add_argument("--threads", type=int, default=0,
                         help="threads per process (default VMESTE_WORKER_THREADS)")
     worker.set_defaults(func=cmd_worker)
@@ -142,13 +179,15 @@ def register(sub: Any) -> None:
                    ).set_defaults(func=cmd_scheduler)
 
     letters = sub.add_parser("dead-letters", help="list or re-drive jobs that failed for good")
-    letters.add_argument("action", choices=["list", "redrive"])
+    letters.add_argument("action", choices=["list", "redrive"],
+                         help="list: show them; redrive: send them through the outbox again")
     letters.add_argument("ids", nargs="*", type=int, help="dead letter ids (redrive)")
     letters.add_argument("--all", action="store_true",
                          help="list: include re-driven ones; redrive: every waiting one")
-    letters.add_argument("--json", action="store_true")
+    letters.add_argument("--json", action="store_true", help="list: print JSON")
     letters.set_defaults(func=cmd_dead_letters)
 
     export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
-    export.add_argument("--output", default="schema.graphql")
+    export.add_argument("--output", default="schema.graphql",
+                        help=f"file to write ({STDOUT} for standard output)")
     export.set_defaults(func=cmd_export_schema)
