@@ -1,5 +1,6 @@
 """The ``vmeste`` command as an operator runs it: a real process, real exit codes."""
 
+import asyncio
 import json
 import os
 import socket
@@ -10,7 +11,12 @@ from pathlib import Path
 import jwt
 import pytest
 
+from tests.worlds import COUNTRY, MUNICIPALITY_A, ORG_A, REGION_A
+from vmeste.platform.reference.validators import with_ogrn_check_digit
+
 ROOT = Path(__file__).resolve().parent.parent
+ME = """{ me { subject kind email birthDate gender addressOktmo verified orgOgrn orgName
+  orgAuthority roles { role territory { code } organization { ogrn } } } }"""
 
 
 def vmeste(tmp_path: Path, *args: str, dev: bool = False, **env: str
@@ -217,3 +223,68 @@ def test_a_bad_broker_url_is_refused_at_start_without_its_password(tmp_path, url
     assert len(lines) == 1 and "VMESTE_BROKER_URL" in lines[0] and problem in lines[0]
     assert "pa55word" not in result.stderr
 
+
+def token_on(db, *args: str) -> subprocess.CompletedProcess[str]:
+    """``vmeste token`` on the test's database and data folder (the signing key), so the
+    test's app accepts what it prints."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
+    environment.update(VMESTE_DATABASE_URL=db.database_url, VMESTE_DATA_DIR=str(db.data_dir),
+                       VMESTE_DEV_MODE="1")
+    return subprocess.run([sys.executable, "-m", "vmeste", "token", *args],
+                          capture_output=True, text=True, env=environment, cwd=ROOT,
+                          timeout=120)
+
+
+async def me(graphql, result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stderr
+    body = await graphql(ME, token=result.stdout.strip())
+    assert "errors" not in body, body
+    return body["data"]["me"]
+
+
+async def test_a_default_token_has_a_full_demo_profile(world, db, graphql):
+    """The configurator needs no --territory (the country), and the token says who the
+    person is as the demo's printed tokens do."""
+    profile = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "federal_configurator"))
+    assert profile == {
+        "subject": "dev-federal_configurator-RU", "kind": "PERSON",
+        "email": "dev-federal_configurator-RU@demo.vmeste.localhost",
+        "birthDate": "1990-01-01", "gender": "male", "addressOktmo": MUNICIPALITY_A,
+        "verified": True, "orgOgrn": "", "orgName": "", "orgAuthority": "",
+        "roles": [{"role": "FEDERAL_CONFIGURATOR", "territory": {"code": COUNTRY},
+                   "organization": None}]}
+    moderator = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "moderator", "--territory", REGION_A))
+    assert moderator["addressOktmo"] == REGION_A
+
+
+async def test_profile_options_reach_me_through_the_app(world, db, graphql):
+    company = with_ogrn_check_digit("102770013219")
+    profile = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "citizen", "--sub", "anna", "--birthdate", "1985-03-08",
+        "--gender", "female", "--address-oktmo", MUNICIPALITY_A, "--unverified",
+        "--legal-entity", company))
+    assert profile["subject"] == "anna" and profile["kind"] == "LEGAL"
+    assert (profile["birthDate"], profile["gender"], profile["addressOktmo"]) == (
+        "1985-03-08", "female", MUNICIPALITY_A)
+    assert profile["verified"] is False and profile["roles"] == []
+    assert (profile["orgOgrn"], profile["orgAuthority"]) == (company, "representative")
+    assert company in profile["orgName"]
+    known = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "citizen", "--sub", "boris", "--legal-entity", ORG_A))
+    assert known["orgOgrn"] == ORG_A and "ОГРН" not in known["orgName"]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--role", "operator"], 2, "--role operator needs --org"),
+    (["--role", "moderator", "--org", ORG_A], 2, "--role moderator needs --territory"),
+    (["--role", "citizen", "--legal-entity", "1027700132196"], 2, "--legal-entity"),
+    (["--role", "citizen", "--birthdate", "1990-02-30"], 2, "--birthdate"),
+    (["--role", "citizen", "--gender", "other"], 2, "--gender"),
+    (["--role", "citizen", "--address-oktmo", "99999999"], 1, "NOT_FOUND"),
+])
+async def test_token_options_are_checked_without_a_traceback(world, db, args, code, message):
+    result = await asyncio.to_thread(token_on, db, *args)
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -92,7 +92,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:
     from vmeste.platform.appeals.demo import load_demo_appeals
-    from vmeste.platform.identity.dev_tokens import DEMO_MAIL_DOMAIN, issue_dev_token
+    from vmeste.platform.identity.dev_tokens import DEMO_MAIL_DOMAIN, DevProfile, issue_dev_token
     from vmeste.platform.identity.models import Role
     from vmeste.platform.identity.principal import ORGANIZATION_ROLES
     from vmeste.platform.reference.demo import load_demo_data
@@ -124,7 +124,8 @@ async def _prepare_demo(settings: Settings) -> dict[str, str]:
         else:
             scope = {"territory_code": region.code}
         tokens[role.value] = await issue_dev_token(
-            settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}", **scope)
+            settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}",
+            profile=DevProfile(complete=True), **scope)
     return tokens
 
 

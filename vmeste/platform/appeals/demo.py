@@ -19,7 +19,7 @@ from vmeste.platform.appeals.models import Appeal, AppealStatus, Channel, LegalT
 from vmeste.platform.appeals.rules_import import COLUMNS, upsert_rule_rows
 from vmeste.platform.appeals.services import AppealServices, SubmitInput
 from vmeste.platform.csvfiles import SourceRow
-from vmeste.platform.identity.dev_tokens import dev_claims
+from vmeste.platform.identity.dev_tokens import DEMO_MAIL_DOMAIN, dev_claims
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import SYSTEM, Principal
 from vmeste.platform.identity.services import (
@@ -59,9 +59,6 @@ FEDERAL_BODY = {
 NOISE = "ecology.noise"
 #: Every appeal from this region waits for a human moderator (a region policy).
 MANUAL_REVIEW_REGION = "92000000"
-#: Demo users' mail goes to a reserved domain (RFC 2606): a local mailbox shows it,
-#: and nothing can leave for a real address.
-DEMO_MAIL_DOMAIN = "demo.vmeste.localhost"
 TEXTS = {
     "roads": "На улице Ленина у дома 12 большая яма на проезжей части, машины объезжают по "
              "встречной полосе. Просим отремонтировать покрытие.",
