@@ -1,5 +1,6 @@
 """The ``vmeste`` command as an operator runs it: a real process, real exit codes."""
 
+import argparse
 import asyncio
 import json
 import os
@@ -34,6 +35,19 @@ def test_invalid_setting_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "VMESTE_MAX_PAGE_SIZE" in lines[0]
+
+
+def test_every_subcommand_and_option_has_help():
+    from vmeste.cli import build_parser
+
+    commands = next(action for action in build_parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    helped = {choice.dest for choice in commands._choices_actions if choice.help}
+    assert helped == set(commands.choices)
+    for name, parser in commands.choices.items():
+        missing = [action.dest for action in parser._actions
+                   if not isinstance(action, argparse._HelpAction) and not action.help]
+        assert missing == [], f"vmeste {name}: {missing} have no help"
 
 
 def test_token_refuses_outside_dev_mode(tmp_path):
@@ -164,7 +178,8 @@ def test_an_unmigrated_database_refuses_the_token_command_too(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [["migrate"], ["plugins"], ["dead-letters", "list"]])
+@pytest.mark.parametrize("command", [["migrate"], ["plugins"], ["dead-letters", "list"],
+                                     ["serve"]])
 def test_an_unreachable_postgres_names_host_and_port_but_not_the_password(tmp_path, command):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
@@ -224,15 +239,36 @@ def test_a_bad_broker_url_is_refused_at_start_without_its_password(tmp_path, url
     assert "pa55word" not in result.stderr
 
 
-def token_on(db, *args: str) -> subprocess.CompletedProcess[str]:
-    """``vmeste token`` on the test's database and data folder (the signing key), so the
-    test's app accepts what it prints."""
+def vmeste_on(db, *args: str) -> subprocess.CompletedProcess[str]:
+    """``vmeste`` on the test's database and data folder (the signing key), so the test's
+    app accepts the tokens it prints."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
     environment.update(VMESTE_DATABASE_URL=db.database_url, VMESTE_DATA_DIR=str(db.data_dir),
                        VMESTE_DEV_MODE="1")
-    return subprocess.run([sys.executable, "-m", "vmeste", "token", *args],
+    return subprocess.run([sys.executable, "-m", "vmeste", *args],
                           capture_output=True, text=True, env=environment, cwd=ROOT,
                           timeout=120)
+
+
+def token_on(db, *args: str) -> subprocess.CompletedProcess[str]:
+    return vmeste_on(db, "token", *args)
+
+
+async def test_plugins_show_the_default_and_where_a_policy_chooses_another(world, db,
+                                                                          region_policy):
+    await region_policy(REGION_A, "routing", "least-loaded")
+    await region_policy(MUNICIPALITY_A, "moderation", "basic", active=False)
+    result = await asyncio.to_thread(vmeste_on, db, "plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    routing = document["kinds"]["routing"]
+    assert "competence-table" in routing["default"] and "least-loaded" not in routing["default"]
+    assert routing["elsewhere"] == {REGION_A: ["least-loaded"]}
+    assert document["kinds"]["moderation"]["elsewhere"] == {MUNICIPALITY_A: []}
+    plugins = {item["name"]: item for item in document["plugins"]}
+    assert plugins["least_loaded"]["active_in"] == [REGION_A]
+    text = await asyncio.to_thread(vmeste_on, db, "plugins")
+    assert f"{REGION_A}: least-loaded" in text.stdout and f"{MUNICIPALITY_A}: none" in text.stdout
 
 
 async def me(graphql, result: subprocess.CompletedProcess[str]) -> dict:
