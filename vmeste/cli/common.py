@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
@@ -220,6 +221,8 @@ def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | 
         return CommandError(
             _prefixed(args, f"{len(error.ties)} tie(s) between rules; nothing was changed"),
             details="\n".join(f"CONFLICT: {e.message}" for e in error.errors))
+    if isinstance(error, json.JSONDecodeError):
+        return CommandError(_prefixed(args, f"not JSON: {error}"), EXIT_USAGE)
     if isinstance(error, UnicodeDecodeError):
         return CommandError(_prefixed(args, "not UTF-8 text"), EXIT_USAGE)
     if isinstance(error, OSError) and error.filename is not None:

@@ -57,10 +57,7 @@ def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
     if not args.file:
         fail("calendars import needs a calendar JSON file", EXIT_USAGE)
     path = existing_file(args.file)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        fail(f"{path}: not JSON: {error}", EXIT_USAGE)
+    document = json.loads(path.read_text(encoding="utf-8"))
 
     async def action() -> ImportResult:
         return await import_calendar(SYSTEM, document, runtime.appeals.deadlines)

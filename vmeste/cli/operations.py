@@ -106,6 +106,7 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) is swept by 'vmeste serve' itself; set "
              "VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
+    check_database(settings)
     print(f"Scheduler: outbox every {settings.relay_interval_ms} ms, deadline watchdog "
           f"every {settings.watchdog_interval_seconds} s", flush=True)
     run_with_db(settings, lambda: run_scheduler(settings))
