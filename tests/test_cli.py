@@ -1,7 +1,10 @@
 """The ``vmeste`` command as an operator runs it: a real process, real exit codes."""
 
+import argparse
+import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +12,12 @@ from pathlib import Path
 import jwt
 import pytest
 
+from tests.worlds import COUNTRY, MUNICIPALITY_A, ORG_A, REGION_A
+from vmeste.platform.reference.validators import with_ogrn_check_digit
+
 ROOT = Path(__file__).resolve().parent.parent
+ME = """{ me { subject kind email birthDate gender addressOktmo verified orgOgrn orgName
+  orgAuthority roles { role territory { code } organization { ogrn } } } }"""
 
 
 def vmeste(tmp_path: Path, *args: str, dev: bool = False, **env: str
@@ -27,6 +35,19 @@ def test_invalid_setting_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "VMESTE_MAX_PAGE_SIZE" in lines[0]
+
+
+def test_every_subcommand_and_option_has_help():
+    from vmeste.cli import build_parser
+
+    commands = next(action for action in build_parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    helped = {choice.dest for choice in commands._choices_actions if choice.help}
+    assert helped == set(commands.choices)
+    for name, parser in commands.choices.items():
+        missing = [action.dest for action in parser._actions
+                   if not isinstance(action, argparse._HelpAction) and not action.help]
+        assert missing == [], f"vmeste {name}: {missing} have no help"
 
 
 def test_token_refuses_outside_dev_mode(tmp_path):
@@ -55,10 +76,13 @@ def test_plugins_lists_builtins(tmp_path):
     assert vmeste(tmp_path, "migrate").returncode == 0
     result = vmeste(tmp_path, "plugins", "--json")
     assert result.returncode == 0, result.stderr
-    report = {item["name"]: item for item in json.loads(result.stdout)}
+    document = json.loads(result.stdout)
+    report = {item["name"]: item for item in document["plugins"]}
     assert report["identity_oidc"]["hooks"] == ["vmeste_resolve_identity", "vmeste_strategies"]
     assert report["identity_oidc"]["strategies"] == ["identity/oidc"]
     assert report["identity_dev"]["active_in"] == []
+    assert report["deadlines"]["default"] == ["deadline/working-days"]
+    assert document["kinds"]["deadline"] == {"default": ["working-days"], "elsewhere": {}}
 
 
 def test_export_schema_matches_committed_file(tmp_path):
@@ -134,3 +158,169 @@ def test_rules_import_with_a_tie_lists_it_and_changes_nothing(tmp_path):
     assert (tmp_path / "before.csv").read_text() == (tmp_path / "after.csv").read_text()
     bad = vmeste(tmp_path, "rules", "import", "before.csv")
     assert bad.returncode == 0 and "unchanged" in bad.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["plugins"], ["route", "--category", "roads", "--territory", "33000000"],
+    ["rules", "export", "-"], ["calendars", "list"], ["dead-letters", "list"],
+    ["deadline", "--territory", "33000000", "--policy", "working-days:1"],
+])
+def test_an_unmigrated_database_asks_for_migrate_in_one_line(tmp_path, command):
+    result = vmeste(tmp_path, *command)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "run `vmeste migrate`" in result.stderr and result.stdout == ""
+
+
+def test_an_unmigrated_database_refuses_the_token_command_too(tmp_path):
+    result = vmeste(tmp_path, "token", "--role", "citizen", dev=True)
+    assert result.returncode == 2 and "vmeste migrate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["plugins"], ["dead-letters", "list"],
+                                     ["serve"]])
+def test_an_unreachable_postgres_names_host_and_port_but_not_the_password(tmp_path, command):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = vmeste(tmp_path, *command,
+                    VMESTE_DATABASE_URL=f"postgres://vmeste:s3cr3t-pw@127.0.0.1:{port}/vmeste")
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}" in result.stderr
+    assert "s3cr3t-pw" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("vmeste: cannot reach the database")
+
+
+def test_a_sqlite_file_in_a_folder_that_cannot_exist_is_one_clear_line(tmp_path):
+    (tmp_path / "plain-file").write_text("not a folder")
+    result = vmeste(tmp_path, "migrate",
+                    VMESTE_DATABASE_URL=f"sqlite://{tmp_path}/plain-file/db.sqlite3")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (f"vmeste: cannot create the SQLite file {tmp_path}/"
+                                     f"plain-file/db.sqlite3: {tmp_path}/plain-file is not a "
+                                     "folder")
+
+
+def test_expected_input_problems_never_show_a_traceback(tmp_path):
+    assert vmeste(tmp_path, "migrate").returncode == 0
+    (tmp_path / "bad.csv").write_bytes(b"\xff\xfe\x00garbage")
+    (tmp_path / "calendar.json").write_text("{not json")
+    cases = [
+        (["import", "territories", "missing.csv"], 2, "missing.csv: no such file"),
+        (["import", "territories", "bad.csv"], 1, "bad.csv: 1 error(s); nothing was written"),
+        (["rules", "import", "bad.csv"], 1, "nothing was written"),
+        (["route", "--category", "roads", "--territory", "33000000", "--at", "2026-02-30"],
+         2, "is not a date"),
+        (["route", "--category", "roads", "--territory", "99999999"], 1, "NOT_FOUND"),
+        (["calendars", "import", "calendar.json"], 2, "not JSON"),
+        (["rules", "export", str(tmp_path / "no-such-dir" / "rules.csv")], 2, "no-such-dir"),
+    ]
+    for command, code, message in cases:
+        result = vmeste(tmp_path, *command)
+        assert (result.returncode, "Traceback" in result.stderr) == (code, False), \
+            (command, result.stderr)
+        assert message in result.stderr, (command, result.stderr)
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("amqp://guest@127.0.0.1:5672/", "no password"),
+    ("amqp://guest:pa55word@127.0.0.1:99999/", "between 1 and 65535"),
+    ("redis://:pa55word@/0", "host is missing"),
+    ("kafka://127.0.0.1", "unsupported scheme"),
+])
+def test_a_bad_broker_url_is_refused_at_start_without_its_password(tmp_path, url, problem):
+    result = vmeste(tmp_path, "migrate", VMESTE_BROKER_URL=url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "VMESTE_BROKER_URL" in lines[0] and problem in lines[0]
+    assert "pa55word" not in result.stderr
+
+
+def vmeste_on(db, *args: str) -> subprocess.CompletedProcess[str]:
+    """``vmeste`` on the test's database and data folder (the signing key), so the test's
+    app accepts the tokens it prints."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
+    environment.update(VMESTE_DATABASE_URL=db.database_url, VMESTE_DATA_DIR=str(db.data_dir),
+                       VMESTE_DEV_MODE="1")
+    return subprocess.run([sys.executable, "-m", "vmeste", *args],
+                          capture_output=True, text=True, env=environment, cwd=ROOT,
+                          timeout=120)
+
+
+def token_on(db, *args: str) -> subprocess.CompletedProcess[str]:
+    return vmeste_on(db, "token", *args)
+
+
+async def test_plugins_show_the_default_and_where_a_policy_chooses_another(world, db,
+                                                                          region_policy):
+    await region_policy(REGION_A, "routing", "least-loaded")
+    await region_policy(MUNICIPALITY_A, "moderation", "basic", active=False)
+    result = await asyncio.to_thread(vmeste_on, db, "plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    routing = document["kinds"]["routing"]
+    assert "competence-table" in routing["default"] and "least-loaded" not in routing["default"]
+    assert routing["elsewhere"] == {REGION_A: ["least-loaded"]}
+    assert document["kinds"]["moderation"]["elsewhere"] == {MUNICIPALITY_A: []}
+    plugins = {item["name"]: item for item in document["plugins"]}
+    assert plugins["least_loaded"]["active_in"] == [REGION_A]
+    text = await asyncio.to_thread(vmeste_on, db, "plugins")
+    assert f"{REGION_A}: least-loaded" in text.stdout and f"{MUNICIPALITY_A}: none" in text.stdout
+
+
+async def me(graphql, result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stderr
+    body = await graphql(ME, token=result.stdout.strip())
+    assert "errors" not in body, body
+    return body["data"]["me"]
+
+
+async def test_a_default_token_has_a_full_demo_profile(world, db, graphql):
+    """The configurator needs no --territory (the country), and the token says who the
+    person is as the demo's printed tokens do."""
+    profile = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "federal_configurator"))
+    assert profile == {
+        "subject": "dev-federal_configurator-RU", "kind": "PERSON",
+        "email": "dev-federal_configurator-RU@demo.vmeste.localhost",
+        "birthDate": "1990-01-01", "gender": "male", "addressOktmo": MUNICIPALITY_A,
+        "verified": True, "orgOgrn": "", "orgName": "", "orgAuthority": "",
+        "roles": [{"role": "FEDERAL_CONFIGURATOR", "territory": {"code": COUNTRY},
+                   "organization": None}]}
+    moderator = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "moderator", "--territory", REGION_A))
+    assert moderator["addressOktmo"] == REGION_A
+
+
+async def test_profile_options_reach_me_through_the_app(world, db, graphql):
+    company = with_ogrn_check_digit("102770013219")
+    profile = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "citizen", "--sub", "anna", "--birthdate", "1985-03-08",
+        "--gender", "female", "--address-oktmo", MUNICIPALITY_A, "--unverified",
+        "--legal-entity", company))
+    assert profile["subject"] == "anna" and profile["kind"] == "LEGAL"
+    assert (profile["birthDate"], profile["gender"], profile["addressOktmo"]) == (
+        "1985-03-08", "female", MUNICIPALITY_A)
+    assert profile["verified"] is False and profile["roles"] == []
+    assert (profile["orgOgrn"], profile["orgAuthority"]) == (company, "representative")
+    assert company in profile["orgName"]
+    known = await me(graphql, await asyncio.to_thread(
+        token_on, db, "--role", "citizen", "--sub", "boris", "--legal-entity", ORG_A))
+    assert known["orgOgrn"] == ORG_A and "ОГРН" not in known["orgName"]
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--role", "operator"], 2, "--role operator needs --org"),
+    (["--role", "moderator", "--org", ORG_A], 2, "--role moderator needs --territory"),
+    (["--role", "citizen", "--legal-entity", "1027700132196"], 2, "--legal-entity"),
+    (["--role", "citizen", "--birthdate", "1990-02-30"], 2, "--birthdate"),
+    (["--role", "citizen", "--gender", "other"], 2, "--gender"),
+    (["--role", "citizen", "--address-oktmo", "99999999"], 1, "NOT_FOUND"),
+])
+async def test_token_options_are_checked_without_a_traceback(world, db, args, code, message):
+    result = await asyncio.to_thread(token_on, db, *args)
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -154,6 +154,30 @@ def _smtp_url(env: Mapping[str, str]) -> str:
     return value
 
 
+def _broker_url(env: Mapping[str, str]) -> str:
+    """The broker URL, checked whole so a typo fails at start, not at the first job.
+
+    A message never quotes the value: it may hold the broker's password.
+    """
+    name = "VMESTE_BROKER_URL"
+    value = _url(env, name, "memory://", _BROKER_SCHEMES)
+    parts = urlsplit(value)
+    if parts.scheme == "memory":
+        return value
+    if not parts.hostname:
+        raise SettingsError(name, f"expected {parts.scheme}://host:port/…, the host is missing")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(name, "the port must be a number between 1 and 65535") from None
+    if port == 0:
+        raise SettingsError(name, "the port must be a number between 1 and 65535")
+    if parts.username and parts.password is None:
+        raise SettingsError(name, f"user {parts.username!r} has no password; "
+                            "write user:password@host")
+    return value
+
+
 def retry_horizon_seconds(max_retries: int, min_backoff_ms: int, max_backoff_ms: int
                           ) -> float:
     """How long a job's retries can take at most: dramatiq doubles the backoff from the
@@ -178,7 +202,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for origin in origins:
         if origin != "*" and urlsplit(origin).scheme not in ("http", "https"):
             raise SettingsError("VMESTE_ALLOWED_ORIGINS", f"{origin!r} is not an http(s) origin")
-    broker_url = _url(env, "VMESTE_BROKER_URL", "memory://", _BROKER_SCHEMES)
+    broker_url = _broker_url(env)
     min_backoff = _int(env, "VMESTE_JOB_MIN_BACKOFF_MS", 1000, 1, 3_600_000)
     max_backoff = _int(env, "VMESTE_JOB_MAX_BACKOFF_MS", 600_000, 1, 7 * 86_400_000)
     if min_backoff > max_backoff:

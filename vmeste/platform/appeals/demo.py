@@ -23,7 +23,12 @@ from vmeste.platform.appeals.services import AppealServices, SubmitInput
 from vmeste.platform.csvfiles import SourceRow
 from vmeste.platform.errors import DomainError
 from vmeste.platform.identity.dev_issuer import DEV_ISSUER
-from vmeste.platform.identity.dev_tokens import dev_claims, issue_dev_token
+from vmeste.platform.identity.dev_tokens import (
+    DEMO_MAIL_DOMAIN,
+    DevProfile,
+    dev_claims,
+    issue_dev_token,
+)
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import ORGANIZATION_ROLES, SYSTEM, Principal
 from vmeste.platform.identity.services import (
@@ -69,9 +74,6 @@ MANUAL_REVIEW_REGION = "92000000"
 #: printed staff tokens belong to the body it is routed to.
 TOUR_CATEGORY = "roads.potholes"
 TOUR_TERRITORY = "33701000001"
-#: Demo users' mail goes to a reserved domain (RFC 2606): a local mailbox shows it,
-#: and nothing can leave for a real address.
-DEMO_MAIL_DOMAIN = "demo.vmeste.localhost"
 TEXTS = {
     "roads": "На улице Ленина у дома 12 большая яма на проезжей части, машины объезжают по "
              "встречной полосе. Просим отремонтировать покрытие.",
@@ -279,7 +281,8 @@ async def demo_tokens(settings: Settings, router: Router) -> dict[str, str]:
         else:
             scope = {"territory_code": DEMO_REGION_CODE}
         tokens[role.value] = await issue_dev_token(
-            settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}", **scope)
+            settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}",
+            profile=DevProfile(complete=True), **scope)
         if role == Role.MODERATOR:
             subject = f"dev-{role.value}-{DEMO_REGION_CODE}"
             await assign_role(SYSTEM, AssignmentInput(

@@ -1,0 +1,248 @@
+"""What every command shares: the database check, output, progress, and the one place
+that turns an expected failure into a line on stderr and an exit code.
+
+Exit codes: 0 done, 1 the command ran and failed (bad rows, a refused change), 2 it
+could not start (usage, settings, a database that is unreachable or not migrated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, NoReturn
+from urllib.parse import urlsplit
+
+from vmeste.platform.settings import Settings, SettingsError
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+#: The path that means "standard output" wherever a command writes a file.
+STDOUT = "-"
+
+Command = Callable[[Settings, argparse.Namespace], None]
+
+
+class CommandError(Exception):
+    """An expected failure: ``details`` (many lines) go first, then the one-line message."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILURE, details: str = "") -> None:
+        super().__init__(message)
+        self.message, self.code, self.details = message, code, details
+
+
+class DatabaseNotReady(CommandError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_USAGE)
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    raise CommandError(message, code)
+
+
+def existing_file(name: str) -> Path:
+    path = Path(name)
+    if not path.is_file():
+        fail(f"{path}: no such file", EXIT_USAGE)
+    return path
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+def database_place(settings: Settings) -> str:
+    """Where the database is, for a message: host and port, or the SQLite file; never
+    the user or the password."""
+    if settings.is_sqlite:
+        return f"SQLite file {settings.database_url.split('://', 1)[1] or ':memory:'}"
+    parts = urlsplit(settings.database_url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+
+
+def _without_password(settings: Settings, text: str) -> str:
+    password = urlsplit(settings.database_url).password
+    return text.replace(password, "***") if password else text
+
+
+def _unreachable(settings: Settings, error: BaseException) -> DatabaseNotReady:
+    reason = _without_password(settings, str(error) or type(error).__name__)
+    return DatabaseNotReady(f"cannot reach the database at {database_place(settings)}: {reason}")
+
+
+def _open_sqlite_file(settings: Settings) -> None:
+    """Open the file with the standard library first: a folder that cannot hold it is then
+    one clear error, not a failure inside the async driver's thread."""
+    path = settings.database_url.split("://", 1)[1]
+    if not path or path == ":memory:":
+        return
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(path).close()
+    except (FileExistsError, NotADirectoryError):
+        raise DatabaseNotReady(f"cannot create the {database_place(settings)}: "
+                               f"{folder} is not a folder") from None
+    except (OSError, sqlite3.Error) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise DatabaseNotReady(f"cannot open the {database_place(settings)} in {folder}: "
+                               f"{reason}") from None
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, migrated: bool = True) -> AsyncIterator[None]:
+    """The ORM, open on a database that answers and, unless ``migrated`` is False, has
+    every migration applied."""
+    from tortoise import connections
+    from tortoise.exceptions import DBConnectionError
+
+    from vmeste.platform.db import connect, pending_migrations
+
+    if settings.is_sqlite:
+        _open_sqlite_file(settings)
+    async with connect(settings):
+        try:
+            await connections.get("default").execute_query("SELECT 1")
+        except (OSError, DBConnectionError, TimeoutError) as error:
+            raise _unreachable(settings, error) from None
+        if migrated and (pending := await pending_migrations()):
+            raise DatabaseNotReady(
+                f"the database at {database_place(settings)} is not migrated "
+                f"({len(pending)} migration(s) pending); run `vmeste migrate`")
+        yield
+
+
+def run_with_db(settings: Settings, action: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    async def opened() -> Any:
+        async with database(settings):
+            return await action()
+
+    return run(opened())
+
+
+def check_database(settings: Settings, *, migrated: bool = True) -> None:
+    """Refuse to start a long-running command on a database it could not use."""
+    async def probe() -> None:
+        async with database(settings, migrated=migrated):
+            pass
+
+    run(probe())
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: a bad date is a usage error naming the option, not a traceback."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def domain_message(error: Any) -> str:
+    return "; ".join(f"{e.code}: {e.message}" for e in error.errors)
+
+
+@contextmanager
+def output(target: str) -> Iterator[IO[str]]:
+    """A text file to write an export to; ``-`` is standard output."""
+    if target == STDOUT:
+        yield sys.stdout
+        return
+    with open(target, "w", encoding="utf-8", newline="") as file:
+        yield file
+
+
+def wrote(target: str, what: str) -> None:
+    """Report an export on stderr when it went to stdout, so the data stays clean."""
+    print(f"{'stdout' if target == STDOUT else target}: {what}",
+          file=sys.stderr if target == STDOUT else sys.stdout)
+
+
+def progress(label: str) -> AbstractContextManager[Callable[[int, int], None]]:
+    """A ``(done, total)`` callback drawing a bar on a terminal; silent in pipes and tests."""
+    if not sys.stderr.isatty():
+        return nullcontext(lambda done, total: None)
+    return _rich_progress(label)
+
+
+@contextmanager
+def _rich_progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A table on a terminal; tab-separated lines, without a header, for scripts."""
+    if not sys.stdout.isatty():
+        for row in rows:
+            print("\t".join(str(cell) for cell in row))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = Table(*columns)
+    for row in rows:
+        shown.add_row(*(str(cell) for cell in row))
+    Console().print(shown)
+
+
+def _prefixed(args: argparse.Namespace, message: str) -> str:
+    file = getattr(args, "file", None)
+    return f"{file}: {message}" if file and file != STDOUT else message
+
+
+def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | None:
+    """The CommandError an expected exception stands for; None for a real bug."""
+    from vmeste.platform.appeals.rules import RulesConflict
+    from vmeste.platform.csvfiles import CSVImportFailed, format_errors
+    from vmeste.platform.errors import DomainError
+
+    if isinstance(error, CommandError):
+        return error
+    if isinstance(error, SettingsError):
+        return CommandError(f"invalid setting {error}", EXIT_USAGE)
+    if isinstance(error, DomainError):
+        return CommandError(_prefixed(args, domain_message(error)),
+                            getattr(args, "domain_exit", EXIT_FAILURE))
+    if isinstance(error, CSVImportFailed):
+        return CommandError(_prefixed(args, f"{len(error.errors)} error(s); nothing was "
+                                            "written"), details=format_errors(error.errors))
+    if isinstance(error, RulesConflict):
+        return CommandError(
+            _prefixed(args, f"{len(error.ties)} tie(s) between rules; nothing was changed"),
+            details="\n".join(f"CONFLICT: {e.message}" for e in error.errors))
+    if isinstance(error, json.JSONDecodeError):
+        return CommandError(_prefixed(args, f"not JSON: {error}"), EXIT_USAGE)
+    if isinstance(error, UnicodeDecodeError):
+        return CommandError(_prefixed(args, "not UTF-8 text"), EXIT_USAGE)
+    if isinstance(error, OSError) and error.filename is not None:
+        return CommandError(f"{error.filename}: {error.strerror}", EXIT_USAGE)
+    return None
+
+
+def execute(command: Command, settings_loader: Callable[[], Settings],
+            args: argparse.Namespace) -> int:
+    """Run one command; every expected failure becomes a short message and an exit code."""
+    try:
+        command(settings_loader(), args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        expected = _expected(error, args)
+        if expected is None:
+            raise
+        if expected.details:
+            print(expected.details, file=sys.stderr)
+        print(f"vmeste: {expected.message}", file=sys.stderr)
+        return expected.code
+    return 0

@@ -1,0 +1,132 @@
+"""Commands that prepare or serve a database: migrate, serve, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from vmeste.cli.common import EXIT_USAGE, check_database, fail, run, run_with_db
+from vmeste.platform.settings import Settings
+
+DEMO_QUERIES = (
+    "query { me { subject roles { role territory { name } organization { name } } } }",
+    "query Orgs($after: String) { organizations(first: 20, after: $after, "
+    "filter: {kind: MUNICIPAL}) { totalCount pageInfo { hasNextPage endCursor } "
+    "edges { node { ogrn name territory { name } } } } }",
+)
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
+    from vmeste.platform.db import redact_url
+
+    print(f"Migrating {redact_url(settings.database_url)}")
+    migrate_all(settings, progress=_print_progress)
+
+
+def migrate_all(settings: Settings, progress: Callable[[str, str, str], object] | None = None
+                ) -> None:
+    """The schema, then the production calendars this release ships."""
+    from vmeste.platform.db import migrate
+    from vmeste.platform.deadlines.services import upgrade_packaged_calendars
+    from vmeste.platform.runtime import build_runtime
+
+    check_database(settings, migrated=False)
+    run(migrate(settings, progress=progress))
+    deadlines = build_runtime(settings).appeals.deadlines
+    for upgrade in run_with_db(settings, lambda: upgrade_packaged_calendars(deadlines)):
+        if upgrade.affected is None:
+            print(f"  calendar {upgrade.name} {upgrade.to_version} not loaded: "
+                  f"{upgrade.refused}")
+        else:
+            print(f"  calendar {upgrade.name}: {upgrade.from_version} -> {upgrade.to_version}, "
+                  f"{upgrade.affected} open appeal(s) queued for recomputation")
+
+
+def _print_progress(event: str, app: str, name: str) -> None:
+    if event == "apply_done":
+        print(f"  applied {app}.{name}")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    if settings.is_sqlite:
+        # The embedded default has no separate deploy step; keep its schema current.
+        migrate_all(settings)
+        if args.workers > 1:
+            fail("SQLite supports one process; use PostgreSQL for --workers > 1", EXIT_USAGE)
+    if args.workers > 1 and settings.embedded_workers:
+        # Each process would run its own in-memory broker and, on start, take back the
+        # rows the others still hold: jobs would run twice.
+        fail("several API processes need a real broker (VMESTE_BROKER_URL=amqp://… or "
+             "redis://…) with `vmeste worker` and `vmeste scheduler` beside them", EXIT_USAGE)
+    check_database(settings)
+    uvicorn.run("vmeste.platform.app:app_from_environment", factory=True, host=args.host,
+                port=args.port, workers=args.workers, log_level="info")
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from vmeste.platform.app import create_app
+
+    migrate_all(settings)
+    tokens = run_with_db(settings, lambda: _prepare_demo(settings))
+    base = f"http://{args.host}:{args.port}"
+    print(f"\nVmeste demo is starting at {base}/graphql (GraphiQL in the browser)")
+    print(f"Health: {base}/healthz  Readiness: {base}/readyz\n")
+    print("Tokens (send as 'Authorization: Bearer <token>'):")
+    for role, token in tokens.items():
+        print(f"  {role}: {token}")
+    print("\nExample queries:")
+    for query in DEMO_QUERIES:
+        print(f"  {query}")
+    print("\nFor example:")
+    body = json.dumps({"query": DEMO_QUERIES[1]}, ensure_ascii=False)
+    print(f"  curl -s {base}/graphql -H 'Content-Type: application/json' "
+          f"-H 'Authorization: Bearer {tokens['federal_configurator']}' -d '{body}'\n")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+
+
+async def _prepare_demo(settings: Settings) -> dict[str, str]:
+    from vmeste.platform.appeals.demo import demo_tokens, load_demo_appeals
+    from vmeste.platform.reference.demo import load_demo_data
+    from vmeste.platform.reference.models import Territory
+    from vmeste.platform.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    if not await Territory.exists():
+        reference = await load_demo_data()
+        appeals = await load_demo_appeals(runtime.appeals)
+        print(f"Loaded demo data: {reference.territories.created} territories, "
+              f"{reference.organizations.created} organizations, "
+              f"{reference.categories.created} categories, {appeals.rules} competence rules, "
+              f"{appeals.appeals} appeals ({_counts(appeals.by_status)})")
+    try:
+        return await demo_tokens(settings, runtime.appeals.router)
+    except LookupError as missing:
+        fail(str(missing))
+
+
+def _counts(counter: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in sorted(counter.items()))
+
+
+def _add_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+
+
+def register(sub: Any) -> None:
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    serve = sub.add_parser("serve", help="run the API server")
+    _add_address(serve)
+    serve.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL only)")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="migrate, load demo data and serve in dev mode")
+    _add_address(demo)
+    demo.set_defaults(func=cmd_demo, dev=True)
