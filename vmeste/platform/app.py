@@ -23,6 +23,7 @@ from vmeste.platform.db import pending_migrations, tortoise_config
 from vmeste.platform.identity.authenticate import Authenticator, bearer_token
 from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.identity.tokens import TokenError
+from vmeste.platform.ratelimits.middleware import RateLimitMiddleware
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.schema import build_schema
@@ -176,6 +177,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
         Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate),
     ]
+    if settings.rate_limits:
+        middleware.append(Middleware(RateLimitMiddleware, settings=settings))
     if settings.allowed_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(settings.allowed_origins),

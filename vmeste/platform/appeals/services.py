@@ -32,6 +32,7 @@ from vmeste.platform.appeals.moderation import (
     Verdict,
     moderate,
 )
+from vmeste.platform.appeals.quota import check_submission_quota
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.deadlines.policy import MAX_EXTENSION_DAYS
@@ -91,6 +92,9 @@ class AppealServices:
         category, territory, target, complained = await self._references(data)
         await self._require_identified(applicant, territory)
         now = self.clock()
+        if data.channel != Channel.OPERATOR:
+            await check_submission_quota(self.resolver, territory.code, applicant.id, now,
+                                         data.idempotency_key)
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, applicant_id=applicant.id, category_id=category.id,
             territory_code=territory.code, now=now))
