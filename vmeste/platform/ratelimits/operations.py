@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
@@ -23,13 +24,21 @@ class Operation(StrEnum):
 def _kind(request: Any, max_tokens: int) -> Operation:
     if not isinstance(request, dict) or not isinstance(request.get("query"), str):
         return Operation.READ
+    name = request.get("operationName")
+    return _document_kind(request["query"], name if isinstance(name, str) else None,
+                          max_tokens)
+
+
+@lru_cache(maxsize=128)
+def _document_kind(query: str, name: str | None, max_tokens: int) -> Operation:
+    """Clients send the same few documents over and over: remember their kind (as many
+    entries as Strawberry's own parser cache holds)."""
     try:
-        document = parse(request["query"], no_location=True, max_tokens=max_tokens)
+        document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
         return Operation.READ
     operations = [node for node in document.definitions
                   if isinstance(node, OperationDefinitionNode)]
-    name = request.get("operationName")
     chosen = [node for node in operations if node.name and node.name.value == name]
     # Without a matching name, any mutation in the document counts: never cheaper.
     candidates = chosen or operations
