@@ -29,6 +29,8 @@ log = logging.getLogger("vmeste.ratelimits")
 
 #: A shared counter store that does not answer within this gives way (seconds).
 STORAGE_TIMEOUT_SECONDS = 0.5
+#: During an outage of the counter store, one warning per this many seconds.
+WARN_EVERY_SECONDS = 60.0
 
 
 class Budget(StrEnum):
@@ -66,6 +68,7 @@ class RequestLimiter:
         self.strategy = SlidingWindowCounterRateLimiter(self.storage)
         # Environments sharing one Redis keep separate counters.
         self.namespace = settings.queue_prefix
+        self._warned_at = -WARN_EVERY_SECONDS
 
     async def spend(self, budget: Budget, key: str, cost: int = 1) -> Refusal | None:
         item = self.items[budget]
@@ -74,8 +77,11 @@ class RequestLimiter:
                 return None
             stats = await self.strategy.get_window_stats(item, self.namespace, budget.value, key)
         except StorageError as error:
-            log.warning("rate limit storage unavailable, letting the request through: %s",
-                        type(error.storage_error).__name__)
+            now = time.monotonic()
+            if now - self._warned_at >= WARN_EVERY_SECONDS:
+                self._warned_at = now
+                log.warning("rate limit storage unavailable, letting requests through: %s",
+                            type(error.storage_error).__name__)
             return None
         wait = math.ceil(stats.reset_time - time.time())
         return Refusal(budget, max(1, min(wait, item.get_expiry())))
