@@ -23,6 +23,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from vmeste.platform.identity.dev_issuer import DEV_ISSUER, KEY_FILENAME, DevIssuer
 from vmeste.platform.identity.models import UserKind
+from vmeste.platform.identity.signatures import P256_ORDER, to_low_s
 from vmeste.platform.identity.tokens import (
     IdentityClaims,
     JWKSVerifier,
@@ -70,7 +71,9 @@ def make_token(key: PrivateKey | str, algorithm: str, kid: str | None = None, **
     }
     payload = {name: value for name, value in {**defaults, **claims}.items() if value is not None}
     headers = {"kid": kid} if kid is not None else None
-    return jwt.encode(payload, key, algorithm=algorithm, headers=headers)
+    token = jwt.encode(payload, key, algorithm=algorithm, headers=headers)
+    # A conforming provider signs in low-S form; cryptography picks either at random.
+    return to_low_s(token) if algorithm == "ES256" else token
 
 
 def b64_json(value: dict[str, Any]) -> str:
@@ -608,3 +611,118 @@ async def test_dev_tokens_verify_through_the_published_jwks(tmp_path: Path) -> N
     )
     claims = await verifier.verify(issuer.sign({"sub": "dev-1"}, audience=AUDIENCE))
     assert claims["sub"] == "dev-1"
+
+
+# --- lifetime cap ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claims", "accepted"),
+    [
+        ({"iat": int(NOW), "exp": int(NOW) + 3600}, True),
+        ({"iat": int(NOW), "exp": int(NOW) + 3601}, False),
+        # Issued long ago, still valid: the lifetime counts, not the time left.
+        ({"iat": int(NOW) - 3000, "exp": int(NOW) + 1000}, False),
+        ({"iat": None, "exp": int(NOW) + 3600}, True),
+        ({"iat": None, "exp": int(NOW) + 3600 + 31}, False),
+    ],
+)
+async def test_lifetime_over_the_cap_is_refused(
+    ec_key: ec.EllipticCurvePrivateKey, claims: dict[str, Any], accepted: bool
+) -> None:
+    idp = FakeIdP({"keys": [public_jwk(ec_key, "k1")]})
+    verifier = verifier_for(idp, max_lifetime_seconds=3600)
+    token = make_token(ec_key, "ES256", "k1", **claims)
+    if accepted:
+        assert (await verifier.verify(token))["sub"] == "1000123456"
+    else:
+        error = await refused(verifier, token)
+        assert error.reason == "lifetime_too_long"
+        assert error.message == "Срок действия токена больше допустимого"
+
+
+async def test_default_cap_is_one_day(rsa_key: rsa.RSAPrivateKey) -> None:
+    idp = FakeIdP({"keys": [public_jwk(rsa_key, "r")]})
+    day = make_token(rsa_key, "RS256", "r", exp=int(NOW) + 86_400)
+    month = make_token(rsa_key, "RS256", "r", exp=int(NOW) + 30 * 86_400)
+    assert (await verifier_for(idp).verify(day))["sub"] == "1000123456"
+    assert (await refused(verifier_for(idp), month)).reason == "lifetime_too_long"
+
+
+# --- ECDSA malleability ------------------------------------------------------------------
+
+
+def _s_of(token: str) -> int:
+    segment = token.rsplit(".", 1)[1]
+    return int.from_bytes(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))[32:],
+                          "big")
+
+
+def _malleate(token: str) -> str:
+    """The other valid encoding of the same ES256 signature: (r, n − s)."""
+    head, segment = token.rsplit(".", 1)
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    s = int.from_bytes(raw[32:], "big")
+    twin = raw[:32] + (P256_ORDER - s).to_bytes(32, "big")
+    return f"{head}.{base64.urlsafe_b64encode(twin).rstrip(b'=').decode()}"
+
+
+async def test_high_s_twin_of_a_valid_signature_is_refused(
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    idp = FakeIdP({"keys": [public_jwk(ec_key, "k1")]})
+    token = make_token(ec_key, "ES256", "k1")
+    twin = _malleate(token)
+    assert _s_of(twin) > P256_ORDER // 2
+    # The twin really is a valid signature, which is why it must be refused by form.
+    assert jwt.decode(twin, ec_key.public_key(), algorithms=["ES256"], audience=AUDIENCE,
+                      options={"verify_exp": False, "verify_iat": False})["sub"] == "1000123456"
+    assert (await verifier_for(idp).verify(token))["sub"] == "1000123456"
+    error = await refused(verifier_for(idp), twin)
+    assert error.reason == "malleable_signature"
+
+
+async def test_forged_high_s_signature_is_a_bad_signature(
+    ec_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    idp = FakeIdP({"keys": [public_jwk(ec_key, "k1")]})
+    forger = ec.generate_private_key(ec.SECP256R1())
+    forged = _malleate(make_token(forger, "ES256", "k1"))
+    assert (await refused(verifier_for(idp), forged)).reason == "bad_signature"
+
+
+def test_dev_issuer_signs_only_low_s_and_refuses_the_twin(tmp_path: Path) -> None:
+    issuer = DevIssuer(tmp_path)
+    tokens = [issuer.sign({"sub": f"dev-{n}"}, audience=AUDIENCE) for n in range(40)]
+    assert all(_s_of(token) <= P256_ORDER // 2 for token in tokens)
+    with pytest.raises(TokenError) as caught:
+        issuer.verify(_malleate(tokens[0]), audience=AUDIENCE)
+    assert caught.value.reason == "malleable_signature"
+
+
+def test_dev_issuer_applies_the_lifetime_cap(tmp_path: Path) -> None:
+    issuer = DevIssuer(tmp_path)
+    token = issuer.sign({"sub": "dev-1"}, audience=AUDIENCE, ttl=timedelta(hours=2))
+    assert issuer.verify(token, audience=AUDIENCE)["sub"] == "dev-1"
+    with pytest.raises(TokenError) as caught:
+        issuer.verify(token, audience=AUDIENCE, max_lifetime=3600)
+    assert caught.value.reason == "lifetime_too_long"
+
+
+async def test_vmeste_token_stays_within_the_configured_cap(db: Any) -> None:
+    from dataclasses import replace
+
+    from vmeste.platform.identity.dev_tokens import issue_dev_token
+    from vmeste.platform.identity.models import Role
+    from vmeste.platform.identity.principal import ANONYMOUS
+    from vmeste.platform.runtime import build_runtime
+
+    settings = replace(db, auth_max_token_lifetime_seconds=1800)
+    token = await issue_dev_token(settings, Role.CITIZEN, subject="capped")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 1800
+    principal = await build_runtime(settings).authenticate(token)
+    assert principal is not ANONYMOUS and principal.user is not None
+    default = await issue_dev_token(db, Role.CITIZEN, subject="default")
+    claims = jwt.decode(default, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 12 * 3600

@@ -129,3 +129,51 @@ def test_bad_notification_settings_name_the_variable(env, variable):
         load_settings(env)
     assert error.value.variable == variable
     assert "secret" not in str(error.value)
+
+
+def test_hardening_defaults():
+    settings = load_settings({})
+    assert settings.auth_max_token_lifetime_seconds == 86_400
+    assert settings.ws_max_connections_per_principal == 5
+    assert settings.ws_recheck_seconds == 30
+    assert settings.rate_limits
+    assert (settings.rate_limit_anonymous, settings.rate_limit_reads,
+            settings.rate_limit_mutations) == ("120/minute", "600/minute", "120/minute")
+    assert settings.rate_limit_storage_url == "" and settings.trusted_proxies == ()
+    assert (settings.health_port, settings.health_interval_seconds) == (0, 5)
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [
+    ("3600", 3600), ("90m", 5400), ("24h", 86_400), ("2d", 172_800), (" 12H ", 43_200)])
+def test_token_lifetime_takes_seconds_or_a_duration(raw, seconds):
+    settings = load_settings({"VMESTE_AUTH_MAX_TOKEN_LIFETIME": raw})
+    assert settings.auth_max_token_lifetime_seconds == seconds
+
+
+def test_rate_limit_settings_are_read():
+    settings = load_settings({
+        "VMESTE_RATE_LIMITS": "off", "VMESTE_RATE_LIMIT_READS": "10 per second",
+        "VMESTE_RATE_LIMIT_STORAGE_URL": "redis://:secret@cache:6379/2",
+        "VMESTE_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.5"})
+    assert not settings.rate_limits and settings.rate_limit_reads == "10 per second"
+    assert settings.trusted_proxies == ("10.0.0.0/8", "192.168.1.5")
+    assert "secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({"VMESTE_AUTH_MAX_TOKEN_LIFETIME": "forever"}, "VMESTE_AUTH_MAX_TOKEN_LIFETIME"),
+    ({"VMESTE_AUTH_MAX_TOKEN_LIFETIME": "10"}, "VMESTE_AUTH_MAX_TOKEN_LIFETIME"),
+    ({"VMESTE_AUTH_MAX_TOKEN_LIFETIME": "365d"}, "VMESTE_AUTH_MAX_TOKEN_LIFETIME"),
+    ({"VMESTE_RATE_LIMIT_ANONYMOUS": "lots"}, "VMESTE_RATE_LIMIT_ANONYMOUS"),
+    ({"VMESTE_RATE_LIMIT_MUTATIONS": "0/minute"}, "VMESTE_RATE_LIMIT_MUTATIONS"),
+    ({"VMESTE_RATE_LIMIT_READS": "5/fortnight"}, "VMESTE_RATE_LIMIT_READS"),
+    ({"VMESTE_RATE_LIMIT_STORAGE_URL": "memcached://x"}, "VMESTE_RATE_LIMIT_STORAGE_URL"),
+    ({"VMESTE_RATE_LIMITS": "sometimes"}, "VMESTE_RATE_LIMITS"),
+    ({"VMESTE_TRUSTED_PROXIES": "proxy.local"}, "VMESTE_TRUSTED_PROXIES"),
+    ({"VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL": "0"}, "VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL"),
+    ({"VMESTE_HEALTH_PORT": "70000"}, "VMESTE_HEALTH_PORT"),
+])
+def test_bad_hardening_settings_name_the_variable(env, variable):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    assert caught.value.variable == variable

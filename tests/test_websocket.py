@@ -2,13 +2,16 @@
 travelling in ``connection_init`` as browsers require."""
 
 import asyncio
+import time
+from dataclasses import replace
+from datetime import timedelta
 
 from starlette.testclient import TestClient
 
 from vmeste.platform.app import create_app
 from vmeste.platform.db import connect
 from vmeste.platform.identity.dev_tokens import issue_dev_token
-from vmeste.platform.identity.models import Role
+from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.reference.models import Territory
 
 MUTATION = """mutation { createTerritory(input: {code: "33000000", name: "Кировская область",
@@ -81,3 +84,110 @@ def test_citizen_subscription_is_refused(empty_database):
         assert message["type"] == "error" or message["payload"].get("errors"), message
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+# --- re-checking the caller while the connection is open ------------------------------------
+
+
+def connect_app(settings):
+    return TestClient(create_app(settings))
+
+
+def subscribe(ws, query: str = "subscription { auditEventAdded { action } }") -> None:
+    ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+
+
+def test_the_connection_closes_when_the_token_expires(empty_database):
+    prepare(empty_database)
+
+    async def short_lived() -> str:
+        async with connect(empty_database):
+            return await issue_dev_token(empty_database, Role.AUDITOR, territory_code="RU",
+                                         ttl=timedelta(seconds=2))
+
+    token = asyncio.run(short_lived())
+    with connect_app(empty_database) as http, http.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:
+        assert open_subscription(ws, token)["type"] == "connection_ack"
+        subscribe(ws)
+        started = time.monotonic()
+        message = ws.receive()
+        assert message["type"] == "websocket.close", message
+        assert (message["code"], message["reason"]) == (4401, "Token expired")
+        assert time.monotonic() - started < 10
+
+
+def test_a_revoked_role_ends_the_subscription_within_the_recheck_interval(empty_database):
+    settings = replace(empty_database, ws_recheck_seconds=1)
+    auditor, _ = prepare(settings)
+
+    async def revoke() -> None:
+        async with connect(settings):
+            user = await User.get(subject="dev-auditor-RU")
+            await RoleAssignment.filter(user_id=user.id).delete()
+
+    with connect_app(settings) as http, http.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:
+        assert open_subscription(ws, auditor)["type"] == "connection_ack"
+        subscribe(ws)
+        asyncio.run(revoke())
+        started = time.monotonic()
+        message = ws.receive()
+        assert message["type"] == "websocket.close", message
+        assert (message["code"], message["reason"]) == (4403, "Permissions changed")
+        assert time.monotonic() - started < 10
+
+
+def test_connections_per_principal_are_capped(empty_database):
+    settings = replace(empty_database, ws_max_connections_per_principal=2)
+    auditor, admin = prepare(settings)
+    with connect_app(settings) as http:
+        def open_ws():
+            return http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"])
+
+        with open_ws() as first, open_ws() as second:
+            assert open_subscription(first, auditor)["type"] == "connection_ack"
+            assert open_subscription(second, auditor)["type"] == "connection_ack"
+            with open_ws() as third:
+                third.send_json({"type": "connection_init",
+                                 "payload": {"Authorization": f"Bearer {auditor}"}})
+                message = third.receive()
+                assert message["type"] == "websocket.close"
+                assert (message["code"], message["reason"]) == (4429, "Too many connections")
+            # Another principal has slots of its own.
+            with open_ws() as other:
+                assert open_subscription(other, admin)["type"] == "connection_ack"
+        # Closed connections give their slots back.
+        with open_ws() as again:
+            assert open_subscription(again, auditor)["type"] == "connection_ack"
+
+
+async def test_a_narrowed_principal_narrows_a_running_audit_subscription(world, make_token):
+    from types import SimpleNamespace
+
+    from tests.worlds import REGION_A, REGION_B
+    from vmeste.platform.audit.services import record
+    from vmeste.platform.identity.principal import Grant, Principal
+    from vmeste.schema.audit.subscriptions import AuditSubscription
+
+    await make_token("auditor", territory="RU", sub="watcher")
+    user = await User.get(subject="watcher")
+    info = SimpleNamespace(context=SimpleNamespace(principal=Principal(
+        user=user, grants=(Grant(Role.AUDITOR, territory_path="RU"),))))
+    resolver = AuditSubscription.audit_event_added
+    events = resolver(None, info)
+    pending = asyncio.ensure_future(events.__anext__())
+    await asyncio.sleep(0.1)  # the subscription has read where the log ends
+    a_path = (await Territory.get(code=REGION_A)).path
+    b_path = (await Territory.get(code=REGION_B)).path
+    info.context.principal = Principal(
+        user=user, grants=(Grant(Role.AUDITOR, territory_path=a_path),))
+    await record(actor="system", action="test.b", object_type="t", object_id=2, before=None,
+                 after=None, scope_path=b_path)
+    await record(actor="system", action="test.a", object_type="t", object_id=1, before=None,
+                 after=None, scope_path=a_path)
+    first = await asyncio.wait_for(pending, timeout=10)
+    assert first.action == "test.a"
+    await events.aclose()

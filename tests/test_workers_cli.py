@@ -7,12 +7,17 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from tortoise.transactions import in_transaction
 
 from tests.test_faults import REDIS_URL, require_service, until
@@ -24,6 +29,7 @@ from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
 from vmeste.workers.deadletters import MAX_REDRIVE
+from vmeste.workers.health import HealthState
 from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
@@ -148,3 +154,108 @@ async def test_redrive_all_goes_in_chunks_and_bad_ids_are_a_usage_error(db):
     bad = await asyncio.to_thread(vmeste, db, "dead-letters", "redrive", "abc")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "invalid int value" in bad.stderr
+
+
+# --- health probes -------------------------------------------------------------------------
+
+
+CLOSED_BROKER = "redis://127.0.0.1:1/0"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def probe_until(port: int, status: int, within: float = 45.0) -> dict[str, dict]:
+    """Both probe documents once both answer ``status`` after every first check is in
+    (the process may still be starting)."""
+    deadline = time.monotonic() + within
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            answers = {path: httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2)
+                       for path in ("/healthz", "/readyz")}
+        except httpx.TransportError as error:
+            last = error
+        else:
+            if all(answer.status_code == status and "not checked yet" not in answer.text
+                   for answer in answers.values()):
+                return {path: answer.json() for path, answer in answers.items()}
+            last = {path: answer.text for path, answer in answers.items()}
+        time.sleep(0.2)
+    raise AssertionError(f"no {status} from the probe on {port}: {last}")
+
+
+@contextmanager
+def running(settings: Settings, *command: str, **extra: str
+            ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``vmeste <command>`` with its health probe on a free port; stopped with SIGTERM."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vmeste", *command], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, env=environment(
+            settings, VMESTE_HEALTH_PORT=str(port), VMESTE_HEALTH_INTERVAL_SECONDS="1",
+            VMESTE_QUEUE_PREFIX=f"vt{os.getpid()}hp", **extra))
+    try:
+        yield port, process
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(45) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_worker_probe_is_healthy_with_its_broker_and_not_without(db):
+    require_service(REDIS_URL, 6379)
+    with running(db, "worker", VMESTE_BROKER_URL=REDIS_URL) as (port, _):
+        assert probe_until(port, 200) == {"/healthz": {"status": "ok"},
+                                          "/readyz": {"status": "ok"}}
+    with running(db, "worker", VMESTE_BROKER_URL=CLOSED_BROKER) as (port, _):
+        answer = probe_until(port, 503)["/readyz"]
+        assert answer["status"] == "unavailable"
+        assert answer["problems"] == ["broker: unreachable (ConnectionError)"]
+
+
+def test_a_multi_process_worker_is_probed_in_its_parent(db):
+    require_service(REDIS_URL, 6379)
+    with running(db, "worker", "--processes", "2", "--threads", "1",
+                 VMESTE_BROKER_URL=REDIS_URL) as (port, parent):
+        probe_until(port, 200)
+        children = [child for child in
+                    Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()
+                    # not multiprocessing's resource tracker
+                    if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+        assert len(children) == 2
+        os.kill(int(children[0]), signal.SIGKILL)
+        assert probe_until(port, 503)["/healthz"]["problems"] == [
+            "workers: 1 of 2 worker process(es) exited"]
+
+
+def test_the_scheduler_probe_follows_the_broker_and_the_database(db):
+    require_service(REDIS_URL, 6379)
+    with running(db, "scheduler", VMESTE_BROKER_URL=REDIS_URL) as (port, _):
+        assert probe_until(port, 200)["/readyz"] == {"status": "ok"}
+    with running(db, "scheduler", VMESTE_BROKER_URL=CLOSED_BROKER) as (port, _):
+        assert probe_until(port, 503)["/healthz"]["problems"] == [
+            "broker: unreachable (ConnectionError)"]
+    # PostgreSQL connects lazily: the scheduler starts, and reports the database down.
+    nowhere = replace(db, database_url="postgres://postgres@127.0.0.1:1/vmeste")
+    with running(nowhere, "scheduler", VMESTE_BROKER_URL=REDIS_URL) as (port, _):
+        problems = probe_until(port, 503)["/readyz"]["problems"]
+        assert [problem.split(":")[0] for problem in problems] == ["database"]
+
+
+def test_a_component_that_stops_reporting_turns_the_probe_unhealthy():
+    now = [100.0]
+    state = HealthState(stale_after=10, clock=lambda: now[0])
+    state.expect("broker")
+    assert state.problems() == ["broker: not checked yet"]
+    state.report("broker", None)
+    assert state.problems() == []
+    now[0] += 11
+    assert state.problems() == ["broker: no report for 11 s"]
+    state.report("broker", "unreachable (TimeoutError)")
+    assert state.problems() == ["broker: unreachable (TimeoutError)"]

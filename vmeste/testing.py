@@ -119,7 +119,10 @@ def vmeste_settings(vmeste_database_url: str, tmp_path: Path) -> Settings:
                           # Background workers start only in tests that ask for them.
                           "VMESTE_EMBEDDED_WORKERS": "0",
                           # Webhook tests post to receivers on 127.0.0.1.
-                          "VMESTE_WEBHOOK_ALLOW_PRIVATE": "1"})
+                          "VMESTE_WEBHOOK_ALLOW_PRIVATE": "1",
+                          # Request budgets only in tests that ask for them
+                          # (``app_client(rate_limits=True, ...)``).
+                          "VMESTE_RATE_LIMITS": "0"})
     return replace(base, data_dir=tmp_path / "var")
 
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -23,8 +23,10 @@ from vmeste.platform.db import pending_migrations, tortoise_config
 from vmeste.platform.identity.authenticate import Authenticator, bearer_token
 from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.identity.tokens import TokenError
+from vmeste.platform.ratelimits.middleware import RateLimitMiddleware
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
+from vmeste.platform.websocket_sessions import GuardedTransportWSHandler, WebSocketSessions
 from vmeste.schema import build_schema
 from vmeste.schema.context import Context
 
@@ -115,6 +117,8 @@ class AuthenticationMiddleware:
 
 
 class VmesteGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = GuardedTransportWSHandler
+
     def __init__(self, schema: Any, *, runtime: Runtime) -> None:
         settings = runtime.settings
         super().__init__(
@@ -122,8 +126,11 @@ class VmesteGraphQL(GraphQL):
             graphql_ide="graphiql" if settings.dev_mode else None,
             allow_queries_via_get=False,
             allowed_origins=settings.allowed_origins,
+            # Only graphql-transport-ws: its handler re-checks the caller while open.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.runtime = runtime
+        self.sessions = WebSocketSessions(settings, runtime.authenticate)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
@@ -131,16 +138,7 @@ class VmesteGraphQL(GraphQL):
                        principal=principal)
 
     async def on_ws_connect(self, context: Context) -> None:
-        """Browsers cannot set headers on a WebSocket, so the token comes in the
-        ``connection_init`` payload as ``{"Authorization": "Bearer …"}``."""
-        params = context.connection_params or {}
-        raw = params.get("Authorization") or params.get("authorization")
-        try:
-            token = bearer_token(raw if isinstance(raw, str) else None)
-            context.principal = await self.runtime.authenticate(token)
-        except TokenError as error:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED",
-                                            "message": error.message}) from None
+        context.principal = await self.sessions.connect(context)
 
 
 async def healthz(_: Request) -> Response:
@@ -176,6 +174,8 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
         Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate),
     ]
+    if settings.rate_limits:
+        middleware.append(Middleware(RateLimitMiddleware, settings=settings))
     if settings.allowed_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(settings.allowed_origins),

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_PLUGIN = "UNKNOWN_PLUGIN"
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
     UNVERIFIED = "UNVERIFIED"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,18 @@ class DomainError(Exception):
 class Forbidden(DomainError):
     def __init__(self, message: str = "Недостаточно прав для этой операции") -> None:
         super().__init__(FieldError(None, message, ErrorCode.FORBIDDEN))
+
+
+class RateLimited(DomainError):
+    """A budget is used up; ``retry_after`` seconds from now it has room again."""
+
+    def __init__(self, message: str, retry_after: int, field: str | None = None) -> None:
+        super().__init__(FieldError(field, message, ErrorCode.RATE_LIMITED))
+        self.retry_after = retry_after
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {**super().extensions, "retryAfter": self.retry_after}
 
 
 class Unauthenticated(DomainError):

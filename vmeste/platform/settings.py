@@ -8,12 +8,15 @@ national service is worse than one that refuses to start.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import limits
 
 DEFAULT_DATA_DIR = Path("var")
 _DB_SCHEMES = ("sqlite", "postgres", "asyncpg", "psycopg")
@@ -82,6 +85,25 @@ class Settings:
     worker_threads: int = 4
     #: Run the worker and the scheduler inside the API process (the embedded default).
     embedded_workers: bool = True
+    #: Longest accepted token lifetime (exp − iat), in seconds.
+    auth_max_token_lifetime_seconds: int = 86_400
+    #: Open GraphQL WebSocket connections one principal may hold at once.
+    ws_max_connections_per_principal: int = 5
+    #: How often a live subscription re-loads its caller's roles.
+    ws_recheck_seconds: int = 30
+    #: Request budgets (``limits`` notation, e.g. "120/minute").
+    rate_limits: bool = True
+    rate_limit_anonymous: str = "120/minute"
+    rate_limit_reads: str = "600/minute"
+    rate_limit_mutations: str = "120/minute"
+    #: Where the counters live: empty is this process's memory; redis://… shares them.
+    rate_limit_storage_url: str = field(default="", repr=False)
+    #: Peers (addresses or networks) whose X-Forwarded-For names the real client.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Port of ``vmeste worker``'s and ``vmeste scheduler``'s health probe; 0 is off.
+    health_port: int = 0
+    health_host: str = "0.0.0.0"
+    health_interval_seconds: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -178,6 +200,55 @@ def _broker_url(env: Mapping[str, str]) -> str:
     return value
 
 
+_DURATION = re.compile(r"(\d+)\s*([smhd]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def _duration(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """Seconds, written as a number or with a unit: ``90``, ``15m``, ``24h``, ``1d``."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    match = _DURATION.fullmatch(raw.strip().lower())
+    if match is None:
+        raise SettingsError(name, f"expected seconds or a duration like 24h, got {raw!r}")
+    value = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not low <= value <= high:
+        raise SettingsError(name, f"must be between {low} and {high} seconds, got {value}")
+    return value
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    try:
+        item = limits.parse(value)
+    except ValueError:
+        raise SettingsError(name, f"expected a rate like 120/minute, got {value!r}") from None
+    if item.amount < 1:
+        raise SettingsError(name, "must allow at least one request; use VMESTE_RATE_LIMITS=0 "
+                            "to switch rate limits off")
+    return value
+
+
+def _rate_storage(env: Mapping[str, str]) -> str:
+    name = "VMESTE_RATE_LIMIT_STORAGE_URL"
+    value = env.get(name, "").strip()
+    if value and urlsplit(value).scheme not in ("memory", "redis", "rediss"):
+        # The value may hold a password: never echo it.
+        raise SettingsError(name, "use redis://…, rediss://… or memory://")
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    values = _list(env, name) or ()
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise SettingsError(name, f"{value!r} is not an IP address or network") from None
+    return values
+
+
 def retry_horizon_seconds(max_retries: int, min_backoff_ms: int, max_backoff_ms: int
                           ) -> float:
     """How long a job's retries can take at most: dramatiq doubles the backoff from the
@@ -265,4 +336,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # Only the in-process broker needs an in-process worker; with RabbitMQ or Redis
         # the workers are their own processes (``vmeste worker``).
         embedded_workers=_flag(env, "VMESTE_EMBEDDED_WORKERS", broker_url.startswith("memory")),
+        auth_max_token_lifetime_seconds=_duration(env, "VMESTE_AUTH_MAX_TOKEN_LIFETIME", 86_400,
+                                                  60, 30 * 86_400),
+        ws_max_connections_per_principal=_int(env, "VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL",
+                                              5, 1, 10_000),
+        ws_recheck_seconds=_int(env, "VMESTE_WS_RECHECK_SECONDS", 30, 1, 3600),
+        rate_limits=_flag(env, "VMESTE_RATE_LIMITS", True),
+        rate_limit_anonymous=_rate(env, "VMESTE_RATE_LIMIT_ANONYMOUS", "120/minute"),
+        rate_limit_reads=_rate(env, "VMESTE_RATE_LIMIT_READS", "600/minute"),
+        rate_limit_mutations=_rate(env, "VMESTE_RATE_LIMIT_MUTATIONS", "120/minute"),
+        rate_limit_storage_url=_rate_storage(env),
+        trusted_proxies=_networks(env, "VMESTE_TRUSTED_PROXIES"),
+        health_port=_int(env, "VMESTE_HEALTH_PORT", 0, 0, 65_535),
+        health_host=env.get("VMESTE_HEALTH_HOST", "").strip() or "0.0.0.0",
+        health_interval_seconds=_int(env, "VMESTE_HEALTH_INTERVAL_SECONDS", 5, 1, 300),
     )

@@ -20,7 +20,9 @@ def dev_issuer(data_dir: Path) -> DevIssuer:
 def vmeste_resolve_identity(token: str, settings: Settings) -> IdentityClaims | None:
     if not settings.dev_mode or peek_issuer(token) != DEV_ISSUER:
         return None
-    claims = dev_issuer(settings.data_dir).verify(token, audience=settings.oidc_audience)
+    claims = dev_issuer(settings.data_dir).verify(
+        token, audience=settings.oidc_audience,
+        max_lifetime=settings.auth_max_token_lifetime_seconds)
     return claims_to_identity(claims)
 
 

@@ -16,21 +16,22 @@ from vmeste.platform.identity.tokens import (
 )
 from vmeste.platform.settings import Settings
 
-_VerifierKey = tuple[str, str, str]
+_VerifierKey = tuple[str, str, str, int]
 _verifiers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
                                       dict[_VerifierKey, JWKSVerifier]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _verifier(issuer: str, jwks_url: str, audience: str) -> JWKSVerifier:
+def _verifier(issuer: str, jwks_url: str, audience: str, max_lifetime: int) -> JWKSVerifier:
     """One verifier per configuration and event loop: its JWKS cache lives across
     requests, and its asyncio lock never crosses into another loop (dramatiq's worker
     runs actors on a loop of its own)."""
     per_loop = _verifiers.setdefault(asyncio.get_running_loop(), {})
-    key = (issuer, jwks_url, audience)
+    key = (issuer, jwks_url, audience, max_lifetime)
     if key not in per_loop:
-        per_loop[key] = JWKSVerifier(issuer=issuer, jwks_url=jwks_url, audience=audience)
+        per_loop[key] = JWKSVerifier(issuer=issuer, jwks_url=jwks_url, audience=audience,
+                                     max_lifetime_seconds=max_lifetime)
     return per_loop[key]
 
 
@@ -50,7 +51,8 @@ async def vmeste_resolve_identity(token: str, settings: Settings) -> IdentityCla
         return None
     if peek_issuer(token) != settings.oidc_issuer:
         return None
-    verifier = _verifier(settings.oidc_issuer, settings.oidc_jwks_url, settings.oidc_audience)
+    verifier = _verifier(settings.oidc_issuer, settings.oidc_jwks_url, settings.oidc_audience,
+                         settings.auth_max_token_lifetime_seconds)
     return claims_to_identity(await verifier.verify(token))
 
 

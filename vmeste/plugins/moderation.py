@@ -19,6 +19,12 @@ from vmeste.platform.appeals.moderation import (
     ModerationResult,
     Verdict,
 )
+from vmeste.platform.appeals.quota import (
+    DEFAULT_PER_HOUR,
+    SETTING,
+    SUBMISSION_QUOTA,
+    validate_quota,
+)
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 
 #: Latin letters that look like Cyrillic ones, used to dodge filters.
@@ -154,5 +160,10 @@ def vmeste_strategies() -> list[StrategySpec]:
             kind=MODERATION, name="manual-review",
             description="Каждое обращение проверяет модератор", handler=manual_review,
             order=100,
+        ),
+        StrategySpec(
+            kind=SUBMISSION_QUOTA, name="per-hour",
+            description="Не больше N обращений одного гражданина в час",
+            defaults={SETTING: DEFAULT_PER_HOUR}, validate=validate_quota, default=True,
         ),
     ]

@@ -18,6 +18,7 @@ from vmeste.platform.outbox.relay import unrelay_unfinished
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
+from vmeste.workers.health import Check, broker_check, health_probe, watch_database
 from vmeste.workers.jobs import declare_actors
 from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import default_topics
@@ -35,29 +36,45 @@ def start_worker(runtime: Runtime, broker: dramatiq.Broker, threads: int) -> dra
     return worker
 
 
-def run_worker(settings: Settings, threads: int) -> None:
+def run_worker(settings: Settings, threads: int, *, probe: bool = True) -> None:
     """One worker process until SIGTERM or SIGINT; the jobs in hand finish first (a
-    job cut short by a kill is redelivered by the broker and deduplicated)."""
+    job cut short by a kill is redelivered by the broker and deduplicated). ``probe``
+    serves the health probe (off in the children of a multi-process worker, whose
+    parent serves it)."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     broker = build_broker(settings)
     worker = start_worker(build_runtime(settings), broker, threads)
     try:
-        stop.wait()
+        if probe:
+            with health_probe(settings, {"broker": broker_check(settings)}):
+                stop.wait()
+        else:
+            stop.wait()
     finally:
         worker.stop(timeout=SHUTDOWN_TIMEOUT_MS)
         broker.close()
 
 
+def _children_alive(children: list[Any]) -> Check:
+    def check() -> str | None:
+        dead = sum(1 for child in children if not child.is_alive())
+        return f"{dead} of {len(children)} worker process(es) exited" if dead else None
+
+    return check
+
+
 def run_workers(settings: Settings, processes: int, threads: int) -> None:
     """``processes`` worker processes (spawned, each with its own broker connections and
-    database pool); SIGTERM or SIGINT stops them all gracefully."""
+    database pool); SIGTERM or SIGINT stops them all gracefully. The parent serves the
+    health probe: the broker, and whether every child still runs."""
     if processes == 1:
         run_worker(settings, threads)
         return
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=run_worker, args=(settings, threads))
+    children = [context.Process(target=run_worker, args=(settings, threads),
+                                kwargs={"probe": False})
                 for _ in range(processes)]
     for child in children:
         child.start()
@@ -69,12 +86,15 @@ def run_workers(settings: Settings, processes: int, threads: int) -> None:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    for child in children:
-        child.join()
+    with health_probe(settings, {"broker": broker_check(settings),
+                                 "workers": _children_alive(children)}):
+        for child in children:
+            child.join()
 
 
 async def run_scheduler(settings: Settings) -> None:
-    """The scheduler loop until SIGTERM or SIGINT (the ORM must be open)."""
+    """The scheduler loop until SIGTERM or SIGINT (the ORM must be open), with the
+    health probe (broker and database)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -84,7 +104,14 @@ async def run_scheduler(settings: Settings) -> None:
     topics = default_topics()
     declare_actors(broker, runtime, topics)
     try:
-        await Scheduler(runtime, broker, topics, run_watchdog).run(stop)
+        with health_probe(settings, {"broker": broker_check(settings)},
+                          expect=("database",)) as state:
+            database = asyncio.create_task(watch_database(state, settings, stop))
+            try:
+                await Scheduler(runtime, broker, topics, run_watchdog).run(stop)
+            finally:
+                stop.set()
+                await database
     finally:
         broker.close()
 

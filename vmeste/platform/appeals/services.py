@@ -32,6 +32,7 @@ from vmeste.platform.appeals.moderation import (
     Verdict,
     moderate,
 )
+from vmeste.platform.appeals.quota import check_submission_quota
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.deadlines.policy import MAX_EXTENSION_DAYS
@@ -90,9 +91,11 @@ class AppealServices:
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
         applicant = await self._applicant(principal, data, territory)
+        now = self.clock()
         if data.channel != Channel.OPERATOR:  # the operator vouches (see on_behalf)
             await self._require_identified(applicant, territory)
-        now = self.clock()
+            await check_submission_quota(self.resolver, territory.code, applicant.id, now,
+                                         data.idempotency_key)
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, applicant_id=applicant.id, category_id=category.id,
             territory_code=territory.code, now=now))

@@ -64,7 +64,7 @@ class Authenticator:
             return cached[1]
         principal = await authenticate(token, self.settings, self.pm)
         expires = now + self.cache_seconds
-        token_expiry = _expiry(token)
+        token_expiry = token_expiry_of(token)
         if token_expiry is not None:
             expires = min(expires, token_expiry)
         if len(self._entries) >= self.max_entries:
@@ -73,7 +73,7 @@ class Authenticator:
         return principal
 
 
-def _expiry(token: str) -> float | None:
+def token_expiry_of(token: str) -> float | None:
     """``exp`` of a token that has just been verified (so reading it unverified is safe);
     None for tokens that are not JWTs (a plugin's own format)."""
     try:

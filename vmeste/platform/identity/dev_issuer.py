@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from jwt.algorithms import ECAlgorithm
 
+from vmeste.platform.identity.lifetime import DEFAULT_MAX_LIFETIME_SECONDS
+from vmeste.platform.identity.signatures import to_low_s
 from vmeste.platform.identity.tokens import (
     DEFAULT_LEEWAY_SECONDS,
     TokenError,
@@ -44,6 +46,8 @@ from vmeste.platform.identity.tokens import (
 DEV_ISSUER = "vmeste-dev"
 KEY_FILENAME = "dev-issuer-key.pem"
 _ALGORITHM = "ES256"
+#: Lifetime of a development token unless the caller asks for less.
+DEFAULT_TTL = timedelta(hours=12)
 
 
 def _create_key_file(path: Path) -> None:
@@ -115,7 +119,7 @@ class DevIssuer:
         claims: dict[str, Any],
         *,
         audience: str,
-        ttl: timedelta = timedelta(hours=12),
+        ttl: timedelta = DEFAULT_TTL,
         now: datetime | None = None,
     ) -> str:
         """A token carrying ``claims``; issuer, audience and lifetime are always ours."""
@@ -129,11 +133,12 @@ class DevIssuer:
             "iat": int(issued_at.timestamp()),
             "exp": int((issued_at + ttl).timestamp()),
         }
-        return jwt.encode(
+        return to_low_s(jwt.encode(
             payload, self._private_key, algorithm=_ALGORITHM, headers={"kid": self.kid}
-        )
+        ))
 
-    def verify(self, token: str, *, audience: str) -> dict[str, Any]:
+    def verify(self, token: str, *, audience: str,
+               max_lifetime: float = DEFAULT_MAX_LIFETIME_SECONDS) -> dict[str, Any]:
         """The token's claims, checked by the same rules as tokens from a real provider."""
         header = read_header(token)
         key = select_key(self._keys, header)
@@ -146,4 +151,5 @@ class DevIssuer:
             audience=audience,
             leeway=DEFAULT_LEEWAY_SECONDS,
             now=time.time(),
+            max_lifetime=max_lifetime,
         )

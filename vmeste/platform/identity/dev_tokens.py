@@ -7,11 +7,11 @@ provider and roles only from administrators.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 from vmeste.platform.errors import DomainError, ErrorCode
-from vmeste.platform.identity.dev_issuer import DEV_ISSUER
+from vmeste.platform.identity.dev_issuer import DEFAULT_TTL, DEV_ISSUER
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.identity.services import AssignmentInput, assign_role, upsert_user
@@ -108,7 +108,10 @@ async def issue_dev_token(
     subject: str | None = None,
     email: str = "",
     profile: DevProfile | None = None,
+    ttl: timedelta = DEFAULT_TTL,
 ) -> str:
+    """A token for a user holding ``role``; its lifetime is cut to
+    ``VMESTE_AUTH_MAX_TOKEN_LIFETIME``, so the platform never mints what it would refuse."""
     if not settings.dev_mode:
         raise DomainError.of(None, "Тестовые токены выдаются только при VMESTE_DEV_MODE=1",
                              ErrorCode.FORBIDDEN)
@@ -132,5 +135,7 @@ async def issue_dev_token(
             AssignmentInput(user_issuer=user.issuer, user_subject=user.subject, role=role,
                             organization_ogrn=organization_ogrn, territory_code=territory_code),
         )
-    token: str = dev_issuer(settings.data_dir).sign(claims, audience=settings.oidc_audience)
+    ttl = min(ttl, timedelta(seconds=settings.auth_max_token_lifetime_seconds))
+    token: str = dev_issuer(settings.data_dir).sign(claims, audience=settings.oidc_audience,
+                                                    ttl=ttl)
     return token

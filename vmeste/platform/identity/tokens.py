@@ -4,7 +4,8 @@ The platform never sees passwords: an OIDC provider (ESIA in production, the bui
 development issuer in dev mode) signs a JWT, and every request proves who is calling by
 presenting it. Verification is deliberately narrow: only RS256 and ES256 are accepted,
 the algorithm is fixed by the key rather than by the token, and ``iss``, ``aud``,
-``exp`` and ``sub`` are mandatory. Anything unexpected is refused with a
+``exp`` and ``sub`` are mandatory, a lifetime longer than the configured maximum
+and a malleated ES256 signature are refused. Anything unexpected is refused with a
 :class:`TokenError` whose message is safe to show the caller.
 """
 
@@ -12,18 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import jwt
 
+from vmeste.platform.identity.lifetime import DEFAULT_MAX_LIFETIME_SECONDS, check_lifetime
 from vmeste.platform.identity.models import UserKind
+from vmeste.platform.identity.signatures import require_low_s
+from vmeste.platform.identity.token_errors import TokenError, TokenErrorReason
 
 logger = logging.getLogger(__name__)
 
@@ -37,44 +40,6 @@ DEFAULT_LEEWAY_SECONDS = 30
 REFETCH_INTERVAL_SECONDS = 10.0
 #: A slow JWKS endpoint holds every verification that needs a refresh, so give up fast.
 FETCH_TIMEOUT_SECONDS = 5.0
-
-TokenErrorReason = Literal[
-    "expired",
-    "not_yet_valid",
-    "bad_signature",
-    "bad_issuer",
-    "bad_audience",
-    "malformed",
-    "unknown_key",
-    "unsupported_alg",
-    "jwks_unavailable",
-]
-
-_MESSAGES: dict[TokenErrorReason, str] = {
-    "expired": "Срок действия токена истёк",
-    "not_yet_valid": "Токен ещё не действует",
-    "bad_signature": "Подпись токена недействительна",
-    "bad_issuer": "Токен выдан неизвестным поставщиком",
-    "bad_audience": "Токен выдан для другого приложения",
-    "malformed": "Токен повреждён или имеет неверный формат",
-    "unknown_key": "Ключ подписи токена неизвестен",
-    "unsupported_alg": "Алгоритм подписи токена не поддерживается",
-    "jwks_unavailable": "Проверка входа временно недоступна, попробуйте позже",
-}
-
-
-class TokenError(Exception):
-    """A token was refused.
-
-    ``reason`` is for code and logs. The message shown to the caller comes from a fixed
-    table keyed by it, so no code path can leak the token or its claims into a response.
-    """
-
-    def __init__(self, reason: TokenErrorReason) -> None:
-        self.reason: TokenErrorReason = reason
-        self.message = _MESSAGES[reason]
-        super().__init__(self.message)
-
 
 @dataclass(frozen=True)
 class IdentityClaims:
@@ -292,34 +257,6 @@ def _reason_for(exc: jwt.PyJWTError) -> TokenErrorReason:
     return "malformed"
 
 
-def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
-    """A NumericDate claim; NaN or infinity would make a token valid forever."""
-    value = claims.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TokenError(reason="malformed")
-    try:
-        seconds = float(value)
-    except OverflowError:
-        raise TokenError(reason="malformed") from None
-    if not math.isfinite(seconds):
-        raise TokenError(reason="malformed")
-    return seconds
-
-
-def _check_lifetime(claims: Mapping[str, Any], *, now: float, leeway: float) -> None:
-    expires = _numeric_date(claims, "exp")
-    if expires is None:
-        raise TokenError(reason="malformed")
-    if expires <= now - leeway:
-        raise TokenError(reason="expired")
-    for name in ("nbf", "iat"):
-        moment = _numeric_date(claims, name)
-        if moment is not None and moment > now + leeway:
-            raise TokenError(reason="not_yet_valid")
-
-
 def decode_with_key(
     token: str,
     key: VerificationKey,
@@ -328,11 +265,15 @@ def decode_with_key(
     audience: str,
     leeway: float,
     now: float,
+    max_lifetime: float = DEFAULT_MAX_LIFETIME_SECONDS,
 ) -> dict[str, Any]:
     """Check a token's signature and claims against one key; the single place every
     verifier goes through, so they all accept and refuse exactly the same tokens.
 
     Lifetime is checked here rather than by PyJWT so that it follows the caller's clock.
+    An ES256 signature must be in its low-S form (see
+    :mod:`~vmeste.platform.identity.signatures`); that is checked once the signature is
+    known to be genuine, so a forgery is reported as a bad signature.
     """
     try:
         claims = jwt.decode(
@@ -350,7 +291,9 @@ def decode_with_key(
         )
     except jwt.PyJWTError as exc:
         raise TokenError(reason=_reason_for(exc)) from exc
-    _check_lifetime(claims, now=now, leeway=leeway)
+    if key.algorithm == "ES256":
+        require_low_s(token)
+    check_lifetime(claims, now=now, leeway=leeway, max_lifetime=max_lifetime)
     if not claims["sub"]:
         raise TokenError(reason="malformed")
     return claims
@@ -384,6 +327,7 @@ class JWKSVerifier:
         transport: httpx.AsyncBaseTransport | None = None,
         cache_seconds: float = 300,
         leeway_seconds: int = DEFAULT_LEEWAY_SECONDS,
+        max_lifetime_seconds: float = DEFAULT_MAX_LIFETIME_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.issuer = issuer
@@ -392,6 +336,7 @@ class JWKSVerifier:
         self._transport = transport
         self._cache_seconds = cache_seconds
         self._leeway = leeway_seconds
+        self._max_lifetime = max_lifetime_seconds
         self._clock = clock
         self._lock = asyncio.Lock()
         self._keys: list[VerificationKey] = []
@@ -410,6 +355,7 @@ class JWKSVerifier:
             audience=self.audience,
             leeway=self._leeway,
             now=self._clock(),
+            max_lifetime=self._max_lifetime,
         )
 
     async def _key_for(self, header: TokenHeader) -> VerificationKey:

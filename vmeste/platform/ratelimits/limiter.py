@@ -1,0 +1,87 @@
+"""Request budgets kept by the ``limits`` library.
+
+Counters live in this process's memory by default; with
+``VMESTE_RATE_LIMIT_STORAGE_URL=redis://…`` every API process shares them, so a client
+cannot multiply its budget by the number of pods. The sliding-window counter strategy
+keeps two counters per key whatever the budget, unlike a moving window's log of hits.
+
+When the shared storage is unreachable the request is let through and a warning
+logged: a cache outage must not take the whole API down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+import limits
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.errors import StorageError
+from limits.storage import storage_from_string
+
+from vmeste.platform.settings import Settings
+
+log = logging.getLogger("vmeste.ratelimits")
+
+#: A shared counter store that does not answer within this gives way (seconds).
+STORAGE_TIMEOUT_SECONDS = 0.5
+#: During an outage of the counter store, one warning per this many seconds.
+WARN_EVERY_SECONDS = 60.0
+
+
+class Budget(StrEnum):
+    ANONYMOUS = "anonymous"
+    READS = "reads"
+    MUTATIONS = "mutations"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    budget: Budget
+    retry_after: int
+
+
+def _storage(url: str) -> Storage:
+    if not url or url.startswith("memory"):
+        return MemoryStorage()
+    storage = storage_from_string(
+        f"async+{url}", implementation="redispy", wrap_exceptions=True,
+        socket_timeout=STORAGE_TIMEOUT_SECONDS, socket_connect_timeout=STORAGE_TIMEOUT_SECONDS)
+    assert isinstance(storage, Storage)
+    return storage
+
+
+class RequestLimiter:
+    """Spends a key's budget and says, when it is used up, how long to wait."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.items = {
+            Budget.ANONYMOUS: limits.parse(settings.rate_limit_anonymous),
+            Budget.READS: limits.parse(settings.rate_limit_reads),
+            Budget.MUTATIONS: limits.parse(settings.rate_limit_mutations),
+        }
+        self.storage = _storage(settings.rate_limit_storage_url)
+        self.strategy = SlidingWindowCounterRateLimiter(self.storage)
+        # Environments sharing one Redis keep separate counters.
+        self.namespace = settings.queue_prefix
+        self._warned_at = -WARN_EVERY_SECONDS
+
+    async def spend(self, budget: Budget, key: str, cost: int = 1) -> Refusal | None:
+        item = self.items[budget]
+        try:
+            if await self.strategy.hit(item, self.namespace, budget.value, key, cost=cost):
+                return None
+            stats = await self.strategy.get_window_stats(item, self.namespace, budget.value, key)
+        except StorageError as error:
+            now = time.monotonic()
+            if now - self._warned_at >= WARN_EVERY_SECONDS:
+                self._warned_at = now
+                log.warning("rate limit storage unavailable, letting requests through: %s",
+                            type(error.storage_error).__name__)
+            return None
+        wait = math.ceil(stats.reset_time - time.time())
+        return Refusal(budget, max(1, min(wait, item.get_expiry())))
