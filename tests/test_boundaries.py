@@ -4,17 +4,27 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 
 from tests.test_graphql_api import M_TERRITORY, errors_by_field, mutate
-from tests.worlds import MUNICIPALITY_A, World, ok_data
-from vmeste.platform.reference.models import Territory
+from tests.worlds import COUNTRY, MUNICIPALITY_A, REGION_A, World, add_territory, ok_data
+from vmeste.platform.appeals.geo import Area, BoundaryIndex, Location
+from vmeste.platform.appeals.router import RoutingContext, RoutingRequest
+from vmeste.platform.appeals.routing import RuleIndex
+from vmeste.platform.identity.principal import SYSTEM
+from vmeste.platform.policies.services import bump_version
+from vmeste.platform.reference import services as ref
+from vmeste.platform.reference.geometry import BOUNDARIES_VERSION
+from vmeste.platform.reference.models import Territory, TerritoryKind
+from vmeste.plugins.routing import geo_boundary
 
 SQUARE = [[49.0, 58.0], [50.0, 58.0], [50.0, 59.0], [49.0, 59.0], [49.0, 58.0]]
 BOW_TIE = [[49.0, 58.0], [50.0, 59.0], [50.0, 58.0], [49.0, 59.0], [49.0, 58.0]]
 NAN = float("nan")
+REGION_PATH = f"{COUNTRY}/{REGION_A}"
 
 
 async def send(graphql: Any, token: str, data: dict[str, Any], update: bool = False
@@ -79,3 +89,90 @@ async def test_a_feature_is_stored_as_its_geometry(world: World, graphql: Any,
     assert payload["userErrors"] == []
     row = await Territory.get(code=MUNICIPALITY_A)
     assert row.boundary == {"type": "Polygon", "coordinates": [SQUARE]}
+
+
+# --- finding the territory of a point ---------------------------------------------------
+
+WEST = [[49.0, 58.0], [49.5, 58.0], [49.5, 58.5], [49.0, 58.5], [49.0, 58.0]]
+EAST = [[49.5, 58.0], [50.0, 58.0], [50.0, 58.5], [49.5, 58.5], [49.5, 58.0]]
+SETTLEMENT_WEST, SETTLEMENT_EAST = "33701000002", "33701000001"
+
+
+async def two_settlements() -> None:
+    """Two settlements of municipality A side by side, sharing the line lon = 49.5,
+    inside the municipality's own square."""
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(
+        code=MUNICIPALITY_A, boundary={"type": "Polygon", "coordinates": [SQUARE]}))
+    for code, ring in ((SETTLEMENT_WEST, WEST), (SETTLEMENT_EAST, EAST)):
+        await add_territory(code, TerritoryKind.SETTLEMENT, MUNICIPALITY_A, code)
+        await ref.update_territory(SYSTEM, ref.TerritoryInput(
+            code=code, boundary={"type": "Polygon", "coordinates": [ring]}))
+
+
+async def test_the_deepest_territory_holding_the_point_wins(world: World) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    west = await index.locate(REGION_PATH, 58.25, 49.25)
+    assert west == Location(await area(SETTLEMENT_WEST))
+    north = await index.locate(REGION_PATH, 58.75, 49.25)  # in the municipality only
+    assert north is not None and north.area.code == MUNICIPALITY_A
+    assert await index.locate(REGION_PATH, 10.0, 10.0) is None
+
+
+async def test_a_point_on_a_shared_border_goes_to_the_smaller_code_and_says_so(
+        world: World) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    for _ in range(3):  # the same answer every time, whatever the tree's order
+        found = await index.locate(REGION_PATH, 58.25, 49.5)
+        assert found == Location(await area(SETTLEMENT_EAST), (SETTLEMENT_WEST,))
+    request = RoutingRequest(category_id=1, territory_id=0, territory_code=MUNICIPALITY_A,
+                             territory_path=f"{REGION_PATH}/{MUNICIPALITY_A}",
+                             applicant_type="person", channel="portal", on=date(2026, 12, 1),
+                             point=(58.25, 49.5))
+    context = RoutingContext(index=RuleIndex([], {}, {}), boundaries=index)
+    outcome = await geo_boundary(request, {}, context)
+    assert outcome.request is not None and outcome.request.territory_code == SETTLEMENT_EAST
+    assert outcome.note["also_on_border"] == [SETTLEMENT_WEST]
+    assert "общей границе" in outcome.note["outcome"]
+
+
+async def test_a_lookup_below_the_region_stays_inside_its_root(world: World) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    settlement_root = f"{REGION_PATH}/{MUNICIPALITY_A}/{SETTLEMENT_WEST}"
+    assert await index.locate(settlement_root, 58.25, 49.75) is None
+    found = await index.locate(f"{REGION_PATH}/{MUNICIPALITY_A}", 58.25, 49.75)
+    assert found is not None and found.area.code == SETTLEMENT_EAST
+
+
+async def test_a_stored_self_intersecting_boundary_is_repaired_not_fatal(
+        world: World) -> None:
+    """Rows written before validation (or around it) must not break routing."""
+    await add_territory(SETTLEMENT_WEST, TerritoryKind.SETTLEMENT, MUNICIPALITY_A, "Бантик")
+    await Territory.filter(code=SETTLEMENT_WEST).update(
+        boundary={"type": "Polygon", "coordinates": [BOW_TIE]})
+    await Territory.filter(code=MUNICIPALITY_A).update(boundary=["not", "a", "polygon"])
+    index = BoundaryIndex()
+    found = await index.locate(REGION_PATH, 58.5, 49.2)  # the bow-tie's western lobe
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert await index.locate(REGION_PATH, 58.9, 49.5) is None  # outside both lobes
+
+
+async def test_a_boundaries_version_bump_reaches_another_process(world: World) -> None:
+    await two_settlements()
+    other_process = BoundaryIndex(check_seconds=0)
+    before = await other_process.locate(REGION_PATH, 58.25, 49.25)
+    assert before is not None and before.area.code == SETTLEMENT_WEST
+    await Territory.filter(code=SETTLEMENT_WEST).update(
+        boundary={"type": "Polygon", "coordinates": [EAST]})
+    stale = await other_process.locate(REGION_PATH, 58.25, 49.25)
+    assert stale is not None and stale.area.code == SETTLEMENT_WEST
+    await bump_version(BOUNDARIES_VERSION)
+    after = await other_process.locate(REGION_PATH, 58.25, 49.25)
+    assert after is not None and after.area.code == MUNICIPALITY_A
+
+
+async def area(code: str) -> Area:
+    row = await Territory.get(code=code)
+    return Area(row.id, row.code, row.path, row.path.count("/"))

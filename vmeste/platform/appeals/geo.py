@@ -1,103 +1,148 @@
 """Which territory a point lies in, from the GeoJSON boundaries of territories.
 
-Boundaries are where FixMyStreet's users see most misroutes, so the answer is the
-deepest territory (settlement before municipality) whose polygon holds the point, and
-the routing trace names it. Polygons are tested by ray casting after a bounding-box
-check; each region's boundaries are cached for ``ttl_seconds``.
+Boundaries are where FixMyStreet's users see most misroutes, so the answer is
+deterministic and explained: the deepest territory (settlement before municipality
+before region) whose boundary covers the point, and the routing trace names it. A point
+exactly on a border covers both sides (``covers`` counts the boundary), so a point on
+the line between two settlements is never lost to neither; of two territories of the
+same depth that both cover it, the one whose code sorts first wins, and the trace lists
+the others.
+
+Each region's boundaries are built once into shapely geometries, prepared, and indexed
+by an STRtree; the cache is dropped when any process bumps the reference-tree or the
+boundaries version (re-read at most every ``check_seconds``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, current_version
+from vmeste.platform.reference.geometry import BOUNDARIES_VERSION, lookup_geometry
 from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
 
-Ring = Sequence[Sequence[float]]
-Polygon = Sequence[Ring]
 
-
-def _rings_of(boundary: dict[str, Any]) -> list[Polygon]:
-    geometry = boundary.get("geometry", boundary) if boundary.get("type") == "Feature" \
-        else boundary
-    if geometry.get("type") == "Polygon":
-        return [geometry["coordinates"]]
-    if geometry.get("type") == "MultiPolygon":
-        return list(geometry["coordinates"])
-    return []
-
-
-def _in_ring(lon: float, lat: float, ring: Ring) -> bool:
-    inside = False
-    j = len(ring) - 1
-    for i in range(len(ring)):
-        xi, yi = ring[i][0], ring[i][1]
-        xj, yj = ring[j][0], ring[j][1]
-        if (yi > lat) != (yj > lat) and lon < (xj - xi) * (lat - yi) / (yj - yi) + xi:
-            inside = not inside
-        j = i
-    return inside
-
-
-def polygon_contains(polygon: Polygon, lon: float, lat: float) -> bool:
-    """Inside the outer ring and outside every hole."""
-    if not polygon or not _in_ring(lon, lat, polygon[0]):
-        return False
-    return not any(_in_ring(lon, lat, hole) for hole in polygon[1:])
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Area:
     territory_id: int
     code: str
     path: str
     depth: int
-    bbox: tuple[float, float, float, float]
-    polygons: tuple[Polygon, ...]
 
-    def contains(self, lon: float, lat: float) -> bool:
-        west, south, east, north = self.bbox
-        if not (west <= lon <= east and south <= lat <= north):
-            return False
-        return any(polygon_contains(p, lon, lat) for p in self.polygons)
+    def precedence(self) -> tuple[int, str]:
+        """Sort key: deepest first, then by code (the tie-break on shared borders)."""
+        return (-self.depth, self.code)
+
+    def within(self, root_path: str) -> bool:
+        return self.path.startswith(root_path + PATH_SEPARATOR)
 
 
-def make_area(territory_id: int, code: str, path: str, boundary: dict[str, Any]) -> Area | None:
-    polygons = tuple(_rings_of(boundary))
-    points = [pt for polygon in polygons for ring in polygon[:1] for pt in ring]
-    if not points:
+@dataclass(frozen=True, slots=True)
+class Location:
+    """The territory that holds a point, and any of the same depth whose boundary the
+    point also lies on (it was on their shared border)."""
+
+    area: Area
+    also_on_border: tuple[str, ...] = ()
+
+
+class AreaSet:
+    """The boundaries of one region, in precedence order, prepared and indexed.
+
+    Because geometries are stored in precedence order, the first STRtree candidate (by
+    index) that covers the point is the answer; the rest are not tested.
+    """
+
+    def __init__(self, shapes: Iterable[tuple[Area, BaseGeometry]]) -> None:
+        ordered = sorted(shapes, key=lambda pair: pair[0].precedence())
+        self.areas: list[Area] = [area for area, _ in ordered]
+        self.geometries = [geom for _, geom in ordered]
+        shapely.prepare(self.geometries)
+        self.tree = shapely.STRtree(self.geometries)
+
+    def __len__(self) -> int:
+        return len(self.areas)
+
+    def locate(self, lon: float, lat: float, root_path: str | None = None) -> Location | None:
+        """The deepest area (under ``root_path``, when given) covering the point."""
+        point = shapely.Point(lon, lat)
+        candidates = self.tree.query(point)
+        candidates.sort()
+        for position, index in enumerate(candidates.tolist()):
+            area = self.areas[index]
+            if root_path is not None and not area.within(root_path):
+                continue
+            geometry = self.geometries[index]
+            if not geometry.covers(point):
+                continue
+            if geometry.contains(point):
+                return Location(area)
+            return Location(area, self._also_on_border(area, point, candidates[position + 1:]))
         return None
-    lons, lats = [p[0] for p in points], [p[1] for p in points]
-    bbox = (min(lons), min(lats), max(lons), max(lats))
-    return Area(territory_id, code, path, path.count(PATH_SEPARATOR), bbox, polygons)
+
+    def _also_on_border(self, winner: Area, point: BaseGeometry, rest: Iterable[int]
+                        ) -> tuple[str, ...]:
+        return tuple(self.areas[i].code for i in rest
+                     if self.areas[i].depth == winner.depth
+                     and self.geometries[i].covers(point))
+
+
+def build_area_set(rows: Iterable[tuple[int, str, str, object]]) -> AreaSet:
+    """From ``(id, code, path, boundary)`` rows; unusable boundaries are skipped."""
+    shapes = []
+    for territory_id, code, path, boundary in rows:
+        geometry = lookup_geometry(code, boundary)
+        if geometry is not None:
+            area = Area(territory_id, code, path, path.count(PATH_SEPARATOR))
+            shapes.append((area, geometry))
+    return AreaSet(shapes)
+
+
+def region_of(path: str) -> str:
+    """The cache key: the region holding ``path`` (the country for the country)."""
+    return PATH_SEPARATOR.join(path.split(PATH_SEPARATOR)[:2])
 
 
 class BoundaryIndex:
-    def __init__(self, ttl_seconds: float = 60.0) -> None:
-        self.ttl_seconds = ttl_seconds
-        self._areas: dict[str, tuple[float, list[Area]]] = {}
+    def __init__(self, check_seconds: float = 2.0) -> None:
+        self.check_seconds = check_seconds
+        self._sets: dict[str, AreaSet] = {}
+        self._version: tuple[int, int] | None = None
+        self._checked_at = 0.0
 
     def invalidate(self) -> None:
-        self._areas.clear()
+        self._sets.clear()
+        self._checked_at = 0.0
 
-    async def _areas_within(self, root_path: str) -> list[Area]:
-        cached = self._areas.get(root_path)
+    async def _refresh(self) -> None:
         now = time.monotonic()
-        if cached is not None and now - cached[0] < self.ttl_seconds:
-            return cached[1]
-        rows = await Territory.filter(
-            path__startswith=root_path + PATH_SEPARATOR, boundary__isnull=False
-        ).values_list("id", "code", "path", "boundary")
-        areas = [a for a in (make_area(*row) for row in rows) if a is not None]
-        areas.sort(key=lambda a: -a.depth)
-        self._areas[root_path] = (now, areas)
-        return areas
+        if self._version is not None and now - self._checked_at < self.check_seconds:
+            return
+        version = (await current_version(REFERENCE_TREE_VERSION),
+                   await current_version(BOUNDARIES_VERSION))
+        self._checked_at = now
+        if version != self._version:
+            self._sets.clear()
+            self._version = version
 
-    async def locate(self, root_path: str, lat: float, lon: float) -> Area | None:
-        """The deepest territory under ``root_path`` whose boundary holds the point."""
-        for area in await self._areas_within(root_path):
-            if area.contains(lon, lat):
-                return area
-        return None
+    async def area_set(self, root_path: str) -> AreaSet:
+        """The built boundaries of the region holding ``root_path``."""
+        await self._refresh()
+        key = region_of(root_path)
+        built = self._sets.get(key)
+        if built is None:
+            rows = await Territory.filter(
+                path__startswith=key + PATH_SEPARATOR, boundary__isnull=False
+            ).values_list("id", "code", "path", "boundary")
+            built = self._sets[key] = build_area_set(rows)
+        return built
+
+    async def locate(self, root_path: str, lat: float, lon: float) -> Location | None:
+        """The deepest territory under ``root_path`` whose boundary covers the point."""
+        built = await self.area_set(root_path)
+        return built.locate(lon, lat, None if root_path == region_of(root_path) else root_path)
