@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,18 @@ from tests.worlds import COUNTRY, MUNICIPALITY_A, REGION_A, World, add_territory
 from vmeste.platform.appeals.geo import Area, BoundaryIndex, Location
 from vmeste.platform.appeals.router import RoutingContext, RoutingRequest
 from vmeste.platform.appeals.routing import RuleIndex
+from vmeste.platform.audit.models import AuditEvent
+from vmeste.platform.csvfiles import format_errors
 from vmeste.platform.identity.principal import SYSTEM
-from vmeste.platform.policies.services import bump_version
+from vmeste.platform.policies.services import bump_version, current_version
+from vmeste.platform.reference import boundaries
 from vmeste.platform.reference import services as ref
+from vmeste.platform.reference.boundaries import (
+    AUDIT_ACTION,
+    BoundaryImportFailed,
+    BoundaryReport,
+    import_boundaries,
+)
 from vmeste.platform.reference.geometry import BOUNDARIES_VERSION
 from vmeste.platform.reference.models import Territory, TerritoryKind
 from vmeste.plugins.routing import geo_boundary
@@ -176,3 +186,101 @@ async def test_a_boundaries_version_bump_reaches_another_process(world: World) -
 async def area(code: str) -> Area:
     row = await Territory.get(code=code)
     return Area(row.id, row.code, row.path, row.path.count("/"))
+
+
+# --- vmeste import boundaries ------------------------------------------------------------
+
+
+def feature(code: object, ring: list[list[float]] | None, prop: str = "oktmo") -> dict:
+    geometry = None if ring is None else {"type": "Polygon", "coordinates": [ring]}
+    return {"type": "Feature", "properties": {prop: code, "name": "x"}, "geometry": geometry}
+
+
+def geojson(tmp_path: Path, *features: object, name: str = "b.geojson") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": list(features)}),
+                    encoding="utf-8")
+    return path
+
+
+async def test_import_sets_boundaries_audits_them_and_feeds_the_lookup(
+        world: World, tmp_path: Path) -> None:
+    await add_territory(SETTLEMENT_WEST, TerritoryKind.SETTLEMENT, MUNICIPALITY_A, "Запад")
+    index = BoundaryIndex(check_seconds=0)
+    assert await index.locate(REGION_PATH, 58.25, 49.25) is None
+    source = geojson(tmp_path, feature(MUNICIPALITY_A, SQUARE),
+                     feature(SETTLEMENT_WEST, WEST, prop="OKTMO"))
+    calls: list[tuple[int, int]] = []
+
+    report = await import_boundaries(source, actor="test", progress=lambda *c: calls.append(c))
+
+    assert report == BoundaryReport(total=2, updated=2, unchanged=0)
+    assert calls[-1] == (source.stat().st_size, source.stat().st_size)
+    row = await Territory.get(code=SETTLEMENT_WEST)
+    assert row.boundary == {"type": "Polygon", "coordinates": [WEST]}
+    events = await AuditEvent.filter(action=AUDIT_ACTION).order_by("id").values(
+        "object_id", "before", "after", "scope_path")
+    assert [(e["object_id"], e["before"]) for e in events] == [
+        (MUNICIPALITY_A, {"boundary": None}), (SETTLEMENT_WEST, {"boundary": None})]
+    assert events[1]["after"] == {"boundary": row.boundary}
+    assert events[1]["scope_path"] == row.path
+    found = await index.locate(REGION_PATH, 58.25, 49.25)  # no restart, no invalidate()
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+
+    again = await import_boundaries(source, actor="test")
+    assert again == BoundaryReport(total=2, updated=0, unchanged=2)
+    assert await AuditEvent.filter(action=AUDIT_ACTION).count() == 2
+
+
+async def test_one_bad_feature_in_a_late_batch_rejects_the_whole_file(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches before the problem were already written inside the transaction; they are
+    rolled back with it, and every problem is listed with its feature's number."""
+    monkeypatch.setattr(boundaries, "BATCH_SIZE", 1)
+    source = geojson(
+        tmp_path,
+        feature(MUNICIPALITY_A, SQUARE),
+        feature("33799000", WEST),                      # 2: no such territory
+        feature(REGION_A, [[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]),
+        feature(MUNICIPALITY_A, EAST),                  # 4: repeated code
+        feature(None, EAST),                            # 5: no code
+        feature(COUNTRY, None),                         # 6: no geometry
+        "not a feature",                                # 7
+    )
+    with pytest.raises(BoundaryImportFailed) as failure:
+        await import_boundaries(source, actor="test")
+    assert [(e.line, e.column) for e in failure.value.errors] == [
+        (2, "oktmo"), (3, "geometry"), (4, "oktmo"), (5, "properties"), (6, "geometry"),
+        (7, None)]
+    messages = [e.message for e in failure.value.errors]
+    assert "33799000 не найдена" in messages[0] and "пересекает сам себя" in messages[1]
+    assert "уже был в объекте 1" in messages[2]
+    assert (await Territory.get(code=MUNICIPALITY_A)).boundary is None
+    assert not await AuditEvent.filter(action=AUDIT_ACTION).exists()
+    assert await current_version(BOUNDARIES_VERSION) == 0
+    assert format_errors(failure.value.errors[:1], line="объект", column="поле") == (
+        "объект 2, поле oktmo: Территория 33799000 не найдена")
+
+
+async def test_a_named_code_property_and_numeric_codes(world: World, tmp_path: Path) -> None:
+    source = geojson(tmp_path, feature(int(MUNICIPALITY_A), SQUARE, prop="kod"))
+    report = await import_boundaries(source, actor="test", code_property="kod")
+    assert report.updated == 1
+    missing = geojson(tmp_path, feature(MUNICIPALITY_A, SQUARE), name="other.geojson")
+    with pytest.raises(BoundaryImportFailed) as failure:
+        await import_boundaries(missing, actor="test", code_property="kod")
+    assert [(e.line, e.column) for e in failure.value.errors] == [(1, "properties")]
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('{"type": "FeatureCollection", "features": [', "не читается как JSON"),
+    ('{"type": "Polygon", "coordinates": []}', "нет объектов"),
+    ("", "не читается как JSON"),
+])
+async def test_a_file_that_is_not_a_feature_collection_is_rejected(
+        world: World, tmp_path: Path, text: str, words: str) -> None:
+    source = tmp_path / "bad.geojson"
+    source.write_text(text, encoding="utf-8")
+    with pytest.raises(BoundaryImportFailed) as failure:
+        await import_boundaries(source, actor="test")
+    assert words in failure.value.errors[0].message

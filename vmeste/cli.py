@@ -158,6 +158,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
     path = Path(args.file)
     if not path.is_file():
         _fail(f"{path}: no such file", EXIT_USAGE)
+    if args.kind == "boundaries":
+        return _import_boundaries(settings, path, args.code_property)
     bar = ProgressBar(f"import {args.kind}")
 
     async def action() -> Any:
@@ -171,6 +173,27 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
         _fail(f"{path}: {len(failure.errors)} error(s); nothing was written")
     bar.finish()
     print(f"{path}: created {report.created}, updated {report.updated}, "
+          f"unchanged {report.unchanged}")
+
+
+def _import_boundaries(settings: Settings, path: Path, code_property: str | None) -> None:
+    from vmeste.platform.csvfiles import format_errors
+    from vmeste.platform.reference.boundaries import BoundaryImportFailed, import_boundaries
+
+    bar = ProgressBar("import boundaries")
+
+    async def action() -> Any:
+        return await import_boundaries(path, actor="system:cli", code_property=code_property,
+                                       progress=bar.update)
+
+    try:
+        report = _run(_with_db(settings, action))
+    except BoundaryImportFailed as failure:
+        bar.finish()
+        print(format_errors(failure.errors, line="объект", column="поле"), file=sys.stderr)
+        _fail(f"{path}: {len(failure.errors)} error(s); nothing was written")
+    bar.finish()
+    print(f"{path}: features {report.total}, updated {report.updated}, "
           f"unchanged {report.unchanged}")
 
 
@@ -500,9 +523,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(func=cmd_demo, dev=True)
 
-    imp = sub.add_parser("import", help="import reference data from CSV")
-    imp.add_argument("kind", choices=["territories", "organizations", "categories"])
+    imp = sub.add_parser("import", help="import reference data from CSV, or territory "
+                         "boundaries from a GeoJSON FeatureCollection")
+    imp.add_argument("kind", choices=["territories", "organizations", "categories",
+                                      "boundaries"])
     imp.add_argument("file")
+    imp.add_argument("--code-property", help="boundaries: the feature property holding the "
+                     "territory code (default: the first of oktmo, OKTMO, code)")
     imp.set_defaults(func=cmd_import)
 
     rules = sub.add_parser("rules", help="import or export competence rules (CSV)")

@@ -50,12 +50,16 @@ class SourceRow:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def format_errors(errors: Iterable[ImportError_]) -> str:
-    """The report an administrator reads next to the spreadsheet, one problem a line."""
+def format_errors(errors: Iterable[ImportError_], *, line: str = "строка",
+                  column: str = "столбец") -> str:
+    """The report an administrator reads next to the spreadsheet, one problem a line.
+
+    Files that are not tables name their places differently (a GeoJSON import says
+    ``объект``/``поле``)."""
     return "\n".join(
-        f"строка {e.line}, столбец {e.column}: {e.message}"
+        f"{line} {e.line}, {column} {e.column}: {e.message}"
         if e.column
-        else f"строка {e.line}: {e.message}"
+        else f"{line} {e.line}: {e.message}"
         for e in errors
     )
 
