@@ -38,9 +38,6 @@ class Area:
         """Sort key: deepest first, then by code (the tie-break on shared borders)."""
         return (-self.depth, self.code)
 
-    def within(self, root_path: str) -> bool:
-        return self.path.startswith(root_path + PATH_SEPARATOR)
-
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -64,6 +61,7 @@ class AreaSet:
         self.geometries = [geom for _, geom in ordered]
         shapely.prepare(self.geometries)
         self.tree = shapely.STRtree(self.geometries)
+        self._inside = [Location(area) for area in self.areas]
 
     def __len__(self) -> int:
         return len(self.areas)
@@ -71,24 +69,26 @@ class AreaSet:
     def locate(self, lon: float, lat: float, root_path: str | None = None) -> Location | None:
         """The deepest area (under ``root_path``, when given) covering the point."""
         point = shapely.Point(lon, lat)
-        candidates = self.tree.query(point)
-        candidates.sort()
-        for position, index in enumerate(candidates.tolist()):
-            area = self.areas[index]
-            if root_path is not None and not area.within(root_path):
+        candidates = sorted(self.tree.query(point).tolist())
+        prefix = None if root_path is None else root_path + PATH_SEPARATOR
+        for position, index in enumerate(candidates):
+            if prefix is not None and not self.areas[index].path.startswith(prefix):
                 continue
             geometry = self.geometries[index]
             if not geometry.covers(point):
                 continue
             if geometry.contains(point):
-                return Location(area)
-            return Location(area, self._also_on_border(area, point, candidates[position + 1:]))
+                return self._inside[index]
+            area = self.areas[index]
+            return Location(area, self._also_on_border(area, point, prefix,
+                                                       candidates[position + 1:]))
         return None
 
-    def _also_on_border(self, winner: Area, point: BaseGeometry, rest: Iterable[int]
-                        ) -> tuple[str, ...]:
+    def _also_on_border(self, winner: Area, point: BaseGeometry, prefix: str | None,
+                        rest: Iterable[int]) -> tuple[str, ...]:
         return tuple(self.areas[i].code for i in rest
                      if self.areas[i].depth == winner.depth
+                     and (prefix is None or self.areas[i].path.startswith(prefix))
                      and self.geometries[i].covers(point))
 
 
@@ -112,6 +112,8 @@ class BoundaryIndex:
     def __init__(self, check_seconds: float = 2.0) -> None:
         self.check_seconds = check_seconds
         self._sets: dict[str, AreaSet] = {}
+        #: root path → (its region's key, the root to filter by or None for the region).
+        self._roots: dict[str, tuple[str, str | None]] = {}
         self._version: tuple[int, int] | None = None
         self._checked_at = 0.0
 
@@ -120,20 +122,25 @@ class BoundaryIndex:
         self._checked_at = 0.0
 
     async def _refresh(self) -> None:
-        now = time.monotonic()
-        if self._version is not None and now - self._checked_at < self.check_seconds:
-            return
         version = (await current_version(REFERENCE_TREE_VERSION),
                    await current_version(BOUNDARIES_VERSION))
-        self._checked_at = now
+        self._checked_at = time.monotonic()
         if version != self._version:
             self._sets.clear()
             self._version = version
 
+    def _root(self, root_path: str) -> tuple[str, str | None]:
+        found = self._roots.get(root_path)
+        if found is None:
+            key = region_of(root_path)
+            found = self._roots[root_path] = (key, None if key == root_path else root_path)
+        return found
+
     async def area_set(self, root_path: str) -> AreaSet:
         """The built boundaries of the region holding ``root_path``."""
-        await self._refresh()
-        key = region_of(root_path)
+        if self._version is None or time.monotonic() - self._checked_at >= self.check_seconds:
+            await self._refresh()
+        key = self._root(root_path)[0]
         built = self._sets.get(key)
         if built is None:
             rows = await Territory.filter(
@@ -145,4 +152,4 @@ class BoundaryIndex:
     async def locate(self, root_path: str, lat: float, lon: float) -> Location | None:
         """The deepest territory under ``root_path`` whose boundary covers the point."""
         built = await self.area_set(root_path)
-        return built.locate(lon, lat, None if root_path == region_of(root_path) else root_path)
+        return built.locate(lon, lat, self._root(root_path)[1])

@@ -88,23 +88,32 @@ def boundary_problem(value: object) -> str | None:
 
 
 def lookup_geometry(code: str, stored: object) -> BaseGeometry | None:
-    """A stored boundary for the lookup index: repaired if its shape is invalid, None
-    (with a warning naming the territory) if it is not a usable polygon at all."""
+    """A stored boundary for the lookup index, or None (with a warning naming the
+    territory) if it is not a usable polygon at all; an invalid shape is repaired.
+
+    Stored boundaries passed :func:`parse_boundary` when they were saved, so this is the
+    lenient, fast path (no per-coordinate checks) that only guards against rows written
+    around the API.
+    """
+    geometry = stored.get("geometry", stored) if isinstance(stored, dict) and \
+        stored.get("type") == "Feature" else stored
     try:
-        return parse_boundary(stored)[1]
-    except BoundaryProblem as problem:
-        geometry = stored.get("geometry", stored) if isinstance(stored, dict) else None
-        try:
-            raw = shape(geometry) if isinstance(geometry, dict) else None
-        except (ValueError, TypeError, AttributeError, KeyError, IndexError,
-                shapely.errors.ShapelyError):
-            raw = None
-        repaired = _polygonal(shapely.make_valid(raw)) if raw is not None else None
-        if repaired is None:
-            log.warning("boundary of territory %s ignored: %s", code, problem)
-        else:
-            log.warning("boundary of territory %s repaired for lookups: %s", code, problem)
-        return repaired
+        if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
+            raise BoundaryProblem("не Polygon и не MultiPolygon")
+        shaped = shape(geometry)
+        if shaped.is_valid and not shaped.is_empty:
+            return shaped
+        repaired = _polygonal(shapely.make_valid(shaped))
+    except (BoundaryProblem, ValueError, TypeError, AttributeError, KeyError, IndexError,
+            shapely.errors.ShapelyError) as problem:
+        log.warning("boundary of territory %s ignored: %s", code, problem)
+        return None
+    if repaired is None:
+        log.warning("boundary of territory %s ignored: nothing polygonal is left", code)
+    else:
+        log.warning("boundary of territory %s repaired for lookups: %s", code,
+                    shapely.is_valid_reason(shaped))
+    return repaired
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
