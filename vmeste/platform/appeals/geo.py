@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -68,8 +69,11 @@ class AreaSet:
 
     def locate(self, lon: float, lat: float, root_path: str | None = None) -> Location | None:
         """The deepest area (under ``root_path``, when given) covering the point."""
-        point = shapely.Point(lon, lat)
-        candidates = sorted(self.tree.query(point).tolist())
+        # A one-point array: querying with it skips the scalar wrapper's conversions,
+        # which cost as much as the query itself.
+        points = shapely.points(np.array(((lon, lat),)))
+        point = points[0]
+        candidates = sorted(self.tree.query(points)[1].tolist())
         prefix = None if root_path is None else root_path + PATH_SEPARATOR
         for position, index in enumerate(candidates):
             if prefix is not None and not self.areas[index].path.startswith(prefix):
