@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -11,7 +12,15 @@ from typing import Any
 import pytest
 
 from tests.test_graphql_api import M_TERRITORY, errors_by_field, mutate
-from tests.worlds import COUNTRY, MUNICIPALITY_A, REGION_A, World, add_territory, ok_data
+from tests.worlds import (
+    COUNTRY,
+    MUNICIPALITY_A,
+    REGION_A,
+    World,
+    add_territory,
+    count_queries,
+    ok_data,
+)
 from vmeste.platform.appeals.geo import Area, BoundaryIndex, Location
 from vmeste.platform.appeals.router import RoutingContext, RoutingRequest
 from vmeste.platform.appeals.routing import RuleIndex
@@ -284,3 +293,14 @@ async def test_a_file_that_is_not_a_feature_collection_is_rejected(
     with pytest.raises(BoundaryImportFailed) as failure:
         await import_boundaries(source, actor="test")
     assert words in failure.value.errors[0].message
+
+
+async def test_concurrent_first_lookups_load_a_region_once(world: World) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    await index.area_set(COUNTRY)  # reads the versions; the region is still cold
+    with count_queries() as log:
+        found = await asyncio.gather(*(index.locate(REGION_PATH, 58.25, 49.25)
+                                       for _ in range(5)))
+    assert {f.area.code for f in found if f is not None} == {SETTLEMENT_WEST}
+    assert len(log) == 1

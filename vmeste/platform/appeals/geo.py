@@ -15,6 +15,7 @@ boundaries version (re-read at most every ``check_seconds``).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -118,6 +119,8 @@ class BoundaryIndex:
         self._sets: dict[str, AreaSet] = {}
         #: root path → (its region's key, the root to filter by or None for the region).
         self._roots: dict[str, tuple[str, str | None]] = {}
+        #: Loads under way, so concurrent first lookups in a region build it once.
+        self._loading: dict[str, asyncio.Future[AreaSet]] = {}
         self._version: tuple[int, int] | None = None
         self._checked_at = 0.0
 
@@ -146,11 +149,24 @@ class BoundaryIndex:
             await self._refresh()
         key = self._root(root_path)[0]
         built = self._sets.get(key)
-        if built is None:
-            rows = await Territory.filter(
-                path__startswith=key + PATH_SEPARATOR, boundary__isnull=False
-            ).values_list("id", "code", "path", "boundary")
-            built = self._sets[key] = build_area_set(rows)
+        if built is not None:
+            return built
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key))
+        try:
+            return await loading
+        finally:
+            self._loading.pop(key, None)
+
+    async def _load(self, key: str) -> AreaSet:
+        version = self._version
+        rows = await Territory.filter(
+            path__startswith=key + PATH_SEPARATOR, boundary__isnull=False
+        ).values_list("id", "code", "path", "boundary")
+        built = build_area_set(rows)
+        if self._version == version:  # not made stale by a refresh during the load
+            self._sets[key] = built
         return built
 
     async def locate(self, root_path: str, lat: float, lon: float) -> Location | None:
