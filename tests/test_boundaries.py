@@ -272,9 +272,13 @@ async def test_one_bad_feature_in_a_late_batch_rejects_the_whole_file(
 
 
 async def test_a_named_code_property_and_numeric_codes(world: World, tmp_path: Path) -> None:
-    source = geojson(tmp_path, feature(int(MUNICIPALITY_A), SQUARE, prop="kod"))
+    """A spreadsheet-exported file may hold ОКТМО as numbers: 1000000 was "01000000"."""
+    await add_territory("01000000", TerritoryKind.REGION, COUNTRY, "Республика Адыгея")
+    source = geojson(tmp_path, feature(int(MUNICIPALITY_A), SQUARE, prop="kod"),
+                     feature(1000000, EAST, prop="kod"))
     report = await import_boundaries(source, actor="test", code_property="kod")
-    assert report.updated == 1
+    assert report.updated == 2
+    assert (await Territory.get(code="01000000")).boundary is not None
     missing = geojson(tmp_path, feature(MUNICIPALITY_A, SQUARE), name="other.geojson")
     with pytest.raises(BoundaryImportFailed) as failure:
         await import_boundaries(missing, actor="test", code_property="kod")
