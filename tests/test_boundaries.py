@@ -308,3 +308,16 @@ async def test_concurrent_first_lookups_load_a_region_once(world: World) -> None
                                        for _ in range(5)))
     assert {f.area.code for f in found if f is not None} == {SETTLEMENT_WEST}
     assert len(log) == 1
+
+
+async def test_a_cancelled_first_lookup_does_not_cancel_the_shared_load(world: World) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    await index.area_set(COUNTRY)
+    first = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    second = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    await asyncio.sleep(0)  # both are waiting for the one load
+    first.cancel()
+    found = await second
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert first.cancelled()

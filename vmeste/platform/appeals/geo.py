@@ -155,7 +155,9 @@ class BoundaryIndex:
         if loading is None:
             loading = self._loading[key] = asyncio.ensure_future(self._load(key))
         try:
-            return await loading
+            # Shielded: one caller giving up (a cancelled request) must not cancel the
+            # load the others are waiting for.
+            return await asyncio.shield(loading)
         finally:
             self._loading.pop(key, None)
 
