@@ -324,3 +324,30 @@ async def test_token_options_are_checked_without_a_traceback(world, db, args, co
     result = await asyncio.to_thread(token_on, db, *args)
     assert result.returncode == code, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+def test_import_boundaries_from_geojson_all_or_nothing(tmp_path):
+    demo_database(tmp_path)
+    ring = [[49.5, 58.5], [49.8, 58.5], [49.8, 58.7], [49.5, 58.7], [49.5, 58.5]]
+
+    def collection(*features: tuple[str, list]) -> str:
+        return json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"oktmo": code},
+             "geometry": {"type": "Polygon", "coordinates": [coords]}}
+            for code, coords in features]})
+
+    (tmp_path / "kirov.geojson").write_text(
+        collection(("33701000", ring), ("33701000001", ring)), encoding="utf-8")
+    result = vmeste(tmp_path, "import", "boundaries", "kirov.geojson")
+    assert result.returncode == 0, result.stderr
+    assert "features 2, updated 2, unchanged 0" in result.stdout
+    again = vmeste(tmp_path, "import", "boundaries", "kirov.geojson")
+    assert "updated 0, unchanged 2" in again.stdout
+
+    (tmp_path / "bad.geojson").write_text(
+        collection(("33701000", ring[::-1]), ("33799999", ring), ("33000000", ring[:3])),
+        encoding="utf-8")
+    bad = vmeste(tmp_path, "import", "boundaries", "bad.geojson")
+    assert bad.returncode == 1
+    assert "объект 2, поле oktmo: Территория 33799999 не найдена" in bad.stderr
+    assert "объект 3, поле geometry: Кольцо 1: нужно не меньше 4 точек" in bad.stderr
+    assert "nothing was written" in bad.stderr
+    assert "unchanged 2" in vmeste(tmp_path, "import", "boundaries", "kirov.geojson").stdout

@@ -216,7 +216,9 @@ def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | 
                             getattr(args, "domain_exit", EXIT_FAILURE))
     if isinstance(error, CSVImportFailed):
         return CommandError(_prefixed(args, f"{len(error.errors)} error(s); nothing was "
-                                            "written"), details=format_errors(error.errors))
+                                            "written"),
+                            details=format_errors(error.errors, line=error.line_label,
+                                                  column=error.column_label))
     if isinstance(error, RulesConflict):
         return CommandError(
             _prefixed(args, f"{len(error.ties)} tie(s) between rules; nothing was changed"),

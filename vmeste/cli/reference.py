@@ -20,6 +20,7 @@ from vmeste.cli.common import (
     wrote,
 )
 from vmeste.platform.appeals.models import ApplicantType, Channel
+from vmeste.platform.reference.boundaries import import_boundaries
 from vmeste.platform.reference.importers import Kind, Progress, import_csv
 from vmeste.platform.settings import Settings
 
@@ -32,11 +33,11 @@ class ImportKind:
     open, reports progress as ``(done, total)`` and returns the summary line."""
 
     help: str
-    load: Callable[[Path, Progress], Awaitable[str]]
+    load: Callable[[Path, Progress, argparse.Namespace], Awaitable[str]]
 
 
 def _reference_csv(kind: Kind) -> ImportKind:
-    async def load(path: Path, progress: Progress) -> str:
+    async def load(path: Path, progress: Progress, _: argparse.Namespace) -> str:
         report = await import_csv(kind, path, actor=CLI_ACTOR, progress=progress)
         return (f"created {report.created}, updated {report.updated}, "
                 f"unchanged {report.unchanged}")
@@ -44,15 +45,25 @@ def _reference_csv(kind: Kind) -> ImportKind:
     return ImportKind(f"{kind} (CSV)", load)
 
 
+async def _boundaries(path: Path, progress: Progress, args: argparse.Namespace) -> str:
+    report = await import_boundaries(path, actor=CLI_ACTOR, code_property=args.code_property,
+                                     progress=progress)
+    return f"features {report.total}, updated {report.updated}, unchanged {report.unchanged}"
+
+
 #: Every kind ``vmeste import`` knows. A new kind is one more entry here.
-IMPORT_KINDS: dict[str, ImportKind] = {kind: _reference_csv(kind) for kind in get_args(Kind)}
+IMPORT_KINDS: dict[str, ImportKind] = {
+    **{kind: _reference_csv(kind) for kind in get_args(Kind)},
+    "boundaries": ImportKind("territory boundaries (a GeoJSON FeatureCollection keyed by "
+                             "ОКТМО)", _boundaries),
+}
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
     path = existing_file(args.file)
     kind = IMPORT_KINDS[args.kind]
     with progress(f"import {args.kind}") as update:
-        summary = run_with_db(settings, lambda: kind.load(path, update))
+        summary = run_with_db(settings, lambda: kind.load(path, update, args))
     print(f"{path}: {summary}")
 
 
@@ -121,11 +132,13 @@ def cmd_route(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def register(sub: Any) -> None:
-    imp = sub.add_parser("import", help="import reference data (territories, organizations, "
-                         "categories, …)")
+    imp = sub.add_parser("import", help="import reference data: territories, organizations "
+                         "and categories (CSV), territory boundaries (GeoJSON)")
     imp.add_argument("kind", choices=sorted(IMPORT_KINDS), help="what the file holds: " +
                      "; ".join(f"{name}: {kind.help}" for name, kind in IMPORT_KINDS.items()))
     imp.add_argument("file", help="the file to import")
+    imp.add_argument("--code-property", help="boundaries: the feature property holding the "
+                     "territory code (default: the first of oktmo, OKTMO, code)")
     imp.set_defaults(func=cmd_import)
 
     rules = sub.add_parser("rules", help="import or export competence rules (CSV)")

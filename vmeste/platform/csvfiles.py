@@ -31,6 +31,10 @@ class ImportError_:
 class CSVImportFailed(Exception):
     """The file was rejected as a whole; nothing was written."""
 
+    #: How the report names a problem's place (a GeoJSON import says ``объект``/``поле``).
+    line_label = "строка"
+    column_label = "столбец"
+
     def __init__(self, errors: Iterable[ImportError_]) -> None:
         # Stable: within a line, problems stay in the order of its columns.
         self.errors: list[ImportError_] = sorted(errors, key=lambda e: e.line)
@@ -50,12 +54,13 @@ class SourceRow:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def format_errors(errors: Iterable[ImportError_]) -> str:
+def format_errors(errors: Iterable[ImportError_], *, line: str = "строка",
+                  column: str = "столбец") -> str:
     """The report an administrator reads next to the spreadsheet, one problem a line."""
     return "\n".join(
-        f"строка {e.line}, столбец {e.column}: {e.message}"
+        f"{line} {e.line}, {column} {e.column}: {e.message}"
         if e.column
-        else f"строка {e.line}: {e.message}"
+        else f"{line} {e.line}: {e.message}"
         for e in errors
     )
 

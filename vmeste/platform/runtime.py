@@ -38,7 +38,7 @@ def build_runtime(settings: Settings) -> Runtime:
     plugins = build_plugin_manager(settings)
     resolver = PolicyResolver(plugins, check_seconds=settings.policy_cache_seconds)
     table = RoutingTable(check_seconds=settings.policy_cache_seconds)
-    router = Router(resolver, table, BoundaryIndex())
+    router = Router(resolver, table, BoundaryIndex(settings.policy_cache_seconds))
     deadlines = Deadlines(resolver, CalendarStore(settings.policy_cache_seconds),
                           settings.policy_cache_seconds)
     return Runtime(settings=settings, plugins=plugins, resolver=resolver, routing_table=table,

@@ -63,14 +63,21 @@ async def geo_boundary(request: RoutingRequest, settings: Mapping[str, Any],
     if request.point is None:
         return StepOutcome(note={"outcome": "точка на карте не указана"})
     lat, lon = request.point
-    area = await context.boundaries.locate(request.territory_path, lat, lon)
-    if area is None:
+    found = await context.boundaries.locate(request.territory_path, lat, lon)
+    if found is None:
         return StepOutcome(note={"outcome": "точка не попала ни в одну границу внутри "
                                             f"{request.territory_code}"})
+    area = found.area
     refined = replace(request, territory_id=area.territory_id, territory_code=area.code,
                       territory_path=area.path)
-    return StepOutcome(request=refined, note={
-        "outcome": f"точка внутри границы {area.code}", "territory_code": area.code})
+    note: dict[str, Any] = {"outcome": f"точка внутри границы {area.code}",
+                            "territory_code": area.code}
+    if found.also_on_border:
+        others = ", ".join(found.also_on_border)
+        note["outcome"] = (f"точка на общей границе {area.code} и {others}: выбрана "
+                           f"{area.code} (из равных по уровню — с меньшим кодом)")
+        note["also_on_border"] = list(found.also_on_border)
+    return StepOutcome(request=refined, note=note)
 
 
 def moderation_queue(request: RoutingRequest, settings: Mapping[str, Any],

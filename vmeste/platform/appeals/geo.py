@@ -1,103 +1,177 @@
 """Which territory a point lies in, from the GeoJSON boundaries of territories.
 
-Boundaries are where FixMyStreet's users see most misroutes, so the answer is the
-deepest territory (settlement before municipality) whose polygon holds the point, and
-the routing trace names it. Polygons are tested by ray casting after a bounding-box
-check; each region's boundaries are cached for ``ttl_seconds``.
+Boundaries are where FixMyStreet's users see most misroutes, so the answer is
+deterministic and explained: the deepest territory (settlement before municipality
+before region) whose boundary covers the point, and the routing trace names it. A point
+exactly on a border covers both sides (``covers`` counts the boundary), so a point on
+the line between two settlements is never lost to neither; of two territories of the
+same depth that both cover it, the one whose code sorts first wins, and the trace lists
+the others.
+
+Each region's boundaries are built once into shapely geometries, prepared, and indexed
+by an STRtree; the cache is dropped when any process bumps the reference-tree or the
+boundaries version (re-read at most every ``check_seconds``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, current_version
+from vmeste.platform.reference.geometry import BOUNDARIES_VERSION, lookup_geometry
 from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
 
-Ring = Sequence[Sequence[float]]
-Polygon = Sequence[Ring]
 
-
-def _rings_of(boundary: dict[str, Any]) -> list[Polygon]:
-    geometry = boundary.get("geometry", boundary) if boundary.get("type") == "Feature" \
-        else boundary
-    if geometry.get("type") == "Polygon":
-        return [geometry["coordinates"]]
-    if geometry.get("type") == "MultiPolygon":
-        return list(geometry["coordinates"])
-    return []
-
-
-def _in_ring(lon: float, lat: float, ring: Ring) -> bool:
-    inside = False
-    j = len(ring) - 1
-    for i in range(len(ring)):
-        xi, yi = ring[i][0], ring[i][1]
-        xj, yj = ring[j][0], ring[j][1]
-        if (yi > lat) != (yj > lat) and lon < (xj - xi) * (lat - yi) / (yj - yi) + xi:
-            inside = not inside
-        j = i
-    return inside
-
-
-def polygon_contains(polygon: Polygon, lon: float, lat: float) -> bool:
-    """Inside the outer ring and outside every hole."""
-    if not polygon or not _in_ring(lon, lat, polygon[0]):
-        return False
-    return not any(_in_ring(lon, lat, hole) for hole in polygon[1:])
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Area:
     territory_id: int
     code: str
     path: str
     depth: int
-    bbox: tuple[float, float, float, float]
-    polygons: tuple[Polygon, ...]
 
-    def contains(self, lon: float, lat: float) -> bool:
-        west, south, east, north = self.bbox
-        if not (west <= lon <= east and south <= lat <= north):
-            return False
-        return any(polygon_contains(p, lon, lat) for p in self.polygons)
+    def precedence(self) -> tuple[int, str]:
+        """Sort key: deepest first, then by code (the tie-break on shared borders)."""
+        return (-self.depth, self.code)
 
 
-def make_area(territory_id: int, code: str, path: str, boundary: dict[str, Any]) -> Area | None:
-    polygons = tuple(_rings_of(boundary))
-    points = [pt for polygon in polygons for ring in polygon[:1] for pt in ring]
-    if not points:
+@dataclass(frozen=True, slots=True)
+class Location:
+    """The territory that holds a point, and any of the same depth whose boundary the
+    point also lies on (it was on their shared border)."""
+
+    area: Area
+    also_on_border: tuple[str, ...] = ()
+
+
+class AreaSet:
+    """The boundaries of one region, in precedence order, prepared and indexed.
+
+    Because geometries are stored in precedence order, the first STRtree candidate (by
+    index) that covers the point is the answer; the rest are not tested.
+    """
+
+    def __init__(self, shapes: Iterable[tuple[Area, BaseGeometry]]) -> None:
+        ordered = sorted(shapes, key=lambda pair: pair[0].precedence())
+        self.areas: list[Area] = [area for area, _ in ordered]
+        self.geometries = [geom for _, geom in ordered]
+        shapely.prepare(self.geometries)
+        self.tree = shapely.STRtree(self.geometries)
+        self._inside = [Location(area) for area in self.areas]
+
+    def __len__(self) -> int:
+        return len(self.areas)
+
+    def locate(self, lon: float, lat: float, root_path: str | None = None) -> Location | None:
+        """The deepest area (under ``root_path``, when given) covering the point."""
+        # A one-point array: querying with it skips the scalar wrapper's conversions,
+        # which cost as much as the query itself.
+        points = shapely.points(np.array(((lon, lat),)))
+        point = points[0]
+        candidates = sorted(self.tree.query(points)[1].tolist())
+        prefix = None if root_path is None else root_path + PATH_SEPARATOR
+        for position, index in enumerate(candidates):
+            if prefix is not None and not self.areas[index].path.startswith(prefix):
+                continue
+            geometry = self.geometries[index]
+            if not geometry.covers(point):
+                continue
+            if geometry.contains(point):
+                return self._inside[index]
+            area = self.areas[index]
+            return Location(area, self._also_on_border(area, point, prefix,
+                                                       candidates[position + 1:]))
         return None
-    lons, lats = [p[0] for p in points], [p[1] for p in points]
-    bbox = (min(lons), min(lats), max(lons), max(lats))
-    return Area(territory_id, code, path, path.count(PATH_SEPARATOR), bbox, polygons)
+
+    def _also_on_border(self, winner: Area, point: BaseGeometry, prefix: str | None,
+                        rest: Iterable[int]) -> tuple[str, ...]:
+        return tuple(self.areas[i].code for i in rest
+                     if self.areas[i].depth == winner.depth
+                     and (prefix is None or self.areas[i].path.startswith(prefix))
+                     and self.geometries[i].covers(point))
+
+
+def build_area_set(rows: Iterable[tuple[int, str, str, object]]) -> AreaSet:
+    """From ``(id, code, path, boundary)`` rows; unusable boundaries are skipped."""
+    shapes = []
+    for territory_id, code, path, boundary in rows:
+        geometry = lookup_geometry(code, boundary)
+        if geometry is not None:
+            area = Area(territory_id, code, path, path.count(PATH_SEPARATOR))
+            shapes.append((area, geometry))
+    return AreaSet(shapes)
+
+
+def region_of(path: str) -> str:
+    """The cache key: the region holding ``path`` (the country for the country)."""
+    return PATH_SEPARATOR.join(path.split(PATH_SEPARATOR)[:2])
 
 
 class BoundaryIndex:
-    def __init__(self, ttl_seconds: float = 60.0) -> None:
-        self.ttl_seconds = ttl_seconds
-        self._areas: dict[str, tuple[float, list[Area]]] = {}
+    def __init__(self, check_seconds: float = 2.0) -> None:
+        self.check_seconds = check_seconds
+        self._sets: dict[str, AreaSet] = {}
+        #: root path → (its region's key, the root to filter by or None for the region).
+        self._roots: dict[str, tuple[str, str | None]] = {}
+        #: Loads under way, so concurrent first lookups in a region build it once.
+        self._loading: dict[str, asyncio.Future[AreaSet]] = {}
+        self._version: tuple[int, int] | None = None
+        self._checked_at = 0.0
 
     def invalidate(self) -> None:
-        self._areas.clear()
+        self._sets.clear()
+        self._checked_at = 0.0
 
-    async def _areas_within(self, root_path: str) -> list[Area]:
-        cached = self._areas.get(root_path)
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < self.ttl_seconds:
-            return cached[1]
+    async def _refresh(self) -> None:
+        version = (await current_version(REFERENCE_TREE_VERSION),
+                   await current_version(BOUNDARIES_VERSION))
+        self._checked_at = time.monotonic()
+        if version != self._version:
+            self._sets.clear()
+            self._version = version
+
+    def _root(self, root_path: str) -> tuple[str, str | None]:
+        found = self._roots.get(root_path)
+        if found is None:
+            key = region_of(root_path)
+            found = self._roots[root_path] = (key, None if key == root_path else root_path)
+        return found
+
+    async def area_set(self, root_path: str) -> AreaSet:
+        """The built boundaries of the region holding ``root_path``."""
+        if self._version is None or time.monotonic() - self._checked_at >= self.check_seconds:
+            await self._refresh()
+        key = self._root(root_path)[0]
+        built = self._sets.get(key)
+        if built is not None:
+            return built
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key))
+        try:
+            # Shielded: one caller giving up (a cancelled request) must not cancel the
+            # load the others are waiting for.
+            return await asyncio.shield(loading)
+        finally:
+            self._loading.pop(key, None)
+
+    async def _load(self, key: str) -> AreaSet:
+        version = self._version
         rows = await Territory.filter(
-            path__startswith=root_path + PATH_SEPARATOR, boundary__isnull=False
+            path__startswith=key + PATH_SEPARATOR, boundary__isnull=False
         ).values_list("id", "code", "path", "boundary")
-        areas = [a for a in (make_area(*row) for row in rows) if a is not None]
-        areas.sort(key=lambda a: -a.depth)
-        self._areas[root_path] = (now, areas)
-        return areas
+        built = build_area_set(rows)
+        if self._version == version:  # not made stale by a refresh during the load
+            self._sets[key] = built
+        return built
 
-    async def locate(self, root_path: str, lat: float, lon: float) -> Area | None:
-        """The deepest territory under ``root_path`` whose boundary holds the point."""
-        for area in await self._areas_within(root_path):
-            if area.contains(lon, lat):
-                return area
-        return None
+    async def locate(self, root_path: str, lat: float, lon: float) -> Location | None:
+        """The deepest territory under ``root_path`` whose boundary covers the point."""
+        built = await self.area_set(root_path)
+        return built.locate(lon, lat, self._root(root_path)[1])

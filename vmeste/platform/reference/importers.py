@@ -369,7 +369,7 @@ async def _write(
     if changed:
         updates = [(node.id, handler.model_fields(node.values, ids)) for node in changed]
         columns = [name for name in updates[0][1] if name != handler.key]
-        sql, row = _update_statement(handler.model, columns, connection)
+        sql, row = update_statement(handler.model, columns, connection)
         for batch, nodes in zip(_chunks(updates), _chunks(changed), strict=True):
             await connection.execute_many(sql, [row(pk, fields) for pk, fields in batch])
             done += sum(1 for node in nodes if node.line is not None)
@@ -409,7 +409,7 @@ async def _write(
     )
 
 
-def _update_statement(
+def update_statement(
     model: type[Model], columns: list[str], connection: BaseDBAsyncClient
 ) -> tuple[str, Callable[[Any, Mapping[str, Any]], list[Any]]]:
     """A parameterised ``UPDATE … WHERE id = ?`` for ``executemany``, and its row encoder.

@@ -25,6 +25,7 @@ from vmeste.platform.identity.principal import Principal, path_within
 from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
 from vmeste.platform.policies.services import VERSION_NAME as POLICY_VERSION
 from vmeste.platform.reference import validators
+from vmeste.platform.reference.geometry import boundary_problem, parse_boundary
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
     TERRITORY_PARENT_KIND,
@@ -52,7 +53,6 @@ CONTACT_KEYS = ("email", "phone", "site", "address")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{5,20}")
 _CATEGORY_CODE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
-_GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
 NAME_MAX = 255
 
 
@@ -90,17 +90,6 @@ def _name_problem(name: str | None, limit: int = NAME_MAX) -> str | None:
     return None
 
 
-def _boundary_problem(boundary: dict[str, Any] | None) -> str | None:
-    if boundary is None:
-        return None
-    geometry = boundary.get("geometry", boundary) if boundary.get("type") == "Feature" else boundary
-    if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
-        return "Граница должна быть GeoJSON Polygon или MultiPolygon"
-    if not isinstance(geometry.get("coordinates"), list) or not geometry["coordinates"]:
-        return "У границы нет координат"
-    return None
-
-
 # --- territories -------------------------------------------------------------------
 
 
@@ -111,7 +100,8 @@ class TerritoryInput:
     kind: TerritoryKind | None = None
     parent_code: str | None = None
     timezone: str | None = None
-    boundary: dict[str, Any] | None = None
+    #: Any JSON from the caller; checked by :func:`boundary_problem` before use.
+    boundary: Any = None
 
 
 async def _territory_or_error(code: str, field: str) -> Territory:
@@ -146,7 +136,7 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
         problems.raise_if_any()
     assert data.kind is not None
     problems.check("code", validators.territory_code_problem(data.code, data.kind))
-    problems.check("boundary", _boundary_problem(data.boundary))
+    problems.check("boundary", boundary_problem(data.boundary))
     parent: Territory | None = None
     expected_parent_kind = TERRITORY_PARENT_KIND[data.kind]
     if expected_parent_kind is None:
@@ -175,7 +165,8 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
     async with in_transaction() as conn:
         territory = await Territory.create(
             code=data.code, name=data.name.strip() if data.name else "", kind=data.kind,
-            timezone=timezone, parent=parent, path=path, boundary=data.boundary, using_db=conn,
+            timezone=timezone, parent=parent, path=path, boundary=_stored(data.boundary),
+            using_db=conn,
         )
         await bump_version(REFERENCE_TREE_VERSION, conn)
         await record(
@@ -195,7 +186,7 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
         problems.add("kind", "Вид территории менять нельзя; создайте новую территорию")
     if data.timezone is not None:
         problems.check("timezone", validators.timezone_problem(data.timezone))
-    problems.check("boundary", _boundary_problem(data.boundary))
+    problems.check("boundary", boundary_problem(data.boundary))
     new_parent: Territory | None = None
     if data.parent_code is not None and data.parent_code != _code_of_parent(territory):
         new_parent = await _territory_or_error(data.parent_code, "parentCode")
@@ -210,7 +201,7 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
         if data.timezone is not None:
             territory.timezone = data.timezone
         if data.boundary is not None:
-            territory.boundary = data.boundary
+            territory.boundary = _stored(data.boundary)
         if new_parent is not None:
             old_path = territory.path
             territory.parent = new_parent
@@ -227,6 +218,11 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
             after=await _snapshot(territory, conn), scope_path=territory.path, using=conn,
         )
     return territory
+
+
+def _stored(boundary: object) -> dict[str, Any] | None:
+    """The geometry part of a boundary already checked by :func:`boundary_problem`."""
+    return None if boundary is None else parse_boundary(boundary)[0]
 
 
 def _code_of_parent(territory: Territory) -> str | None:
