@@ -15,7 +15,6 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
-    ParserCache,
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
@@ -35,7 +34,7 @@ from vmeste.schema.error_log import log_errors
 from vmeste.schema.guards import RequestGuards
 from vmeste.schema.identity.mutations import IdentityMutation
 from vmeste.schema.identity.queries import IdentityQuery
-from vmeste.schema.masking import VmesteMaskErrors
+from vmeste.schema.masking import VmesteMaskErrors, VmesteParserCache
 from vmeste.schema.notifications.mutations import NotificationsMutation
 from vmeste.schema.notifications.queries import NotificationsQuery
 from vmeste.schema.operations.mutations import OperationsMutation
@@ -84,8 +83,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # largest fixed cost of a small query).
     limits = [depth_rule(settings.max_query_depth, None),
               alias_rule(settings.max_aliases)]
+    # Order matters: VmesteMaskErrors codes the errors ValidationCache has found, so it
+    # comes after it; RequestGuards runs last, on a document known to be valid.
     extensions: list[Any] = [
-        ParserCache,
+        VmesteParserCache,
         ValidationCache,
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache
 from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
@@ -49,6 +49,25 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
     return GraphQLError(message, nodes=error.nodes, source=error.source,
                         positions=error.positions, path=error.path,
                         extensions={**(error.extensions or {}), **extensions})
+
+
+class VmesteParserCache(ParserCache):
+    """ParserCache that lets a syntax error through unanswered.
+
+    ParserCache parses inside its hook, where a syntax error escapes the operation
+    (and so VmesteMaskErrors) and reaches the client without a code. Leaving the
+    document unset makes Strawberry parse again inside its own error handling, which
+    answers the error like any other; only a failing document is parsed twice.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options)
+        except GraphQLError:
+            pass  # parsed again, and answered, by Strawberry
+        yield
 
 
 class VmesteMaskErrors(MaskErrors):
