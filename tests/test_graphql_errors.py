@@ -177,3 +177,27 @@ async def test_suggestions_are_hidden_when_introspection_is_off(world: World, ap
                              {"r": "CITIZN"})
         assert error_code(body) == "INVALID"
         assert "CITIZEN" not in body["errors"][0]["message"]
+
+
+def test_subscriptions_are_guarded_too(empty_database: Any) -> None:
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from vmeste.platform.app import create_app
+
+    tight = replace(empty_database, graphql_max_cost=1, graphql_max_cost_anonymous=1)
+    with TestClient(create_app(tight)) as http, http.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        for number, (variables, code) in enumerate([
+                ({"b": True, "x": "\ud800"}, "INVALID"), ({"b": True}, "COST_LIMIT")]):
+            ws.send_text(json.dumps({"id": str(number), "type": "subscribe", "payload": {
+                "query": "subscription($b: Boolean!) { auditEventAdded { action "
+                         "@include(if: $b) objectId } }", "variables": variables}}))
+            message = ws.receive_json()
+            # Refused before it subscribes: one result with the error, then complete.
+            assert message["type"] == "next" and message["payload"]["data"] is None
+            assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [code]
+            assert ws.receive_json() == {"id": str(number), "type": "complete"}

@@ -19,6 +19,7 @@ from graphql import (
     get_operation_ast,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from vmeste.platform.errors import ErrorCode
 from vmeste.platform.settings import Settings
@@ -54,6 +55,10 @@ class RequestGuards(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         error = self.refusal()
         if error is not None:
+            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+                # Strawberry subscribes whatever result is preset, but answers an error
+                # raised here (this one is coded already).
+                raise error
             self.execution_context.result = ExecutionResult(data=None, errors=[error])
         yield
 
