@@ -8,6 +8,7 @@ it, and it is logged and coded like any other error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,13 +26,15 @@ from vmeste.platform.errors import ErrorCode
 from vmeste.platform.settings import Settings
 from vmeste.schema.cost import operation_cost
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def has_lone_surrogate(value: Any) -> bool:
     """True when a string anywhere in ``value`` (a decoded JSON value: keys too) holds a
     UTF-16 surrogate. JSON can escape one (``"\\ud800"``), Python keeps it, and it
     fails deep inside the database driver, which cannot encode it as UTF-8."""
     if isinstance(value, str):
-        return any("\ud800" <= char <= "\udfff" for char in value)
+        return _SURROGATE.search(value) is not None
     if isinstance(value, dict):
         return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
     if isinstance(value, list):
