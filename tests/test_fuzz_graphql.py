@@ -182,7 +182,11 @@ def server_errors(response: httpx.Response) -> list[str]:
 
 
 @pytest.fixture
-async def callers(world: Any, make_token: Any) -> dict[str, str | None]:
+async def callers(world: Any, make_token: Any, submit_appeal: Any) -> dict[str, str | None]:
+    """The three callers, on the world with two appeals (one of them the citizen's), so
+    generated ids reach real appeals."""
+    await submit_appeal(category="roads", territory=MUNICIPALITY_A, citizen="fuzz-citizen")
+    await submit_appeal(category="snow", territory=MUNICIPALITY_B)
     return {"anonymous": None,
             "citizen": await make_token("citizen", sub="fuzz-citizen"),
             "federal_configurator": await make_token("federal_configurator",
