@@ -22,6 +22,13 @@ class ErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
     UNVERIFIED = "UNVERIFIED"
     RATE_LIMITED = "RATE_LIMITED"
+    #: The document itself is wrong: a syntax error, a field or argument the schema
+    #: lacks, a depth or alias limit, several operations and no operationName.
+    INVALID_QUERY = "INVALID_QUERY"
+    #: The operation would cost more than the caller's budget (VMESTE_GRAPHQL_MAX_COST*).
+    COST_LIMIT = "COST_LIMIT"
+    #: An unexpected failure; the error carries a requestId to quote to the operators.
+    INTERNAL = "INTERNAL"
 
 
 @dataclass(frozen=True)

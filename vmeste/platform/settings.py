@@ -52,6 +52,10 @@ class Settings:
     max_query_tokens: int = 5000
     max_aliases: int = 30
     max_request_bytes: int = 262_144
+    #: Budget of one operation's cost (fields it may resolve, lists counted at their
+    #: page size; see vmeste/schema/cost.py), for signed-in and for anonymous callers.
+    graphql_max_cost: int = 50_000
+    graphql_max_cost_anonymous: int = 20_000
     introspection: bool = True
     plugins: tuple[str, ...] | None = None
     disable_plugins: tuple[str, ...] = ()
@@ -292,6 +296,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if lease < 2 * notify_timeout:
         raise SettingsError("VMESTE_DELIVERY_LEASE_SECONDS",
                             "must be at least twice VMESTE_NOTIFY_TIMEOUT_SECONDS")
+    max_cost = _int(env, "VMESTE_GRAPHQL_MAX_COST", 50_000, 1, 100_000_000)
+    max_cost_anonymous = _int(env, "VMESTE_GRAPHQL_MAX_COST_ANONYMOUS", 20_000, 1, 100_000_000)
+    if max_cost_anonymous > max_cost:
+        raise SettingsError("VMESTE_GRAPHQL_MAX_COST_ANONYMOUS",
+                            "must not exceed VMESTE_GRAPHQL_MAX_COST")
     return Settings(
         database_url=_url(
             env,
@@ -313,6 +322,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_query_tokens=_int(env, "VMESTE_MAX_QUERY_TOKENS", 5000, 100, 1_000_000),
         max_aliases=_int(env, "VMESTE_MAX_ALIASES", 30, 1, 10_000),
         max_request_bytes=_int(env, "VMESTE_MAX_REQUEST_BYTES", 262_144, 1024, 64 * 1024**2),
+        graphql_max_cost=max_cost,
+        graphql_max_cost_anonymous=max_cost_anonymous,
         introspection=_flag(env, "VMESTE_INTROSPECTION", True),
         plugins=_list(env, "VMESTE_PLUGINS"),
         disable_plugins=_list(env, "VMESTE_DISABLE_PLUGINS") or (),

@@ -14,17 +14,15 @@ from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaskErrors,
     MaxTokensLimiter,
-    ParserCache,
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
-from tortoise.exceptions import ValidationError
+from strawberry.types import ExecutionContext
 
-from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.settings import Settings, load_settings
 from vmeste.schema.appeals.mutations import AppealsMutation
 from vmeste.schema.appeals.queries import AppealsQuery
@@ -32,9 +30,11 @@ from vmeste.schema.audit.queries import AuditQuery
 from vmeste.schema.audit.subscriptions import AuditSubscription
 from vmeste.schema.deadlines.mutations import DeadlinesMutation
 from vmeste.schema.deadlines.queries import DeadlinesQuery
-from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
+from vmeste.schema.error_log import log_errors
+from vmeste.schema.guards import RequestGuards
 from vmeste.schema.identity.mutations import IdentityMutation
 from vmeste.schema.identity.queries import IdentityQuery
+from vmeste.schema.masking import VmesteMaskErrors, VmesteParserCache
 from vmeste.schema.notifications.mutations import NotificationsMutation
 from vmeste.schema.notifications.queries import NotificationsQuery
 from vmeste.schema.operations.mutations import OperationsMutation
@@ -52,7 +52,10 @@ class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQue
     # in place and so breaks building a second schema (tests build one per settings).
     @strawberry.field(description="Любой объект по глобальному id.")
     async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
-        return await id.resolve_node(info, required=False)
+        try:
+            return await id.resolve_node(info, required=False)
+        except GlobalIDValueError:  # a type that is unknown or not a Node: nothing there
+            return None
 
 
 @strawberry.type
@@ -66,22 +69,11 @@ class Subscription(AuditSubscription):
     pass
 
 
-def should_mask(error: GraphQLError) -> bool:
-    """Hide unexpected exceptions; keep validation errors and our typed ones."""
-    original = error.original_error
-    return original is not None and not isinstance(original, DomainError | GraphQLError)
-
-
-class VmesteMaskErrors(MaskErrors):
-    """Masks unexpected errors, except that a value the ORM refuses to look up (longer
-    than its column) is the caller's mistake: INVALID, not an internal error."""
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        if isinstance(error.original_error, ValidationError):
-            return GraphQLError(UNFIT_VALUE_MESSAGE, nodes=error.nodes, source=error.source,
-                                positions=error.positions, path=error.path,
-                                extensions={"code": ErrorCode.INVALID.value})
-        return super().anonymise_error(error)
+class VmesteSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError],
+                       execution_context: ExecutionContext | None = None) -> None:
+        """Logs without the document or its values (see ``error_log``)."""
+        log_errors(errors, execution_context)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -91,17 +83,19 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # largest fixed cost of a small query).
     limits = [depth_rule(settings.max_query_depth, None),
               alias_rule(settings.max_aliases)]
+    # Order matters: VmesteMaskErrors codes the errors ValidationCache has found, so it
+    # comes after it; RequestGuards runs last, on a document known to be valid.
     extensions: list[Any] = [
-        ParserCache,
+        VmesteParserCache,
         ValidationCache,
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: VmesteMaskErrors(should_mask_error=should_mask,
-                                 error_message="Внутренняя ошибка сервера"),
+        lambda: VmesteMaskErrors(hide_suggestions=not settings.introspection),
+        lambda: RequestGuards(settings),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return VmesteSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,18 @@ from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings
 from vmeste.schema.loaders import Loaders
 
+#: What an incoming ``X-Request-Id`` may look like to be reused (a proxy's id ties our
+#: log line to its own); anything else could smuggle text into the logs.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+
+
+def request_id(request: Any) -> str:
+    """The caller's ``X-Request-Id`` when well-formed, else a fresh one: the id a user
+    quotes from a masked error and an operator finds in the log."""
+    headers = getattr(request, "headers", None)
+    incoming = headers.get("x-request-id", "") if headers is not None else ""
+    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
 
 @dataclass
 class Context:
@@ -26,6 +40,11 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     #: Filled by Strawberry from a WebSocket's ``connection_init`` payload.
     connection_params: dict[str, Any] | None = None
+    request_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.request_id:
+            self.request_id = request_id(self.request)
 
     @property
     def settings(self) -> Settings:

@@ -1,0 +1,203 @@
+"""Every bad input gets a typed error code (never a 500 or a masked internal error), and
+errors are logged without what the caller typed: no document, no variables, no values."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.worlds import World, error_code, ok_data
+from vmeste.platform.reference import models
+
+PHONE = "+7 912 345-67-89"
+PASSPORT = "4510 123456"
+INTERNAL = "Внутренняя ошибка сервера"
+
+
+async def post(client: httpx.AsyncClient, query: str, variables: Any = None,
+               **headers: str) -> httpx.Response:
+    """Posts the JSON as written (``json.dumps`` escapes a lone surrogate; httpx's own
+    encoder would refuse it)."""
+    body = json.dumps({"query": query, "variables": variables})
+    return await client.post("/graphql", content=body.encode(),
+                             headers={"Content-Type": "application/json", **headers})
+
+
+def codes(response: httpx.Response) -> list[str]:
+    assert response.status_code in (200, 400), response.text
+    errors = response.json().get("errors") or []
+    assert all(e["message"] != INTERNAL for e in errors), errors
+    return [e.get("extensions", {}).get("code") for e in errors]
+
+
+async def raise_with_personal_data(cls: Any, **lookup: Any) -> Any:
+    try:
+        raise ValueError(f"passport {PASSPORT}")
+    except ValueError as cause:
+        raise RuntimeError(f"cannot look up {lookup}") from cause
+
+
+@pytest.fixture
+def broken_territory_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception inside a resolver, whose messages hold what was typed."""
+    monkeypatch.setattr(models.Territory, "get_or_none", classmethod(raise_with_personal_data))
+
+
+async def test_errors_are_logged_without_the_values_typed(
+        world: World, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture,
+        broken_territory_lookup: None) -> None:
+    caplog.set_level(logging.DEBUG)
+    bad_variable = await post(client, "query($n: Int) { territories(first: $n) { totalCount } }",
+                              {"n": PHONE})
+    invalid = await post(client, f'{{ territories(first: "{PASSPORT}") {{ totalCount }} }}')
+    unknown = await post(client, f'{{ territory(code: "{PHONE}") {{ code passport }} }}')
+    assert [codes(r) for r in (bad_variable, invalid, unknown)] == [
+        ["INVALID"], ["INVALID_QUERY"], ["INVALID_QUERY"]]
+    assert PASSPORT in invalid.text  # the caller is told, the log is not
+
+    failed = await post(client, "query Find($c: String!) { territory(code: $c) { code } }",
+                        {"c": PHONE}, **{"X-Request-Id": "req-abcdefgh-42"})
+    [error] = failed.json()["errors"]
+    assert error["message"] == INTERNAL
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": "req-abcdefgh-42"}
+
+    text = "\n".join(caplog.text.splitlines() + [r.getMessage() for r in caplog.records])
+    for secret in (PHONE, PASSPORT, "345-67-89"):
+        assert secret not in text
+    mine = [r for r in caplog.records if r.name == "vmeste.graphql"]
+    expected = [r for r in mine if r.levelno == logging.INFO]
+    assert len(expected) == 3 and all(r.exc_info is None for r in expected)
+    assert "refused: INVALID_QUERY" in expected[1].getMessage()
+    [unexpected] = [r for r in mine if r.levelno == logging.ERROR]
+    message = unexpected.getMessage()
+    assert "query Find failed at territory (request req-abcdefgh-42)" in message
+    assert "builtins.RuntimeError" in message and "builtins.ValueError" in message
+    assert "raise_with_personal_data" in message  # the frames are there, the values not
+    assert not [r for r in caplog.records if r.name.startswith("strawberry")]
+
+
+async def test_a_malformed_request_id_is_replaced(world: World, client: httpx.AsyncClient,
+                                                  broken_territory_lookup: None) -> None:
+    for sent in ("short", "x" * 65, "bad id\nwith a newline", f"{PHONE}"):
+        response = await post(client, '{ territory(code: "RU") { code } }',
+                              **{"X-Request-Id": sent})
+        request_id = response.json()["errors"][0]["extensions"]["requestId"]
+        assert request_id != sent and len(request_id) == 32
+
+
+@pytest.mark.parametrize("variables", [
+    {"c": "\ud800"}, {"c": "ok\udfffok"},
+])
+async def test_lone_surrogates_in_variables_are_invalid(world: World, client: httpx.AsyncClient,
+                                                        variables: dict[str, str]) -> None:
+    response = await post(client, "query($c: String!) { territory(code: $c) { code } }",
+                          variables)
+    assert codes(response) == ["INVALID"]
+    assert response.json()["data"] is None
+
+
+async def test_lone_surrogates_inside_input_objects_are_invalid(
+        world: World, client: httpx.AsyncClient, make_token: Any) -> None:
+    token = await make_token("citizen")
+    response = await post(
+        client, "mutation($i: SubmitAppealInput!) { submitAppeal(input: $i) { userErrors "
+        "{ code } } }", {"i": {"text": "Яма \ud83d во дворе", "categoryCode": "roads",
+                               "territoryCode": "33701000"}},
+        Authorization=f"Bearer {token}")
+    assert codes(response) == ["INVALID"]
+
+
+@pytest.mark.parametrize("literal", ['"\\ud800"', '"\\udc00\\ud800"', '"\\u{D800}"',
+                                     '"""\ud800"""', '"\ud800"'])
+async def test_lone_surrogates_in_document_literals_are_invalid(
+        world: World, client: httpx.AsyncClient, literal: str) -> None:
+    response = await post(client, f"{{ territory(code: {literal}) {{ code }} }}")
+    assert codes(response) == ["INVALID"]
+
+
+def global_id(type_name: str, node: str) -> str:
+    return base64.b64encode(f"{type_name}:{node}".encode()).decode()
+
+
+@pytest.mark.parametrize("node_id", [
+    global_id("Territory", "9" * 10_000), global_id("PageInfo", "1"),
+    global_id("NoSuchType", "1"), global_id("Territory", "-1"), global_id("Territory", "x"),
+])
+async def test_node_of_a_strange_id_is_null(world: World, client: httpx.AsyncClient,
+                                            node_id: str) -> None:
+    response = await post(client, "query($id: ID!) { node(id: $id) { id } }", {"id": node_id})
+    assert ok_data(response.json()) == {"node": None}
+
+
+@pytest.mark.parametrize("node_id", ["9" * 10_000, "!!!!", "", "Territory:1"])
+async def test_node_of_a_malformed_id_is_invalid(world: World, client: httpx.AsyncClient,
+                                                 node_id: str) -> None:
+    response = await post(client, "query($id: ID!) { node(id: $id) { id } }", {"id": node_id})
+    assert codes(response) == ["INVALID"]
+
+
+async def test_a_real_node_still_resolves(world: World, graphql: Any) -> None:
+    body = ok_data(await graphql("query($id: ID!) { node(id: $id) { ... on Territory { code } } }",
+                                 {"id": global_id("Territory", str(world.territories["RU"]))}))
+    assert body == {"node": {"code": "RU"}}
+
+
+async def test_several_operations_need_an_operation_name(world: World, graphql: Any) -> None:
+    document = "query A { territory(code: \"RU\") { code } } query B { me { subject } }"
+    body = await graphql(document)
+    assert error_code(body) == "INVALID_QUERY" and body["data"] is None
+    chosen = await graphql.http.post("/graphql", json={"query": document, "operationName": "B"})
+    assert chosen.json() == {"data": {"me": None}}
+
+
+async def test_suggestions_are_hidden_when_introspection_is_off(world: World, app_client: Any
+                                                               ) -> None:
+    mistakes = ['{ territori(code: "RU") { code } }',
+                '{ territory(code: "RU") { kod } }',
+                '{ roleAssignments(role: CITIZN) { role } }']
+    async with app_client() as (_, graphql):
+        for query in mistakes:
+            assert "Did you mean" in (await graphql(query))["errors"][0]["message"]
+        body = await graphql("query($r: Role) { roleAssignments(role: $r) { role } }",
+                             {"r": "CITIZN"})
+        assert "Did you mean" in body["errors"][0]["message"]
+    async with app_client(introspection=False) as (_, graphql):
+        for query in mistakes:
+            body = await graphql(query)
+            assert error_code(body) == "INVALID_QUERY"
+            message = body["errors"][0]["message"]
+            assert "Did you mean" not in message
+            assert not {"'territories'", "'code'", "CITIZEN"} & set(message.split())
+        body = await graphql("query($r: Role) { roleAssignments(role: $r) { role } }",
+                             {"r": "CITIZN"})
+        assert error_code(body) == "INVALID"
+        assert "CITIZEN" not in body["errors"][0]["message"]
+
+
+def test_subscriptions_are_guarded_too(empty_database: Any) -> None:
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from vmeste.platform.app import create_app
+
+    tight = replace(empty_database, graphql_max_cost=1, graphql_max_cost_anonymous=1)
+    with TestClient(create_app(tight)) as http, http.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        for number, (variables, code) in enumerate([
+                ({"b": True, "x": "\ud800"}, "INVALID"), ({"b": True}, "COST_LIMIT")]):
+            ws.send_text(json.dumps({"id": str(number), "type": "subscribe", "payload": {
+                "query": "subscription($b: Boolean!) { auditEventAdded { action "
+                         "@include(if: $b) objectId } }", "variables": variables}}))
+            message = ws.receive_json()
+            # Refused before it subscribes: one result with the error, then complete.
+            assert message["type"] == "next" and message["payload"]["data"] is None
+            assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [code]
+            assert ws.receive_json() == {"id": str(number), "type": "complete"}

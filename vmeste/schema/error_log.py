@@ -1,0 +1,72 @@
+"""How GraphQL errors reach the log: without the document, the variables or any value.
+
+Strawberry's default logs every error at ERROR with the query text under it and a
+traceback, so a mistyped field or a wrong cursor fills the log with what citizens typed.
+Here an expected error (validation, a bad value, a refused limit, a DomainError) is one
+INFO line: its code, the operation's type and name and the field path. An unexpected one
+is an ERROR with the request id (the one the client got in ``extensions.requestId``),
+the exception's type and its traceback frames. Never its message: an exception from a
+driver or a library quotes the values it choked on (a duplicate key, an undecodable
+string), and those are a citizen's phone number or passport.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from vmeste.platform.errors import ErrorCode
+from vmeste.schema.masking import error_code
+
+log = logging.getLogger("vmeste.graphql")
+_MAX_NAME = 64
+
+
+def _operation(execution_context: ExecutionContext | None) -> tuple[str, str]:
+    if execution_context is None or execution_context.graphql_document is None:
+        return "unparsed", "-"
+    try:
+        kind = execution_context.operation_type.value
+    except RuntimeError:  # an unknown operation name: the error says so already
+        kind = "unknown"
+    return kind, (execution_context.operation_name or "-")[:_MAX_NAME]
+
+
+def _path(error: GraphQLError) -> str:
+    return ".".join(str(part) for part in error.path) if error.path else "-"
+
+
+def traceback_without_messages(exception: BaseException) -> str:
+    """The exception chain as types and frames (file, line, function, source line):
+    everything a developer needs to find the bug and nothing the caller sent."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exception
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = type(current)
+        lines.append(f"{kind.__module__}.{kind.__qualname__}\n")
+        lines.extend(traceback.format_list(traceback.extract_tb(current.__traceback__)))
+        current = current.__cause__ or current.__context__
+    return "".join(lines).rstrip()
+
+
+def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None
+               ) -> None:
+    context: Any = execution_context.context if execution_context is not None else None
+    request_id = getattr(context, "request_id", "-")
+    kind, name = _operation(execution_context)
+    for error in errors:
+        code = error_code(error)
+        if code != ErrorCode.INTERNAL.value:
+            log.info("graphql %s %s refused: %s at %s (request %s)", kind, name, code,
+                     _path(error), request_id)
+            continue
+        original = error.original_error
+        assert original is not None  # INTERNAL means an unexpected exception
+        log.error("graphql %s %s failed at %s (request %s):\n%s", kind, name, _path(error),
+                  request_id, traceback_without_messages(original))

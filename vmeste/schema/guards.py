@@ -1,0 +1,97 @@
+"""Checks between validation and execution: the ones that depend on the variables or
+on the caller, so they cannot be validation rules (ValidationCache would reuse one
+caller's verdict for the next).
+
+A refusal is put on the context as the operation's result, so graphql-core never runs
+it, and it is logged and coded like any other error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    get_operation_ast,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from vmeste.platform.errors import ErrorCode
+from vmeste.platform.settings import Settings
+from vmeste.schema.cost import operation_cost
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """True when a string anywhere in ``value`` (a decoded JSON value: keys too) holds a
+    UTF-16 surrogate. JSON can escape one (``"\\ud800"``), Python keeps it, and it
+    fails deep inside the database driver, which cannot encode it as UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_lone_surrogate(item) for item in value)
+    return False
+
+
+def _refusal(message: str, code: ErrorCode, **extensions: object) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code.value, **extensions})
+
+
+class RequestGuards(SchemaExtension):
+    """Refuses, before execution: several operations without ``operationName`` (Strawberry
+    would silently run the first), variables with lone surrogates (document literals
+    with them are syntax errors already), and operations over the caller's cost
+    budget (``VMESTE_GRAPHQL_MAX_COST``, ``…_ANONYMOUS`` for anonymous callers)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_execute(self) -> Iterator[None]:
+        error = self.refusal()
+        if error is not None:
+            if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
+                # Strawberry subscribes whatever result is preset, but answers an error
+                # raised here (this one is coded already).
+                raise error
+            self.execution_context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+    def refusal(self) -> GraphQLError | None:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        assert document is not None
+        # Strawberry fills a missing operationName with the first operation's; only the
+        # name the client sent tells whether the choice was theirs. (An unknown name
+        # never gets here: Strawberry refuses it before execution.)
+        operation = get_operation_ast(document, getattr(ctx, "_provided_operation_name", None))
+        if operation is None:
+            return _refusal("Документ содержит несколько операций: укажите operationName",
+                            ErrorCode.INVALID_QUERY)
+        if has_lone_surrogate(ctx.variables):
+            return _refusal("Строка содержит недопустимый символ (одиночный суррогат UTF-16)",
+                            ErrorCode.INVALID)
+        return self._over_budget(operation, document.definitions)
+
+    def _over_budget(self, operation: OperationDefinitionNode,
+                     definitions: Any) -> GraphQLError | None:
+        principal = getattr(self.execution_context.context, "principal", None)
+        budget = (self.settings.graphql_max_cost
+                  if principal is not None and principal.authenticated
+                  else self.settings.graphql_max_cost_anonymous)
+        fragments = {d.name.value: d for d in definitions
+                     if isinstance(d, FragmentDefinitionNode)}
+        cost = operation_cost(self.execution_context.schema._schema, operation, fragments,
+                              self.execution_context.variables, self.settings.max_page_size)
+        if cost <= budget:
+            return None
+        return _refusal(f"Запрос слишком дорогой: стоимость {cost} больше допустимой {budget}",
+                        ErrorCode.COST_LIMIT, cost=cost, maxCost=budget)

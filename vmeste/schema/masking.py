@@ -1,0 +1,113 @@
+"""Every GraphQL error the client sees carries ``extensions.code``; unexpected ones are
+masked and carry the request id instead of what went wrong."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import MaskErrors, ParserCache
+from tortoise.exceptions import ValidationError
+
+from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
+
+INTERNAL_MESSAGE = "Внутренняя ошибка сервера"
+#: graphql-core's "Did you mean 'x'?" tail: it names fields and enum values, which is
+#: what switching introspection off hides.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+#: Syntax errors about a character (a lone UTF-16 surrogate, raw or escaped) are bad
+#: input values rather than a malformed document.
+_BAD_CHARACTER = ("Invalid Unicode escape sequence", "Invalid character")
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """A bug, not a caller's mistake: anything raised that is not one of our typed
+    errors. A value the ORM refuses (longer than its column) is the caller's."""
+    original = error.original_error
+    return original is not None and not isinstance(
+        original, DomainError | GraphQLError | ValidationError)
+
+
+def error_code(error: GraphQLError) -> str:
+    """The code an error is answered (and logged) with."""
+    if is_unexpected(error):
+        return ErrorCode.INTERNAL.value
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if isinstance(error, GraphQLSyntaxError) and not error.message.startswith(
+            tuple(f"Syntax Error: {m}" for m in _BAD_CHARACTER)):
+        return ErrorCode.INVALID_QUERY.value
+    # Values that do not fit: a variable or argument that cannot be coerced, a value
+    # longer than its column.
+    return ErrorCode.INVALID.value
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(message, nodes=error.nodes, source=error.source,
+                        positions=error.positions, path=error.path,
+                        extensions={**(error.extensions or {}), **extensions})
+
+
+class VmesteParserCache(ParserCache):
+    """ParserCache that lets a syntax error through unanswered.
+
+    ParserCache parses inside its hook, where a syntax error escapes the operation
+    (and so VmesteMaskErrors) and reaches the client without a code. Leaving the
+    document unset makes Strawberry parse again inside its own error handling, which
+    answers the error like any other; only a failing document is parsed twice.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options)
+        except GraphQLError:
+            pass  # parsed again, and answered, by Strawberry
+        yield
+
+
+class VmesteMaskErrors(MaskErrors):
+    """Masks unexpected errors (with the request id a user can quote), codes every
+    other one, and drops suggestions when introspection is off.
+
+    Validation errors get ``INVALID_QUERY`` in ``on_validate``: it runs after
+    ValidationCache has put its (cached, shared) errors on the context, and copies
+    them rather than changing the cached ones.
+    """
+
+    def __init__(self, *, hide_suggestions: bool) -> None:
+        super().__init__(error_message=INTERNAL_MESSAGE)
+        self.hide_suggestions = hide_suggestions
+
+    def on_validate(self) -> Iterator[None]:
+        errors = self.execution_context.pre_execution_errors
+        if errors:
+            self.execution_context.pre_execution_errors = [
+                error if (error.extensions or {}).get("code") else
+                _with(error, error.message, {"code": ErrorCode.INVALID_QUERY.value})
+                for error in errors]
+        yield
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._answer(error) for error in errors]
+
+    def _answer(self, error: GraphQLError) -> GraphQLError:
+        code = error_code(error)
+        if code == ErrorCode.INTERNAL.value:
+            context = self.execution_context.context
+            return GraphQLError(self.error_message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path,
+                                extensions={"code": code,
+                                            "requestId": getattr(context, "request_id", None)})
+        message = error.message
+        if isinstance(error.original_error, ValidationError):
+            message = UNFIT_VALUE_MESSAGE
+        elif self.hide_suggestions:
+            message = _SUGGESTION.sub("", message)
+        if message == error.message and (error.extensions or {}).get("code") == code:
+            return error
+        return _with(error, message, {"code": code})
