@@ -49,6 +49,10 @@ class Settings:
     max_query_tokens: int = 5000
     max_aliases: int = 30
     max_request_bytes: int = 262_144
+    #: HTTP requests one process serves at once (probes aside); more wait for a slot.
+    max_inflight: int = 64
+    #: How long a request waits for a slot before a 503 OVERLOADED.
+    inflight_wait_ms: int = 200
     introspection: bool = True
     plugins: tuple[str, ...] | None = None
     disable_plugins: tuple[str, ...] = ()
@@ -218,6 +222,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_query_tokens=_int(env, "VMESTE_MAX_QUERY_TOKENS", 5000, 100, 1_000_000),
         max_aliases=_int(env, "VMESTE_MAX_ALIASES", 30, 1, 10_000),
         max_request_bytes=_int(env, "VMESTE_MAX_REQUEST_BYTES", 262_144, 1024, 64 * 1024**2),
+        max_inflight=_int(env, "VMESTE_MAX_INFLIGHT", 64, 1, 100_000),
+        inflight_wait_ms=_int(env, "VMESTE_INFLIGHT_WAIT_MS", 200, 0, 60_000),
         introspection=_flag(env, "VMESTE_INTROSPECTION", True),
         plugins=_list(env, "VMESTE_PLUGINS"),
         disable_plugins=_list(env, "VMESTE_DISABLE_PLUGINS") or (),

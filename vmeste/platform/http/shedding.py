@@ -1,0 +1,61 @@
+"""Load shedding: a bounded number of requests in flight per process.
+
+Beyond the bound a request waits a little for a slot and is then refused at once with 503,
+so an overloaded process answers "later" in milliseconds instead of queueing requests
+until the client's own timeout, which only makes the overload worse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from vmeste.platform.errors import ErrorCode
+from vmeste.platform.http.protocol import json_error
+
+log = logging.getLogger("vmeste.shedding")
+
+#: The orchestrator's probes must see the process as it is, never a shed 503.
+PROBES = frozenset({"/healthz", "/readyz"})
+#: A shed request is cheap to repeat; a second lets the burst drain without idling clients.
+RETRY_AFTER_SECONDS = "1"
+
+
+class LoadSheddingMiddleware:
+    def __init__(self, app: ASGIApp, max_inflight: int, wait_ms: int,
+                 exempt: frozenset[str] = PROBES) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(max_inflight)
+        self.wait = wait_ms / 1000
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # WebSockets hold a connection for hours; they are bounded elsewhere, not here.
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if not await self._acquire():
+            log.warning("request to %s shed: no slot free within %.0f ms", scope["path"],
+                        self.wait * 1000)
+            response = json_error(503, ErrorCode.OVERLOADED,
+                                  "Сервер перегружен, повторите запрос позже",
+                                  **{"Retry-After": RETRY_AFTER_SECONDS})
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
+
+    async def _acquire(self) -> bool:
+        if not self.slots.locked():
+            await self.slots.acquire()
+            return True
+        try:
+            async with asyncio.timeout(self.wait):
+                await self.slots.acquire()
+        except TimeoutError:
+            return False
+        return True
