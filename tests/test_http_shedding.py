@@ -1,0 +1,82 @@
+"""Load shedding: beyond ``VMESTE_MAX_INFLIGHT`` requests a request waits at most
+``VMESTE_INFLIGHT_WAIT_MS`` for a slot, then gets a fast 503; probes are never shed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from vmeste.platform.settings import SettingsError, load_settings
+
+JSON = {"Content-Type": "application/json"}
+QUERY = {"query": "{ __typename }"}
+
+
+class HeldRequest:
+    """A request whose body arrives only when released: it holds its slot until then
+    (the body is read inside the shedding middleware)."""
+
+    def __init__(self) -> None:
+        self.inside = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def body(self) -> AsyncIterator[bytes]:
+        yield b'{"query": "{ __typename }"'
+        self.inside.set()  # the app asked for more: the request is in flight
+        await self.release.wait()
+        yield b"}"
+
+
+async def test_a_request_beyond_the_bound_is_shed_quickly(db: Any, app_client: Any) -> None:
+    held = HeldRequest()
+    async with app_client(max_inflight=1, inflight_wait_ms=50) as (_, graphql):
+        http = graphql.http
+        first = asyncio.create_task(http.post("/graphql", content=held.body(), headers=JSON))
+        await asyncio.wait_for(held.inside.wait(), 10)
+        started = time.monotonic()
+        shed = await http.post("/graphql", json=QUERY)
+        elapsed = time.monotonic() - started
+        assert shed.status_code == 503, shed.text
+        assert shed.headers["retry-after"] == "1"
+        assert shed.json()["errors"][0]["extensions"]["code"] == "OVERLOADED"
+        assert elapsed < 2, f"refused after {elapsed:.2f} s, not at once"  # 50 ms wait
+        # The orchestrator's probes still see the process.
+        assert (await http.get("/healthz")).status_code == 200
+        assert (await http.get("/readyz")).status_code == 200
+        held.release.set()
+        assert (await first).json() == {"data": {"__typename": "Query"}}
+        # The slot is free again.
+        assert (await http.post("/graphql", json=QUERY)).status_code == 200
+
+
+async def test_a_slot_freed_within_the_wait_is_taken(db: Any, app_client: Any) -> None:
+    held = HeldRequest()
+    async with app_client(max_inflight=1, inflight_wait_ms=30_000) as (_, graphql):
+        http = graphql.http
+        first = asyncio.create_task(http.post("/graphql", content=held.body(), headers=JSON))
+        await asyncio.wait_for(held.inside.wait(), 10)
+        second = asyncio.create_task(http.post("/graphql", json=QUERY))
+        await asyncio.sleep(0.05)
+        assert not second.done(), "the second request should be waiting for the slot"
+        held.release.set()
+        assert (await first).status_code == 200
+        assert (await second).json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(("variable", "value"), [("VMESTE_MAX_INFLIGHT", "0"),
+                                                 ("VMESTE_INFLIGHT_WAIT_MS", "-1"),
+                                                 ("VMESTE_MAX_INFLIGHT", "many")])
+def test_bad_shedding_settings_are_refused(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({variable: value})
+    assert error.value.variable == variable
+
+
+def test_shedding_settings_have_defaults() -> None:
+    settings = load_settings({"VMESTE_MAX_INFLIGHT": "8", "VMESTE_INFLIGHT_WAIT_MS": "0"})
+    assert (settings.max_inflight, settings.inflight_wait_ms) == (8, 0)
+    assert (load_settings({}).max_inflight, load_settings({}).inflight_wait_ms) == (64, 200)
