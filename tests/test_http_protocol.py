@@ -108,6 +108,13 @@ async def test_a_mutation_over_get_is_405_and_never_runs(world: World, client: h
     assert await Territory.filter(code="40000000").exists()
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_405(db: Any, client: httpx.AsyncClient, method: str) -> None:
+    response = await client.request(method, "/graphql", json={"query": "{ __typename }"})
+    refused(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET, POST"
+
+
 async def test_a_query_over_get_runs(world: World, client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={
         "query": "query($c: String!) { territory(code: $c) { code } }",

@@ -153,6 +153,10 @@ class VmesteGraphQL(GraphQL):
         request = Request(scope, receive)
         media_type = request.state.media_type = negotiate(request.headers.get("accept"))
         try:
+            if request.method not in ("GET", "POST"):
+                raise RequestRefused(405, ErrorCode.METHOD_NOT_ALLOWED,
+                                     "GraphQL принимает только запросы GET и POST",
+                                     Allow="GET, POST")
             response = await self.run(request)
         except RequestRefused as refusal:
             response = refusal.response(media_type)
@@ -261,7 +265,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     routes = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),  # the view refuses other methods with a typed 405
         WebSocketRoute("/graphql", graphql),
     ]
     if graphql.graphql_ide:
