@@ -30,6 +30,7 @@ from vmeste.platform.db import pending_migrations, tortoise_config
 from vmeste.platform.errors import ErrorCode
 from vmeste.platform.http import graphiql
 from vmeste.platform.http.protocol import (
+    APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
     RequestRefused,
     graphql_request,
@@ -160,10 +161,11 @@ class VmesteGraphQL(GraphQL):
             response = await self.run(request)
         except RequestRefused as refusal:
             response = refusal.response(media_type)
-        except HTTPException as error:  # a refusal of Strawberry's own not caught below
+        except HTTPException as error:  # one of Strawberry's that no override here replaces
             response = _json_error(error.status_code, ErrorCode.INVALID_REQUEST, error.reason,
                                    media_type)
-        if response.media_type == "application/json" and media_type == GRAPHQL_RESPONSE_JSON:
+        if response.media_type == APPLICATION_JSON and media_type == GRAPHQL_RESPONSE_JSON:
+            # Strawberry always builds application/json; the spec's type and status go on it.
             response.headers["content-type"] = media_type
             if getattr(request.state, "request_error", False):
                 response.status_code = 400
