@@ -121,6 +121,7 @@ async def test_a_query_over_get_runs(world: World, client: httpx.AsyncClient) ->
         "variables": '{"c": "RU"}'})
     assert response.status_code == 200, response.text
     assert response.json() == {"data": {"territory": {"code": "RU"}}}
+    assert "Accept" in response.headers["vary"]  # the media type is negotiated
     bad = await client.get("/graphql", params={"query": "{ __typename }", "variables": "[1"})
     refused(bad, 400, "INVALID_JSON")
 

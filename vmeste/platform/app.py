@@ -169,6 +169,7 @@ class VmesteGraphQL(GraphQL):
             response.headers["content-type"] = media_type
             if getattr(request.state, "request_error", False):
                 response.status_code = 400
+        response.headers.add_vary_header("Accept")  # a cached GET answer depends on it
         await response(scope, receive, send)
 
     @property
