@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -27,7 +28,7 @@ from vmeste.platform.settings import Settings
 AUDIT = Path(__file__).with_name("http_audit")
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must run the GraphQL-over-HTTP audit: {reason}")
     pytest.skip(reason)
@@ -40,7 +41,7 @@ def node() -> str:
         _unavailable("node is not installed")
     if not (AUDIT / "node_modules" / "graphql-http").is_dir():
         _unavailable("graphql-http is not installed: npm install --prefix tests/http_audit")
-    return str(executable)
+    return executable
 
 
 @pytest.fixture
