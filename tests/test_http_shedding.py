@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 
+from vmeste.platform.http.shedding import LoadSheddingMiddleware
 from vmeste.platform.settings import SettingsError, load_settings
 
 JSON = {"Content-Type": "application/json"}
@@ -65,6 +68,29 @@ async def test_a_slot_freed_within_the_wait_is_taken(db: Any, app_client: Any) -
         held.release.set()
         assert (await first).status_code == 200
         assert (await second).json() == {"data": {"__typename": "Query"}}
+
+
+async def test_an_overload_is_logged_once_not_per_request(
+        caplog: pytest.LogCaptureFixture) -> None:
+    inside, gate = asyncio.Event(), asyncio.Event()
+
+    async def held(scope: Any, receive: Any, send: Any) -> None:
+        inside.set()
+        await gate.wait()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = LoadSheddingMiddleware(held, max_inflight=1, wait_ms=0)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vmeste.test") as http:
+        first = asyncio.create_task(http.get("/graphql"))
+        await asyncio.wait_for(inside.wait(), 10)
+        with caplog.at_level(logging.WARNING, logger="vmeste.shedding"):
+            shed = [await http.get("/graphql") for _ in range(5)]
+        gate.set()
+        assert (await first).status_code == 204
+    assert [response.status_code for response in shed] == [503] * 5
+    assert len(caplog.records) == 1, caplog.records
 
 
 @pytest.mark.parametrize(("variable", "value"), [("VMESTE_MAX_INFLIGHT", "0"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,6 +22,8 @@ log = logging.getLogger("vmeste.shedding")
 PROBES = frozenset({"/healthz", "/readyz"})
 #: A shed request is cheap to repeat; a second lets the burst drain without idling clients.
 RETRY_AFTER_SECONDS = "1"
+#: An overload sheds thousands of requests a second: one log line per interval, not each.
+LOG_EVERY_SECONDS = 10.0
 
 
 class LoadSheddingMiddleware:
@@ -30,6 +33,8 @@ class LoadSheddingMiddleware:
         self.slots = asyncio.Semaphore(max_inflight)
         self.wait = wait_ms / 1000
         self.exempt = exempt
+        self._shed = 0
+        self._reported_at = float("-inf")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # WebSockets hold a connection for hours; they are bounded elsewhere, not here.
@@ -37,8 +42,7 @@ class LoadSheddingMiddleware:
             await self.app(scope, receive, send)
             return
         if not await self._acquire():
-            log.warning("request to %s shed: no slot free within %.0f ms", scope["path"],
-                        self.wait * 1000)
+            self._report_shed()
             response = json_error(503, ErrorCode.OVERLOADED,
                                   "Сервер перегружен, повторите запрос позже",
                                   **{"Retry-After": RETRY_AFTER_SECONDS})
@@ -59,3 +63,12 @@ class LoadSheddingMiddleware:
         except TimeoutError:
             return False
         return True
+
+    def _report_shed(self) -> None:
+        self._shed += 1
+        now = time.monotonic()
+        if now - self._reported_at >= LOG_EVERY_SECONDS:
+            log.warning("overloaded: %d request(s) shed since the last report, no slot free "
+                        "within %.0f ms", self._shed, self.wait * 1000)
+            self._shed = 0
+            self._reported_at = now
