@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from vmeste.platform.app import VmesteGraphQL
 from vmeste.platform.http.shedding import LoadSheddingMiddleware
 from vmeste.platform.settings import SettingsError, load_settings
 
@@ -19,27 +20,38 @@ JSON = {"Content-Type": "application/json"}
 QUERY = {"query": "{ __typename }"}
 
 
-class HeldRequest:
-    """A request whose body arrives only when released: it holds its slot until then
-    (the body is read inside the shedding middleware)."""
+HOLD = {"X-Test-Hold": "1"}
 
-    def __init__(self) -> None:
+
+class Hold:
+    """Holds each request that carries ``X-Test-Hold`` inside the GraphQL view (where its
+    context is built) until released: it occupies a slot the whole time."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.inside = asyncio.Event()
         self.release = asyncio.Event()
+        original = VmesteGraphQL.get_context
 
-    async def body(self) -> AsyncIterator[bytes]:
-        yield b'{"query": "{ __typename }"'
-        self.inside.set()  # the app asked for more: the request is in flight
-        await self.release.wait()
-        yield b"}"
+        async def held(view: VmesteGraphQL, request: Any, response: Any) -> Any:
+            if request.headers.get("x-test-hold"):
+                self.inside.set()
+                await self.release.wait()
+            return await original(view, request, response)
+
+        monkeypatch.setattr(VmesteGraphQL, "get_context", held)
 
 
-async def test_a_request_beyond_the_bound_is_shed_quickly(db: Any, app_client: Any) -> None:
-    held = HeldRequest()
+@pytest.fixture
+def hold(monkeypatch: pytest.MonkeyPatch) -> Hold:
+    return Hold(monkeypatch)
+
+
+async def test_a_request_beyond_the_bound_is_shed_quickly(db: Any, app_client: Any,
+                                                          hold: Hold) -> None:
     async with app_client(max_inflight=1, inflight_wait_ms=50) as (_, graphql):
         http = graphql.http
-        first = asyncio.create_task(http.post("/graphql", content=held.body(), headers=JSON))
-        await asyncio.wait_for(held.inside.wait(), 10)
+        first = asyncio.create_task(http.post("/graphql", json=QUERY, headers=HOLD))
+        await asyncio.wait_for(hold.inside.wait(), 10)
         started = time.monotonic()
         shed = await http.post("/graphql", json=QUERY)
         elapsed = time.monotonic() - started
@@ -50,24 +62,44 @@ async def test_a_request_beyond_the_bound_is_shed_quickly(db: Any, app_client: A
         # The orchestrator's probes still see the process.
         assert (await http.get("/healthz")).status_code == 200
         assert (await http.get("/readyz")).status_code == 200
-        held.release.set()
+        hold.release.set()
         assert (await first).json() == {"data": {"__typename": "Query"}}
         # The slot is free again.
         assert (await http.post("/graphql", json=QUERY)).status_code == 200
 
 
-async def test_a_slot_freed_within_the_wait_is_taken(db: Any, app_client: Any) -> None:
-    held = HeldRequest()
+async def test_a_slot_freed_within_the_wait_is_taken(db: Any, app_client: Any,
+                                                     hold: Hold) -> None:
     async with app_client(max_inflight=1, inflight_wait_ms=30_000) as (_, graphql):
         http = graphql.http
-        first = asyncio.create_task(http.post("/graphql", content=held.body(), headers=JSON))
-        await asyncio.wait_for(held.inside.wait(), 10)
+        first = asyncio.create_task(http.post("/graphql", json=QUERY, headers=HOLD))
+        await asyncio.wait_for(hold.inside.wait(), 10)
         second = asyncio.create_task(http.post("/graphql", json=QUERY))
         await asyncio.sleep(0.05)
         assert not second.done(), "the second request should be waiting for the slot"
-        held.release.set()
+        hold.release.set()
         assert (await first).status_code == 200
         assert (await second).json() == {"data": {"__typename": "Query"}}
+
+
+async def test_a_slow_upload_holds_no_slot(db: Any, app_client: Any) -> None:
+    """The body is read before a slot is taken: a client trickling its body in does not
+    shut others out."""
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"query": "{ __typename }"'
+        arrived.set()  # the server asked for the rest
+        await release.wait()
+        yield b"}"
+
+    async with app_client(max_inflight=1, inflight_wait_ms=0) as (_, graphql):
+        http = graphql.http
+        slow = asyncio.create_task(http.post("/graphql", content=trickle(), headers=JSON))
+        await asyncio.wait_for(arrived.wait(), 10)
+        assert (await http.post("/graphql", json=QUERY)).status_code == 200
+        release.set()
+        assert (await slow).status_code == 200
 
 
 async def test_an_overload_is_logged_once_not_per_request(

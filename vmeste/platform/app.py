@@ -274,9 +274,11 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     if graphql.graphql_ide:
         routes.append(graphiql.assets())
     middleware = [
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
+        # After the body is read, so a slow upload waits without holding a slot; before
+        # authentication, whose token and user look-ups are work to bound too.
         Middleware(LoadSheddingMiddleware, max_inflight=settings.max_inflight,
                    wait_ms=settings.inflight_wait_ms),
-        Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
         Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate),
     ]
     if settings.allowed_origins:
