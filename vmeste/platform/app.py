@@ -27,11 +27,11 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from vmeste.platform.db import pending_migrations, tortoise_config
-from vmeste.platform.errors import ErrorCode
 from vmeste.platform.http import graphiql
 from vmeste.platform.http.protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
+    HttpErrorCode,
     RequestRefused,
     graphql_request,
     is_request_error,
@@ -67,7 +67,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = _json_error(413, ErrorCode.REQUEST_TOO_LARGE,
+        too_big = _json_error(413, HttpErrorCode.REQUEST_TOO_LARGE,
                               f"Запрос больше {self.max_bytes} байт")
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
@@ -155,14 +155,14 @@ class VmesteGraphQL(GraphQL):
         media_type = request.state.media_type = negotiate(request.headers.get("accept"))
         try:
             if request.method not in ("GET", "POST"):
-                raise RequestRefused(405, ErrorCode.METHOD_NOT_ALLOWED,
+                raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
                                      "GraphQL принимает только запросы GET и POST",
                                      Allow="GET, POST")
             response = await self.run(request)
         except RequestRefused as refusal:
             response = refusal.response(media_type)
         except HTTPException as error:  # one of Strawberry's that no override here replaces
-            response = _json_error(error.status_code, ErrorCode.INVALID_REQUEST, error.reason,
+            response = _json_error(error.status_code, HttpErrorCode.INVALID_REQUEST, error.reason,
                                    media_type)
         if response.media_type == APPLICATION_JSON and media_type == GRAPHQL_RESPONSE_JSON:
             # Strawberry always builds application/json; the spec's type and status go on it.
@@ -185,7 +185,7 @@ class VmesteGraphQL(GraphQL):
             return graphql_request(query_params(request.query_params))
         content_type, _ = parse_content_type(request.content_type or "")
         if content_type != "application/json":
-            raise RequestRefused(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            raise RequestRefused(415, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE,
                                  "Тело запроса должно быть в формате application/json")
         return graphql_request(load_json(await request.get_body()))
 
@@ -204,15 +204,15 @@ class VmesteGraphQL(GraphQL):
                 operation_name=request_data.operation_name, allowed_operation_types=allowed,
                 operation_extensions=request_data.extensions)
         except CannotGetOperationTypeError:
-            raise RequestRefused(400, ErrorCode.INVALID_REQUEST,
+            raise RequestRefused(400, HttpErrorCode.INVALID_REQUEST,
                                  "Не найдена операция для выполнения: проверьте operationName"
                                  ) from None
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.SUBSCRIPTION:
-                raise RequestRefused(400, ErrorCode.UNSUPPORTED_OPERATION,
+                raise RequestRefused(400, HttpErrorCode.UNSUPPORTED_OPERATION,
                                      "Подписки работают только через WebSocket "
                                      "(протокол graphql-transport-ws)") from None
-            raise RequestRefused(405, ErrorCode.METHOD_NOT_ALLOWED,
+            raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
                                  "Мутации выполняются только запросом POST",
                                  Allow="POST") from None
 

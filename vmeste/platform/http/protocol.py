@@ -9,16 +9,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from graphql import ExecutionResult
 from starlette.responses import JSONResponse
 from strawberry.http import GraphQLRequestData
 
-from vmeste.platform.errors import ErrorCode
-
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+class HttpErrorCode(StrEnum):
+    """``extensions.code`` of the transport's own refusals (README "HTTP behaviour").
+
+    Kept out of :class:`~vmeste.platform.errors.ErrorCode`, whose members form the schema's
+    public ``UserErrorCode`` enum: these never appear in ``userErrors``.
+    """
+
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    INVALID_JSON = "INVALID_JSON"
+    INVALID_REQUEST = "INVALID_REQUEST"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    UNSUPPORTED_OPERATION = "UNSUPPORTED_OPERATION"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    OVERLOADED = "OVERLOADED"
 
 
 def json_error(status: int, code: str, message: str, media_type: str = APPLICATION_JSON,
@@ -31,7 +46,7 @@ def json_error(status: int, code: str, message: str, media_type: str = APPLICATI
 class RequestRefused(Exception):
     """A request the transport answers itself, before (or instead of) running GraphQL."""
 
-    def __init__(self, status: int, code: ErrorCode, message: str, **headers: str) -> None:
+    def __init__(self, status: int, code: HttpErrorCode, message: str, **headers: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -74,19 +89,19 @@ def load_json(data: bytes | str) -> object:
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise RequestRefused(400, ErrorCode.INVALID_JSON,
+            raise RequestRefused(400, HttpErrorCode.INVALID_JSON,
                                  "Тело запроса не в кодировке UTF-8") from None
     try:
         return json.loads(data)
     except RecursionError:
-        raise RequestRefused(400, ErrorCode.INVALID_JSON,
+        raise RequestRefused(400, HttpErrorCode.INVALID_JSON,
                              "JSON в запросе вложен слишком глубоко") from None
     except json.JSONDecodeError:
-        raise RequestRefused(400, ErrorCode.INVALID_JSON, "Тело запроса — не JSON") from None
+        raise RequestRefused(400, HttpErrorCode.INVALID_JSON, "Тело запроса — не JSON") from None
 
 
 def _invalid(message: str) -> RequestRefused:
-    return RequestRefused(400, ErrorCode.INVALID_REQUEST, message)
+    return RequestRefused(400, HttpErrorCode.INVALID_REQUEST, message)
 
 
 def graphql_request(data: object) -> GraphQLRequestData:

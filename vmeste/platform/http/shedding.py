@@ -13,8 +13,7 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vmeste.platform.errors import ErrorCode
-from vmeste.platform.http.protocol import json_error
+from vmeste.platform.http.protocol import HttpErrorCode, json_error
 
 log = logging.getLogger("vmeste.shedding")
 
@@ -43,7 +42,7 @@ class LoadSheddingMiddleware:
             return
         if not await self._acquire():
             self._report_shed()
-            response = json_error(503, ErrorCode.OVERLOADED,
+            response = json_error(503, HttpErrorCode.OVERLOADED,
                                   "Сервер перегружен, повторите запрос позже",
                                   **{"Retry-After": RETRY_AFTER_SECONDS})
             await response(scope, receive, send)
