@@ -56,6 +56,10 @@ class Settings:
     #: page size; see vmeste/schema/cost.py), for signed-in and for anonymous callers.
     graphql_max_cost: int = 50_000
     graphql_max_cost_anonymous: int = 20_000
+    #: HTTP requests one process serves at once (probes aside); more wait for a slot.
+    max_inflight: int = 64
+    #: How long a request waits for a slot before a 503 OVERLOADED.
+    inflight_wait_ms: int = 200
     introspection: bool = True
     plugins: tuple[str, ...] | None = None
     disable_plugins: tuple[str, ...] = ()
@@ -324,6 +328,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_request_bytes=_int(env, "VMESTE_MAX_REQUEST_BYTES", 262_144, 1024, 64 * 1024**2),
         graphql_max_cost=max_cost,
         graphql_max_cost_anonymous=max_cost_anonymous,
+        max_inflight=_int(env, "VMESTE_MAX_INFLIGHT", 64, 1, 100_000),
+        inflight_wait_ms=_int(env, "VMESTE_INFLIGHT_WAIT_MS", 200, 0, 60_000),
         introspection=_flag(env, "VMESTE_INTROSPECTION", True),
         plugins=_list(env, "VMESTE_PLUGINS"),
         disable_plugins=_list(env, "VMESTE_DISABLE_PLUGINS") or (),

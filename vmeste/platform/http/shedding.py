@@ -1,0 +1,73 @@
+"""Load shedding: a bounded number of requests in flight per process.
+
+Beyond the bound a request waits a little for a slot and is then refused at once with 503,
+so an overloaded process answers "later" in milliseconds instead of queueing requests
+until the client's own timeout, which only makes the overload worse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from vmeste.platform.http.protocol import HttpErrorCode, json_error
+
+log = logging.getLogger("vmeste.shedding")
+
+#: The orchestrator's probes must see the process as it is, never a shed 503.
+PROBES = frozenset({"/healthz", "/readyz"})
+#: A shed request is cheap to repeat; a second lets the burst drain without idling clients.
+RETRY_AFTER_SECONDS = "1"
+#: An overload sheds thousands of requests a second: one log line per interval, not each.
+LOG_EVERY_SECONDS = 10.0
+
+
+class LoadSheddingMiddleware:
+    def __init__(self, app: ASGIApp, max_inflight: int, wait_ms: int,
+                 exempt: frozenset[str] = PROBES) -> None:
+        self.app = app
+        self.slots = asyncio.Semaphore(max_inflight)
+        self.wait = wait_ms / 1000
+        self.exempt = exempt
+        self._shed = 0
+        self._reported_at = float("-inf")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # WebSockets hold a connection for hours; they are bounded elsewhere, not here.
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if not await self._acquire():
+            self._report_shed()
+            response = json_error(503, HttpErrorCode.OVERLOADED,
+                                  "Сервер перегружен, повторите запрос позже",
+                                  **{"Retry-After": RETRY_AFTER_SECONDS})
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
+
+    async def _acquire(self) -> bool:
+        if not self.slots.locked():
+            await self.slots.acquire()
+            return True
+        try:
+            async with asyncio.timeout(self.wait):
+                await self.slots.acquire()
+        except TimeoutError:
+            return False
+        return True
+
+    def _report_shed(self) -> None:
+        self._shed += 1
+        now = time.monotonic()
+        if now - self._reported_at >= LOG_EVERY_SECONDS:
+            log.warning("overloaded: %d request(s) shed since the last report, no slot free "
+                        "within %.0f ms", self._shed, self.wait * 1000)
+            self._shed = 0
+            self._reported_at = now
