@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from tests.test_faults import REDIS_URL, require_service, until
@@ -29,7 +30,7 @@ from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
 from vmeste.workers.deadletters import MAX_REDRIVE
-from vmeste.workers.health import HealthState
+from vmeste.workers.health import HealthState, watch_database
 from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
@@ -241,11 +242,37 @@ def test_the_scheduler_probe_follows_the_broker_and_the_database(db):
     with running(db, "scheduler", VMESTE_BROKER_URL=CLOSED_BROKER) as (port, _):
         assert probe_until(port, 503)["/healthz"]["problems"] == [
             "broker: unreachable (ConnectionError)"]
-    # PostgreSQL connects lazily: the scheduler starts, and reports the database down.
-    nowhere = replace(db, database_url="postgres://postgres@127.0.0.1:1/vmeste")
-    with running(nowhere, "scheduler", VMESTE_BROKER_URL=REDIS_URL) as (port, _):
-        problems = probe_until(port, 503)["/readyz"]["problems"]
-        assert [problem.split(":")[0] for problem in problems] == ["database"]
+
+
+def test_the_scheduler_refuses_to_start_without_its_database(db):
+    """An orchestrator restarts it; the line says where it looked (never a password)."""
+    nowhere = replace(db, database_url="postgres://postgres:pw@127.0.0.1:1/vmeste")
+    result = vmeste(nowhere, "scheduler", VMESTE_BROKER_URL=CLOSED_BROKER)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot reach the database at 127.0.0.1:1" in result.stderr
+    assert "pw@" not in result.stderr
+
+
+async def test_the_database_watch_reports_a_database_lost_while_running(db, monkeypatch):
+    state = HealthState(stale_after=10)
+    state.expect("database")
+    stop = asyncio.Event()
+    watch = asyncio.create_task(watch_database(state, replace(db, health_interval_seconds=1),
+                                               stop))
+
+    async def problems_are(expected: list[str]) -> bool:
+        return state.problems() == expected
+
+    await until(lambda: problems_are([]), what="the first database report")
+
+    async def lost(*_: object, **__: object) -> None:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(connections.get("default"), "execute_query", lost)
+    await until(lambda: problems_are(["database: unreachable (ConnectionRefusedError)"]),
+                what="the lost database reported")
+    stop.set()
+    await watch
 
 
 def test_a_component_that_stops_reporting_turns_the_probe_unhealthy():
