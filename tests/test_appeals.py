@@ -5,7 +5,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.appeal_world import INSIDE, OUTSIDE, SUBMIT, AppealWorld, seed_appeal_world, submit_input
+from tests.appeal_world import (
+    INSIDE,
+    OUTSIDE,
+    SETTLEMENT_A,
+    SUBMIT,
+    AppealWorld,
+    seed_appeal_world,
+    submit_input,
+)
 from tests.worlds import (
     MUNICIPALITY_A,
     ORG_A,
@@ -124,6 +132,17 @@ async def test_a_point_inside_a_boundary_refines_the_territory(graphql, citizen,
     outside = await submit(graphql, citizen, text="Яма у остановки, вторую неделю не могут "
                            "заделать.", **OUTSIDE)
     assert outside["appeal"]["organization"] == {"ogrn": appeal_world.city_admin}
+
+
+async def test_a_point_alone_places_the_appeal_in_the_territory_that_holds_it(
+        graphql, citizen, appeal_world):
+    placed = await submit(graphql, citizen, territoryCode=None, **INSIDE)
+    assert placed["userErrors"] == []
+    assert placed["appeal"]["territory"] == {"code": SETTLEMENT_A}
+    nowhere = await submit(graphql, citizen, territoryCode=None, text="Яма у остановки, "
+                           "вторую неделю не могут заделать.", **OUTSIDE)
+    assert [(e["field"], e["code"]) for e in nowhere["userErrors"]] == [("latitude",
+                                                                        "NOT_FOUND")]
 
 
 async def test_complaints_never_reach_the_body_complained_about(graphql, citizen,

@@ -211,9 +211,9 @@ class AppealServices:
             return None
         for root in await Territory.filter(parent_id__isnull=True).values_list("path",
                                                                                flat=True):
-            area = await self.router.boundaries.locate(root, data.latitude, data.longitude)
-            if area is not None:
-                return await Territory.get(id=area.territory_id)
+            found = await self.router.boundaries.locate(root, data.latitude, data.longitude)
+            if found is not None:
+                return await Territory.get(id=found.area.territory_id)
         errors.append(FieldError("latitude", "Точка вне известных границ территорий; "
                                  "укажите территорию", ErrorCode.NOT_FOUND))
         return None
