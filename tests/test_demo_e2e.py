@@ -14,6 +14,9 @@ import pytest
 
 from tests.notification_world import Mailbox, smtp_server
 
+# One demo server per module (it loads the whole data set): its tests share a worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
 QUERY = """query Page($after: String) { organizations(first: 100, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } edges { node { ogrn territory { code } } } } }"""
 
@@ -136,3 +139,12 @@ def test_demo_notifications_reach_the_inbox_and_the_local_mailbox(demo, mailbox)
     mine = [m for m in box.messages if "citizen@demo.vmeste.localhost" in m.rcpt_tos]
     assert mine, f"{len(box.messages)} mails, none to the demo citizen"
     assert all(m.mail_from for m in mine)
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_anonymous_budget(demo):
+    """No proxy is trusted by default, so every request counts for the real peer."""
+    base, _ = demo
+    statuses = [httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10,
+                           headers={"X-Forwarded-For": f"203.0.113.{n % 250}"}).status_code
+                for n in range(130)]
+    assert statuses.count(200) <= 120 and statuses[-1] == 429

@@ -18,6 +18,11 @@ DEMO_QUERIES = (
 )
 
 
+#: uvicorn would take X-Forwarded-For from any peer on loopback as the client address;
+#: the platform reads it only from VMESTE_TRUSTED_PROXIES (vmeste.platform.ratelimits), so
+#: a client cannot pick the address its rate limit is counted under.
+SERVER_OPTIONS: dict[str, Any] = {"log_level": "info", "proxy_headers": False}
+
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
     from vmeste.platform.db import redact_url
 
@@ -64,7 +69,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
              "redis://…) with `vmeste worker` and `vmeste scheduler` beside them", EXIT_USAGE)
     check_database(settings)
     uvicorn.run("vmeste.platform.app:app_from_environment", factory=True, host=args.host,
-                port=args.port, workers=args.workers, log_level="info")
+                port=args.port, workers=args.workers, **SERVER_OPTIONS)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -87,7 +92,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     body = json.dumps({"query": DEMO_QUERIES[1]}, ensure_ascii=False)
     print(f"  curl -s {base}/graphql -H 'Content-Type: application/json' "
           f"-H 'Authorization: Bearer {tokens['federal_configurator']}' -d '{body}'\n")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, **SERVER_OPTIONS)
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:
