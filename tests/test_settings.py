@@ -20,6 +20,11 @@ def test_data_dir_moves_the_default_database():
     [
         ({"VMESTE_DATABASE_URL": "mysql://x"}, "VMESTE_DATABASE_URL"),
         ({"VMESTE_BROKER_URL": "kafka://x"}, "VMESTE_BROKER_URL"),
+        ({"VMESTE_BROKER_URL": "redis://[::1:6379"}, "VMESTE_BROKER_URL"),
+        ({"VMESTE_DATABASE_URL": "postgres://[::1:5432/x"}, "VMESTE_DATABASE_URL"),
+        ({"VMESTE_DATABASE_URL": "postgres://postgres@127.0.0.1:99999/x"},
+         "VMESTE_DATABASE_URL"),
+        ({"VMESTE_DATABASE_URL": "postgres://postgres@127.0.0.1:0/x"}, "VMESTE_DATABASE_URL"),
         ({"VMESTE_MAX_PAGE_SIZE": "many"}, "VMESTE_MAX_PAGE_SIZE"),
         ({"VMESTE_MAX_PAGE_SIZE": "0"}, "VMESTE_MAX_PAGE_SIZE"),
         ({"VMESTE_DEFAULT_PAGE_SIZE": "50", "VMESTE_MAX_PAGE_SIZE": "10"},

@@ -151,12 +151,21 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
 
 
 def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    """A URL of one of ``schemes`` whose port, if any, is a real one. A message never
+    quotes the value: it may hold a password."""
     value = env.get(name, "").strip() or default
-    scheme = urlsplit(value).scheme
-    if scheme not in schemes:
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise SettingsError(name, "not a valid URL (check the brackets of an IPv6 host and "
+                            "that the port is a number between 1 and 65535)") from None
+    if parts.scheme not in schemes:
         raise SettingsError(
-            name, f"unsupported scheme {scheme or '(none)'!r}; use one of {', '.join(schemes)}"
-        )
+            name, f"unsupported scheme {parts.scheme or '(none)'!r}; use one of "
+                  f"{', '.join(schemes)}")
+    if port == 0:
+        raise SettingsError(name, "the port must be a number between 1 and 65535")
     return value
 
 
@@ -196,12 +205,6 @@ def _broker_url(env: Mapping[str, str]) -> str:
         return value
     if not parts.hostname:
         raise SettingsError(name, f"expected {parts.scheme}://host:port/…, the host is missing")
-    try:
-        port = parts.port
-    except ValueError:
-        raise SettingsError(name, "the port must be a number between 1 and 65535") from None
-    if port == 0:
-        raise SettingsError(name, "the port must be a number between 1 and 65535")
     if parts.username and parts.password is None:
         raise SettingsError(name, f"user {parts.username!r} has no password; "
                             "write user:password@host")
