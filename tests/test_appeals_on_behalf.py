@@ -122,3 +122,28 @@ async def test_only_operators_write_for_others(graphql, city, make_token):
     missing = await file_for(graphql, city["operator"], "  ")
     assert [e["code"] for e in missing["userErrors"]] == ["REQUIRED"]
     assert await Appeal.all().count() == 0
+
+
+PROFILE = """mutation($input: SubmitAppealInput!) { submitAppeal(input: $input) {
+  appeal { status applicant { lastName firstName verified } } userErrors { code } } }"""
+
+
+async def test_the_answer_tells_nothing_of_the_named_citizens_history_or_name(
+        graphql, city, submit_appeal):
+    """A "repeated" verdict would name the citizen's appeal, and the profile their name."""
+    text = "Во дворе дома 7 не горят фонари третью неделю, очень темно."
+    await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A, citizen="ivanova",
+                        text=text)
+    await User.filter(subject="ivanova").update(last_name="Иванова", verified=True)
+    answers = [ok_data(await graphql(PROFILE, submit_input(
+        channel="OPERATOR", onBehalfOfSubject=subject, text=text), token=city["operator"])
+    )["submitAppeal"] for subject in ("ivanova", "somebody-unknown")]
+    assert answers[0] == answers[1] == {
+        "appeal": {"status": "ROUTED", "applicant": None}, "userErrors": []}
+
+
+async def test_an_operator_cannot_file_for_themself(graphql, city):
+    payload = await file_for(graphql, city["operator"], "city-operator")
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        ("onBehalfOf", "INVALID")]
+    assert not await Appeal.exists()

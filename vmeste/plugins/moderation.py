@@ -83,6 +83,8 @@ async def basic(request: ModerationRequest, settings: Mapping[str, Any]) -> Mode
     if obscene_words(request.text):
         action = Verdict(settings["obscenity"])
         return ModerationResult(action, "Текст содержит нецензурную брань", "obscene")
+    if request.applicant_id is None:
+        return ACCEPTED
     repeat_since = request.now - timedelta(hours=settings["repeat_window_hours"])
     similar_since = request.now - timedelta(minutes=settings["similar_window_minutes"])
     # One bounded read serves both checks: the applicant's latest appeals, newest first.

@@ -26,7 +26,10 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class ModerationRequest:
     text: str
-    applicant_id: int
+    #: None on the operator channel: the named citizen's earlier appeals must not speak
+    #: to the operator (a "repeated" verdict would tell that the citizen exists and what
+    #: they wrote), so strategies judge the text alone there.
+    applicant_id: int | None
     category_id: int
     territory_code: str
     now: datetime

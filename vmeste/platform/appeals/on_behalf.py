@@ -8,6 +8,9 @@ Three rules keep the channel from being a way to write in anyone's name:
   unknown issuer and subject become a user row, just as that person's first sign-in
   would create it, so a known and an unknown citizen get the same success; the
   citizen finds the appeal when they sign in;
+* the named citizen's history never shows in the answer: moderation judges the text
+  alone on this channel, and an operator is not shown the profile of the citizen they
+  filed for (``Appeal.applicant`` is null for a viewer who is only an operator there);
 * the citizen is told: the submission's notification event is ``filed_on_behalf``
   instead of ``submitted`` (see ``notifications/events.py``), and they may withdraw.
 
@@ -58,5 +61,10 @@ async def applicant(principal: Principal, subject: str, issuer: str | None) -> U
     if len(subject) > IDENTIFIER_MAX or len(issuer) > IDENTIFIER_MAX or not issuer:
         raise DomainError.of("onBehalfOf", f"Идентификатор заявителя — от 1 до "
                              f"{IDENTIFIER_MAX} символов", ErrorCode.INVALID)
+    if (issuer, subject) == (principal.user.issuer, principal.user.subject):
+        # Writing for oneself through the operator channel would skip the checks that
+        # apply to citizens (the hourly quota, verified accounts only).
+        raise DomainError.of("onBehalfOf", "Оператор не подаёт обращения от своего имени",
+                             ErrorCode.INVALID)
     user, _ = await User.get_or_create(issuer=issuer, subject=subject)
     return user

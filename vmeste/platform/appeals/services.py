@@ -97,8 +97,8 @@ class AppealServices:
             await check_submission_quota(self.resolver, territory.code, applicant.id, now,
                                          data.idempotency_key)
         verdict = await moderate(self.resolver, ModerationRequest(
-            text=data.text, applicant_id=applicant.id, category_id=category.id,
-            territory_code=territory.code, now=now))
+            text=data.text, category_id=category.id, territory_code=territory.code, now=now,
+            applicant_id=None if data.channel == Channel.OPERATOR else applicant.id))
         applicant_type = ApplicantType(applicant.kind.value)
         decision = None
         if verdict.verdict == Verdict.ACCEPT:

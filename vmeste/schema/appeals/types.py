@@ -11,7 +11,8 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from vmeste.platform.appeals import access, models
-from vmeste.platform.identity.models import User
+from vmeste.platform.identity.models import Role, User
+from vmeste.platform.identity.principal import TERRITORY_ROLES
 from vmeste.schema.deadlines.types import Deadline, appeal_deadline
 from vmeste.schema.identity.types import UserNode
 from vmeste.schema.reference.types import Category, Organization, Territory
@@ -135,6 +136,8 @@ class Appeal(relay.Node):
 
     @strawberry.field
     async def applicant(self, info: strawberry.Info) -> Applicant | None:
+        if _profile_hidden(info, self.row):
+            return None
         user: User | None = await info.context.loaders.user.load(self.row.applicant_id)
         if user is None:
             return None
@@ -142,6 +145,18 @@ class Appeal(relay.Node):
                          first_name=user.first_name, middle_name=user.middle_name,
                          org_name=user.org_name, org_ogrn=user.org_ogrn,
                          verified=user.verified)
+
+
+def _profile_hidden(info: strawberry.Info, row: models.Appeal) -> bool:
+    """An operator names a citizen by subject; showing them that citizen's profile would
+    turn any subject into a name. Staff who answer the appeal (the body's executors and
+    administrators, territory roles over it) still see it."""
+    if row.channel != models.Channel.OPERATOR or _is_applicant(info, row):
+        return False
+    principal = info.context.principal
+    answering = principal.organization_ids((Role.EXECUTOR, Role.ORG_ADMIN))
+    return (row.organization_id not in answering
+            and not principal.covers_territory(row.territory_path, TERRITORY_ROLES))
 
 
 def _is_applicant(info: strawberry.Info, row: models.Appeal) -> bool:
