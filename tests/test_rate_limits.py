@@ -256,6 +256,11 @@ def test_operations_over_a_websocket_spend_the_budget(empty_database):
         [error] = answers[2][0]["payload"]["errors"]
         assert error["extensions"]["code"] == "RATE_LIMITED"
         assert 1 <= error["extensions"]["retryAfter"] <= 60
+        ws.send_json({"id": "s", "type": "subscribe", "payload": {
+            "query": "subscription { auditEventAdded { action } }"}})
+        refused, complete = ws_answers(ws, "s")  # never subscribed
+        assert refused["payload"]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert complete["type"] == "complete"
         # The socket and HTTP share the address's budget.
         assert_limited(http.post("/graphql", json=READ))
 

@@ -13,7 +13,6 @@ on a WebSocket the operation's error carries the same ``RATE_LIMITED`` code.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,8 +25,6 @@ from vmeste.platform.identity.principal import ANONYMOUS, Principal
 from vmeste.platform.ratelimits.clients import Network, client_key, parse_networks
 from vmeste.platform.ratelimits.limiter import Budget, Refusal, RequestLimiter
 from vmeste.platform.settings import Settings
-
-log = logging.getLogger("vmeste.ratelimits")
 
 
 class RateLimit(SchemaExtension):
@@ -64,11 +61,8 @@ class RateLimit(SchemaExtension):
             budget = Budget.ANONYMOUS
             scope = getattr(getattr(context, "request", None), "scope", {})
             key = f"ip:{client_key(scope, self.trusted)}"
-        refusal = await self.limiter.spend(budget, key)
-        if refusal is not None:
-            # The key names an account or an address: keep it out of the log.
-            log.info("rate limited: %s budget", budget.value)
-        return refusal
+        # A refusal is logged with the operation's other errors (``error_log``).
+        return await self.limiter.spend(budget, key)
 
 
 def _answer_429(context: Any, refusal: Refusal) -> None:
