@@ -126,6 +126,30 @@ async def test_a_query_over_get_runs(world: World, client: httpx.AsyncClient) ->
     refused(bad, 400, "INVALID_JSON")
 
 
+@pytest.mark.parametrize("params", [
+    {"query": "query($c: String!) { territory(code: $c) { code } }",
+     "variables": '{"c": "RU\\u0000"}'},
+    {"query": '{ territory(code: "RU\u0000") { code } }'},
+    {"query": "{ __typename }", "extensions": '{"k\\u0000": 1}'},
+])
+async def test_a_nul_character_in_a_get_request_is_refused(world: World,
+                                                           client: httpx.AsyncClient,
+                                                           params: dict[str, str]) -> None:
+    response = await client.get("/graphql", params=params)
+    assert "NUL" in refused(response, 400, "INVALID")
+
+
+@pytest.mark.parametrize("body", [
+    b'{"query": "query($c: String!) { territory(code: $c) { code } }", '
+    b'"variables": {"c": "RU\\u0000"}}',
+    b'{"query": "{ __typename }", "operationName": "\\u0000"}',
+])
+async def test_a_nul_character_in_a_post_body_is_refused(db: Any, client: httpx.AsyncClient,
+                                                         body: bytes) -> None:
+    response = await client.post("/graphql", content=body, headers=JSON)
+    assert "NUL" in refused(response, 400, "INVALID")
+
+
 async def test_get_without_a_query_is_refused(db: Any, app_client: Any) -> None:
     async with app_client(dev_mode=False) as (_, graphql):
         response = await graphql.http.get("/graphql", headers={"Accept": "text/html"})

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from vmeste.platform.app import VmesteGraphQL
-from vmeste.platform.http.shedding import LoadSheddingMiddleware
+from vmeste.platform.http.shedding import LoadSheddingMiddleware, route_path
 from vmeste.platform.settings import SettingsError, load_settings
 
 JSON = {"Content-Type": "application/json"}
@@ -123,6 +123,28 @@ async def test_an_overload_is_logged_once_not_per_request(
         assert (await first).status_code == 204
     assert [response.status_code for response in shed] == [503] * 5
     assert len(caplog.records) == 1, caplog.records
+
+
+async def test_probes_under_a_path_prefix_are_never_shed(db: Any, app_client: Any,
+                                                        hold: Hold) -> None:
+    """Behind ``uvicorn --root-path /api`` the ASGI path keeps the prefix."""
+    async with app_client(max_inflight=1, inflight_wait_ms=0) as (app, _):
+        transport = httpx.ASGITransport(app=app, root_path="/api")
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            first = asyncio.create_task(http.post("/api/graphql", json=QUERY, headers=HOLD))
+            await asyncio.wait_for(hold.inside.wait(), 10)
+            assert (await http.post("/api/graphql", json=QUERY)).status_code == 503
+            assert (await http.get("/api/healthz")).status_code == 200
+            assert (await http.get("/api/readyz")).status_code == 200
+            hold.release.set()
+            assert (await first).status_code == 200
+
+
+def test_route_path_strips_only_a_whole_prefix() -> None:
+    assert route_path({"path": "/api/healthz", "root_path": "/api"}) == "/healthz"
+    assert route_path({"path": "/apix/healthz", "root_path": "/api"}) == "/apix/healthz"
+    assert route_path({"path": "/api", "root_path": "/api"}) == "/"
+    assert route_path({"path": "/healthz"}) == "/healthz"
 
 
 @pytest.mark.parametrize(("variable", "value"), [("VMESTE_MAX_INFLIGHT", "0"),

@@ -14,17 +14,18 @@ import httpx
 import pytest
 import pytest_asyncio
 import redis
+from starlette.testclient import TestClient
 
 from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.test_faults import REDIS_URL, require_service
+from tests.test_websocket import open_subscription, prepare
 from tests.worlds import MUNICIPALITY_A, REGION_A, ok_data, user_error_codes
 from vmeste.platform.app import create_app
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.quota import check_submission_quota
 from vmeste.platform.errors import RateLimited
-from vmeste.platform.ratelimits.clients import client_address, parse_networks
-from vmeste.platform.ratelimits.operations import Operation, classify
-from vmeste.platform.settings import Settings
+from vmeste.platform.ratelimits.clients import client_address, client_key, parse_networks
+from vmeste.platform.settings import Settings, SettingsError, load_settings
 
 READ = {"query": "{ __typename }"}
 MUTATION = {"query": "mutation { createTerritory(input: {code: \"1\", name: \"x\", "
@@ -140,22 +141,157 @@ async def test_without_rate_limits_nothing_is_counted(db):
                 for _ in range(5)} == {200}
 
 
-def test_operations_are_classified_by_the_parsed_document():
-    limit = 5000
-    assert classify(b'{"query": "{ a }"}', limit) == (Operation.READ, 1)
-    assert classify(b'{"query": "# mutation\\n query { a }"}', limit) == (Operation.READ, 1)
-    assert classify(b'{"query": "mutation { a }"}', limit) == (Operation.MUTATION, 1)
-    both = b'{"query": "query A { a } mutation B { b }"'
-    assert classify(both + b', "operationName": "A"}', limit) == (Operation.READ, 1)
-    assert classify(both + b', "operationName": "B"}', limit) == (Operation.MUTATION, 1)
-    # No (matching) name: the stricter budget.
-    assert classify(both + b"}", limit) == (Operation.MUTATION, 1)
-    assert classify(b'[{"query": "{ a }"}, {"query": "mutation { b }"}]', limit) == (
-        Operation.MUTATION, 2)
-    assert classify(b"mutation { a }", limit) == (Operation.MUTATION, 1)
-    assert classify(b"not json {", limit) == (Operation.READ, 1)
-    too_long = b'{"query": "mutation { ' + b"a " * 100 + b'}"}'
-    assert classify(too_long, 50) == (Operation.READ, 1)
+async def test_get_and_post_spend_one_budget(db):
+    async with http_client(db, rate_limit_anonymous="3/minute") as http:
+        def get() -> Any:
+            return http.get("/graphql", params=READ)
+
+        assert [(await get()).status_code, (await get()).status_code,
+                (await http.post("/graphql", json=READ)).status_code] == [200, 200, 200]
+        assert_limited(await get())
+        assert_limited(await http.post("/graphql", json=READ))
+
+
+async def test_an_app_served_under_a_prefix_is_limited_the_same(db):
+    app = create_app(replace(db, rate_limits=True, rate_limit_anonymous="1/minute"),
+                     manage_database=False)
+    transport = httpx.ASGITransport(app=app, root_path="/api")
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        assert (await http.post("/api/graphql", json=READ)).status_code == 200
+        assert_limited(await http.post("/api/graphql", json=READ))
+        assert_limited(await http.get("/api/graphql", params=READ))
+
+
+async def test_over_a_budget_is_429_in_the_spec_media_type_too(db):
+    spec = {"Accept": "application/graphql-response+json"}
+    async with http_client(db, rate_limit_anonymous="1/minute") as http:
+        assert (await http.post("/graphql", json=READ, headers=spec)).status_code == 200
+        response = await http.post("/graphql", json=READ, headers=spec)
+        assert_limited(response)
+        assert response.headers["content-type"].startswith("application/graphql-response+json")
+
+
+async def test_documents_that_fail_to_parse_or_validate_spend_a_read_too(db):
+    async with http_client(db, rate_limit_anonymous="2/minute") as http:
+        for query in ("{", "{ noSuchField }"):
+            response = await http.post("/graphql", json={"query": query})
+            assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_QUERY"
+        assert_limited(await http.post("/graphql", json=READ))
+
+
+async def test_deeply_nested_json_is_a_typed_400_with_rate_limits_on(db):
+    async with http_client(db) as http:
+        response = await http.post("/graphql", content=b"[" * 100_000 + b"]" * 100_000,
+                                   headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_JSON"
+
+
+def test_ipv6_clients_are_counted_by_their_64():
+    def key(peer: str) -> str:
+        return client_key({"client": (peer, 1), "headers": []}, ())
+
+    assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff:ffff:ffff:ffff") == (
+        "2001:db8:1:2::/64")
+    assert key("2001:db8:1:3::1") == "2001:db8:1:3::/64"
+    assert key("203.0.113.9") == key("::ffff:203.0.113.9") == "203.0.113.9"
+    assert key("203.0.113.10") == "203.0.113.10"
+    assert key("testclient") == "testclient"
+
+
+async def test_addresses_in_one_ipv6_64_share_a_budget(db):
+    app = create_app(replace(db, rate_limits=True, rate_limit_anonymous="2/minute"),
+                     manage_database=False)
+    statuses = []
+    for ip in ("2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8:0:1::1"):
+        transport = httpx.ASGITransport(app=app, client=(ip, 1))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            statuses.append((await http.post("/graphql", json=READ)).status_code)
+    assert statuses == [200, 200, 429, 200]
+
+
+async def test_refused_tokens_run_dry_before_any_token_is_verified(db, make_token):
+    valid = await make_token("citizen", sub="near-the-attacker")
+    async with http_client(db, rate_limit_auth_failures="2/minute") as http:
+        # Valid tokens never spend the budget.
+        for _ in range(3):
+            assert (await http.post("/graphql", json=READ, headers=bearer(valid))
+                    ).status_code == 200
+        for _ in range(2):
+            assert (await http.post("/graphql", json=READ, headers=bearer("forged"))
+                    ).status_code == 401
+        assert_limited(await http.post("/graphql", json=READ, headers=bearer("forged")))
+        # Over it, a token is not even looked at; a request without one still runs.
+        response = await http.post("/graphql", json=READ, headers=bearer(valid))
+        assert_limited(response)
+        assert response.json()["errors"][0]["extensions"]["budget"] == "auth_failures"
+        assert (await http.post("/graphql", json=READ)).status_code == 200
+    async with http_client(db, ip="203.0.113.8", rate_limit_auth_failures="2/minute") as other:
+        assert (await other.post("/graphql", json=READ, headers=bearer("forged"))
+                ).status_code == 401
+
+
+def ws_answers(ws: Any, operation_id: str) -> list[dict[str, Any]]:
+    """The server's messages for one operation, up to its end."""
+    messages = []
+    while True:
+        message = ws.receive_json()
+        assert message.get("id") == operation_id, message
+        messages.append(message)
+        if message["type"] in ("complete", "error"):
+            return messages
+
+
+def test_operations_over_a_websocket_spend_the_budget(empty_database):
+    settings = replace(empty_database, rate_limits=True, rate_limit_anonymous="2/minute")
+    with TestClient(create_app(settings)) as http, http.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        answers = []
+        for n in range(3):
+            ws.send_json({"id": str(n), "type": "subscribe", "payload": READ})
+            answers.append(ws_answers(ws, str(n)))
+        assert [a[0]["payload"] for a in answers[:2]] == [{"data": {"__typename": "Query"}}] * 2
+        [error] = answers[2][0]["payload"]["errors"]
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        assert 1 <= error["extensions"]["retryAfter"] <= 60
+        ws.send_json({"id": "s", "type": "subscribe", "payload": {
+            "query": "subscription { auditEventAdded { action } }"}})
+        refused, complete = ws_answers(ws, "s")  # never subscribed
+        assert refused["payload"]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert complete["type"] == "complete"
+        # The socket and HTTP share the address's budget.
+        assert_limited(http.post("/graphql", json=READ))
+
+
+def test_one_websocket_runs_a_bounded_number_of_operations(empty_database):
+    auditor, _ = prepare(empty_database)
+    settings = replace(empty_database, ws_max_subscriptions_per_connection=1)
+    subscription = {"query": "subscription { auditEventAdded { action } }"}
+    with TestClient(create_app(settings)) as client, client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        assert open_subscription(ws, auditor)["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": subscription})
+        ws.send_json({"id": "2", "type": "subscribe", "payload": subscription})
+        [error] = ws_answers(ws, "2")
+        assert error["type"] == "error"
+        assert error["payload"][0]["message"] == "Subscription limit reached"
+
+
+def test_limit_settings_have_defaults_and_are_read():
+    defaults = load_settings({})
+    assert defaults.rate_limit_auth_failures == "30/minute"
+    assert defaults.ws_max_subscriptions_per_connection == 10
+    settings = load_settings({"VMESTE_RATE_LIMIT_AUTH_FAILURES": "5/second",
+                              "VMESTE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION": "3"})
+    assert settings.rate_limit_auth_failures == "5/second"
+    assert settings.ws_max_subscriptions_per_connection == 3
+    for name, bad in (("VMESTE_RATE_LIMIT_AUTH_FAILURES", "often"),
+                      ("VMESTE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "0")):
+        with pytest.raises(SettingsError) as error:
+            load_settings({name: bad})
+        assert error.value.variable == name
 
 
 def test_forwarded_for_counts_only_behind_a_trusted_proxy():

@@ -44,7 +44,8 @@ from vmeste.platform.http.shedding import LoadSheddingMiddleware
 from vmeste.platform.identity.authenticate import Authenticator, bearer_token
 from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.identity.tokens import TokenError
-from vmeste.platform.ratelimits.middleware import RateLimitMiddleware
+from vmeste.platform.ratelimits.clients import client_key, parse_networks
+from vmeste.platform.ratelimits.limiter import Budget, Refusal, RequestLimiter
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.platform.websocket_sessions import GuardedTransportWSHandler, WebSocketSessions
@@ -55,11 +56,8 @@ log = logging.getLogger("vmeste.app")
 
 
 class BodyLimitMiddleware:
-    """Reads the request body up to the limit before anything parses it.
-
-    Oversized requests get 413. A NUL character (raw, or escaped in JSON) gets 400:
-    PostgreSQL text cannot hold it, so it would otherwise fail deep inside a query.
-    """
+    """Reads the request body up to the limit before anything parses it; oversized
+    requests get 413."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -90,10 +88,6 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"\x00" in body or b"\\u0000" in body:
-            await _json_error(400, "INVALID", "Запрос содержит недопустимый символ NUL")(
-                scope, receive, send)
-            return
         replayed = False
 
         async def replay() -> Any:
@@ -108,28 +102,51 @@ class BodyLimitMiddleware:
 
 class AuthenticationMiddleware:
     """Resolves the bearer token once per HTTP request; a bad token is a 401, never an
-    anonymous request, so a client with an expired token learns it at once."""
+    anonymous request, so a client with an expired token learns it at once.
 
-    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
+    Each refused token spends the client address's ``auth_failures`` budget; once it is
+    used up, requests with a token get 429 before the token is verified, so a flood of
+    forged tokens costs neither signature checks nor user look-ups.
+    """
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator,
+                 settings: Settings) -> None:
         self.app = app
         self.authenticator = authenticator
+        self.limiter = RequestLimiter(settings) if settings.rate_limits else None
+        self.trusted = parse_networks(settings.trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers", [])).get(b"authorization")
+        key = f"ip:{client_key(scope, self.trusted)}" if self.limiter is not None else ""
+        if header and self.limiter is not None:
+            refusal = await self.limiter.exhausted(Budget.AUTH_FAILURES, key)
+            if refusal is not None:
+                log.info("rate limited: %s budget", refusal.budget.value)
+                await too_many_requests(refusal)(scope, receive, send)
+                return
         try:
             token = bearer_token(header.decode("latin-1") if header else None)
             principal = await self.authenticator(token)
         except TokenError as error:
             log.info("token refused: %s", error.reason)
+            if self.limiter is not None:
+                await self.limiter.spend(Budget.AUTH_FAILURES, key)
             response = _json_error(401, "UNAUTHENTICATED", error.message,
                                    **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+
+def too_many_requests(refusal: Refusal) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": refusal.message,
+                                     "extensions": refusal.extensions}]},
+                        status_code=429, headers={"Retry-After": str(refusal.retry_after)})
 
 
 class VmesteGraphQL(GraphQL):
@@ -150,6 +167,7 @@ class VmesteGraphQL(GraphQL):
             allowed_origins=settings.allowed_origins,
             # Only graphql-transport-ws: its handler re-checks the caller while open.
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=settings.ws_max_subscriptions_per_connection,
         )
         self.runtime = runtime
         self.sessions = WebSocketSessions(settings, runtime.authenticate)
@@ -174,7 +192,7 @@ class VmesteGraphQL(GraphQL):
         if response.media_type == APPLICATION_JSON and media_type == GRAPHQL_RESPONSE_JSON:
             # Strawberry always builds application/json; the spec's type and status go on it.
             response.headers["content-type"] = media_type
-            if getattr(request.state, "request_error", False):
+            if response.status_code == 200 and getattr(request.state, "request_error", False):
                 response.status_code = 400
         response.headers.add_vary_header("Accept")  # a cached GET answer depends on it
         await response(scope, receive, send)
@@ -277,10 +295,9 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
         # authentication, whose token and user look-ups are work to bound too.
         Middleware(LoadSheddingMiddleware, max_inflight=settings.max_inflight,
                    wait_ms=settings.inflight_wait_ms),
-        Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate),
+        Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate,
+                   settings=settings),
     ]
-    if settings.rate_limits:
-        middleware.append(Middleware(RateLimitMiddleware, settings=settings))
     if settings.allowed_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(settings.allowed_origins),

@@ -99,11 +99,15 @@ class Settings:
     ws_max_connections_per_principal: int = 5
     #: How often a live subscription re-loads its caller's roles.
     ws_recheck_seconds: int = 30
+    #: Operations one GraphQL WebSocket may run at once (Strawberry's default is 100).
+    ws_max_subscriptions_per_connection: int = 10
     #: Request budgets (``limits`` notation, e.g. "120/minute").
     rate_limits: bool = True
     rate_limit_anonymous: str = "120/minute"
     rate_limit_reads: str = "600/minute"
     rate_limit_mutations: str = "120/minute"
+    #: Refused bearer tokens per client address, checked before a token is verified.
+    rate_limit_auth_failures: str = "30/minute"
     #: Where the counters live: empty is this process's memory; redis://… shares them.
     rate_limit_storage_url: str = field(default="", repr=False)
     #: Peers (addresses or networks) whose X-Forwarded-For names the real client.
@@ -361,10 +365,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ws_max_connections_per_principal=_int(env, "VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL",
                                               5, 1, 10_000),
         ws_recheck_seconds=_int(env, "VMESTE_WS_RECHECK_SECONDS", 30, 1, 3600),
+        ws_max_subscriptions_per_connection=_int(
+            env, "VMESTE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 10, 1, 1000),
         rate_limits=_flag(env, "VMESTE_RATE_LIMITS", True),
         rate_limit_anonymous=_rate(env, "VMESTE_RATE_LIMIT_ANONYMOUS", "120/minute"),
         rate_limit_reads=_rate(env, "VMESTE_RATE_LIMIT_READS", "600/minute"),
         rate_limit_mutations=_rate(env, "VMESTE_RATE_LIMIT_MUTATIONS", "120/minute"),
+        rate_limit_auth_failures=_rate(env, "VMESTE_RATE_LIMIT_AUTH_FAILURES", "30/minute"),
         rate_limit_storage_url=_rate_storage(env),
         trusted_proxies=_networks(env, "VMESTE_TRUSTED_PROXIES"),
         health_port=_int(env, "VMESTE_HEALTH_PORT", 0, 0, 65_535),

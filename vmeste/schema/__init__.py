@@ -41,6 +41,7 @@ from vmeste.schema.operations.mutations import OperationsMutation
 from vmeste.schema.operations.queries import OperationsQuery
 from vmeste.schema.policies.mutations import PoliciesMutation
 from vmeste.schema.policies.queries import PoliciesQuery
+from vmeste.schema.ratelimit import rate_limits
 from vmeste.schema.reference.mutations import ReferenceMutation
 from vmeste.schema.reference.queries import ReferenceQuery
 
@@ -92,6 +93,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: VmesteMaskErrors(hide_suggestions=not settings.introspection),
         lambda: RequestGuards(settings),
+        *rate_limits(settings),  # after the guards: an over-budget caller gets 429 first
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

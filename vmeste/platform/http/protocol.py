@@ -2,7 +2,9 @@
 which media type an answer takes, and which status a failed one gets.
 
 Strawberry's own parsing lets invalid UTF-8 and deeply nested JSON escape as a 500 and
-answers in plain English text; here every refusal is a typed JSON error instead.
+answers in plain English text; here every refusal is a typed JSON error instead. A NUL
+character is refused too, from the body and the URL alike: PostgreSQL text cannot hold
+it, so it would otherwise fail deep inside a query.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from graphql import ExecutionResult
 from starlette.responses import JSONResponse
 from strawberry.http import GraphQLRequestData
+
+from vmeste.platform.errors import ErrorCode
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -46,7 +50,8 @@ def json_error(status: int, code: str, message: str, media_type: str = APPLICATI
 class RequestRefused(Exception):
     """A request the transport answers itself, before (or instead of) running GraphQL."""
 
-    def __init__(self, status: int, code: HttpErrorCode, message: str, **headers: str) -> None:
+    def __init__(self, status: int, code: HttpErrorCode | ErrorCode, message: str,
+                 **headers: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -104,8 +109,21 @@ def _invalid(message: str) -> RequestRefused:
     return RequestRefused(400, HttpErrorCode.INVALID_REQUEST, message)
 
 
+def _has_nul(value: object) -> bool:
+    """True when a string anywhere in ``value`` (a decoded JSON value: keys too) holds NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def graphql_request(data: object) -> GraphQLRequestData:
     """The parameters of one GraphQL request, each checked for its type (batches are off)."""
+    if _has_nul(data):
+        raise RequestRefused(400, ErrorCode.INVALID, "Запрос содержит недопустимый символ NUL")
     if isinstance(data, list):
         raise _invalid("Пакетные запросы (массив операций) не поддерживаются")
     if not isinstance(data, dict):

@@ -25,6 +25,17 @@ RETRY_AFTER_SECONDS = "1"
 LOG_EVERY_SECONDS = 10.0
 
 
+def route_path(scope: Scope) -> str:
+    """The path the app routes on. Served under a prefix (``uvicorn --root-path /api``),
+    ASGI's ``path`` keeps it (``/api/healthz``); Starlette's router strips ``root_path``
+    the same way (its private ``get_route_path``)."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root):] or "/"
+    return path
+
+
 class LoadSheddingMiddleware:
     def __init__(self, app: ASGIApp, max_inflight: int, wait_ms: int,
                  exempt: frozenset[str] = PROBES) -> None:
@@ -37,7 +48,7 @@ class LoadSheddingMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # WebSockets hold a connection for hours; they are bounded elsewhere, not here.
-        if scope["type"] != "http" or scope["path"] in self.exempt:
+        if scope["type"] != "http" or route_path(scope) in self.exempt:
             await self.app(scope, receive, send)
             return
         if not await self._acquire():

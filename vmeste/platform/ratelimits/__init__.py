@@ -1,1 +1,2 @@
-"""Request budgets of the HTTP API and who spends them (``VMESTE_RATE_LIMIT_*``)."""
+"""Request budgets (``VMESTE_RATE_LIMIT_*``) and who spends them: GraphQL operations in the
+schema (``vmeste.schema.ratelimit``), refused tokens in authentication (``app``)."""

@@ -45,3 +45,17 @@ def client_address(scope: Scope, trusted: Sequence[Network]) -> str:
             except ValueError:
                 return peer
     return peer
+
+
+def client_key(scope: Scope, trusted: Sequence[Network]) -> str:
+    """What an anonymous client's budgets are counted under: its IPv4 address, or the /64
+    of its IPv6 one. One subscriber usually holds a whole /64 and may pick any address
+    in it, so counting per IPv6 address would hand it 2**64 budgets."""
+    address = client_address(scope, trusted)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped) if isinstance(ip, ipaddress.IPv6Address) else address

@@ -23,6 +23,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
+from vmeste.platform.errors import ErrorCode
 from vmeste.platform.settings import Settings
 
 log = logging.getLogger("vmeste.ratelimits")
@@ -37,12 +38,22 @@ class Budget(StrEnum):
     ANONYMOUS = "anonymous"
     READS = "reads"
     MUTATIONS = "mutations"
+    AUTH_FAILURES = "auth_failures"
 
 
 @dataclass(frozen=True)
 class Refusal:
     budget: Budget
     retry_after: int
+
+    @property
+    def message(self) -> str:
+        return f"Слишком много запросов: повторите через {self.retry_after} с"
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": ErrorCode.RATE_LIMITED.value, "retryAfter": self.retry_after,
+                "budget": self.budget.value}
 
 
 def _storage(url: str) -> Storage:
@@ -63,6 +74,7 @@ class RequestLimiter:
             Budget.ANONYMOUS: limits.parse(settings.rate_limit_anonymous),
             Budget.READS: limits.parse(settings.rate_limit_reads),
             Budget.MUTATIONS: limits.parse(settings.rate_limit_mutations),
+            Budget.AUTH_FAILURES: limits.parse(settings.rate_limit_auth_failures),
         }
         self.storage = _storage(settings.rate_limit_storage_url)
         self.strategy = SlidingWindowCounterRateLimiter(self.storage)
@@ -70,12 +82,23 @@ class RequestLimiter:
         self.namespace = settings.queue_prefix
         self._warned_at = -WARN_EVERY_SECONDS
 
-    async def spend(self, budget: Budget, key: str, cost: int = 1) -> Refusal | None:
+    async def spend(self, budget: Budget, key: str) -> Refusal | None:
+        """Spends one unit; a refusal when none was left."""
+        return await self._ask(budget, key, spend=True)
+
+    async def exhausted(self, budget: Budget, key: str) -> Refusal | None:
+        """A refusal when spending one more unit would be refused; spends nothing."""
+        return await self._ask(budget, key, spend=False)
+
+    async def _ask(self, budget: Budget, key: str, *, spend: bool) -> Refusal | None:
         item = self.items[budget]
+        ids = (self.namespace, budget.value, key)
         try:
-            if await self.strategy.hit(item, self.namespace, budget.value, key, cost=cost):
+            allowed = await (self.strategy.hit(item, *ids) if spend
+                             else self.strategy.test(item, *ids))
+            if allowed:
                 return None
-            stats = await self.strategy.get_window_stats(item, self.namespace, budget.value, key)
+            stats = await self.strategy.get_window_stats(item, *ids)
         except StorageError as error:
             now = time.monotonic()
             if now - self._warned_at >= WARN_EVERY_SECONDS:

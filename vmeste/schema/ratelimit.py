@@ -1,0 +1,84 @@
+"""Request budgets (``VMESTE_RATE_LIMIT_*``) spent where every transport meets: the schema.
+
+``GET``, ``POST`` and operations over the WebSocket all run through here, after parsing
+and validation, so the budget follows the operation type Strawberry actually chose (with
+``operationName``) and no document is parsed twice. Anonymous callers spend their client
+address's budget (an IPv6 client: its /64); authenticated ones their principal's read or
+mutation budget, wherever they come from. A request that fails to parse or validate
+never executes; it still spends one read, so a flood of them runs dry like any other.
+
+Over a budget the operation is not run: over HTTP the answer is 429 with ``Retry-After``;
+on a WebSocket the operation's error carries the same ``RATE_LIMITED`` code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import ExecutionResult, GraphQLError
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from vmeste.platform.identity.principal import ANONYMOUS, Principal
+from vmeste.platform.ratelimits.clients import Network, client_key, parse_networks
+from vmeste.platform.ratelimits.limiter import Budget, Refusal, RequestLimiter
+from vmeste.platform.settings import Settings
+
+
+class RateLimit(SchemaExtension):
+    def __init__(self, limiter: RequestLimiter, trusted: tuple[Network, ...]) -> None:
+        self.limiter = limiter
+        self.trusted = trusted
+        self.spent = False
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        if not self.spent:  # refused before execution: parse or validation errors
+            await self._spend(Budget.READS)
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        budget = (Budget.MUTATIONS if ctx.operation_type is OperationType.MUTATION
+                  else Budget.READS)
+        refusal = await self._spend(budget)
+        if refusal is not None:
+            error = GraphQLError(refusal.message, extensions=refusal.extensions)
+            if ctx.operation_type is OperationType.SUBSCRIPTION:
+                raise error  # Strawberry subscribes a preset result, but answers this
+            ctx.result = ExecutionResult(data=None, errors=[error])
+            _answer_429(ctx.context, refusal)
+        yield
+
+    async def _spend(self, budget: Budget) -> Refusal | None:
+        self.spent = True
+        context = self.execution_context.context
+        principal: Principal = getattr(context, "principal", ANONYMOUS)
+        if principal.authenticated:
+            key = f"principal:{principal.actor}"
+        else:
+            budget = Budget.ANONYMOUS
+            scope = getattr(getattr(context, "request", None), "scope", {})
+            key = f"ip:{client_key(scope, self.trusted)}"
+        # A refusal is logged with the operation's other errors (``error_log``).
+        return await self.limiter.spend(budget, key)
+
+
+def _answer_429(context: Any, refusal: Refusal) -> None:
+    """Over HTTP the response is Strawberry's sub-response; on a WebSocket it is the
+    socket itself, which has no status."""
+    response = getattr(context, "response", None)
+    if isinstance(response, Response):
+        response.status_code = 429
+        response.headers["Retry-After"] = str(refusal.retry_after)
+
+
+def rate_limits(settings: Settings) -> list[Any]:
+    """The extension for ``build_schema`` (none with ``VMESTE_RATE_LIMITS=0``); its
+    counters belong to the schema, so one app keeps one set."""
+    if not settings.rate_limits:
+        return []
+    limiter = RequestLimiter(settings)
+    trusted = parse_networks(settings.trusted_proxies)
+    return [lambda: RateLimit(limiter, trusted)]
