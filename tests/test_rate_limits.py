@@ -121,6 +121,23 @@ async def test_mutations_spend_their_own_budget(db, make_token):
         assert_limited(await http.post("/graphql", json=named, headers=bearer(token)))
 
 
+async def test_each_mutation_field_of_a_document_spends_one_unit(db, make_token):
+    """Aliases, and fragments at the root, cannot pack many mutations into one unit."""
+    token = await make_token("citizen", sub="packer")
+    field = MUTATION["query"][len("mutation { "):-2]
+    aliased = {"query": "mutation { " + " ".join(f"m{n}: {field}" for n in range(3)) + " }"}
+    fragment = {"query": "mutation { ...Twice } fragment Twice on Mutation { a: " + field
+                         + " b: " + field + " }"}
+    async with http_client(db, rate_limit_mutations="5/minute") as http:
+        assert (await http.post("/graphql", json=aliased, headers=bearer(token))
+                ).status_code == 200
+        assert (await http.post("/graphql", json=fragment, headers=bearer(token))
+                ).status_code == 200
+        # 5 spent; one more field is over the budget, and an over-budget document runs
+        # none of its fields.
+        assert_limited(await http.post("/graphql", json=MUTATION, headers=bearer(token)))
+
+
 async def test_health_probes_are_never_limited(db):
     async with http_client(db, rate_limit_anonymous="1/minute") as http:
         assert (await http.post("/graphql", json=READ)).status_code == 200

@@ -16,7 +16,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    get_operation_ast,
+)
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -40,9 +48,10 @@ class RateLimit(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
-        budget = (Budget.MUTATIONS if ctx.operation_type is OperationType.MUTATION
-                  else Budget.READS)
-        refusal = await self._spend(budget)
+        if ctx.operation_type is OperationType.MUTATION:
+            refusal = await self._spend(Budget.MUTATIONS, _root_fields(ctx))
+        else:
+            refusal = await self._spend(Budget.READS)
         if refusal is not None:
             error = GraphQLError(refusal.message, extensions=refusal.extensions)
             if ctx.operation_type is OperationType.SUBSCRIPTION:
@@ -51,7 +60,7 @@ class RateLimit(SchemaExtension):
             _answer_429(ctx.context, refusal)
         yield
 
-    async def _spend(self, budget: Budget) -> Refusal | None:
+    async def _spend(self, budget: Budget, units: int = 1) -> Refusal | None:
         self.spent = True
         context = self.execution_context.context
         principal: Principal = getattr(context, "principal", ANONYMOUS)
@@ -62,7 +71,31 @@ class RateLimit(SchemaExtension):
             scope = getattr(getattr(context, "request", None), "scope", {})
             key = f"ip:{client_key(scope, self.trusted)}"
         # A refusal is logged with the operation's other errors (``error_log``).
-        return await self.limiter.spend(budget, key)
+        return await self.limiter.spend(budget, key, units)
+
+
+def _root_fields(ctx: Any) -> int:
+    """How many mutations one document runs: thirty aliased mutation fields are thirty
+    mutations, not one (fragments at the root are expanded)."""
+    document = ctx.graphql_document
+    operation = get_operation_ast(document, ctx.operation_name) if document else None
+    if operation is None:
+        return 1
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    count, pending, seen = 0, [operation.selection_set], set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                count += selection.name.value != "__typename"
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif (isinstance(selection, FragmentSpreadNode)
+                  and selection.name.value not in seen
+                  and selection.name.value in fragments):
+                seen.add(selection.name.value)
+                pending.append(fragments[selection.name.value].selection_set)
+    return max(count, 1)
 
 
 def _answer_429(context: Any, refusal: Refusal) -> None:

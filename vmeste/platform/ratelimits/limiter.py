@@ -82,19 +82,20 @@ class RequestLimiter:
         self.namespace = settings.queue_prefix
         self._warned_at = -WARN_EVERY_SECONDS
 
-    async def spend(self, budget: Budget, key: str) -> Refusal | None:
-        """Spends one unit; a refusal when none was left."""
-        return await self._ask(budget, key, spend=True)
+    async def spend(self, budget: Budget, key: str, units: int = 1) -> Refusal | None:
+        """Spends ``units``; a refusal when fewer were left (nothing is spent then)."""
+        return await self._ask(budget, key, spend=True, units=units)
 
     async def exhausted(self, budget: Budget, key: str) -> Refusal | None:
         """A refusal when spending one more unit would be refused; spends nothing."""
         return await self._ask(budget, key, spend=False)
 
-    async def _ask(self, budget: Budget, key: str, *, spend: bool) -> Refusal | None:
+    async def _ask(self, budget: Budget, key: str, *, spend: bool, units: int = 1
+                   ) -> Refusal | None:
         item = self.items[budget]
         ids = (self.namespace, budget.value, key)
         try:
-            allowed = await (self.strategy.hit(item, *ids) if spend
+            allowed = await (self.strategy.hit(item, *ids, cost=units) if spend
                              else self.strategy.test(item, *ids))
             if allowed:
                 return None
