@@ -136,9 +136,15 @@ async def test_the_scheduler_loop_sweeps_and_runs_the_watchdog_until_stopped(db)
     await OutboxMessage.filter(dedupe_key="old").update(
         relayed_at=datetime.now(UTC) - timedelta(days=30),
         done_at=datetime.now(UTC) - timedelta(days=30))
-    task = asyncio.create_task(scheduler.run(stop))
+    ticks: list[float] = []
+    task = asyncio.create_task(scheduler.run(stop, tick=lambda: ticks.append(time.monotonic())))
     await until(lambda: OutboxMessage.filter(relayed_at__isnull=False,
                                              dedupe_key="n1").exists(), what="the sweep")
+
+    async def ticked_again() -> bool:
+        return len(ticks) >= 2
+
+    await until(ticked_again, what="the loop's heartbeat after each round")
     stop.set()
     await asyncio.wait_for(task, 10)
     assert calls == [runtime]  # once at start, then not again within the hour
