@@ -6,12 +6,15 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 
+import anyio
 from starlette.testclient import TestClient
 
+from vmeste.platform import websocket_sessions
 from vmeste.platform.app import create_app
 from vmeste.platform.db import connect
 from vmeste.platform.identity.dev_tokens import issue_dev_token
 from vmeste.platform.identity.models import Role, RoleAssignment, User
+from vmeste.platform.identity.principal import Principal
 from vmeste.platform.reference.models import Territory
 
 MUTATION = """mutation { createTerritory(input: {code: "33000000", name: "Кировская область",
@@ -191,3 +194,82 @@ async def test_a_narrowed_principal_narrows_a_running_audit_subscription(world, 
     first = await asyncio.wait_for(pending, timeout=10)
     assert first.action == "test.a"
     await events.aclose()
+
+
+# --- the checks survive a database that fails for a while ------------------------------------
+
+
+def receive_within(ws, seconds: float) -> dict:
+    """The next message, or a failed test after ``seconds`` (a socket that is never
+    closed must not hang the suite; the test client's own ``receive`` waits forever)."""
+    async def bounded() -> dict:
+        with anyio.fail_after(seconds):
+            return await ws._send_rx.receive()
+
+    return ws.portal.call(bounded)
+
+
+def failing_loader(monkeypatch, then: str) -> list[int]:
+    """The role re-read raises once (the database restarting), then ``works`` or
+    ``hangs`` (a pool that never hands out a connection); returns the call count."""
+    calls = [0]
+    real = websocket_sessions.load_principal
+
+    async def loader(user: User) -> Principal:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise ConnectionRefusedError("connect to 127.0.0.1:5432 failed")
+        if then == "hangs":
+            await asyncio.Event().wait()
+        return await real(user)
+
+    monkeypatch.setattr(websocket_sessions, "load_principal", loader)
+    return calls
+
+
+def test_a_revoked_role_closes_the_socket_after_a_failed_role_read(empty_database,
+                                                                  monkeypatch, caplog):
+    settings = replace(empty_database, ws_recheck_seconds=1)
+    auditor, _ = prepare(settings)
+    calls = failing_loader(monkeypatch, then="works")
+
+    async def revoke() -> None:
+        async with connect(settings):
+            user = await User.get(subject="dev-auditor-RU")
+            await RoleAssignment.filter(user_id=user.id).delete()
+
+    with connect_app(settings) as http, http.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:
+        assert open_subscription(ws, auditor)["type"] == "connection_ack"
+        subscribe(ws)
+        asyncio.run(revoke())
+        message = receive_within(ws, 10)
+        assert message["type"] == "websocket.close", message
+        assert (message["code"], message["reason"]) == (4403, "Permissions changed")
+    assert calls[0] >= 2, "read again after the failure"
+    failures = [r.getMessage() for r in caplog.records if r.name == "vmeste.websocket"]
+    assert any("ConnectionRefusedError" in line for line in failures), failures
+    assert not any("5432" in line for line in failures), "the type only, never the text"
+
+
+def test_a_token_expires_while_the_role_read_fails_or_hangs(empty_database, monkeypatch):
+    settings = replace(empty_database, ws_recheck_seconds=1)
+    prepare(settings)
+
+    async def short_lived() -> str:
+        async with connect(settings):
+            return await issue_dev_token(settings, Role.AUDITOR, territory_code="RU",
+                                         ttl=timedelta(seconds=5))
+
+    token = asyncio.run(short_lived())
+    calls = failing_loader(monkeypatch, then="hangs")
+    with connect_app(settings) as http, http.websocket_connect(
+        "/graphql", subprotocols=["graphql-transport-ws"]
+    ) as ws:
+        assert open_subscription(ws, token)["type"] == "connection_ack"
+        subscribe(ws)
+        message = receive_within(ws, 15)
+        assert message["type"] == "websocket.close", message
+        assert (message["code"], message["reason"]) == (4401, "Token expired")
+    assert calls[0] == 2, "failed once (1 s), then hung (2 s) past the expiry (5 s)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from dramatiq.asyncio import get_event_loop_thread
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -31,6 +33,8 @@ from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
 from vmeste.workers.deadletters import MAX_REDRIVE
 from vmeste.workers.health import HealthState, watch_database
+from vmeste.workers.heartbeat import Heartbeat
+from vmeste.workers.runner import start_worker
 from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
@@ -132,9 +136,15 @@ async def test_the_scheduler_loop_sweeps_and_runs_the_watchdog_until_stopped(db)
     await OutboxMessage.filter(dedupe_key="old").update(
         relayed_at=datetime.now(UTC) - timedelta(days=30),
         done_at=datetime.now(UTC) - timedelta(days=30))
-    task = asyncio.create_task(scheduler.run(stop))
+    ticks: list[float] = []
+    task = asyncio.create_task(scheduler.run(stop, tick=lambda: ticks.append(time.monotonic())))
     await until(lambda: OutboxMessage.filter(relayed_at__isnull=False,
                                              dedupe_key="n1").exists(), what="the sweep")
+
+    async def ticked_again() -> bool:
+        return len(ticks) >= 2
+
+    await until(ticked_again, what="the loop's heartbeat after each round")
     stop.set()
     await asyncio.wait_for(task, 10)
     assert calls == [runtime]  # once at start, then not again within the hour
@@ -169,24 +179,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def probe_until(port: int, status: int, within: float = 45.0) -> dict[str, dict]:
-    """Both probe documents once both answer ``status`` after every first check is in
-    (the process may still be starting)."""
+def probe_until(port: int, healthz: int, readyz: int, within: float = 45.0
+                ) -> dict[str, dict]:
+    """Both probe documents once they answer ``healthz`` and ``readyz`` after every first
+    check is in (the process may still be starting)."""
     deadline = time.monotonic() + within
+    wanted = {"/healthz": healthz, "/readyz": readyz}
     last: object = None
     while time.monotonic() < deadline:
         try:
             answers = {path: httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2)
-                       for path in ("/healthz", "/readyz")}
+                       for path in wanted}
         except httpx.TransportError as error:
             last = error
         else:
-            if all(answer.status_code == status and "not checked yet" not in answer.text
-                   for answer in answers.values()):
+            if all(answer.status_code == wanted[path] and "not checked yet" not in answer.text
+                   for path, answer in answers.items()):
                 return {path: answer.json() for path, answer in answers.items()}
             last = {path: answer.text for path, answer in answers.items()}
         time.sleep(0.2)
-    raise AssertionError(f"no {status} from the probe on {port}: {last}")
+    raise AssertionError(f"no {wanted} from the probe on {port}: {last}")
 
 
 @contextmanager
@@ -209,39 +221,77 @@ def running(settings: Settings, *command: str, **extra: str
             process.wait()
 
 
+HEALTHY = {"status": "ok"}
+BROKER_DOWN = "broker: unreachable (ConnectionError)"
+
+
 def test_the_worker_probe_is_healthy_with_its_broker_and_not_without(db):
+    """Not ready while the broker is down; alive until it has been down for the grace."""
     require_service(REDIS_URL, 6379)
     with running(db, "worker", VMESTE_BROKER_URL=REDIS_URL) as (port, _):
-        assert probe_until(port, 200) == {"/healthz": {"status": "ok"},
-                                          "/readyz": {"status": "ok"}}
+        assert probe_until(port, 200, 200) == {"/healthz": HEALTHY, "/readyz": HEALTHY}
     with running(db, "worker", VMESTE_BROKER_URL=CLOSED_BROKER) as (port, _):
-        answer = probe_until(port, 503)["/readyz"]
-        assert answer["status"] == "unavailable"
-        assert answer["problems"] == ["broker: unreachable (ConnectionError)"]
+        answers = probe_until(port, healthz=200, readyz=503)
+        assert answers["/readyz"] == {"status": "unavailable", "problems": [BROKER_DOWN]}
+    with running(db, "worker", VMESTE_BROKER_URL=CLOSED_BROKER,
+                 VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS="2") as (port, _):
+        [problem] = probe_until(port, healthz=503, readyz=503)["/healthz"]["problems"]
+        assert re.fullmatch(rf"{re.escape(BROKER_DOWN)}; down for \d+ s", problem), problem
+
+
+def worker_children(parent: subprocess.Popen[bytes]) -> list[int]:
+    return [int(child) for child in
+            Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()
+            # not multiprocessing's resource tracker
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
 def test_a_multi_process_worker_is_probed_in_its_parent(db):
+    """A child that stops (here: SIGSTOP, as a deadlock would) sends no heartbeat, and
+    the parent's liveness probe says so; one that exits too."""
     require_service(REDIS_URL, 6379)
     with running(db, "worker", "--processes", "2", "--threads", "1",
                  VMESTE_BROKER_URL=REDIS_URL) as (port, parent):
-        probe_until(port, 200)
-        children = [child for child in
-                    Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()
-                    # not multiprocessing's resource tracker
-                    if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
-        assert len(children) == 2
-        os.kill(int(children[0]), signal.SIGKILL)
-        assert probe_until(port, 503)["/healthz"]["problems"] == [
+        probe_until(port, 200, 200)
+        first, second = worker_children(parent)
+        os.kill(first, signal.SIGSTOP)
+        try:
+            [problem] = probe_until(port, 503, 503)["/healthz"]["problems"]
+        finally:
+            os.kill(first, signal.SIGCONT)
+        assert re.fullmatch(r"workers: 1 of 2 worker process\(es\) without a heartbeat "
+                            r"for \d+ s", problem), problem
+        probe_until(port, 200, 200)
+        os.kill(second, signal.SIGKILL)
+        assert probe_until(port, 503, 503)["/healthz"]["problems"] == [
             "workers: 1 of 2 worker process(es) exited"]
 
 
 def test_the_scheduler_probe_follows_the_broker_and_the_database(db):
     require_service(REDIS_URL, 6379)
     with running(db, "scheduler", VMESTE_BROKER_URL=REDIS_URL) as (port, _):
-        assert probe_until(port, 200)["/readyz"] == {"status": "ok"}
-    with running(db, "scheduler", VMESTE_BROKER_URL=CLOSED_BROKER) as (port, _):
-        assert probe_until(port, 503)["/healthz"]["problems"] == [
-            "broker: unreachable (ConnectionError)"]
+        assert probe_until(port, 200, 200) == {"/healthz": HEALTHY, "/readyz": HEALTHY}
+    with running(db, "scheduler", VMESTE_BROKER_URL=CLOSED_BROKER,
+                 VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS="3") as (port, _):
+        assert probe_until(port, healthz=200, readyz=503)["/readyz"]["problems"] == [
+            BROKER_DOWN]
+        [problem] = probe_until(port, healthz=503, readyz=503)["/healthz"]["problems"]
+        assert problem.startswith(f"{BROKER_DOWN}; down for "), problem
+
+
+def test_a_health_port_in_use_is_one_line_and_exit_2(db):
+    require_service(REDIS_URL, 6379)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in ("worker", "scheduler"):
+            result = vmeste(db, command, VMESTE_BROKER_URL=REDIS_URL,
+                            VMESTE_HEALTH_PORT=str(port), VMESTE_HEALTH_HOST="127.0.0.1")
+            assert result.returncode == 2, result.stderr
+            assert "Traceback" not in result.stderr
+            assert result.stderr.strip().splitlines()[-1] == (
+                f"vmeste: VMESTE_HEALTH_PORT {port} on 127.0.0.1: Address already in use")
 
 
 def test_the_scheduler_refuses_to_start_without_its_database(db):
@@ -261,7 +311,7 @@ async def test_the_database_watch_reports_a_database_lost_while_running(db, monk
                                                stop))
 
     async def problems_are(expected: list[str]) -> bool:
-        return state.problems() == expected
+        return state.readiness() == expected
 
     await until(lambda: problems_are([]), what="the first database report")
 
@@ -278,11 +328,59 @@ async def test_the_database_watch_reports_a_database_lost_while_running(db, monk
 def test_a_component_that_stops_reporting_turns_the_probe_unhealthy():
     now = [100.0]
     state = HealthState(stale_after=10, clock=lambda: now[0])
-    state.expect("broker")
-    assert state.problems() == ["broker: not checked yet"]
-    state.report("broker", None)
-    assert state.problems() == []
+    state.expect("worker")
+    assert state.readiness() == state.liveness() == ["worker: not checked yet"]
+    state.report("worker", None)
+    assert state.readiness() == state.liveness() == []
     now[0] += 11
-    assert state.problems() == ["broker: no report for 11 s"]
+    assert state.readiness() == state.liveness() == ["worker: no report for 11 s"]
+    state.report("worker", "1 of 4 worker thread(s) exited")
+    assert state.liveness() == ["worker: 1 of 4 worker thread(s) exited"]
+
+
+def test_a_dependency_fails_readiness_at_once_and_liveness_after_the_grace():
+    now = [100.0]
+    state = HealthState(stale_after=10, grace=60, dependencies=("broker",),
+                        clock=lambda: now[0])
+    state.expect("broker")
+    state.report("broker", None)
+    now[0] += 5
     state.report("broker", "unreachable (TimeoutError)")
-    assert state.problems() == ["broker: unreachable (TimeoutError)"]
+    assert state.readiness() == ["broker: unreachable (TimeoutError)"]
+    assert state.liveness() == []  # a blip: dramatiq reconnects by itself
+    now[0] += 56
+    state.report("broker", "unreachable (TimeoutError)")
+    assert state.liveness() == ["broker: unreachable (TimeoutError); down for 61 s"]
+    state.report("broker", None)
+    assert state.readiness() == state.liveness() == []
+    now[0] += 61  # the reports themselves stop: the checker is stuck
+    assert state.liveness() == ["broker: no report for 61 s; down for 61 s"]
+
+
+async def test_the_heartbeat_comes_from_the_event_loop_the_jobs_run_on(db):
+    """A real worker: its heartbeat stops while its event loop is blocked (as a job
+    blocking it would), resumes after, and reports a worker thread that exited."""
+    state = HealthState(stale_after=0.5)
+    state.expect("worker")
+    runtime = build_runtime(db)
+    broker = build_broker(db)
+    worker = await asyncio.to_thread(
+        start_worker, runtime, broker, 2,
+        Heartbeat(lambda problem: state.report("worker", problem), interval=0.1))
+
+    async def problems(match: str) -> bool:
+        return bool(re.fullmatch(match, "|".join(state.liveness())))
+
+    try:
+        await until(lambda: problems(""), what="the first heartbeat")
+        loop = get_event_loop_thread()
+        assert loop is not None
+        loop.loop.call_soon_threadsafe(time.sleep, 2)
+        await until(lambda: problems(r"worker: no report for \d+ s"), what="a stale heartbeat")
+        await until(lambda: problems(""), what="the heartbeat again")
+        worker.workers[0].stop()
+        await until(lambda: problems(r"worker: 1 of 2 worker thread\(s\) exited"),
+                    what="the exited thread")
+    finally:
+        await asyncio.to_thread(worker.stop, 10_000)
+        broker.close()

@@ -116,6 +116,10 @@ class Settings:
     health_port: int = 0
     health_host: str = "0.0.0.0"
     health_interval_seconds: int = 5
+    #: How long the broker (and the scheduler's database) may be unreachable before the
+    #: liveness probe fails too, so an orchestrator restarts a process whose connection
+    #: is wedged, but not every process at each short outage (readiness fails at once).
+    health_dependency_grace_seconds: int = 300
 
     @property
     def is_sqlite(self) -> bool:
@@ -377,4 +381,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         health_port=_int(env, "VMESTE_HEALTH_PORT", 0, 0, 65_535),
         health_host=env.get("VMESTE_HEALTH_HOST", "").strip() or "0.0.0.0",
         health_interval_seconds=_int(env, "VMESTE_HEALTH_INTERVAL_SECONDS", 5, 1, 300),
+        health_dependency_grace_seconds=_int(env, "VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS",
+                                             300, 0, 86_400),
     )

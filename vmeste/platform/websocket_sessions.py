@@ -7,7 +7,8 @@ once must be repeated while it is open:
 - the caller's roles are re-read every ``VMESTE_WS_RECHECK_SECONDS``; when a grant
   was revoked the connection ends (4403, "Permissions changed"), and the new, narrower
   principal is put in the context first, so a subscription polling meanwhile already
-  sees less;
+  sees less; a re-read that fails (the database restarting) is logged and tried again
+  at the next round, and the expiry, which needs no database, is kept regardless;
 - one principal (an anonymous caller: one client address) holds at most
   ``VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL`` connections in this process; one more is
   refused at ``connection_init`` (4429, "Too many connections").
@@ -33,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 
 from vmeste.platform.identity.authenticate import Authenticator, bearer_token, token_expiry_of
+from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.identity.services import load_principal
 from vmeste.platform.identity.tokens import TokenError
@@ -109,26 +111,48 @@ class WebSocketSessions:
 
     async def watch(self, context: Any, close: Close) -> None:
         """Until the connection ends: close it at token expiry or when a role the
-        connection was opened with is revoked."""
+        connection was opened with is revoked, whichever comes first. The two run side
+        by side, so a role re-read stuck on the database never delays the expiry."""
         session = self._sessions.get(id(context))
         if session is None:
             return
+        watchers: list[asyncio.Task[tuple[int, str]]] = []
+        if session.principal.user is not None:  # anonymous callers have no roles to lose
+            watchers.append(asyncio.create_task(
+                self._recheck_roles(session.principal.user, session, context)))
+        if session.expires_at is not None:
+            watchers.append(asyncio.create_task(self._expire(session.expires_at)))
+        if not watchers:
+            return
+        try:
+            done, _ = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+            await close(*done.pop().result())
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
+
+    async def _expire(self, expires_at: float) -> tuple[int, str]:
+        """Needs no database: the expiry is in the token."""
+        await asyncio.sleep(max(0.0, expires_at - self.clock()))
+        return TOKEN_EXPIRED
+
+    async def _recheck_roles(self, user: User, session: Session,
+                             context: Any) -> tuple[int, str]:
+        """A failed re-read (the database restarting, a pool timeout) is tried again at
+        the next round; it must not end the watch, or the connection would outlive a
+        revocation."""
         while True:
-            wait = float(self.recheck_seconds)
-            if session.expires_at is not None:
-                wait = min(wait, session.expires_at - self.clock())
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if session.expires_at is not None and self.clock() >= session.expires_at:
-                await close(*TOKEN_EXPIRED)
-                return
-            if session.principal.user is None:
+            await asyncio.sleep(self.recheck_seconds)
+            try:
+                current = await load_principal(user)
+            except Exception as error:  # never the message: it may carry a DSN
+                log.warning("websocket role re-read failed (%s); retrying in %d s",
+                            type(error).__name__, self.recheck_seconds)
                 continue
-            current = await load_principal(session.principal.user)
             if set(session.principal.grants) - set(current.grants):
                 context.principal = current
-                await close(*PERMISSIONS_CHANGED)
-                return
+                return PERMISSIONS_CHANGED
 
 
 class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
@@ -158,7 +182,11 @@ class GuardedTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     async def shutdown(self) -> None:
         if self.guard is not None:
             self.guard.cancel()
-            with suppress(asyncio.CancelledError, Exception):
+            try:
                 await self.guard
+            except asyncio.CancelledError:
+                pass
+            except Exception as error:  # a bug in the watch: say so, the socket is gone
+                log.error("websocket watch failed: %s", type(error).__name__)
         self.sessions.release(self.context)
         await super().shutdown()

@@ -1,13 +1,26 @@
 """Health probes for ``vmeste worker`` and ``vmeste scheduler``.
 
-An orchestrator probes ``GET /healthz`` and ``GET /readyz`` on ``VMESTE_HEALTH_PORT``
-(0, the default, serves nothing). Both answer 200 ``{"status": "ok"}`` while every
-component checks out and 503 ``{"status": "unavailable", "problems": [...]}`` otherwise:
-while the broker does not answer (both commands), while the database does not
-(the scheduler), and when a component's report is stale, which means the loop that
-should report is stuck. Checks run every ``VMESTE_HEALTH_INTERVAL_SECONDS`` with a
-timeout of their own, so a probe never waits on a dead dependency: it reads the last
-reports.
+An orchestrator probes ``GET /healthz`` (liveness: restart me) and ``GET /readyz``
+(readiness: I can do my work now) on ``VMESTE_HEALTH_PORT`` (0, the default, serves
+nothing). Each answers 200 ``{"status": "ok"}`` or 503 ``{"status": "unavailable",
+"problems": [...]}``.
+
+Components are of two kinds:
+
+- the process's own: the worker's heartbeat (:mod:`vmeste.workers.heartbeat`, posted
+  from the event loop every job runs on), the children of a multi-process worker, the
+  scheduler's event loop. A failure or a stale report fails both probes at once: a
+  restart is what helps.
+- dependencies: the broker (both commands), the database and the sweep loop, which
+  waits on both (the scheduler). A failure fails ``/readyz`` at once, and ``/healthz``
+  only once the dependency has not checked out for
+  ``VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS`` (default 300): dramatiq reconnects by
+  itself, so a short outage must not restart every worker, but a connection that
+  stays wedged ends in a restart.
+
+A report older than three check intervals is stale: the loop that should report is
+stuck. Checks run every ``VMESTE_HEALTH_INTERVAL_SECONDS`` with a timeout of their own,
+so a probe never waits on a dead dependency: it reads the last reports.
 
 Standard library only: a probe server must keep answering when everything else is
 in trouble, and it serves two fixed documents.
@@ -16,11 +29,12 @@ in trouble, and it serves two fixed documents.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,9 +49,19 @@ from vmeste.platform.settings import Settings
 
 log = logging.getLogger("vmeste.health")
 
-PROBE_PATHS = ("/healthz", "/readyz")
+LIVENESS, READINESS = "/healthz", "/readyz"
 
 Check = Callable[[], str | None]
+
+
+class ProbePortUnavailable(OSError):
+    """The probe's port cannot be bound (in use, privileged, no such address). Its
+    ``filename`` names the setting, so the CLI reports it as one line, exit code 2."""
+
+    def __init__(self, settings: Settings, error: OSError) -> None:
+        super().__init__(error.errno or errno.EADDRINUSE,
+                         error.strerror or type(error).__name__,
+                         f"VMESTE_HEALTH_PORT {settings.health_port} on {settings.health_host}")
 
 
 def check_timeout(settings: Settings) -> float:
@@ -45,40 +69,79 @@ def check_timeout(settings: Settings) -> float:
     return min(2.0, float(settings.health_interval_seconds))
 
 
+def stale_after(settings: Settings) -> float:
+    """A report older than this (seconds) comes from a loop that is stuck."""
+    return 3 * settings.health_interval_seconds + check_timeout(settings)
+
+
 @dataclass(frozen=True)
 class _Report:
     problem: str | None
     at: float
+    #: When the component last checked out (when it was first expected, if never).
+    ok_at: float
 
 
 class HealthState:
-    """The last report of each component, shared by the checkers and the probe server."""
+    """The last report of each component, shared by the reporters and the probe server.
 
-    def __init__(self, stale_after: float, clock: Callable[[], float] = time.monotonic) -> None:
+    ``dependencies`` are the components whose failure fails liveness only after
+    ``grace`` seconds without a good report; every other component is the process's
+    own and fails liveness at once."""
+
+    def __init__(self, stale_after: float, grace: float = 0.0,
+                 dependencies: Collection[str] = (),
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.stale_after = stale_after
+        self.grace = grace
+        self.dependencies = frozenset(dependencies)
         self.clock = clock
         self._reports: dict[str, _Report] = {}
         self._lock = threading.Lock()
 
     def expect(self, component: str) -> None:
         """Unhealthy until ``component`` reports for the first time."""
-        self.report(component, "not checked yet")
-
-    def report(self, component: str, problem: str | None) -> None:
-        with self._lock:
-            self._reports[component] = _Report(problem, self.clock())
-
-    def problems(self) -> list[str]:
         now = self.clock()
         with self._lock:
-            reports = dict(self._reports)
+            self._reports[component] = _Report("not checked yet", now, now)
+
+    def report(self, component: str, problem: str | None) -> None:
+        now = self.clock()
+        with self._lock:
+            last = self._reports.get(component)
+            ok_at = now if problem is None or last is None else last.ok_at
+            self._reports[component] = _Report(problem, now, ok_at)
+
+    def readiness(self) -> list[str]:
+        """Every component's problem, and every stale report."""
+        now = self.clock()
+        return [problem for component, report in self._sorted()
+                if (problem := self._current(component, report, now)) is not None]
+
+    def liveness(self) -> list[str]:
+        """The process's own problems, and dependencies down for longer than the grace."""
+        now = self.clock()
         found = []
-        for component, report in sorted(reports.items()):
-            if report.problem is not None:
-                found.append(f"{component}: {report.problem}")
-            elif now - report.at > self.stale_after:
-                found.append(f"{component}: no report for {now - report.at:.0f} s")
+        for component, report in self._sorted():
+            problem = self._current(component, report, now)
+            if problem is None:
+                continue
+            if component not in self.dependencies:
+                found.append(problem)
+            elif (down := now - report.ok_at) > self.grace:
+                found.append(f"{problem}; down for {down:.0f} s")
         return found
+
+    def _sorted(self) -> list[tuple[str, _Report]]:
+        with self._lock:
+            return sorted(self._reports.items())
+
+    def _current(self, component: str, report: _Report, now: float) -> str | None:
+        if report.problem is not None:
+            return f"{component}: {report.problem}"
+        if now - report.at > self.stale_after:
+            return f"{component}: no report for {now - report.at:.0f} s"
+        return None
 
 
 def broker_check(settings: Settings) -> Check:
@@ -112,10 +175,12 @@ def broker_check(settings: Settings) -> Check:
 
 
 async def watch_database(state: HealthState, settings: Settings, stop: asyncio.Event) -> None:
-    """Report the database from the scheduler's own loop (where its ORM is open) until
-    ``stop`` is set; a stuck loop shows as a stale report."""
+    """Report the scheduler's event loop (that it runs) and the database (where its ORM
+    is open) from that loop until ``stop`` is set; a blocked loop shows as stale
+    reports."""
     timeout = check_timeout(settings)
     while not stop.is_set():
+        state.report("event loop", None)
         try:
             await asyncio.wait_for(connections.get("default").execute_query("SELECT 1"),
                                    timeout)
@@ -130,10 +195,11 @@ class _ProbeHandler(BaseHTTPRequestHandler):
     state: HealthState
 
     def do_GET(self) -> None:
-        if self.path.split("?", 1)[0] not in PROBE_PATHS:
+        path = self.path.split("?", 1)[0]
+        if path not in (LIVENESS, READINESS):
             self._send(404, {"status": "not_found"})
             return
-        problems = self.state.problems()
+        problems = self.state.liveness() if path == LIVENESS else self.state.readiness()
         if problems:
             self._send(503, {"status": "unavailable", "problems": problems})
         else:
@@ -151,15 +217,32 @@ class _ProbeHandler(BaseHTTPRequestHandler):
         """Probes every few seconds would drown the log."""
 
 
+def _serve(settings: Settings, state: HealthState) -> ThreadingHTTPServer | None:
+    if not settings.health_port:
+        return None
+    handler = type("ProbeHandler", (_ProbeHandler,), {"state": state})
+    try:
+        server = ThreadingHTTPServer((settings.health_host, settings.health_port), handler)
+    except OSError as error:
+        raise ProbePortUnavailable(settings, error) from None
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="vmeste-health-probe",
+                     daemon=True).start()
+    log.info("health probe on %s:%d", settings.health_host, settings.health_port)
+    return server
+
+
 @contextmanager
-def health_probe(settings: Settings, checks: dict[str, Check],
-                 expect: tuple[str, ...] = ()) -> Iterator[HealthState]:
+def health_probe(settings: Settings, checks: dict[str, Check], expect: tuple[str, ...] = (),
+                 dependencies: tuple[str, ...] = ()) -> Iterator[HealthState]:
     """Serve the probe and run ``checks`` in a thread while the block runs.
 
-    ``expect`` names components reported from elsewhere (the scheduler's database).
+    ``expect`` names components reported from elsewhere (the worker's heartbeat, the
+    scheduler's loop); ``dependencies`` those that get the grace (see the module).
     With ``VMESTE_HEALTH_PORT`` unset the state is still kept, nothing is served."""
     interval = settings.health_interval_seconds
-    state = HealthState(stale_after=3 * interval + check_timeout(settings))
+    state = HealthState(stale_after(settings), settings.health_dependency_grace_seconds,
+                        dependencies)
     for component in (*checks, *expect):
         state.expect(component)
     stop = threading.Event()
@@ -171,15 +254,8 @@ def health_probe(settings: Settings, checks: dict[str, Check],
             if stop.wait(interval):
                 return
 
+    server = _serve(settings, state)
     checker = threading.Thread(target=run_checks, name="vmeste-health-checks", daemon=True)
-    server = None
-    if settings.health_port:
-        handler = type("ProbeHandler", (_ProbeHandler,), {"state": state})
-        server = ThreadingHTTPServer((settings.health_host, settings.health_port), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name="vmeste-health-probe",
-                         daemon=True).start()
-        log.info("health probe on %s:%d", settings.health_host, settings.health_port)
     checker.start()
     try:
         yield state

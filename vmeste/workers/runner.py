@@ -18,7 +18,8 @@ from vmeste.platform.outbox.relay import unrelay_unfinished
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
-from vmeste.workers.health import Check, broker_check, health_probe, watch_database
+from vmeste.workers.health import broker_check, health_probe, stale_after, watch_database
+from vmeste.workers.heartbeat import Heartbeat, Post, SharedHeartbeat, children_check
 from vmeste.workers.jobs import declare_actors
 from vmeste.workers.scheduler import Scheduler
 from vmeste.workers.topics import default_topics
@@ -29,55 +30,54 @@ log = logging.getLogger("vmeste.workers")
 SHUTDOWN_TIMEOUT_MS = 30_000
 
 
-def start_worker(runtime: Runtime, broker: dramatiq.Broker, threads: int) -> dramatiq.Worker:
+def start_worker(runtime: Runtime, broker: dramatiq.Broker, threads: int,
+                 heartbeat: Heartbeat | None = None) -> dramatiq.Worker:
     declare_actors(broker, runtime, default_topics())
+    if heartbeat is not None:
+        broker.add_middleware(heartbeat)
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
     worker.start()
     return worker
 
 
-def run_worker(settings: Settings, threads: int, *, probe: bool = True) -> None:
+def run_worker(settings: Settings, threads: int, parent: SharedHeartbeat | None = None) -> None:
     """One worker process until SIGTERM or SIGINT; the jobs in hand finish first (a
-    job cut short by a kill is redelivered by the broker and deduplicated). ``probe``
-    serves the health probe (off in the children of a multi-process worker, whose
-    parent serves it)."""
+    job cut short by a kill is redelivered by the broker and deduplicated). It serves
+    the health probe itself, unless it is the child of a multi-process worker: then
+    its heartbeat goes to the ``parent``, which serves the probe."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    if parent is not None:
+        _work(settings, threads, parent.post, stop)
+        return
+    with health_probe(settings, {"broker": broker_check(settings)}, expect=("worker",),
+                      dependencies=("broker",)) as state:
+        _work(settings, threads, lambda problem: state.report("worker", problem), stop)
+
+
+def _work(settings: Settings, threads: int, post: Post, stop: threading.Event) -> None:
     broker = build_broker(settings)
-    worker = start_worker(build_runtime(settings), broker, threads)
+    worker = start_worker(build_runtime(settings), broker, threads,
+                          Heartbeat(post, settings.health_interval_seconds))
     try:
-        if probe:
-            with health_probe(settings, {"broker": broker_check(settings)}):
-                stop.wait()
-        else:
-            stop.wait()
+        stop.wait()
     finally:
         worker.stop(timeout=SHUTDOWN_TIMEOUT_MS)
         broker.close()
 
 
-def _children_alive(children: list[Any]) -> Check:
-    def check() -> str | None:
-        dead = sum(1 for child in children if not child.is_alive())
-        return f"{dead} of {len(children)} worker process(es) exited" if dead else None
-
-    return check
-
-
 def run_workers(settings: Settings, processes: int, threads: int) -> None:
     """``processes`` worker processes (spawned, each with its own broker connections and
     database pool); SIGTERM or SIGINT stops them all gracefully. The parent serves the
-    health probe: the broker, and whether every child still runs."""
+    health probe: the broker, and whether every child runs and sends its heartbeat."""
     if processes == 1:
         run_worker(settings, threads)
         return
     context = multiprocessing.get_context("spawn")
-    children = [context.Process(target=run_worker, args=(settings, threads),
-                                kwargs={"probe": False})
-                for _ in range(processes)]
-    for child in children:
-        child.start()
+    heartbeats = [SharedHeartbeat(context) for _ in range(processes)]
+    children = [context.Process(target=run_worker, args=(settings, threads, heartbeat))
+                for heartbeat in heartbeats]
 
     def forward(signum: int, _: Any) -> None:
         for child in children:
@@ -87,33 +87,37 @@ def run_workers(settings: Settings, processes: int, threads: int) -> None:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     with health_probe(settings, {"broker": broker_check(settings),
-                                 "workers": _children_alive(children)}):
+                                 "workers": children_check(children, heartbeats,
+                                                           stale_after(settings))},
+                      dependencies=("broker",)):
+        for child in children:
+            child.start()
         for child in children:
             child.join()
 
 
 async def run_scheduler(settings: Settings) -> None:
     """The scheduler loop until SIGTERM or SIGINT (the ORM must be open), with the
-    health probe (broker and database)."""
+    health probe: its event loop and sweeps, the broker and the database."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    runtime = build_runtime(settings)
-    broker = build_broker(settings)
-    topics = default_topics()
-    declare_actors(broker, runtime, topics)
-    try:
-        with health_probe(settings, {"broker": broker_check(settings)},
-                          expect=("database",)) as state:
-            database = asyncio.create_task(watch_database(state, settings, stop))
-            try:
-                await Scheduler(runtime, broker, topics, run_watchdog).run(stop)
-            finally:
-                stop.set()
-                await database
-    finally:
-        broker.close()
+    with health_probe(settings, {"broker": broker_check(settings)},
+                      expect=("database", "event loop", "scheduler"),
+                      dependencies=("broker", "database", "scheduler")) as state:
+        runtime = build_runtime(settings)
+        broker = build_broker(settings)
+        topics = default_topics()
+        declare_actors(broker, runtime, topics)
+        database = asyncio.create_task(watch_database(state, settings, stop))
+        try:
+            await Scheduler(runtime, broker, topics, run_watchdog).run(
+                stop, tick=lambda: state.report("scheduler", None))
+        finally:
+            stop.set()
+            await database
+            broker.close()
 
 
 class EmbeddedWorkers:

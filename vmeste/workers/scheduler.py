@@ -64,9 +64,10 @@ class Scheduler:
             return None
         return await self.watchdog(self.runtime)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, tick: Callable[[], None] | None = None) -> None:
         """Sweep until ``stop`` is set. A failed sweep (database or broker down) is
-        logged and tried again at the next tick; it never ends the loop."""
+        logged and tried again at the next tick; it never ends the loop. ``tick`` is
+        called after each round: the loop's heartbeat for the health probe."""
         settings = self.runtime.settings
         relay_every = settings.relay_interval_ms / 1000
         next_watchdog = time.monotonic()
@@ -76,6 +77,8 @@ class Scheduler:
                 await self._guarded("deadline watchdog", self.run_watchdog)
                 await self._guarded("outbox retention", self.purge_outbox)
                 next_watchdog = time.monotonic() + settings.watchdog_interval_seconds
+            if tick is not None:
+                tick()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=relay_every)
             except TimeoutError:
