@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from tests.worlds import (
     count_queries,
     ok_data,
 )
+from vmeste.platform.appeals import geo
 from vmeste.platform.appeals.geo import Area, BoundaryIndex, Location
 from vmeste.platform.appeals.router import RoutingContext, RoutingRequest
 from vmeste.platform.appeals.routing import RuleIndex
@@ -321,3 +323,75 @@ async def test_a_cancelled_first_lookup_does_not_cancel_the_shared_load(world: W
     found = await second
     assert found is not None and found.area.code == SETTLEMENT_WEST
     assert first.cancelled()
+
+
+def gate_loads(monkeypatch: pytest.MonkeyPatch, gate: asyncio.Event,
+               fail_first: bool = False) -> list[str]:
+    """Holds every region load until ``gate`` is set; returns the keys loaded, in order."""
+    loads: list[str] = []
+    original = BoundaryIndex._load
+
+    async def gated(self: BoundaryIndex, key: str) -> Any:
+        loads.append(key)
+        await gate.wait()
+        if fail_first and len(loads) == 1:
+            raise RuntimeError("database went away")
+        return await original(self, key)
+
+    monkeypatch.setattr(BoundaryIndex, "_load", gated)
+    return loads
+
+
+async def test_a_caller_after_a_cancelled_one_joins_the_running_load(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    await index.area_set(COUNTRY)
+    gate = asyncio.Event()
+    loads = gate_loads(monkeypatch, gate)
+    first = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    await asyncio.sleep(0)  # the load has started
+    first.cancel()
+    await asyncio.sleep(0)  # the cancelled caller has gone
+    late = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    await asyncio.sleep(0)
+    gate.set()
+    found = await late
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert first.cancelled()
+    assert loads == [REGION_PATH]
+
+
+async def test_a_failed_load_reaches_its_callers_and_the_next_lookup_retries(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    await index.area_set(COUNTRY)
+    gate = asyncio.Event()
+    loads = gate_loads(monkeypatch, gate, fail_first=True)
+    waiting = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    await asyncio.sleep(0)
+    gate.set()
+    with pytest.raises(RuntimeError, match="went away"):
+        await waiting
+    found = await index.locate(REGION_PATH, 58.25, 49.25)
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert loads == [REGION_PATH, REGION_PATH]
+
+
+async def test_a_region_is_built_off_the_event_loop_thread(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a large region takes shapely about half a second (bench/): on the loop's
+    thread it would stall every other request of the process."""
+    await two_settlements()
+    threads: list[int] = []
+    original = geo.build_area_set
+
+    def recorded(rows: Any) -> Any:
+        threads.append(threading.get_ident())
+        return original(rows)
+
+    monkeypatch.setattr(geo, "build_area_set", recorded)
+    found = await BoundaryIndex().locate(REGION_PATH, 58.25, 49.25)
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert threads and threading.get_ident() not in threads
