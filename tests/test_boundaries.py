@@ -17,6 +17,7 @@ from tests.worlds import (
     COUNTRY,
     MUNICIPALITY_A,
     REGION_A,
+    REGION_B,
     World,
     add_territory,
     count_queries,
@@ -29,8 +30,12 @@ from vmeste.platform.appeals.routing import RuleIndex
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import format_errors
 from vmeste.platform.identity.principal import SYSTEM
-from vmeste.platform.policies.services import bump_version, current_version
-from vmeste.platform.reference import boundaries
+from vmeste.platform.policies.services import (
+    REFERENCE_TREE_VERSION,
+    bump_version,
+    current_version,
+)
+from vmeste.platform.reference import boundaries, geometry
 from vmeste.platform.reference import services as ref
 from vmeste.platform.reference.boundaries import (
     AUDIT_ACTION,
@@ -110,6 +115,24 @@ async def test_a_feature_is_stored_as_its_geometry(world: World, graphql: Any,
     assert payload["userErrors"] == []
     row = await Territory.get(code=MUNICIPALITY_A)
     assert row.boundary == {"type": "Polygon", "coordinates": [SQUARE]}
+
+
+async def test_a_boundary_is_parsed_once_per_edit(world: World,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building and validating the shape is the costly part of a large boundary."""
+    calls: list[object] = []
+    original = ref.parse_boundary
+    for module in (ref, geometry):
+        monkeypatch.setattr(module, "parse_boundary", lambda value: calls.append(value) or
+                            original(value))
+    square = {"type": "Polygon", "coordinates": [SQUARE]}
+    await ref.create_territory(SYSTEM, ref.TerritoryInput(
+        code="33702000", name="Район", kind=TerritoryKind.MUNICIPALITY,
+        parent_code=REGION_A, boundary=square))
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(code=MUNICIPALITY_A,
+                                                          boundary=square))
+    assert len(calls) == 2
+    assert (await Territory.get(code="33702000")).boundary == square
 
 
 # --- finding the territory of a point ---------------------------------------------------
@@ -192,6 +215,28 @@ async def test_a_boundaries_version_bump_reaches_another_process(world: World) -
     await bump_version(BOUNDARIES_VERSION)
     after = await other_process.locate(REGION_PATH, 58.25, 49.25)
     assert after is not None and after.area.code == MUNICIPALITY_A
+
+
+async def test_a_territory_edit_bumps_only_the_versions_of_what_it_changed(
+        world: World) -> None:
+    """A rename must not make every process rebuild its regions (and routing index):
+    the boundaries version moves with a boundary, the tree version with a move."""
+    async def versions() -> tuple[int, int]:
+        return (await current_version(REFERENCE_TREE_VERSION),
+                await current_version(BOUNDARIES_VERSION))
+
+    tree, bounds = await versions()
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(
+        code=MUNICIPALITY_A, name="Город Киров", timezone="Europe/Moscow"))
+    assert await versions() == (tree, bounds)
+    square = {"type": "Polygon", "coordinates": [SQUARE]}
+    for _ in range(2):  # the second time the boundary is the same: nothing to rebuild
+        await ref.update_territory(SYSTEM, ref.TerritoryInput(code=MUNICIPALITY_A,
+                                                              boundary=square))
+        assert await versions() == (tree, bounds + 1)
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(code=MUNICIPALITY_A,
+                                                          parent_code=REGION_B))
+    assert await versions() == (tree + 1, bounds + 1)
 
 
 async def area(code: str) -> Area:
