@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,19 +17,25 @@ from tests.worlds import (
     COUNTRY,
     MUNICIPALITY_A,
     REGION_A,
+    REGION_B,
     World,
     add_territory,
     count_queries,
     ok_data,
 )
+from vmeste.platform.appeals import geo
 from vmeste.platform.appeals.geo import Area, BoundaryIndex, Location
 from vmeste.platform.appeals.router import RoutingContext, RoutingRequest
 from vmeste.platform.appeals.routing import RuleIndex
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import format_errors
 from vmeste.platform.identity.principal import SYSTEM
-from vmeste.platform.policies.services import bump_version, current_version
-from vmeste.platform.reference import boundaries
+from vmeste.platform.policies.services import (
+    REFERENCE_TREE_VERSION,
+    bump_version,
+    current_version,
+)
+from vmeste.platform.reference import boundaries, geometry
 from vmeste.platform.reference import services as ref
 from vmeste.platform.reference.boundaries import (
     AUDIT_ACTION,
@@ -108,6 +115,24 @@ async def test_a_feature_is_stored_as_its_geometry(world: World, graphql: Any,
     assert payload["userErrors"] == []
     row = await Territory.get(code=MUNICIPALITY_A)
     assert row.boundary == {"type": "Polygon", "coordinates": [SQUARE]}
+
+
+async def test_a_boundary_is_parsed_once_per_edit(world: World,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building and validating the shape is the costly part of a large boundary."""
+    calls: list[object] = []
+    original = ref.parse_boundary
+    for module in (ref, geometry):
+        monkeypatch.setattr(module, "parse_boundary", lambda value: calls.append(value) or
+                            original(value))
+    square = {"type": "Polygon", "coordinates": [SQUARE]}
+    await ref.create_territory(SYSTEM, ref.TerritoryInput(
+        code="33702000", name="Район", kind=TerritoryKind.MUNICIPALITY,
+        parent_code=REGION_A, boundary=square))
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(code=MUNICIPALITY_A,
+                                                          boundary=square))
+    assert len(calls) == 2
+    assert (await Territory.get(code="33702000")).boundary == square
 
 
 # --- finding the territory of a point ---------------------------------------------------
@@ -190,6 +215,28 @@ async def test_a_boundaries_version_bump_reaches_another_process(world: World) -
     await bump_version(BOUNDARIES_VERSION)
     after = await other_process.locate(REGION_PATH, 58.25, 49.25)
     assert after is not None and after.area.code == MUNICIPALITY_A
+
+
+async def test_a_territory_edit_bumps_only_the_versions_of_what_it_changed(
+        world: World) -> None:
+    """A rename must not make every process rebuild its regions (and routing index):
+    the boundaries version moves with a boundary, the tree version with a move."""
+    async def versions() -> tuple[int, int]:
+        return (await current_version(REFERENCE_TREE_VERSION),
+                await current_version(BOUNDARIES_VERSION))
+
+    tree, bounds = await versions()
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(
+        code=MUNICIPALITY_A, name="Город Киров", timezone="Europe/Moscow"))
+    assert await versions() == (tree, bounds)
+    square = {"type": "Polygon", "coordinates": [SQUARE]}
+    for _ in range(2):  # the second time the boundary is the same: nothing to rebuild
+        await ref.update_territory(SYSTEM, ref.TerritoryInput(code=MUNICIPALITY_A,
+                                                              boundary=square))
+        assert await versions() == (tree, bounds + 1)
+    await ref.update_territory(SYSTEM, ref.TerritoryInput(code=MUNICIPALITY_A,
+                                                          parent_code=REGION_B))
+    assert await versions() == (tree + 1, bounds + 1)
 
 
 async def area(code: str) -> Area:
@@ -321,3 +368,75 @@ async def test_a_cancelled_first_lookup_does_not_cancel_the_shared_load(world: W
     found = await second
     assert found is not None and found.area.code == SETTLEMENT_WEST
     assert first.cancelled()
+
+
+def gate_loads(monkeypatch: pytest.MonkeyPatch, gate: asyncio.Event,
+               fail_first: bool = False) -> list[str]:
+    """Holds every region load until ``gate`` is set; returns the keys loaded, in order."""
+    loads: list[str] = []
+    original = BoundaryIndex._load
+
+    async def gated(self: BoundaryIndex, key: str) -> Any:
+        loads.append(key)
+        await gate.wait()
+        if fail_first and len(loads) == 1:
+            raise RuntimeError("database went away")
+        return await original(self, key)
+
+    monkeypatch.setattr(BoundaryIndex, "_load", gated)
+    return loads
+
+
+async def test_a_caller_after_a_cancelled_one_joins_the_running_load(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    await index.area_set(COUNTRY)
+    gate = asyncio.Event()
+    loads = gate_loads(monkeypatch, gate)
+    first = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    await asyncio.sleep(0)  # the load has started
+    first.cancel()
+    await asyncio.sleep(0)  # the cancelled caller has gone
+    late = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    await asyncio.sleep(0)
+    gate.set()
+    found = await late
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert first.cancelled()
+    assert loads == [REGION_PATH]
+
+
+async def test_a_failed_load_reaches_its_callers_and_the_next_lookup_retries(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    await two_settlements()
+    index = BoundaryIndex()
+    await index.area_set(COUNTRY)
+    gate = asyncio.Event()
+    loads = gate_loads(monkeypatch, gate, fail_first=True)
+    waiting = asyncio.ensure_future(index.locate(REGION_PATH, 58.25, 49.25))
+    await asyncio.sleep(0)
+    gate.set()
+    with pytest.raises(RuntimeError, match="went away"):
+        await waiting
+    found = await index.locate(REGION_PATH, 58.25, 49.25)
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert loads == [REGION_PATH, REGION_PATH]
+
+
+async def test_a_region_is_built_off_the_event_loop_thread(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building a large region takes shapely about half a second (bench/): on the loop's
+    thread it would stall every other request of the process."""
+    await two_settlements()
+    threads: list[int] = []
+    original = geo.build_area_set
+
+    def recorded(rows: Any) -> Any:
+        threads.append(threading.get_ident())
+        return original(rows)
+
+    monkeypatch.setattr(geo, "build_area_set", recorded)
+    found = await BoundaryIndex().locate(REGION_PATH, 58.25, 49.25)
+    assert found is not None and found.area.code == SETTLEMENT_WEST
+    assert threads and threading.get_ident() not in threads

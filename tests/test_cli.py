@@ -12,6 +12,7 @@ from pathlib import Path
 import jwt
 import pytest
 
+from tests.test_faults import require_service
 from tests.worlds import COUNTRY, MUNICIPALITY_A, ORG_A, REGION_A
 from vmeste.platform.reference.validators import with_ogrn_check_digit
 
@@ -191,6 +192,26 @@ def test_an_unreachable_postgres_names_host_and_port_but_not_the_password(tmp_pa
     assert "s3cr3t-pw" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("vmeste: cannot reach the database")
+
+
+LOCAL_POSTGRES = "127.0.0.1:5432"
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    (f"postgres://postgres:s3cr3t-pw@{LOCAL_POSTGRES}/nonexistent_db_xyz",
+     'database "nonexistent_db_xyz" does not exist'),
+    (f"postgres://nobody_xyz:s3cr3t-pw@{LOCAL_POSTGRES}/postgres",
+     'role "nobody_xyz" does not exist'),
+])
+def test_a_postgres_that_refuses_the_login_is_one_line_and_exit_2(tmp_path, url, problem):
+    """The server answers but says no (unknown role, wrong password, no such database):
+    a line naming where and why, as for a server that does not answer."""
+    require_service(f"postgres://{LOCAL_POSTGRES}", 5432)
+    result = vmeste(tmp_path, "plugins", VMESTE_DATABASE_URL=url)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"vmeste: the database at {LOCAL_POSTGRES} refused the connection: {problem}"]
+    assert "s3cr3t-pw" not in result.stderr + result.stdout
 
 
 def test_a_sqlite_file_in_a_folder_that_cannot_exist_is_one_clear_line(tmp_path):

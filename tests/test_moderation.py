@@ -1,6 +1,7 @@
 """The built-in moderation strategy: its checks without a database, then the flood
 check against the applicant's stored appeals."""
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest_asyncio
 from tests.appeal_world import AppealWorld, seed_appeal_world
 from tests.worlds import MUNICIPALITY_A, REGION_A, count_queries
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
+from vmeste.plugins import moderation
 from vmeste.plugins.moderation import (
     MAX_SIMILAR_COUNT,
     _validate_basic,
@@ -152,3 +154,28 @@ async def test_the_check_reads_one_bounded_page_of_the_applicants_appeals(
              and "SELECT" in q]
     assert len(reads) == 1, reads
     assert "LIMIT" in reads[0], reads[0]
+
+
+async def test_long_texts_are_compared_off_the_event_loop_with_the_same_verdicts(
+        appeal_world, submit_appeal, monkeypatch):
+    """Twenty earlier texts of 10,000 characters take tens of milliseconds to normalise
+    and compare: a worker thread does it, and a flood of long texts is still stopped."""
+    threads: list[int] = []
+    original = moderation.similarity
+
+    def recorded(first: str, second: str, cutoff: float = 0) -> float:
+        threads.append(threading.get_ident())
+        return original(first, second, cutoff)
+
+    monkeypatch.setattr(moderation, "similarity", recorded)
+    short = [await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                 citizen="brief", text=FLOOD.format(n=n)) for n in range(2)]
+    assert short[-1].status == AppealStatus.ROUTED
+    assert set(threads) == {threading.get_ident()}  # a normal text: no thread hop
+    threads.clear()
+    made = [await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                citizen="verbose", text=FLOOD.format(n=n) * 130)
+            for n in range(4)]
+    assert [a.status for a in made] == [AppealStatus.ROUTED] * 3 + [AppealStatus.REJECTED]
+    assert (await _last_verdict(made[-1].id)).payload["code"] == "similar_flood"
+    assert threads and threading.get_ident() not in threads

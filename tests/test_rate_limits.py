@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -21,9 +22,13 @@ from tests.test_faults import REDIS_URL, require_service
 from tests.test_websocket import open_subscription, prepare
 from tests.worlds import MUNICIPALITY_A, REGION_A, ok_data, user_error_codes
 from vmeste.platform.app import create_app
-from vmeste.platform.appeals.models import Appeal
+from vmeste.platform.appeals.models import Appeal, Channel
 from vmeste.platform.appeals.quota import check_submission_quota
+from vmeste.platform.appeals.services import SubmitInput
 from vmeste.platform.errors import RateLimited
+from vmeste.platform.identity.dev_issuer import DEV_ISSUER
+from vmeste.platform.identity.models import User
+from vmeste.platform.identity.services import load_principal
 from vmeste.platform.ratelimits.clients import client_address, client_key, parse_networks
 from vmeste.platform.settings import Settings, SettingsError, load_settings
 
@@ -429,6 +434,28 @@ async def test_the_quota_window_is_an_hour_and_says_when_to_retry(vmeste_app, su
     assert caught.value.extensions["code"] == "RATE_LIMITED"
     later = now + timedelta(minutes=61)
     await check_submission_quota(resolver, MUNICIPALITY_A, made[0].applicant_id, later, None)
+
+
+async def test_parallel_submissions_cannot_overrun_the_quota(vmeste_app, make_token,
+                                                           region_policy, appeal_world):
+    """Thirty at once all pass the early count; the count under the applicant's lock,
+    inside the insert's transaction, lets exactly the quota through."""
+    await region_policy(REGION_A, "submission_quota", "per-hour",
+                        {"max_submissions_per_hour": 5})
+    await region_policy(REGION_A, "moderation", "basic", {"similar_count": 0})
+    await make_token("citizen", sub="parallel")
+    principal = await load_principal(await User.get(issuer=DEV_ISSUER, subject="parallel"))
+    appeals = vmeste_app.state.runtime.appeals
+    results = await asyncio.gather(*(
+        appeals.submit(principal, SubmitInput(text=text, category_code="roads.pits",
+                                              territory_code=MUNICIPALITY_A,
+                                              channel=Channel.PORTAL))
+        for text in texts(30)), return_exceptions=True)
+    made = [r for r in results if isinstance(r, Appeal)]
+    refused = [r for r in results if isinstance(r, RateLimited)]
+    assert (len(made), len(refused)) == (5, 25), [r for r in results
+                                                 if not isinstance(r, Appeal | RateLimited)]
+    assert await Appeal.filter(applicant__subject="parallel").count() == 5
 
 
 async def test_the_default_quota_is_twenty_and_a_region_can_switch_it_off(

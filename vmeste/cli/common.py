@@ -76,6 +76,12 @@ def _unreachable(settings: Settings, error: BaseException) -> DatabaseNotReady:
     return DatabaseNotReady(f"cannot reach the database at {database_place(settings)}: {reason}")
 
 
+def _refused(settings: Settings, error: BaseException) -> DatabaseNotReady:
+    reason = _without_password(settings, str(error) or type(error).__name__)
+    return DatabaseNotReady(f"the database at {database_place(settings)} refused the "
+                            f"connection: {reason}")
+
+
 def _open_sqlite_file(settings: Settings) -> None:
     """Open the file with the standard library first: a folder that cannot hold it is then
     one clear error, not a failure inside the async driver's thread."""
@@ -99,17 +105,26 @@ def _open_sqlite_file(settings: Settings) -> None:
 async def database(settings: Settings, *, migrated: bool = True) -> AsyncIterator[None]:
     """The ORM, open on a database that answers and, unless ``migrated`` is False, has
     every migration applied."""
+    from asyncpg import InvalidAuthorizationSpecificationError, InvalidCatalogNameError
     from tortoise import connections
     from tortoise.exceptions import DBConnectionError
 
     from vmeste.platform.db import connect, pending_migrations
+
+    # The server answered but refused: a wrong user or password (InvalidPasswordError is
+    # a kind of the first), or no such database (the ORM wraps that in DBConnectionError).
+    refused = (InvalidAuthorizationSpecificationError, InvalidCatalogNameError)
 
     if settings.is_sqlite:
         _open_sqlite_file(settings)
     async with connect(settings):
         try:
             await connections.get("default").execute_query("SELECT 1")
+        except refused as error:
+            raise _refused(settings, error) from None
         except (OSError, DBConnectionError, TimeoutError) as error:
+            if isinstance(error.__cause__, refused):
+                raise _refused(settings, error.__cause__) from None
             raise _unreachable(settings, error) from None
         if migrated and (pending := await pending_migrations()):
             raise DatabaseNotReady(

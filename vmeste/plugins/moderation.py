@@ -1,12 +1,19 @@
 """Built-in moderation: empty or too short texts, obscene Russian language, the same
 text sent again by the same person, and a flood of near-identical texts from one
-person; plus an opt-in "everything to a human"."""
+person; plus an opt-in "everything to a human".
+
+The repeat and flood checks are best-effort under concurrency: they read the
+applicant's appeals before the new one is stored, so submissions sent at the same
+instant do not see each other. The hourly quota is the hard bound (it is counted again
+under the applicant's lock when the appeal is inserted, see ``appeals.quota``).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -64,6 +71,10 @@ MAX_SIMILAR_COUNT = 100
 DEFAULTS: dict[str, Any] = {"min_length": 10, "obscenity": "review", "repeat_window_hours": 24,
                             "similar_percent": 90, "similar_window_minutes": 60,
                             "similar_count": 3}
+#: Above this many characters (the new text and the earlier ones together) the
+#: normalising and comparing runs in a worker thread: at 20 texts of 10,000 characters it
+#: takes tens of milliseconds, which would stall every other request on the event loop.
+OFFLOAD_CHARACTERS = 10_000
 
 
 def similarity(first: str, second: str, cutoff: float = 0) -> float:
@@ -88,16 +99,29 @@ async def basic(request: ModerationRequest, settings: Mapping[str, Any]) -> Mode
     repeat_since = request.now - timedelta(hours=settings["repeat_window_hours"])
     similar_since = request.now - timedelta(minutes=settings["similar_window_minutes"])
     # One bounded read serves both checks: the applicant's latest appeals, newest first.
-    recent = [(appeal_id, normalize(text), created) for appeal_id, text, created in
-              await Appeal.filter(applicant_id=request.applicant_id,
-                                  created_at__gte=min(repeat_since, similar_since))
-              .order_by("-id").limit(max(REPEAT_LOOKBACK, settings["similar_count"]))
-              .values_list("id", "text", "created_at")]
-    for appeal_id, text, created in recent:
+    recent: list[tuple[int, str, datetime]] = list(
+        await Appeal.filter(applicant_id=request.applicant_id,
+                            created_at__gte=min(repeat_since, similar_since))
+        .order_by("-id").limit(max(REPEAT_LOOKBACK, settings["similar_count"]))
+        .values_list("id", "text", "created_at"))
+    size = len(request.text) + sum(len(text) for _, text, _ in recent)
+    if size > OFFLOAD_CHARACTERS:
+        return await asyncio.to_thread(_compare, normalized, recent, settings,
+                                       repeat_since, similar_since)
+    return _compare(normalized, recent, settings, repeat_since, similar_since)
+
+
+def _compare(normalized: str, recent: list[tuple[int, str, datetime]],
+             settings: Mapping[str, Any], repeat_since: datetime,
+             similar_since: datetime) -> ModerationResult:
+    """The repeat and flood checks against ``recent`` (id, raw text, created), newest
+    first; pure CPU work, so it may run in a worker thread."""
+    earlier = [(appeal_id, normalize(text), created) for appeal_id, text, created in recent]
+    for appeal_id, text, created in earlier:
         if created >= repeat_since and text == normalized:
             return ModerationResult(
                 Verdict.REJECT, f"Такое же обращение уже отправлено (№ {appeal_id})", "repeated")
-    return _flood(normalized, [(appeal_id, text) for appeal_id, text, created in recent
+    return _flood(normalized, [(appeal_id, text) for appeal_id, text, created in earlier
                                if created >= similar_since], settings)
 
 

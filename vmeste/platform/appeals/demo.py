@@ -27,6 +27,7 @@ from vmeste.platform.identity.dev_tokens import (
     DEMO_MAIL_DOMAIN,
     DevProfile,
     dev_claims,
+    dev_subject,
     issue_dev_token,
 )
 from vmeste.platform.identity.models import Role, User
@@ -284,8 +285,7 @@ async def demo_tokens(settings: Settings, router: Router) -> dict[str, str]:
             settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}",
             profile=DevProfile(complete=True), **scope)
         if role == Role.MODERATOR:
-            subject = f"dev-{role.value}-{DEMO_REGION_CODE}"
             await assign_role(SYSTEM, AssignmentInput(
-                user_issuer=DEV_ISSUER, user_subject=subject, role=role,
+                user_issuer=DEV_ISSUER, user_subject=dev_subject(role, **scope), role=role,
                 territory_code=MANUAL_REVIEW_REGION))
     return tokens

@@ -9,13 +9,16 @@ same depth that both cover it, the one whose code sorts first wins, and the trac
 the others.
 
 Each region's boundaries are built once into shapely geometries, prepared, and indexed
-by an STRtree; the cache is dropped when any process bumps the reference-tree or the
-boundaries version (re-read at most every ``check_seconds``).
+by an STRtree; the cache is dropped when any process bumps the reference-tree version (a
+territory added or moved) or the boundaries version (a boundary changed), re-read at most
+every ``check_seconds``. The build runs in a worker thread: a large region takes about
+half a second of shapely work, which must not stall every request on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -124,10 +127,6 @@ class BoundaryIndex:
         self._version: tuple[int, int] | None = None
         self._checked_at = 0.0
 
-    def invalidate(self) -> None:
-        self._sets.clear()
-        self._checked_at = 0.0
-
     async def _refresh(self) -> None:
         version = (await current_version(REFERENCE_TREE_VERSION),
                    await current_version(BOUNDARIES_VERSION))
@@ -154,19 +153,27 @@ class BoundaryIndex:
         loading = self._loading.get(key)
         if loading is None:
             loading = self._loading[key] = asyncio.ensure_future(self._load(key))
-        try:
-            # Shielded: one caller giving up (a cancelled request) must not cancel the
-            # load the others are waiting for.
-            return await asyncio.shield(loading)
-        finally:
-            self._loading.pop(key, None)
+            # The load forgets itself when it ends, not when a caller does: a caller that
+            # gives up early must not let the next one start a second load.
+            loading.add_done_callback(functools.partial(self._loaded, key))
+        # Shielded: one caller giving up (a cancelled request) must not cancel the load
+        # the others are waiting for.
+        return await asyncio.shield(loading)
+
+    def _loaded(self, key: str, loading: asyncio.Future[AreaSet]) -> None:
+        if self._loading.get(key) is loading:
+            del self._loading[key]
+        if not loading.cancelled():
+            # Retrieved here so that a failure no caller is left to await is not reported
+            # as "never retrieved"; the callers still waiting get it raised.
+            loading.exception()
 
     async def _load(self, key: str) -> AreaSet:
         version = self._version
         rows = await Territory.filter(
             path__startswith=key + PATH_SEPARATOR, boundary__isnull=False
         ).values_list("id", "code", "path", "boundary")
-        built = build_area_set(rows)
+        built = await asyncio.to_thread(build_area_set, rows)
         if self._version == version:  # not made stale by a refresh during the load
             self._sets[key] = built
         return built

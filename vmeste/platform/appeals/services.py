@@ -32,7 +32,7 @@ from vmeste.platform.appeals.moderation import (
     Verdict,
     moderate,
 )
-from vmeste.platform.appeals.quota import check_submission_quota
+from vmeste.platform.appeals.quota import check_submission_quota, enforce_quota, lock_applicant
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.deadlines.policy import MAX_EXTENSION_DAYS
@@ -92,10 +92,11 @@ class AppealServices:
         category, territory, target, complained = await self._references(data)
         applicant = await self._applicant(principal, data, territory)
         now = self.clock()
+        quota = None
         if data.channel != Channel.OPERATOR:  # the operator vouches (see on_behalf)
             await self._require_identified(applicant, territory)
-            await check_submission_quota(self.resolver, territory.code, applicant.id, now,
-                                         data.idempotency_key)
+            quota = await check_submission_quota(self.resolver, territory.code, applicant.id,
+                                                 now, data.idempotency_key)
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, category_id=category.id, territory_code=territory.code, now=now,
             applicant_id=None if data.channel == Channel.OPERATOR else applicant.id))
@@ -115,6 +116,11 @@ class AppealServices:
                     if verdict.verdict == Verdict.ACCEPT else {})
         try:
             async with in_transaction() as conn:
+                if quota is not None:
+                    # The count above was a cheap early refusal; this one, under the
+                    # applicant's lock, is the one parallel submissions cannot slip past.
+                    await lock_applicant(conn, applicant.id)
+                    await enforce_quota(quota, applicant.id, now, data.idempotency_key, conn)
                 appeal = await Appeal.create(
                     applicant=applicant, applicant_type=applicant_type, channel=data.channel,
                     category=category, territory=territory, territory_path=territory.path,

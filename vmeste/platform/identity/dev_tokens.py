@@ -99,6 +99,22 @@ async def _legal_entity_name(ogrn: str) -> str:
     return known[0] if known else f"Тестовое юридическое лицо (ОГРН {ogrn})"
 
 
+def dev_subject(role: Role, organization_ogrn: str | None = None,
+                territory_code: str | None = None) -> str:
+    """The subject of the dev user :func:`issue_dev_token` makes for ``role`` in that
+    scope when it is given none, so a caller can reach the same user again."""
+    territory_code = _territory_of(role, territory_code)
+    return f"dev-{role.value}-{organization_ogrn or territory_code or 'any'}"
+
+
+def _territory_of(role: Role, territory_code: str | None) -> str | None:
+    """A configurator asked for without a territory configures the whole country, as
+    the demo's does."""
+    if role == Role.FEDERAL_CONFIGURATOR and not territory_code:
+        return COUNTRY_CODE
+    return territory_code
+
+
 async def issue_dev_token(
     settings: Settings,
     role: Role,
@@ -115,11 +131,9 @@ async def issue_dev_token(
     if not settings.dev_mode:
         raise DomainError.of(None, "Тестовые токены выдаются только при VMESTE_DEV_MODE=1",
                              ErrorCode.FORBIDDEN)
-    if role == Role.FEDERAL_CONFIGURATOR and not territory_code:
-        territory_code = COUNTRY_CODE  # the whole country, as the demo's configurator
+    territory_code = _territory_of(role, territory_code)
     profile = profile or DevProfile()
-    scope = organization_ogrn or territory_code or "any"
-    subject = subject or f"dev-{role.value}-{scope}"
+    subject = subject or dev_subject(role, organization_ogrn, territory_code)
     demo_mail = f"{subject}@{DEMO_MAIL_DOMAIN}" if profile.complete else ""
     profile = replace(
         profile, email=email or profile.email or demo_mail,

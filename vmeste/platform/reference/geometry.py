@@ -25,7 +25,8 @@ from shapely.geometry.base import BaseGeometry
 
 log = logging.getLogger("vmeste.geo")
 
-#: Bumped by the boundary import; the lookup index also watches the reference tree.
+#: Bumped when a boundary changes (import or API); the lookup index also watches the
+#: reference tree.
 BOUNDARIES_VERSION = "territory_boundaries"
 GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
 
@@ -74,17 +75,6 @@ def parse_boundary(value: object) -> tuple[dict[str, Any], BaseGeometry]:
     if not geom.is_valid:
         raise BoundaryProblem(f"Граница некорректна: {_reason(geom)}")
     return {"type": kind, "coordinates": coordinates}, geom
-
-
-def boundary_problem(value: object) -> str | None:
-    """Why ``value`` cannot be a territory's boundary, or None (no boundary is fine)."""
-    if value is None:
-        return None
-    try:
-        parse_boundary(value)
-    except BoundaryProblem as problem:
-        return str(problem)
-    return None
 
 
 def lookup_geometry(code: str, stored: object) -> BaseGeometry | None:

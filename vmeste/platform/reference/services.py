@@ -25,7 +25,11 @@ from vmeste.platform.identity.principal import Principal, path_within
 from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
 from vmeste.platform.policies.services import VERSION_NAME as POLICY_VERSION
 from vmeste.platform.reference import validators
-from vmeste.platform.reference.geometry import boundary_problem, parse_boundary
+from vmeste.platform.reference.geometry import (
+    BOUNDARIES_VERSION,
+    BoundaryProblem,
+    parse_boundary,
+)
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
     TERRITORY_PARENT_KIND,
@@ -100,7 +104,7 @@ class TerritoryInput:
     kind: TerritoryKind | None = None
     parent_code: str | None = None
     timezone: str | None = None
-    #: Any JSON from the caller; checked by :func:`boundary_problem` before use.
+    #: Any JSON from the caller; checked by :func:`_boundary` before use.
     boundary: Any = None
 
 
@@ -136,7 +140,7 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
         problems.raise_if_any()
     assert data.kind is not None
     problems.check("code", validators.territory_code_problem(data.code, data.kind))
-    problems.check("boundary", boundary_problem(data.boundary))
+    boundary = _boundary(problems, data.boundary)
     parent: Territory | None = None
     expected_parent_kind = TERRITORY_PARENT_KIND[data.kind]
     if expected_parent_kind is None:
@@ -165,7 +169,7 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
     async with in_transaction() as conn:
         territory = await Territory.create(
             code=data.code, name=data.name.strip() if data.name else "", kind=data.kind,
-            timezone=timezone, parent=parent, path=path, boundary=_stored(data.boundary),
+            timezone=timezone, parent=parent, path=path, boundary=boundary,
             using_db=conn,
         )
         await bump_version(REFERENCE_TREE_VERSION, conn)
@@ -186,7 +190,7 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
         problems.add("kind", "Вид территории менять нельзя; создайте новую территорию")
     if data.timezone is not None:
         problems.check("timezone", validators.timezone_problem(data.timezone))
-    problems.check("boundary", boundary_problem(data.boundary))
+    boundary = _boundary(problems, data.boundary)
     new_parent: Territory | None = None
     if data.parent_code is not None and data.parent_code != _code_of_parent(territory):
         new_parent = await _territory_or_error(data.parent_code, "parentCode")
@@ -200,8 +204,11 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
             territory.name = data.name.strip()
         if data.timezone is not None:
             territory.timezone = data.timezone
-        if data.boundary is not None:
-            territory.boundary = _stored(data.boundary)
+        # Each cache watches only what it holds: the lookup index the boundaries, the
+        # routing index and the lookup index the tree's paths. A rename touches neither.
+        if boundary is not None and boundary != territory.boundary:
+            territory.boundary = boundary
+            await bump_version(BOUNDARIES_VERSION, conn)
         if new_parent is not None:
             old_path = territory.path
             territory.parent = new_parent
@@ -210,8 +217,8 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
             await move_territory_paths(old_path, territory.path, conn, subtree=True)
             # Region policies resolve along the path, so cached resolutions are stale.
             await bump_version(POLICY_VERSION, conn)
+            await bump_version(REFERENCE_TREE_VERSION, conn)
         await territory.save(using_db=conn)
-        await bump_version(REFERENCE_TREE_VERSION, conn)
         await record(
             actor=principal.actor, action="territory.update", object_type="territory",
             object_id=territory.code, before=before,
@@ -220,9 +227,17 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
     return territory
 
 
-def _stored(boundary: object) -> dict[str, Any] | None:
-    """The geometry part of a boundary already checked by :func:`boundary_problem`."""
-    return None if boundary is None else parse_boundary(boundary)[0]
+def _boundary(problems: _Problems, value: object) -> dict[str, Any] | None:
+    """The geometry part of ``value`` to store, or None (none given, or a problem, which
+    goes to ``problems``). Parsed once: the shape and its validity check are the costly
+    part of a large boundary."""
+    if value is None:
+        return None
+    try:
+        return parse_boundary(value)[0]
+    except BoundaryProblem as problem:
+        problems.add("boundary", str(problem))
+        return None
 
 
 def _code_of_parent(territory: Territory) -> str | None:
