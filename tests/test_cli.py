@@ -338,6 +338,7 @@ async def test_profile_options_reach_me_through_the_app(world, db, graphql):
     (["--role", "moderator", "--org", ORG_A], 2, "--role moderator needs --territory"),
     (["--role", "citizen", "--legal-entity", "1027700132196"], 2, "--legal-entity"),
     (["--role", "citizen", "--birthdate", "1990-02-30"], 2, "--birthdate"),
+    (["--role", "citizen", "--birthdate", "2100-01-01"], 2, "is in the future"),
     (["--role", "citizen", "--gender", "other"], 2, "--gender"),
     (["--role", "citizen", "--address-oktmo", "99999999"], 1, "NOT_FOUND"),
 ])

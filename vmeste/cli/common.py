@@ -158,6 +158,14 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def past_date(text: str) -> date:
+    """An argparse type for a birth date: a real date, not after today."""
+    value = iso_date(text)
+    if value > date.today():
+        raise argparse.ArgumentTypeError(f"{text!r} is in the future")
+    return value
+
+
 def domain_message(error: Any) -> str:
     return "; ".join(f"{e.code}: {e.message}" for e in error.errors)
 

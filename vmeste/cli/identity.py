@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from vmeste.cli.common import EXIT_USAGE, fail, iso_date, run_with_db
+from vmeste.cli.common import EXIT_USAGE, fail, past_date, run_with_db
 from vmeste.platform.identity.dev_tokens import GENDERS, DevProfile
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import ORGANIZATION_ROLES, TERRITORY_ROLES
@@ -61,7 +61,7 @@ def register(sub: Any) -> None:
                        " (federal_configurator: default RU)")
     token.add_argument("--sub", help="subject (user id) to issue the token for "
                        "(default dev-<role>-<scope>)")
-    token.add_argument("--birthdate", type=iso_date, metavar="YYYY-MM-DD",
+    token.add_argument("--birthdate", type=past_date, metavar="YYYY-MM-DD",
                        default=DevProfile().birthdate, help="birth date (default %(default)s)")
     token.add_argument("--gender", choices=GENDERS, default=GENDERS[0],
                        help="gender (default %(default)s)")
