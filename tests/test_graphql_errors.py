@@ -201,3 +201,45 @@ def test_subscriptions_are_guarded_too(empty_database: Any) -> None:
             assert message["type"] == "next" and message["payload"]["data"] is None
             assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [code]
             assert ws.receive_json() == {"id": str(number), "type": "complete"}
+
+
+def nested(levels: int, leaf: Any = "x") -> Any:
+    """``levels`` objects and lists inside each other around ``leaf``."""
+    value = leaf
+    for level in range(levels):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize(("query", "token_role"), [
+    ("query($x: String!) { territory(code: $x) { name } }", None),
+    ("mutation($x: JSON!) { importCalendar(document: $x) { userErrors { code } } }",
+     "federal_configurator"),
+    ("mutation($x: TerritoryInput!) { createTerritory(input: $x) { userErrors { code } } }",
+     "federal_configurator"),
+])
+async def test_deeply_nested_variables_are_invalid(
+        world: World, client: httpx.AsyncClient, make_token: Any,
+        caplog: pytest.LogCaptureFixture, query: str, token_role: str | None) -> None:
+    headers = {"Authorization": f"Bearer {await make_token(token_role)}"} if token_role else {}
+    caplog.set_level(logging.INFO, logger="vmeste.graphql")
+    for variable in (nested(500), nested(65),
+                     {"code": "X1", "name": "Икс", "boundary": nested(500)}):
+        response = await post(client, query, {"x": variable}, **headers)
+        assert codes(response) == ["INVALID"], response.text
+        assert response.json()["data"] is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_json_nested_within_the_limit_is_a_typed_error(
+        world: World, client: httpx.AsyncClient, make_token: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """64 levels pass the guard, so graphql-core's coercion and the resolver walk them."""
+    token = await make_token("federal_configurator")
+    caplog.set_level(logging.INFO, logger="vmeste.graphql")
+    response = await post(
+        client, "mutation($x: JSON!) { importCalendar(document: $x) { userErrors { code } } }",
+        {"x": {"name": "x", "years": nested(63)}}, Authorization=f"Bearer {token}")
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["importCalendar"]["userErrors"], response.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
