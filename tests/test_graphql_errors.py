@@ -243,3 +243,38 @@ async def test_json_nested_within_the_limit_is_a_typed_error(
     assert response.status_code == 200, response.text
     assert response.json()["data"]["importCalendar"]["userErrors"], response.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_an_unknown_operation_name_over_a_websocket_is_invalid_query(
+        empty_database: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from starlette.testclient import TestClient
+
+    from vmeste.platform.app import create_app
+
+    caplog.set_level(logging.DEBUG)
+    injected = f"X\nFAKE ivanov {PHONE} failed"
+    with TestClient(create_app(empty_database)) as http, http.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        for number, name in enumerate([injected, "Nope"]):
+            ws.send_json({"id": str(number), "type": "subscribe", "payload": {
+                "query": "query A { __typename }", "operationName": name}})
+            message = ws.receive_json()
+            # Refused before execution: the protocol's error message, which ends it.
+            assert (message["id"], message["type"]) == (str(number), "error"), message
+            [error] = message["payload"]
+            assert error["extensions"] == {"code": "INVALID_QUERY"}
+    mine = [r for r in caplog.records if r.name == "vmeste.graphql"]
+    assert [r.levelno for r in mine] == [logging.INFO, logging.INFO]
+    assert "graphql unknown - refused: INVALID_QUERY" in mine[0].getMessage()
+    assert "graphql unknown Nope refused: INVALID_QUERY" in mine[1].getMessage()
+    assert "ivanov" not in caplog.text and PHONE not in caplog.text
+
+
+def test_only_graphql_names_reach_the_log() -> None:
+    from vmeste.schema.error_log import safe_name
+
+    assert [safe_name(n) for n in ("Find", "_a1", None, "", "1a", "a b", "a\nb", "я",
+                                   "a" * 64, "a" * 65)] == [
+        "Find", "_a1", "-", "-", "-", "-", "-", "-", "a" * 64, "-"]
