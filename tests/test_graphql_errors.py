@@ -278,3 +278,35 @@ def test_only_graphql_names_reach_the_log() -> None:
     assert [safe_name(n) for n in ("Find", "_a1", None, "", "1a", "a b", "a\nb", "я",
                                    "a" * 64, "a" * 65)] == [
         "Find", "_a1", "-", "-", "-", "-", "-", "-", "a" * 64, "-"]
+
+
+def fragment_chain(length: int) -> str:
+    """``length`` fragments each spreading the next: a few tokens per level, and no
+    place of the text nested deeper than two braces."""
+    chain = "\n".join(f"fragment f{i} on Query {{ ...f{i + 1} }}" for i in range(length))
+    return f"{{ ...f0 }}\n{chain}\nfragment f{length} on Query {{ __typename }}"
+
+
+async def test_selections_nested_through_fragments_are_invalid_query(
+        world: World, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="vmeste.graphql")
+    assert ok_data((await post(client, fragment_chain(120))).json()) == {"__typename": "Query"}
+    inline = "{" + "... on Query { " * 150 + "__typename" + " }" * 150 + "}"
+    for query in (fragment_chain(300), fragment_chain(1000), inline):
+        response = await post(client, query)
+        assert codes(response) == ["INVALID_QUERY"], response.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_nesting_counts_fragments_once_and_ignores_cycles() -> None:
+    from graphql import parse
+
+    from vmeste.schema.nesting import selection_nesting
+
+    assert selection_nesting(parse("{ a { b { c } } }")) == 3
+    assert selection_nesting(parse(fragment_chain(5))) == 7
+    assert selection_nesting(parse(
+        "{ x { ...f } ...g } fragment f on T { y { ... on T { z } } } fragment g on T { w }"
+        )) == 5
+    assert selection_nesting(parse("{ ...a } fragment a on Q { ...b } fragment b on Q "
+                                   "{ c { ...a } }")) == 4

@@ -13,6 +13,7 @@ from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
+from vmeste.schema.nesting import MAX_SELECTION_NESTING, selection_nesting
 
 INTERNAL_MESSAGE = "Внутренняя ошибка сервера"
 #: graphql-core's "Did you mean 'x'?" tail: it names fields and enum values, which is
@@ -69,10 +70,17 @@ class VmesteParserCache(ParserCache):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options)
+            document = self.cached_parse_document(context.query, **context.parse_options)
         except GraphQLError:
-            pass  # parsed again, and answered, by Strawberry
+            yield  # parsed again, and answered, by Strawberry
+            return
+        if selection_nesting(document) > MAX_SELECTION_NESTING:
+            # Before validation, whose depth rule would overflow on it. Raised here, it
+            # is answered as it is, so it carries its code.
+            raise GraphQLError(
+                f"Запрос вложен глубже {MAX_SELECTION_NESTING} уровней (с фрагментами)",
+                extensions={"code": ErrorCode.INVALID_QUERY.value})
+        context.graphql_document = document
         yield
 
 
