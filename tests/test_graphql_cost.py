@@ -72,6 +72,37 @@ def test_absent_sizes_cost_the_page_cap_and_variables_are_read() -> None:
         1 + 1 + 100)
 
 
+COVERAGE = "query($l: Int!) { routingCoverage(territoryCode: \"RU\", limit: $l) { uncovered { "\
+           "territoryName } } }"
+PAGE = "query($n: Int) { territories(first: $n) { edges { node { code } } } }"
+
+
+def test_sizes_are_priced_as_graphql_core_coerces_them() -> None:
+    # A whole float is coerced to Int and runs with that size, so it costs the same.
+    assert cost(COVERAGE, {"l": 1000.0}) == cost(COVERAGE, {"l": 1000}) == 1 + 1 + 1000
+    assert cost(PAGE, {"n": 3.0}) == cost(PAGE, {"n": 3}) == 1 + 1 + 3 * 2
+    # What coercion refuses never runs: priced at the cap, not at a smaller default.
+    cap = 1 + 1 + 100
+    for refused in ("1000", True, False, 2.5, 2**31, -(2**31) - 1, [5], {"n": 5}):
+        assert cost(COVERAGE, {"l": refused}) == cap, refused
+        assert cost(PAGE, {"n": refused}) == 1 + 1 + 100 * 2, refused
+    # A negative size is refused by the field itself, which then resolves nothing below.
+    assert cost(PAGE, {"n": -5}) == 1 + 1
+    assert cost(COVERAGE, {"l": 2**31 - 1}) == 1 + 1 + 2**31 - 1
+
+
+async def test_a_whole_float_size_is_refused_like_its_int(world: World, graphql: Any,
+                                                          make_token: Any, app_client: Any
+                                                          ) -> None:
+    token = await make_token("federal_configurator")
+    async with app_client(graphql_max_cost=500) as (_, gql):
+        for limit in (1000, 1000.0):
+            body = await gql(COVERAGE, {"l": limit}, token=token)
+            assert error_code(body) == "COST_LIMIT", body
+            assert body["errors"][0]["extensions"]["cost"] == 1002
+        assert ok_data(await gql(COVERAGE, {"l": 3.0}, token=token))
+
+
 def test_fragments_are_expanded_and_introspection_is_cheap() -> None:
     spelled = "{ territories(first: 10) { edges { node { code name } } } }"
     fragment = """{ territories(first: 10) { ...page } }

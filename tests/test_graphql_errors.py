@@ -201,3 +201,112 @@ def test_subscriptions_are_guarded_too(empty_database: Any) -> None:
             assert message["type"] == "next" and message["payload"]["data"] is None
             assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [code]
             assert ws.receive_json() == {"id": str(number), "type": "complete"}
+
+
+def nested(levels: int, leaf: Any = "x") -> Any:
+    """``levels`` objects and lists inside each other around ``leaf``."""
+    value = leaf
+    for level in range(levels):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+@pytest.mark.parametrize(("query", "token_role"), [
+    ("query($x: String!) { territory(code: $x) { name } }", None),
+    ("mutation($x: JSON!) { importCalendar(document: $x) { userErrors { code } } }",
+     "federal_configurator"),
+    ("mutation($x: TerritoryInput!) { createTerritory(input: $x) { userErrors { code } } }",
+     "federal_configurator"),
+])
+async def test_deeply_nested_variables_are_invalid(
+        world: World, client: httpx.AsyncClient, make_token: Any,
+        caplog: pytest.LogCaptureFixture, query: str, token_role: str | None) -> None:
+    headers = {"Authorization": f"Bearer {await make_token(token_role)}"} if token_role else {}
+    caplog.set_level(logging.INFO, logger="vmeste.graphql")
+    for variable in (nested(500), nested(65),
+                     {"code": "X1", "name": "Икс", "boundary": nested(500)}):
+        response = await post(client, query, {"x": variable}, **headers)
+        assert codes(response) == ["INVALID"], response.text
+        assert response.json()["data"] is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_json_nested_within_the_limit_is_a_typed_error(
+        world: World, client: httpx.AsyncClient, make_token: Any,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """64 levels pass the guard, so graphql-core's coercion and the resolver walk them."""
+    token = await make_token("federal_configurator")
+    caplog.set_level(logging.INFO, logger="vmeste.graphql")
+    response = await post(
+        client, "mutation($x: JSON!) { importCalendar(document: $x) { userErrors { code } } }",
+        {"x": {"name": "x", "years": nested(63)}}, Authorization=f"Bearer {token}")
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["importCalendar"]["userErrors"], response.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_an_unknown_operation_name_over_a_websocket_is_invalid_query(
+        empty_database: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from starlette.testclient import TestClient
+
+    from vmeste.platform.app import create_app
+
+    caplog.set_level(logging.DEBUG)
+    injected = f"X\nFAKE ivanov {PHONE} failed"
+    with TestClient(create_app(empty_database)) as http, http.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        for number, name in enumerate([injected, "Nope"]):
+            ws.send_json({"id": str(number), "type": "subscribe", "payload": {
+                "query": "query A { __typename }", "operationName": name}})
+            message = ws.receive_json()
+            # Refused before execution: the protocol's error message, which ends it.
+            assert (message["id"], message["type"]) == (str(number), "error"), message
+            [error] = message["payload"]
+            assert error["extensions"] == {"code": "INVALID_QUERY"}
+    mine = [r for r in caplog.records if r.name == "vmeste.graphql"]
+    assert [r.levelno for r in mine] == [logging.INFO, logging.INFO]
+    assert "graphql unknown - refused: INVALID_QUERY" in mine[0].getMessage()
+    assert "graphql unknown Nope refused: INVALID_QUERY" in mine[1].getMessage()
+    assert "ivanov" not in caplog.text and PHONE not in caplog.text
+
+
+def test_only_graphql_names_reach_the_log() -> None:
+    from vmeste.schema.error_log import safe_name
+
+    assert [safe_name(n) for n in ("Find", "_a1", None, "", "1a", "a b", "a\nb", "я",
+                                   "a" * 64, "a" * 65)] == [
+        "Find", "_a1", "-", "-", "-", "-", "-", "-", "a" * 64, "-"]
+
+
+def fragment_chain(length: int) -> str:
+    """``length`` fragments each spreading the next: a few tokens per level, and no
+    place of the text nested deeper than two braces."""
+    chain = "\n".join(f"fragment f{i} on Query {{ ...f{i + 1} }}" for i in range(length))
+    return f"{{ ...f0 }}\n{chain}\nfragment f{length} on Query {{ __typename }}"
+
+
+async def test_selections_nested_through_fragments_are_invalid_query(
+        world: World, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="vmeste.graphql")
+    assert ok_data((await post(client, fragment_chain(120))).json()) == {"__typename": "Query"}
+    inline = "{" + "... on Query { " * 150 + "__typename" + " }" * 150 + "}"
+    for query in (fragment_chain(300), fragment_chain(1000), inline):
+        response = await post(client, query)
+        assert codes(response) == ["INVALID_QUERY"], response.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_nesting_counts_fragments_once_and_ignores_cycles() -> None:
+    from graphql import parse
+
+    from vmeste.schema.nesting import selection_nesting
+
+    assert selection_nesting(parse("{ a { b { c } } }")) == 3
+    assert selection_nesting(parse(fragment_chain(5))) == 7
+    assert selection_nesting(parse(
+        "{ x { ...f } ...g } fragment f on T { y { ... on T { z } } } fragment g on T { w }"
+        )) == 5
+    assert selection_nesting(parse("{ ...a } fragment a on Q { ...b } fragment b on Q "
+                                   "{ c { ...a } }")) == 4

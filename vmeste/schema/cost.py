@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -131,14 +133,26 @@ class CostCalculator:
         return min(size, self.page_cap) if names[0] in PAGE_ARGUMENTS else size
 
     def _int(self, value: Any) -> int | None:
+        """The size an argument asks for, None when it leaves the field's default.
+
+        A variable's value is read as graphql-core will coerce it to Int: a whole float
+        (``1000.0``) is that number. Anything coercion refuses (a string, a bool, a
+        fraction, beyond 32 bits) fails before it runs and is priced at the cap, never
+        at the argument's default, which may be smaller than what the client sent."""
         if isinstance(value, IntValueNode):
             return int(value.value)
-        if isinstance(value, VariableNode):
-            name = value.name.value
-            raw = self.variables.get(name, self.defaults.get(name))
-            if isinstance(raw, int) and not isinstance(raw, bool):
-                return raw
-        return None
+        if not isinstance(value, VariableNode):
+            return None
+        name = value.name.value
+        raw = self.variables[name] if name in self.variables else self.defaults.get(name)
+        if raw is None:
+            return None
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        if isinstance(raw, int) and not isinstance(raw, bool) and (
+                GRAPHQL_MIN_INT <= raw <= GRAPHQL_MAX_INT):
+            return raw
+        return self.page_cap
 
 
 def _is_list(type_: Any) -> bool:

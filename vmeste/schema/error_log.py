@@ -13,6 +13,7 @@ string), and those are a citizen's phone number or passport.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -24,6 +25,17 @@ from vmeste.schema.masking import error_code
 
 log = logging.getLogger("vmeste.graphql")
 _MAX_NAME = 64
+#: A GraphQL name. The operation name is the client's text, and an unknown one (or any
+#: sent with a document that does not parse) need not be a name at all: a newline
+#: and a phone number would forge a log line.
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
+def safe_name(name: str | None) -> str:
+    """``name`` when it is a GraphQL name of at most 64 characters, else ``-``."""
+    if name is None or len(name) > _MAX_NAME or not _NAME.fullmatch(name):
+        return "-"
+    return name
 
 
 def _operation(execution_context: ExecutionContext | None) -> tuple[str, str]:
@@ -33,7 +45,7 @@ def _operation(execution_context: ExecutionContext | None) -> tuple[str, str]:
         kind = execution_context.operation_type.value
     except RuntimeError:  # an unknown operation name: the error says so already
         kind = "unknown"
-    return kind, (execution_context.operation_name or "-")[:_MAX_NAME]
+    return kind, safe_name(execution_context.operation_name)
 
 
 def _path(error: GraphQLError) -> str:

@@ -29,17 +29,36 @@ from vmeste.schema.cost import operation_cost
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def has_lone_surrogate(value: Any) -> bool:
-    """True when a string anywhere in ``value`` (a decoded JSON value: keys too) holds a
-    UTF-16 surrogate. JSON can escape one (``"\\ud800"``), Python keeps it, and it
-    fails deep inside the database driver, which cannot encode it as UTF-8."""
-    if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_lone_surrogate(item) for item in value)
-    return False
+#: How deep a variable's value may nest (objects and lists). No input of this schema
+#: comes near it; a deeper one is an attack on every recursive walk that follows
+#: (graphql-core's coercion, the resolvers'), so it is refused before any of them.
+MAX_VARIABLE_DEPTH = 64
+
+
+def _walk(value: Any) -> Iterator[tuple[Any, int]]:
+    """Every value inside ``value`` (dict keys too) with its nesting depth, walked with
+    an explicit stack: a recursive walk would overflow on what the client nested."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        yield current, depth
+        if isinstance(current, dict):
+            stack.extend((part, depth + 1) for pair in current.items() for part in pair)
+        elif isinstance(current, list):
+            stack.extend((item, depth + 1) for item in current)
+
+
+def variables_defect(variables: Any) -> str | None:
+    """Why the (decoded JSON) variables are refused, or None. A string anywhere (keys
+    too) may hold a UTF-16 surrogate: JSON can escape one (``"\\ud800"``), Python keeps
+    it, and it fails deep inside the database driver, which cannot encode it as UTF-8."""
+    for value, depth in _walk(variables):
+        # The variables mapping is depth 0, an object or list a variable holds depth 1.
+        if depth > MAX_VARIABLE_DEPTH and isinstance(value, dict | list):
+            return f"Значение переменной вложено глубже {MAX_VARIABLE_DEPTH} уровней"
+        if isinstance(value, str) and _SURROGATE.search(value) is not None:
+            return "Строка содержит недопустимый символ (одиночный суррогат UTF-16)"
+    return None
 
 
 def _refusal(message: str, code: ErrorCode, **extensions: object) -> GraphQLError:
@@ -49,8 +68,9 @@ def _refusal(message: str, code: ErrorCode, **extensions: object) -> GraphQLErro
 class RequestGuards(SchemaExtension):
     """Refuses, before execution: several operations without ``operationName`` (Strawberry
     would silently run the first), variables with lone surrogates (document literals
-    with them are syntax errors already), and operations over the caller's cost
-    budget (``VMESTE_GRAPHQL_MAX_COST``, ``…_ANONYMOUS`` for anonymous callers)."""
+    with them are syntax errors already) or nested too deep, and operations over the
+    caller's cost budget (``VMESTE_GRAPHQL_MAX_COST``, ``…_ANONYMOUS`` for anonymous
+    callers)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -76,9 +96,9 @@ class RequestGuards(SchemaExtension):
         if operation is None:
             return _refusal("Документ содержит несколько операций: укажите operationName",
                             ErrorCode.INVALID_QUERY)
-        if has_lone_surrogate(ctx.variables):
-            return _refusal("Строка содержит недопустимый символ (одиночный суррогат UTF-16)",
-                            ErrorCode.INVALID)
+        defect = variables_defect(ctx.variables)
+        if defect is not None:
+            return _refusal(defect, ErrorCode.INVALID)
         return self._over_budget(operation, document.definitions)
 
     def _over_budget(self, operation: OperationDefinitionNode,

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, ParserCache
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
+from vmeste.schema.nesting import MAX_SELECTION_NESTING, selection_nesting
 
 INTERNAL_MESSAGE = "Внутренняя ошибка сервера"
 #: graphql-core's "Did you mean 'x'?" tail: it names fields and enum values, which is
@@ -20,6 +22,9 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 #: Syntax errors about a character (a lone UTF-16 surrogate, raw or escaped) are bad
 #: input values rather than a malformed document.
 _BAD_CHARACTER = ("Invalid Unicode escape sequence", "Invalid character")
+#: What Strawberry raises for an operation the document does not hold (an unknown
+#: ``operationName``): HTTP answers it with 400, a WebSocket subscribe as an error.
+_BAD_OPERATION = CannotGetOperationTypeError
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -27,7 +32,7 @@ def is_unexpected(error: GraphQLError) -> bool:
     errors. A value the ORM refuses (longer than its column) is the caller's."""
     original = error.original_error
     return original is not None and not isinstance(
-        original, DomainError | GraphQLError | ValidationError)
+        original, DomainError | GraphQLError | ValidationError | _BAD_OPERATION)
 
 
 def error_code(error: GraphQLError) -> str:
@@ -37,6 +42,8 @@ def error_code(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
     if isinstance(code, str):
         return code
+    if isinstance(error.original_error, _BAD_OPERATION):
+        return ErrorCode.INVALID_QUERY.value
     if isinstance(error, GraphQLSyntaxError) and not error.message.startswith(
             tuple(f"Syntax Error: {m}" for m in _BAD_CHARACTER)):
         return ErrorCode.INVALID_QUERY.value
@@ -63,10 +70,17 @@ class VmesteParserCache(ParserCache):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options)
+            document = self.cached_parse_document(context.query, **context.parse_options)
         except GraphQLError:
-            pass  # parsed again, and answered, by Strawberry
+            yield  # parsed again, and answered, by Strawberry
+            return
+        if selection_nesting(document) > MAX_SELECTION_NESTING:
+            # Before validation, whose depth rule would overflow on it. Raised here, it
+            # is answered as it is, so it carries its code.
+            raise GraphQLError(
+                f"Запрос вложен глубже {MAX_SELECTION_NESTING} уровней (с фрагментами)",
+                extensions={"code": ErrorCode.INVALID_QUERY.value})
+        context.graphql_document = document
         yield
 
 
