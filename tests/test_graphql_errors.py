@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -301,12 +302,41 @@ async def test_selections_nested_through_fragments_are_invalid_query(
 def test_nesting_counts_fragments_once_and_ignores_cycles() -> None:
     from graphql import parse
 
-    from vmeste.schema.nesting import selection_nesting
+    from vmeste.schema.nesting import expanded
 
-    assert selection_nesting(parse("{ a { b { c } } }")) == 3
-    assert selection_nesting(parse(fragment_chain(5))) == 7
-    assert selection_nesting(parse(
+    assert expanded(parse("{ a { b { c } } }")).depth == 3
+    assert expanded(parse(fragment_chain(5))).depth == 7
+    assert expanded(parse(
         "{ x { ...f } ...g } fragment f on T { y { ... on T { z } } } fragment g on T { w }"
-        )) == 5
-    assert selection_nesting(parse("{ ...a } fragment a on Q { ...b } fragment b on Q "
-                                   "{ c { ...a } }")) == 4
+        )).depth == 5
+    assert expanded(parse("{ ...a } fragment a on Q { ...b } fragment b on Q "
+                          "{ c { ...a } }")).depth == 4
+
+
+def doubling_chain(length: int) -> str:
+    """Each fragment spreads the next twice: a few hundred bytes that expand to 2^length
+    selections."""
+    chain = "\n".join(f"fragment b{i} on Query {{ ...b{i + 1} ...b{i + 1} }}"
+                      for i in range(length))
+    return f"{{ ...b0 }}\n{chain}\nfragment b{length} on Query {{ __typename }}"
+
+
+def test_the_expanded_size_counts_every_spread() -> None:
+    from graphql import parse
+
+    from vmeste.schema.nesting import MAX_EXPANDED_SELECTIONS, expanded
+
+    assert expanded(parse("{ a b { c } }")).selections == 3
+    # 2 + 4 + 8 spreads and 8 fields, plus the operation's one spread.
+    assert expanded(parse(doubling_chain(3))).selections == 1 + 2 + 4 + 8 + 8
+    assert expanded(parse(doubling_chain(60))).selections == MAX_EXPANDED_SELECTIONS + 1
+
+
+async def test_a_doubling_fragment_chain_is_refused_at_once(
+        world: World, client: httpx.AsyncClient) -> None:
+    assert ok_data((await post(client, doubling_chain(6))).json()) == {"__typename": "Query"}
+    started = time.perf_counter()
+    response = await post(client, doubling_chain(40))
+    assert codes(response) == ["INVALID_QUERY"], response.text
+    # Generous: the expansion would take hours; the refusal takes a walk of 40 fragments.
+    assert time.perf_counter() - started < 2.0

@@ -13,7 +13,7 @@ from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
-from vmeste.schema.nesting import MAX_SELECTION_NESTING, selection_nesting
+from vmeste.schema.nesting import MAX_EXPANDED_SELECTIONS, MAX_SELECTION_NESTING, expanded
 
 INTERNAL_MESSAGE = "Внутренняя ошибка сервера"
 #: graphql-core's "Did you mean 'x'?" tail: it names fields and enum values, which is
@@ -74,11 +74,18 @@ class VmesteParserCache(ParserCache):
         except GraphQLError:
             yield  # parsed again, and answered, by Strawberry
             return
-        if selection_nesting(document) > MAX_SELECTION_NESTING:
-            # Before validation, whose depth rule would overflow on it. Raised here, it
-            # is answered as it is, so it carries its code.
+        shape = expanded(document)
+        # Before validation, whose rules follow every spread: its depth rule would
+        # overflow on a deep chain, and take exponential time on a doubling one. Raised
+        # here, the error is answered as it is, so it carries its code.
+        if shape.depth > MAX_SELECTION_NESTING:
             raise GraphQLError(
                 f"Запрос вложен глубже {MAX_SELECTION_NESTING} уровней (с фрагментами)",
+                extensions={"code": ErrorCode.INVALID_QUERY.value})
+        if shape.selections > MAX_EXPANDED_SELECTIONS:
+            raise GraphQLError(
+                f"Запрос с фрагментами разворачивается больше чем в "
+                f"{MAX_EXPANDED_SELECTIONS} полей",
                 extensions={"code": ErrorCode.INVALID_QUERY.value})
         context.graphql_document = document
         yield
