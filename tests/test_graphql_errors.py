@@ -340,3 +340,16 @@ async def test_a_doubling_fragment_chain_is_refused_at_once(
     assert codes(response) == ["INVALID_QUERY"], response.text
     # Generous: the expansion would take hours; the refusal takes a walk of 40 fragments.
     assert time.perf_counter() - started < 2.0
+
+
+async def test_the_logged_path_names_fields_not_the_clients_aliases(
+        world: World, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="vmeste.graphql")
+    for query in ("{ t79123456789: territories(first: -1) { edges { node { code } } } }",
+                  "{ ...F } fragment F on Query { ... on Query { t79123456789: "
+                  "territories(first: -1) { totalCount } } }"):
+        response = await post(client, query)
+        assert codes(response) == ["INVALID_PAGE_SIZE"], response.text
+    lines = [r.getMessage() for r in caplog.records if r.name == "vmeste.graphql"]
+    assert len(lines) == 2 and all(" at territories " in line for line in lines), lines
+    assert "79123456789" not in caplog.text

@@ -17,7 +17,16 @@ import re
 import traceback
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from strawberry.types import ExecutionContext
 
 from vmeste.platform.errors import ErrorCode
@@ -48,8 +57,43 @@ def _operation(execution_context: ExecutionContext | None) -> tuple[str, str]:
     return kind, safe_name(execution_context.operation_name)
 
 
-def _path(error: GraphQLError) -> str:
-    return ".".join(str(part) for part in error.path) if error.path else "-"
+def _path(error: GraphQLError, document: DocumentNode | None) -> str:
+    """The field path with schema field names: a response key is the client's alias,
+    and an alias may be anything a name can hold (``a79123456789: me``)."""
+    if not error.path:
+        return "-"
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)} if document else {}
+    operations = [d for d in document.definitions
+                  if isinstance(d, OperationDefinitionNode)] if document else []
+    level = [operation.selection_set for operation in operations]
+    parts = []
+    for part in error.path:
+        if isinstance(part, int):
+            parts.append(str(part))
+            continue
+        field = _field(level, part, fragments)
+        parts.append(field.name.value if field else "?")
+        level = [field.selection_set] if field and field.selection_set else []
+    return ".".join(parts)
+
+
+def _field(sets: list[SelectionSetNode], key: str, fragments: dict[str, Any]
+           ) -> FieldNode | None:
+    """The field answering under ``key`` in these selection sets, fragments expanded."""
+    pending, seen = list(sets), set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if (selection.alias or selection.name).value == key:
+                    return selection
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and (
+                    selection.name.value in fragments and selection.name.value not in seen):
+                seen.add(selection.name.value)
+                pending.append(fragments[selection.name.value].selection_set)
+    return None
 
 
 def traceback_without_messages(exception: BaseException) -> str:
@@ -72,13 +116,14 @@ def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext |
     context: Any = execution_context.context if execution_context is not None else None
     request_id = getattr(context, "request_id", "-")
     kind, name = _operation(execution_context)
+    document = execution_context.graphql_document if execution_context else None
     for error in errors:
         code = error_code(error)
         if code != ErrorCode.INTERNAL.value:
             log.info("graphql %s %s refused: %s at %s (request %s)", kind, name, code,
-                     _path(error), request_id)
+                     _path(error, document), request_id)
             continue
         original = error.original_error
         assert original is not None  # INTERNAL means an unexpected exception
-        log.error("graphql %s %s failed at %s (request %s):\n%s", kind, name, _path(error),
-                  request_id, traceback_without_messages(original))
+        log.error("graphql %s %s failed at %s (request %s):\n%s", kind, name,
+                  _path(error, document), request_id, traceback_without_messages(original))

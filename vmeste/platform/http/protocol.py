@@ -110,13 +110,19 @@ def _invalid(message: str) -> RequestRefused:
 
 
 def _has_nul(value: object) -> bool:
-    """True when a string anywhere in ``value`` (a decoded JSON value: keys too) holds NUL."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+    """True when a string anywhere in ``value`` (a decoded JSON value: keys too) holds NUL.
+    Walked with a stack: how deep variables may nest is the schema's rule (guards)."""
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, str):
+            if "\x00" in current:
+                return True
+        elif isinstance(current, dict):
+            pending.extend(current.keys())
+            pending.extend(current.values())
+        elif isinstance(current, list):
+            pending.extend(current)
     return False
 
 
