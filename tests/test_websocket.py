@@ -16,6 +16,7 @@ from vmeste.platform.identity.dev_tokens import issue_dev_token
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.reference.models import Territory
+from vmeste.platform.settings import Settings
 
 MUTATION = """mutation { createTerritory(input: {code: "33000000", name: "Кировская область",
   kind: REGION, parentCode: "RU", timezone: "Europe/Kirov"}) { userErrors { code } } }"""
@@ -121,21 +122,23 @@ def test_the_connection_closes_when_the_token_expires(empty_database):
         assert time.monotonic() - started < 10
 
 
+async def revoke_roles(settings: Settings, subject: str) -> None:
+    """An administrator takes every role of ``subject`` away, from another process's view."""
+    async with connect(settings):
+        user = await User.get(subject=subject)
+        await RoleAssignment.filter(user_id=user.id).delete()
+
+
 def test_a_revoked_role_ends_the_subscription_within_the_recheck_interval(empty_database):
     settings = replace(empty_database, ws_recheck_seconds=1)
     auditor, _ = prepare(settings)
-
-    async def revoke() -> None:
-        async with connect(settings):
-            user = await User.get(subject="dev-auditor-RU")
-            await RoleAssignment.filter(user_id=user.id).delete()
 
     with connect_app(settings) as http, http.websocket_connect(
         "/graphql", subprotocols=["graphql-transport-ws"]
     ) as ws:
         assert open_subscription(ws, auditor)["type"] == "connection_ack"
         subscribe(ws)
-        asyncio.run(revoke())
+        asyncio.run(revoke_roles(settings, "dev-auditor-RU"))
         started = time.monotonic()
         message = ws.receive()
         assert message["type"] == "websocket.close", message
@@ -233,17 +236,12 @@ def test_a_revoked_role_closes_the_socket_after_a_failed_role_read(empty_databas
     auditor, _ = prepare(settings)
     calls = failing_loader(monkeypatch, then="works")
 
-    async def revoke() -> None:
-        async with connect(settings):
-            user = await User.get(subject="dev-auditor-RU")
-            await RoleAssignment.filter(user_id=user.id).delete()
-
     with connect_app(settings) as http, http.websocket_connect(
         "/graphql", subprotocols=["graphql-transport-ws"]
     ) as ws:
         assert open_subscription(ws, auditor)["type"] == "connection_ack"
         subscribe(ws)
-        asyncio.run(revoke())
+        asyncio.run(revoke_roles(settings, "dev-auditor-RU"))
         message = receive_within(ws, 10)
         assert message["type"] == "websocket.close", message
         assert (message["code"], message["reason"]) == (4403, "Permissions changed")
