@@ -101,15 +101,20 @@ def subscribe(ws, query: str = "subscription { auditEventAdded { action } }") ->
     ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
 
 
+def short_lived_auditor(settings: Settings, seconds: int) -> str:
+    """A national auditor's token that expires ``seconds`` from now."""
+
+    async def issue() -> str:
+        async with connect(settings):
+            return await issue_dev_token(settings, Role.AUDITOR, territory_code="RU",
+                                         ttl=timedelta(seconds=seconds))
+
+    return asyncio.run(issue())
+
+
 def test_the_connection_closes_when_the_token_expires(empty_database):
     prepare(empty_database)
-
-    async def short_lived() -> str:
-        async with connect(empty_database):
-            return await issue_dev_token(empty_database, Role.AUDITOR, territory_code="RU",
-                                         ttl=timedelta(seconds=2))
-
-    token = asyncio.run(short_lived())
+    token = short_lived_auditor(empty_database, seconds=2)
     with connect_app(empty_database) as http, http.websocket_connect(
         "/graphql", subprotocols=["graphql-transport-ws"]
     ) as ws:
@@ -254,13 +259,7 @@ def test_a_revoked_role_closes_the_socket_after_a_failed_role_read(empty_databas
 def test_a_token_expires_while_the_role_read_fails_or_hangs(empty_database, monkeypatch):
     settings = replace(empty_database, ws_recheck_seconds=1)
     prepare(settings)
-
-    async def short_lived() -> str:
-        async with connect(settings):
-            return await issue_dev_token(settings, Role.AUDITOR, territory_code="RU",
-                                         ttl=timedelta(seconds=5))
-
-    token = asyncio.run(short_lived())
+    token = short_lived_auditor(settings, seconds=5)
     calls = failing_loader(monkeypatch, then="hangs")
     with connect_app(settings) as http, http.websocket_connect(
         "/graphql", subprotocols=["graphql-transport-ws"]
