@@ -353,3 +353,34 @@ async def test_the_logged_path_names_fields_not_the_clients_aliases(
     lines = [r.getMessage() for r in caplog.records if r.name == "vmeste.graphql"]
     assert len(lines) == 2 and all(" at territories " in line for line in lines), lines
     assert "79123456789" not in caplog.text
+
+
+@pytest.mark.parametrize("literal", [r"RU\u0000", r"RU\u{0}", r"RU\u{000}"])
+async def test_a_literal_that_decodes_to_nul_is_invalid(world: World, client: httpx.AsyncClient,
+                                                         literal: str) -> None:
+    response = await post(client, '{ territory(code: "' + literal + '") { code } }')
+    assert codes(response) == ["INVALID"], response.text
+    # The same text inside a block string is not an escape, and is only looked up.
+    plain = await post(client, '{ territory(code: """' + literal + '""") { code } }')
+    assert codes(plain) == [] and plain.json()["data"] == {"territory": None}
+
+
+def test_nul_over_a_websocket_is_invalid_not_internal(empty_database: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from vmeste.platform.app import create_app
+
+    with TestClient(create_app(empty_database)) as http, http.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        for number, payload in enumerate([
+                {"query": "query($c: String!) { territory(code: $c) { code } }",
+                 "variables": {"c": "RU\u0000"}},
+                {"query": '{ territory(code: "RU\\u0000") { code } }'}]):
+            ws.send_json({"id": str(number), "type": "subscribe", "payload": payload})
+            message = ws.receive_json()
+            assert message["type"] == "next", message
+            [error] = message["payload"]["errors"]
+            assert error["extensions"]["code"] == "INVALID", error
+            assert ws.receive_json() == {"id": str(number), "type": "complete"}

@@ -13,11 +13,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    BREAK,
+    DocumentNode,
     ExecutionResult,
     FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
+    StringValueNode,
+    Visitor,
     get_operation_ast,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -27,6 +32,10 @@ from vmeste.platform.settings import Settings
 from vmeste.schema.cost import operation_cost
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: A GraphQL escape that decodes to NUL (``\u0000``, ``\u{0}``); only a document whose
+#: text holds one has its string literals looked at.
+_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})", re.IGNORECASE)
+_NUL_MESSAGE = "Строка содержит недопустимый символ NUL"
 
 
 #: How deep a variable's value may nest (objects and lists). No input of this schema
@@ -50,15 +59,38 @@ def _walk(value: Any) -> Iterator[tuple[Any, int]]:
 
 def variables_defect(variables: Any) -> str | None:
     """Why the (decoded JSON) variables are refused, or None. A string anywhere (keys
-    too) may hold a UTF-16 surrogate: JSON can escape one (``"\\ud800"``), Python keeps
-    it, and it fails deep inside the database driver, which cannot encode it as UTF-8."""
+    too) may hold a UTF-16 surrogate or a NUL: JSON can escape both (``"\\ud800"``,
+    ``"\\u0000"``), Python keeps them, and they fail deep inside the database driver
+    (PostgreSQL text holds no NUL; a surrogate cannot be encoded as UTF-8). The HTTP
+    transport refuses NUL earlier with a 400; a WebSocket message meets this check."""
     for value, depth in _walk(variables):
         # The variables mapping is depth 0, an object or list a variable holds depth 1.
         if depth > MAX_VARIABLE_DEPTH and isinstance(value, dict | list):
             return f"Значение переменной вложено глубже {MAX_VARIABLE_DEPTH} уровней"
-        if isinstance(value, str) and _SURROGATE.search(value) is not None:
-            return "Строка содержит недопустимый символ (одиночный суррогат UTF-16)"
+        if isinstance(value, str):
+            if _SURROGATE.search(value) is not None:
+                return "Строка содержит недопустимый символ (одиночный суррогат UTF-16)"
+            if "\x00" in value:
+                return _NUL_MESSAGE
     return None
+
+
+def document_defect(source: str | None, document: DocumentNode) -> str | None:
+    """A string literal of the document that decodes to NUL (a raw NUL in the text is a
+    syntax error already)."""
+    if not source or _NUL_ESCAPE.search(source) is None:
+        return None
+    found: list[str] = []
+
+    class Literals(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+            if "\x00" in node.value:
+                found.append(node.value)
+                return BREAK
+            return None
+
+    visit(document, Literals())
+    return _NUL_MESSAGE if found else None
 
 
 def _refusal(message: str, code: ErrorCode, **extensions: object) -> GraphQLError:
@@ -67,8 +99,9 @@ def _refusal(message: str, code: ErrorCode, **extensions: object) -> GraphQLErro
 
 class RequestGuards(SchemaExtension):
     """Refuses, before execution: several operations without ``operationName`` (Strawberry
-    would silently run the first), variables with lone surrogates (document literals
-    with them are syntax errors already) or nested too deep, and operations over the
+    would silently run the first), variables with lone surrogates or NUL, or nested too
+    deep, string literals that decode to NUL (literals with lone surrogates are syntax
+    errors already), and operations over the
     caller's cost budget (``VMESTE_GRAPHQL_MAX_COST``, ``…_ANONYMOUS`` for anonymous
     callers)."""
 
@@ -96,7 +129,8 @@ class RequestGuards(SchemaExtension):
         if operation is None:
             return _refusal("Документ содержит несколько операций: укажите operationName",
                             ErrorCode.INVALID_QUERY)
-        defect = variables_defect(ctx.variables)
+        defect = (variables_defect(ctx.variables)
+                  or document_defect(ctx.query, document))
         if defect is not None:
             return _refusal(defect, ErrorCode.INVALID)
         return self._over_budget(operation, document.definitions)
