@@ -9,7 +9,7 @@ once must be repeated while it is open:
   principal is put in the context first, so a subscription polling meanwhile already
   sees less; a re-read that fails (the database restarting) is logged and tried again
   at the next round, and the expiry, which needs no database, is kept regardless;
-- one principal (an anonymous caller: one client address) holds at most
+- one principal (an anonymous caller: one client address, an IPv6 one by its /64) holds at most
   ``VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL`` connections in this process; one more is
   refused at ``connection_init`` (4429, "Too many connections").
 
@@ -38,7 +38,7 @@ from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.identity.services import load_principal
 from vmeste.platform.identity.tokens import TokenError
-from vmeste.platform.ratelimits.clients import client_address, parse_networks
+from vmeste.platform.ratelimits.clients import client_key, parse_networks
 from vmeste.platform.settings import Settings
 
 log = logging.getLogger("vmeste.websocket")
@@ -92,7 +92,7 @@ class WebSocketSessions:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED",
                                             "message": error.message}) from None
         key = (principal.actor if principal.authenticated
-               else f"ip:{client_address(context.request.scope, self.trusted)}")
+               else f"ip:{client_key(context.request.scope, self.trusted)}")
         if self.open[key] >= self.limit:
             log.info("websocket refused: connection cap of %d reached", self.limit)
             raise WebSocketRefused(*TOO_MANY_CONNECTIONS)
