@@ -4,16 +4,24 @@ masked and carry the request id instead of what went wrong."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cache, lru_cache
+from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, ParserCache
+from strawberry.extensions.parser_cache import DEFAULT_MAXSIZE
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
-from vmeste.schema.nesting import MAX_EXPANDED_SELECTIONS, MAX_SELECTION_NESTING, expanded
+from vmeste.schema.nesting import (
+    MAX_EXPANDED_SELECTIONS,
+    MAX_SELECTION_NESTING,
+    Expanded,
+    expanded,
+)
 
 INTERNAL_MESSAGE = "Внутренняя ошибка сервера"
 #: graphql-core's "Did you mean 'x'?" tail: it names fields and enum values, which is
@@ -58,6 +66,18 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
                         extensions={**(error.extensions or {}), **extensions})
 
 
+@cache
+def _shape_cache(parse: Callable[..., DocumentNode]) -> Callable[..., Expanded]:
+    """``expanded()`` of a document, once per query text and parse options, bounded like
+    the parse cache it reads (a repeated query pays neither the parse nor the walk)."""
+
+    @lru_cache(maxsize=DEFAULT_MAXSIZE)
+    def shape(query: str, options: tuple[tuple[str, Any], ...]) -> Expanded:
+        return expanded(parse(query, **dict(options)))
+
+    return shape
+
+
 class VmesteParserCache(ParserCache):
     """ParserCache that lets a syntax error through unanswered.
 
@@ -74,7 +94,8 @@ class VmesteParserCache(ParserCache):
         except GraphQLError:
             yield  # parsed again, and answered, by Strawberry
             return
-        shape = expanded(document)
+        shape = _shape_cache(self.cached_parse_document)(
+            context.query, tuple(sorted(context.parse_options.items())))
         # Before validation, whose rules follow every spread: its depth rule would
         # overflow on a deep chain, and take exponential time on a doubling one. Raised
         # here, the error is answered as it is, so it carries its code.
