@@ -29,13 +29,13 @@ import pika
 import redis
 
 from vmeste.platform import db as database
+from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.runtime import build_runtime
 from vmeste.platform.settings import Settings, load_settings
 from vmeste.workers.broker import build_broker
 from vmeste.workers.jobs import declare_actors, message_for, queue_name
 from vmeste.workers.scheduler import Scheduler
-from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
 
 def reachable(url: str, port: int) -> bool:
@@ -56,8 +56,9 @@ async def write_rows(count: int, run: str) -> None:
 def baseline(settings: Settings, count: int) -> float:
     """Bare enqueues of the same messages: no database, no claim, no stamp."""
     broker = build_broker(settings)
-    topics = default_topics()
-    declare_actors(broker, build_runtime(settings), topics)
+    runtime = build_runtime(settings)
+    topics = runtime.topics
+    declare_actors(broker, runtime, topics)
     topic = topics[NOTIFICATION_DELIVER]
     messages = [message_for(settings, topic, OutboxMessage(
         id=n, topic=topic.name, payload={"notification_id": n}, dedupe_key=f"base:{n}"))
@@ -73,7 +74,7 @@ def baseline(settings: Settings, count: int) -> float:
 async def relay(settings: Settings, count: int) -> float:
     runtime = build_runtime(settings)
     broker = build_broker(settings)
-    topics = default_topics()
+    topics = runtime.topics
     declare_actors(broker, runtime, topics)
     await write_rows(count, secrets.token_hex(4))
     scheduler = Scheduler(runtime, broker, topics)
@@ -86,7 +87,7 @@ async def relay(settings: Settings, count: int) -> float:
 
 
 def clean(settings: Settings) -> None:
-    queues = [queue_name(settings, t) for t in default_topics().values()]
+    queues = [queue_name(settings, t) for t in build_runtime(settings).topics.values()]
     scheme = urlsplit(settings.broker_url).scheme
     if scheme == "amqp":
         connection = pika.BlockingConnection(pika.URLParameters(settings.broker_url))

@@ -10,6 +10,7 @@ import pytest_asyncio
 from tests.appeal_world import AppealWorld, seed_appeal_world
 from tests.worlds import MUNICIPALITY_A, REGION_A, count_queries, ok_data, user_error_codes
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus, LegalTrack
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.deadlines.models import AppealExtension, AppealPause
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.reference.models import Category
@@ -41,7 +42,7 @@ async def appeal_world(world) -> AppealWorld:
 async def clock(vmeste_app) -> Clock:
     # Tuesday 28 October 2025, 10:00 in Kirov: the week of the 1 November transfer.
     moment = Clock(datetime(2025, 10, 28, 10, 0, tzinfo=KIROV))
-    vmeste_app.state.runtime.appeals.clock = moment
+    vmeste_app.state.runtime.service(AppealServices).clock = moment
     return moment
 
 
@@ -134,8 +135,8 @@ async def test_a_paused_appeal_moves_by_exactly_the_paused_working_days(
     # Paused time survives a change of policy: converted to a 59-ФЗ appeal, the term is
     # 30 calendar days from registration plus the 8 whole days of the pause
     # (30 Oct – 6 Nov): 28 Oct + 38 = 5 Dec.
-    await vmeste_app.state.runtime.appeals.convert(SYSTEM, appeal.id, track=LegalTrack.APPEAL_59FZ,
-                                               reason="Просьба заявителя")
+    await vmeste_app.state.runtime.service(AppealServices).convert(
+        SYSTEM, appeal.id, track=LegalTrack.APPEAL_59FZ, reason="Просьба заявителя")
     converted = await Appeal.get(id=appeal.id)
     assert converted.deadline_policy == "calendar-days:30"
     assert converted.due_at.date().isoformat() == "2025-12-05"
@@ -206,7 +207,7 @@ async def test_a_term_that_ran_out_cannot_be_extended(graphql, submit_appeal, ap
 
 async def test_extending_a_running_term_rearms_the_reminders_still_ahead(vmeste_app, submit_appeal,
                                                                appeal_world, clock):
-    services = vmeste_app.state.runtime.appeals
+    services = vmeste_app.state.runtime.service(AppealServices)
     appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
                                  legal_track=LegalTrack.APPEAL_59FZ)
     await Appeal.filter(id=appeal.id).update(reminders_sent=[0.5, 0.8])
@@ -222,7 +223,7 @@ async def test_extending_a_running_term_rearms_the_reminders_still_ahead(vmeste_
 
 async def test_overdue_means_a_running_clock_past_due_in_the_filter_and_the_field(
         graphql, vmeste_app, submit_appeal, appeal_world, clock, make_token):
-    services = vmeste_app.state.runtime.appeals
+    services = vmeste_app.state.runtime.service(AppealServices)
     now = datetime.now(UTC)
     clock.now = now - timedelta(days=40)
     late = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)

@@ -23,6 +23,7 @@ from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.worlds import MUNICIPALITY_A, MUNICIPALITY_B, REGION_A, ok_data, user_error_codes
 from vmeste.platform.app import create_app
 from vmeste.platform.appeals.models import Appeal
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.deadlines import services
 from vmeste.platform.deadlines.models import StoredCalendar
@@ -33,7 +34,6 @@ from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.runtime import build_runtime
 from vmeste.testing import GraphQLClient
-from vmeste.workers.topics import default_topics
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT = """mutation($d: JSON!) { importCalendar(document: $d) {
@@ -130,7 +130,7 @@ async def test_preview_deadline_is_open_to_anyone(seeded, graphql):
 
 async def recompute(runtime, payload: dict) -> int:
     """Runs the worker's job for one ``calendar.recompute`` message."""
-    return await default_topics()[CALENDAR_RECOMPUTE].handle(runtime, payload, False)
+    return await runtime.topics[CALENDAR_RECOMPUTE].handle(runtime, payload, False)
 
 
 def tatarstan(version: str, **changes) -> dict:
@@ -143,7 +143,8 @@ def tatarstan(version: str, **changes) -> dict:
 async def test_import_validates_stores_audits_and_recomputes(seeded, graphql, make_token,
                                                              submit_appeal, vmeste_app):
     runtime = vmeste_app.state.runtime
-    runtime.appeals.clock = lambda: datetime(2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
+    runtime.service(AppealServices).clock = lambda: datetime(
+        2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
     appeal = await submit_appeal(category="roads", territory=MUNICIPALITY_B)
     other = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
                                 citizen="other")
@@ -239,7 +240,8 @@ async def test_extreme_starts_are_refused_not_crashed(seeded, graphql, db):
 async def test_recomputation_runs_in_batches_each_queueing_the_next(
         seeded, graphql, make_token, submit_appeal, vmeste_app, monkeypatch):
     runtime = vmeste_app.state.runtime
-    runtime.appeals.clock = lambda: datetime(2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
+    runtime.service(AppealServices).clock = lambda: datetime(
+        2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
     appeals = [await submit_appeal(category="roads", territory=MUNICIPALITY_B, citizen=f"c{n}")
                for n in range(3)]
     monkeypatch.setattr(services, "BATCH", 2)
@@ -267,7 +269,7 @@ async def test_recomputation_runs_in_batches_each_queueing_the_next(
 
 
 async def test_concurrent_imports_of_one_version_conflict(seeded, vmeste_app):
-    deadlines = vmeste_app.state.runtime.appeals.deadlines
+    deadlines = vmeste_app.state.runtime.deadlines
     document = tatarstan("2030-01-01")
     results = await asyncio.gather(
         *(import_calendar(SYSTEM, document, deadlines) for _ in range(2)),
@@ -285,7 +287,8 @@ async def test_the_embedded_worker_recomputes_after_an_import(world, db, make_to
     app = create_app(settings, manage_database=False)
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
-        runtime.appeals.clock = lambda: datetime(2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
+        runtime.service(AppealServices).clock = lambda: datetime(
+            2025, 10, 28, 10, 0, tzinfo=ZoneInfo("UTC"))
         citizen = await make_token("citizen", sub="ivanova")
         admin = await make_token("regional_admin", territory="92000000")
         transport = httpx.ASGITransport(app=app)
@@ -312,7 +315,7 @@ async def test_the_embedded_worker_recomputes_after_an_import(world, db, make_to
 async def test_a_release_brings_newer_packaged_calendars_and_leaves_newer_imports(db):
     """``vmeste migrate`` imports a packaged calendar newer than the stored one, with
     its audit event and recompute job, and never downgrades an administrator's import."""
-    deadlines = build_runtime(db).appeals.deadlines
+    deadlines = build_runtime(db).deadlines
     await CalendarStore(0).current()  # an installation seeded by an older release
     await StoredCalendar.filter(name="ru_federal").update(version="2000-01-01")
     await StoredCalendar.filter(name="ru_92_tatarstan").update(version="2999-01-01")

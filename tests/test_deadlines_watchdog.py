@@ -17,6 +17,7 @@ from vmeste.platform.appeals.models import (
     AppealStatus,
     LegalTrack,
 )
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.deadlines import watchdog
 from vmeste.platform.deadlines.models import AppealPause
 from vmeste.platform.deadlines.watchdog import run_watchdog
@@ -34,7 +35,7 @@ DUE = datetime(2025, 11, 12, 23, 59, 59, 999999, tzinfo=KIROV)
 async def runtime(world, vmeste_app):
     await seed_appeal_world()
     runtime = vmeste_app.state.runtime
-    runtime.appeals.clock = lambda: REGISTERED
+    runtime.service(AppealServices).clock = lambda: REGISTERED
     return runtime
 
 
@@ -106,8 +107,9 @@ async def test_two_sweeps_at_once_take_each_step_once(runtime, submit_appeal):
 async def test_clarification_pause_reminds_then_times_out(runtime, submit_appeal, make_token):
     appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
     asked = datetime(2025, 10, 29, 12, 0, tzinfo=KIROV)
-    runtime.appeals.clock = lambda: asked
-    await runtime.appeals.request_clarification(SYSTEM, appeal.id, question="Какой дом?")
+    runtime.service(AppealServices).clock = lambda: asked
+    await runtime.service(AppealServices).request_clarification(
+        SYSTEM, appeal.id, question="Какой дом?")
     pause = await AppealPause.get(appeal_id=appeal.id)
     assert pause.timeout_at == asked + timedelta(days=30)
     # A paused clock is never overdue.
@@ -153,8 +155,8 @@ async def test_a_term_moved_into_the_future_is_watched_again(runtime, submit_app
     late = await run_watchdog(runtime, DUE + timedelta(hours=1))
     assert (late["overdue"], late["escalated"]) == (1, 1)
     # Converted to a 59-ФЗ appeal: 30 calendar days, due at the end of 27 November.
-    runtime.appeals.clock = lambda: DUE + timedelta(days=1)
-    await runtime.appeals.convert(SYSTEM, appeal.id, track=LegalTrack.APPEAL_59FZ,
+    runtime.service(AppealServices).clock = lambda: DUE + timedelta(days=1)
+    await runtime.service(AppealServices).convert(SYSTEM, appeal.id, track=LegalTrack.APPEAL_59FZ,
                                   reason="Просьба заявителя")
     converted = await Appeal.get(id=appeal.id)
     assert converted.due_at.date().isoformat() == "2025-11-27"
@@ -209,7 +211,7 @@ async def test_overdue_appeals_with_nobody_to_escalate_to_are_not_read_again(
         runtime, submit_appeal, monkeypatch):
     await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
     assert (await run_watchdog(runtime, DUE + timedelta(minutes=1)))["overdue"] == 1
-    deadlines = runtime.appeals.deadlines
+    deadlines = runtime.deadlines
     read = []
     original = deadlines.settings_for
 
@@ -234,12 +236,13 @@ async def test_a_pause_that_moves_the_term_does_not_repeat_a_reminder_already_du
     appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
     assert (await run_watchdog(runtime, REGISTERED + (DUE - REGISTERED) * 0.55))[
         "reminders"] == 1
-    runtime.appeals.clock = lambda: datetime(2025, 11, 6, 12, 0, tzinfo=KIROV)
-    await runtime.appeals.request_clarification(SYSTEM, appeal.id, question="Какой дом?")
+    runtime.service(AppealServices).clock = lambda: datetime(2025, 11, 6, 12, 0, tzinfo=KIROV)
+    await runtime.service(AppealServices).request_clarification(
+        SYSTEM, appeal.id, question="Какой дом?")
     answered = datetime(2025, 11, 10, 12, 0, tzinfo=KIROV)
-    runtime.appeals.clock = lambda: answered
+    runtime.service(AppealServices).clock = lambda: answered
     applicant = await load_principal(await User.get(subject="citizen"))
-    await runtime.appeals.clarify(applicant, appeal.id, text="Дом 5")
+    await runtime.service(AppealServices).clarify(applicant, appeal.id, text="Дом 5")
     moved = await Appeal.get(id=appeal.id)
     # Friday 7 November lay wholly inside the pause: one working day later.
     assert moved.due_at == datetime(2025, 11, 13, 23, 59, 59, 999999, tzinfo=KIROV)

@@ -36,6 +36,7 @@ from tortoise.transactions import in_transaction
 from tests.appeal_world import seed_appeal_world
 from tests.notification_world import CITIZEN_EMAIL, Mailbox, give_email, smtp_server
 from tests.worlds import MUNICIPALITY_A, ORG_A, ok_data
+from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.notifications.models import (
     DeliveryAttempt,
     Notification,
@@ -51,7 +52,6 @@ from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
 from vmeste.workers.jobs import declare_actors, queue_name
 from vmeste.workers.scheduler import Scheduler
-from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
 RABBITMQ_URL = os.environ.get("VMESTE_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 REDIS_URL = os.environ.get("VMESTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -77,7 +77,7 @@ def _with_broker(settings: Settings, url: str, **changes: Any) -> Settings:
 
 
 def _queues(settings: Settings) -> list[str]:
-    names = [queue_name(settings, topic) for topic in default_topics().values()]
+    names = [queue_name(settings, topic) for topic in build_runtime(settings).topics.values()]
     return [q + suffix for q in names for suffix in ("", ".DQ", ".XQ")]
 
 
@@ -124,8 +124,8 @@ class Relay:
     def __init__(self, settings: Settings) -> None:
         self.broker = build_broker(settings)
         runtime = build_runtime(settings)
-        declare_actors(self.broker, runtime, default_topics())
-        self.scheduler = Scheduler(runtime, self.broker, default_topics())
+        declare_actors(self.broker, runtime, runtime.topics)
+        self.scheduler = Scheduler(runtime, self.broker, runtime.topics)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -143,7 +143,8 @@ class Relay:
 def in_process_worker(settings: Settings) -> Iterator[dramatiq.Worker]:
     """A dramatiq worker in this process, with its own event loop and ORM context."""
     broker = build_broker(settings)
-    declare_actors(broker, build_runtime(settings), default_topics())
+    runtime = build_runtime(settings)
+    declare_actors(broker, runtime, runtime.topics)
     worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
     worker.start()
     try:

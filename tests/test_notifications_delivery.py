@@ -32,6 +32,7 @@ from tests.notification_world import (
     smtp_server,
 )
 from tests.worlds import MUNICIPALITY_A
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.identity.models import User
 from vmeste.platform.notifications.delivery import (
     DeliveryError,
@@ -254,7 +255,7 @@ async def test_dev_sink_records_sms_without_logging_the_number(db, appeal, caplo
     operator = await User.get(subject="city-operator")
     from vmeste.platform.identity.services import load_principal
 
-    await runtime.appeals.answer(await load_principal(operator), appeal["row"].id,
+    await runtime.service(AppealServices).answer(await load_principal(operator), appeal["row"].id,
                                  text="Яму заделаем до конца недели.")
     await fan_out_all(runtime)
     sms = await Notification.filter(channel="sms", recipient_id=applicant.id)

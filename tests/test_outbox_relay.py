@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tortoise.transactions import in_transaction
 
+from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.outbox.relay import (
     backlog,
@@ -25,7 +26,6 @@ from vmeste.platform.runtime import build_runtime
 from vmeste.workers.broker import build_broker
 from vmeste.workers.jobs import declare_actors
 from vmeste.workers.scheduler import Scheduler
-from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
 
 async def _emit(topic: str, payload: dict, key: str, **kwargs) -> None:
@@ -92,7 +92,7 @@ async def test_an_unreachable_rabbitmq_leaves_the_outbox_intact(db):
     settings = replace(db, broker_url="amqp://guest:guest@127.0.0.1:1/")
     runtime = build_runtime(settings)
     broker = build_broker(settings)
-    topics = default_topics()
+    topics = runtime.topics
     declare_actors(broker, runtime, topics)
     await _emit(NOTIFICATION_DELIVER, {"notification_id": 1}, "n1")
     scheduler = Scheduler(runtime, broker, topics)
@@ -146,8 +146,8 @@ async def test_the_scheduler_sweep_redelivers_after_the_configured_time(db):
     settings = replace(db, outbox_redeliver_seconds=60)
     broker = build_broker(settings)
     runtime = build_runtime(settings)
-    declare_actors(broker, runtime, default_topics())
-    scheduler = Scheduler(runtime, broker, default_topics())
+    declare_actors(broker, runtime, runtime.topics)
+    scheduler = Scheduler(runtime, broker, runtime.topics)
     await _emit(NOTIFICATION_DELIVER, {"notification_id": 1}, "n1")
     assert (await scheduler.sweep_outbox()).sent == 1
     assert (await scheduler.sweep_outbox()).sent == 0

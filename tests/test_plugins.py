@@ -51,7 +51,9 @@ def with_regional_entry_point(monkeypatch):
 
 
 def names(pm):
-    return {name for name, _ in pm.list_name_plugin()}
+    """Plugins other than the components (those are the platform, never blocked)."""
+    return {name for name, _ in pm.list_name_plugin()
+            if not name.startswith("vmeste.platform.")}
 
 
 def test_builtin_plugins_and_entry_points_load(with_regional_entry_point):
@@ -138,6 +140,49 @@ async def test_hook_vmeste_strategies(vmeste_app, graphql, make_token):
     assert body["data"]["effectivePolicy"] == [
         {"plugin": "kirov-idp", "settings": {"require_verified": True, "level": 2},
          "decidedAt": "RU"}]
+
+
+def test_hook_vmeste_component(tmp_path):
+    """Every platform package with a ``component`` module is registered and declares
+    itself; a third-party component's models, topics and services reach the runtime."""
+    from vmeste.platform.components import Component, declared
+    from vmeste.platform.outbox.topics import Topic
+    from vmeste.platform.runtime import build_runtime
+
+    class Survey:
+        def __init__(self, runtime) -> None:
+            self.runtime = runtime
+
+    async def handle(runtime, payload, last_attempt):
+        return None
+
+    async def scope(payload):
+        return ""
+
+    class Surveys:
+        @hookspecs.hookimpl
+        def vmeste_component(self):
+            return Component(name="surveys", models=("vmeste.platform.audit.models",),
+                             topics=(Topic("survey.closed", "x.closed", "surveys", handle,
+                                           scope),), services=Survey)
+
+    settings = load_settings({"VMESTE_DATABASE_URL": f"sqlite://{tmp_path / 'x.db'}"})
+    pm = plugins.build_plugin_manager(settings)
+    found = declared(pm)
+    assert {"appeals", "identity", "reference", "notifications", "deadlines", "outbox",
+            "policies", "audit"} <= set(found)
+    assert "vmeste.platform.appeals.models" in found["appeals"].models
+    pm.register(Surveys(), name="surveys")
+    assert "surveys" in declared(pm)
+    pm.register(Surveys(), name="twin")
+    with pytest.raises(RuntimeError, match="two components"):
+        declared(pm)
+    pm.unregister(name="twin")
+    runtime = build_runtime(settings, pm)
+    assert runtime.topics["survey.closed"].queue == "surveys"
+    assert runtime.service(Survey).runtime is runtime
+    with pytest.raises(LookupError):
+        runtime.service(dict)
 
 
 async def test_hook_vmeste_notification_channels(db):

@@ -24,7 +24,7 @@ from tests.worlds import MUNICIPALITY_A, REGION_A, ok_data, user_error_codes
 from vmeste.platform.app import create_app
 from vmeste.platform.appeals.models import Appeal, Channel
 from vmeste.platform.appeals.quota import check_submission_quota
-from vmeste.platform.appeals.services import SubmitInput
+from vmeste.platform.appeals.services import AppealServices, SubmitInput
 from vmeste.platform.errors import RateLimited
 from vmeste.platform.identity.dev_issuer import DEV_ISSUER
 from vmeste.platform.identity.models import User
@@ -445,7 +445,7 @@ async def test_parallel_submissions_cannot_overrun_the_quota(vmeste_app, make_to
     await region_policy(REGION_A, "moderation", "basic", {"similar_count": 0})
     await make_token("citizen", sub="parallel")
     principal = await load_principal(await User.get(issuer=DEV_ISSUER, subject="parallel"))
-    appeals = vmeste_app.state.runtime.appeals
+    appeals = vmeste_app.state.runtime.service(AppealServices)
     results = await asyncio.gather(*(
         appeals.submit(principal, SubmitInput(text=text, category_code="roads.pits",
                                               territory_code=MUNICIPALITY_A,

@@ -24,6 +24,7 @@ from starlette.testclient import TestClient
 
 from vmeste.platform.app import create_app
 from vmeste.platform.appeals.demo import demo_tokens, load_demo_appeals
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.db import connect
 from vmeste.platform.identity.models import Role
 from vmeste.platform.reference.demo import load_demo_data
@@ -109,8 +110,8 @@ def load_demo(settings: Settings) -> dict[str, str]:
         async with connect(settings):
             runtime = build_runtime(settings)
             await load_demo_data()
-            await load_demo_appeals(runtime.appeals)
-            return await demo_tokens(settings, runtime.appeals.router)
+            await load_demo_appeals(runtime.service(AppealServices))
+            return await demo_tokens(settings, runtime.service(AppealServices).router)
 
     return asyncio.run(run())
 

@@ -26,17 +26,17 @@ from tortoise.transactions import in_transaction
 from tests.test_faults import REDIS_URL, require_service, until
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
+from vmeste.platform.outbox.deadletters import MAX_REDRIVE
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
-from vmeste.workers.deadletters import MAX_REDRIVE
 from vmeste.workers.health import HealthState, watch_database
 from vmeste.workers.heartbeat import Heartbeat
 from vmeste.workers.runner import start_worker
 from vmeste.workers.scheduler import Scheduler
-from vmeste.workers.topics import NOTIFICATION_DELIVER, default_topics
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
@@ -128,7 +128,7 @@ async def test_the_scheduler_loop_sweeps_and_runs_the_watchdog_until_stopped(db)
 
     runtime = build_runtime(settings)
     broker = build_broker(settings)
-    scheduler = Scheduler(runtime, broker, default_topics(), watchdog)
+    scheduler = Scheduler(runtime, broker, runtime.topics, watchdog)
     stop = asyncio.Event()
     async with in_transaction() as conn:
         await emit(conn, NOTIFICATION_DELIVER, {"notification_id": 1}, "n1")

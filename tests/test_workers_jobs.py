@@ -16,15 +16,15 @@ from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError
 from vmeste.platform.identity.principal import SYSTEM
+from vmeste.platform.outbox.deadletters import redrive
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.services import RetryLater, emit
+from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
-from vmeste.workers.deadletters import redrive
 from vmeste.workers.jobs import declare_actors
 from vmeste.workers.scheduler import Scheduler
-from vmeste.workers.topics import Topic
 
 
 class Refused(Exception):

@@ -30,7 +30,7 @@ from tortoise import Tortoise, connections
 from vmeste.platform import db as database
 from vmeste.platform.app import create_app
 from vmeste.platform.appeals.models import Appeal, Channel
-from vmeste.platform.appeals.services import SubmitInput
+from vmeste.platform.appeals.services import AppealServices, SubmitInput
 from vmeste.platform.identity.dev_issuer import DEV_ISSUER
 from vmeste.platform.identity.dev_tokens import issue_dev_token
 from vmeste.platform.identity.models import Role, User
@@ -248,6 +248,6 @@ def submit_appeal(vmeste_app: Starlette, make_token: TokenFactory
         user = await User.get(issuer=DEV_ISSUER, subject=citizen)
         data = SubmitInput(text=text, category_code=category, territory_code=territory,
                            channel=fields.pop("channel", Channel.PORTAL), **fields)
-        return await runtime.appeals.submit(await load_principal(user), data)
+        return await runtime.service(AppealServices).submit(await load_principal(user), data)
 
     return submit

@@ -126,7 +126,7 @@ async def database(settings: Settings, *, migrated: bool = True) -> AsyncIterato
             if isinstance(error.__cause__, refused):
                 raise _refused(settings, error.__cause__) from None
             raise _unreachable(settings, error) from None
-        if migrated and (pending := await pending_migrations()):
+        if migrated and (pending := await pending_migrations(settings)):
             raise DatabaseNotReady(
                 f"the database at {database_place(settings)} is not migrated "
                 f"({len(pending)} migration(s) pending); run `vmeste migrate`")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vmeste.cli.common import EXIT_USAGE, check_database, fail, run, run_with_db
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.settings import Settings
 
 DEMO_QUERIES = (
@@ -39,7 +40,7 @@ def migrate_all(settings: Settings, progress: Callable[[str, str, str], object] 
 
     check_database(settings, migrated=False)
     run(migrate(settings, progress=progress))
-    deadlines = build_runtime(settings).appeals.deadlines
+    deadlines = build_runtime(settings).deadlines
     for upgrade in run_with_db(settings, lambda: upgrade_packaged_calendars(deadlines)):
         if upgrade.affected is None:
             print(f"  calendar {upgrade.name} {upgrade.to_version} not loaded: "
@@ -104,13 +105,13 @@ async def _prepare_demo(settings: Settings) -> dict[str, str]:
     runtime = build_runtime(settings)
     if not await Territory.exists():
         reference = await load_demo_data()
-        appeals = await load_demo_appeals(runtime.appeals)
+        appeals = await load_demo_appeals(runtime.service(AppealServices))
         print(f"Loaded demo data: {reference.territories.created} territories, "
               f"{reference.organizations.created} organizations, "
               f"{reference.categories.created} categories, {appeals.rules} competence rules, "
               f"{appeals.appeals} appeals ({_counts(appeals.by_status)})")
     try:
-        return await demo_tokens(settings, runtime.appeals.router)
+        return await demo_tokens(settings, runtime.service(AppealServices).router)
     except LookupError as missing:
         fail(str(missing))
 

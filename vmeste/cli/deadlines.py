@@ -19,7 +19,7 @@ def cmd_deadline(settings: Settings, args: argparse.Namespace) -> None:
     runtime = build_runtime(settings)
 
     async def action() -> Preview:
-        return await preview(runtime.appeals.deadlines, territory_code=args.territory,
+        return await preview(runtime.deadlines, territory_code=args.territory,
                              start=args.start, category_code=args.category,
                              policy=args.policy, legal_track=LegalTrack(args.track))
 
@@ -60,7 +60,7 @@ def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
 
     async def action() -> ImportResult:
-        return await import_calendar(SYSTEM, document, runtime.appeals.deadlines)
+        return await import_calendar(SYSTEM, document, runtime.deadlines)
 
     result = run_with_db(settings, action)
     print(f"{path}: calendar {result.calendar.name} version {result.calendar.version} is "

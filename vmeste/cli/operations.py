@@ -114,8 +114,11 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
 
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.identity.principal import SYSTEM
+    from vmeste.platform.outbox.deadletters import MAX_REDRIVE, redrive
     from vmeste.platform.outbox.models import DeadLetter
-    from vmeste.workers.deadletters import MAX_REDRIVE, redrive
+    from vmeste.platform.runtime import build_runtime
+
+    topics = build_runtime(settings).topics
 
     if args.action == "list":
         async def listed() -> list[dict[str, Any]]:
@@ -140,12 +143,12 @@ def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
 
     async def redrive_them() -> list[Any]:
         if not args.all:
-            return await redrive(SYSTEM, args.ids)
+            return await redrive(SYSTEM, args.ids, topics)
         ids = await DeadLetter.filter(redriven_at__isnull=True).order_by("id").values_list(
             "id", flat=True)
         done: list[Any] = []
         for start in range(0, len(ids), MAX_REDRIVE):  # one short transaction per chunk
-            done += await redrive(SYSTEM, ids[start:start + MAX_REDRIVE])
+            done += await redrive(SYSTEM, ids[start:start + MAX_REDRIVE], topics)
         return done
 
     if not args.ids and not args.all:

@@ -20,6 +20,7 @@ from vmeste.cli.common import (
     wrote,
 )
 from vmeste.platform.appeals.models import ApplicantType, Channel
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.reference.boundaries import import_boundaries
 from vmeste.platform.reference.importers import Kind, Progress, import_csv
 from vmeste.platform.settings import Settings
@@ -102,7 +103,7 @@ def cmd_route(settings: Settings, args: argparse.Namespace) -> None:
         request = await request_for(
             category_code=args.category, territory_code=args.territory,
             applicant_type=args.applicant_type, channel=args.channel, on=on)
-        decision = await runtime.router.route(request)
+        decision = await runtime.service(AppealServices).router.route(request)
         organization = (await Organization.get(id=decision.organization_id)
                         if decision.organization_id else None)
         territory = await Territory.get(id=decision.territory_id)

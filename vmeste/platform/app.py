@@ -262,10 +262,10 @@ async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def readyz(_: Request) -> Response:
+async def readyz(request: Request) -> Response:
     try:
         await connections.get("default").execute_query("SELECT 1")
-        pending = await pending_migrations()
+        pending = await pending_migrations(request.app.state.settings)
     except Exception as error:  # the probe reports, the orchestrator decides
         log.warning("readiness check failed: %s", type(error).__name__)
         return JSONResponse({"status": "unavailable", "reason": "database"}, status_code=503)

@@ -16,11 +16,19 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
+from vmeste.platform.components import declared
+from vmeste.platform.components import model_modules as declared_models
+from vmeste.platform.plugins import build_plugin_manager
 from vmeste.platform.settings import Settings, load_settings
 
 APP_LABEL = "vmeste"
-MODELS_MODULE = "vmeste.platform.models"
 MIGRATIONS_MODULE = "vmeste.platform.migrations"
+
+
+def model_modules(settings: Settings) -> list[str]:
+    """Every component's model modules: the components declare them (see
+    :mod:`vmeste.platform.components`), so a new component's tables need no edit here."""
+    return declared_models(declared(build_plugin_manager(settings)))
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
@@ -36,7 +44,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "connections": {"default": connection},
         "apps": {
             APP_LABEL: {
-                "models": [MODELS_MODULE],
+                "models": model_modules(settings),
                 "migrations": MIGRATIONS_MODULE,
                 "default_connection": "default",
             }
@@ -73,11 +81,11 @@ async def migrate(settings: Settings, progress: Callable[[str, str, str], object
         await Tortoise.close_connections()
 
 
-async def pending_migrations() -> list[str]:
+async def pending_migrations(settings: Settings) -> list[str]:
     """Names of migrations on disk that the connected database has not applied."""
     executor = MigrationExecutor(
         connections.get("default"),
-        {APP_LABEL: {"models": [MODELS_MODULE], "migrations": MIGRATIONS_MODULE}},
+        {APP_LABEL: {"models": model_modules(settings), "migrations": MIGRATIONS_MODULE}},
     )
     steps = await executor.plan()
     return [step.migration.name for step in steps if not step.backward]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from vmeste.platform.components import Component
     from vmeste.platform.identity.models import User
     from vmeste.platform.identity.tokens import IdentityClaims
     from vmeste.platform.notifications.channels import OutgoingMessage
@@ -92,3 +93,10 @@ def vmeste_strategies() -> list[StrategySpec]:
 def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
     """Declare the notification channels this plugin delivers through (SMS, push, …),
     configured from ``settings``; return none to stay off."""
+
+
+@hookspec
+def vmeste_component() -> Component:
+    """Declare a component: its models, outbox topics and services (see
+    :class:`vmeste.platform.components.Component`); the platform's own parts and every
+    built-in component declare themselves through this hook too."""

@@ -14,6 +14,7 @@ from typing import Any
 import pluggy
 
 from vmeste.platform import hookspecs
+from vmeste.platform.components import builtin_modules
 from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.settings import Settings
 
@@ -39,6 +40,9 @@ def plugin_name(module_path: str) -> str:
 def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("vmeste")
     pm.add_hookspecs(hookspecs)
+    # Components first, and never blocked: they are the platform itself.
+    for module in builtin_modules():
+        pm.register(module, name=module.__name__)
     blocked = set(settings.disable_plugins)
     for module_path in DEFAULT_PLUGINS:
         name = plugin_name(module_path)

@@ -3,22 +3,23 @@ use them. The API, the CLI and the workers build it the same way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pluggy
 
-from vmeste.platform.appeals.geo import BoundaryIndex
-from vmeste.platform.appeals.router import Router
-from vmeste.platform.appeals.routing import RoutingTable
-from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.components import Component, declared, topics_of
 from vmeste.platform.deadlines.store import CalendarStore
 from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.identity.authenticate import Authenticator
 from vmeste.platform.notifications.channels import channel_registry
+from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.plugins import build_plugin_manager
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -26,23 +27,37 @@ class Runtime:
     settings: Settings
     plugins: pluggy.PluginManager
     resolver: PolicyResolver
-    routing_table: RoutingTable
-    router: Router
-    appeals: AppealServices
     authenticate: Authenticator
-    #: Installed notification channels by name (inbox, email, webhook, sms, push).
+    deadlines: Deadlines
+    #: Installed notification channels by name.
     channels: dict[str, ChannelSpec]
+    components: dict[str, Component]
+    #: Every component's outbox topics by name.
+    topics: dict[str, Topic]
+    services: dict[type, object] = field(default_factory=dict)
+
+    def service(self, kind: type[T]) -> T:
+        """A component's service object, found by its type."""
+        found = self.services.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"no component provides {kind.__name__}")
+        return found
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    plugins = build_plugin_manager(settings)
+def build_runtime(settings: Settings, plugins: pluggy.PluginManager | None = None) -> Runtime:
+    """``plugins`` defaults to the manager the settings describe; a test passes its own."""
+    plugins = plugins or build_plugin_manager(settings)
     resolver = PolicyResolver(plugins, check_seconds=settings.policy_cache_seconds)
-    table = RoutingTable(check_seconds=settings.policy_cache_seconds)
-    router = Router(resolver, table, BoundaryIndex(settings.policy_cache_seconds))
-    deadlines = Deadlines(resolver, CalendarStore(settings.policy_cache_seconds),
-                          settings.policy_cache_seconds)
-    return Runtime(settings=settings, plugins=plugins, resolver=resolver, routing_table=table,
-                   router=router, appeals=AppealServices(resolver=resolver, router=router,
-                                                         deadlines=deadlines),
-                   authenticate=Authenticator(settings, plugins, settings.auth_cache_seconds),
-                   channels=channel_registry(plugins, settings))
+    components = declared(plugins)
+    runtime = Runtime(
+        settings=settings, plugins=plugins, resolver=resolver,
+        authenticate=Authenticator(settings, plugins, settings.auth_cache_seconds),
+        deadlines=Deadlines(resolver, CalendarStore(settings.policy_cache_seconds),
+                            settings.policy_cache_seconds),
+        channels=channel_registry(plugins, settings), components=components,
+        topics=topics_of(components))
+    for component in components.values():
+        if component.services is not None:
+            built = component.services(runtime)
+            runtime.services[type(built)] = built
+    return runtime

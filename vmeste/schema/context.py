@@ -60,14 +60,14 @@ class Context:
 
     @property
     def routing_table(self) -> RoutingTable:
-        return self.runtime.routing_table
+        return self.router.table
 
     @property
     def router(self) -> Router:
-        return self.runtime.router
+        return self.appeals.router
 
     @property
     def appeals(self) -> AppealServices:
-        return self.runtime.appeals
+        return self.runtime.service(AppealServices)
 
 

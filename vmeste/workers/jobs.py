@@ -25,10 +25,10 @@ from dramatiq.middleware import CurrentMessage
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.relay import mark_done
 from vmeste.platform.outbox.services import RetryLater
+from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import AsyncDatabase, database_of
-from vmeste.workers.topics import Topic
 
 log = logging.getLogger("vmeste.workers")
 _MESSAGE_IDS = uuid.UUID("5d0c4a53-3f43-4d8e-9c55-7a6b7f0d2f11")

@@ -22,7 +22,6 @@ from vmeste.workers.health import broker_check, health_probe, stale_after, watch
 from vmeste.workers.heartbeat import Heartbeat, Post, SharedHeartbeat, children_check
 from vmeste.workers.jobs import declare_actors
 from vmeste.workers.scheduler import Scheduler
-from vmeste.workers.topics import default_topics
 
 log = logging.getLogger("vmeste.workers")
 
@@ -32,7 +31,7 @@ SHUTDOWN_TIMEOUT_MS = 30_000
 
 def start_worker(runtime: Runtime, broker: dramatiq.Broker, threads: int,
                  heartbeat: Heartbeat | None = None) -> dramatiq.Worker:
-    declare_actors(broker, runtime, default_topics())
+    declare_actors(broker, runtime, runtime.topics)
     if heartbeat is not None:
         broker.add_middleware(heartbeat)
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
@@ -108,7 +107,7 @@ async def run_scheduler(settings: Settings) -> None:
                       dependencies=("broker", "database", "scheduler")) as state:
         runtime = build_runtime(settings)
         broker = build_broker(settings)
-        topics = default_topics()
+        topics = runtime.topics
         declare_actors(broker, runtime, topics)
         database = asyncio.create_task(watch_database(state, settings, stop))
         try:
@@ -133,7 +132,7 @@ class EmbeddedWorkers:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        topics = default_topics()
+        topics = self.runtime.topics
         if isinstance(self.broker, StubBroker):
             # Whatever the last process's in-memory broker held (queued, or waiting for
             # a retry's backoff) died with it: relay it again (consumers deduplicate).

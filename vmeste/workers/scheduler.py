@@ -26,9 +26,9 @@ from vmeste.platform.outbox.relay import (
     redeliver_stale,
     relay_pending,
 )
+from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime
 from vmeste.workers.jobs import message_for, queue_name
-from vmeste.workers.topics import Topic
 
 log = logging.getLogger("vmeste.scheduler")
 

@@ -47,7 +47,7 @@ async def run_watchdog(runtime: Runtime, now: datetime | None = None) -> dict[st
     (``conflicts``), and how many it could not handle (``failed``: logged, and tried
     again on the next sweep, without holding up the others)."""
     now = now or datetime.now(UTC)
-    deadlines = runtime.appeals.deadlines
+    deadlines = runtime.deadlines
     counts = dict.fromkeys(COUNTS, 0)
     async for appeal in _batches(_watched(now)):
         await _guarded(counts, appeal.id, _sweep_running(deadlines, appeal, now, counts))

@@ -28,7 +28,7 @@ class DeadlinesMutation:
     async def import_calendar(self, info: strawberry.Info, document: JSON
                               ) -> ImportCalendarPayload:
         result, errors = await run_mutation(import_calendar(
-            info.context.principal, document, info.context.appeals.deadlines))
+            info.context.principal, document, info.context.runtime.deadlines))
         if result is None:
             return ImportCalendarPayload(calendar=None, affected=0, user_errors=errors)
         return ImportCalendarPayload(calendar=Calendar.from_model(result.calendar),

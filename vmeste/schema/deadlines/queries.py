@@ -15,7 +15,7 @@ from vmeste.schema.deadlines.types import Calendar, DeadlinePreview
 class DeadlinesQuery:
     @strawberry.field(description="Текущие версии производственных календарей.")
     async def calendars(self, info: strawberry.Info) -> list[Calendar]:
-        await info.context.appeals.deadlines.calendars.current()  # seeds a fresh database
+        await info.context.runtime.deadlines.calendars.current()  # seeds a fresh database
         rows = await StoredCalendar.filter(current=True).order_by("name")
         return [Calendar.from_model(row) for row in rows]
 
@@ -28,7 +28,7 @@ class DeadlinesQuery:
         legal_track: LegalTrack = LegalTrackModel.MESSAGE,  # type: ignore[valid-type]
         policy: str | None = None,
     ) -> DeadlinePreview:
-        found = await preview(info.context.appeals.deadlines, territory_code=territory_code,
+        found = await preview(info.context.runtime.deadlines, territory_code=territory_code,
                               start=start, category_code=category_code, policy=policy,
                               legal_track=LegalTrackModel(legal_track))
         return DeadlinePreview.from_preview(found)

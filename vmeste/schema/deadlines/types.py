@@ -69,7 +69,7 @@ async def appeal_deadline(info: strawberry.Info, row: models.Appeal) -> Deadline
         units = (sum(e.units for e in extensions)
                  if row.legal_track == models.LegalTrack.APPEAL_59FZ else 0)
         term = Term(clock.parse_policy(row.deadline_policy),
-                    await info.context.appeals.deadlines.calendars.for_path(row.territory_path),
+                    await info.context.runtime.deadlines.calendars.for_path(row.territory_path),
                     ZoneInfo(territory.timezone), tuple(pauses), units)
         if open_pause:
             due = term.due(row.registered_at, now)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import strawberry
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.principal import Principal
+from vmeste.platform.outbox import deadletters
 from vmeste.platform.outbox.models import DeadLetter as DeadLetterModel
+from vmeste.platform.outbox.topics import Topic
 from vmeste.schema.errors import UserError, run_mutation
 from vmeste.schema.operations.types import DeadLetter
-from vmeste.workers import deadletters
 
 
 @strawberry.type
@@ -18,14 +21,15 @@ class RedriveDeadLettersPayload:
     user_errors: list[UserError]
 
 
-async def _redrive(principal: Principal, ids: list[strawberry.ID]) -> list[DeadLetterModel]:
+async def _redrive(principal: Principal, ids: list[strawberry.ID], topics: Mapping[str, Topic]
+                   ) -> list[DeadLetterModel]:
     numbers = []
     for raw in ids:
         if not str(raw).isdigit() or len(str(raw)) > 18:
             raise DomainError.of("ids", f"Неверный номер задания: {str(raw)[:20]}",
                                  ErrorCode.INVALID)
         numbers.append(int(raw))
-    return await deadletters.redrive(principal, numbers)
+    return await deadletters.redrive(principal, numbers, topics)
 
 
 @strawberry.type
@@ -34,6 +38,7 @@ class OperationsMutation:
                                      "все или ни одного.")
     async def redrive_dead_letters(self, info: strawberry.Info, ids: list[strawberry.ID]
                                    ) -> RedriveDeadLettersPayload:
-        rows, errors = await run_mutation(_redrive(info.context.principal, ids))
+        rows, errors = await run_mutation(
+            _redrive(info.context.principal, ids, info.context.runtime.topics))
         return RedriveDeadLettersPayload(
             dead_letters=[DeadLetter.from_model(row) for row in rows or []], user_errors=errors)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import strawberry
 
 from vmeste.platform import authz
+from vmeste.platform.outbox.deadletters import visible_to
 from vmeste.platform.outbox.models import DeadLetter as DeadLetterModel
 from vmeste.platform.outbox.relay import backlog
 from vmeste.schema.operations.types import DeadLetter, DeadLetterFilter, OutboxBacklog
 from vmeste.schema.pagination import CountedConnection, paginate
-from vmeste.workers.deadletters import visible_to
 
 
 @strawberry.type

@@ -19,8 +19,8 @@ from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox.models import DeadLetter
 from vmeste.platform.outbox.services import emit
+from vmeste.platform.outbox.topics import Topic, by_actor
 from vmeste.platform.reference.models import PATH_SEPARATOR, subtree
-from vmeste.workers.topics import Topic, by_actor, default_topics
 
 #: Most dead letters one re-drive takes, so a request stays one short transaction each.
 MAX_REDRIVE = 500
@@ -41,10 +41,9 @@ def visible_to(principal: Principal) -> Q:
 
 
 async def redrive(principal: Principal, ids: list[int],
-                  topics: Mapping[str, Topic] | None = None) -> list[DeadLetter]:
+                  topics: Mapping[str, Topic]) -> list[DeadLetter]:
     """Queue each dead letter's job again; all named letters must be visible to the
     caller and not yet re-driven, or nothing happens."""
-    topics = default_topics() if topics is None else topics
     scope = visible_to(principal)
     wanted = sorted(set(ids))
     if not wanted:

@@ -1,0 +1,46 @@
+"""Appeals: citizens' messages and formal appeals, from intake to the answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vmeste.platform.appeals.geo import BoundaryIndex
+from vmeste.platform.appeals.models import Appeal
+from vmeste.platform.appeals.router import Router
+from vmeste.platform.appeals.routing import RoutingTable
+from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.components import Component
+from vmeste.platform.hookspecs import hookimpl
+from vmeste.platform.notifications.fanout import fan_out
+from vmeste.platform.outbox.services import APPEAL_EVENTS
+from vmeste.platform.outbox.topics import Topic
+
+if TYPE_CHECKING:
+    from vmeste.platform.runtime import Runtime
+
+
+def _services(runtime: Runtime) -> AppealServices:
+    seconds = runtime.settings.policy_cache_seconds
+    router = Router(runtime.resolver, RoutingTable(check_seconds=seconds),
+                    BoundaryIndex(seconds))
+    return AppealServices(resolver=runtime.resolver, router=router,
+                          deadlines=runtime.deadlines)
+
+
+async def _fan_out(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
+    return await fan_out(runtime, int(payload["appeal_id"]),
+                         [int(i) for i in payload["event_ids"]])
+
+
+async def _scope(payload: dict[str, Any]) -> str:
+    path = await Appeal.filter(id=payload.get("appeal_id")).first().values_list(
+        "territory_path", flat=True)
+    return str(path or "")
+
+
+@hookimpl
+def vmeste_component() -> Component:
+    return Component(
+        name="appeals", models=("vmeste.platform.appeals.models",),
+        topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
+        services=_services)

@@ -1,0 +1,88 @@
+"""The component kit: what a component brings, declared in one place.
+
+A component (appeals today; polls, hearings and publics next) is a package
+``vmeste/platform/<name>/`` with a ``component`` module. That module is a plugin like
+any other: it implements the ``vmeste_component`` hook (and any other hook, such as
+``vmeste_strategies``) and is registered by the plugin manager before the built-in
+strategy plugins. So the platform learns a component's models, outbox topics and
+services by asking the hook, and adding a component edits no central file. The
+platform's own parts (identity, reference data, notifications, deadlines, …) declare
+themselves the same way; third-party components are packages whose ``vmeste`` entry
+point implements the hook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from vmeste.platform.outbox.topics import Topic
+    from vmeste.platform.runtime import Runtime
+
+#: The module every component package holds.
+COMPONENT_MODULE = "component"
+
+
+@dataclass(frozen=True)
+class Component:
+    """One component's declarations; every field but ``name`` is optional."""
+
+    name: str
+    #: Modules whose Tortoise models join the ``vmeste`` app (and its migrations).
+    models: tuple[str, ...] = ()
+    #: Outbox topics this component's state changes emit, with the jobs handling them.
+    topics: tuple[Topic, ...] = ()
+    #: Builds the component's services once per process from the runtime built so far;
+    #: they are found again by their type (``runtime.service(AppealServices)``).
+    services: Callable[[Runtime], object] | None = None
+
+
+def builtin_modules() -> Iterator[ModuleType]:
+    """The ``component`` modules of ``vmeste.platform``'s packages, in name order."""
+    import vmeste.platform
+
+    for info in sorted(pkgutil.iter_modules(vmeste.platform.__path__), key=lambda i: i.name):
+        if not info.ispkg:
+            continue
+        name = f"vmeste.platform.{info.name}.{COMPONENT_MODULE}"
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:  # the component exists but is broken: say so
+                raise
+
+
+def declared(pm: pluggy.PluginManager) -> dict[str, Component]:
+    """Every component the plugin manager knows, by name; two of one name is an error,
+    not a silent replacement."""
+    found: dict[str, Component] = {}
+    for component in pm.hook.vmeste_component():
+        if component.name in found:
+            raise RuntimeError(f"two components are named {component.name!r}")
+        found[component.name] = component
+    return found
+
+
+def model_modules(components: dict[str, Component]) -> list[str]:
+    return sorted({module for c in components.values() for module in c.models})
+
+
+def topics_of(components: dict[str, Component]) -> dict[str, Topic]:
+    """Every outbox topic by name; a name claimed twice is an error."""
+    topics: dict[str, Topic] = {}
+    for component in components.values():
+        for topic in component.topics:
+            if topic.name in topics:
+                raise RuntimeError(f"outbox topic {topic.name!r} is declared twice")
+            topics[topic.name] = topic
+    return topics
+
+
+__all__ = ["Component", "builtin_modules", "declared", "model_modules", "topics_of"]

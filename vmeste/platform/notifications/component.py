@@ -1,0 +1,39 @@
+"""Notifications: channels, templates, preferences and the delivery log, for every
+component's events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vmeste.platform.components import Component
+from vmeste.platform.hookspecs import hookimpl
+from vmeste.platform.notifications.channels import DeliveryError
+from vmeste.platform.notifications.delivery import deliver, reset_for_redrive
+from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
+from vmeste.platform.notifications.models import Notification
+from vmeste.platform.outbox.topics import Topic
+
+if TYPE_CHECKING:
+    from vmeste.platform.runtime import Runtime
+
+
+async def _deliver(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> None:
+    await deliver(runtime, int(payload["notification_id"]), last_attempt=last_attempt)
+
+
+async def _reset(payload: dict[str, Any]) -> None:
+    await reset_for_redrive(int(payload["notification_id"]))
+
+
+async def _scope(payload: dict[str, Any]) -> str:
+    path = await Notification.filter(id=payload.get("notification_id")).first().values_list(
+        "territory_path", flat=True)
+    return str(path or "")
+
+
+@hookimpl
+def vmeste_component() -> Component:
+    return Component(
+        name="notifications", models=("vmeste.platform.notifications.models",),
+        topics=(Topic(NOTIFICATION_DELIVER, "vmeste.deliver", "deliveries", _deliver, _scope,
+                      reset=_reset, safe_errors=(DeliveryError,)),))
