@@ -10,6 +10,7 @@ from strawberry import relay
 
 from vmeste.platform.appeals import models, rules, services
 from vmeste.platform.errors import DomainError
+from vmeste.platform.i18n import _
 from vmeste.schema.appeals.queries import appeal_pk
 from vmeste.schema.appeals.types import (
     Appeal,
@@ -190,7 +191,7 @@ class AppealsMutation:
             executor_issuer=input.executor_issuer,
             executor_id=None if input.executor_id is None else global_pk(
                 input.executor_id, "User", field="executorId",
-                message="Это не идентификатор пользователя")), input.appeal_id)
+                message=_("This is not a user's id"))), input.appeal_id)
 
     @strawberry.mutation(description="Запросить у заявителя уточнение; срок приостанавливается.")
     async def request_clarification(self, info: strawberry.Info,

@@ -14,6 +14,7 @@ from vmeste.platform.appeals.coverage import coverage
 from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
 from vmeste.platform.appeals.router import request_for
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory, subtree
 from vmeste.schema.appeals.types import (
@@ -35,7 +36,7 @@ COVERAGE_LIMIT = 1000
 
 
 def appeal_pk(value: relay.GlobalID) -> int:
-    return global_pk(value, "Appeal", field="id", message="Это не идентификатор обращения")
+    return global_pk(value, "Appeal", field="id", message=_("This is not an appeal's id"))
 
 
 @strawberry.input
@@ -101,7 +102,7 @@ class AppealsQuery:
     ) -> CountedConnection[Appeal]:
         user = info.context.principal.user
         if user is None:
-            raise DomainError.of(None, "Войдите, чтобы увидеть свои обращения",
+            raise DomainError.of(None, _("Sign in to see your appeals"),
                                  ErrorCode.UNAUTHENTICATED)
         query = models.Appeal.filter(applicant_id=user.id)
         if status:
@@ -188,10 +189,11 @@ class AppealsQuery:
                                limit: int = 100) -> RoutingCoverage:
         territory = await Territory.get_or_none(code=territory_code)
         if territory is None:
-            raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+            raise DomainError.of("territoryCode", _("Territory not found"), ErrorCode.NOT_FOUND)
         authz.require_territory(info.context.principal, territory.path, RULE_READERS)
         if not 0 <= limit <= COVERAGE_LIMIT:
-            raise DomainError.of("limit", f"limit — от 0 до {COVERAGE_LIMIT}")
+            raise DomainError.of("limit", _("{name} is from 0 to {limit}", name="limit",
+                                            limit=COVERAGE_LIMIT))
         index = await info.context.routing_table.current()
         result = await coverage(index, territory, datetime.now(UTC).date())
         return RoutingCoverage(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox.models import DeadLetter as DeadLetterModel
 from vmeste.schema.errors import UserError, run_mutation
@@ -22,7 +23,7 @@ async def _redrive(principal: Principal, ids: list[strawberry.ID]) -> list[DeadL
     numbers = []
     for raw in ids:
         if not str(raw).isdigit() or len(str(raw)) > 18:
-            raise DomainError.of("ids", f"Неверный номер задания: {str(raw)[:20]}",
+            raise DomainError.of("ids", _("Invalid job number: {number}", number=str(raw)[:20]),
                                  ErrorCode.INVALID)
         numbers.append(int(raw))
     return await deadletters.redrive(principal, numbers)

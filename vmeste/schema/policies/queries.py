@@ -6,6 +6,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from vmeste.platform import authz
+from vmeste.platform.i18n import translate
 from vmeste.platform.plugins import strategy_catalog
 from vmeste.platform.policies.models import RegionPolicy as RegionPolicyModel
 from vmeste.platform.reference.models import Territory, subtree
@@ -49,6 +50,6 @@ class PoliciesQuery:
     @strawberry.field(description="Стратегии, которые предлагают установленные плагины.")
     def strategies(self, info: strawberry.Info) -> list[StrategyInfo]:
         catalog = strategy_catalog(info.context.plugins)
-        return [StrategyInfo(kind=s.kind, name=s.name, description=s.description,
+        return [StrategyInfo(kind=s.kind, name=s.name, description=translate(s.description),
                              defaults=dict(s.defaults))
                 for _, s in sorted(catalog.items())]

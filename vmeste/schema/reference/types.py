@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from vmeste.platform.i18n import _
 from vmeste.platform.reference import models
 from vmeste.schema.pagination import CountedConnection, paginate
 
@@ -31,7 +32,7 @@ async def _load_nodes(info: strawberry.Info, loader_name: str, node_ids: Iterabl
         ids.append(pk if 0 < pk <= MAX_NODE_ID else -1)
     nodes = await loader.load_many(ids)
     if required and any(node is None for node in nodes):
-        raise ValueError("Объект не найден")
+        raise ValueError(_("Object not found"))
     return nodes
 
 
