@@ -31,8 +31,7 @@ async def _redrive(principal: Principal, ids: list[strawberry.ID]) -> list[DeadL
 
 @strawberry.type
 class OperationsMutation:
-    @strawberry.mutation(description="Поставить задания снова в очередь (через outbox); "
-                                     "все или ни одного.")
+    @strawberry.mutation(description="Queue the jobs again (through the outbox); all or none.")
     async def redrive_dead_letters(self, info: strawberry.Info, ids: list[strawberry.ID]
                                    ) -> RedriveDeadLettersPayload:
         rows, errors = await run_mutation(_redrive(info.context.principal, ids))
