@@ -3,17 +3,25 @@ language of what HTTP and GraphQL answer, --lang and the POSIX locale that of th
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 
 import httpx
 import pytest
+from starlette.testclient import TestClient
 
 from tests.test_cli import vmeste
+from tests.test_websocket import open_subscription, prepare
 from tests.worlds import COUNTRY, World
 from vmeste.cli.common import command_locale
+from vmeste.platform.app import create_app
+from vmeste.platform.db import connect
 from vmeste.platform.i18n import N_, _, current, negotiate, translate, use_locale
 from vmeste.platform.i18n_catalogs import problems
-from vmeste.platform.settings import SettingsError, load_settings
+from vmeste.platform.identity.dev_tokens import issue_dev_token
+from vmeste.platform.identity.models import Role
+from vmeste.platform.settings import Settings, SettingsError, load_settings
 
 CREATE_TERRITORY = """mutation($i: TerritoryInput!) { createTerritory(input: $i) {
   territory { code } userErrors { field message code } } }"""
@@ -134,6 +142,32 @@ async def test_top_level_errors_come_in_the_negotiated_language(world: World,
         **english, "Authorization": "Bearer not-a-token"}, json={"query": "{ me { kind } }"})
     assert refused_token.status_code == 401
     assert refused_token.json()["errors"][0]["message"].startswith("The token ")
+
+
+def test_a_websocket_keeps_the_language_of_its_handshake(empty_database: Settings) -> None:
+    prepare(empty_database)
+
+    async def citizen() -> str:
+        async with connect(empty_database):
+            return await issue_dev_token(empty_database, Role.CITIZEN)
+
+    def refusal(language: str) -> str:
+        with TestClient(create_app(empty_database)) as http, http.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"],
+            headers={"Accept-Language": language},
+        ) as ws:
+            assert open_subscription(ws, token)["type"] == "connection_ack"
+            ws.send_json({"id": "1", "type": "subscribe", "payload": {
+                "query": "subscription { auditEventAdded { action } }"}})
+            message = ws.receive_json()
+            errors = (message["payload"] if message["type"] == "error"
+                      else message["payload"]["errors"])
+            assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+            return str(errors[0]["message"])
+
+    token = asyncio.run(citizen())
+    assert refusal("en") == "Not allowed to do this"
+    assert re.search("[а-я]", refusal("ru"))
 
 
 def test_the_cli_speaks_the_language_asked_for(tmp_path: Any) -> None:
