@@ -27,6 +27,8 @@ from pathlib import Path
 from babel.core import negotiate_locale
 from babel.messages.pofile import read_po
 
+from vmeste.platform.http.accept import weights
+
 #: Locales with a catalog, the default first.
 SUPPORTED = ("ru", "en")
 DEFAULT = "ru"
@@ -74,28 +76,14 @@ def use_locale(code: str) -> Iterator[str]:
         _current.reset(token)
 
 
-def _weighted(header: str) -> list[str]:
-    """Accept-Language's tags, most wanted first; ``q=0`` means "not this one"."""
-    ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")):
-        tag, *params = (part.strip() for part in item.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _sep, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag and tag != "*" and quality > 0:
-            ranked.append((-quality, position, tag))
-    return [tag for _q, _p, tag in sorted(ranked)]
-
-
 def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:
     """The supported locale an ``Accept-Language`` header asks for (``en-US,en;q=0.9``
     → ``en``); ``default`` when it names none of ours."""
-    found = negotiate_locale(_weighted(accept_language or ""), SUPPORTED, sep="-")
+    wanted = weights(accept_language or "")
+    # Most wanted first; sorted() is stable, so equal q keep the header's order.
+    ranked = sorted((tag for tag, q in wanted.items() if q > 0 and tag != "*"),
+                    key=lambda tag: -wanted[tag])
+    found = negotiate_locale(ranked, SUPPORTED, sep="-")
     return found.lower() if found else default
 
 

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from strawberry.http import GraphQLRequestData
 
 from vmeste.platform.errors import ErrorCode
+from vmeste.platform.http.accept import weights as accepted
 from vmeste.platform.i18n import _
 
 APPLICATION_JSON = "application/json"
@@ -63,28 +64,11 @@ class RequestRefused(Exception):
         return json_error(self.status, self.code, self.message, media_type, **self.headers)
 
 
-def _weights(accept: str) -> dict[str, float]:
-    weights: dict[str, float] = {}
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _sep, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media:
-            weights[media.lower()] = max(weights.get(media.lower(), 0.0), quality)
-    return weights
-
-
 def negotiate(accept: str | None) -> str:
     """The answer's media type. ``application/graphql-response+json`` only when the client
     names it and does not prefer ``application/json``; anything else (no header, ``*/*``,
     a type we do not serve) gets ``application/json``, which every client understands."""
-    weights = _weights(accept or "")
+    weights = accepted(accept or "")
     wanted = weights.get(GRAPHQL_RESPONSE_JSON, 0.0)
     plain = weights.get(APPLICATION_JSON, weights.get("application/*", weights.get("*/*", 0.0)))
     return GRAPHQL_RESPONSE_JSON if wanted > 0 and wanted >= plain else APPLICATION_JSON
