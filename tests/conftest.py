@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
@@ -19,6 +20,12 @@ from vmeste.platform.settings import Settings
 from vmeste.testing import GraphQLClient
 
 AppClient = Callable[..., AbstractAsyncContextManager[tuple[Starlette, GraphQLClient]]]
+
+# The commands tests start inherit this environment, and the POSIX locale picks their
+# language: a developer's LANG=en_US.UTF-8 must not turn the Russian they expect English.
+for _name in ("LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 @pytest_asyncio.fixture

@@ -7,6 +7,7 @@ import os
 
 from vmeste.cli import database, deadlines, identity, operations, reference
 from vmeste.cli.common import execute
+from vmeste.platform.i18n import SUPPORTED
 from vmeste.platform.settings import load_settings
 
 #: Each area adds its subcommands, in the order ``vmeste --help`` lists them.
@@ -15,6 +16,9 @@ AREAS = (database, reference, deadlines, identity, operations)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vmeste", description=__doc__)
+    parser.add_argument("--lang", choices=SUPPORTED,
+                        help="language of messages (default: from LC_ALL, LC_MESSAGES or "
+                             "LANG, else VMESTE_LOCALE)")
     sub = parser.add_subparsers(dest="command", required=True)
     for area in AREAS:
         area.register(sub)

@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
+from vmeste.platform.i18n import supported, use_locale
 from vmeste.platform.settings import Settings, SettingsError
 
 EXIT_FAILURE = 1
@@ -224,6 +226,10 @@ def _prefixed(args: argparse.Namespace, message: str) -> str:
     return f"{file}: {message}" if file and file != STDOUT else message
 
 
+def _invalid_setting(error: SettingsError) -> CommandError:
+    return CommandError(f"invalid setting {error}", EXIT_USAGE)
+
+
 def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | None:
     """The CommandError an expected exception stands for; None for a real bug."""
     from vmeste.platform.appeals.rules import RulesConflict
@@ -233,7 +239,7 @@ def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | 
     if isinstance(error, CommandError):
         return error
     if isinstance(error, SettingsError):
-        return CommandError(f"invalid setting {error}", EXIT_USAGE)
+        return _invalid_setting(error)
     if isinstance(error, DomainError):
         return CommandError(_prefixed(args, domain_message(error)),
                             getattr(args, "domain_exit", EXIT_FAILURE))
@@ -255,19 +261,42 @@ def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | 
     return None
 
 
+def command_locale(requested: str | None, default: str,
+                   environ: Mapping[str, str] = os.environ) -> str:
+    """The command's language: ``--lang``, else the POSIX locale (the first of
+    ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that is set decides, as for any program), else
+    ``VMESTE_LOCALE``. A POSIX locale we have no catalog for (``C.UTF-8``) is the default."""
+    if requested:
+        return supported(requested) or default
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return supported(environ[name]) or default
+    return default
+
+
+def _report(expected: CommandError) -> int:
+    if expected.details:
+        print(expected.details, file=sys.stderr)
+    print(f"vmeste: {expected.message}", file=sys.stderr)
+    return expected.code
+
+
 def execute(command: Command, settings_loader: Callable[[], Settings],
             args: argparse.Namespace) -> int:
-    """Run one command; every expected failure becomes a short message and an exit code."""
+    """Run one command in its language; every expected failure becomes a short message
+    and an exit code."""
     try:
-        command(settings_loader(), args)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as error:
-        expected = _expected(error, args)
-        if expected is None:
-            raise
-        if expected.details:
-            print(expected.details, file=sys.stderr)
-        print(f"vmeste: {expected.message}", file=sys.stderr)
-        return expected.code
+        settings = settings_loader()
+    except SettingsError as error:
+        return _report(_invalid_setting(error))
+    with use_locale(command_locale(getattr(args, "lang", None), settings.locale)):
+        try:
+            command(settings, args)
+        except KeyboardInterrupt:
+            return 130
+        except Exception as error:
+            expected = _expected(error, args)
+            if expected is None:
+                raise
+            return _report(expected)
     return 0

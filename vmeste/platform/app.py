@@ -28,6 +28,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from vmeste.platform.db import pending_migrations, tortoise_config
 from vmeste.platform.http import graphiql
+from vmeste.platform.http.locale import LocaleMiddleware
 from vmeste.platform.http.protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -41,6 +42,7 @@ from vmeste.platform.http.protocol import (
 )
 from vmeste.platform.http.protocol import json_error as _json_error
 from vmeste.platform.http.shedding import LoadSheddingMiddleware
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.authenticate import Authenticator, bearer_token
 from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.identity.tokens import TokenError
@@ -68,7 +70,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         too_big = _json_error(413, HttpErrorCode.REQUEST_TOO_LARGE,
-                              f"Запрос больше {self.max_bytes} байт")
+                              _("The request is larger than {limit} bytes", limit=self.max_bytes))
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await too_big(scope, receive, send)
@@ -181,7 +183,7 @@ class VmesteGraphQL(GraphQL):
         try:
             if request.method not in ("GET", "POST"):
                 raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
-                                     "GraphQL принимает только запросы GET и POST",
+                                     _("GraphQL accepts only GET and POST requests"),
                                      Allow="GET, POST")
             response = await self.run(request)
         except RequestRefused as refusal:
@@ -208,10 +210,10 @@ class VmesteGraphQL(GraphQL):
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
         if request.method == "GET":
             return graphql_request(query_params(request.query_params))
-        content_type, _ = parse_content_type(request.content_type or "")
+        content_type, _params = parse_content_type(request.content_type or "")
         if content_type != "application/json":
             raise RequestRefused(415, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                                 "Тело запроса должно быть в формате application/json")
+                                 _("The request body must be application/json"))
         return graphql_request(load_json(await request.get_body()))
 
     async def execute_single(
@@ -230,15 +232,15 @@ class VmesteGraphQL(GraphQL):
                 operation_extensions=request_data.extensions)
         except CannotGetOperationTypeError:
             raise RequestRefused(400, HttpErrorCode.INVALID_REQUEST,
-                                 "Не найдена операция для выполнения: проверьте operationName"
+                                 _("No operation to run was found: check operationName")
                                  ) from None
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.SUBSCRIPTION:
                 raise RequestRefused(400, HttpErrorCode.UNSUPPORTED_OPERATION,
-                                     "Подписки работают только через WebSocket "
-                                     "(протокол graphql-transport-ws)") from None
+                                     _("Subscriptions work only over a WebSocket "
+                                       "(the graphql-transport-ws protocol)")) from None
             raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
-                                 "Мутации выполняются только запросом POST",
+                                 _("Mutations run only in a POST request"),
                                  Allow="POST") from None
 
     async def process_result(self, request: Request, result: ExecutionResult
@@ -290,6 +292,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     if graphql.graphql_ide:
         routes.append(graphiql.assets())
     middleware = [
+        Middleware(LocaleMiddleware, default=settings.locale),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
         # After the body is read, so a slow upload waits without holding a slot; before
         # authentication, whose token and user look-ups are work to bound too.

@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from vmeste.platform.i18n import N_, _, translate
+
+#: The default names of a problem's place in an import report.
+LINE = N_("line")
+COLUMN = N_("column")
+
 
 @dataclass(frozen=True, slots=True)
 class ImportError_:
@@ -31,14 +37,14 @@ class ImportError_:
 class CSVImportFailed(Exception):
     """The file was rejected as a whole; nothing was written."""
 
-    #: How the report names a problem's place (a GeoJSON import says ``объект``/``поле``).
-    line_label = "строка"
-    column_label = "столбец"
+    #: How the report names a problem's place (a GeoJSON import says "feature"/"field").
+    line_label = LINE
+    column_label = COLUMN
 
     def __init__(self, errors: Iterable[ImportError_]) -> None:
         # Stable: within a line, problems stay in the order of its columns.
         self.errors: list[ImportError_] = sorted(errors, key=lambda e: e.line)
-        super().__init__(f"Файл не загружен, ошибок: {len(self.errors)}")
+        super().__init__(_("The file was not loaded, errors: {count}", count=len(self.errors)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +60,11 @@ class SourceRow:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-def format_errors(errors: Iterable[ImportError_], *, line: str = "строка",
-                  column: str = "столбец") -> str:
-    """The report an administrator reads next to the spreadsheet, one problem a line."""
+def format_errors(errors: Iterable[ImportError_], *, line: str = LINE,
+                  column: str = COLUMN) -> str:
+    """The report an administrator reads next to the spreadsheet, one problem a line;
+    ``line`` and ``column`` are labels, translated here."""
+    line, column = translate(line), translate(column)
     return "\n".join(
         f"{line} {e.line}, {column} {e.column}: {e.message}"
         if e.column
@@ -76,7 +84,8 @@ def read_csv(
     try:
         header = [name.strip() for name in next(reader, [])]
     except csv.Error as exc:
-        raise CSVImportFailed([ImportError_(1, None, f"Ошибка формата CSV: {exc}")]) from exc
+        raise CSVImportFailed([ImportError_(1, None, _("CSV format error: {error}", error=exc))]
+                              ) from exc
     if header:
         header[0] = header[0].removeprefix("\ufeff")
     _check_header(columns, header)
@@ -91,13 +100,16 @@ def read_csv(
                 continue
             if len(cells) != len(header):
                 errors.append(ImportError_(
-                    line, None, f"Ожидалось значений: {len(header)}, найдено: {len(cells)}"
+                    line, None, _("Values expected: {expected}, found: {found}",
+                                  expected=len(header),
+                                    found=len(cells))
                 ))
                 continue
             rows.append(SourceRow(line, dict(zip(header, (c.strip() for c in cells),
                                                  strict=True))))
     except csv.Error as exc:
-        errors.append(ImportError_(reader.line_num, None, f"Ошибка формата CSV: {exc}"))
+        errors.append(ImportError_(reader.line_num, None, _("CSV format error: {error}",
+                                                            error=exc)))
     return rows, errors
 
 
@@ -110,23 +122,24 @@ def _open_text(source: TextIO | Path) -> TextIO:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise CSVImportFailed(
-            [ImportError_(line, None, "Файл должен быть в кодировке UTF-8")]
+            [ImportError_(line, None, _("The file must be UTF-8"))]
         ) from exc
 
 
 def _check_header(columns: tuple[str, ...], header: list[str]) -> None:
     if not header:
-        raise CSVImportFailed([ImportError_(1, None, "Файл пуст: нет строки заголовка")])
-    errors = [ImportError_(1, c, "Нет обязательного столбца") for c in columns if c not in header]
+        raise CSVImportFailed([ImportError_(1, None, _("The file is empty: no header line"))])
+    errors = [ImportError_(1, c, _("A required column is missing")) for c in columns
+              if c not in header]
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            errors.append(ImportError_(1, name, "Столбец указан дважды"))
+            errors.append(ImportError_(1, name, _("The column appears twice")))
         elif not name:
-            errors.append(ImportError_(1, None, "Столбец без названия"))
+            errors.append(ImportError_(1, None, _("A column without a name")))
         elif name not in columns:
             errors.append(ImportError_(
-                1, name, f"Лишний столбец; допустимы: {', '.join(columns)}"
+                1, name, _("Unexpected column; allowed: {allowed}", allowed=", ".join(columns))
             ))
         seen.add(name)
     if errors:

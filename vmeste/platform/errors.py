@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vmeste.platform.i18n import _
+
 
 class ErrorCode(StrEnum):
     INVALID = "INVALID"
@@ -59,8 +61,9 @@ class DomainError(Exception):
 
 
 class Forbidden(DomainError):
-    def __init__(self, message: str = "Недостаточно прав для этой операции") -> None:
-        super().__init__(FieldError(None, message, ErrorCode.FORBIDDEN))
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(FieldError(None, message or _("Not allowed to do this"),
+                                    ErrorCode.FORBIDDEN))
 
 
 class RateLimited(DomainError):
@@ -76,5 +79,6 @@ class RateLimited(DomainError):
 
 
 class Unauthenticated(DomainError):
-    def __init__(self, message: str = "Требуется вход в систему") -> None:
-        super().__init__(FieldError(None, message, ErrorCode.UNAUTHENTICATED))
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(FieldError(None, message or _("Sign in first"),
+                                    ErrorCode.UNAUTHENTICATED))

@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 
 import limits
 
+from vmeste.platform.i18n import DEFAULT as DEFAULT_LOCALE
+from vmeste.platform.i18n import SUPPORTED, supported
+
 DEFAULT_DATA_DIR = Path("var")
 _DB_SCHEMES = ("sqlite", "postgres", "asyncpg", "psycopg")
 _BROKER_SCHEMES = ("memory", "amqp", "amqps", "redis", "rediss")
@@ -39,6 +42,8 @@ class Settings:
 
     database_url: str
     broker_url: str = "memory://"
+    #: Language of texts when a request or a command asks for none of ours (i18n.SUPPORTED).
+    locale: str = DEFAULT_LOCALE
     secret_key: str = field(default="", repr=False)
     dev_mode: bool = False
     data_dir: Path = DEFAULT_DATA_DIR
@@ -191,6 +196,14 @@ def _name(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _locale(env: Mapping[str, str]) -> str:
+    value = env.get("VMESTE_LOCALE", "").strip() or DEFAULT_LOCALE
+    found = supported(value)
+    if found is None:
+        raise SettingsError("VMESTE_LOCALE", f"use one of {', '.join(SUPPORTED)}")
+    return found
+
+
 def _smtp_url(env: Mapping[str, str]) -> str:
     value = env.get("VMESTE_SMTP_URL", "").strip()
     if value:
@@ -324,6 +337,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _DB_SCHEMES,
         ),
         broker_url=broker_url,
+        locale=_locale(env),
         secret_key=secret_key,
         dev_mode=dev_mode,
         data_dir=data_dir,

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.i18n import N_
 from vmeste.platform.identity.dev_issuer import DEV_ISSUER, DevIssuer
 from vmeste.platform.identity.tokens import IdentityClaims, claims_to_identity, peek_issuer
 from vmeste.platform.settings import Settings
@@ -32,6 +33,6 @@ def vmeste_strategies() -> list[StrategySpec]:
         StrategySpec(
             kind="identity",
             name="dev",
-            description="Тестовые токены `vmeste token` (только режим разработки)",
+            description=N_("Test tokens from `vmeste token` (development mode only)"),
         )
     ]

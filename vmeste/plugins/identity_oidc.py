@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.i18n import N_, _
 from vmeste.platform.identity.tokens import (
     IdentityClaims,
     JWKSVerifier,
@@ -39,9 +40,9 @@ def _validate(settings: Mapping[str, Any]) -> list[str]:
     problems = []
     unknown = set(settings) - {"require_verified"}
     if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
+        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
     if not isinstance(settings.get("require_verified", True), bool):
-        problems.append("require_verified должен быть true или false")
+        problems.append(_("{name} must be true or false", name="require_verified"))
     return problems
 
 
@@ -62,7 +63,7 @@ def vmeste_strategies() -> list[StrategySpec]:
         StrategySpec(
             kind="identity",
             name="oidc",
-            description="Вход через ЕСИА или другой OIDC-провайдер",
+            description=N_("Sign-in through ESIA or another OIDC provider"),
             defaults={"require_verified": True},
             validate=_validate,
         )

@@ -33,6 +33,7 @@ from vmeste.platform.appeals.quota import (
     validate_quota,
 )
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.i18n import N_, _
 
 #: Latin letters that look like Cyrillic ones, used to dodge filters.
 _LOOKALIKES = str.maketrans("aceopxykmtbh3", "асеорхукмтвнз")
@@ -89,11 +90,12 @@ async def basic(request: ModerationRequest, settings: Mapping[str, Any]) -> Mode
     normalized = normalize(request.text)
     if len(normalized) < settings["min_length"]:
         return ModerationResult(
-            Verdict.REJECT, f"Текст слишком короткий: опишите проблему подробнее "
-            f"(не меньше {settings['min_length']} символов)", "too_short")
+            Verdict.REJECT, _("The text is too short: describe the problem in more detail "
+                            "(at least {limit} characters)", limit=settings["min_length"]),
+            "too_short")
     if obscene_words(request.text):
         action = Verdict(settings["obscenity"])
-        return ModerationResult(action, "Текст содержит нецензурную брань", "obscene")
+        return ModerationResult(action, _("The text contains obscene language"), "obscene")
     if request.applicant_id is None:
         return ACCEPTED
     repeat_since = request.now - timedelta(hours=settings["repeat_window_hours"])
@@ -120,7 +122,8 @@ def _compare(normalized: str, recent: list[tuple[int, str, datetime]],
     for appeal_id, text, created in earlier:
         if created >= repeat_since and text == normalized:
             return ModerationResult(
-                Verdict.REJECT, f"Такое же обращение уже отправлено (№ {appeal_id})", "repeated")
+                Verdict.REJECT, _("The same appeal has already been sent (No. {number})",
+                                 number=appeal_id), "repeated")
     return _flood(normalized, [(appeal_id, text) for appeal_id, text, created in earlier
                                if created >= similar_since], settings)
 
@@ -138,15 +141,17 @@ def _flood(normalized: str, recent: list[tuple[int, str]], settings: Mapping[str
              if similarity(text, normalized, percent) >= percent]
     if len(alike) < limit:
         return ACCEPTED
-    numbers = ", ".join(f"№ {appeal_id}" for appeal_id in sorted(alike)[-3:])
+    numbers = ", ".join(_("No. {number}", number=appeal_id) for appeal_id in sorted(alike)[-3:])
     return ModerationResult(
-        Verdict.REJECT, f"Слишком много похожих обращений за короткое время: {len(alike)} "
-        f"за последние {settings['similar_window_minutes']} мин. (последние: {numbers}). "
-        f"Дополните уже отправленное обращение вместо нового", "similar_flood")
+        Verdict.REJECT, _("Too many similar appeals in a short time: {count} in the last "
+                          "{minutes} min (the latest: {numbers}). Add to an appeal already "
+                          "sent instead of a new one", count=len(alike),
+                          minutes=settings["similar_window_minutes"], numbers=numbers),
+        "similar_flood")
 
 
 def manual_review(request: ModerationRequest, settings: Mapping[str, Any]) -> ModerationResult:
-    return ModerationResult(Verdict.REVIEW, "Все обращения региона проверяет модератор",
+    return ModerationResult(Verdict.REVIEW, _("A moderator checks every appeal of the region"),
                             "manual_review")
 
 
@@ -154,21 +159,24 @@ def _validate_basic(settings: Mapping[str, Any]) -> list[str]:
     problems = []
     unknown = set(settings) - {*DEFAULTS, "order"}
     if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
+        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
     length = settings.get("min_length", 10)
     if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= 1000:
-        problems.append("min_length — целое число от 1 до 1000")
+        problems.append(_("{name} is an integer from {low} to {high}", name="min_length",
+                           low=1, high=1000))
     if settings.get("obscenity", "review") not in ("review", "reject"):
-        problems.append("obscenity — review или reject")
+        problems.append(_("{name} is review or reject", name="obscenity"))
     hours = settings.get("repeat_window_hours", 24)
     if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 24 * 30:
-        problems.append("repeat_window_hours — целое число от 0 до 720")
+        problems.append(_("{name} is an integer from {low} to {high}",
+                           name="repeat_window_hours", low=0, high=720))
     for name, low, high in (("similar_percent", 50, 100),
                             ("similar_window_minutes", 1, 24 * 60),
                             ("similar_count", 0, MAX_SIMILAR_COUNT)):
         value = settings.get(name, DEFAULTS[name])
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            problems.append(f"{name} — целое число от {low} до {high}")
+            problems.append(_("{name} is an integer from {low} to {high}", name=name, low=low,
+                               high=high))
     return problems
 
 
@@ -177,19 +185,19 @@ def vmeste_strategies() -> list[StrategySpec]:
     return [
         StrategySpec(
             kind=MODERATION, name="basic",
-            description="Пустые и слишком короткие тексты, нецензурная брань, повторы, "
-                        "поток похожих текстов от одного заявителя",
+            description=N_("Empty and too short texts, obscene language, repeats, a "
+                           "stream of similar texts from one applicant"),
             defaults=DEFAULTS,
             validate=_validate_basic, handler=basic, default=True, order=10,
         ),
         StrategySpec(
             kind=MODERATION, name="manual-review",
-            description="Каждое обращение проверяет модератор", handler=manual_review,
+            description=N_("A moderator checks every appeal"), handler=manual_review,
             order=100,
         ),
         StrategySpec(
             kind=SUBMISSION_QUOTA, name="per-hour",
-            description="Не больше N обращений одного гражданина в час",
+            description=N_("At most N appeals from one citizen an hour"),
             defaults={SETTING: DEFAULT_PER_HOUR}, validate=validate_quota, default=True,
         ),
     ]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.i18n import N_
 from vmeste.platform.identity.models import User
 from vmeste.platform.notifications.channels import POLICY_KIND, OutgoingMessage
 from vmeste.platform.settings import Settings
@@ -48,9 +49,10 @@ def sink_channels(path: Path) -> list[ChannelSpec]:
         log.info("dev sink: %s notification %s (%s)", message.channel,
                  message.notification_id, message.event)
 
-    return [ChannelSpec(name="sms", description="SMS (разработка: запись в файл)", send=send,
+    return [ChannelSpec(name="sms", description=N_("SMS (development: written to a file)"),
+                        send=send,
                         address=_phone),
-            ChannelSpec(name="push", description="Push (разработка: запись в файл)",
+            ChannelSpec(name="push", description=N_("Push (development: written to a file)"),
                         send=send, address=_device_owner)]
 
 
@@ -64,4 +66,5 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
     return [StrategySpec(kind=POLICY_KIND, name=name, description=description, default=True)
-            for name, description in (("sms", "SMS-уведомления"), ("push", "Push-уведомления"))]
+            for name, description in (("sms", N_("SMS notifications")),
+                                              ("push", N_("Push notifications")))]

@@ -23,6 +23,7 @@ from email.utils import formatdate, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.i18n import N_, _
 from vmeste.platform.identity.models import User
 from vmeste.platform.notifications.channels import POLICY_KIND, DeliveryError, OutgoingMessage
 from vmeste.platform.settings import Settings
@@ -123,13 +124,14 @@ def email_channel(config: SmtpConfig) -> ChannelSpec:
         # Server replies can quote the address, so only codes go into the log.
         except smtplib.SMTPRecipientsRefused as error:
             codes = sorted({code for code, _ in error.recipients.values()})
-            raise DeliveryError(f"SMTP: получатель отклонён (код {codes})") from None
+            raise DeliveryError(_("SMTP: recipient refused (code {codes})", codes=codes)
+                                ) from None
         except smtplib.SMTPResponseException as error:
-            raise DeliveryError(f"SMTP: ответ {error.smtp_code}") from None
+            raise DeliveryError(_("SMTP: reply {code}", code=error.smtp_code)) from None
         except (smtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"SMTP: {type(error).__name__}") from None
 
-    return ChannelSpec(name="email", description="Электронная почта (SMTP)", send=send,
+    return ChannelSpec(name="email", description=N_("E-mail (SMTP)"), send=send,
                        address=_email, default_on=True)
 
 
@@ -146,5 +148,5 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
 
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=POLICY_KIND, name="email", description="Электронная почта (SMTP)",
+    return [StrategySpec(kind=POLICY_KIND, name="email", description=N_("E-mail (SMTP)"),
                          default=True)]

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.i18n import N_, _
 from vmeste.platform.notifications.addresses import Target, UnsafeAddress, resolve
 from vmeste.platform.notifications.channels import POLICY_KIND, DeliveryError, OutgoingMessage
 from vmeste.platform.settings import Settings
@@ -63,13 +64,15 @@ def webhook_channel(timeout: float, allow_private: bool) -> ChannelSpec:
                 response = await client.post(url, content=body.encode(), headers=headers,
                                              extensions={"sni_hostname": target.host})
         except httpx.TimeoutException:
-            raise DeliveryError(f"webhook: нет ответа за {timeout:g} с") from None
+            raise DeliveryError(_("webhook: no reply within {seconds} s",
+                                  seconds=format(timeout, "g"))) from None
         except httpx.HTTPError as error:
             raise DeliveryError(f"webhook: {type(error).__name__}") from None
         if not 200 <= response.status_code < 300:
             raise DeliveryError(f"webhook: HTTP {response.status_code}")
 
-    return ChannelSpec(name="webhook", description="Вебхуки информационных систем органов",
+    return ChannelSpec(name="webhook",
+                       description=N_("Webhooks of the bodies' information systems"),
                        send=send)
 
 
@@ -81,4 +84,5 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
     return [StrategySpec(kind=POLICY_KIND, name="webhook",
-                         description="Вебхуки информационных систем органов", default=True)]
+                         description=N_("Webhooks of the bodies' information systems"),
+                         default=True)]

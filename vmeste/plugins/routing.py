@@ -17,6 +17,7 @@ from vmeste.platform.appeals.router import (
     queue_decision,
 )
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.i18n import N_, _
 
 
 def _decide(request: RoutingRequest, context: RoutingContext,
@@ -38,7 +39,8 @@ def _decide(request: RoutingRequest, context: RoutingContext,
 def competence_table(request: RoutingRequest, settings: Mapping[str, Any],
                      context: RoutingContext) -> StepOutcome:
     decision, rules = _decide(request, context)
-    outcome = (f"правило {decision.rule_id}" if decision else "ни одно правило не подошло")
+    outcome = (_("rule {rule}", rule=decision.rule_id) if decision
+               else _("no rule matched"))
     return StepOutcome(decision=decision, note={"outcome": outcome, "rules": rules})
 
 
@@ -46,36 +48,41 @@ def widget_target(request: RoutingRequest, settings: Mapping[str, Any],
                   context: RoutingContext) -> StepOutcome:
     target = request.target_organization_id
     if target is None:
-        return StepOutcome(note={"outcome": "обращение не из виджета"})
+        return StepOutcome(note={"outcome": _("the appeal is not from a widget")})
     if target == request.complained_organization_id:
-        return StepOutcome(note={"outcome": "жалоба на организацию виджета: ей не направляется"})
+        return StepOutcome(note={"outcome": _(
+            "a complaint about the widget's organization: not sent to it")})
     decision, rules = _decide(request, context, only=target)
     if decision is None:
-        return StepOutcome(note={"outcome": "организация виджета не компетентна по рубрике",
+        return StepOutcome(note={"outcome": _(
+            "the widget's organization is not competent for the category"),
                                  "rules": rules})
     return StepOutcome(decision=decision, note={
-        "outcome": f"организация виджета компетентна (правило {decision.rule_id})",
+        "outcome": _("the widget's organization is competent (rule {rule})",
+                     rule=decision.rule_id),
         "rules": rules})
 
 
 async def geo_boundary(request: RoutingRequest, settings: Mapping[str, Any],
                        context: RoutingContext) -> StepOutcome:
     if request.point is None:
-        return StepOutcome(note={"outcome": "точка на карте не указана"})
+        return StepOutcome(note={"outcome": _("no point on the map")})
     lat, lon = request.point
     found = await context.boundaries.locate(request.territory_path, lat, lon)
     if found is None:
-        return StepOutcome(note={"outcome": "точка не попала ни в одну границу внутри "
-                                            f"{request.territory_code}"})
+        return StepOutcome(note={"outcome": _(
+            "the point is in no boundary within {territory}",
+            territory=request.territory_code)})
     area = found.area
     refined = replace(request, territory_id=area.territory_id, territory_code=area.code,
                       territory_path=area.path)
-    note: dict[str, Any] = {"outcome": f"точка внутри границы {area.code}",
+    note: dict[str, Any] = {"outcome": _("the point is within boundary {code}", code=area.code),
                             "territory_code": area.code}
     if found.also_on_border:
         others = ", ".join(found.also_on_border)
-        note["outcome"] = (f"точка на общей границе {area.code} и {others}: выбрана "
-                           f"{area.code} (из равных по уровню — с меньшим кодом)")
+        note["outcome"] = _("the point is on the shared border of {code} and {others}: "
+                             "{code} is chosen (of equal levels, the lower code)",
+                             code=area.code, others=others)
         note["also_on_border"] = list(found.also_on_border)
     return StepOutcome(request=refined, note=note)
 
@@ -83,17 +90,18 @@ async def geo_boundary(request: RoutingRequest, settings: Mapping[str, Any],
 def moderation_queue(request: RoutingRequest, settings: Mapping[str, Any],
                      context: RoutingContext) -> StepOutcome:
     return StepOutcome(decision=queue_decision(request),
-                       note={"outcome": "в очередь модерации региона для ручной маршрутизации"})
+                       note={"outcome": _("to the region's moderation queue for manual "
+                                          "routing")})
 
 
 def _validate(settings: Mapping[str, Any]) -> list[str]:
     problems = []
     unknown = set(settings) - {"order"}
     if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
+        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
     order = settings.get("order", 0)
     if not isinstance(order, int) or isinstance(order, bool):
-        problems.append("order должен быть целым числом")
+        problems.append(_("{name} must be an integer", name="order"))
     return problems
 
 
@@ -104,11 +112,11 @@ def vmeste_strategies() -> list[StrategySpec]:
                             handler=handler, validate=_validate, default=True, order=order)
 
     return [
-        spec("widget-target", "В организацию, на сайте которой размещён виджет, если она "
-             "компетентна по рубрике", widget_target, 10),
-        spec("geo-boundary", "Уточнить территорию по точке на карте и границам территорий",
-             geo_boundary, 20),
-        spec("competence-table", "По таблице компетенций", competence_table, 50),
-        spec(FALLBACK_STRATEGY, "В очередь модерации региона для ручной маршрутизации",
+        spec("widget-target", N_("To the organization whose site holds the widget, if it "
+                                 "is competent for the category"), widget_target, 10),
+        spec("geo-boundary", N_("Refine the territory by the point on the map and the "
+                                "territories' boundaries"), geo_boundary, 20),
+        spec("competence-table", N_("By the competence table"), competence_table, 50),
+        spec(FALLBACK_STRATEGY, N_("To the region's moderation queue for manual routing"),
              moderation_queue, 1000),
     ]

@@ -51,7 +51,7 @@ class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQue
             DeadlinesQuery, OperationsQuery, NotificationsQuery):
     # An explicit resolver rather than ``relay.node()``: that helper rewrites the field
     # in place and so breaks building a second schema (tests build one per settings).
-    @strawberry.field(description="Любой объект по глобальному id.")
+    @strawberry.field(description="Any object by its global id.")
     async def node(self, info: strawberry.Info, id: relay.GlobalID) -> relay.Node | None:
         try:
             return await id.resolve_node(info, required=False)

@@ -11,6 +11,7 @@ from strawberry import relay
 from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import N_, translate
 
 #: Largest primary key of an ``IntField`` table; ``BigIntField`` tables pass their own.
 MAX_INT_ID = 2**31 - 1
@@ -19,7 +20,7 @@ T = TypeVar("T")
 
 #: What a caller is told when a value does not fit its column (an over-long code, ОГРН
 #: or subject looked up or stored): the ORM refuses it before the database sees it.
-UNFIT_VALUE_MESSAGE = "Значение длиннее допустимого или неверного формата"
+UNFIT_VALUE_MESSAGE = N_("The value is too long or malformed")
 
 UserErrorCode = strawberry.enum(Enum("UserErrorCode", {c.name: c.value for c in ErrorCode}))
 
@@ -56,5 +57,5 @@ async def run_mutation(call: Awaitable[T]) -> tuple[T | None, list[UserError]]:
     except DomainError as error:
         return None, user_errors(error)
     except ValidationError:
-        return None, [UserError(field=None, message=UNFIT_VALUE_MESSAGE,
+        return None, [UserError(field=None, message=translate(UNFIT_VALUE_MESSAGE),
                                 code=UserErrorCode(ErrorCode.INVALID.value))]

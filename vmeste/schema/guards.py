@@ -28,6 +28,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from vmeste.platform.errors import ErrorCode
+from vmeste.platform.i18n import N_, _, translate
 from vmeste.platform.settings import Settings
 from vmeste.schema.cost import operation_cost
 
@@ -35,7 +36,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 #: A GraphQL escape that decodes to NUL (``\u0000``, ``\u{0}``); only a document whose
 #: text holds one has its string literals looked at.
 _NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})", re.IGNORECASE)
-_NUL_MESSAGE = "Строка содержит недопустимый символ NUL"
+_NUL_MESSAGE = N_("A string contains a NUL character")
 
 
 #: How deep a variable's value may nest (objects and lists). No input of this schema
@@ -66,12 +67,14 @@ def variables_defect(variables: Any) -> str | None:
     for value, depth in _walk(variables):
         # The variables mapping is depth 0, an object or list a variable holds depth 1.
         if depth > MAX_VARIABLE_DEPTH and isinstance(value, dict | list):
-            return f"Значение переменной вложено глубже {MAX_VARIABLE_DEPTH} уровней"
+            return _("A variable's value is nested deeper than {limit} levels",
+                     limit=MAX_VARIABLE_DEPTH)
         if isinstance(value, str):
             if _SURROGATE.search(value) is not None:
-                return "Строка содержит недопустимый символ (одиночный суррогат UTF-16)"
+                return _("A string contains a character not allowed (a lone UTF-16 "
+                         "surrogate)")
             if "\x00" in value:
-                return _NUL_MESSAGE
+                return translate(_NUL_MESSAGE)
     return None
 
 
@@ -90,7 +93,7 @@ def document_defect(source: str | None, document: DocumentNode) -> str | None:
             return None
 
     visit(document, Literals())
-    return _NUL_MESSAGE if found else None
+    return translate(_NUL_MESSAGE) if found else None
 
 
 def _refusal(message: str, code: ErrorCode, **extensions: object) -> GraphQLError:
@@ -127,7 +130,7 @@ class RequestGuards(SchemaExtension):
         # never gets here: Strawberry refuses it before execution.)
         operation = get_operation_ast(document, getattr(ctx, "_provided_operation_name", None))
         if operation is None:
-            return _refusal("Документ содержит несколько операций: укажите operationName",
+            return _refusal(_("The document holds several operations: give operationName"),
                             ErrorCode.INVALID_QUERY)
         defect = (variables_defect(ctx.variables)
                   or document_defect(ctx.query, document))
@@ -147,5 +150,6 @@ class RequestGuards(SchemaExtension):
                               self.execution_context.variables, self.settings.max_page_size)
         if cost <= budget:
             return None
-        return _refusal(f"Запрос слишком дорогой: стоимость {cost} больше допустимой {budget}",
+        return _refusal(_("The query costs too much: {cost} is over the allowed {budget}",
+                          cost=cost, budget=budget),
                         ErrorCode.COST_LIMIT, cost=cost, maxCost=budget)

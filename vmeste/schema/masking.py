@@ -15,6 +15,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from tortoise.exceptions import ValidationError
 
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import N_, _, translate
 from vmeste.schema.errors import UNFIT_VALUE_MESSAGE
 from vmeste.schema.nesting import (
     MAX_EXPANDED_SELECTIONS,
@@ -23,7 +24,7 @@ from vmeste.schema.nesting import (
     expanded,
 )
 
-INTERNAL_MESSAGE = "Внутренняя ошибка сервера"
+INTERNAL_MESSAGE = N_("Internal server error")
 #: graphql-core's "Did you mean 'x'?" tail: it names fields and enum values, which is
 #: what switching introspection off hides.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -101,12 +102,13 @@ class VmesteParserCache(ParserCache):
         # here, the error is answered as it is, so it carries its code.
         if shape.depth > MAX_SELECTION_NESTING:
             raise GraphQLError(
-                f"Запрос вложен глубже {MAX_SELECTION_NESTING} уровней (с фрагментами)",
+                _("The query is nested deeper than {limit} levels (with fragments)",
+                  limit=MAX_SELECTION_NESTING),
                 extensions={"code": ErrorCode.INVALID_QUERY.value})
         if shape.selections > MAX_EXPANDED_SELECTIONS:
             raise GraphQLError(
-                f"Запрос с фрагментами разворачивается больше чем в "
-                f"{MAX_EXPANDED_SELECTIONS} полей",
+                _("The query with its fragments expands to more than {limit} fields",
+                  limit=MAX_EXPANDED_SELECTIONS),
                 extensions={"code": ErrorCode.INVALID_QUERY.value})
         context.graphql_document = document
         yield
@@ -141,13 +143,14 @@ class VmesteMaskErrors(MaskErrors):
         code = error_code(error)
         if code == ErrorCode.INTERNAL.value:
             context = self.execution_context.context
-            return GraphQLError(self.error_message, nodes=error.nodes, source=error.source,
+            return GraphQLError(translate(self.error_message), nodes=error.nodes,
+                                source=error.source,
                                 positions=error.positions, path=error.path,
                                 extensions={"code": code,
                                             "requestId": getattr(context, "request_id", None)})
         message = error.message
         if isinstance(error.original_error, ValidationError):
-            message = UNFIT_VALUE_MESSAGE
+            message = translate(UNFIT_VALUE_MESSAGE)
         elif self.hide_suggestions:
             message = _SUGGESTION.sub("", message)
         if message == error.message and (error.extensions or {}).get("code") == code:

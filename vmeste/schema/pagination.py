@@ -15,6 +15,8 @@ from graphql import GraphQLError
 from strawberry import relay
 from tortoise.queryset import QuerySet
 
+from vmeste.platform.i18n import _
+
 NodeType = TypeVar("NodeType")
 _PREFIX = "cursor:"
 
@@ -39,7 +41,7 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError(raw)
         return int(raw[len(_PREFIX):])
     except ValueError:
-        raise GraphQLError("Неверный курсор страницы",
+        raise GraphQLError(_("Invalid page cursor"),
                            extensions={"code": "INVALID_CURSOR"}) from None
 
 
@@ -49,7 +51,7 @@ def _cursor_id(query: QuerySet[Any], cursor: str) -> int:
     pk = decode_cursor(cursor)
     bounds = query.model._meta.pk.constraints
     if not bounds.get("ge", 0) <= pk <= bounds.get("le", 2**63 - 1):
-        raise GraphQLError("Неверный курсор страницы", extensions={"code": "INVALID_CURSOR"})
+        raise GraphQLError(_("Invalid page cursor"), extensions={"code": "INVALID_CURSOR"})
     return pk
 
 
@@ -57,11 +59,11 @@ def _page_size(requested: int | None, default: int, maximum: int, name: str) -> 
     if requested is None:
         return default
     if requested < 0:
-        raise GraphQLError(f"{name} не может быть отрицательным",
+        raise GraphQLError(_("{name} cannot be negative", name=name),
                            extensions={"code": "INVALID_PAGE_SIZE"})
     if requested > maximum:
         raise GraphQLError(
-            f"{name} не больше {maximum} на страницу",
+            _("{name} is at most {limit} a page", name=name, limit=maximum),
             extensions={"code": "PAGE_SIZE_EXCEEDED", "max": maximum},
         )
     return requested
@@ -82,7 +84,7 @@ async def paginate(
     or, ``descending``, newest first."""
     settings = info.context.settings
     if first is not None and last is not None:
-        raise GraphQLError("Укажите first или last, но не оба",
+        raise GraphQLError(_("Give first or last, not both"),
                            extensions={"code": "INVALID_PAGE_SIZE"})
     page = query
     # Newest first, "after" a cursor means older than it.

@@ -14,6 +14,7 @@ from tortoise.expressions import Q
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.authz import require_authenticated
 from vmeste.platform.errors import Forbidden
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.reference.models import Organization, subtree
@@ -29,7 +30,7 @@ async def with_subordinates(organization_ids: Iterable[int]) -> set[int]:
     """The bodies themselves and every body below them."""
     found = set(organization_ids)
     frontier = set(found)
-    for _ in range(MAX_SUBORDINATE_DEPTH):
+    for _step in range(MAX_SUBORDINATE_DEPTH):
         if not frontier:
             break
         children = await Organization.filter(parent_id__in=list(frontier)).values_list(
@@ -94,7 +95,7 @@ def require_applicant(principal: Principal, appeal: Appeal) -> None:
     """Only the applicant themself: not staff, and not the platform acting alone."""
     require_authenticated(principal)
     if principal.user is None or appeal.applicant_id != principal.user.id:
-        raise Forbidden("Это действие доступно только автору обращения")
+        raise Forbidden(_("Only the appeal's author may do this"))
 
 
 async def require_body_staff(principal: Principal, appeal: Appeal,
@@ -105,13 +106,13 @@ async def require_body_staff(principal: Principal, appeal: Appeal,
     if principal.system:
         return
     if _complained_about(principal, appeal):
-        raise Forbidden("Жалоба на вашу организацию рассматривается другим органом")
+        raise Forbidden(_("A complaint about your organization is handled by another body"))
     if regional and principal.covers_territory(appeal.territory_path, REGIONAL_ACTORS):
         return
     staff = principal.organization_ids(roles)
     if appeal.organization_id is not None and staff & await supervising(appeal.organization_id):
         return
-    raise Forbidden("Обращение находится в другой организации")
+    raise Forbidden(_("The appeal is with another organization"))
 
 
 def require_moderator(principal: Principal, appeal: Appeal) -> None:
@@ -119,4 +120,4 @@ def require_moderator(principal: Principal, appeal: Appeal) -> None:
     if principal.system:
         return
     if not principal.covers_territory(appeal.territory_path, REGIONAL_ACTORS):
-        raise Forbidden("Модерировать обращения этой территории вам не поручено")
+        raise Forbidden(_("You are not assigned to moderate this territory's appeals"))

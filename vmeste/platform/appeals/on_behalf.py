@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from vmeste.platform.appeals.models import Channel
 from vmeste.platform.errors import DomainError, ErrorCode, Forbidden
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import Principal, path_within
 from vmeste.platform.reference.models import Organization, Territory
@@ -34,24 +35,25 @@ IDENTIFIER_MAX = 255
 def check_submitter(principal: Principal, channel: Channel, subject: str | None) -> None:
     """What can be refused before any reference is read."""
     if principal.user is None:
-        raise DomainError.of(None, "Войдите, чтобы отправить обращение",
+        raise DomainError.of(None, _("Sign in to send an appeal"),
                              ErrorCode.UNAUTHENTICATED)
     if channel != Channel.OPERATOR:
         if subject:
-            raise DomainError.of("onBehalfOf", "От имени заявителя пишет только оператор "
-                                 "(канал operator)")
+            raise DomainError.of("onBehalfOf", _("Only an operator writes on an applicant's "
+                                   "behalf (the operator channel)"))
         return
     if not principal.organization_ids((Role.OPERATOR,)):
-        raise Forbidden("Канал operator доступен только операторам")
+        raise Forbidden(_("The operator channel is for operators only"))
     if not subject or not subject.strip():
-        raise DomainError.of("onBehalfOf", "Укажите заявителя", ErrorCode.REQUIRED)
+        raise DomainError.of("onBehalfOf", _("Name the applicant"), ErrorCode.REQUIRED)
 
 
 async def require_operator_scope(principal: Principal, territory: Territory) -> None:
     bodies = sorted(principal.organization_ids((Role.OPERATOR,)))
     roots = await Organization.filter(id__in=bodies).values_list("territory__path", flat=True)
     if not any(path_within(territory.path, root) for root in roots):
-        raise Forbidden("Оператор подаёт обращения только по территории своей организации")
+        raise Forbidden(_("An operator files appeals only within their organization's "
+                        "territory"))
 
 
 async def applicant(principal: Principal, subject: str, issuer: str | None) -> User:
@@ -59,12 +61,12 @@ async def applicant(principal: Principal, subject: str, issuer: str | None) -> U
     assert principal.user is not None
     subject, issuer = subject.strip(), (issuer or principal.user.issuer).strip()
     if len(subject) > IDENTIFIER_MAX or len(issuer) > IDENTIFIER_MAX or not issuer:
-        raise DomainError.of("onBehalfOf", f"Идентификатор заявителя — от 1 до "
-                             f"{IDENTIFIER_MAX} символов", ErrorCode.INVALID)
+        raise DomainError.of("onBehalfOf", _("The applicant's identifier is 1 to {limit} "
+                               "characters", limit=IDENTIFIER_MAX), ErrorCode.INVALID)
     if (issuer, subject) == (principal.user.issuer, principal.user.subject):
         # Writing for oneself through the operator channel would skip the checks that
         # apply to citizens (the hourly quota, verified accounts only).
-        raise DomainError.of("onBehalfOf", "Оператор не подаёт обращения от своего имени",
+        raise DomainError.of("onBehalfOf", _("An operator does not file appeals in their own name"),
                              ErrorCode.INVALID)
-    user, _ = await User.get_or_create(issuer=issuer, subject=subject)
+    user, _created = await User.get_or_create(issuer=issuer, subject=subject)
     return user

@@ -28,6 +28,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.appeals.models import Appeal, Channel
 from vmeste.platform.errors import RateLimited
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
 from vmeste.platform.policies.services import PolicyResolver
 
@@ -41,10 +42,11 @@ def validate_quota(settings: Mapping[str, Any]) -> list[str]:
     problems = []
     unknown = set(settings) - {SETTING}
     if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
+        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
     value = settings.get(SETTING, DEFAULT_PER_HOUR)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000:
-        problems.append(f"{SETTING} — целое число от 1 до 10000")
+        problems.append(_("{name} is an integer from {low} to {high}", name=SETTING, low=1,
+                           high=10_000))
     return problems
 
 
@@ -89,5 +91,6 @@ async def enforce_quota(quota: int, applicant_id: int, now: datetime,
         return
     oldest_counted = min(recent)
     retry_after = max(1, math.ceil((oldest_counted + WINDOW - now).total_seconds()))
-    raise RateLimited(f"Можно отправить не больше {quota} обращений в час: повторите через "
-                      f"{math.ceil(retry_after / 60)} мин", retry_after)
+    raise RateLimited(_("At most {quota} appeals may be sent an hour: try again in "
+                        "{minutes} min", quota=quota, minutes=math.ceil(retry_after / 60)),
+                      retry_after)

@@ -16,6 +16,7 @@ from typing import Any
 from vmeste.platform.appeals.geo import BoundaryIndex
 from vmeste.platform.appeals.routing import RoutingTable, RuleIndex
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.reference.models import Category, Organization, Territory
@@ -109,16 +110,16 @@ async def request_for(*, category_code: str, territory_code: str, applicant_type
     category = await Category.get_or_none(code=category_code)
     territory = await Territory.get_or_none(code=territory_code)
     if category is None:
-        raise DomainError.of("categoryCode", "Рубрика не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of("categoryCode", _("Category not found"), ErrorCode.NOT_FOUND)
     if territory is None:
-        raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of("territoryCode", _("Territory not found"), ErrorCode.NOT_FOUND)
     ids: dict[str, int] = {}
     for name, ogrn in (("target", target_organization_ogrn),
                        ("complained", complained_organization_ogrn)):
         if ogrn:
             found = await Organization.filter(ogrn=ogrn).values_list("id", flat=True)
             if not found:
-                raise DomainError.of(f"{name}OrganizationOgrn", "Организация не найдена",
+                raise DomainError.of(f"{name}OrganizationOgrn", _("Organization not found"),
                                      ErrorCode.NOT_FOUND)
             ids[name] = found[0]
     point = (latitude, longitude) if latitude is not None and longitude is not None else None

@@ -25,6 +25,7 @@ from typing import Any
 from tortoise.queryset import QuerySet
 
 from vmeste.platform.appeals.models import CompetenceRule, RuleStatus
+from vmeste.platform.i18n import N_, translate
 from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, current_version
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
 
@@ -81,13 +82,13 @@ class CompiledRule:
 
 
 VERDICT_TEXT = {
-    "winner": "выбрано: самое точное совпадение по территории, рубрике и приоритету",
-    "not_yet_valid": "правило ещё не действует",
-    "expired": "срок действия правила истёк",
-    "applicant_type_mismatch": "правило для другого типа заявителя",
-    "channel_mismatch": "правило для другого канала",
-    "complained_about": "жалоба на эту организацию: ей не направляется",
-    "outranked": "уступает выбранному правилу",
+    "winner": N_("chosen: the most specific match by territory, category and priority"),
+    "not_yet_valid": N_("the rule is not in force yet"),
+    "expired": N_("the rule has expired"),
+    "applicant_type_mismatch": N_("the rule is for another applicant type"),
+    "channel_mismatch": N_("the rule is for another channel"),
+    "complained_about": N_("a complaint about this organization: not sent to it"),
+    "outranked": N_("outranked by the chosen rule"),
 }
 
 
@@ -97,7 +98,7 @@ class TableDecision:
     considered: list[tuple[CompiledRule, str]] = field(default_factory=list)
 
     def trace(self) -> list[dict[str, Any]]:
-        return [{**rule.describe(), "verdict": verdict, "why": VERDICT_TEXT[verdict]}
+        return [{**rule.describe(), "verdict": verdict, "why": translate(VERDICT_TEXT[verdict])}
                 for rule, verdict in self.considered]
 
 

@@ -24,6 +24,7 @@ from vmeste.platform.appeals.models import (
 from vmeste.platform.appeals.routing import RULES_VERSION, CompiledRule, compile_rules, find_ties
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.models import ConfigVersion
@@ -78,9 +79,11 @@ class RulesConflict(DomainError):
         super().__init__(*(
             FieldError(
                 None,
-                f"Правила {a.id} и {b.id} совпадают по территории {a.territory_code}, "
-                f"рубрике {a.category_code} и приоритету {a.priority} "
-                f"({a.organization_ogrn} и {b.organization_ogrn})",
+                _("Rules {first} and {second} have the same territory {territory}, "
+                  "category {category} and priority {priority} ({first_ogrn} and "
+                  "{second_ogrn})", first=a.id, second=b.id, territory=a.territory_code,
+                  category=a.category_code, priority=a.priority,
+                  first_ogrn=a.organization_ogrn, second_ogrn=b.organization_ogrn),
                 ErrorCode.CONFLICT,
             )
             for a, b in ties
@@ -99,7 +102,8 @@ def require_rule_manager(principal: Principal, levels: Iterable[str], territory_
     for level in set(levels):
         roles = authz.FEDERAL if level == CompetenceLevel.FEDERAL else (Role.REGIONAL_ADMIN,)
         if not principal.covers_territory(territory_path, roles):
-            raise Forbidden("Правила этой рубрики на этой территории вам не подведомственны")
+            raise Forbidden(_("The rules of this category on this territory are not yours "
+                              "to manage"))
 
 
 async def subtree_levels(category_path: str, conn: BaseDBAsyncClient | None = None
@@ -125,14 +129,17 @@ async def resolve_references(data: RuleInput, conn: BaseDBAsyncClient | None = N
     organization = await Organization.get_or_none(ogrn=data.organization_ogrn).using_db(conn)
     errors = []
     if category is None:
-        errors.append(FieldError("categoryCode", f"Рубрика {data.category_code} не найдена",
+        errors.append(FieldError("categoryCode", _("No category with code {code}",
+                                                   code=data.category_code),
                                  ErrorCode.NOT_FOUND))
     if territory is None:
-        errors.append(FieldError("territoryCode", f"Территория {data.territory_code} не найдена",
+        errors.append(FieldError("territoryCode", _("Territory {code} not found",
+                                                    code=data.territory_code),
                                  ErrorCode.NOT_FOUND))
     if organization is None:
         errors.append(FieldError("organizationOgrn",
-                                 f"Организация с ОГРН {data.organization_ogrn} не найдена",
+                                 _("Organization with OGRN {ogrn} not found",
+                                   ogrn=data.organization_ogrn),
                                  ErrorCode.NOT_FOUND))
     if errors:
         raise DomainError(*errors)
@@ -144,10 +151,11 @@ def value_problems(data: RuleInput) -> list[FieldError]:
     problems = []
     low, high = PRIORITY_RANGE
     if not low <= data.priority <= high:
-        problems.append(FieldError("priority", f"Приоритет должен быть от {low} до {high}",
+        problems.append(FieldError("priority", _("The priority must be from {low} to {high}",
+                                                     low=low, high=high),
                                    ErrorCode.INVALID))
     if data.valid_from and data.valid_to and data.valid_from > data.valid_to:
-        problems.append(FieldError("validTo", "Окончание действия раньше начала",
+        problems.append(FieldError("validTo", _("The end of validity is before its start"),
                                    ErrorCode.INVALID))
     return problems
 
@@ -186,16 +194,16 @@ async def save_draft(principal: Principal, data: RuleInput, *,
     if data.rule_id is not None:
         existing = await CompetenceRule.get_or_none(id=data.rule_id).using_db(conn)
         if existing is None:
-            raise DomainError.of("ruleId", "Правило не найдено", ErrorCode.NOT_FOUND)
+            raise DomainError.of("ruleId", _("Rule not found"), ErrorCode.NOT_FOUND)
         path = await Category.filter(id=existing.category_id).using_db(conn).values_list(
             "path", flat=True)
         require_rule_manager(principal, await subtree_levels(path[0], conn),
                              existing.territory_path)
         if existing.status == RuleStatus.RETIRED:
-            raise DomainError.of("ruleId", "Правило выведено из действия; создайте новое",
+            raise DomainError.of("ruleId", _("The rule is retired; create a new one"),
                                  ErrorCode.CONFLICT)
     elif data.retire:
-        raise DomainError.of("retire", "Укажите правило, которое нужно вывести из действия",
+        raise DomainError.of("retire", _("Name the rule to retire"),
                              ErrorCode.REQUIRED)
     if existing is not None and existing.status == RuleStatus.PUBLISHED:
         pending = await CompetenceRule.get_or_none(
@@ -243,7 +251,7 @@ async def publish_rules(principal: Principal, *, conn: BaseDBAsyncClient | None 
     or nothing at all."""
     authz.require_authenticated(principal)
     if not principal.system and not principal.territory_scopes(CONFIGURATORS):
-        raise Forbidden("Публиковать правила могут конфигураторы и администраторы регионов")
+        raise Forbidden(_("Only configurators and regional administrators may publish rules"))
     if conn is None:
         async with in_transaction() as own:
             return await publish_rules(principal, conn=own, only=only)

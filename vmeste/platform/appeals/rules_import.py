@@ -31,6 +31,7 @@ from vmeste.platform.appeals.rules import (
 from vmeste.platform.audit.services import record
 from vmeste.platform.csvfiles import CSVImportFailed, ImportError_, SourceRow, read_csv
 from vmeste.platform.errors import DomainError
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Organization, Territory
 
@@ -73,7 +74,7 @@ def _enum(value: str, enum: type[ApplicantType] | type[Channel], column: str,
         return None
     allowed = [e.value for e in enum]
     if value not in allowed:
-        errors.append((column, f"Допустимо: {', '.join(allowed)} или пусто"))
+        errors.append((column, _("Allowed: {allowed} or empty", allowed=", ".join(allowed))))
         return None
     return value
 
@@ -84,7 +85,7 @@ def _date(value: str, column: str, errors: list[tuple[str, str]]) -> date | None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors.append((column, "Дата в формате ГГГГ-ММ-ДД"))
+        errors.append((column, _("A date as YYYY-MM-DD")))
         return None
 
 
@@ -95,7 +96,7 @@ async def _parse(rows: Sequence[SourceRow], principal: Principal
     # Competence levels within each category's subtree: a group rule needs rights
     # over all of them (see ``require_rule_manager``).
     levels: dict[str, set[str]] = {}
-    for _, _, path, level in rows_of_categories:
+    for _code, _name, path, level in rows_of_categories:
         parts = path.split(PATH_SEPARATOR)
         for depth in range(1, len(parts) + 1):
             levels.setdefault(PATH_SEPARATOR.join(parts[:depth]), set()).add(
@@ -116,27 +117,28 @@ async def _parse(rows: Sequence[SourceRow], principal: Principal
         territory = territories.get(cells["territory_code"])
         organization = organizations.get(cells["organization_ogrn"])
         if category is None:
-            problems.append(("category_code", "Рубрика не найдена"))
+            problems.append(("category_code", _("Category not found")))
         if territory is None:
-            problems.append(("territory_code", "Территория не найдена"))
+            problems.append(("territory_code", _("Territory not found")))
         if organization is None:
-            problems.append(("organization_ogrn", "Организация не найдена"))
+            problems.append(("organization_ogrn", _("Organization not found")))
         priority = 0
         if cells["priority"]:
             try:
                 priority = int(cells["priority"])
             except ValueError:
-                problems.append(("priority", "Приоритет — целое число"))
+                problems.append(("priority", _("The priority is an integer")))
         low, high = PRIORITY_RANGE
         if not low <= priority <= high:
-            problems.append(("priority", f"Приоритет от {low} до {high}"))
+            problems.append(("priority", _("The priority is from {low} to {high}", low=low,
+                                           high=high)))
         applicant_type = _enum(cells["applicant_type"], ApplicantType, "applicant_type",
                                problems)
         channel = _enum(cells["channel"], Channel, "channel", problems)
         valid_from = _date(cells["valid_from"], "valid_from", problems)
         valid_to = _date(cells["valid_to"], "valid_to", problems)
         if valid_from and valid_to and valid_from > valid_to:
-            problems.append(("valid_to", "Окончание действия раньше начала"))
+            problems.append(("valid_to", _("The end of validity is before its start")))
         if category is not None and territory is not None:
             try:
                 require_rule_manager(principal, category[1], territory[1])
@@ -150,9 +152,11 @@ async def _parse(rows: Sequence[SourceRow], principal: Principal
         if line.key in seen:
             first_line, first_organization = seen[line.key]
             errors.append(ImportError_(row.line, None, (
-                f"То же правило уже в строке {first_line}" if first_organization == organization
-                else f"Ничья со строкой {first_line}: та же рубрика, территория, приоритет, "
-                     f"тип заявителя, канал и срок, но другая организация")))
+                _("The same rule is already on line {line}", line=first_line)
+                if first_organization == organization
+                else _("A tie with line {line}: the same category, territory, priority, "
+                       "applicant type, channel and validity, but another organization",
+                       line=first_line))))
             continue
         seen[line.key] = (row.line, organization)
         lines.append(line)

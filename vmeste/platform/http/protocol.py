@@ -19,6 +19,8 @@ from starlette.responses import JSONResponse
 from strawberry.http import GraphQLRequestData
 
 from vmeste.platform.errors import ErrorCode
+from vmeste.platform.http.accept import weights as accepted
+from vmeste.platform.i18n import _
 
 APPLICATION_JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -62,28 +64,11 @@ class RequestRefused(Exception):
         return json_error(self.status, self.code, self.message, media_type, **self.headers)
 
 
-def _weights(accept: str) -> dict[str, float]:
-    weights: dict[str, float] = {}
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media:
-            weights[media.lower()] = max(weights.get(media.lower(), 0.0), quality)
-    return weights
-
-
 def negotiate(accept: str | None) -> str:
     """The answer's media type. ``application/graphql-response+json`` only when the client
     names it and does not prefer ``application/json``; anything else (no header, ``*/*``,
     a type we do not serve) gets ``application/json``, which every client understands."""
-    weights = _weights(accept or "")
+    weights = accepted(accept or "")
     wanted = weights.get(GRAPHQL_RESPONSE_JSON, 0.0)
     plain = weights.get(APPLICATION_JSON, weights.get("application/*", weights.get("*/*", 0.0)))
     return GRAPHQL_RESPONSE_JSON if wanted > 0 and wanted >= plain else APPLICATION_JSON
@@ -95,14 +80,15 @@ def load_json(data: bytes | str) -> object:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
             raise RequestRefused(400, HttpErrorCode.INVALID_JSON,
-                                 "Тело запроса не в кодировке UTF-8") from None
+                                 _("The request body is not UTF-8")) from None
     try:
         return json.loads(data)
     except RecursionError:
         raise RequestRefused(400, HttpErrorCode.INVALID_JSON,
-                             "JSON в запросе вложен слишком глубоко") from None
+                             _("The JSON in the request is nested too deep")) from None
     except json.JSONDecodeError:
-        raise RequestRefused(400, HttpErrorCode.INVALID_JSON, "Тело запроса — не JSON") from None
+        raise RequestRefused(400, HttpErrorCode.INVALID_JSON,
+                             _("The request body is not JSON")) from None
 
 
 def _invalid(message: str) -> RequestRefused:
@@ -129,20 +115,21 @@ def _has_nul(value: object) -> bool:
 def graphql_request(data: object) -> GraphQLRequestData:
     """The parameters of one GraphQL request, each checked for its type (batches are off)."""
     if _has_nul(data):
-        raise RequestRefused(400, ErrorCode.INVALID, "Запрос содержит недопустимый символ NUL")
+        raise RequestRefused(400, ErrorCode.INVALID, _("The request contains a NUL character"))
     if isinstance(data, list):
-        raise _invalid("Пакетные запросы (массив операций) не поддерживаются")
+        raise _invalid(_("Batched requests (an array of operations) are not supported"))
     if not isinstance(data, dict):
-        raise _invalid("Запрос должен быть JSON-объектом с полем query")
+        raise _invalid(_("The request must be a JSON object with a query field"))
     query = data.get("query")
     if not isinstance(query, str) or not query.strip():
-        raise _invalid("Поле query должно быть непустой строкой с документом GraphQL")
+        raise _invalid(_("The query field must be a non-empty string holding a GraphQL "
+                         "document"))
     operation_name = data.get("operationName")
     if not isinstance(operation_name, str | None):
-        raise _invalid("Поле operationName должно быть строкой")
+        raise _invalid(_("The operationName field must be a string"))
     for name in ("variables", "extensions"):
         if not isinstance(data.get(name), dict | None):
-            raise _invalid(f"Поле {name} должно быть JSON-объектом")
+            raise _invalid(_("The {name} field must be a JSON object", name=name))
     return GraphQLRequestData(query=query, variables=data.get("variables"),
                               operation_name=operation_name, extensions=data.get("extensions"))
 

@@ -14,6 +14,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmeste.platform.http.protocol import HttpErrorCode, json_error
+from vmeste.platform.i18n import _
 
 log = logging.getLogger("vmeste.shedding")
 
@@ -54,7 +55,7 @@ class LoadSheddingMiddleware:
         if not await self._acquire():
             self._report_shed()
             response = json_error(503, HttpErrorCode.OVERLOADED,
-                                  "Сервер перегружен, повторите запрос позже",
+                                  _("The server is overloaded, try again later"),
                                   **{"Retry-After": RETRY_AFTER_SECONDS})
             await response(scope, receive, send)
             return

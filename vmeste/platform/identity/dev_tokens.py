@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.dev_issuer import DEFAULT_TTL, DEV_ISSUER
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import SYSTEM
@@ -76,7 +77,7 @@ async def _address_oktmo(profile: DevProfile, territory_code: str | None,
     municipality loaded."""
     if profile.address_oktmo:
         if not await Territory.exists(code=profile.address_oktmo):
-            raise DomainError.of("addressOktmo", "Территория не найдена", ErrorCode.NOT_FOUND)
+            raise DomainError.of("addressOktmo", _("Territory not found"), ErrorCode.NOT_FOUND)
         return profile.address_oktmo
     if not profile.complete:
         return ""
@@ -129,7 +130,7 @@ async def issue_dev_token(
     """A token for a user holding ``role``; its lifetime is cut to
     ``VMESTE_AUTH_MAX_TOKEN_LIFETIME``, so the platform never mints what it would refuse."""
     if not settings.dev_mode:
-        raise DomainError.of(None, "Тестовые токены выдаются только при VMESTE_DEV_MODE=1",
+        raise DomainError.of(None, _("Test tokens are issued only with VMESTE_DEV_MODE=1"),
                              ErrorCode.FORBIDDEN)
     territory_code = _territory_of(role, territory_code)
     profile = profile or DevProfile()

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from vmeste.platform import authz
 from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode, Forbidden
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import (
     ORGANIZATION_ROLES,
@@ -87,27 +88,28 @@ class AssignmentInput:
 
 async def _scope_of(data: AssignmentInput) -> tuple[Organization | None, Territory | None, str]:
     if data.role == Role.CITIZEN:
-        raise DomainError.of("role", "Роль «гражданин» есть у каждого и не назначается")
+        raise DomainError.of("role", _("Everyone has the «citizen» role; it is not assigned"))
     if data.role in ORGANIZATION_ROLES:
         if not data.organization_ogrn or data.territory_code:
             raise DomainError.of(
-                "organizationOgrn", "Эта роль назначается в организации: укажите только ОГРН",
+                "organizationOgrn", _("This role is held in an organization: give only its OGRN"),
                 ErrorCode.REQUIRED,
             )
         org = await Organization.get_or_none(ogrn=data.organization_ogrn).select_related(
             "territory"
         )
         if org is None:
-            raise DomainError.of("organizationOgrn", "Организация не найдена", ErrorCode.NOT_FOUND)
+            raise DomainError.of("organizationOgrn", _("Organization not found"),
+                                 ErrorCode.NOT_FOUND)
         return org, None, f"org:{org.id}"
     if not data.territory_code or data.organization_ogrn:
         raise DomainError.of(
-            "territoryCode", "Эта роль назначается на территорию: укажите только её код",
+            "territoryCode", _("This role is held on a territory: give only its code"),
             ErrorCode.REQUIRED,
         )
     territory = await Territory.get_or_none(code=data.territory_code)
     if territory is None:
-        raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of("territoryCode", _("Territory not found"), ErrorCode.NOT_FOUND)
     return None, territory, f"territory:{territory.id}"
 
 
@@ -135,7 +137,7 @@ def _may_grant(principal: Principal, role: Role, org: Organization | None,
 async def _user_or_error(issuer: str, subject: str) -> User:
     user = await User.get_or_none(issuer=issuer, subject=subject)
     if user is None:
-        raise DomainError.of("userSubject", "Пользователь не найден", ErrorCode.NOT_FOUND)
+        raise DomainError.of("userSubject", _("User not found"), ErrorCode.NOT_FOUND)
     return user
 
 
@@ -172,7 +174,7 @@ async def revoke_role(principal: Principal, data: AssignmentInput) -> RoleAssign
     assignment = await RoleAssignment.get_or_none(user_id=user.id, role=data.role,
                                                   scope_key=scope_key)
     if assignment is None:
-        raise DomainError.of("role", "Такой роли у пользователя нет", ErrorCode.NOT_FOUND)
+        raise DomainError.of("role", _("The user has no such role"), ErrorCode.NOT_FOUND)
     async with in_transaction() as conn:
         before = snapshot(assignment, ASSIGNMENT_FIELDS)
         await assignment.delete(using_db=conn)

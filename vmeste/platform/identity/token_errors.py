@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from vmeste.platform.i18n import N_, translate
+
 TokenErrorReason = Literal[
     "expired",
     "not_yet_valid",
@@ -19,17 +21,17 @@ TokenErrorReason = Literal[
 ]
 
 _MESSAGES: dict[TokenErrorReason, str] = {
-    "expired": "Срок действия токена истёк",
-    "not_yet_valid": "Токен ещё не действует",
-    "lifetime_too_long": "Срок действия токена больше допустимого",
-    "bad_signature": "Подпись токена недействительна",
-    "malleable_signature": "Подпись токена записана в недопустимой форме",
-    "bad_issuer": "Токен выдан неизвестным поставщиком",
-    "bad_audience": "Токен выдан для другого приложения",
-    "malformed": "Токен повреждён или имеет неверный формат",
-    "unknown_key": "Ключ подписи токена неизвестен",
-    "unsupported_alg": "Алгоритм подписи токена не поддерживается",
-    "jwks_unavailable": "Проверка входа временно недоступна, попробуйте позже",
+    "expired": N_("The token has expired"),
+    "not_yet_valid": N_("The token is not valid yet"),
+    "lifetime_too_long": N_("The token's lifetime is longer than allowed"),
+    "bad_signature": N_("The token's signature is invalid"),
+    "malleable_signature": N_("The token's signature is written in a form not allowed"),
+    "bad_issuer": N_("The token was issued by an unknown provider"),
+    "bad_audience": N_("The token was issued for another application"),
+    "malformed": N_("The token is damaged or malformed"),
+    "unknown_key": N_("The token's signing key is unknown"),
+    "unsupported_alg": N_("The token's signature algorithm is not supported"),
+    "jwks_unavailable": N_("Sign-in checks are unavailable for now, try again later"),
 }
 
 
@@ -37,10 +39,14 @@ class TokenError(Exception):
     """A token was refused.
 
     ``reason`` is for code and logs. The message shown to the caller comes from a fixed
-    table keyed by it, so no code path can leak the token or its claims into a response.
+    table keyed by it, so no code path can leak the token or its claims into a response;
+    it is translated when read, in the locale of whoever is told.
     """
 
     def __init__(self, reason: TokenErrorReason) -> None:
         self.reason: TokenErrorReason = reason
-        self.message = _MESSAGES[reason]
-        super().__init__(self.message)
+        super().__init__(_MESSAGES[reason])
+
+    @property
+    def message(self) -> str:
+        return translate(_MESSAGES[self.reason])

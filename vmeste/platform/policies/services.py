@@ -24,6 +24,7 @@ from vmeste.platform import authz
 from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.hookspecs import StrategySpec
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.plugins import strategy_catalog
 from vmeste.platform.policies.models import ConfigVersion, RegionPolicy
@@ -73,17 +74,18 @@ async def set_region_policy(
 ) -> RegionPolicy:
     territory = await Territory.get_or_none(code=data.territory_code)
     if territory is None:
-        raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of("territoryCode", _("Territory not found"), ErrorCode.NOT_FOUND)
     authz.require_territory(principal, territory.path, authz.ADMINS)
     spec = strategy_catalog(resolver.pm).get((data.kind, data.plugin))
     if spec is None:
         raise DomainError.of(
-            "plugin", f"Стратегия {data.kind}/{data.plugin} не зарегистрирована ни одним плагином",
+            "plugin", _("No plugin registers strategy {kind}/{plugin}", kind=data.kind,
+                        plugin=data.plugin),
             ErrorCode.UNKNOWN_PLUGIN,
         )
     if data.settings is not None and not isinstance(data.settings, dict):
         # Resolution layers settings as objects; anything else would break it later.
-        raise DomainError.of("settings", "Настройки должны быть объектом JSON")
+        raise DomainError.of("settings", _("Settings must be a JSON object"))
     if data.settings is not None and spec.validate is not None:
         problems = spec.validate(data.settings)
         if problems:
@@ -175,7 +177,7 @@ class PolicyResolver:
     async def _resolve_uncached(self, territory_code: str, kind: str) -> list[ResolvedStrategy]:
         path = await Territory.filter(code=territory_code).values_list("path", flat=True)
         if not path:
-            raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+            raise DomainError.of("territoryCode", _("Territory not found"), ErrorCode.NOT_FOUND)
         codes = path[0].split(PATH_SEPARATOR)
         rows = await RegionPolicy.filter(kind=kind, territory__code__in=codes).values(
             "plugin", "settings", "active", "territory__code"

@@ -24,6 +24,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from vmeste.platform.errors import ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.settings import Settings
 
 log = logging.getLogger("vmeste.ratelimits")
@@ -48,7 +49,7 @@ class Refusal:
 
     @property
     def message(self) -> str:
-        return f"Слишком много запросов: повторите через {self.retry_after} с"
+        return _("Too many requests: try again in {seconds} s", seconds=self.retry_after)
 
     @property
     def extensions(self) -> dict[str, object]:

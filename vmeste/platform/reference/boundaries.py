@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import CSVImportFailed, ImportError_
+from vmeste.platform.i18n import N_, _
 from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.geometry import (
     BOUNDARIES_VERSION,
@@ -45,8 +46,8 @@ class BoundaryImportFailed(CSVImportFailed):
     """The file was rejected as a whole; nothing was written. Each error's ``line`` is
     the feature's number in the collection, counted from 1."""
 
-    line_label = "объект"
-    column_label = "поле"
+    line_label = N_("feature")
+    column_label = N_("field")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +73,13 @@ class _Loader:
     def add(self, number: int, feature: object) -> None:
         self.total = number
         if not isinstance(feature, dict):
-            self.errors.append(ImportError_(number, None, "Объект должен быть GeoJSON Feature"))
+            self.errors.append(ImportError_(number, None,
+                                            _("The object must be a GeoJSON Feature")))
             return
         found = self._code(number, feature)
         try:
-            geometry, _ = parse_boundary({"type": "Feature", "geometry": feature.get("geometry")})
+            geometry, _shape = parse_boundary({"type": "Feature",
+                                               "geometry": feature.get("geometry")})
         except BoundaryProblem as problem:
             self.errors.append(ImportError_(number, "geometry", str(problem)))
             return
@@ -90,18 +93,20 @@ class _Loader:
         names = (self.code_property,) if self.code_property else CODE_PROPERTIES
         name = next((n for n in names if properties.get(n) not in (None, "")), None)
         if name is None:
-            self.errors.append(ImportError_(number, "properties", "Нет кода территории: "
-                                            f"ожидается свойство {' или '.join(names)}"))
+            self.errors.append(ImportError_(number, "properties", _(
+                "No territory code: expected the property {names}",
+                names=_(" or ").join(names))))
             return None
         code = _code_text(properties[name])
         if code is None:
-            self.errors.append(ImportError_(number, name, "Код территории должен быть "
-                                            "строкой или целым числом"))
+            self.errors.append(ImportError_(number, name, _(
+                "The territory code must be a string or an integer")))
             return None
         first = self.seen.setdefault(code, number)
         if first != number:
             self.errors.append(ImportError_(number, name,
-                                            f"Код {code} уже был в объекте {first}"))
+                                            _("Code {code} was already in feature {first}",
+                                              code=code, first=first)))
             return None
         return name, code
 
@@ -117,7 +122,8 @@ class _Loader:
         for number, name, code, geometry in batch:
             found = stored.get(code)
             if found is None:
-                self.errors.append(ImportError_(number, name, f"Территория {code} не найдена"))
+                self.errors.append(ImportError_(number, name,
+                                                _("Territory {code} not found", code=code)))
             elif found[2] != geometry:
                 changes.append((code, found, geometry))
         if self.errors or not changes:
@@ -173,11 +179,13 @@ async def import_boundaries(source: Path, *, actor: str, code_property: str | No
                             progress(min(stream.tell(), size), size)
             except (ijson.JSONError, UnicodeDecodeError) as exc:
                 loader.errors.append(ImportError_(loader.total + 1, None,
-                                                  f"Файл не читается как JSON: {exc}"))
+                                                  _("The file is not readable as JSON: {error}",
+                                                    error=exc)))
             await loader.flush()
             if not loader.total and not loader.errors:
-                loader.errors.append(ImportError_(1, None, "В файле нет объектов: ожидается "
-                                                  "GeoJSON FeatureCollection с массивом features"))
+                loader.errors.append(ImportError_(1, None, _(
+                    "The file has no features: expected a GeoJSON FeatureCollection with a "
+                    "features array")))
             if loader.errors:
                 raise BoundaryImportFailed(loader.errors)
             if loader.updated:

@@ -23,6 +23,8 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from vmeste.platform.i18n import N_, _, translate
+
 log = logging.getLogger("vmeste.geo")
 
 #: Bumped when a boundary changes (import or API); the lookup index also watches the
@@ -32,17 +34,17 @@ GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
 
 _REASON = re.compile(r"(?P<what>[^\[]+)\[(?P<x>\S+) (?P<y>\S+)\]")
 #: GEOS's reasons for an invalid shape, as an administrator reads them.
-_REASONS_RU = {
-    "Self-intersection": "контур пересекает сам себя",
-    "Ring Self-intersection": "кольцо касается самого себя",
-    "Hole lies outside shell": "вырез лежит вне внешнего контура",
-    "Nested holes": "один вырез лежит внутри другого",
-    "Interior is disconnected": "вырезы делят многоугольник на части",
-    "Nested shells": "один многоугольник лежит внутри другого",
-    "Duplicate Rings": "кольцо повторяется",
-    "Too few points": "слишком мало различных точек",
-    "Invalid Coordinate": "недопустимая координата",
-    "Ring is not closed": "кольцо не замкнуто",
+_REASONS = {
+    "Self-intersection": N_("the outline crosses itself"),
+    "Ring Self-intersection": N_("a ring touches itself"),
+    "Hole lies outside shell": N_("a hole lies outside the outer outline"),
+    "Nested holes": N_("one hole lies inside another"),
+    "Interior is disconnected": N_("holes split the polygon into parts"),
+    "Nested shells": N_("one polygon lies inside another"),
+    "Duplicate Rings": N_("a ring is repeated"),
+    "Too few points": N_("too few distinct points"),
+    "Invalid Coordinate": N_("an invalid coordinate"),
+    "Ring is not closed": N_("a ring is not closed"),
 }
 
 
@@ -57,23 +59,24 @@ def parse_boundary(value: object) -> tuple[dict[str, Any], BaseGeometry]:
     kind = geometry.get("type")
     if kind not in GEOMETRY_TYPES:
         raise BoundaryProblem(
-            f"Граница должна быть GeoJSON Polygon или MultiPolygon, а не {_shown(kind)}")
+            _("The boundary must be a GeoJSON Polygon or MultiPolygon, not {kind}",
+              kind=_shown(kind)))
     coordinates = geometry.get("coordinates")
     if kind == "Polygon":
         _check_polygon(coordinates, "")
     else:
         if not isinstance(coordinates, list) or not coordinates:
-            raise BoundaryProblem("У границы MultiPolygon нет многоугольников")
+            raise BoundaryProblem(_("The MultiPolygon boundary has no polygons"))
         for number, polygon in enumerate(coordinates, start=1):
-            _check_polygon(polygon, f"Многоугольник {number}")
+            _check_polygon(polygon, _("Polygon {number}", number=number))
     try:
         geom = shape({"type": kind, "coordinates": coordinates})
     except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
-        raise BoundaryProblem(f"Границу не удалось разобрать: {exc}") from exc
+        raise BoundaryProblem(_("The boundary could not be parsed: {error}", error=exc)) from exc
     if geom.is_empty:
-        raise BoundaryProblem("Граница пуста")
+        raise BoundaryProblem(_("The boundary is empty"))
     if not geom.is_valid:
-        raise BoundaryProblem(f"Граница некорректна: {_reason(geom)}")
+        raise BoundaryProblem(_("The boundary is invalid: {reason}", reason=_reason(geom)))
     return {"type": kind, "coordinates": coordinates}, geom
 
 
@@ -89,7 +92,7 @@ def lookup_geometry(code: str, stored: object) -> BaseGeometry | None:
         stored.get("type") == "Feature" else stored
     try:
         if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
-            raise BoundaryProblem("не Polygon и не MultiPolygon")
+            raise BoundaryProblem("neither Polygon nor MultiPolygon")
         shaped = shape(geometry)
         if shaped.is_valid and not shaped.is_empty:
             return shaped
@@ -116,51 +119,57 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
 
 def _geometry_of(value: object) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise BoundaryProblem("Граница должна быть объектом GeoJSON (Polygon, MultiPolygon "
-                              "или Feature с такой геометрией)")
+        raise BoundaryProblem(_("The boundary must be a GeoJSON object (a Polygon, a "
+                                "MultiPolygon or a Feature with such a geometry)"))
     if value.get("type") != "Feature":
         return value
     geometry = value.get("geometry")
     if not isinstance(geometry, dict):
-        raise BoundaryProblem("У объекта Feature нет геометрии")
+        raise BoundaryProblem(_("The Feature has no geometry"))
     return geometry
 
 
 def _check_polygon(polygon: object, where: str) -> None:
     if not isinstance(polygon, list) or not polygon:
-        raise BoundaryProblem(f"{where or 'Граница'}: нет колец координат")
+        raise BoundaryProblem(_("{place}: no coordinate rings", place=where or _("Boundary")))
     for number, ring in enumerate(polygon, start=1):
-        place = f"{where}, кольцо {number}" if where else f"Кольцо {number}"
+        place = (_("{polygon}, ring {number}", polygon=where, number=number) if where
+                 else _("Ring {number}", number=number))
         if not isinstance(ring, list) or not all(isinstance(p, list) for p in ring):
-            raise BoundaryProblem(f"{place}: ожидается список точек [долгота, широта]")
+            raise BoundaryProblem(_("{place}: expected a list of [longitude, latitude] points",
+                                    place=place))
         if len(ring) < 4:
-            raise BoundaryProblem(f"{place}: нужно не меньше 4 точек, указано {len(ring)}")
+            raise BoundaryProblem(_("{place}: at least 4 points are needed, {count} given",
+                                    place=place, count=len(ring)))
         for position in ring:
             _check_position(position, place)
         if ring[0][:2] != ring[-1][:2]:
-            raise BoundaryProblem(f"{place}: первая и последняя точки должны совпадать")
+            raise BoundaryProblem(_("{place}: the first and the last points must be the same",
+                                    place=place))
 
 
 def _check_position(position: list[Any], place: str) -> None:
     if len(position) not in (2, 3) or not all(
             isinstance(c, int | float) and not isinstance(c, bool) for c in position):
-        raise BoundaryProblem(f"{place}: точка {_shown(position)} должна быть парой чисел "
-                              "[долгота, широта]")
+        raise BoundaryProblem(_("{place}: point {point} must be a pair of numbers "
+                                "[longitude, latitude]", place=place, point=_shown(position)))
     if not all(isinstance(c, int) or math.isfinite(c) for c in position):
-        raise BoundaryProblem(f"{place}: координаты должны быть конечными числами")
+        raise BoundaryProblem(_("{place}: coordinates must be finite numbers", place=place))
     lon, lat = position[0], position[1]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise BoundaryProblem(f"{place}: точка {_shown(position)} вне диапазона: долгота "
-                              "от -180 до 180, широта от -90 до 90")
+        raise BoundaryProblem(_("{place}: point {point} is out of range: longitude from -180 "
+                                "to 180, latitude from -90 to 90", place=place,
+                                point=_shown(position)))
 
 
 def _reason(geom: BaseGeometry) -> str:
     reason = shapely.is_valid_reason(geom)
     match = _REASON.fullmatch(reason)
     if match is None:
-        return _REASONS_RU.get(reason, reason)
+        return translate(_REASONS.get(reason, reason))
     what = match["what"].strip()
-    return f"{_REASONS_RU.get(what, what)} в точке ({match['x']}, {match['y']})"
+    return _("{reason} at ({x}, {y})", reason=translate(_REASONS.get(what, what)),
+             x=match["x"], y=match["y"])
 
 
 def _shown(value: object, limit: int = 40) -> str:

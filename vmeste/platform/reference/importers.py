@@ -40,6 +40,7 @@ from vmeste.platform.csvfiles import (
     SourceRow,
     read_csv,
 )
+from vmeste.platform.i18n import N_, _, translate
 from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
@@ -223,7 +224,8 @@ def _parse(
             continue
         if key in first_line:
             errors.append(ImportError_(
-                row.line, handler.key, f"Значение {key} уже встречается в строке {first_line[key]}"
+                row.line, handler.key, _("Value {key} already appears on line {line}", key=key,
+                                   line=first_line[key])
             ))
             continue
         first_line[key] = row.line
@@ -252,7 +254,7 @@ def _check_references(
             # Only a file row can point nowhere: stored rows are held by foreign keys.
             errors.append(ImportError_(
                 node.file_line, handler.parent_column,
-                f"{node.parent} нет ни в файле, ни в базе",
+                _("{parent} is neither in the file nor in the database", parent=node.parent),
             ))
             continue
         if (node.line is None and parent.line is None) or node.faulty or parent.faulty:
@@ -313,7 +315,8 @@ def _report_cycle(
     for key in cycle:
         line = nodes[key].line
         if line is not None:
-            errors.append(ImportError_(line, handler.parent_column, f"Циклическая ссылка: {loop}"))
+            errors.append(ImportError_(line, handler.parent_column,
+                                       _("Circular reference: {loop}", loop=loop)))
 
 
 def _blame_line(node: _Node, nodes: Mapping[str, _Node]) -> int:
@@ -347,7 +350,7 @@ async def _write(
         progress(done, total)
 
     ids = {node.key: node.id for node in ordered if node.id is not None}
-    for _, level in groupby(created, key=lambda node: node.depth):
+    for _depth, level in groupby(created, key=lambda node: node.depth):
         batch_nodes = list(level)
         for batch in _chunks(batch_nodes):
             await handler.model.bulk_create(
@@ -457,9 +460,9 @@ def _text(cells: Mapping[str, str], column: str, max_length: int, problems: Prob
           *, required: bool = True) -> str:
     value = cells[column]
     if required and not value:
-        problems.append((column, "Не заполнено"))
+        problems.append((column, _("Empty")))
     elif len(value) > max_length:
-        problems.append((column, f"Длиннее {max_length} символов"))
+        problems.append((column, _("Longer than {limit} characters", limit=max_length)))
     return value
 
 
@@ -468,8 +471,8 @@ def _choice(cells: Mapping[str, str], column: str, allowed: type[Enum],
     value = cells[column]
     choices = _values_of(allowed)
     if value not in choices:
-        problems.append((column, f"Недопустимое значение «{value}»; допустимы: "
-                                 f"{', '.join(choices)}"))
+        problems.append((column, _("Value «{value}» is not allowed; allowed: {allowed}",
+                                   value=value, allowed=", ".join(choices))))
     return value
 
 
@@ -526,17 +529,25 @@ class _TreeHandler(_Handler):
         node.values["path"] = path
         limit = _max_length(self.model, "path")
         if len(path) > limit:
-            return None, f"Слишком глубокая вложенность: путь {path} длиннее {limit} символов"
+            return None, _("Nested too deep: path {path} is longer than {limit} characters",
+                           path=path, limit=limit)
         return None
 
 
+#: A kind of territory as a sentence's subject, and as its object ("is in a region"):
+#: Russian inflects the two differently.
 _TERRITORY_NOMINATIVE = {
-    "country": "страна",
-    "region": "регион",
-    "municipality": "муниципальное образование",
-    "settlement": "населённый пункт",
+    "country": N_("country"),
+    "region": N_("region"),
+    "municipality": N_("municipality"),
+    "settlement": N_("settlement"),
 }
-_TERRITORY_ACCUSATIVE = {**_TERRITORY_NOMINATIVE, "country": "страну"}
+_TERRITORY_ACCUSATIVE = {
+    "country": N_("a country"),
+    "region": N_("a region"),
+    "municipality": N_("a municipality"),
+    "settlement": N_("a settlement"),
+}
 
 
 class _Territories(_TreeHandler):
@@ -564,13 +575,14 @@ class _Territories(_TreeHandler):
                 problems.append(("code", problem))
             expected = TERRITORY_PARENT_KIND[TerritoryKind(kind)]
             if expected is None and parent:
-                problems.append(("parent_code", "У страны не может быть родителя"))
+                problems.append(("parent_code", _("A country cannot have a parent")))
             elif expected is not None and not parent:
-                problems.append(("parent_code", f"Не указан родитель: "
-                                 f"{_TERRITORY_NOMINATIVE[kind]} входит в "
-                                 f"{_TERRITORY_ACCUSATIVE[expected]}"))
+                problems.append(("parent_code", _(
+                    "No parent given: a {kind} is part of {parent_kind}",
+                    kind=translate(_TERRITORY_NOMINATIVE[kind]),
+                    parent_kind=translate(_TERRITORY_ACCUSATIVE[expected]))))
             if expected is None and not timezone:
-                problems.append(("timezone", "Для страны часовой пояс обязателен"))
+                problems.append(("timezone", _("A country needs a time zone")))
         if timezone and (problem := timezone_problem(timezone)):
             problems.append(("timezone", problem))
         return {"code": code, "name": name, "kind": kind, "parent": parent,
@@ -580,15 +592,17 @@ class _Territories(_TreeHandler):
         kind, parent_kind = child.values["kind"], parent.values["kind"]
         expected = TERRITORY_PARENT_KIND[TerritoryKind(kind)]
         if expected is None:
-            return "У страны не может быть родителя"
+            return _("A country cannot have a parent")
         if parent_kind != expected:
-            return (f"{_TERRITORY_NOMINATIVE[kind].capitalize()} {child.key} должен входить в "
-                    f"{_TERRITORY_ACCUSATIVE[expected]}, а {parent.key} — "
-                    f"{_TERRITORY_NOMINATIVE[parent_kind]}")
+            return _("{kind} {code} must be part of {expected}, but {parent} is a {parent_kind}",
+                     kind=translate(_TERRITORY_NOMINATIVE[kind]).capitalize(), code=child.key,
+                     expected=translate(_TERRITORY_ACCUSATIVE[expected]), parent=parent.key,
+                     parent_kind=translate(_TERRITORY_NOMINATIVE[parent_kind]))
         # Every ОКТМО code starts with the two digits of its subject of the federation.
         if parent_kind != TerritoryKind.COUNTRY and child.key[:2] != parent.key[:2]:
-            return (f"Код ОКТМО {child.key} не относится к {parent.key}: "
-                    f"первые две цифры (код субъекта) должны совпадать")
+            return _("OKTMO code {code} does not belong to {parent}: the first two digits "
+                     "(the code of the federal subject) must match", code=child.key,
+                     parent=parent.key)
         return None
 
     def derive(self, node: _Node, parent: _Node | None) -> tuple[str | None, str] | None:
@@ -600,7 +614,8 @@ class _Territories(_TreeHandler):
         return str(values["path"])
 
 
-_BODY_LABEL = {"regional": "Региональный орган", "municipal": "Орган местного самоуправления"}
+_BODY_LABEL = {"regional": N_("A regional body"),
+               "municipal": N_("A local self-government body")}
 #: Where bodies of a level may sit; federal bodies, institutions and industry
 #: organisations have branches at every level.
 _BODY_TERRITORY_KINDS = {
@@ -638,12 +653,12 @@ class _Organizations(_Handler):
             problems.append(("ogrn", problem))
         inn = cells["inn"]
         if not inn:
-            problems.append(("inn", "Не заполнено"))
+            problems.append(("inn", _("Empty")))
         elif problem := inn_problem(inn):
             problems.append(("inn", problem))
         elif len(inn) != 10:
-            problems.append(("inn", "ИНН организации состоит из 10 цифр; "
-                                    "12 цифр бывает у физического лица"))
+            problems.append(("inn", _("The INN of an organization has 10 digits; a "
+                                      "person's has 12")))
         name = _text(cells, "name", _max_length(Organization, "name"), problems)
         kind = _choice(cells, "kind", OrganizationKind, problems)
         territory = _text(cells, "territory_code", _max_length(Territory, "code"), problems)
@@ -670,12 +685,14 @@ class _Organizations(_Handler):
             allowed = _BODY_TERRITORY_KINDS.get(kind)
             if code and territory is None:
                 errors.append(ImportError_(record.file_line, "territory_code",
-                                           f"Территории {code} нет в базе"))
+                                           _("Territory {code} is not in the database",
+                                             code=code)))
             elif territory and allowed and territory.kind not in allowed:
                 errors.append(ImportError_(
                     record.file_line, "territory_code",
-                    f"{_BODY_LABEL[kind]} не может относиться к территории {code} "
-                    f"({_TERRITORY_NOMINATIVE[territory.kind]})",
+                    _("{body} cannot belong to territory {code} ({kind})",
+                      body=translate(_BODY_LABEL[kind]), code=code,
+                      kind=translate(_TERRITORY_NOMINATIVE[territory.kind])),
                 ))
         return errors
 
@@ -709,8 +726,8 @@ class _Categories(_TreeHandler):
         problems: Problems = []
         code = _text(cells, "code", _max_length(Category, "code"), problems)
         if code and not _CATEGORY_CODE.fullmatch(code):
-            problems.append(("code", "Код рубрики — строчные латинские буквы, цифры и «_»; "
-                                     "уровни разделяются точкой"))
+            problems.append(("code", _("A category code is lowercase Latin letters, "
+                                       "digits and «_»; levels are separated by a dot")))
         name = _text(cells, "name", _max_length(Category, "name"), problems)
         level = _choice(cells, "competence_level", CompetenceLevel, problems)
         return {"code": code, "name": name, "parent": cells["parent_code"] or None,

@@ -20,6 +20,7 @@ from vmeste.platform import authz
 from vmeste.platform.appeals.paths import move_territory_paths
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal, path_within
 from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
@@ -88,9 +89,9 @@ def _name_problem(name: str | None, limit: int = NAME_MAX) -> str | None:
     if name is None:
         return None
     if not name.strip():
-        return "Название не может быть пустым"
+        return _("The name must not be empty")
     if len(name) > limit:
-        return f"Название длиннее {limit} символов"
+        return _("The name is longer than {limit} characters", limit=limit)
     return None
 
 
@@ -111,7 +112,8 @@ class TerritoryInput:
 async def _territory_or_error(code: str, field: str) -> Territory:
     territory = await Territory.get_or_none(code=code)
     if territory is None:
-        raise DomainError.of(field, f"Территория {code} не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of(field, _("Territory {code} not found", code=code),
+                             ErrorCode.NOT_FOUND)
     return territory
 
 
@@ -132,11 +134,11 @@ def _can_admin_territory(principal: Principal, path: str) -> None:
 async def create_territory(principal: Principal, data: TerritoryInput) -> Territory:
     problems = _Problems()
     if not data.name:
-        problems.add("name", "Укажите название", ErrorCode.REQUIRED)
+        problems.add("name", _("Enter a name"), ErrorCode.REQUIRED)
     else:
         problems.check("name", _name_problem(data.name))
     if data.kind is None:
-        problems.add("kind", "Укажите вид территории", ErrorCode.REQUIRED)
+        problems.add("kind", _("Choose the kind of territory"), ErrorCode.REQUIRED)
         problems.raise_if_any()
     assert data.kind is not None
     problems.check("code", validators.territory_code_problem(data.code, data.kind))
@@ -145,25 +147,27 @@ async def create_territory(principal: Principal, data: TerritoryInput) -> Territ
     expected_parent_kind = TERRITORY_PARENT_KIND[data.kind]
     if expected_parent_kind is None:
         if data.parent_code:
-            problems.add("parentCode", "У страны не может быть родительской территории")
+            problems.add("parentCode", _("A country cannot have a parent territory"))
         authz.require_federal(principal)
     elif not data.parent_code:
-        problems.add("parentCode", "Укажите родительскую территорию", ErrorCode.REQUIRED)
+        problems.add("parentCode", _("Choose the parent territory"), ErrorCode.REQUIRED)
     else:
         parent = await _territory_or_error(data.parent_code, "parentCode")
         _can_admin_territory(principal, parent.path)
         if parent.kind != expected_parent_kind:
             problems.add(
                 "parentCode",
-                f"Родителем для «{data.kind}» может быть только «{expected_parent_kind}»",
+                _("The parent of a «{kind}» can only be a «{parent_kind}»", kind=data.kind,
+                  parent_kind=expected_parent_kind),
             )
     timezone = data.timezone or (parent.timezone if parent else None)
     if not timezone:
-        problems.add("timezone", "Укажите часовой пояс", ErrorCode.REQUIRED)
+        problems.add("timezone", _("Choose a time zone"), ErrorCode.REQUIRED)
     else:
         problems.check("timezone", validators.timezone_problem(timezone))
     if await Territory.filter(code=data.code).exists():
-        problems.add("code", f"Территория с кодом {data.code} уже есть", ErrorCode.DUPLICATE)
+        problems.add("code", _("A territory with code {code} already exists", code=data.code),
+                     ErrorCode.DUPLICATE)
     problems.raise_if_any()
     path = f"{parent.path}{PATH_SEPARATOR}{data.code}" if parent else data.code
     async with in_transaction() as conn:
@@ -187,7 +191,7 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
     problems = _Problems()
     problems.check("name", _name_problem(data.name))
     if data.kind is not None and data.kind != territory.kind:
-        problems.add("kind", "Вид территории менять нельзя; создайте новую территорию")
+        problems.add("kind", _("The kind of a territory cannot change; create a new territory"))
     if data.timezone is not None:
         problems.check("timezone", validators.timezone_problem(data.timezone))
     boundary = _boundary(problems, data.boundary)
@@ -196,7 +200,7 @@ async def update_territory(principal: Principal, data: TerritoryInput) -> Territ
         new_parent = await _territory_or_error(data.parent_code, "parentCode")
         _can_admin_territory(principal, new_parent.path)
         if new_parent.kind != TERRITORY_PARENT_KIND[territory.kind]:
-            problems.add("parentCode", "Недопустимый вид родительской территории")
+            problems.add("parentCode", _("The parent territory is of a kind not allowed here"))
     problems.raise_if_any()
     async with in_transaction() as conn:
         before = await _snapshot(territory, conn)
@@ -266,21 +270,23 @@ def _contacts_problems(problems: _Problems, contacts: dict[str, str] | None) -> 
     for key, value in contacts.items():
         field = f"contacts.{key}"
         if key not in CONTACT_KEYS:
-            problems.add(field, f"Неизвестное поле контактов; допустимы: {', '.join(CONTACT_KEYS)}")
+            problems.add(field, _("Unknown contact field; allowed: {allowed}",
+                                      allowed=", ".join(CONTACT_KEYS)))
         elif not isinstance(value, str) or len(value) > 500:
-            problems.add(field, "Значение должно быть строкой до 500 символов")
+            problems.add(field, _("The value must be a string of up to 500 characters"))
         elif key == "email" and value and not _EMAIL.fullmatch(value):
-            problems.add(field, "Неверный адрес электронной почты")
+            problems.add(field, _("Invalid e-mail address"))
         elif key == "phone" and value and not _PHONE.fullmatch(value):
-            problems.add(field, "Неверный номер телефона")
+            problems.add(field, _("Invalid phone number"))
         elif key == "site" and value and not value.startswith(("http://", "https://")):
-            problems.add(field, "Адрес сайта должен начинаться с http:// или https://")
+            problems.add(field, _("The site address must start with http:// or https://"))
 
 
 async def _organization_or_error(ogrn: str, field: str) -> Organization:
     organization = await Organization.get_or_none(ogrn=ogrn).select_related("territory")
     if organization is None:
-        raise DomainError.of(field, f"Организация с ОГРН {ogrn} не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of(field, _("Organization with OGRN {ogrn} not found", ogrn=ogrn),
+                             ErrorCode.NOT_FOUND)
     return organization
 
 
@@ -299,18 +305,18 @@ async def create_organization(principal: Principal, data: OrganizationInput) -> 
     problems = _Problems()
     problems.check("ogrn", validators.ogrn_problem(data.ogrn))
     if not data.name:
-        problems.add("name", "Укажите название", ErrorCode.REQUIRED)
+        problems.add("name", _("Enter a name"), ErrorCode.REQUIRED)
     else:
         problems.check("name", _name_problem(data.name, 500))
     if data.kind is None:
-        problems.add("kind", "Укажите вид организации", ErrorCode.REQUIRED)
+        problems.add("kind", _("Choose the kind of organization"), ErrorCode.REQUIRED)
     if not data.inn:
-        problems.add("inn", "Укажите ИНН", ErrorCode.REQUIRED)
+        problems.add("inn", _("Enter the INN"), ErrorCode.REQUIRED)
     else:
         problems.check("inn", validators.inn_problem(data.inn))
     _contacts_problems(problems, data.contacts)
     if not data.territory_code:
-        problems.add("territoryCode", "Укажите территорию", ErrorCode.REQUIRED)
+        problems.add("territoryCode", _("Choose a territory"), ErrorCode.REQUIRED)
         problems.raise_if_any()
     assert data.territory_code is not None
     territory = await _territory_or_error(data.territory_code, "territoryCode")
@@ -318,7 +324,8 @@ async def create_organization(principal: Principal, data: OrganizationInput) -> 
     parent = (await _organization_or_error(data.parent_ogrn, "parentOgrn")
               if data.parent_ogrn else None)
     if await Organization.filter(ogrn=data.ogrn).exists():
-        problems.add("ogrn", f"Организация с ОГРН {data.ogrn} уже есть", ErrorCode.DUPLICATE)
+        problems.add("ogrn", _("An organization with OGRN {ogrn} already exists",
+                                     ogrn=data.ogrn), ErrorCode.DUPLICATE)
     problems.raise_if_any()
     async with in_transaction() as conn:
         organization = await Organization.create(
@@ -357,7 +364,7 @@ async def update_organization(principal: Principal, data: OrganizationInput) -> 
     if data.parent_ogrn:
         parent = await _organization_or_error(data.parent_ogrn, "parentOgrn")
         if await _creates_cycle(organization, parent):
-            problems.add("parentOgrn", "Организация не может подчиняться сама себе")
+            problems.add("parentOgrn", _("An organization cannot be its own parent"))
     problems.raise_if_any()
     updates: dict[str, Any] = {
         "name": data.name.strip() if data.name is not None else None,
@@ -397,7 +404,8 @@ class CategoryInput:
 async def _category_or_error(code: str, field: str) -> Category:
     category = await Category.get_or_none(code=code)
     if category is None:
-        raise DomainError.of(field, f"Категория {code} не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of(field, _("Category {code} not found", code=code),
+                             ErrorCode.NOT_FOUND)
     return category
 
 
@@ -405,16 +413,18 @@ async def create_category(principal: Principal, data: CategoryInput) -> Category
     authz.require_federal(principal)
     problems = _Problems()
     if not _CATEGORY_CODE.fullmatch(data.code) or len(data.code) > 64:
-        problems.add("code", "Код категории: латинские буквы, цифры, «_» и «.», до 64 символов")
+        problems.add("code", _("A category code: Latin letters, digits, «_» and «.», up to 64 "
+                                  "characters"))
     if not data.name:
-        problems.add("name", "Укажите название", ErrorCode.REQUIRED)
+        problems.add("name", _("Enter a name"), ErrorCode.REQUIRED)
     else:
         problems.check("name", _name_problem(data.name))
     if data.competence_level is None:
-        problems.add("competenceLevel", "Укажите уровень компетенции", ErrorCode.REQUIRED)
+        problems.add("competenceLevel", _("Choose the competence level"), ErrorCode.REQUIRED)
     parent = await _category_or_error(data.parent_code, "parentCode") if data.parent_code else None
     if await Category.filter(code=data.code).exists():
-        problems.add("code", f"Категория {data.code} уже есть", ErrorCode.DUPLICATE)
+        problems.add("code", _("Category {code} already exists", code=data.code),
+                     ErrorCode.DUPLICATE)
     problems.raise_if_any()
     path = f"{parent.path}{PATH_SEPARATOR}{data.code}" if parent else data.code
     async with in_transaction() as conn:
@@ -441,7 +451,7 @@ async def update_category(principal: Principal, data: CategoryInput) -> Category
     if data.parent_code is not None:
         new_parent = await _category_or_error(data.parent_code, "parentCode")
         if path_within(new_parent.path, category.path):
-            problems.add("parentCode", "Категория не может входить в собственную подкатегорию")
+            problems.add("parentCode", _("A category cannot be inside its own subcategory"))
     problems.raise_if_any()
     async with in_transaction() as conn:
         before = await _snapshot(category, conn)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from vmeste.platform.i18n import _
+
 _DIGITS = re.compile(r"\d+")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -23,35 +25,36 @@ def _inn_digit(digits: str, weights: tuple[int, ...]) -> int:
 def ogrn_problem(value: str) -> str | None:
     """Why ``value`` is not a valid ОГРН (13 digits), or None when it is."""
     if len(value) != 13 or not _DIGITS.fullmatch(value):
-        return "ОГРН должен состоять из 13 цифр"
+        return _("An OGRN has 13 digits")
     if int(value[:12]) % 11 % 10 != int(value[12]):
-        return "Неверная контрольная цифра ОГРН"
+        return _("Wrong OGRN check digit")
     return None
 
 
 def inn_problem(value: str) -> str | None:
     """Why ``value`` is not a valid ИНН (10 digits for an organisation, 12 for a person)."""
     if not _DIGITS.fullmatch(value) or len(value) not in (10, 12):
-        return "ИНН должен состоять из 10 или 12 цифр"
+        return _("An INN has 10 or 12 digits")
     if len(value) == 10:
         ok = _inn_digit(value, _INN10_WEIGHTS) == int(value[9])
     else:
         ok = _inn_digit(value, _INN12_WEIGHTS_1) == int(value[10]) and _inn_digit(
             value, _INN12_WEIGHTS_2
         ) == int(value[11])
-    return None if ok else "Неверная контрольная цифра ИНН"
+    return None if ok else _("Wrong INN check digit")
 
 
 def territory_code_problem(code: str, kind: str) -> str | None:
     """Countries use ISO 3166 codes; everything below uses ОКТМО of 8 or 11 digits."""
     if kind == "country":
-        return None if _COUNTRY.fullmatch(code) else "Код страны — две заглавные латинские буквы"
+        return None if _COUNTRY.fullmatch(code) else _(
+            "A country code is two capital Latin letters")
     if not _DIGITS.fullmatch(code) or len(code) not in (8, 11):
-        return "Код ОКТМО должен состоять из 8 или 11 цифр"
+        return _("An OKTMO code has 8 or 11 digits")
     if kind == "settlement" and len(code) != 11:
-        return "Код ОКТМО населённого пункта состоит из 11 цифр"
+        return _("The OKTMO code of a settlement has 11 digits")
     if kind in ("region", "municipality") and len(code) != 8:
-        return "Код ОКТМО региона или муниципального образования состоит из 8 цифр"
+        return _("The OKTMO code of a region or a municipality has 8 digits")
     return None
 
 
@@ -59,7 +62,7 @@ def timezone_problem(name: str) -> str | None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return f"Неизвестный часовой пояс IANA: {name!r}"
+        return _("Unknown IANA time zone: {name}", name=repr(name))
     return None
 
 

@@ -10,6 +10,7 @@ from strawberry import relay
 
 from vmeste.platform.appeals import models, rules, services
 from vmeste.platform.errors import DomainError
+from vmeste.platform.i18n import _
 from vmeste.schema.appeals.queries import appeal_pk
 from vmeste.schema.appeals.types import (
     Appeal,
@@ -38,14 +39,14 @@ class SubmitAppealInput:
     longitude: float | None = None
     address: str = ""
     target_organization_ogrn: str | None = strawberry.field(
-        default=None, description="Для виджета: организация, на сайте которой он размещён.")
+        default=None, description="For a widget: the organization whose site holds it.")
     complained_organization_ogrn: str | None = strawberry.field(
-        default=None, description="Если это жалоба: на действия какой организации.")
+        default=None, description="For a complaint: the organization whose actions it is about.")
     legal_track: LegalTrack = models.LegalTrack.MESSAGE  # type: ignore[valid-type]
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Повторная отправка с тем же ключом вернёт первое обращение.")
+        default=None, description="Sending again with the same key returns the first appeal.")
     on_behalf_of_subject: str | None = strawberry.field(
-        default=None, description="Канал operator: заявитель, за которого пишет оператор.")
+        default=None, description="The operator channel: the applicant the operator writes for.")
     on_behalf_of_issuer: str | None = None
 
 
@@ -56,8 +57,8 @@ class ModerateAppealInput:
     reason: str = ""
 
 
-@strawberry.input(description="Исполнитель — по id пользователя (executorId) или по "
-                              "executorSubject с executorIssuer.")
+@strawberry.input(description="The executor: by user id (executorId) or by executorSubject with "
+                              "executorIssuer.")
 class AssignExecutorInput:
     appeal_id: relay.GlobalID
     executor_id: relay.GlobalID | None = None
@@ -96,7 +97,7 @@ class RedirectAppealInput:
     organization_ogrn: str
     reason: str
     copy_to: list[str] = strawberry.field(
-        default_factory=list, description="ОГРН организаций, которым направить копию.")
+        default_factory=list, description="OGRNs of the organizations to send a copy to.")
 
 
 @strawberry.input
@@ -109,13 +110,13 @@ class ConvertAppealInput:
 @strawberry.input
 class ExtendAppealDeadlineInput:
     appeal_id: relay.GlobalID
-    days: int = strawberry.field(description="На сколько дней продлить: 1–30.")
+    days: int = strawberry.field(description="Days to extend by: 1–30.")
     reason: str
 
 
 @strawberry.input
 class CompetenceRuleInput:
-    category_code: str = strawberry.field(description="Рубрика или группа рубрик.")
+    category_code: str = strawberry.field(description="A category or a group of categories.")
     territory_code: str
     organization_ogrn: str
     priority: int = 0
@@ -124,9 +125,9 @@ class CompetenceRuleInput:
     valid_from: date | None = None
     valid_to: date | None = None
     rule_id: int | None = strawberry.field(default=None,
-                                           description="Изменить это правило (черновиком).")
+                                           description="Change this rule (as a draft).")
     retire: bool = strawberry.field(default=False,
-                                    description="Вывести правило rule_id из действия.")
+                                    description="Retire rule rule_id.")
 
 
 @strawberry.type
@@ -159,7 +160,7 @@ def _lifecycle(info: strawberry.Info) -> services.AppealServices:
 
 @strawberry.type
 class AppealsMutation:
-    @strawberry.mutation(description="Отправить сообщение или обращение.")
+    @strawberry.mutation(description="Send a message or an appeal.")
     async def submit_appeal(self, info: strawberry.Info, input: SubmitAppealInput
                             ) -> AppealPayload:
         data = services.SubmitInput(
@@ -174,8 +175,8 @@ class AppealsMutation:
         row, errors = await run_mutation(_lifecycle(info).submit(info.context.principal, data))
         return AppealPayload(appeal=Appeal.from_model(row) if row else None, user_errors=errors)
 
-    @strawberry.mutation(description="Принять обращение (и направить по правилам) или "
-                                     "отклонить с причиной.")
+    @strawberry.mutation(description="Accept an appeal (and route it by the rules) or reject it "
+                                     "with a reason.")
     async def moderate_appeal(self, info: strawberry.Info, input: ModerateAppealInput
                               ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).moderate(
@@ -190,15 +191,15 @@ class AppealsMutation:
             executor_issuer=input.executor_issuer,
             executor_id=None if input.executor_id is None else global_pk(
                 input.executor_id, "User", field="executorId",
-                message="Это не идентификатор пользователя")), input.appeal_id)
+                message=_("This is not a user's id"))), input.appeal_id)
 
-    @strawberry.mutation(description="Запросить у заявителя уточнение; срок приостанавливается.")
+    @strawberry.mutation(description="Ask the applicant for a clarification; the deadline pauses.")
     async def request_clarification(self, info: strawberry.Info,
                                     input: RequestClarificationInput) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).request_clarification(
             info.context.principal, pk, question=input.question), input.appeal_id)
 
-    @strawberry.mutation(description="Ответ заявителя на запрос уточнения.")
+    @strawberry.mutation(description="The applicant's answer to a clarification request.")
     async def clarify_appeal(self, info: strawberry.Info, input: AppealTextInput
                              ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).clarify(
@@ -210,49 +211,49 @@ class AppealsMutation:
         return await _appeal_step(lambda pk: _lifecycle(info).answer(
             info.context.principal, pk, text=input.text), input.appeal_id)
 
-    @strawberry.mutation(description="Оценить ответ; оценка 1–2 возвращает на доработку.")
+    @strawberry.mutation(description="Rate the answer; a rating of 1–2 sends it back for rework.")
     async def rate_answer(self, info: strawberry.Info, input: RateAnswerInput
                           ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).rate(
             info.context.principal, pk, rating=input.rating, comment=input.comment),
             input.appeal_id)
 
-    @strawberry.mutation(description="Перенаправить в другую организацию с указанием причины.")
+    @strawberry.mutation(description="Redirect to another organization, giving a reason.")
     async def redirect_appeal(self, info: strawberry.Info, input: RedirectAppealInput
                               ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).redirect(
             info.context.principal, pk, organization_ogrn=input.organization_ogrn,
             reason=input.reason, copy_to=input.copy_to), input.appeal_id)
 
-    @strawberry.mutation(description="Вернуть ответ на доработку (руководитель).")
+    @strawberry.mutation(description="Send the answer back for rework (a supervisor).")
     async def reopen_appeal(self, info: strawberry.Info, input: AppealReasonInput
                             ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).reopen(
             info.context.principal, pk, reason=input.reason), input.appeal_id)
 
-    @strawberry.mutation(description="Отозвать своё обращение.")
+    @strawberry.mutation(description="Withdraw one's own appeal.")
     async def withdraw_appeal(self, info: strawberry.Info, input: AppealReasonInput
                               ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).withdraw(
             info.context.principal, pk, reason=input.reason), input.appeal_id)
 
-    @strawberry.mutation(description="Перевести сообщение в обращение по 59-ФЗ или обратно.")
+    @strawberry.mutation(description="Convert a message into a formal appeal under 59-FZ, or back.")
     async def convert_appeal(self, info: strawberry.Info, input: ConvertAppealInput
                              ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).convert(
             info.context.principal, pk, track=input.track, reason=input.reason),
             input.appeal_id)
 
-    @strawberry.mutation(description="Продлить неистёкший срок обращения по 59-ФЗ (один раз, "
-                                     "до 30 дней, с причиной; руководство или оператор "
-                                     "органа); заявитель получит уведомление.")
+    @strawberry.mutation(description="Extend the running deadline of a 59-FZ appeal (once, by up "
+                                     "to 30 days, with a reason; the body's management or "
+                                     "operator); the applicant is notified.")
     async def extend_appeal_deadline(self, info: strawberry.Info,
                                      input: ExtendAppealDeadlineInput) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).extend(
             info.context.principal, pk, days=input.days, reason=input.reason),
             input.appeal_id)
 
-    @strawberry.mutation(description="Создать или изменить правило компетенции (черновиком).")
+    @strawberry.mutation(description="Create or change a competence rule (as a draft).")
     async def upsert_competence_rule(self, info: strawberry.Info, input: CompetenceRuleInput
                                      ) -> CompetenceRulePayload:
         data = rules.RuleInput(
@@ -265,8 +266,8 @@ class AppealsMutation:
         return CompetenceRulePayload(rule=CompetenceRule.from_model(row) if row else None,
                                      user_errors=errors)
 
-    @strawberry.mutation(description="Опубликовать все свои черновики разом; при совпадении "
-                                     "правил не меняется ничего.")
+    @strawberry.mutation(description="Publish all one's drafts at once; when rules tie, nothing "
+                                     "changes.")
     async def publish_competence_rules(self, info: strawberry.Info
                                        ) -> PublishCompetenceRulesPayload:
         try:

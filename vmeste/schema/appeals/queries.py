@@ -14,6 +14,7 @@ from vmeste.platform.appeals.coverage import coverage
 from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
 from vmeste.platform.appeals.router import request_for
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory, subtree
 from vmeste.schema.appeals.types import (
@@ -35,7 +36,7 @@ COVERAGE_LIMIT = 1000
 
 
 def appeal_pk(value: relay.GlobalID) -> int:
-    return global_pk(value, "Appeal", field="id", message="Это не идентификатор обращения")
+    return global_pk(value, "Appeal", field="id", message=_("This is not an appeal's id"))
 
 
 @strawberry.input
@@ -43,13 +44,13 @@ class AppealFilter:
     status: list[AppealStatus] | None = None  # type: ignore[valid-type]
     organization_ogrn: str | None = None
     category_code: str | None = strawberry.field(default=None,
-                                                 description="Рубрика и её подрубрики.")
+                                                 description="A category and its subcategories.")
     territory_code: str | None = strawberry.field(default=None,
-                                                  description="Территория и вложенные.")
+                                                  description="A territory and the ones inside it.")
     channel: Channel | None = None  # type: ignore[valid-type]
     overdue: bool | None = strawberry.field(
-        default=None, description="true — с истёкшим сроком, пока часы идут (как "
-                                   "deadline.overdue), false — остальные.")
+        default=None, description="true: past their deadline while the clock runs (as "
+                                  "deadline.overdue); false: the rest.")
 
 
 @strawberry.input
@@ -92,8 +93,8 @@ def _overdue(overdue: bool, now: datetime) -> Q:
 
 @strawberry.type
 class AppealsQuery:
-    @strawberry.field(description="Обращения текущего пользователя в порядке подачи "
-                                  "(last и before — с конца).")
+    @strawberry.field(description="The current user's appeals in the order sent (last and before "
+                                  "count from the end).")
     async def my_appeals(
         self, info: strawberry.Info, status: list[AppealStatus] | None = None,  # type: ignore[valid-type]
         first: int | None = None, after: str | None = None,
@@ -101,7 +102,7 @@ class AppealsQuery:
     ) -> CountedConnection[Appeal]:
         user = info.context.principal.user
         if user is None:
-            raise DomainError.of(None, "Войдите, чтобы увидеть свои обращения",
+            raise DomainError.of(None, _("Sign in to see your appeals"),
                                  ErrorCode.UNAUTHENTICATED)
         query = models.Appeal.filter(applicant_id=user.id)
         if status:
@@ -109,15 +110,15 @@ class AppealsQuery:
         return await paginate(query, info=info, convert=Appeal.from_model, first=first,
                               after=after, last=last, before=before)
 
-    @strawberry.field(description="Обращение по id; null, если его нет или оно недоступно.")
+    @strawberry.field(description="An appeal by id; null when there is none or it is not visible.")
     async def appeal(self, info: strawberry.Info, id: relay.GlobalID) -> Appeal | None:
         row = await models.Appeal.get_or_none(id=appeal_pk(id))
         if row is None or not await access.can_see(info.context.principal, row):
             return None
         return Appeal.from_model(row)
 
-    @strawberry.field(description="Обращения, доступные сотруднику: своей организации и "
-                                  "подведомственных, или своей территории.")
+    @strawberry.field(description="Appeals an employee may see: of their organization and its "
+                                  "subordinates, or of their territory.")
     async def appeals(
         self, info: strawberry.Info, filter: AppealFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -143,7 +144,7 @@ class AppealsQuery:
         return await paginate(query, info=info, convert=Appeal.from_model, first=first,
                               after=after, last=last, before=before)
 
-    @strawberry.field(description="Правила компетенции в пределах полномочий.")
+    @strawberry.field(description="Competence rules within the caller's authority.")
     async def competence_rules(
         self, info: strawberry.Info, filter: RuleFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -166,7 +167,7 @@ class AppealsQuery:
         return await paginate(query, info=info, convert=CompetenceRule.from_model,
                               first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="Прогнать маршрутизацию без создания обращения.")
+    @strawberry.field(description="Run routing without creating an appeal.")
     async def simulate_routing(self, info: strawberry.Info, input: SimulationInput
                                ) -> RoutingSimulation:
         request = await request_for(
@@ -183,15 +184,16 @@ class AppealsQuery:
                                  organization_id=decision.organization_id,
                                  territory_id=decision.territory_id)
 
-    @strawberry.field(description="Пары рубрика × территория без правил, внутри территории.")
+    @strawberry.field(description="Category × territory pairs without rules, within a territory.")
     async def routing_coverage(self, info: strawberry.Info, territory_code: str,
                                limit: int = 100) -> RoutingCoverage:
         territory = await Territory.get_or_none(code=territory_code)
         if territory is None:
-            raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+            raise DomainError.of("territoryCode", _("Territory not found"), ErrorCode.NOT_FOUND)
         authz.require_territory(info.context.principal, territory.path, RULE_READERS)
         if not 0 <= limit <= COVERAGE_LIMIT:
-            raise DomainError.of("limit", f"limit — от 0 до {COVERAGE_LIMIT}")
+            raise DomainError.of("limit", _("{name} is from 0 to {limit}", name="limit",
+                                            limit=COVERAGE_LIMIT))
         index = await info.context.routing_table.current()
         result = await coverage(index, territory, datetime.now(UTC).date())
         return RoutingCoverage(

@@ -24,7 +24,7 @@ LegalTrack = strawberry.enum(models.LegalTrack, name="LegalTrack")
 RuleStatus = strawberry.enum(models.RuleStatus, name="RuleStatus")
 
 
-@strawberry.type(description="Шаг жизни обращения. Автор шага виден только сотрудникам.")
+@strawberry.type(description="A step in an appeal's life. Its author is visible to employees only.")
 class AppealEvent:
     at: datetime
     action: str
@@ -35,7 +35,7 @@ class AppealEvent:
     actor: str | None
 
 
-@strawberry.type(description="Заявитель; виден сотрудникам, которым доступно обращение.")
+@strawberry.type(description="The applicant; visible to employees who may see the appeal.")
 class Applicant:
     kind: ApplicantType  # type: ignore[valid-type]
     last_name: str
@@ -46,11 +46,11 @@ class Applicant:
     verified: bool
 
 
-@strawberry.type(description="Сообщение или обращение гражданина.")
+@strawberry.type(description="A citizen's message or appeal.")
 class Appeal(relay.Node):
     id: relay.NodeID[int]
-    number: int = strawberry.field(description="Номер обращения, который называют "
-                                               "уведомления («Обращение № …»).")
+    number: int = strawberry.field(description="The appeal's number that notifications name "
+                                               "(«Appeal No. …»).")
     status: AppealStatus  # type: ignore[valid-type]
     channel: Channel  # type: ignore[valid-type]
     applicant_type: ApplicantType  # type: ignore[valid-type]
@@ -66,7 +66,7 @@ class Appeal(relay.Node):
     updated_at: datetime
     answered_at: datetime | None
     routing_trace: JSON | None = strawberry.field(
-        description="Почему обращение попало в эту организацию: стратегии и правила.")
+        description="Why the appeal went to this organization: strategies and rules.")
     row: strawberry.Private[models.Appeal]
 
     @classmethod
@@ -100,19 +100,20 @@ class Appeal(relay.Node):
     async def territory(self, info: strawberry.Info) -> Territory:
         return await info.context.loaders.territory.load(self.row.territory_id)
 
-    @strawberry.field(description="Ответственная организация; null — в очереди модерации.")
+    @strawberry.field(description="The responsible organization; null while in the moderation "
+                                  "queue.")
     async def organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.organization_id)
 
-    @strawberry.field(description="Организация, на сайте которой размещён виджет.")
+    @strawberry.field(description="The organization whose site holds the widget.")
     async def target_organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.target_organization_id)
 
-    @strawberry.field(description="Организация, на действия которой жалуется заявитель.")
+    @strawberry.field(description="The organization whose actions the applicant complains about.")
     async def complained_organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.complained_organization_id)
 
-    @strawberry.field(description="История обращения, от первого шага к последнему.")
+    @strawberry.field(description="The appeal's history, from the first step to the last.")
     async def events(self, info: strawberry.Info) -> list[AppealEvent]:
         staff = not _is_applicant(info, self.row)
         rows = await info.context.loaders.appeal_events.load(self.row.id)
@@ -120,15 +121,15 @@ class Appeal(relay.Node):
                             to_status=e.to_status, reason=e.reason, payload=e.payload,
                             actor=e.actor if staff else None) for e in rows]
 
-    @strawberry.field(description="Назначенный исполнитель. Виден сотрудникам; заявителю — "
-                                  "null: имена сотрудников заявителям не показываются.")
+    @strawberry.field(description="The assigned executor. Visible to employees; null for the "
+                                  "applicant: employees' names are not shown to applicants.")
     async def executor(self, info: strawberry.Info) -> UserNode | None:
         if self.row.executor_id is None or _is_applicant(info, self.row):
             return None
         user: User | None = await info.context.loaders.user.load(self.row.executor_id)
         return UserNode.from_model(user) if user is not None else None
 
-    @strawberry.field(description="Срок ответа; null, пока обращение не зарегистрировано.")
+    @strawberry.field(description="The answer deadline; null until the appeal is registered.")
     async def deadline(self, info: strawberry.Info) -> Deadline | None:
         if self.row.registered_at is None:
             return None
@@ -171,7 +172,7 @@ async def _organization(info: strawberry.Info, organization_id: int | None
     return await info.context.loaders.organization.load(organization_id)
 
 
-@strawberry.type(description="Правило компетенции: рубрика × территория → организация.")
+@strawberry.type(description="A competence rule: category × territory → organization.")
 class CompetenceRule:
     id: int
     priority: int
@@ -211,16 +212,16 @@ class CompetenceRule:
         return await info.context.loaders.organization.load(self.organization_id)
 
 
-@strawberry.type(description="Два правила, которые не различает ни один шаг приоритета.")
+@strawberry.type(description="Two rules that no priority step tells apart.")
 class RuleConflict:
     first_rule_id: int
     second_rule_id: int
     message: str
 
 
-@strawberry.type(description="Решение маршрутизации без создания обращения.")
+@strawberry.type(description="A routing decision made without creating an appeal.")
 class RoutingSimulation:
-    fallback: bool = strawberry.field(description="true — в очередь модерации региона.")
+    fallback: bool = strawberry.field(description="true: to the region's moderation queue.")
     strategy: str
     rule_id: int | None
     trace: JSON
@@ -231,7 +232,7 @@ class RoutingSimulation:
     async def organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.organization_id)
 
-    @strawberry.field(description="Территория, для которой принято решение.")
+    @strawberry.field(description="The territory the decision was made for.")
     async def territory(self, info: strawberry.Info) -> Territory:
         return await info.context.loaders.territory.load(self.territory_id)
 
@@ -244,9 +245,9 @@ class CoverageGap:
     category_name: str
 
 
-@strawberry.type(description="Пары рубрика × территория, для которых нет правила.")
+@strawberry.type(description="Category × territory pairs that no rule covers.")
 class RoutingCoverage:
     pairs_checked: int
     uncovered_count: int
     uncovered: list[CoverageGap] = strawberry.field(
-        description="Первые непокрытые пары (не больше limit).")
+        description="The first uncovered pairs (at most limit).")

@@ -25,7 +25,7 @@ def audit_scope(info: strawberry.Info) -> Q:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description="Журнал аудита, от старых записей к новым.")
+    @strawberry.field(description="The audit log, from older entries to newer.")
     async def audit_events(
         self, info: strawberry.Info, object_type: str | None = None,
         object_id: str | None = None, action: str | None = None,

@@ -33,7 +33,7 @@ def _visible(info: strawberry.Info, object_type: str | None) -> QuerySet[AuditEv
 
 @strawberry.type
 class AuditSubscription:
-    @strawberry.subscription(description="Новые записи журнала аудита по мере появления.")
+    @strawberry.subscription(description="New audit log entries as they appear.")
     async def audit_event_added(
         self, info: strawberry.Info, object_type: str | None = None
     ) -> AsyncGenerator[AuditEvent, None]:

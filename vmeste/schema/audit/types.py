@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from vmeste.platform.audit import models
 
 
-@strawberry.type(description="Неизменяемая запись журнала аудита.")
+@strawberry.type(description="An immutable audit log entry.")
 class AuditEvent:
     id: strawberry.ID
     at: datetime

@@ -9,8 +9,8 @@ from vmeste.schema.errors import UserError, run_mutation
 from vmeste.schema.identity.types import Role, RoleAssignment
 
 
-@strawberry.input(description="Роль организации (operator, executor, org_admin) требует ОГРН; "
-                              "роль территории — код территории.")
+@strawberry.input(description="An organization role (operator, executor, org_admin) needs an "
+                              "OGRN; a territory role needs a territory code.")
 class RoleAssignmentInput:
     user_subject: str
     user_issuer: str
@@ -45,13 +45,13 @@ def _payload(data: RoleAssignmentInput, result: tuple) -> RoleAssignmentPayload:
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation(description="Назначить роль; повторное назначение ничего не меняет.")
+    @strawberry.mutation(description="Assign a role; assigning it again changes nothing.")
     async def assign_role(self, info: strawberry.Info, input: RoleAssignmentInput
                           ) -> RoleAssignmentPayload:
         return _payload(input, await run_mutation(
             services.assign_role(info.context.principal, _input(input))))
 
-    @strawberry.mutation(description="Отозвать роль.")
+    @strawberry.mutation(description="Revoke a role.")
     async def revoke_role(self, info: strawberry.Info, input: RoleAssignmentInput
                           ) -> RoleAssignmentPayload:
         return _payload(input, await run_mutation(

@@ -17,7 +17,7 @@ MAX_ASSIGNMENTS = 1000
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(description="Текущий пользователь; null для анонимного запроса.")
+    @strawberry.field(description="The current user; null for an anonymous request.")
     async def me(self, info: strawberry.Info) -> Me | None:
         principal = info.context.principal
         if principal.user is None:
@@ -34,8 +34,8 @@ class IdentityQuery:
             roles=[RoleAssignment.from_row(row) for row in rows],
         )
 
-    @strawberry.field(description="Назначенные роли в пределах полномочий вызывающего "
-                                  f"(не более {MAX_ASSIGNMENTS}).")
+    @strawberry.field(description="Assigned roles within the caller's authority "
+                                  f"(at most {MAX_ASSIGNMENTS}).")
     async def role_assignments(
         self, info: strawberry.Info, role: Role | None = None,  # type: ignore[valid-type]
         user_subject: str | None = None,

@@ -17,7 +17,7 @@ Role = strawberry.enum(models.Role, name="Role")
 UserKind = strawberry.enum(models.UserKind, name="UserKind")
 
 
-@strawberry.type(description="Роль пользователя в организации или на территории.")
+@strawberry.type(description="A user's role in an organization or on a territory.")
 class RoleAssignment:
     role: Role  # type: ignore[valid-type]
     user_subject: str
@@ -48,10 +48,10 @@ class RoleAssignment:
 MANAGING_ROLES = (RoleModel.OPERATOR, RoleModel.ORG_ADMIN)
 
 
-@strawberry.type(name="User", description="Пользователь платформы, например исполнитель "
-                                          "(его id принимает assignExecutor). По node(id) "
-                                          "виден самому себе и операторам и "
-                                          "администраторам организаций, где у него роль.")
+@strawberry.type(name="User", description="A user of the platform, such as an executor "
+                                          "(assignExecutor takes their id). By node(id), visible "
+                                          "to themselves and to operators and administrators of "
+                                          "the organizations where they hold a role.")
 class UserNode(relay.Node):
     id: relay.NodeID[int]
     subject: str
@@ -84,12 +84,13 @@ class UserNode(relay.Node):
         return [cls.from_model(rows[pk]) if pk in rows else None for pk in wanted]
 
 
-@strawberry.type(description="Вошедший пользователь: профиль из ЕСИА и роли на платформе.")
+@strawberry.type(description="The signed-in user: the profile from ESIA and the roles on the "
+                             "platform.")
 class Me:
-    id: relay.GlobalID = strawberry.field(description="Глобальный id пользователя (тип User).")
+    id: relay.GlobalID = strawberry.field(description="The user's global id (type User).")
     subject: str
-    issuer: str = strawberry.field(description="Издатель токена (iss), которым вошёл "
-                                               "пользователь: вместе с subject называет его.")
+    issuer: str = strawberry.field(description="The issuer of the token (iss) the user signed in "
+                                               "with: together with subject, it names them.")
     kind: UserKind  # type: ignore[valid-type]
     last_name: str
     first_name: str
@@ -99,9 +100,8 @@ class Me:
     email: str
     phone: str
     address_oktmo: str
-    verified: bool = strawberry.field(description="Подтверждённая учётная запись ЕСИА.")
-    org_ogrn: str = strawberry.field(description="ОГРН юридического лица, от имени которого "
-                                                 "действует пользователь.")
+    verified: bool = strawberry.field(description="A confirmed ESIA account.")
+    org_ogrn: str = strawberry.field(description="OGRN of the legal entity the user acts for.")
     org_name: str
     org_authority: str
     roles: list[RoleAssignment]

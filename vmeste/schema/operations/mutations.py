@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import strawberry
 
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox import deadletters
 from vmeste.platform.outbox.models import DeadLetter as DeadLetterModel
@@ -26,7 +27,7 @@ async def _redrive(principal: Principal, ids: list[strawberry.ID], topics: Mappi
     numbers = []
     for raw in ids:
         if not str(raw).isdigit() or len(str(raw)) > 18:
-            raise DomainError.of("ids", f"Неверный номер задания: {str(raw)[:20]}",
+            raise DomainError.of("ids", _("Invalid job number: {number}", number=str(raw)[:20]),
                                  ErrorCode.INVALID)
         numbers.append(int(raw))
     return await deadletters.redrive(principal, numbers, topics)
@@ -34,8 +35,7 @@ async def _redrive(principal: Principal, ids: list[strawberry.ID], topics: Mappi
 
 @strawberry.type
 class OperationsMutation:
-    @strawberry.mutation(description="Поставить задания снова в очередь (через outbox); "
-                                     "все или ни одного.")
+    @strawberry.mutation(description="Queue the jobs again (through the outbox); all or none.")
     async def redrive_dead_letters(self, info: strawberry.Info, ids: list[strawberry.ID]
                                    ) -> RedriveDeadLettersPayload:
         rows, errors = await run_mutation(

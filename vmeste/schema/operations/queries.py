@@ -16,8 +16,8 @@ from vmeste.schema.pagination import CountedConnection, paginate
 
 @strawberry.type
 class OperationsQuery:
-    @strawberry.field(description="Задания, не выполненные после всех повторов: федеральный "
-                                  "конфигуратор видит все, администратор региона — своего.")
+    @strawberry.field(description="Jobs not done after every retry: a federal configurator sees "
+                                  "all, a regional administrator their region's.")
     async def dead_letters(
         self, info: strawberry.Info, filter: DeadLetterFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -31,7 +31,8 @@ class OperationsQuery:
         return await paginate(query, info=info, convert=DeadLetter.from_model, first=first,
                               after=after, last=last, before=before)
 
-    @strawberry.field(description="Сколько событий ждут передачи брокеру (администраторам).")
+    @strawberry.field(description="How many events wait to be passed to the broker (for "
+                                  "administrators).")
     async def outbox_backlog(self, info: strawberry.Info) -> OutboxBacklog:
         authz.require_any_territory_role(info.context.principal, authz.ADMINS)
         return OutboxBacklog.from_backlog(await backlog(), datetime.now(UTC))

@@ -12,15 +12,15 @@ from vmeste.platform.outbox import models
 from vmeste.platform.outbox.relay import Backlog
 
 
-@strawberry.type(description="Фоновое задание, не выполненное после всех повторов.")
+@strawberry.type(description="A background job not done after every retry.")
 class DeadLetter:
     id: strawberry.ID
-    actor: str = strawberry.field(description="Обработчик (актор dramatiq).")
+    actor: str = strawberry.field(description="The handler (a dramatiq actor).")
     queue: str
     message_id: str
     args: JSON
-    kwargs: JSON = strawberry.field(description="Параметры задания (только идентификаторы).")
-    error: str = strawberry.field(description="Последняя ошибка, без персональных данных.")
+    kwargs: JSON = strawberry.field(description="The job's parameters (identifiers only).")
+    error: str = strawberry.field(description="The last error, without personal data.")
     attempts: int
     failed_at: datetime
     redriven_at: datetime | None
@@ -38,15 +38,16 @@ class DeadLetter:
 class DeadLetterFilter:
     actor: str | None = None
     redriven: bool | None = strawberry.field(
-        default=None, description="true — только отправленные повторно, false — ожидающие.")
+        default=None, description="true: only those queued again; false: those waiting.")
 
 
-@strawberry.type(description="Сообщения исходящей очереди (outbox), ещё не переданные брокеру.")
+@strawberry.type(description="Messages of the outgoing queue (outbox) not yet passed to the "
+                             "broker.")
 class OutboxBacklog:
     unrelayed: int
     oldest_created_at: datetime | None
     oldest_age_seconds: float | None = strawberry.field(
-        description="Возраст самого старого непереданного сообщения, секунд.")
+        description="Age of the oldest message not yet passed, in seconds.")
 
     @classmethod
     def from_backlog(cls, backlog: Backlog, now: datetime) -> Self:

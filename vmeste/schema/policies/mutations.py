@@ -27,8 +27,8 @@ class RegionPolicyPayload:
 
 @strawberry.type
 class PoliciesMutation:
-    @strawberry.mutation(description="Создать или изменить политику территории "
-                                     "(единственна для территории, вида и плагина).")
+    @strawberry.mutation(description="Create or change a territory's policy (one per territory, "
+                                     "kind and plugin).")
     async def set_region_policy(self, info: strawberry.Info, input: RegionPolicyInput
                                 ) -> RegionPolicyPayload:
         data = services.RegionPolicyInput(

@@ -6,6 +6,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from vmeste.platform import authz
+from vmeste.platform.i18n import translate
 from vmeste.platform.plugins import strategy_catalog
 from vmeste.platform.policies.models import RegionPolicy as RegionPolicyModel
 from vmeste.platform.reference.models import Territory, subtree
@@ -15,7 +16,7 @@ from vmeste.schema.policies.types import EffectiveStrategy, RegionPolicy, Strate
 
 @strawberry.type
 class PoliciesQuery:
-    @strawberry.field(description="Политики регионов в пределах полномочий вызывающего.")
+    @strawberry.field(description="Regional policies within the caller's authority.")
     async def region_policies(
         self, info: strawberry.Info, territory_code: str | None = None, kind: str | None = None,
         first: int | None = None, after: str | None = None,
@@ -33,8 +34,8 @@ class PoliciesQuery:
         return await paginate(query, info=info, convert=RegionPolicy.from_model, first=first,
                               after=after, last=last, before=before)
 
-    @strawberry.field(description="Какие стратегии действуют на территории с учётом "
-                                  "наследования от муниципалитета к региону и стране.")
+    @strawberry.field(description="Which strategies apply on a territory, with inheritance from "
+                                  "municipality to region and country.")
     async def effective_policy(self, info: strawberry.Info, territory_code: str, kind: str
                                ) -> list[EffectiveStrategy]:
         # The caller first: an unknown code must not answer NOT_FOUND to anybody.
@@ -46,9 +47,9 @@ class PoliciesQuery:
         return [EffectiveStrategy(kind=r.kind, plugin=r.plugin, settings=dict(r.settings),
                                   decided_at=r.decided_at) for r in resolved]
 
-    @strawberry.field(description="Стратегии, которые предлагают установленные плагины.")
+    @strawberry.field(description="Strategies the installed plugins offer.")
     def strategies(self, info: strawberry.Info) -> list[StrategyInfo]:
         catalog = strategy_catalog(info.context.plugins)
-        return [StrategyInfo(kind=s.kind, name=s.name, description=s.description,
+        return [StrategyInfo(kind=s.kind, name=s.name, description=translate(s.description),
                              defaults=dict(s.defaults))
                 for _, s in sorted(catalog.items())]

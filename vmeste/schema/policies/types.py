@@ -12,7 +12,7 @@ from vmeste.platform.policies import models
 from vmeste.schema.reference.types import Territory
 
 
-@strawberry.type(description="Выбор стратегии для территории и её настройки.")
+@strawberry.type(description="A choice of strategy for a territory, and its settings.")
 class RegionPolicy:
     kind: str
     plugin: str
@@ -31,15 +31,16 @@ class RegionPolicy:
         return await info.context.loaders.territory.load(self.territory_id)
 
 
-@strawberry.type(description="Стратегия, действующая на территории после наследования.")
+@strawberry.type(description="A strategy in force on a territory after inheritance.")
 class EffectiveStrategy:
     kind: str
     plugin: str
     settings: JSON
-    decided_at: str = strawberry.field(description="Код территории, чья политика это решила.")
+    decided_at: str = strawberry.field(description="Code of the territory whose policy decided "
+                                                   "this.")
 
 
-@strawberry.type(description="Стратегия, которую предлагает установленный плагин.")
+@strawberry.type(description="A strategy an installed plugin offers.")
 class StrategyInfo:
     kind: str
     name: str

@@ -24,7 +24,7 @@ class TerritoryInput:
     kind: TerritoryKind | None = None  # type: ignore[valid-type]
     parent_code: str | None = None
     timezone: str | None = strawberry.field(
-        default=None, description="IANA; при создании по умолчанию берётся у родителя."
+        default=None, description="IANA; on creation, taken from the parent by default."
     )
     boundary: JSON | None = strawberry.field(default=None,
                                              description="GeoJSON Polygon/MultiPolygon.")
@@ -121,8 +121,8 @@ def _category_payload(result: tuple) -> CategoryPayload:
 
 @strawberry.type
 class ReferenceMutation:
-    @strawberry.mutation(description="Создать территорию (федеральный конфигуратор или "
-                                     "администратор региона в своём регионе).")
+    @strawberry.mutation(description="Create a territory (a federal configurator, or a regional "
+                                     "administrator within their region).")
     async def create_territory(self, info: strawberry.Info, input: TerritoryInput
                                ) -> TerritoryPayload:
         principal = info.context.principal
@@ -143,15 +143,15 @@ class ReferenceMutation:
         return _organization_payload(
             await run_mutation(services.create_organization(principal, _organization(input))))
 
-    @strawberry.mutation(description="Изменить организацию; администратор организации может "
-                                     "менять только её контакты.")
+    @strawberry.mutation(description="Change an organization; an organization's administrator "
+                                     "may change only its contacts.")
     async def update_organization(self, info: strawberry.Info, input: OrganizationInput
                                   ) -> OrganizationPayload:
         principal = info.context.principal
         return _organization_payload(
             await run_mutation(services.update_organization(principal, _organization(input))))
 
-    @strawberry.mutation(description="Создать рубрику (федеральный конфигуратор).")
+    @strawberry.mutation(description="Create a category (a federal configurator).")
     async def create_category(self, info: strawberry.Info, input: CategoryInput
                               ) -> CategoryPayload:
         principal = info.context.principal

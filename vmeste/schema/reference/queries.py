@@ -24,20 +24,21 @@ class TerritoryFilter:
     kind: TerritoryKind | None = None  # type: ignore[valid-type]
     parent_code: str | None = None
     within_code: str | None = strawberry.field(
-        default=None, description="Только территории внутри этой (включая её саму)."
+        default=None, description="Only territories within this one (itself included)."
     )
-    search: str | None = strawberry.field(default=None, description="Часть названия.")
+    search: str | None = strawberry.field(default=None, description="Part of the name.")
 
 
 @strawberry.input
 class OrganizationFilter:
     kind: OrganizationKind | None = None  # type: ignore[valid-type]
     territory_code: str | None = strawberry.field(
-        default=None, description="Организации этой территории и всех вложенных."
+        default=None, description="Organizations of this territory and of all within it."
     )
     parent_ogrn: str | None = None
     connected: bool | None = None
-    search: str | None = strawberry.field(default=None, description="Часть названия или ОГРН/ИНН.")
+    search: str | None = strawberry.field(default=None, description="Part of the name, or an "
+                                                                    "OGRN/INN.")
 
 
 @strawberry.input
@@ -70,7 +71,7 @@ def _organization_search(term: str) -> Q:
 
 @strawberry.type
 class ReferenceQuery:
-    @strawberry.field(description="Территории, постранично.")
+    @strawberry.field(description="Territories, page by page.")
     async def territories(
         self, info: strawberry.Info, filter: TerritoryFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -94,7 +95,7 @@ class ReferenceQuery:
         row = await models.Territory.get_or_none(code=code)
         return Territory.from_model(row) if row else None
 
-    @strawberry.field(description="Организации, постранично.")
+    @strawberry.field(description="Organizations, page by page.")
     async def organizations(
         self, info: strawberry.Info, filter: OrganizationFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -120,7 +121,7 @@ class ReferenceQuery:
         row = await models.Organization.get_or_none(ogrn=ogrn)
         return Organization.from_model(row) if row else None
 
-    @strawberry.field(description="Рубрикатор обращений, постранично.")
+    @strawberry.field(description="The appeal categories, page by page.")
     async def categories(
         self, info: strawberry.Info, filter: CategoryFilter | None = None,
         first: int | None = None, after: str | None = None,

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from vmeste.platform.i18n import _
 from vmeste.platform.reference import models
 from vmeste.schema.pagination import CountedConnection, paginate
 
@@ -31,19 +32,20 @@ async def _load_nodes(info: strawberry.Info, loader_name: str, node_ids: Iterabl
         ids.append(pk if 0 < pk <= MAX_NODE_ID else -1)
     nodes = await loader.load_many(ids)
     if required and any(node is None for node in nodes):
-        raise ValueError("Объект не найден")
+        raise ValueError(_("Object not found"))
     return nodes
 
 
-@strawberry.type(description="Страна, регион, муниципальное образование или населённый пункт.")
+@strawberry.type(description="A country, a region, a municipality or a settlement.")
 class Territory(relay.Node):
     id: relay.NodeID[int]
-    code: str = strawberry.field(description="ОКТМО (8 или 11 цифр) или ISO-код страны.")
+    code: str = strawberry.field(description="OKTMO (8 or 11 digits) or a country's ISO code.")
     name: str
     kind: TerritoryKind  # type: ignore[valid-type]
-    timezone: str = strawberry.field(description="Часовой пояс IANA.")
-    boundary: JSON | None = strawberry.field(description="Граница в GeoJSON, если задана.")
-    path: str = strawberry.field(description="Коды от страны до этой территории через «/».")
+    timezone: str = strawberry.field(description="IANA time zone.")
+    boundary: JSON | None = strawberry.field(description="The boundary in GeoJSON, if set.")
+    path: str = strawberry.field(description="Codes from the country to this territory, joined "
+                                             "by «/».")
     parent_id: strawberry.Private[int | None]
 
     @classmethod
@@ -63,7 +65,7 @@ class Territory(relay.Node):
             return None
         return await info.context.loaders.territory.load(self.parent_id)
 
-    @strawberry.field(description="Дочерние территории.")
+    @strawberry.field(description="Child territories.")
     async def children(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
@@ -74,7 +76,7 @@ class Territory(relay.Node):
         )
 
 
-@strawberry.type(description="Контакты организации.")
+@strawberry.type(description="An organization's contacts.")
 class Contacts:
     email: str | None = None
     phone: str | None = None
@@ -83,14 +85,15 @@ class Contacts:
 
 
 @strawberry.type(
-    description="Орган власти, подведомственное учреждение или отраслевая организация.")
+    description="A public authority, a subordinate institution or an industry organization.")
 class Organization(relay.Node):
     id: relay.NodeID[int]
     ogrn: str
     inn: str
     name: str
     kind: OrganizationKind  # type: ignore[valid-type]
-    connected: bool = strawberry.field(description="Подключена ли организация к платформе.")
+    connected: bool = strawberry.field(description="Whether the organization is connected to the "
+                                                   "platform.")
     contacts: Contacts
     territory_id: strawberry.Private[int]
     parent_id: strawberry.Private[int | None]
@@ -112,21 +115,22 @@ class Organization(relay.Node):
     async def territory(self, info: strawberry.Info) -> Territory:
         return await info.context.loaders.territory.load(self.territory_id)
 
-    @strawberry.field(description="Вышестоящая организация.")
+    @strawberry.field(description="The parent organization.")
     async def parent(self, info: strawberry.Info) -> Organization | None:
         if self.parent_id is None:
             return None
         return await info.context.loaders.organization.load(self.parent_id)
 
 
-@strawberry.type(description="Рубрика классификатора обращений.")
+@strawberry.type(description="A category of the appeal classifier.")
 class Category(relay.Node):
     id: relay.NodeID[int]
     code: str
     name: str
     competence_level: CompetenceLevel  # type: ignore[valid-type]
     active: bool
-    path: str = strawberry.field(description="Коды от корня рубрикатора до этой рубрики через «/».")
+    path: str = strawberry.field(description="Codes from the classifier's root to this category, "
+                                             "joined by «/».")
     parent_id: strawberry.Private[int | None]
 
     @classmethod
@@ -146,6 +150,6 @@ class Category(relay.Node):
             return None
         return await info.context.loaders.category.load(self.parent_id)
 
-    @strawberry.field(description="Подрубрики (первый уровень вложенности).")
+    @strawberry.field(description="Subcategories (the first level down).")
     async def children(self, info: strawberry.Info) -> list[Category]:
         return await info.context.loaders.category_children.load(self.id)

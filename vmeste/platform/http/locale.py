@@ -1,0 +1,40 @@
+"""The language of a request: ``Accept-Language`` picks the locale every text built while
+the request runs comes out in (errors, ``userErrors``, the transport's own refusals).
+
+Pure ASGI, and outermost but for CORS, so the 413, 503 and 401 of the middleware inside
+it are translated too. A WebSocket takes its locale from the handshake, and keeps it for
+the connection: the subscriptions it runs are tasks created inside this context.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vmeste.platform.i18n import negotiate, use_locale
+
+
+class LocaleMiddleware:
+    def __init__(self, app: ASGIApp, default: str) -> None:
+        self.app = app
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers", [])).get(b"accept-language")
+        locale = negotiate(header.decode("latin-1") if header else None, self.default)
+
+        async def send_with_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Language", locale)
+                # A cached answer is only right for callers asking the same language.
+                headers.add_vary_header("Accept-Language")
+            await send(message)
+
+        with use_locale(locale):
+            await self.app(scope, receive,
+                           send_with_language if scope["type"] == "http" else send)
