@@ -16,7 +16,11 @@ import pluggy
 from vmeste.platform import hookspecs
 from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.settings import Settings
+from vmeste.platform.strategies import check_strategies, declared_strategies
 
+#: The platform's own hook implementations (the built-in strategy kinds): always
+#: registered, since no ``VMESTE_DISABLE_PLUGINS`` may remove the platform's contract.
+CORE_PLUGINS: tuple[str, ...] = ("vmeste.platform.kinds",)
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.identity_oidc",
     "vmeste.plugins.identity_dev",
@@ -39,6 +43,8 @@ def plugin_name(module_path: str) -> str:
 def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
     pm = pluggy.PluginManager("vmeste")
     pm.add_hookspecs(hookspecs)
+    for module_path in CORE_PLUGINS:
+        pm.register(importlib.import_module(module_path), name=f"core.{plugin_name(module_path)}")
     blocked = set(settings.disable_plugins)
     for module_path in DEFAULT_PLUGINS:
         name = plugin_name(module_path)
@@ -51,6 +57,7 @@ def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
         if pm.get_plugin(entry.name) is None:
             pm.register(entry.load(), name=entry.name)
     pm.check_pending()
+    check_strategies(pm)
     return pm
 
 
@@ -62,21 +69,15 @@ async def await_me_maybe(value: Any) -> Any:
 
 
 def strategy_catalog(pm: pluggy.PluginManager) -> dict[tuple[str, str], StrategySpec]:
-    """Every declared strategy, keyed by (kind, name)."""
-    catalog: dict[tuple[str, str], StrategySpec] = {}
-    for specs in pm.hook.vmeste_strategies():
-        for spec in specs:
-            catalog[(spec.kind, spec.name)] = spec
-    return catalog
+    """Every declared strategy, keyed by (kind, name). The latest registered plugin wins
+    a (kind, name), as it wins a channel name: a regional package replaces a built-in
+    strategy, its ``default`` included."""
+    return {(spec.kind, spec.name): spec for _, spec in declared_strategies(pm)}
 
 
 def strategy_owners(pm: pluggy.PluginManager) -> dict[tuple[str, str], str]:
-    """Which plugin declared each strategy, for ``vmeste plugins``."""
-    owners: dict[tuple[str, str], str] = {}
-    for impl in pm.hook.vmeste_strategies.get_hookimpls():
-        for spec in impl.function():
-            owners[(spec.kind, spec.name)] = impl.plugin_name
-    return owners
+    """Which plugin declared each strategy (the one that wins it), for ``vmeste plugins``."""
+    return {(spec.kind, spec.name): plugin for plugin, spec in declared_strategies(pm)}
 
 
 async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:

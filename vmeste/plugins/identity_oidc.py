@@ -14,7 +14,9 @@ from vmeste.platform.identity.tokens import (
     claims_to_identity,
     peek_issuer,
 )
+from vmeste.platform.kinds import REQUIRE_VERIFIED
 from vmeste.platform.settings import Settings
+from vmeste.platform.strategies import unknown_settings
 
 _VerifierKey = tuple[str, str, str, int]
 _verifiers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
@@ -36,13 +38,7 @@ def _verifier(issuer: str, jwks_url: str, audience: str, max_lifetime: int) -> J
 
 
 def _validate(settings: Mapping[str, Any]) -> list[str]:
-    problems = []
-    unknown = set(settings) - {"require_verified"}
-    if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
-    if not isinstance(settings.get("require_verified", True), bool):
-        problems.append("require_verified должен быть true или false")
-    return problems
+    return unknown_settings(settings, {REQUIRE_VERIFIED})
 
 
 @hookimpl
@@ -63,7 +59,7 @@ def vmeste_strategies() -> list[StrategySpec]:
             kind="identity",
             name="oidc",
             description="Вход через ЕСИА или другой OIDC-провайдер",
-            defaults={"require_verified": True},
+            defaults={REQUIRE_VERIFIED: True},
             validate=_validate,
         )
     ]

@@ -17,6 +17,7 @@ from vmeste.platform.appeals.router import (
     queue_decision,
 )
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.strategies import ORDER_SETTING, unknown_settings
 
 
 def _decide(request: RoutingRequest, context: RoutingContext,
@@ -87,14 +88,7 @@ def moderation_queue(request: RoutingRequest, settings: Mapping[str, Any],
 
 
 def _validate(settings: Mapping[str, Any]) -> list[str]:
-    problems = []
-    unknown = set(settings) - {"order"}
-    if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
-    order = settings.get("order", 0)
-    if not isinstance(order, int) or isinstance(order, bool):
-        problems.append("order должен быть целым числом")
-    return problems
+    return unknown_settings(settings, {ORDER_SETTING})
 
 
 @hookimpl

@@ -30,6 +30,7 @@ from vmeste.platform.appeals.models import Appeal, Channel
 from vmeste.platform.errors import RateLimited
 from vmeste.platform.identity.models import User
 from vmeste.platform.policies.services import PolicyResolver
+from vmeste.platform.strategies import Mode, StrategyKind
 
 SUBMISSION_QUOTA = "submission_quota"
 SETTING = "max_submissions_per_hour"
@@ -38,14 +39,18 @@ WINDOW = timedelta(hours=1)
 
 
 def validate_quota(settings: Mapping[str, Any]) -> list[str]:
-    problems = []
-    unknown = set(settings) - {SETTING}
-    if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
-    value = settings.get(SETTING, DEFAULT_PER_HOUR)
+    value = settings[SETTING]
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000:
-        problems.append(f"{SETTING} — целое число от 1 до 10000")
-    return problems
+        return [f"{SETTING} — целое число от 1 до 10000"]
+    return []
+
+
+SUBMISSION_QUOTA_KIND = StrategyKind(
+    name=SUBMISSION_QUOTA,
+    description="How many appeals one citizen may submit per hour: the smallest "
+                f"{SETTING} among the territory's active strategies applies.",
+    handler=None, mode=Mode.SWITCHES, defaults={SETTING: DEFAULT_PER_HOUR},
+    validate=validate_quota)
 
 
 async def lock_applicant(conn: BaseDBAsyncClient, applicant_id: int) -> None:
@@ -60,8 +65,7 @@ async def check_submission_quota(resolver: PolicyResolver, territory_code: str,
     """Raise :class:`RateLimited` when the applicant has used up the territory's quota;
     else return the quota (None: no quota) for :func:`enforce_quota` at insert time."""
     quotas = [int(strategy.settings[SETTING])
-              for strategy in await resolver.resolve(territory_code, SUBMISSION_QUOTA)
-              if SETTING in strategy.settings]
+              for strategy in await resolver.resolve(territory_code, SUBMISSION_QUOTA)]
     if not quotas:
         return None
     quota = min(quotas)
