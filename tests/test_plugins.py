@@ -18,6 +18,7 @@ from vmeste.platform.identity.authenticate import authenticate
 from vmeste.platform.identity.tokens import TokenError
 from vmeste.platform.reference.models import Territory
 from vmeste.platform.settings import load_settings
+from vmeste.platform.strategies import StrategyKindError, kind_registry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 HOOK_NAMES = sorted(
@@ -26,6 +27,8 @@ HOOK_NAMES = sorted(
 )
 BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation", "deadlines",
            "notify_inbox", "notify_email", "notify_webhook", "notify_dev"}
+#: Always registered: the platform's own strategy kinds.
+CORE = {"core.kinds"}
 REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
 
 
@@ -56,19 +59,19 @@ def names(pm):
 
 def test_builtin_plugins_and_entry_points_load(with_regional_entry_point):
     pm = plugins.build_plugin_manager(load_settings({}))
-    assert names(pm) == {*BUILTIN, "kirov"}
+    assert names(pm) == {*CORE, *BUILTIN, "kirov"}
 
 
 def test_allow_list_filters_third_party_only(with_regional_entry_point):
     pm = plugins.build_plugin_manager(load_settings({"VMESTE_PLUGINS": "other"}))
-    assert names(pm) == BUILTIN
+    assert names(pm) == CORE | BUILTIN
     pm = plugins.build_plugin_manager(load_settings({"VMESTE_PLUGINS": "kirov"}))
     assert "kirov" in names(pm)
 
 
 def test_block_list_removes_builtins_too(with_regional_entry_point):
-    settings = load_settings({"VMESTE_DISABLE_PLUGINS": "identity_dev,kirov"})
-    assert names(plugins.build_plugin_manager(settings)) == BUILTIN - {"identity_dev"}
+    settings = load_settings({"VMESTE_DISABLE_PLUGINS": "identity_dev,kirov,core.kinds"})
+    assert names(plugins.build_plugin_manager(settings)) == CORE | BUILTIN - {"identity_dev"}
 
 
 async def test_first_result_awaits_each_implementation_in_order():
@@ -138,6 +141,26 @@ async def test_hook_vmeste_strategies(vmeste_app, graphql, make_token):
     assert body["data"]["effectivePolicy"] == [
         {"plugin": "kirov-idp", "settings": {"require_verified": True, "level": 2},
          "decidedAt": "RU"}]
+
+
+def test_hook_vmeste_strategy_kinds(monkeypatch):
+    """A plugin may bring a kind and strategies of it; a strategy of a kind nobody
+    declares stops the plugin manager from being built, naming plugin and kind."""
+    def installed(*points):
+        monkeypatch.setattr(plugins, "entry_points", lambda group: list(points))
+
+    installed(EntryPoint(name="classifier", value="tests.plugin_fixtures:classifier_plugin",
+                         group="vmeste"))
+    pm = plugins.build_plugin_manager(load_settings({}))
+    kind = kind_registry(pm)["classifier"]
+    spec = plugins.strategy_catalog(pm)[("classifier", "keywords")]
+    assert spec.handler("Яма у дома", kind.settings(spec, {})) == "other"
+    assert spec.handler("яма у дома", kind.settings(spec, {})) == "roads"
+    installed(EntryPoint(name="votes", value="tests.plugin_fixtures:undeclared_kind_plugin",
+                         group="vmeste"))
+    with pytest.raises(StrategyKindError, match=r"plugin 'votes', strategy vote-method/"
+                                                r"knapsack: unknown strategy kind"):
+        plugins.build_plugin_manager(load_settings({}))
 
 
 async def test_hook_vmeste_notification_channels(db):

@@ -118,7 +118,7 @@ def check_strategies(pm: pluggy.PluginManager) -> None:
             problems.append(f"{where}: kind {kind.name!r} takes settings only, no handler")
         elif kind.handler is not None and not _fits(spec.handler, kind.handler):
             problems.append(f"{where}: the handler must be callable as "
-                            f"{kind.handler.__name__}{_call_signature(kind.handler)}")
+                            f"{kind.handler.__name__}{call_signature(kind.handler)}")
     if problems:
         raise StrategyKindError("; ".join(problems))
 
@@ -136,7 +136,7 @@ def _declared(pm: pluggy.PluginManager, hook: pluggy.HookCaller) -> Iterator[tup
             yield impl.plugin_name, item
 
 
-def _call_signature(protocol: type) -> inspect.Signature:
+def call_signature(protocol: type) -> inspect.Signature:
     call = inspect.signature(protocol.__call__)
     return call.replace(parameters=list(call.parameters.values())[1:])
 
@@ -145,7 +145,7 @@ def _fits(handler: Callable[..., Any] | None, protocol: type) -> bool:
     """``handler`` accepts the positional arguments the kind's Protocol is called with."""
     if handler is None or not callable(handler):
         return False
-    arguments = range(len(_call_signature(protocol).parameters))
+    arguments = range(len(call_signature(protocol).parameters))
     try:
         inspect.signature(handler).bind(*arguments)
     except TypeError:
