@@ -1,9 +1,13 @@
 """A third-party plugin as a test double of a regional package: loaded through a real
 entry point object in the tests."""
 
+from collections.abc import Mapping
+from typing import Any, Protocol
+
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.identity.models import UserKind
 from vmeste.platform.identity.tokens import IdentityClaims
+from vmeste.platform.strategies import Mode, StrategyKind
 
 REGIONAL_TOKEN_PREFIX = "kirov-idp:"
 
@@ -26,3 +30,39 @@ class RegionalIdentity:
 
 
 plugin = RegionalIdentity()
+
+
+class Classifier(Protocol):
+    def __call__(self, text: str, settings: Mapping[str, Any], /) -> str: ...
+
+
+def by_keyword(text: str, settings: Mapping[str, Any]) -> str:
+    return "roads" if "яма" in text else settings["fallback"]
+
+
+class ClassifierPlugin:
+    """A plugin bringing a kind of its own and a strategy of it."""
+
+    @hookimpl
+    def vmeste_strategy_kinds(self) -> list[StrategyKind]:
+        return [StrategyKind(name="classifier", description="Suggests an appeal's category.",
+                             handler=Classifier, mode=Mode.FIRST,
+                             defaults={"fallback": "other"})]
+
+    @hookimpl
+    def vmeste_strategies(self) -> list[StrategySpec]:
+        return [StrategySpec(kind="classifier", name="keywords", description="По словам",
+                             handler=by_keyword, default=True)]
+
+
+class UndeclaredKindPlugin:
+    """A strategy of a kind nobody declares (say, its component is not installed)."""
+
+    @hookimpl
+    def vmeste_strategies(self) -> list[StrategySpec]:
+        return [StrategySpec(kind="vote-method", name="knapsack", description="Рюкзак",
+                             handler=by_keyword)]
+
+
+classifier_plugin = ClassifierPlugin()
+undeclared_kind_plugin = UndeclaredKindPlugin()

@@ -76,6 +76,7 @@ category             -             ok     ok     ok     ok     ok     ok     ok 
 node                 A             ok     ok     ok     ok     ok     ok     ok     ok     ok
 node                 B             ok     ok     ok     ok     ok     ok     ok     ok     ok
 strategies           -             ok     ok     ok     ok     ok     ok     ok     ok     ok
+strategyKinds        -             ok     ok     ok     ok     ok     ok     ok     ok     ok
 me                   self          empty  ok     ok     ok     ok     ok     ok     ok     ok
 roleAssignments      A             unauth forbid forbid forbid ok     forbid ok     ok     ok
 roleAssignments      A-territory   unauth forbid forbid forbid empty  forbid ok     ok     ok
@@ -239,6 +240,9 @@ CASES: dict[tuple[str, str], Case] = {
                         lambda r, _: r is not None and r["code"] == REGION_B),
     ("strategies", "-"): Case("query", "{ strategies { kind name } }", _fixed(),
                               lambda r, _: {"kind": "identity", "name": "oidc"} in r),
+    ("strategyKinds", "-"): Case("query", "{ strategyKinds { name defaults } }", _fixed(),
+                                 lambda r, _: {"name": "identity",
+                                               "defaults": {"require_verified": False}} in r),
     ("me", "self"): Case("query", "{ me { subject roles { role } } }", _fixed(), _me),
     ("roleAssignments", "A"): Case("query", Q_ROLES, _fixed(s=WITNESS_A), lambda r, _: bool(r)),
     ("roleAssignments", "A-territory"): Case("query", Q_ROLES, _fixed(s=WITNESS_T),

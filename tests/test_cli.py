@@ -277,7 +277,9 @@ def token_on(db, *args: str) -> subprocess.CompletedProcess[str]:
 
 async def test_plugins_show_the_default_and_where_a_policy_chooses_another(world, db,
                                                                           region_policy):
-    await region_policy(REGION_A, "routing", "least-loaded")
+    # A policy is validated as it will run, so least-loaded needs its settings.
+    await region_policy(REGION_A, "routing", "least-loaded",
+                        {"parent_ogrn": ORG_A, "category_codes": ["roads"]})
     await region_policy(MUNICIPALITY_A, "moderation", "basic", active=False)
     result = await asyncio.to_thread(vmeste_on, db, "plugins", "--json")
     assert result.returncode == 0, result.stderr

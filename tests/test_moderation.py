@@ -10,14 +10,22 @@ import pytest_asyncio
 from tests.appeal_world import AppealWorld, seed_appeal_world
 from tests.worlds import MUNICIPALITY_A, REGION_A, count_queries
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
+from vmeste.platform.appeals.moderation import MODERATION_KIND
 from vmeste.plugins import moderation
 from vmeste.plugins.moderation import (
     MAX_SIMILAR_COUNT,
-    _validate_basic,
     normalize,
     obscene_words,
     similarity,
 )
+
+BASIC = next(spec for spec in moderation.vmeste_strategies() if spec.name == "basic")
+
+
+def basic_problems(settings):
+    """What setRegionPolicy checks: the settings merged over the defaults, by the
+    moderation kind and by the strategy."""
+    return MODERATION_KIND.problems(BASIC, MODERATION_KIND.settings(BASIC, settings))
 
 
 @pytest.mark.parametrize("text", [
@@ -41,8 +49,9 @@ def test_normalize_folds_case_punctuation_spacing_and_yo():
 
 
 def test_settings_are_validated():
-    assert _validate_basic({"min_length": 20, "obscenity": "reject"}) == []
-    assert len(_validate_basic({"min_length": 0, "obscenity": "ban", "x": 1})) == 3
+    assert basic_problems({"min_length": 20, "obscenity": "reject"}) == []
+    assert len(basic_problems({"min_length": 0, "obscenity": "ban", "x": 1})) == 3
+    assert basic_problems({"order": "first"}) == ["order — целое число от -10000 до 10000"]
 
 
 def test_similarity_ignores_word_order_and_small_edits_but_not_containment():
@@ -54,10 +63,10 @@ def test_similarity_ignores_word_order_and_small_edits_but_not_containment():
 
 
 def test_flood_settings_are_validated():
-    assert _validate_basic({"similar_percent": 85, "similar_window_minutes": 10,
-                            "similar_count": 0}) == []
-    problems = _validate_basic({"similar_percent": 101, "similar_window_minutes": 0,
-                                "similar_count": MAX_SIMILAR_COUNT + 1})
+    assert basic_problems({"similar_percent": 85, "similar_window_minutes": 10,
+                           "similar_count": 0}) == []
+    problems = basic_problems({"similar_percent": 101, "similar_window_minutes": 0,
+                               "similar_count": MAX_SIMILAR_COUNT + 1})
     assert [p.split(" ")[0] for p in problems] == ["similar_percent", "similar_window_minutes",
                                                    "similar_count"]
 

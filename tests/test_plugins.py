@@ -18,6 +18,7 @@ from vmeste.platform.identity.authenticate import authenticate
 from vmeste.platform.identity.tokens import TokenError
 from vmeste.platform.reference.models import Territory
 from vmeste.platform.settings import load_settings
+from vmeste.platform.strategies import StrategyKindError, kind_registry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 HOOK_NAMES = sorted(
@@ -26,6 +27,7 @@ HOOK_NAMES = sorted(
 )
 BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation", "deadlines",
            "notify_inbox", "notify_email", "notify_webhook", "notify_dev"}
+#: Always registered: the platform's own strategy kinds.
 REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
 
 
@@ -183,6 +185,26 @@ def test_hook_vmeste_component(tmp_path):
     assert runtime.service(Survey).runtime is runtime
     with pytest.raises(LookupError):
         runtime.service(dict)
+
+
+def test_hook_vmeste_strategy_kinds(monkeypatch):
+    """A plugin may bring a kind and strategies of it; a strategy of a kind nobody
+    declares stops the plugin manager from being built, naming plugin and kind."""
+    def installed(*points):
+        monkeypatch.setattr(plugins, "entry_points", lambda group: list(points))
+
+    installed(EntryPoint(name="classifier", value="tests.plugin_fixtures:classifier_plugin",
+                         group="vmeste"))
+    pm = plugins.build_plugin_manager(load_settings({}))
+    kind = kind_registry(pm)["classifier"]
+    spec = plugins.strategy_catalog(pm)[("classifier", "keywords")]
+    assert spec.handler("Яма у дома", kind.settings(spec, {})) == "other"
+    assert spec.handler("яма у дома", kind.settings(spec, {})) == "roads"
+    installed(EntryPoint(name="votes", value="tests.plugin_fixtures:undeclared_kind_plugin",
+                         group="vmeste"))
+    with pytest.raises(StrategyKindError, match=r"plugin 'votes', strategy vote-method/"
+                                                r"knapsack: unknown strategy kind"):
+        plugins.build_plugin_manager(load_settings({}))
 
 
 async def test_hook_vmeste_notification_channels(db):

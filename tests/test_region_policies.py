@@ -37,6 +37,7 @@ from vmeste.platform.policies.services import (
 from vmeste.platform.reference import services as ref
 from vmeste.platform.reference.models import TerritoryKind
 from vmeste.platform.settings import Settings
+from vmeste.platform.strategies import Mode, StrategyKind
 
 #: A kind of strategy only this test's plugin offers.
 KIND = "test_routing"
@@ -50,7 +51,12 @@ def _validate_routing(settings: Any) -> list[str]:
 
 
 class RoutingPlugin:
-    """A stand-in regional plugin offering two strategies of one kind."""
+    """A stand-in regional plugin declaring a kind and offering two strategies of it."""
+
+    @hookimpl
+    def vmeste_strategy_kinds(self) -> list[StrategyKind]:
+        return [StrategyKind(name=KIND, description="Test routing: settings only.",
+                             handler=None, mode=Mode.SWITCHES)]
 
     @hookimpl
     def vmeste_strategies(self) -> list[StrategySpec]:

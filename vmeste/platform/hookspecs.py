@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vmeste.platform.identity.tokens import IdentityClaims
     from vmeste.platform.notifications.channels import OutgoingMessage
     from vmeste.platform.settings import Settings
+    from vmeste.platform.strategies import StrategyKind
 
 hookspec = pluggy.HookspecMarker("vmeste")
 hookimpl = pluggy.HookimplMarker("vmeste")
@@ -32,13 +33,17 @@ hookimpl = pluggy.HookimplMarker("vmeste")
 class StrategySpec:
     """A strategy a plugin offers for region policies to choose.
 
-    ``handler`` does the work; its signature depends on the kind (see
-    ``docs/plugins.md``). ``validate`` returns human-readable (Russian) problems with a
-    settings object, so a region administrator sees a bad policy refused when saving
-    it, not when it runs. Where no region policy of the kind exists anywhere on a
-    territory's path, the strategies marked ``default`` apply. Kinds that run a chain
-    of strategies (routing, moderation) run them by ``order``, lowest first; a policy's
-    ``order`` setting overrides it.
+    ``kind`` names a :class:`vmeste.platform.strategies.StrategyKind`, whose
+    ``handler`` Protocol ``handler`` must satisfy (see ``docs/plugins.md``).
+    ``defaults`` are this strategy's own settings: the kind's shared settings are
+    merged under them by the platform. ``validate`` gets the merged settings (shared
+    defaults, then these defaults, then the region policies' layers) and returns
+    human-readable (Russian) problems, so a region administrator sees a bad policy
+    refused when saving it, not when it runs. Where no region policy of the kind
+    exists anywhere on a territory's path, the strategies marked ``default`` apply;
+    the others are off until a policy picks them. Kinds that order their strategies
+    (chains, first-wins) order them by ``order``, lowest first; a policy's ``order``
+    setting overrides it.
     """
 
     kind: str
@@ -87,6 +92,12 @@ def vmeste_resolve_identity(
 @hookspec
 def vmeste_strategies() -> list[StrategySpec]:
     """Declare the strategies this plugin offers, by kind, for region policies to pick."""
+
+
+@hookspec
+def vmeste_strategy_kinds() -> list[StrategyKind]:
+    """Declare kinds of strategy (their handler Protocol, shared settings and how they
+    run); every ``StrategySpec.kind`` must name a declared kind."""
 
 
 @hookspec

@@ -17,6 +17,7 @@ from vmeste.platform import hookspecs
 from vmeste.platform.components import builtin_modules
 from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.settings import Settings
+from vmeste.platform.strategies import check_strategies, declared_strategies
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.identity_oidc",
@@ -55,6 +56,7 @@ def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
         if pm.get_plugin(entry.name) is None:
             pm.register(entry.load(), name=entry.name)
     pm.check_pending()
+    check_strategies(pm)
     return pm
 
 
@@ -66,21 +68,15 @@ async def await_me_maybe(value: Any) -> Any:
 
 
 def strategy_catalog(pm: pluggy.PluginManager) -> dict[tuple[str, str], StrategySpec]:
-    """Every declared strategy, keyed by (kind, name)."""
-    catalog: dict[tuple[str, str], StrategySpec] = {}
-    for specs in pm.hook.vmeste_strategies():
-        for spec in specs:
-            catalog[(spec.kind, spec.name)] = spec
-    return catalog
+    """Every declared strategy, keyed by (kind, name). The latest registered plugin wins
+    a (kind, name), as it wins a channel name: a regional package replaces a built-in
+    strategy, its ``default`` included."""
+    return {(spec.kind, spec.name): spec for _, spec in declared_strategies(pm)}
 
 
 def strategy_owners(pm: pluggy.PluginManager) -> dict[tuple[str, str], str]:
-    """Which plugin declared each strategy, for ``vmeste plugins``."""
-    owners: dict[tuple[str, str], str] = {}
-    for impl in pm.hook.vmeste_strategies.get_hookimpls():
-        for spec in impl.function():
-            owners[(spec.kind, spec.name)] = impl.plugin_name
-    return owners
+    """Which plugin declared each strategy (the one that wins it), for ``vmeste plugins``."""
+    return {(spec.kind, spec.name): plugin for plugin, spec in declared_strategies(pm)}
 
 
 async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:

@@ -1,7 +1,9 @@
 """Built-in deadline strategies: working days (the default, Decree 1802), calendar days
 and working hours. Each takes its N, most specific first, from the policy's
 ``categories`` (a category code or an ancestor's), then from the category's own
-``deadline_policy`` (inherited) when it is of the strategy's unit, then from ``n``."""
+``deadline_policy`` (inherited) when it is of the strategy's unit, then from ``n``.
+The shared deadline settings (reminders, pauses, escalation, ``categories``) come from
+the kind; these strategies declare only their term ``n``."""
 
 from __future__ import annotations
 
@@ -9,19 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from vmeste.platform.deadlines.clock import (
+    MAX_TERM,
     CalendarDays,
     Policy,
     WorkingDays,
     WorkingHours,
     parse_policy,
 )
-from vmeste.platform.deadlines.policy import (
-    COMMON_DEFAULTS,
-    DEADLINE,
-    DeadlineRequest,
-    validate_settings,
-)
+from vmeste.platform.deadlines.policy import DEADLINE, DEADLINE_KIND, DeadlineRequest
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.strategies import ORDER_SETTING, unknown_settings
 
 Unit = type[WorkingDays] | type[CalendarDays] | type[WorkingHours]
 
@@ -50,13 +49,21 @@ def working_hours(request: DeadlineRequest, settings: Mapping[str, Any]) -> Poli
     return WorkingHours(term(request, settings, WorkingHours))
 
 
+def validate_term(settings: Mapping[str, Any]) -> list[str]:
+    problems = unknown_settings(settings, DEADLINE_KIND.defaults, {"n", ORDER_SETTING})
+    n = settings["n"]
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_TERM:
+        problems.append(f"n — целое число от 1 до {MAX_TERM}")
+    return problems
+
+
 @hookimpl
 def vmeste_strategies() -> list[StrategySpec]:
     def spec(name: str, description: str, handler: Any, n: int, default: bool = False
              ) -> StrategySpec:
         return StrategySpec(kind=DEADLINE, name=name, description=description,
-                            defaults={**COMMON_DEFAULTS, "n": n}, validate=validate_settings,
-                            handler=handler, default=default)
+                            defaults={"n": n}, validate=validate_term, handler=handler,
+                            default=default)
 
     return [
         spec("working-days", "Рабочие дни по производственному календарю территории, со дня "

@@ -7,8 +7,9 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from vmeste.platform.appeals.identity import REQUIRE_VERIFIED
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
-from vmeste.platform.i18n import N_, _
+from vmeste.platform.i18n import N_
 from vmeste.platform.identity.tokens import (
     IdentityClaims,
     JWKSVerifier,
@@ -16,6 +17,7 @@ from vmeste.platform.identity.tokens import (
     peek_issuer,
 )
 from vmeste.platform.settings import Settings
+from vmeste.platform.strategies import unknown_settings
 
 _VerifierKey = tuple[str, str, str, int]
 _verifiers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
@@ -37,13 +39,7 @@ def _verifier(issuer: str, jwks_url: str, audience: str, max_lifetime: int) -> J
 
 
 def _validate(settings: Mapping[str, Any]) -> list[str]:
-    problems = []
-    unknown = set(settings) - {"require_verified"}
-    if unknown:
-        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
-    if not isinstance(settings.get("require_verified", True), bool):
-        problems.append(_("{name} must be true or false", name="require_verified"))
-    return problems
+    return unknown_settings(settings, {REQUIRE_VERIFIED})
 
 
 @hookimpl
@@ -64,7 +60,7 @@ def vmeste_strategies() -> list[StrategySpec]:
             kind="identity",
             name="oidc",
             description=N_("Sign-in through ESIA or another OIDC provider"),
-            defaults={"require_verified": True},
+            defaults={REQUIRE_VERIFIED: True},
             validate=_validate,
         )
     ]

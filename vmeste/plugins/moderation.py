@@ -26,14 +26,10 @@ from vmeste.platform.appeals.moderation import (
     ModerationResult,
     Verdict,
 )
-from vmeste.platform.appeals.quota import (
-    DEFAULT_PER_HOUR,
-    SETTING,
-    SUBMISSION_QUOTA,
-    validate_quota,
-)
+from vmeste.platform.appeals.quota import SETTING, SUBMISSION_QUOTA
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.i18n import N_, _
+from vmeste.platform.strategies import ORDER_SETTING, unknown_settings
 
 #: Latin letters that look like Cyrillic ones, used to dodge filters.
 _LOOKALIKES = str.maketrans("aceopxykmtbh3", "асеорхукмтвнз")
@@ -156,28 +152,29 @@ def manual_review(request: ModerationRequest, settings: Mapping[str, Any]) -> Mo
 
 
 def _validate_basic(settings: Mapping[str, Any]) -> list[str]:
-    problems = []
-    unknown = set(settings) - {*DEFAULTS, "order"}
-    if unknown:
-        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
-    length = settings.get("min_length", 10)
+    problems = unknown_settings(settings, DEFAULTS, {ORDER_SETTING})
+    length = settings["min_length"]
     if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= 1000:
         problems.append(_("{name} is an integer from {low} to {high}", name="min_length",
                            low=1, high=1000))
-    if settings.get("obscenity", "review") not in ("review", "reject"):
+    if settings["obscenity"] not in ("review", "reject"):
         problems.append(_("{name} is review or reject", name="obscenity"))
-    hours = settings.get("repeat_window_hours", 24)
+    hours = settings["repeat_window_hours"]
     if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 24 * 30:
         problems.append(_("{name} is an integer from {low} to {high}",
                            name="repeat_window_hours", low=0, high=720))
     for name, low, high in (("similar_percent", 50, 100),
                             ("similar_window_minutes", 1, 24 * 60),
                             ("similar_count", 0, MAX_SIMILAR_COUNT)):
-        value = settings.get(name, DEFAULTS[name])
+        value = settings[name]
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             problems.append(_("{name} is an integer from {low} to {high}", name=name, low=low,
                                high=high))
     return problems
+
+
+def _validate_per_hour(settings: Mapping[str, Any]) -> list[str]:
+    return unknown_settings(settings, {SETTING})
 
 
 @hookimpl
@@ -198,6 +195,6 @@ def vmeste_strategies() -> list[StrategySpec]:
         StrategySpec(
             kind=SUBMISSION_QUOTA, name="per-hour",
             description=N_("At most N appeals from one citizen an hour"),
-            defaults={SETTING: DEFAULT_PER_HOUR}, validate=validate_quota, default=True,
+            validate=_validate_per_hour, default=True,
         ),
     ]

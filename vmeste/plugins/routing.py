@@ -18,6 +18,7 @@ from vmeste.platform.appeals.router import (
 )
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.i18n import N_, _
+from vmeste.platform.strategies import ORDER_SETTING, unknown_settings
 
 
 def _decide(request: RoutingRequest, context: RoutingContext,
@@ -95,14 +96,7 @@ def moderation_queue(request: RoutingRequest, settings: Mapping[str, Any],
 
 
 def _validate(settings: Mapping[str, Any]) -> list[str]:
-    problems = []
-    unknown = set(settings) - {"order"}
-    if unknown:
-        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
-    order = settings.get("order", 0)
-    if not isinstance(order, int) or isinstance(order, bool):
-        problems.append(_("{name} must be an integer", name="order"))
-    return problems
+    return unknown_settings(settings, {ORDER_SETTING})
 
 
 @hookimpl

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vmeste.platform.appeals.geo import BoundaryIndex
+from vmeste.platform.appeals.identity import IDENTITY_KIND
 from vmeste.platform.appeals.models import Appeal
-from vmeste.platform.appeals.router import Router
+from vmeste.platform.appeals.moderation import MODERATION_KIND
+from vmeste.platform.appeals.quota import SUBMISSION_QUOTA_KIND
+from vmeste.platform.appeals.router import ROUTING_KIND, Router
 from vmeste.platform.appeals.routing import RoutingTable
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.components import Component
@@ -14,6 +17,7 @@ from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.notifications.fanout import fan_out
 from vmeste.platform.outbox.services import APPEAL_EVENTS
 from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -44,3 +48,8 @@ def vmeste_component() -> Component:
         name="appeals", models=("vmeste.platform.appeals.models",),
         topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
         services=_services)
+
+
+@hookimpl
+def vmeste_strategy_kinds() -> list[StrategyKind]:
+    return [ROUTING_KIND, MODERATION_KIND, SUBMISSION_QUOTA_KIND, IDENTITY_KIND]

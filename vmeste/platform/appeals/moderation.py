@@ -7,12 +7,15 @@ the reason and the deciding strategy are recorded: no silent rejections.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Protocol
 
 from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
+from vmeste.platform.strategies import Mode, StrategyKind
 
 MODERATION = "moderation"
 
@@ -45,6 +48,21 @@ class ModerationResult:
 
 
 ACCEPTED = ModerationResult(Verdict.ACCEPT)
+
+
+class ModerationHandler(Protocol):
+    """One check of a submission: accept it, reject it with a reason, or send it to a
+    human moderator."""
+
+    def __call__(self, request: ModerationRequest, settings: Mapping[str, Any], /
+                 ) -> ModerationResult | Awaitable[ModerationResult]: ...
+
+
+MODERATION_KIND = StrategyKind(
+    name=MODERATION,
+    description="Pre-moderation chain: strategies run by order, and the first verdict "
+                "that is not accept stands, with its reason recorded.",
+    handler=ModerationHandler, mode=Mode.CHAIN)
 
 
 async def moderate(resolver: PolicyResolver, request: ModerationRequest) -> ModerationResult:

@@ -31,6 +31,7 @@ from vmeste.platform.errors import RateLimited
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
 from vmeste.platform.policies.services import PolicyResolver
+from vmeste.platform.strategies import Mode, StrategyKind
 
 SUBMISSION_QUOTA = "submission_quota"
 SETTING = "max_submissions_per_hour"
@@ -39,15 +40,19 @@ WINDOW = timedelta(hours=1)
 
 
 def validate_quota(settings: Mapping[str, Any]) -> list[str]:
-    problems = []
-    unknown = set(settings) - {SETTING}
-    if unknown:
-        problems.append(_("Unknown settings: {names}", names=", ".join(sorted(unknown))))
-    value = settings.get(SETTING, DEFAULT_PER_HOUR)
+    value = settings[SETTING]
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 10_000:
-        problems.append(_("{name} is an integer from {low} to {high}", name=SETTING, low=1,
-                           high=10_000))
-    return problems
+        return [_("{name} is an integer from {low} to {high}", name=SETTING, low=1,
+                  high=10_000)]
+    return []
+
+
+SUBMISSION_QUOTA_KIND = StrategyKind(
+    name=SUBMISSION_QUOTA,
+    description="How many appeals one citizen may submit per hour: the smallest "
+                f"{SETTING} among the territory's active strategies applies.",
+    handler=None, mode=Mode.SWITCHES, defaults={SETTING: DEFAULT_PER_HOUR},
+    validate=validate_quota)
 
 
 async def lock_applicant(conn: BaseDBAsyncClient, applicant_id: int) -> None:
@@ -62,8 +67,7 @@ async def check_submission_quota(resolver: PolicyResolver, territory_code: str,
     """Raise :class:`RateLimited` when the applicant has used up the territory's quota;
     else return the quota (None: no quota) for :func:`enforce_quota` at insert time."""
     quotas = [int(strategy.settings[SETTING])
-              for strategy in await resolver.resolve(territory_code, SUBMISSION_QUOTA)
-              if SETTING in strategy.settings]
+              for strategy in await resolver.resolve(territory_code, SUBMISSION_QUOTA)]
     if not quotas:
         return None
     quota = min(quotas)

@@ -8,10 +8,10 @@ want of a rule; every step is written into the trace.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from vmeste.platform.appeals.geo import BoundaryIndex
 from vmeste.platform.appeals.routing import RoutingTable, RuleIndex
@@ -20,6 +20,7 @@ from vmeste.platform.i18n import _
 from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.reference.models import Category, Organization, Territory
+from vmeste.platform.strategies import Mode, StrategyKind
 
 ROUTING = "routing"
 FALLBACK_STRATEGY = "moderation-queue"
@@ -64,6 +65,21 @@ class StepOutcome:
 class RoutingContext:
     index: RuleIndex
     boundaries: BoundaryIndex
+
+
+class RoutingHandler(Protocol):
+    """One step of the routing chain: decide (a body or the moderation queue), refine
+    the request for the steps after it, or pass."""
+
+    def __call__(self, request: RoutingRequest, settings: Mapping[str, Any],
+                 context: RoutingContext, /) -> StepOutcome | Awaitable[StepOutcome]: ...
+
+
+ROUTING_KIND = StrategyKind(
+    name=ROUTING,
+    description="Routing chain: which body an appeal goes to. Strategies run by order "
+                "until one decides; the region's moderation queue ends every chain.",
+    handler=RoutingHandler, mode=Mode.CHAIN)
 
 
 class Router:

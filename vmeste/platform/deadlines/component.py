@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from vmeste.platform.components import Component
+from vmeste.platform.deadlines.policy import DEADLINE_KIND
 from vmeste.platform.deadlines.services import CALENDAR_RECOMPUTE, recompute_batch
 from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -27,3 +29,8 @@ def vmeste_component() -> Component:
         name="deadlines", models=("vmeste.platform.deadlines.models",),
         topics=(Topic(CALENDAR_RECOMPUTE, "vmeste.recompute_deadlines", "calendars",
                       _recompute, _scope),))
+
+
+@hookimpl
+def vmeste_strategy_kinds() -> list[StrategyKind]:
+    return [DEADLINE_KIND]

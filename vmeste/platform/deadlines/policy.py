@@ -10,15 +10,16 @@ governs a territory's whole clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from vmeste.platform.appeals.models import LegalTrack
 from vmeste.platform.deadlines.clock import MAX_TERM, CalendarDays, Policy, WorkingDays
 from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
+from vmeste.platform.strategies import Mode, StrategyKind
 
 DEADLINE = "deadline"
 #: 59-ФЗ art. 12: thirty days from registration.
@@ -29,7 +30,8 @@ REDIRECT_59FZ = CalendarDays(7)
 MAX_EXTENSION_DAYS = 30
 #: Government Decree 1802: a platform message is answered within ten working days.
 DEFAULT_POLICY = WorkingDays(10)
-#: What every deadline strategy's settings hold, with the platform's defaults.
+#: What every deadline strategy's settings hold, with the platform's defaults: the
+#: deadline kind's shared settings, merged under each strategy's own by the platform.
 COMMON_DEFAULTS: Mapping[str, Any] = {
     "categories": {},
     "reminders": [0.5, 0.8],
@@ -37,8 +39,7 @@ COMMON_DEFAULTS: Mapping[str, Any] = {
     "clarification_reminders": [0.5, 0.8],
     "escalation_grace_hours": 0,
 }
-_LIMITS = {"clarification_timeout_days": (1, 365), "escalation_grace_hours": (0, 24 * 365),
-           "n": (1, MAX_TERM), "order": (-10_000, 10_000)}
+_LIMITS = {"clarification_timeout_days": (1, 365), "escalation_grace_hours": (0, 24 * 365)}
 
 
 @dataclass(frozen=True)
@@ -63,27 +64,41 @@ class DeadlineRules:
 
 
 def validate_settings(settings: Mapping[str, Any]) -> list[str]:
-    """Problems with a deadline strategy's settings, in Russian, for setRegionPolicy."""
+    """Problems with the shared settings of a deadline strategy (merged over
+    ``COMMON_DEFAULTS``), in Russian, for setRegionPolicy."""
     problems = []
-    unknown = set(settings) - set(COMMON_DEFAULTS) - set(_LIMITS)
-    if unknown:
-        problems.append(f"Неизвестные параметры: {', '.join(sorted(unknown))}")
     for name, (low, high) in _LIMITS.items():
-        value = settings.get(name, low)
+        value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             problems.append(f"{name} — целое число от {low} до {high}")
     for name in ("reminders", "clarification_reminders"):
-        value = settings.get(name, [])
+        value = settings[name]
         if not isinstance(value, list) or not all(
                 isinstance(f, int | float) and not isinstance(f, bool) and 0 < f < 1
                 for f in value):
             problems.append(f"{name} — список долей срока, каждая больше 0 и меньше 1")
-    categories = settings.get("categories", {})
+    categories = settings["categories"]
     if not isinstance(categories, dict) or not all(
             isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_TERM
             for n in categories.values()):
         problems.append(f"categories — объект «код рубрики: срок от 1 до {MAX_TERM}»")
     return problems
+
+
+class DeadlineHandler(Protocol):
+    """Turns an item's category and the strategy's settings into its deadline policy."""
+
+    def __call__(self, request: DeadlineRequest, settings: Mapping[str, Any], /
+                 ) -> Policy | Awaitable[Policy]: ...
+
+
+DEADLINE_KIND = StrategyKind(
+    name=DEADLINE,
+    description="Answer deadlines of platform messages: the first active strategy by "
+                "order sets the term; its settings also drive the watchdog's reminders, "
+                "clarification timeout and escalation.",
+    handler=DeadlineHandler, mode=Mode.FIRST, defaults=COMMON_DEFAULTS,
+    validate=validate_settings)
 
 
 class DeadlineChooser:

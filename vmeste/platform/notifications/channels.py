@@ -10,9 +10,15 @@ import pluggy
 from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.outbox.services import RetryLater
 from vmeste.platform.settings import Settings
+from vmeste.platform.strategies import Mode, StrategyKind
 
 #: Region-policy kind that switches channels per territory; each channel is a strategy.
 POLICY_KIND = "notification"
+NOTIFICATION_KIND = StrategyKind(
+    name=POLICY_KIND,
+    description="Notification channels active in a territory: one strategy per channel "
+                "name, each a switch; delivery itself is the channel's ChannelSpec.",
+    handler=None, mode=Mode.SWITCHES)
 
 
 class DeliveryError(Exception):

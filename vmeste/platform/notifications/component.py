@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
-from vmeste.platform.notifications.channels import DeliveryError
+from vmeste.platform.notifications.channels import NOTIFICATION_KIND, DeliveryError
 from vmeste.platform.notifications.delivery import deliver, reset_for_redrive
 from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.notifications.models import Notification
 from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -37,3 +38,8 @@ def vmeste_component() -> Component:
         name="notifications", models=("vmeste.platform.notifications.models",),
         topics=(Topic(NOTIFICATION_DELIVER, "vmeste.deliver", "deliveries", _deliver, _scope,
                       reset=_reset, safe_errors=(DeliveryError,)),))
+
+
+@hookimpl
+def vmeste_strategy_kinds() -> list[StrategyKind]:
+    return [NOTIFICATION_KIND]

@@ -2,10 +2,12 @@
 
 Resolution walks from the country down to the territory. The most specific level that
 has any policy of the asked kind decides the set of active strategies (where no level
-has one, the strategies their plugins mark as ``default`` apply); each chosen
-strategy's settings layer over the same strategy's settings at higher levels and over
-the strategy's declared defaults. So a municipality can switch a region's strategy
-off, replace it, or change one setting while inheriting the rest.
+has one, the strategies their plugins mark as ``default`` apply, for every kind alike);
+each chosen strategy's settings layer over the same strategy's settings at higher
+levels, over the strategy's declared defaults, and over the kind's shared defaults
+(:meth:`vmeste.platform.strategies.StrategyKind.settings`). So a municipality can
+switch a region's strategy off, replace it, or change one setting while inheriting the
+rest. Saving a policy validates exactly what resolution will hand the strategy.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from vmeste.platform.identity.principal import Principal
 from vmeste.platform.plugins import strategy_catalog
 from vmeste.platform.policies.models import ConfigVersion, RegionPolicy
 from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
+from vmeste.platform.strategies import StrategyKind, StrategyKindError, kind_registry
 
 POLICY_FIELDS = ("territory_id", "kind", "plugin", "settings", "active")
 VERSION_NAME = "region_policy"
@@ -86,12 +89,18 @@ async def set_region_policy(
     if data.settings is not None and not isinstance(data.settings, dict):
         # Resolution layers settings as objects; anything else would break it later.
         raise DomainError.of("settings", _("Settings must be a JSON object"))
-    if data.settings is not None and spec.validate is not None:
-        problems = spec.validate(data.settings)
-        if problems:
-            raise DomainError.of("settings", "; ".join(problems))
     policy = await RegionPolicy.get_or_none(territory_id=territory.id, kind=data.kind,
                                             plugin=data.plugin)
+    own = data.settings if data.settings is not None else (policy.settings if policy else {})
+    active = data.active if data.active is not None else (policy.active if policy else True)
+    if data.settings is not None or active:
+        # What resolution would hand the strategy here, given the levels above.
+        above = territory.path.split(PATH_SEPARATOR)[:-1]
+        layered = await _layered(data.kind, data.plugin, above)
+        kind = kind_of(resolver.pm, data.kind)
+        problems = kind.problems(spec, kind.settings(spec, {**layered, **own}))
+        if problems:
+            raise DomainError.of("settings", "; ".join(problems))
     before = snapshot(policy, POLICY_FIELDS) if policy else None
     async with in_transaction() as conn:
         if policy is None:
@@ -114,6 +123,28 @@ async def set_region_policy(
         await bump_version(VERSION_NAME, conn)
     resolver.invalidate()
     return policy
+
+
+def kind_of(pm: pluggy.PluginManager, name: str) -> StrategyKind:
+    """The declared kind ``name``; every installed strategy's kind is declared (the
+    plugin manager refuses to build otherwise), so a miss is a plugin registered
+    after the check."""
+    kind = kind_registry(pm).get(name)
+    if kind is None:
+        raise StrategyKindError(f"strategy kind {name!r} is not declared")
+    return kind
+
+
+async def _layered(kind: str, plugin: str, codes: list[str]) -> dict[str, Any]:
+    """The stored settings of one strategy at ``codes`` (root first), each level
+    overriding single keys of the levels above."""
+    rows = await RegionPolicy.filter(kind=kind, plugin=plugin, territory__code__in=codes
+                                     ).values("settings", "territory__code")
+    depth = {code: index for index, code in enumerate(codes)}
+    layered: dict[str, Any] = {}
+    for row in sorted(rows, key=lambda row: depth[row["territory__code"]]):
+        layered.update(row["settings"])
+    return layered
 
 
 class PolicyResolver:
@@ -201,12 +232,12 @@ class PolicyResolver:
             # No policy anywhere on the path: the platform's defaults for the kind.
             chosen = sorted(name for (k, name), spec in catalog.items()
                             if k == kind and spec.default)
-        result = []
-        for plugin in chosen:
-            spec = catalog.get((kind, plugin))
-            if spec is None:  # the plugin providing it was uninstalled or disabled
-                continue
-            settings = {**spec.defaults, **layered.get(plugin, {})}
-            result.append(ResolvedStrategy(kind, plugin, settings, decided_at))
-        return result
+        installed = [(plugin, catalog[(kind, plugin)]) for plugin in chosen
+                     # a policy may name a strategy whose plugin was uninstalled or disabled
+                     if (kind, plugin) in catalog]
+        if not installed:
+            return []
+        declared = kind_of(self.pm, kind)
+        return [ResolvedStrategy(kind, plugin, declared.settings(spec, layered.get(plugin, {})),
+                                 decided_at) for plugin, spec in installed]
 

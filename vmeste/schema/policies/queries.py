@@ -10,8 +10,14 @@ from vmeste.platform.i18n import translate
 from vmeste.platform.plugins import strategy_catalog
 from vmeste.platform.policies.models import RegionPolicy as RegionPolicyModel
 from vmeste.platform.reference.models import Territory, subtree
+from vmeste.platform.strategies import kind_registry
 from vmeste.schema.pagination import CountedConnection, paginate
-from vmeste.schema.policies.types import EffectiveStrategy, RegionPolicy, StrategyInfo
+from vmeste.schema.policies.types import (
+    EffectiveStrategy,
+    RegionPolicy,
+    StrategyInfo,
+    StrategyKindInfo,
+)
 
 
 @strawberry.type
@@ -53,3 +59,11 @@ class PoliciesQuery:
         return [StrategyInfo(kind=s.kind, name=s.name, description=translate(s.description),
                              defaults=dict(s.defaults))
                 for _, s in sorted(catalog.items())]
+
+    @strawberry.field(description="Kinds of strategy the installed plugins declare, with "
+                                  "the settings all strategies of a kind share.")
+    def strategy_kinds(self, info: strawberry.Info) -> list[StrategyKindInfo]:
+        return [StrategyKindInfo(name=kind.name, description=kind.description,
+                                 mode=kind.mode.value, defaults=dict(kind.defaults),
+                                 handler=kind.handler.__name__ if kind.handler else None)
+                for _, kind in sorted(kind_registry(info.context.plugins).items())]

@@ -40,6 +40,20 @@ class EffectiveStrategy:
                                                    "this.")
 
 
+@strawberry.type(description="A kind of strategy: the contract its strategies follow.")
+class StrategyKindInfo:
+    name: str
+    description: str
+    mode: str = strawberry.field(
+        description="chain: every active strategy runs by order; first: the first active "
+                    "strategy by order decides; switches: every active strategy is on.")
+    handler: str | None = strawberry.field(
+        description="The Protocol a strategy's handler satisfies; null when the "
+                    "strategies carry settings only.")
+    defaults: JSON = strawberry.field(
+        description="Settings every strategy of the kind shares, with their defaults.")
+
+
 @strawberry.type(description="A strategy an installed plugin offers.")
 class StrategyInfo:
     kind: str
