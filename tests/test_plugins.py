@@ -36,6 +36,18 @@ def test_every_hookspec_is_documented():
     assert HOOK_NAMES and set(HOOK_NAMES) <= headings, set(HOOK_NAMES) - headings
 
 
+def test_every_hookspec_signature_matches_its_docs():
+    """The signature line under each hook's heading names the same parameters, in the
+    same order, as the hookspec (Datasette's test_plugin_hooks_have_tests discipline)."""
+    text = DOCS.read_text(encoding="utf-8")
+    for name in HOOK_NAMES:
+        documented = re.search(rf"^### {name}\n\n`{name}\(([^)]*)\)", text, re.M)
+        assert documented, f"{name}: no `{name}(...)` line under its heading"
+        params = [part.split(":")[0].strip() for part in documented.group(1).split(",")
+                  if part.strip()]
+        assert params == list(inspect.signature(getattr(hookspecs, name)).parameters), name
+
+
 def test_every_hookspec_has_a_test():
     missing = [name for name in HOOK_NAMES if f"test_hook_{name}" not in globals()]
     assert not missing, missing
