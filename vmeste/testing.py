@@ -38,6 +38,7 @@ from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.identity.services import load_principal
 from vmeste.platform.policies.services import RegionPolicyInput, set_region_policy
 from vmeste.platform.settings import Settings, load_settings
+from vmeste.testkit import Background, Clock, OutboxInspector
 
 
 async def _admin_execute(server_url: str, sql: str) -> None:
@@ -251,3 +252,27 @@ def submit_appeal(vmeste_app: Starlette, make_token: TokenFactory
         return await runtime.service(AppealServices).submit(await load_principal(user), data)
 
     return submit
+
+
+@pytest.fixture
+def clock(vmeste_app: Starlette) -> Clock:
+    """``clock.set(moment)`` / ``clock.advance(days=3)``: the app's "now" for submission
+    and every later step, and for the watchdog run by ``run_background``."""
+    held = Clock()
+    vmeste_app.state.runtime.clock = held
+    return held
+
+
+@pytest.fixture
+def outbox(db: Settings) -> OutboxInspector:
+    """``await outbox.messages("notification.deliver")``: what the steps have queued."""
+    return OutboxInspector()
+
+
+@pytest.fixture
+def run_background(vmeste_app: Starlette) -> Background:
+    """``await run_background()`` runs every due job (fan-out, delivery, recomputation,
+    domain events, a plugin's topics) and the deadline watchdog until nothing is left,
+    in the test's event loop; returns what ran (:class:`vmeste.testkit.BackgroundRun`)."""
+    runtime = vmeste_app.state.runtime
+    return Background(runtime, lambda: runtime.clock())

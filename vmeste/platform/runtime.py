@@ -3,7 +3,9 @@ use them. The API, the CLI and the workers build it the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import pluggy
@@ -35,6 +37,8 @@ class Runtime:
     #: Every component's outbox topics by name.
     topics: dict[str, Topic]
     services: dict[type, object] = field(default_factory=dict)
+    #: "Now" for every component's steps and the watchdog; a test sets its own.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def service(self, kind: type[T]) -> T:
         """A component's service object, found by its type."""

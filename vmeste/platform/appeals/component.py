@@ -28,7 +28,7 @@ def _services(runtime: Runtime) -> AppealServices:
     router = Router(runtime.resolver, RoutingTable(check_seconds=seconds),
                     BoundaryIndex(seconds))
     return AppealServices(resolver=runtime.resolver, router=router,
-                          deadlines=runtime.deadlines)
+                          deadlines=runtime.deadlines, clock=lambda: runtime.clock())
 
 
 async def _fan_out(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
