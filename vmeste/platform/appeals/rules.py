@@ -26,8 +26,6 @@ from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.policies.models import ConfigVersion
-from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.models import (
     Category,
     CompetenceLevel,
@@ -35,6 +33,8 @@ from vmeste.platform.reference.models import (
     Territory,
     subtree,
 )
+from vmeste.platform.versions import bump_version
+from vmeste.platform.versions.models import ConfigVersion
 
 PRIORITY_RANGE = (-1000, 1000)
 CONFIGURATORS = (Role.FEDERAL_CONFIGURATOR, Role.REGIONAL_ADMIN)

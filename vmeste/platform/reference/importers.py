@@ -40,7 +40,6 @@ from vmeste.platform.csvfiles import (
     SourceRow,
     read_csv,
 )
-from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
     TERRITORY_PARENT_KIND,
@@ -57,6 +56,7 @@ from vmeste.platform.reference.validators import (
     territory_code_problem,
     timezone_problem,
 )
+from vmeste.platform.versions import REFERENCE_TREE_VERSION, bump_version
 
 Kind = Literal["territories", "organizations", "categories"]
 Progress = Callable[[int, int], None]
