@@ -185,6 +185,28 @@ def test_hook_vmeste_component(tmp_path):
         runtime.service(dict)
 
 
+def test_path_copies_come_from_every_installed_component(monkeypatch):
+    """A territory move rewrites what each component declares, a blocked third-party
+    component included (its rows outlive the block); reference imports no component."""
+    from vmeste.platform.components import Component, path_copies_of
+
+    class Hearings:
+        @hookspecs.hookimpl
+        def vmeste_component(self):
+            return Component(name="hearings", path_copies=(("hearing", "territory_path"),))
+
+    hearing = EntryPoint(name="hearings", value="x:y", group="vmeste")
+    monkeypatch.setattr(EntryPoint, "load", lambda self: Hearings())
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [hearing])
+    plugins.installed_components.cache_clear()
+    try:
+        copies = path_copies_of(plugins.installed_components())
+    finally:
+        plugins.installed_components.cache_clear()
+    assert copies == (("appeal", "territory_path"), ("competence_rule", "territory_path"),
+                      ("hearing", "territory_path"))
+
+
 async def test_hook_vmeste_notification_channels(db):
     """A regional SMS gateway replaces the dev sink; e-mail needs an SMTP server."""
     from vmeste.platform.hookspecs import ChannelSpec

@@ -32,7 +32,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.appeals.paths import move_territory_paths
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import (
     CSVImportFailed,
@@ -50,6 +49,7 @@ from vmeste.platform.reference.models import (
     Territory,
     TerritoryKind,
 )
+from vmeste.platform.reference.paths import move_territory_paths
 from vmeste.platform.reference.validators import (
     inn_problem,
     ogrn_problem,

@@ -17,7 +17,6 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
-from vmeste.platform.appeals.paths import move_territory_paths
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.identity.models import Role
@@ -38,6 +37,7 @@ from vmeste.platform.reference.models import (
     Territory,
     TerritoryKind,
 )
+from vmeste.platform.reference.paths import move_territory_paths
 from vmeste.platform.versions import POLICY_VERSION, REFERENCE_TREE_VERSION, bump_version
 
 #: What an audit snapshot holds for each model: references by code or ОГРН, never by
