@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.dev_issuer import DEFAULT_TTL, DEV_ISSUER, dev_issuer
@@ -25,7 +25,7 @@ from vmeste.platform.settings import Settings
 #: it, and nothing can leave for a real address.
 DEMO_MAIL_DOMAIN = "demo.vmeste.localhost"
 Gender = Literal["male", "female"]
-GENDERS: tuple[Gender, ...] = ("male", "female")
+GENDERS: tuple[Gender, ...] = get_args(Gender)
 
 
 @dataclass(frozen=True)
