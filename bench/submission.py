@@ -109,7 +109,7 @@ def main() -> None:
         platform_port, baseline_port = free_port(), free_port()
         servers.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory",
-             "vmeste.platform.app:app_from_environment", "--port", str(platform_port),
+             "vmeste.app:app_from_environment", "--port", str(platform_port),
              "--log-level", "warning", "--no-access-log"], env=env))
         servers.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bench.minimal_submission:app", "--port",

@@ -15,7 +15,7 @@ import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.worlds import COUNTRY, World, seed_world
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 from vmeste.platform.settings import Settings
 from vmeste.testing import GraphQLClient
 

@@ -30,11 +30,6 @@ from vmeste.platform.appeals.routing import RuleIndex
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import format_errors
 from vmeste.platform.identity.principal import SYSTEM
-from vmeste.platform.policies.services import (
-    REFERENCE_TREE_VERSION,
-    bump_version,
-    current_version,
-)
 from vmeste.platform.reference import boundaries, geometry
 from vmeste.platform.reference import services as ref
 from vmeste.platform.reference.boundaries import (
@@ -45,6 +40,7 @@ from vmeste.platform.reference.boundaries import (
 )
 from vmeste.platform.reference.geometry import BOUNDARIES_VERSION
 from vmeste.platform.reference.models import Territory, TerritoryKind
+from vmeste.platform.versions import REFERENCE_TREE_VERSION, bump_version, current_version
 from vmeste.plugins.routing import geo_boundary
 
 SQUARE = [[49.0, 58.0], [50.0, 58.0], [50.0, 59.0], [49.0, 59.0], [49.0, 58.0]]

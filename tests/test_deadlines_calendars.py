@@ -21,7 +21,7 @@ from strawberry import relay
 
 from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.worlds import MUNICIPALITY_A, MUNICIPALITY_B, REGION_A, ok_data, user_error_codes
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.audit.models import AuditEvent

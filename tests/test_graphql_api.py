@@ -31,7 +31,7 @@ from tests.worlds import (
     ogrn,
     ok_data,
 )
-from vmeste.platform.identity.dev_issuer import DevIssuer
+from vmeste.platform.identity.dev_issuer import DevIssuer, dev_issuer
 from vmeste.platform.identity.dev_tokens import dev_claims
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.policies.models import RegionPolicy
@@ -43,7 +43,6 @@ from vmeste.platform.reference.models import (
     Territory,
     TerritoryKind,
 )
-from vmeste.plugins.identity_dev import dev_issuer
 
 ORGS_PAGE = """query($first: Int, $after: String, $last: Int, $before: String,
                      $filter: OrganizationFilter) {

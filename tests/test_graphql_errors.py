@@ -185,7 +185,7 @@ def test_subscriptions_are_guarded_too(empty_database: Any) -> None:
 
     from starlette.testclient import TestClient
 
-    from vmeste.platform.app import create_app
+    from vmeste.app import create_app
 
     tight = replace(empty_database, graphql_max_cost=1, graphql_max_cost_anonymous=1)
     with TestClient(create_app(tight)) as http, http.websocket_connect(
@@ -250,7 +250,7 @@ def test_an_unknown_operation_name_over_a_websocket_is_invalid_query(
         empty_database: Any, caplog: pytest.LogCaptureFixture) -> None:
     from starlette.testclient import TestClient
 
-    from vmeste.platform.app import create_app
+    from vmeste.app import create_app
 
     caplog.set_level(logging.DEBUG)
     injected = f"X\nFAKE ivanov {PHONE} failed"
@@ -368,7 +368,7 @@ async def test_a_literal_that_decodes_to_nul_is_invalid(world: World, client: ht
 def test_nul_over_a_websocket_is_invalid_not_internal(empty_database: Any) -> None:
     from starlette.testclient import TestClient
 
-    from vmeste.platform.app import create_app
+    from vmeste.app import create_app
 
     with TestClient(create_app(empty_database)) as http, http.websocket_connect(
             "/graphql", subprotocols=["graphql-transport-ws"]) as ws:

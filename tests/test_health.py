@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from starlette.testclient import TestClient
 
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 
 
 def test_ready_on_a_migrated_database(empty_database):

@@ -22,7 +22,7 @@ import httpx
 import pytest
 import uvicorn
 
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 from vmeste.platform.settings import Settings
 
 AUDIT = Path(__file__).with_name("http_audit")

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from vmeste.platform.app import VmesteGraphQL
 from vmeste.platform.http.shedding import LoadSheddingMiddleware, route_path
 from vmeste.platform.settings import SettingsError, load_settings
+from vmeste.schema.view import VmesteGraphQL
 
 JSON = {"Content-Type": "application/json"}
 QUERY = {"query": "{ __typename }"}

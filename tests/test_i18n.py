@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 from tests.test_cli import vmeste
 from tests.test_websocket import open_subscription, prepare
 from tests.worlds import COUNTRY, World
+from vmeste.app import create_app
 from vmeste.cli.common import command_locale
-from vmeste.platform.app import create_app
 from vmeste.platform.db import connect
 from vmeste.platform.i18n import N_, _, current, negotiate, translate, use_locale
 from vmeste.platform.i18n_catalogs import problems

@@ -15,7 +15,7 @@ from strawberry import relay
 from tests.appeal_world import seed_appeal_world
 from tests.notification_world import fan_out_all
 from tests.worlds import COUNTRY, MUNICIPALITY_A, MUNICIPALITY_B, REGION_A, ok_data
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 from vmeste.platform.identity.models import User
 from vmeste.platform.identity.services import load_principal
 from vmeste.platform.notifications.events import EVENTS

@@ -4,12 +4,14 @@ Every hookspec needs a test named ``test_hook_<name>`` here and a section in
 ``docs/plugins.md``; the first two tests fail the build when either is missing.
 """
 
+import asyncio
 import inspect
 import re
 from dataclasses import replace
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.plugin_fixtures import plugin as regional_plugin
@@ -29,6 +31,8 @@ BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation", "deadlines"
            "notify_inbox", "notify_email", "notify_webhook", "notify_dev"}
 #: Always registered: the platform's own strategy kinds.
 REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
+SERVICES = EntryPoint(name="kirov-services", value="tests.plugin_fixtures:services",
+                      group="vmeste")
 
 
 def test_every_hookspec_is_documented():
@@ -219,6 +223,28 @@ def test_hook_vmeste_strategy_kinds(monkeypatch):
         plugins.build_plugin_manager(load_settings({}))
 
 
+def test_path_copies_come_from_every_installed_component(monkeypatch):
+    """A territory move rewrites what each component declares, a blocked third-party
+    component included (its rows outlive the block); reference imports no component."""
+    from vmeste.platform.components import Component, path_copies_of
+
+    class Hearings:
+        @hookspecs.hookimpl
+        def vmeste_component(self):
+            return Component(name="hearings", path_copies=(("hearing", "territory_path"),))
+
+    hearing = EntryPoint(name="hearings", value="x:y", group="vmeste")
+    monkeypatch.setattr(EntryPoint, "load", lambda self: Hearings())
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [hearing])
+    plugins.installed_components.cache_clear()
+    try:
+        copies = path_copies_of(plugins.installed_components())
+    finally:
+        plugins.installed_components.cache_clear()
+    assert copies == (("appeal", "territory_path"), ("competence_rule", "territory_path"),
+                      ("hearing", "territory_path"))
+
+
 async def test_hook_vmeste_notification_channels(db):
     """A regional SMS gateway replaces the dev sink; e-mail needs an SMTP server."""
     from vmeste.platform.hookspecs import ChannelSpec
@@ -244,3 +270,117 @@ async def test_hook_vmeste_notification_channels(db):
     assert sent == ["Тест"]
     production = channel_registry(plugins.build_plugin_manager(db), replace(db, dev_mode=False))
     assert set(production) == {"inbox", "webhook"}
+
+
+@pytest.fixture
+def with_regional_services(monkeypatch):
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [SERVICES] if group == "vmeste"
+                        else [])
+    monkeypatch.setenv("KIROV_GATEWAY_TOKEN", "secret")
+
+
+async def test_hook_vmeste_http_routes(db, with_regional_services, make_token):
+    """A plugin's route is served behind the platform's middlewares; a path the
+    platform serves is refused, not shadowed."""
+    from starlette.routing import Route
+
+    from vmeste.app import create_app, plugin_routes
+
+    app = create_app(db, manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://vmeste.test") as http:
+        anonymous = await http.get("/open311/v2/services.json")
+        token = await make_token("citizen")
+        signed = await http.get("/open311/v2/services.json",
+                                headers={"Authorization": f"Bearer {token}"})
+        forged = await http.get("/open311/v2/services.json",
+                                headers={"Authorization": "Bearer forged"})
+    assert anonymous.json() == {"services": ["roads"], "caller": None}
+    assert signed.json()["caller"]
+    assert forged.status_code == 401
+
+    class Squatter:
+        @hookspecs.hookimpl
+        def vmeste_http_routes(self, settings):
+            return [Route("/graphql", lambda request: None)]
+
+    pm = plugins.build_plugin_manager(db)
+    pm.register(Squatter(), name="squatter")
+    with pytest.raises(RuntimeError, match="'/graphql'"):
+        plugin_routes(pm, db, {"/graphql"})
+
+
+async def test_hook_vmeste_startup_checks(db, with_regional_services, monkeypatch, capsys):
+    """A broken plugin stops the API's start and the long-running commands, each
+    problem named; mended, both start."""
+    from argparse import Namespace
+
+    from vmeste.app import create_app
+    from vmeste.cli.common import check_startup, execute
+    from vmeste.platform.startup import StartupRefused, startup_problems
+
+    app = create_app(db, manage_database=False)
+    async with app.router.lifespan_context(app):
+        pass  # the token is set: it starts
+    monkeypatch.delenv("KIROV_GATEWAY_TOKEN")
+    problem = ("kirov-services: KIROV_GATEWAY_TOKEN is not set: the regional gateway "
+               "cannot sign in")
+    assert await startup_problems(app.state.plugins, db) == [problem]
+    with pytest.raises(StartupRefused) as refused:
+        async with app.router.lifespan_context(app):
+            pass
+    assert refused.value.problems == [problem]
+    # The CLI runs its checks in a loop of its own, as a command does.
+    code = await asyncio.to_thread(
+        execute, lambda settings, args: check_startup(settings), lambda: db, Namespace())
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        problem, "vmeste: not starting: a plugin's configuration is broken"]
+
+
+async def test_hook_vmeste_graphql_schema(db, with_regional_services):
+    """A plugin's query joins the schema with its own DataLoader; a second loader of
+    one name is refused."""
+    from vmeste.app import create_app
+    from vmeste.schema import build_schema
+    from vmeste.schema.parts import SchemaPart
+    from vmeste.testing import GraphQLClient
+
+    moscow = await Territory.create(code="RU", name="Россия", kind="country",
+                                    timezone="Europe/Moscow", path="RU")
+    app = create_app(db, manage_database=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://vmeste.test") as http:
+        body = await GraphQLClient(http)(f"{{ kirovTitles(ids: [{moscow.id}, 0]) }}")
+    assert body["data"] == {"kirovTitles": ["РОССИЯ", None]}
+
+    class Twin:
+        @hookspecs.hookimpl
+        def vmeste_graphql_schema(self, settings):
+            return SchemaPart(name="twin", loaders={"territory": dict})
+
+    pm = plugins.build_plugin_manager(db)
+    pm.register(Twin(), name="twin")
+    with pytest.raises(RuntimeError, match="'territory' is declared twice"):
+        build_schema(db, pm)
+
+
+def test_hook_vmeste_cli_commands(with_regional_services, capsys):
+    """A plugin's subcommand comes after the built-in ones and fails through the one
+    error handler."""
+    from vmeste.cli import areas, build_parser
+    from vmeste.cli.common import execute
+
+    assert [m.__name__ for m in areas()] == sorted(m.__name__ for m in areas())
+    settings = load_settings({})
+    parser = build_parser(plugins.build_plugin_manager(settings))
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert list(commands)[-1] == "kirov-sync" and "migrate" in commands
+    assert execute(parser.parse_args(["kirov-sync", "--dry-run"]).func, lambda: settings,
+                   parser.parse_args(["kirov-sync", "--dry-run"])) == 0
+    assert capsys.readouterr().out == "kirov-sync: nothing to send\n"
+    args = parser.parse_args(["kirov-sync"])
+    assert execute(args.func, lambda: settings, args) == 1
+    assert capsys.readouterr().err == "vmeste: the regional system is not reachable\n"
+    assert "kirov-sync" not in next(a for a in build_parser()._actions
+                                    if a.dest == "command").choices

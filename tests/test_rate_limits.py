@@ -21,7 +21,7 @@ from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.test_faults import REDIS_URL, require_service
 from tests.test_websocket import open_subscription, prepare
 from tests.worlds import MUNICIPALITY_A, REGION_A, ok_data, user_error_codes
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 from vmeste.platform.appeals.models import Appeal, Channel
 from vmeste.platform.appeals.quota import check_submission_quota
 from vmeste.platform.appeals.services import AppealServices, SubmitInput

@@ -22,7 +22,7 @@ import pytest
 from graphql import OperationDefinitionNode, OperationType, parse
 from starlette.testclient import TestClient
 
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 from vmeste.platform.appeals.demo import demo_tokens, load_demo_appeals
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.db import connect

@@ -9,8 +9,8 @@ from datetime import timedelta
 import anyio
 from starlette.testclient import TestClient
 
+from vmeste.app import create_app
 from vmeste.platform import websocket_sessions
-from vmeste.platform.app import create_app
 from vmeste.platform.db import connect
 from vmeste.platform.identity.dev_tokens import issue_dev_token
 from vmeste.platform.identity.models import Role, RoleAssignment, User

@@ -14,7 +14,7 @@ from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.notification_world import Receiver, http_receiver
 from tests.test_faults import until
 from tests.worlds import ok_data
-from vmeste.platform.app import create_app
+from vmeste.app import create_app
 from vmeste.platform.notifications.models import (
     Notification,
     NotificationChannel,

@@ -27,8 +27,8 @@ import pytest_asyncio
 from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 
+from vmeste.app import create_app
 from vmeste.platform import db as database
-from vmeste.platform.app import create_app
 from vmeste.platform.appeals.models import Appeal, Channel
 from vmeste.platform.appeals.services import AppealServices, SubmitInput
 from vmeste.platform.identity.dev_issuer import DEV_ISSUER

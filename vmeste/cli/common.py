@@ -152,6 +152,15 @@ def check_database(settings: Settings, *, migrated: bool = True) -> None:
     run(probe())
 
 
+def check_startup(settings: Settings) -> None:
+    """Refuse to start a long-running command while a plugin reports its configuration
+    broken (``vmeste_startup_checks``); each problem is a line on stderr."""
+    from vmeste.platform.plugins import build_plugin_manager
+    from vmeste.platform.startup import require_startable
+
+    run(require_startable(build_plugin_manager(settings), settings))
+
+
 def iso_date(text: str) -> date:
     """An argparse type: a bad date is a usage error naming the option, not a traceback."""
     try:
@@ -235,9 +244,13 @@ def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | 
     from vmeste.platform.appeals.rules import RulesConflict
     from vmeste.platform.csvfiles import CSVImportFailed, format_errors
     from vmeste.platform.errors import DomainError
+    from vmeste.platform.startup import StartupRefused
 
     if isinstance(error, CommandError):
         return error
+    if isinstance(error, StartupRefused):
+        return CommandError("not starting: a plugin's configuration is broken", EXIT_USAGE,
+                            details="\n".join(error.problems))
     if isinstance(error, SettingsError):
         return _invalid_setting(error)
     if isinstance(error, DomainError):

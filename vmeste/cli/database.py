@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from vmeste.cli.common import EXIT_USAGE, check_database, fail, run, run_with_db
+from vmeste.cli.common import EXIT_USAGE, check_database, check_startup, fail, run, run_with_db
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.settings import Settings
 
@@ -58,6 +58,7 @@ def _print_progress(event: str, app: str, name: str) -> None:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    check_startup(settings)
     if settings.is_sqlite:
         # The embedded default has no separate deploy step; keep its schema current.
         migrate_all(settings)
@@ -69,14 +70,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         fail("several API processes need a real broker (VMESTE_BROKER_URL=amqp://… or "
              "redis://…) with `vmeste worker` and `vmeste scheduler` beside them", EXIT_USAGE)
     check_database(settings)
-    uvicorn.run("vmeste.platform.app:app_from_environment", factory=True, host=args.host,
+    uvicorn.run("vmeste.app:app_from_environment", factory=True, host=args.host,
                 port=args.port, workers=args.workers, **SERVER_OPTIONS)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    from vmeste.platform.app import create_app
+    from vmeste.app import create_app
 
     migrate_all(settings)
     tokens = run_with_db(settings, lambda: _prepare_demo(settings))

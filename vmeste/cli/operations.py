@@ -11,6 +11,7 @@ from vmeste.cli.common import (
     EXIT_USAGE,
     STDOUT,
     check_database,
+    check_startup,
     fail,
     output,
     run_with_db,
@@ -91,6 +92,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) has no separate workers: 'vmeste serve' "
              "runs them; set VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
+    check_startup(settings)
     threads = args.threads or settings.worker_threads
     if not (1 <= args.processes <= 64 and 1 <= threads <= 64):
         fail("--processes and --threads must be between 1 and 64", EXIT_USAGE)
@@ -106,6 +108,7 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) is swept by 'vmeste serve' itself; set "
              "VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
+    check_startup(settings)
     check_database(settings)
     print(f"Scheduler: outbox every {settings.relay_interval_ms} ms, deadline watchdog "
           f"every {settings.watchdog_interval_seconds} s", flush=True)

@@ -42,6 +42,10 @@ class Component:
     #: Builds the component's services once per process from the runtime built so far;
     #: they are found again by their type (``runtime.service(AppealServices)``).
     services: Callable[[Runtime], object] | None = None
+    #: Columns holding a copy of a territory's path, as (table, column): scope checks
+    #: on them are one indexed prefix match, and reference data rewrites every declared
+    #: copy in the transaction that moves a territory.
+    path_copies: tuple[tuple[str, str], ...] = ()
 
 
 def builtin_modules() -> Iterator[ModuleType]:
@@ -85,4 +89,9 @@ def topics_of(components: dict[str, Component]) -> dict[str, Topic]:
     return topics
 
 
-__all__ = ["Component", "builtin_modules", "declared", "model_modules", "topics_of"]
+def path_copies_of(components: dict[str, Component]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({copy for c in components.values() for copy in c.path_copies}))
+
+
+__all__ = ["Component", "builtin_modules", "declared", "model_modules", "path_copies_of",
+           "topics_of"]

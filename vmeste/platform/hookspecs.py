@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from vmeste.platform.components import Component
     from vmeste.platform.identity.models import User
     from vmeste.platform.identity.tokens import IdentityClaims
@@ -111,3 +113,36 @@ def vmeste_component() -> Component:
     """Declare a component: its models, outbox topics and services (see
     :class:`vmeste.platform.components.Component`); the platform's own parts and every
     built-in component declare themselves through this hook too."""
+
+
+@hookspec
+def vmeste_http_routes(settings: Settings) -> list[BaseRoute]:
+    """Add HTTP endpoints beside ``/graphql`` (an Open311 facade, a site widget's page):
+    Starlette routes, mounted after the platform's own; a path already served is refused
+    at start. They run behind the same middlewares (body limit, load shedding,
+    authentication: ``request.scope["state"]["principal"]`` is the caller). Return the
+    list itself, not an awaitable: routes are built before the event loop starts."""
+
+
+@hookspec
+def vmeste_startup_checks(settings: Settings) -> list[str]:
+    """Say what keeps this plugin from working with ``settings`` (a secret that is not
+    set, a URL that does not parse): one sentence per problem, naming what to fix; an
+    empty list when all is well. The API, ``vmeste serve``, ``vmeste worker`` and
+    ``vmeste scheduler`` refuse to start while any problem remains."""
+
+
+@hookspec
+def vmeste_graphql_schema(settings: Settings) -> Any:
+    """Add to the GraphQL schema: return a :class:`vmeste.schema.parts.SchemaPart` (Query,
+    Mutation and Subscription mixins, DataLoader factories, extra types), merged with
+    the built-in areas' parts; None adds nothing. (Typed ``Any`` here because the
+    platform imports nothing from ``vmeste.schema``.)"""
+
+
+@hookspec
+def vmeste_cli_commands(subparsers: Any) -> None:
+    """Add ``vmeste`` subcommands: call ``subparsers.add_parser(...)`` and
+    ``set_defaults(func=command)``, where ``command(settings, args)`` raises
+    :class:`vmeste.cli.common.CommandError` for an expected failure (the one error
+    handler turns it into a line on stderr and an exit code)."""

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
 
 from vmeste.platform import hookspecs
-from vmeste.platform.components import builtin_modules
+from vmeste.platform.components import Component, builtin_modules, declared
 from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import check_strategies, declared_strategies
@@ -38,12 +39,18 @@ def plugin_name(module_path: str) -> str:
     return module_path.rsplit(".", 1)[-1]
 
 
-def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
+def _with_components() -> pluggy.PluginManager:
+    """A manager holding the built-in components, registered first and never blocked:
+    they are the platform itself."""
     pm = pluggy.PluginManager("vmeste")
     pm.add_hookspecs(hookspecs)
-    # Components first, and never blocked: they are the platform itself.
     for module in builtin_modules():
         pm.register(module, name=module.__name__)
+    return pm
+
+
+def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
+    pm = _with_components()
     blocked = set(settings.disable_plugins)
     for module_path in DEFAULT_PLUGINS:
         name = plugin_name(module_path)
@@ -58,6 +65,18 @@ def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
     pm.check_pending()
     check_strategies(pm)
     return pm
+
+
+@lru_cache(maxsize=1)
+def installed_components() -> dict[str, Component]:
+    """Every component of this installation, whatever the plugin settings allow: the
+    rows of a third-party component that is blocked now still exist, and data they copy
+    (territory paths) must stay true for the day it is allowed again."""
+    pm = _with_components()
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if pm.get_plugin(entry.name) is None:
+            pm.register(entry.load(), name=entry.name)
+    return declared(pm)
 
 
 async def await_me_maybe(value: Any) -> Any:

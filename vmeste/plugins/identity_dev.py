@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.i18n import N_
-from vmeste.platform.identity.dev_issuer import DEV_ISSUER, DevIssuer
+from vmeste.platform.identity.dev_issuer import DEV_ISSUER, dev_issuer
 from vmeste.platform.identity.tokens import IdentityClaims, claims_to_identity, peek_issuer
 from vmeste.platform.settings import Settings
-
-
-@lru_cache(maxsize=4)
-def dev_issuer(data_dir: Path) -> DevIssuer:
-    return DevIssuer(data_dir)
 
 
 @hookimpl

@@ -1,4 +1,5 @@
-"""The GraphQL schema: every component's queries, mutations and subscriptions merged.
+"""The GraphQL schema: every area's queries, mutations and subscriptions merged (each
+area declares its part in ``vmeste/schema/<area>/component.py``, see ``parts``).
 
 ``schema`` (for ``strawberry export-schema vmeste.schema:schema``) is built from the
 environment's settings on first access; the app builds its own with ``build_schema``.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pluggy
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
@@ -23,32 +25,18 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from vmeste.platform.plugins import build_plugin_manager
 from vmeste.platform.settings import Settings, load_settings
-from vmeste.schema.appeals.mutations import AppealsMutation
-from vmeste.schema.appeals.queries import AppealsQuery
-from vmeste.schema.audit.queries import AuditQuery
-from vmeste.schema.audit.subscriptions import AuditSubscription
-from vmeste.schema.deadlines.mutations import DeadlinesMutation
-from vmeste.schema.deadlines.queries import DeadlinesQuery
 from vmeste.schema.error_log import log_errors
 from vmeste.schema.guards import RequestGuards
-from vmeste.schema.identity.mutations import IdentityMutation
-from vmeste.schema.identity.queries import IdentityQuery
+from vmeste.schema.loaders import LoaderFactory
 from vmeste.schema.masking import VmesteMaskErrors, VmesteParserCache
-from vmeste.schema.notifications.mutations import NotificationsMutation
-from vmeste.schema.notifications.queries import NotificationsQuery
-from vmeste.schema.operations.mutations import OperationsMutation
-from vmeste.schema.operations.queries import OperationsQuery
-from vmeste.schema.policies.mutations import PoliciesMutation
-from vmeste.schema.policies.queries import PoliciesQuery
+from vmeste.schema.parts import collect, loaders_of, merged
 from vmeste.schema.ratelimit import rate_limits
-from vmeste.schema.reference.mutations import ReferenceMutation
-from vmeste.schema.reference.queries import ReferenceQuery
 
 
 @strawberry.type
-class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQuery,
-            DeadlinesQuery, OperationsQuery, NotificationsQuery):
+class NodeQuery:
     # An explicit resolver rather than ``relay.node()``: that helper rewrites the field
     # in place and so breaks building a second schema (tests build one per settings).
     @strawberry.field(description="Any object by its global id.")
@@ -59,25 +47,21 @@ class Query(IdentityQuery, ReferenceQuery, AppealsQuery, PoliciesQuery, AuditQue
             return None
 
 
-@strawberry.type
-class Mutation(AppealsMutation, ReferenceMutation, IdentityMutation, PoliciesMutation,
-               DeadlinesMutation, OperationsMutation, NotificationsMutation):
-    pass
-
-
-@strawberry.type
-class Subscription(AuditSubscription):
-    pass
-
-
 class VmesteSchema(strawberry.Schema):
+    #: Every area's DataLoader factories; the view builds a request's ``Loaders`` from them.
+    loaders: dict[str, LoaderFactory]
+
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
         """Logs without the document or its values (see ``error_log``)."""
         log_errors(errors, execution_context)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings, plugins: pluggy.PluginManager | None = None
+                 ) -> VmesteSchema:
+    """Every schema area's part merged with the plugins' (``plugins`` defaults to the
+    manager the settings describe)."""
+    parts = collect(settings, plugins or build_plugin_manager(settings))
     # The depth and alias rules are built once per schema, not once per request as
     # QueryDepthLimiter and MaxAliasesLimiter do: a fresh rule class per request is a
     # new key for ValidationCache, which would then never hit (validation is the
@@ -97,13 +81,17 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return VmesteSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+    query = merged("Query", [*(p.query for p in parts if p.query), NodeQuery])
+    schema = VmesteSchema(
+        query=query,
+        mutation=merged("Mutation", [p.mutation for p in parts if p.mutation]),
+        subscription=merged("Subscription", [p.subscription for p in parts if p.subscription]),
+        types=[t for p in parts for t in p.types],
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=settings.max_page_size),
     )
+    schema.loaders = loaders_of(parts)
+    return schema
 
 
 def __getattr__(name: str) -> Any:

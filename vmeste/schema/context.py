@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
 
-from vmeste.platform.appeals.router import Router
-from vmeste.platform.appeals.routing import RoutingTable
-from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.runtime import Runtime
@@ -37,7 +34,8 @@ class Context:
     response: Any
     runtime: Runtime
     principal: Principal
-    loaders: Loaders = field(default_factory=Loaders)
+    #: Built from every schema area's loader factories (see ``vmeste.schema.parts``).
+    loaders: Loaders
     #: Filled by Strawberry from a WebSocket's ``connection_init`` payload.
     connection_params: dict[str, Any] | None = None
     request_id: str = ""
@@ -57,17 +55,3 @@ class Context:
     @property
     def resolver(self) -> PolicyResolver:
         return self.runtime.resolver
-
-    @property
-    def routing_table(self) -> RoutingTable:
-        return self.router.table
-
-    @property
-    def router(self) -> Router:
-        return self.appeals.router
-
-    @property
-    def appeals(self) -> AppealServices:
-        return self.runtime.service(AppealServices)
-
-

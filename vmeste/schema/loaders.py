@@ -1,24 +1,25 @@
 """DataLoaders, built fresh for every request, so lists of N objects load their
-related territories, organizations and categories in one query per kind, not N."""
+related territories, organizations and categories in one query per kind, not N.
+
+Each schema area declares the loaders its resolvers need (``SchemaPart.loaders``, a
+name and a factory); a request's :class:`Loaders` builds one on first use, so
+resolvers read ``info.context.loaders.territory`` whichever area declared it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
-from vmeste.platform.appeals.models import AppealEvent
-from vmeste.platform.deadlines.models import AppealExtension, AppealPause
-from vmeste.platform.identity.models import User
-from vmeste.platform.notifications.models import DeliveryAttempt
-from vmeste.platform.reference.models import Category, Organization, Territory
-
 T = TypeVar("T")
 
+LoaderFactory = Callable[[], DataLoader[Any, Any]]
 
-def _by_id(model: type[Model], convert: Callable[[Any], T]) -> DataLoader[int, T | None]:
+
+def by_id(model: type[Model], convert: Callable[[Any], T]) -> DataLoader[int, T | None]:
     async def load(ids: Sequence[int]) -> list[T | None]:
         rows = {row.id: convert(row) for row in await model.filter(id__in=list(ids))}
         return [rows.get(i) for i in ids]
@@ -26,8 +27,8 @@ def _by_id(model: type[Model], convert: Callable[[Any], T]) -> DataLoader[int, T
     return DataLoader(load_fn=load)
 
 
-def _grouped(model: type[Model], column: str, convert: Callable[[Any], Any] = lambda row: row
-             ) -> DataLoader[int, list[Any]]:
+def grouped(model: type[Model], column: str, convert: Callable[[Any], Any] = lambda row: row
+            ) -> DataLoader[int, list[Any]]:
     """Each parent's rows of ``model`` (``column`` holds the parent's id), oldest first:
     a category's children, an appeal's events, pauses and extensions, a notification's
     delivery attempts."""
@@ -41,16 +42,15 @@ def _grouped(model: type[Model], column: str, convert: Callable[[Any], Any] = la
 
 
 class Loaders:
-    def __init__(self) -> None:
-        # Imported here: the types module needs this one for its resolvers.
-        from vmeste.schema.reference import types
+    """One request's loaders, each built on first use from the declared factories."""
 
-        self.territory = _by_id(Territory, types.Territory.from_model)
-        self.organization = _by_id(Organization, types.Organization.from_model)
-        self.category = _by_id(Category, types.Category.from_model)
-        self.category_children = _grouped(Category, "parent_id", types.Category.from_model)
-        self.user = _by_id(User, lambda row: row)
-        self.appeal_events = _grouped(AppealEvent, "appeal_id")
-        self.appeal_pauses = _grouped(AppealPause, "appeal_id")
-        self.appeal_extensions = _grouped(AppealExtension, "appeal_id")
-        self.delivery_attempts = _grouped(DeliveryAttempt, "notification_id")
+    def __init__(self, factories: Mapping[str, LoaderFactory]) -> None:
+        self._factories = factories
+
+    def __getattr__(self, name: str) -> DataLoader[Any, Any]:
+        try:
+            factory = self._factories[name]
+        except KeyError:
+            raise AttributeError(f"no schema area declares a loader named {name!r}") from None
+        loader = self.__dict__[name] = factory()  # later reads skip __getattr__
+        return loader

@@ -47,7 +47,8 @@ def vmeste_component() -> Component:
     return Component(
         name="appeals", models=("vmeste.platform.appeals.models",),
         topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
-        services=_services)
+        services=_services,
+        path_copies=(("appeal", "territory_path"), ("competence_rule", "territory_path")))
 
 
 @hookimpl

@@ -27,9 +27,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, current_version
 from vmeste.platform.reference.geometry import BOUNDARIES_VERSION, lookup_geometry
 from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
+from vmeste.platform.versions import REFERENCE_TREE_VERSION, current_version
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,8 @@ from tortoise.queryset import QuerySet
 
 from vmeste.platform.appeals.models import CompetenceRule, RuleStatus
 from vmeste.platform.i18n import N_, translate
-from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, current_version
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
+from vmeste.platform.versions import REFERENCE_TREE_VERSION, current_version
 
 RULES_VERSION = "competence_rules"
 

@@ -27,8 +27,6 @@ from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.policies.models import ConfigVersion
-from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.models import (
     Category,
     CompetenceLevel,
@@ -36,6 +34,8 @@ from vmeste.platform.reference.models import (
     Territory,
     subtree,
 )
+from vmeste.platform.versions import bump_version
+from vmeste.platform.versions.models import ConfigVersion
 
 PRIORITY_RANGE = (-1000, 1000)
 CONFIGURATORS = (Role.FEDERAL_CONFIGURATOR, Role.REGIONAL_ADMIN)

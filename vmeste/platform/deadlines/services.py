@@ -44,8 +44,8 @@ from vmeste.platform.deadlines.terms import RECOMPUTED_FIELDS, Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.principal import SYSTEM, Principal
 from vmeste.platform.outbox.services import emit
-from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.models import Territory, subtree
+from vmeste.platform.versions import bump_version
 
 #: Appeals whose clock is running or paused: their due moments follow the calendar.
 OPEN_WITH_TERM = (*CLOCK_RUNNING, AppealStatus.CLARIFICATION_REQUESTED)

@@ -23,8 +23,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.deadlines.calendar import ProductionCalendar
 from vmeste.platform.deadlines.models import StoredCalendar
-from vmeste.platform.policies.services import current_version
 from vmeste.platform.reference.models import PATH_SEPARATOR
+from vmeste.platform.versions import current_version
 
 #: The calendar every territory without a calendar of its own (or its ancestors') uses.
 FEDERAL = "ru_federal"

@@ -27,12 +27,9 @@ from vmeste.platform.deadlines.policy import (
     DeadlineRules,
 )
 from vmeste.platform.deadlines.store import CalendarStore
-from vmeste.platform.policies.services import (
-    REFERENCE_TREE_VERSION,
-    PolicyResolver,
-    current_version,
-)
+from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
+from vmeste.platform.versions import REFERENCE_TREE_VERSION, current_version
 
 #: The appeal columns a registration or a recomputation writes.
 DEADLINE_FIELDS = ("registered_at", "deadline_policy", "due_at", "calendar_version",

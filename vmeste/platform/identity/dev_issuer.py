@@ -19,6 +19,7 @@ import os
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,10 @@ class DevIssuer:
             now=time.time(),
             max_lifetime=max_lifetime,
         )
+
+
+@lru_cache(maxsize=4)
+def dev_issuer(data_dir: Path) -> DevIssuer:
+    """The issuer of a data folder, loaded once per process: the CLI signs with it and
+    the ``identity_dev`` plugin verifies with it."""
+    return DevIssuer(data_dir)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
-from vmeste.platform.identity.dev_issuer import DEFAULT_TTL, DEV_ISSUER
+from vmeste.platform.identity.dev_issuer import DEFAULT_TTL, DEV_ISSUER, dev_issuer
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.identity.services import AssignmentInput, assign_role, upsert_user
@@ -21,13 +21,12 @@ from vmeste.platform.reference.demo import COUNTRY_CODE
 from vmeste.platform.reference.models import Organization, Territory, TerritoryKind
 from vmeste.platform.reference.validators import ogrn_problem
 from vmeste.platform.settings import Settings
-from vmeste.plugins.identity_dev import dev_issuer
 
 #: Dev and demo users' mail goes to a reserved domain (RFC 2606): a local mailbox shows
 #: it, and nothing can leave for a real address.
 DEMO_MAIL_DOMAIN = "demo.vmeste.localhost"
 Gender = Literal["male", "female"]
-GENDERS: tuple[Gender, ...] = ("male", "female")
+GENDERS: tuple[Gender, ...] = get_args(Gender)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Region policies and configuration versions: a part of the platform every component stands on."""
+"""Region policies: a part of the platform every component stands on."""
 
 from __future__ import annotations
 

@@ -19,7 +19,6 @@ from functools import cached_property
 from typing import Any
 
 import pluggy
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
@@ -29,15 +28,12 @@ from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.plugins import strategy_catalog
-from vmeste.platform.policies.models import ConfigVersion, RegionPolicy
+from vmeste.platform.policies.models import RegionPolicy
 from vmeste.platform.reference.models import PATH_SEPARATOR, Territory
 from vmeste.platform.strategies import StrategyKind, StrategyKindError, kind_registry
+from vmeste.platform.versions import POLICY_VERSION, bump_version, current_version
 
 POLICY_FIELDS = ("territory_id", "kind", "plugin", "settings", "active")
-VERSION_NAME = "region_policy"
-#: Bumped when territories or categories are created or moved: caches holding the
-#: trees (the routing index) rebuild.
-REFERENCE_TREE_VERSION = "reference_tree"
 
 
 @dataclass
@@ -56,20 +52,6 @@ class ResolvedStrategy:
     settings: Mapping[str, Any]
     #: Code of the territory whose policy chose this strategy.
     decided_at: str
-
-
-async def bump_version(name: str, using: Any = None) -> None:
-    """Tell every process that cached configuration ``name`` is stale."""
-    updated = await ConfigVersion.filter(name=name).using_db(using).update(
-        version=F("version") + 1
-    )
-    if not updated:
-        await ConfigVersion.create(name=name, version=1, using_db=using)
-
-
-async def current_version(name: str) -> int:
-    row = await ConfigVersion.filter(name=name).values_list("version", flat=True)
-    return row[0] if row else 0
 
 
 async def set_region_policy(
@@ -120,7 +102,7 @@ async def set_region_policy(
             object_id=policy.id, before=before, after=snapshot(policy, POLICY_FIELDS),
             scope_path=territory.path, using=conn,
         )
-        await bump_version(VERSION_NAME, conn)
+        await bump_version(POLICY_VERSION, conn)
     resolver.invalidate()
     return policy
 
@@ -169,7 +151,7 @@ class PolicyResolver:
         now = time.monotonic()
         if self._cache and now - self._checked_at < self.check_seconds:
             return
-        version = await current_version(VERSION_NAME)
+        version = await current_version(POLICY_VERSION)
         self._checked_at = now
         if version != self._version:
             self._cache.clear()

@@ -25,7 +25,6 @@ from tortoise.transactions import in_transaction
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import CSVImportFailed, ImportError_
 from vmeste.platform.i18n import N_, _
-from vmeste.platform.policies.services import bump_version
 from vmeste.platform.reference.geometry import (
     BOUNDARIES_VERSION,
     BoundaryProblem,
@@ -33,6 +32,7 @@ from vmeste.platform.reference.geometry import (
 )
 from vmeste.platform.reference.importers import BATCH_SIZE, Progress, update_statement
 from vmeste.platform.reference.models import Territory
+from vmeste.platform.versions import bump_version
 
 #: Properties tried, in order, when the caller names none.
 CODE_PROPERTIES = ("oktmo", "OKTMO", "code")

@@ -32,7 +32,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.appeals.paths import move_territory_paths
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.csvfiles import (
     CSVImportFailed,
@@ -41,7 +40,6 @@ from vmeste.platform.csvfiles import (
     read_csv,
 )
 from vmeste.platform.i18n import N_, _, translate
-from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
 from vmeste.platform.reference.models import (
     PATH_SEPARATOR,
     TERRITORY_PARENT_KIND,
@@ -52,12 +50,14 @@ from vmeste.platform.reference.models import (
     Territory,
     TerritoryKind,
 )
+from vmeste.platform.reference.paths import move_territory_paths
 from vmeste.platform.reference.validators import (
     inn_problem,
     ogrn_problem,
     territory_code_problem,
     timezone_problem,
 )
+from vmeste.platform.versions import REFERENCE_TREE_VERSION, bump_version
 
 Kind = Literal["territories", "organizations", "categories"]
 Progress = Callable[[int, int], None]

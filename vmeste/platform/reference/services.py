@@ -17,14 +17,11 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
-from vmeste.platform.appeals.paths import move_territory_paths
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal, path_within
-from vmeste.platform.policies.services import REFERENCE_TREE_VERSION, bump_version
-from vmeste.platform.policies.services import VERSION_NAME as POLICY_VERSION
 from vmeste.platform.reference import validators
 from vmeste.platform.reference.geometry import (
     BOUNDARIES_VERSION,
@@ -41,6 +38,8 @@ from vmeste.platform.reference.models import (
     Territory,
     TerritoryKind,
 )
+from vmeste.platform.reference.paths import move_territory_paths
+from vmeste.platform.versions import POLICY_VERSION, REFERENCE_TREE_VERSION, bump_version
 
 #: What an audit snapshot holds for each model: references by code or ОГРН, never by
 #: database id (ids differ between environments), with the same names the CSV importer

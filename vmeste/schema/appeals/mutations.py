@@ -11,6 +11,7 @@ from strawberry import relay
 from vmeste.platform.appeals import models, rules, services
 from vmeste.platform.errors import DomainError
 from vmeste.platform.i18n import _
+from vmeste.schema.appeals.context import appeal_services
 from vmeste.schema.appeals.queries import appeal_pk
 from vmeste.schema.appeals.types import (
     Appeal,
@@ -155,7 +156,7 @@ async def _appeal_step(step: Callable[[int], Awaitable[models.Appeal]],
 
 
 def _lifecycle(info: strawberry.Info) -> services.AppealServices:
-    return info.context.appeals
+    return appeal_services(info)
 
 
 @strawberry.type
@@ -281,7 +282,7 @@ class AppealsMutation:
         except DomainError as error:
             return PublishCompetenceRulesPayload(published=[], retired=[], version=None,
                                                  conflicts=[], user_errors=user_errors(error))
-        info.context.routing_table.invalidate()
+        appeal_services(info).router.table.invalidate()
         return PublishCompetenceRulesPayload(
             published=result.published, retired=result.retired, version=result.version,
             conflicts=[], user_errors=[])

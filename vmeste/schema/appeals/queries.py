@@ -17,6 +17,7 @@ from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory, subtree
+from vmeste.schema.appeals.context import appeal_services
 from vmeste.schema.appeals.types import (
     Appeal,
     AppealStatus,
@@ -178,7 +179,7 @@ class AppealsQuery:
             complained_organization_ogrn=input.complained_organization_ogrn)
         authz.require_territory(info.context.principal, request.territory_path,
                                 (*RULE_READERS, Role.MODERATOR))
-        decision = await info.context.router.route(request)
+        decision = await appeal_services(info).router.route(request)
         return RoutingSimulation(fallback=decision.fallback, strategy=decision.strategy,
                                  rule_id=decision.rule_id, trace=decision.trace,
                                  organization_id=decision.organization_id,
@@ -194,7 +195,7 @@ class AppealsQuery:
         if not 0 <= limit <= COVERAGE_LIMIT:
             raise DomainError.of("limit", _("{name} is from 0 to {limit}", name="limit",
                                             limit=COVERAGE_LIMIT))
-        index = await info.context.routing_table.current()
+        index = await appeal_services(info).router.table.current()
         result = await coverage(index, territory, datetime.now(UTC).date())
         return RoutingCoverage(
             pairs_checked=result.pairs_checked, uncovered_count=len(result.gaps),

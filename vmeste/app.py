@@ -1,0 +1,123 @@
+"""The composition root: the ASGI application, built from the platform's runtime, the
+GraphQL schema, the plugins' HTTP routes and the embedded workers.
+
+It is the one module that sees every room (``platform``, ``schema``, ``workers``); the
+platform itself imports none of them (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pluggy
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from tortoise.contrib.starlette import RegisterTortoise
+
+from vmeste.platform.db import tortoise_config
+from vmeste.platform.http import graphiql
+from vmeste.platform.http.locale import LocaleMiddleware
+from vmeste.platform.http.middleware import AuthenticationMiddleware, BodyLimitMiddleware
+from vmeste.platform.http.probes import healthz, readyz
+from vmeste.platform.http.shedding import LoadSheddingMiddleware
+from vmeste.platform.runtime import build_runtime
+from vmeste.platform.settings import Settings
+from vmeste.platform.startup import StartupRefused, require_startable
+from vmeste.schema import build_schema
+from vmeste.schema.view import VmesteGraphQL
+
+log = logging.getLogger("vmeste.app")
+
+
+def plugin_routes(pm: pluggy.PluginManager, settings: Settings, taken: set[str]
+                  ) -> list[BaseRoute]:
+    """The plugins' routes (``vmeste_http_routes``); a path the platform or another
+    plugin already serves is refused at start, never silently shadowed."""
+    routes: list[BaseRoute] = []
+    for found in pm.hook.vmeste_http_routes(settings=settings):
+        for route in found:
+            path = getattr(route, "path", "")
+            if path in taken:
+                raise RuntimeError(f"a plugin route claims {path!r}, which is already served")
+            taken.add(path)
+            routes.append(route)
+    return routes
+
+
+def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+    """Build the application; ``manage_database=False`` when the caller (tests, the
+    demo runner) has already opened the ORM in this context."""
+    runtime = build_runtime(settings)
+    plugins = runtime.plugins
+    graphql = VmesteGraphQL(build_schema(settings, plugins), runtime=runtime)
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql),  # the view refuses other methods with a typed 405
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if graphql.graphql_ide:
+        routes.append(graphiql.assets())
+    routes += plugin_routes(plugins, settings, {getattr(r, "path", "") for r in routes})
+    middleware = [
+        Middleware(LocaleMiddleware, default=settings.locale),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
+        # After the body is read, so a slow upload waits without holding a slot; before
+        # authentication, whose token and user look-ups are work to bound too.
+        Middleware(LoadSheddingMiddleware, max_inflight=settings.max_inflight,
+                   wait_ms=settings.inflight_wait_ms),
+        Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate,
+                   settings=settings),
+    ]
+    if settings.allowed_origins:
+        middleware.insert(0, Middleware(
+            CORSMiddleware, allow_origins=list(settings.allowed_origins),
+            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+        ))
+
+    @asynccontextmanager
+    async def background() -> AsyncIterator[None]:
+        """The embedded worker and scheduler (``VMESTE_EMBEDDED_WORKERS``)."""
+        if not settings.embedded_workers:
+            yield
+            return
+        from vmeste.workers.runner import EmbeddedWorkers
+
+        workers = EmbeddedWorkers(runtime)
+        await workers.start()
+        try:
+            yield
+        finally:
+            await workers.stop()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            await require_startable(plugins, settings)
+        except StartupRefused as refused:
+            for problem in refused.problems:
+                log.error("cannot start: %s", problem)
+            raise
+        if not manage_database:
+            async with background():
+                yield
+            return
+        async with RegisterTortoise(app, config=tortoise_config(settings)), background():
+            yield
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.plugins = plugins
+    app.state.runtime = runtime
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for ``uvicorn --factory``; each worker process builds its own app."""
+    from vmeste.platform.settings import load_settings
+
+    return create_app(load_settings())
