@@ -45,7 +45,6 @@ from vmeste.platform.identity.services import upsert_user
 from vmeste.platform.identity.tokens import claims_to_identity
 from vmeste.platform.notifications.models import (
     Notification,
-    NotificationChannel,
     NotificationStatus,
     NotificationTemplate,
     WebhookSubscription,
@@ -134,13 +133,13 @@ CASES: dict[str, Case] = {
     "setNotificationPreference": Case(
         "mutation", _mutation("setNotificationPreference",
                               "($input: NotificationPreferenceInput!)", "preference { event }"),
-        lambda s: {"input": {"event": "*", "channel": "EMAIL", "enabled": False}},
+        lambda s: {"input": {"event": "*", "channel": "inbox", "enabled": False}},
         lambda r, s: r["preference"] is not None),
     "setNotificationTemplate": Case(
         "mutation", _mutation("setNotificationTemplate", "($input: NotificationTemplateInput!)",
                               "template { id }"),
         lambda s: {"input": {"territoryCode": _code(s, MUNICIPALITY_A, MUNICIPALITY_B),
-                             "event": "answered", "channel": "EMAIL",
+                             "event": "answered", "channel": "inbox",
                              "subject": "Ответ № {{ appeal_id }}", "body": "{{ answer }}"}},
         lambda r, s: r["template"] is not None),
     "deleteNotificationTemplate": Case(
@@ -171,12 +170,13 @@ async def _seed(region: str) -> Seeded:
         territory_path=territory.path, text="Яма на дороге", status=AppealStatus.ROUTED,
         organization_id=organization)
     note = await Notification.create(
-        dedupe_key=f"authz:{region}", event="routed", channel=NotificationChannel.INBOX,
-        recipient=author, appeal=appeal, territory_path=territory.path, subject="Тема",
-        body="Текст", status=NotificationStatus.SENT)
+        dedupe_key=f"authz:{region}", event="routed", channel="inbox",
+        recipient=author, subject_type="appeal", subject_id=appeal.id,
+        territory_path=territory.path, subject="Тема", body="Текст",
+        status=NotificationStatus.SENT)
     template = await NotificationTemplate.create(
         territory_id=world.territories[REGION_A if region == "A" else REGION_B],
-        event="routed", channel=NotificationChannel.INBOX, subject="Тема", body="Текст")
+        event="routed", channel="inbox", subject="Тема", body="Текст")
     hook = await WebhookSubscription.create(organization_id=organization,
                                             url="https://crm.example.org/in", secret="x" * 64)
     return Seeded(region, relay.to_base64("Notification", note.id), template.id, hook.id,

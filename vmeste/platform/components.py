@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from vmeste.platform.notifications.subjects import NotificationSubject
     from vmeste.platform.outbox.topics import Topic
     from vmeste.platform.runtime import Runtime
 
@@ -42,6 +43,9 @@ class Component:
     #: Builds the component's services once per process from the runtime built so far;
     #: they are found again by their type (``runtime.service(AppealServices)``).
     services: Callable[[Runtime], object] | None = None
+    #: The subject types it notifies about, each with its events, their audiences and
+    #: the source the fan-out asks (see :mod:`vmeste.platform.notifications.subjects`).
+    notifications: tuple[NotificationSubject, ...] = ()
 
 
 def builtin_modules() -> Iterator[ModuleType]:
