@@ -54,6 +54,8 @@ from vmeste.platform.reference.models import Territory
 TABLE = """
 myNotifications            self unauth ok     empty  empty  empty  empty  empty  empty  empty
 myNotificationPreferences  self unauth ok     ok     ok     ok     ok     ok     ok     ok
+notificationChannels       A    ok     ok     ok     ok     ok     ok     ok     ok     ok
+notificationChannels       B    ok     ok     ok     ok     ok     ok     ok     ok     ok
 notificationDeliveries     A    unauth forbid ok     ok     ok     forbid ok     ok     ok
 notificationDeliveries     B    unauth forbid empty  empty  empty  forbid empty  ok     empty
 notificationTemplates      A    unauth forbid forbid forbid forbid forbid ok     ok     forbid
@@ -118,6 +120,11 @@ CASES: dict[str, Case] = {
         lambda r, s: s.notification in {n["id"] for n in _edges(r)}),
     "myNotificationPreferences": Case(
         "query", "{ myNotificationPreferences { event channel enabled } }", lambda s: {}),
+    # Which channels exist and where they are on is no secret: a settings page shows it.
+    "notificationChannels": Case(
+        "query", "query($c: String) { notificationChannels(territoryCode: $c) { name active } }",
+        lambda s: {"c": _code(s, MUNICIPALITY_A, MUNICIPALITY_B)},
+        lambda r, s: {"name": "inbox", "active": True} in r),
     "notificationDeliveries": Case(
         "query", "{ notificationDeliveries { edges { node { id } } } }", lambda s: {},
         lambda r, s: s.notification in {n["id"] for n in _edges(r)}),
