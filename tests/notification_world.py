@@ -110,7 +110,7 @@ async def fan_out_all(runtime: Runtime) -> int:
     """Run fan-out for every ``appeal.events`` message in the outbox, as workers would."""
     created = 0
     for message in await OutboxMessage.filter(topic=APPEAL_EVENTS).order_by("id"):
-        created += await fan_out(runtime, message.payload["appeal_id"],
+        created += await fan_out(runtime, "appeal", message.payload["appeal_id"],
                                  message.payload["event_ids"])
     return created
 

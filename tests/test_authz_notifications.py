@@ -45,7 +45,6 @@ from vmeste.platform.identity.services import upsert_user
 from vmeste.platform.identity.tokens import claims_to_identity
 from vmeste.platform.notifications.models import (
     Notification,
-    NotificationChannel,
     NotificationStatus,
     NotificationTemplate,
     WebhookSubscription,
@@ -55,6 +54,8 @@ from vmeste.platform.reference.models import Territory
 TABLE = """
 myNotifications            self unauth ok     empty  empty  empty  empty  empty  empty  empty
 myNotificationPreferences  self unauth ok     ok     ok     ok     ok     ok     ok     ok
+notificationChannels       A    ok     ok     ok     ok     ok     ok     ok     ok     ok
+notificationChannels       B    ok     ok     ok     ok     ok     ok     ok     ok     ok
 notificationDeliveries     A    unauth forbid ok     ok     ok     forbid ok     ok     ok
 notificationDeliveries     B    unauth forbid empty  empty  empty  forbid empty  ok     empty
 notificationTemplates      A    unauth forbid forbid forbid forbid forbid ok     ok     forbid
@@ -119,6 +120,11 @@ CASES: dict[str, Case] = {
         lambda r, s: s.notification in {n["id"] for n in _edges(r)}),
     "myNotificationPreferences": Case(
         "query", "{ myNotificationPreferences { event channel enabled } }", lambda s: {}),
+    # Which channels exist and where they are on is no secret: a settings page shows it.
+    "notificationChannels": Case(
+        "query", "query($c: String) { notificationChannels(territoryCode: $c) { name active } }",
+        lambda s: {"c": _code(s, MUNICIPALITY_A, MUNICIPALITY_B)},
+        lambda r, s: {"name": "inbox", "active": True} in r),
     "notificationDeliveries": Case(
         "query", "{ notificationDeliveries { edges { node { id } } } }", lambda s: {},
         lambda r, s: s.notification in {n["id"] for n in _edges(r)}),
@@ -134,13 +140,13 @@ CASES: dict[str, Case] = {
     "setNotificationPreference": Case(
         "mutation", _mutation("setNotificationPreference",
                               "($input: NotificationPreferenceInput!)", "preference { event }"),
-        lambda s: {"input": {"event": "*", "channel": "EMAIL", "enabled": False}},
+        lambda s: {"input": {"event": "*", "channel": "inbox", "enabled": False}},
         lambda r, s: r["preference"] is not None),
     "setNotificationTemplate": Case(
         "mutation", _mutation("setNotificationTemplate", "($input: NotificationTemplateInput!)",
                               "template { id }"),
         lambda s: {"input": {"territoryCode": _code(s, MUNICIPALITY_A, MUNICIPALITY_B),
-                             "event": "answered", "channel": "EMAIL",
+                             "event": "answered", "channel": "inbox",
                              "subject": "Ответ № {{ appeal_id }}", "body": "{{ answer }}"}},
         lambda r, s: r["template"] is not None),
     "deleteNotificationTemplate": Case(
@@ -171,12 +177,13 @@ async def _seed(region: str) -> Seeded:
         territory_path=territory.path, text="Яма на дороге", status=AppealStatus.ROUTED,
         organization_id=organization)
     note = await Notification.create(
-        dedupe_key=f"authz:{region}", event="routed", channel=NotificationChannel.INBOX,
-        recipient=author, appeal=appeal, territory_path=territory.path, subject="Тема",
-        body="Текст", status=NotificationStatus.SENT)
+        dedupe_key=f"authz:{region}", event="routed", channel="inbox",
+        recipient=author, subject_type="appeal", subject_id=appeal.id,
+        territory_path=territory.path, subject="Тема", body="Текст",
+        status=NotificationStatus.SENT)
     template = await NotificationTemplate.create(
         territory_id=world.territories[REGION_A if region == "A" else REGION_B],
-        event="routed", channel=NotificationChannel.INBOX, subject="Тема", body="Текст")
+        event="routed", channel="inbox", subject="Тема", body="Текст")
     hook = await WebhookSubscription.create(organization_id=organization,
                                             url="https://crm.example.org/in", secret="x" * 64)
     return Seeded(region, relay.to_base64("Notification", note.id), template.id, hook.id,

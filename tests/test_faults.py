@@ -40,7 +40,6 @@ from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.notifications.models import (
     DeliveryAttempt,
     Notification,
-    NotificationChannel,
     NotificationStatus,
     WebhookSubscription,
 )
@@ -244,7 +243,7 @@ async def _webhook_notification(url: str) -> Notification:
     async with in_transaction() as conn:
         row = await Notification.create(
             dedupe_key=f"fault:{secrets.token_hex(4)}", event="appeal.routed",
-            channel=NotificationChannel.WEBHOOK, webhook=hook, address=url,
+            channel="webhook", webhook=hook, address=url,
             data={"appeal_id": 1}, using_db=conn)
         await emit(conn, NOTIFICATION_DELIVER, {"notification_id": row.id},
                    f"notification:{row.id}")
@@ -384,8 +383,8 @@ async def test_submissions_succeed_while_the_broker_is_down_and_drain_when_it_re
         relay.broker.close()
     with in_process_worker(rabbitmq):
         async def told_everyone() -> bool:
-            told = await Notification.filter(channel=NotificationChannel.INBOX).values_list(
-                "appeal_id", flat=True)
+            told = await Notification.filter(channel="inbox", subject_type="appeal"
+                                             ).values_list("subject_id", flat=True)
             return set(told) >= {a.id for a in appeals}
 
         await until(told_everyone, what="fan-out of every drained event")
@@ -413,12 +412,12 @@ async def test_a_failing_smtp_server_dead_letters_then_a_redrive_delivers(
         with in_process_worker(settings):
             async with relay.running():
                 async def dead() -> bool:
-                    emails = await Notification.filter(channel=NotificationChannel.EMAIL)
+                    emails = await Notification.filter(channel="email")
                     return bool(emails) and all(n.status == S.DEAD for n in emails) and (
                         await DeadLetter.filter(actor="vmeste.deliver").count() == len(emails))
 
                 await until(dead, within=60, what="every e-mail to die")
-                emails = await Notification.filter(channel=NotificationChannel.EMAIL)
+                emails = await Notification.filter(channel="email")
                 for email in emails:
                     log = await DeliveryAttempt.filter(notification_id=email.id).order_by("id")
                     assert [a.ok for a in log] == [False, False, False]
@@ -448,7 +447,7 @@ async def test_a_failing_smtp_server_dead_letters_then_a_redrive_delivers(
                 assert body["redriveDeadLetters"]["userErrors"] == []
 
                 async def delivered() -> bool:
-                    rows = await Notification.filter(channel=NotificationChannel.EMAIL)
+                    rows = await Notification.filter(channel="email")
                     return all(n.status == S.SENT for n in rows)
 
                 await until(delivered, within=60, what="the re-driven e-mails")
@@ -468,8 +467,8 @@ async def test_redis_broker_relays_and_runs_jobs(redis_broker, world, submit_app
     with in_process_worker(redis_broker):
         async with relay.running():
             async def told() -> bool:
-                return await Notification.filter(appeal_id=appeal.id,
-                                                 channel=NotificationChannel.INBOX).exists()
+                return await Notification.filter(subject_type="appeal", subject_id=appeal.id,
+                                                 channel="inbox").exists()
 
             await until(told, what="the Redis worker's fan-out")
     assert not await OutboxMessage.filter(relayed_at__isnull=True).exists()

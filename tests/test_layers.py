@@ -30,9 +30,6 @@ PLUGINS_MAY_IMPORT = ("vmeste.platform", "vmeste.plugins")
 ALLOWED_PAIRS = [
     # The generic deadlines work removes it: delete once that branch is merged.
     frozenset({"appeals", "deadlines"}),
-    # The generic notifications work removes notifications -> appeals (fan-out and the
-    # inbox read appeals' models and access): delete once that branch is merged.
-    frozenset({"appeals", "notifications"}),
     # Not yet owned by a branch: reference services take identity's Principal and Role,
     # while identity's role assignment, principal paths and dev tokens read reference
     # models. Splitting the principal (who asks, scoped by path) from role storage

@@ -16,23 +16,17 @@ from tests.appeal_world import seed_appeal_world
 from tests.notification_world import fan_out_all
 from tests.worlds import COUNTRY, MUNICIPALITY_A, MUNICIPALITY_B, REGION_A, ok_data
 from vmeste.app import create_app
+from vmeste.platform.appeals.notify import EVENTS, SAMPLE_CONTEXT
 from vmeste.platform.identity.models import User
 from vmeste.platform.identity.services import load_principal
-from vmeste.platform.notifications.events import EVENTS
 from vmeste.platform.notifications.models import (
     Notification,
-    NotificationChannel,
     NotificationPreference,
     NotificationTemplate,
     WebhookSubscription,
 )
 from vmeste.platform.notifications.services import set_preference
-from vmeste.platform.notifications.templates import (
-    DEFAULTS,
-    SAMPLE_CONTEXT,
-    render,
-    render_default,
-)
+from vmeste.platform.notifications.templates import render, render_default
 from vmeste.testing import GraphQLClient
 
 INBOX = """query($unread: Boolean) { myNotifications(unreadOnly: $unread) {
@@ -60,10 +54,10 @@ async def _submit_and_fan_out(vmeste_app, submit_appeal, territory: str = MUNICI
 
 
 def test_every_event_has_a_default_wording_that_renders():
-    assert set(DEFAULTS) == set(EVENTS)
-    for event in EVENTS:
+    for event, spec in EVENTS.items():
+        assert spec.audiences and spec.description, event
         for staff in (False, True):
-            subject, body = render_default(event, {**SAMPLE_CONTEXT, "for_staff": staff})
+            subject, body = render_default(spec, {**SAMPLE_CONTEXT, "for_staff": staff})
             assert subject.strip() and body.strip(), event
 
 
@@ -98,22 +92,25 @@ async def test_preferences_default_then_chosen_and_honoured(graphql, make_token,
     citizen = await make_token("citizen", sub="ivanova")
     query = "{ myNotificationPreferences { event channel enabled chosen } }"
     prefs = ok_data(await graphql(query, token=citizen))["myNotificationPreferences"]
-    assert {"event": "*", "channel": "INBOX", "enabled": True, "chosen": False} in prefs
-    assert {"event": "*", "channel": "SMS", "enabled": False, "chosen": False} in prefs
+    assert {"event": "*", "channel": "inbox", "enabled": True, "chosen": False} in prefs
+    assert {"event": "*", "channel": "sms", "enabled": False, "chosen": False} in prefs
+    assert "webhook" not in {p["channel"] for p in prefs}
     set_pref = """mutation($input: NotificationPreferenceInput!) {
       setNotificationPreference(input: $input) { preference { event channel enabled chosen }
       userErrors { field code } } }"""
-    body = ok_data(await graphql(set_pref, {"input": {"event": "routed", "channel": "INBOX",
+    body = ok_data(await graphql(set_pref, {"input": {"event": "routed", "channel": "inbox",
                                                       "enabled": False}}, token=citizen))
     assert body["setNotificationPreference"] == {"preference": {
-        "event": "routed", "channel": "INBOX", "enabled": False, "chosen": True},
+        "event": "routed", "channel": "inbox", "enabled": False, "chosen": True},
         "userErrors": []}
-    for bad, field in (({"event": "nonsense", "channel": "EMAIL"}, "event"),
-                       ({"event": "*", "channel": "WEBHOOK"}, "channel")):
+    for bad, field, code in (({"event": "nonsense", "channel": "email"}, "event", "INVALID"),
+                             ({"event": "*", "channel": "webhook"}, "channel", "INVALID"),
+                             ({"event": "*", "channel": "carrier-pigeon"}, "channel",
+                              "NOT_FOUND")):
         body = ok_data(await graphql(set_pref, {"input": {**bad, "enabled": True}},
                                      token=citizen))
         assert body["setNotificationPreference"]["userErrors"] == [
-            {"field": field, "code": "INVALID"}]
+            {"field": field, "code": code}]
     await _submit_and_fan_out(vmeste_app, submit_appeal)
     inbox = ok_data(await graphql(INBOX, token=citizen))["myNotifications"]
     assert [e["node"]["event"] for e in inbox["edges"]] == ["submitted"]
@@ -126,7 +123,7 @@ async def test_regional_wording_overrides_down_the_tree_with_fallback(
         graphql, make_token, city, vmeste_app, submit_appeal):
     admin = await make_token("regional_admin", territory=REGION_A)
     federal = await make_token("federal_configurator", territory=COUNTRY)
-    region = {"territoryCode": REGION_A, "event": "routed", "channel": "INBOX",
+    region = {"territoryCode": REGION_A, "event": "routed", "channel": "inbox",
               "subject": "Кировская область: обращение {{ appeal_id }} у {{ organization }}",
               "body": "{{ organization }} рассмотрит обращение."}
     body = ok_data(await graphql(SET_TEMPLATE, {"input": region}, token=admin))
@@ -161,7 +158,7 @@ async def test_regional_wording_overrides_down_the_tree_with_fallback(
     assert await _routed_subjects("sidorova") == [
         f"Обращение № {third} направлено в Администрация города Кирова"]
     log = ok_data(await graphql(DELIVERIES, {"filter": {
-        "appealId": relay.to_base64("Appeal", third), "channel": "INBOX"}}, token=admin))
+        "appealId": relay.to_base64("Appeal", third), "channel": "inbox"}}, token=admin))
     routed = [e["node"] for e in log["notificationDeliveries"]["edges"]
               if e["node"]["event"] == "routed"]
     assert {(n["template"], n["templateError"]) for n in routed} == {
@@ -201,13 +198,14 @@ async def test_webhook_secret_is_shown_once_and_the_log_shows_attempts(
                                    token=admin))
     assert "secret" not in str(listed)
     appeal_id = await _submit_and_fan_out(vmeste_app, submit_appeal)
-    log = ok_data(await graphql(DELIVERIES, {"filter": {"channel": "WEBHOOK"}},
+    log = ok_data(await graphql(DELIVERIES, {"filter": {"channel": "webhook"}},
                                 token=city["operator"]))["notificationDeliveries"]
     assert [(n["node"]["event"], n["node"]["status"], n["node"]["recipient"])
             for n in log["edges"]] == [("routed", "PENDING", "webhook")]
     from vmeste.platform.notifications.delivery import DeliveryError, deliver
 
-    note = await Notification.get(channel="webhook", appeal_id=appeal_id)
+    note = await Notification.get(channel="webhook", subject_type="appeal",
+                                  subject_id=appeal_id)
     try:
         await deliver(vmeste_app.state.runtime, note.id, last_attempt=False)
     except DeliveryError:
@@ -253,7 +251,7 @@ async def test_a_template_that_would_freeze_the_server_is_refused_at_once(
     for heavy in HEAVY_TEMPLATES:
         started = time.monotonic()
         body = ok_data(await graphql(SET_TEMPLATE, {"input": {
-            "territoryCode": REGION_A, "event": "routed", "channel": "INBOX",
+            "territoryCode": REGION_A, "event": "routed", "channel": "inbox",
             "subject": "Обращение {{ appeal_id }}", "body": heavy}}, token=admin))
         errors = body["setNotificationTemplate"]["userErrors"]
         assert [(e["field"], e["code"]) for e in errors] == [("body", "INVALID")], heavy
@@ -265,12 +263,12 @@ async def test_a_template_that_would_freeze_the_server_is_refused_at_once(
 def test_a_heavy_stored_template_falls_back_to_the_default_when_sending():
     for heavy in HEAVY_TEMPLATES:
         started = time.monotonic()
-        rendered = render("routed", SAMPLE_CONTEXT, [(REGION_A, "Тема", heavy)])
+        rendered = render(EVENTS["routed"], SAMPLE_CONTEXT, [(REGION_A, "Тема", heavy)])
         assert rendered.source == "default" and "RenderLimit" in rendered.error, heavy
-        assert rendered.body == render_default("routed", SAMPLE_CONTEXT)[1]
+        assert rendered.body == render_default(EVENTS["routed"], SAMPLE_CONTEXT)[1]
         assert time.monotonic() - started < 2, heavy
     # Ordinary wording with conditions, text filters and ``~`` still renders.
-    fine = render("routed", {**SAMPLE_CONTEXT, "appeal_id": 123456789}, [(
+    fine = render(EVENTS["routed"], {**SAMPLE_CONTEXT, "appeal_id": 123456789}, [(
         REGION_A, "№ {{ appeal_id }}",
         "{{ answer|upper|truncate(13, true, '…') }} {% if rating is number and rating > 3 %}"
         "{{ 'спасибо за ' ~ rating|string }}{% else %}—{% endif %}")])
@@ -278,15 +276,16 @@ def test_a_heavy_stored_template_falls_back_to_the_default_when_sending():
     assert fine.body == "ЯМУ ЗАДЕЛАЕМ… спасибо за 5"
 
 
-async def test_a_double_click_on_a_preference_is_not_an_error(city, make_token):
+async def test_a_double_click_on_a_preference_is_not_an_error(city, make_token, vmeste_app):
     await make_token("citizen", sub="ivanova")
     principal = await load_principal(await User.get(subject="ivanova"))
-    first, second = await asyncio.gather(
-        set_preference(principal, "routed", NotificationChannel.EMAIL, False),
-        set_preference(principal, "routed", NotificationChannel.EMAIL, False))
+    runtime = vmeste_app.state.runtime
+    args = (principal, runtime.notifications, runtime.channels, "routed", "sms")
+    first, second = await asyncio.gather(set_preference(*args, False),
+                                         set_preference(*args, False))
     assert first == second and not first.enabled
-    await set_preference(principal, "routed", NotificationChannel.EMAIL, True)
-    rows = await NotificationPreference.filter(event="routed", channel="email")
+    await set_preference(*args, True)
+    rows = await NotificationPreference.filter(event="routed", channel="sms")
     assert [row.enabled for row in rows] == [True]
 
 
@@ -354,8 +353,9 @@ async def test_a_complaints_log_is_hidden_from_its_body_even_with_a_regional_rol
     staff = await User.get(subject="city-operator")
     both = Principal(user=staff, grants=(Grant(Role.ORG_ADMIN, organization_id=body.id),
                                         Grant(Role.REGIONAL_ADMIN, territory_path=region.path)))
-    seen = set(await Notification.filter(await visible_deliveries(both)).values_list(
-        "appeal_id", flat=True))
+    catalog = vmeste_app.state.runtime.notifications
+    seen = set(await Notification.filter(await visible_deliveries(both, catalog)).values_list(
+        "subject_id", flat=True))
     assert seen == {other}
 
 

@@ -81,7 +81,7 @@ def _email_to(address: str, rows: list[Notification]) -> list[Notification]:
 async def test_fan_out_tells_the_applicant_and_the_body_on_the_right_channels(db, appeal):
     runtime = runtime_with_smtp(db, 2525)
     created = await fan_out_all(runtime)
-    rows = await Notification.filter(appeal_id=appeal["row"].id)
+    rows = await Notification.filter(subject_type="appeal", subject_id=appeal["row"].id)
     assert created >= len(rows) > 0
     mine = {(n.event, n.channel, n.status) for n in rows
             if n.recipient_id == appeal["applicant"].id}

@@ -216,7 +216,7 @@ async def test_kind_notification(world: World, db: Settings, region_policy: Any)
         return {s.plugin for s in await resolver.resolve(code, "notification")}
 
     assert "sms" not in await active(MUNICIPALITY_A)
-    assert await active(MUNICIPALITY_B) == {"inbox", "email", "webhook", "push"}
+    assert await active(MUNICIPALITY_B) == {"inbox", "webhook", "push"}  # e-mail needs SMTP
     for plugin in ("inbox", "sms"):
         await set_region_policy(SYSTEM, resolver, RegionPolicyInput(REGION_A, "notification",
                                                                     plugin))

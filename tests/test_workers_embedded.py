@@ -17,7 +17,6 @@ from tests.worlds import ok_data
 from vmeste.app import create_app
 from vmeste.platform.notifications.models import (
     Notification,
-    NotificationChannel,
     NotificationStatus,
     WebhookSubscription,
 )
@@ -41,7 +40,7 @@ async def test_serve_runs_worker_and_scheduler_in_process(world, db, make_token)
                 return not await OutboxMessage.filter(relayed_at__isnull=True).exists()
 
             async def in_inbox() -> bool:
-                return await Notification.filter(channel=NotificationChannel.INBOX,
+                return await Notification.filter(channel="inbox",
                                                  recipient__subject="ivanova").exists()
 
             await until(drained, what="the outbox to drain")
@@ -72,13 +71,13 @@ async def test_a_restart_of_the_embedded_workers_delivers_everything_exactly_onc
                     assert body["submitAppeal"]["userErrors"] == []
 
             async def one_failed() -> bool:
-                return await Notification.filter(channel=NotificationChannel.WEBHOOK,
+                return await Notification.filter(channel="webhook",
                                                  status=NotificationStatus.RETRYING).exists()
 
             await until(one_failed, what="a delivery waiting for its backoff")
         unfinished = await OutboxMessage.filter(relayed_at__isnull=False, done_at__isnull=True)
         assert unfinished, "the stopped broker held jobs"
-        assert await Notification.filter(channel=NotificationChannel.WEBHOOK).exclude(
+        assert await Notification.filter(channel="webhook").exclude(
             status=NotificationStatus.SENT).exists()
 
         again = create_app(settings, manage_database=False)
@@ -88,7 +87,7 @@ async def test_a_restart_of_the_embedded_workers_delivers_everything_exactly_onc
 
             await until(all_done, what="every job to finish after the restart")
             await asyncio.sleep(0.3)  # room for a duplicate, were there one
-    hooks = await Notification.filter(channel=NotificationChannel.WEBHOOK)
+    hooks = await Notification.filter(channel="webhook")
     assert hooks and {n.status for n in hooks} == {NotificationStatus.SENT}
     delivered = Counter(headers["X-Vmeste-Delivery"] for headers, _ in receiver.requests[1:])
     assert delivered == Counter({n.dedupe_key: 1 for n in hooks})

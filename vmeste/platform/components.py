@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from vmeste.platform.notifications.subjects import NotificationSubject
     from vmeste.platform.outbox.topics import Topic
     from vmeste.platform.runtime import Runtime
 
@@ -46,6 +47,9 @@ class Component:
     #: on them are one indexed prefix match, and reference data rewrites every declared
     #: copy in the transaction that moves a territory.
     path_copies: tuple[tuple[str, str], ...] = ()
+    #: The subject types it notifies about, each with its events, their audiences and
+    #: the source the fan-out asks (see :mod:`vmeste.platform.notifications.subjects`).
+    notifications: tuple[NotificationSubject, ...] = ()
 
 
 def builtin_modules() -> Iterator[ModuleType]:

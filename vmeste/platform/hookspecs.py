@@ -59,17 +59,36 @@ class StrategySpec:
 
 
 @dataclass(frozen=True)
-class ChannelSpec:
-    """A way of telling people about appeal events (``name`` is one of
-    :class:`vmeste.platform.notifications.models.NotificationChannel`).
+class ChannelSettings:
+    """The settings a channel takes from region policies, and the secrets it takes
+    from the environment only.
 
-    ``send`` hands one message over and raises on failure (a
+    ``defaults`` are the settings where no policy says otherwise; ``validate`` returns
+    human-readable (Russian) problems with a policy's settings, checked when the policy
+    is saved. ``secrets`` maps a key of ``OutgoingMessage.secrets`` to the environment
+    variable holding it (``{"token": "VMESTE_MESSENGER_TOKEN"}``); a policy naming one
+    of these keys is refused.
+    """
+
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    validate: Callable[[Mapping[str, Any]], list[str]] | None = None
+    secrets: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """A way of telling people about events (see ``docs/plugins.md``).
+
+    ``name`` matches :data:`vmeste.platform.notifications.channels.CHANNEL_NAME` and is
+    also the channel's strategy of kind ``notification``, which region policies switch
+    on and off and configure. ``send`` hands one message over and raises on failure (a
     :class:`vmeste.platform.notifications.channels.DeliveryError` with a message free of
     addresses and secrets; any other exception is logged by its type only); None means
     the message is complete when stored (the in-app inbox). ``address`` says where a
     user is reached on this channel, "" when nowhere; None for channels whose
     recipients are not users (webhooks). ``default_on`` is the choice of users who set
-    no preference.
+    no preference. ``default``: active where no region policy of kind ``notification``
+    decides; a channel that is not stays off until a policy switches it on.
     """
 
     name: str
@@ -77,6 +96,8 @@ class ChannelSpec:
     send: Callable[[OutgoingMessage], Awaitable[None]] | None = None
     address: Callable[[User], str] | None = None
     default_on: bool = False
+    default: bool = False
+    settings: ChannelSettings = field(default_factory=ChannelSettings)
 
 
 @hookspec(firstresult=True)

@@ -17,6 +17,7 @@ import pluggy
 from vmeste.platform import hookspecs
 from vmeste.platform.components import Component, builtin_modules, declared
 from vmeste.platform.hookspecs import StrategySpec
+from vmeste.platform.notifications.channels import ChannelStrategies
 from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import check_strategies, declared_strategies
 
@@ -32,6 +33,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.deadlines",
 )
 ENTRY_POINT_GROUP = "vmeste"
+#: The plugin offering every installed notification channel as a strategy; part of
+#: the platform, so named like the components and never blocked.
+CHANNEL_STRATEGIES = "vmeste.platform.notifications.channels"
 
 
 def plugin_name(module_path: str) -> str:
@@ -62,6 +66,7 @@ def build_plugin_manager(settings: Settings) -> pluggy.PluginManager:
             continue
         if pm.get_plugin(entry.name) is None:
             pm.register(entry.load(), name=entry.name)
+    pm.register(ChannelStrategies(pm, settings), name=CHANNEL_STRATEGIES)
     pm.check_pending()
     check_strategies(pm)
     return pm

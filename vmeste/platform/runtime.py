@@ -16,6 +16,7 @@ from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.identity.authenticate import Authenticator
 from vmeste.platform.notifications.channels import channel_registry
+from vmeste.platform.notifications.subjects import NotificationCatalog, catalog_of
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.plugins import build_plugin_manager
 from vmeste.platform.policies.services import PolicyResolver
@@ -36,6 +37,8 @@ class Runtime:
     components: dict[str, Component]
     #: Every component's outbox topics by name.
     topics: dict[str, Topic]
+    #: Every component's notification subjects and events.
+    notifications: NotificationCatalog
     services: dict[type, object] = field(default_factory=dict)
     #: "Now" for every component's steps and the watchdog; a test sets its own.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -59,7 +62,7 @@ def build_runtime(settings: Settings, plugins: pluggy.PluginManager | None = Non
         deadlines=Deadlines(resolver, CalendarStore(settings.policy_cache_seconds),
                             settings.policy_cache_seconds),
         channels=channel_registry(plugins, settings), components=components,
-        topics=topics_of(components))
+        topics=topics_of(components), notifications=catalog_of(components))
     for component in components.values():
         if component.services is not None:
             built = component.services(runtime)

@@ -3,7 +3,8 @@
 
 Only in dev mode. A real gateway is a plugin that returns a ``ChannelSpec`` named
 ``sms`` or ``push`` from ``vmeste_notification_channels`` (see docs/plugins.md); it
-replaces this sink. The log line names the notification, never its address or text.
+replaces this sink, and stays off until a region policy switches it on unless it
+says ``default=True``. The log line names the notification, never its address or text.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.hookspecs import ChannelSpec, hookimpl
 from vmeste.platform.i18n import N_
 from vmeste.platform.identity.models import User
-from vmeste.platform.notifications.channels import POLICY_KIND, OutgoingMessage
+from vmeste.platform.notifications.channels import OutgoingMessage
 from vmeste.platform.settings import Settings
 
 SINK_FILE = "dev-notifications.jsonl"
@@ -49,11 +50,11 @@ def sink_channels(path: Path) -> list[ChannelSpec]:
         log.info("dev sink: %s notification %s (%s)", message.channel,
                  message.notification_id, message.event)
 
+    # On wherever no policy decides: the sink exists only in dev mode, to be seen.
     return [ChannelSpec(name="sms", description=N_("SMS (development: written to a file)"),
-                        send=send,
-                        address=_phone),
+                        send=send, address=_phone, default=True),
             ChannelSpec(name="push", description=N_("Push (development: written to a file)"),
-                        send=send, address=_device_owner)]
+                        send=send, address=_device_owner, default=True)]
 
 
 @hookimpl
@@ -62,9 +63,3 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
         return []
     return sink_channels(settings.data_dir / SINK_FILE)
 
-
-@hookimpl
-def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=POLICY_KIND, name=name, description=description, default=True)
-            for name, description in (("sms", N_("SMS notifications")),
-                                              ("push", N_("Push notifications")))]

@@ -22,10 +22,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.hookspecs import ChannelSpec, hookimpl
 from vmeste.platform.i18n import N_, _
 from vmeste.platform.identity.models import User
-from vmeste.platform.notifications.channels import POLICY_KIND, DeliveryError, OutgoingMessage
+from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
 from vmeste.platform.settings import Settings
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -132,7 +132,7 @@ def email_channel(config: SmtpConfig) -> ChannelSpec:
             raise DeliveryError(f"SMTP: {type(error).__name__}") from None
 
     return ChannelSpec(name="email", description=N_("E-mail (SMTP)"), send=send,
-                       address=_email, default_on=True)
+                       address=_email, default_on=True, default=True)
 
 
 def _email(user: User) -> str:
@@ -145,8 +145,3 @@ def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
         return []
     return [email_channel(SmtpConfig.from_settings(settings))]
 
-
-@hookimpl
-def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=POLICY_KIND, name="email", description=N_("E-mail (SMTP)"),
-                         default=True)]

@@ -3,10 +3,9 @@ through ``myNotifications``."""
 
 from __future__ import annotations
 
-from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.hookspecs import ChannelSpec, hookimpl
 from vmeste.platform.i18n import N_
 from vmeste.platform.identity.models import User
-from vmeste.platform.notifications.channels import POLICY_KIND
 from vmeste.platform.settings import Settings
 
 
@@ -17,10 +16,5 @@ def _address(user: User) -> str:
 @hookimpl
 def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
     return [ChannelSpec(name="inbox", description=N_("Notifications in the personal account"),
-                        address=_address, default_on=True)]
+                        address=_address, default_on=True, default=True)]
 
-
-@hookimpl
-def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=POLICY_KIND, name="inbox",
-                         description=N_("Notifications in the personal account"), default=True)]

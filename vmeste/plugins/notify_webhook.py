@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.hookspecs import ChannelSpec, hookimpl
 from vmeste.platform.i18n import N_, _
 from vmeste.platform.notifications.addresses import Target, UnsafeAddress, resolve
-from vmeste.platform.notifications.channels import POLICY_KIND, DeliveryError, OutgoingMessage
+from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
 from vmeste.platform.settings import Settings
 
 
@@ -73,16 +73,10 @@ def webhook_channel(timeout: float, allow_private: bool) -> ChannelSpec:
 
     return ChannelSpec(name="webhook",
                        description=N_("Webhooks of the bodies' information systems"),
-                       send=send)
+                       send=send, default=True)
 
 
 @hookimpl
 def vmeste_notification_channels(settings: Settings) -> list[ChannelSpec]:
     return [webhook_channel(settings.notify_timeout_seconds, settings.webhook_allow_private)]
 
-
-@hookimpl
-def vmeste_strategies() -> list[StrategySpec]:
-    return [StrategySpec(kind=POLICY_KIND, name="webhook",
-                         description=N_("Webhooks of the bodies' information systems"),
-                         default=True)]

@@ -8,6 +8,7 @@ from vmeste.platform.appeals.geo import BoundaryIndex
 from vmeste.platform.appeals.identity import IDENTITY_KIND
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.moderation import MODERATION_KIND
+from vmeste.platform.appeals.notify import APPEAL_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.appeals.quota import SUBMISSION_QUOTA_KIND
 from vmeste.platform.appeals.router import ROUTING_KIND, Router
 from vmeste.platform.appeals.routing import RoutingTable
@@ -32,7 +33,7 @@ def _services(runtime: Runtime) -> AppealServices:
 
 
 async def _fan_out(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
-    return await fan_out(runtime, int(payload["appeal_id"]),
+    return await fan_out(runtime, SUBJECT_TYPE, int(payload["appeal_id"]),
                          [int(i) for i in payload["event_ids"]])
 
 
@@ -47,7 +48,7 @@ def vmeste_component() -> Component:
     return Component(
         name="appeals", models=("vmeste.platform.appeals.models",),
         topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
-        services=_services,
+        services=_services, notifications=(APPEAL_SUBJECT,),
         path_copies=(("appeal", "territory_path"), ("competence_rule", "territory_path")))
 
 

@@ -12,7 +12,7 @@ Three rules keep the channel from being a way to write in anyone's name:
   alone on this channel, and an operator is not shown the profile of the citizen they
   filed for (``Appeal.applicant`` is null for a viewer who is only an operator there);
 * the citizen is told: the submission's notification event is ``filed_on_behalf``
-  instead of ``submitted`` (see ``notifications/events.py``), and they may withdraw.
+  instead of ``submitted`` (see ``appeals/notify.py``), and they may withdraw.
 
 The operator, an identified official, vouches for whom they write for, so the region's
 "verified accounts only" setting (547-ФЗ) applies to citizens writing themselves, not

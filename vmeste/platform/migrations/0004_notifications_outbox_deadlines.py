@@ -3,9 +3,22 @@ from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
-from vmeste.platform.notifications.models import NotificationChannel, NotificationStatus
+from enum import StrEnum
+from vmeste.platform.notifications.models import NotificationStatus
 from tortoise import fields
 from tortoise.indexes import Index
+
+
+class NotificationChannel(StrEnum):
+    """The channels as they were a closed list here (0007 opened them); frozen in the
+    migration so the models need not keep it."""
+
+    INBOX = "inbox"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    SMS = "sms"
+    PUSH = "push"
+
 
 class Migration(migrations.Migration):
     dependencies = [('vmeste', '0003_appeals')]

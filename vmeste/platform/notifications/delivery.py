@@ -12,19 +12,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.notifications.channels import DeliveryError, LeaseHeld, OutgoingMessage
+from vmeste.platform.errors import DomainError
+from vmeste.platform.hookspecs import ChannelSpec
+from vmeste.platform.notifications.channels import (
+    POLICY_KIND,
+    DeliveryError,
+    LeaseHeld,
+    OutgoingMessage,
+    channel_secrets,
+    channel_settings,
+)
 from vmeste.platform.notifications.models import (
     DeliveryAttempt,
     Notification,
     NotificationStatus,
     WebhookSubscription,
 )
+from vmeste.platform.reference.models import PATH_SEPARATOR
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -60,13 +71,13 @@ async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool)
         held_until = row.lease_until or now
         raise LeaseHeld("уведомление отправляет другой обработчик",
                         delay_seconds=max(1.0, (held_until - now).total_seconds() + 1))
-    message = await _message(row)
+    channel = runtime.channels.get(str(row.channel))
+    message = await _message(runtime, row, channel)
     if message is None:
         await _skip(row, lease, WEBHOOK_GONE)
         return
     started = time.perf_counter()
     error = ""
-    channel = runtime.channels.get(str(row.channel))
     if channel is None or channel.send is None:
         error = f"канал {row.channel} не установлен"
     else:
@@ -92,18 +103,41 @@ async def reset_for_redrive(notification_id: int) -> None:
         status=S.PENDING, lease_until=None)
 
 
-async def _message(row: Notification) -> OutgoingMessage | None:
-    """What the channel is handed; None when there is nobody to send it to any more."""
+async def _message(runtime: Runtime, row: Notification, channel: ChannelSpec | None
+                   ) -> OutgoingMessage | None:
+    """What the channel is handed; None when there is nobody to send it to any more.
+    Settings are resolved now, not at fan-out, so a retry sends with the policy in
+    force when it runs."""
     secret = ""
     if row.webhook_id is not None:
         hook = await WebhookSubscription.get_or_none(id=row.webhook_id, active=True)
         if hook is None:
             return None
         secret = hook.secret
+    settings: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    if channel is not None:
+        settings = channel_settings(channel, await _layered(runtime, row))
+        secrets = channel_secrets(channel)
     return OutgoingMessage(
         notification_id=row.id, dedupe_key=row.dedupe_key, event=row.event,
         channel=str(row.channel), address=row.address, subject=row.subject, body=row.body,
-        data=row.data, secret=secret)
+        data=row.data, secret=secret, territory_path=row.territory_path,
+        settings=settings, secrets=secrets)
+
+
+async def _layered(runtime: Runtime, row: Notification) -> Mapping[str, Any]:
+    """The region policy's settings of the row's channel on its territory path
+    (country → region → municipality); empty where no policy sets it, or where the
+    territory is gone."""
+    code = row.territory_path.split(PATH_SEPARATOR)[-1]
+    if not code:
+        return {}
+    try:
+        resolved = await runtime.resolver.resolve(code, POLICY_KIND)
+    except DomainError:  # the territory was deleted since the fan-out
+        return {}
+    return next((s.settings for s in resolved if s.plugin == row.channel), {})
 
 
 async def _skip(row: Notification, lease: datetime, reason: str) -> None:

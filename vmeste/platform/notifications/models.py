@@ -1,4 +1,8 @@
-"""Notifications, their delivery log, templates, preferences and webhook subscriptions."""
+"""Notifications, their delivery log, templates, preferences and webhook subscriptions.
+
+Channels are stored by name: any installed channel (``ChannelSpec.name``, at most
+:data:`CHANNEL_MAX` characters), not a closed list.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-
-class NotificationChannel(StrEnum):
-    INBOX = "inbox"
-    EMAIL = "email"
-    WEBHOOK = "webhook"
-    SMS = "sms"
-    PUSH = "push"
+CHANNEL_MAX = 32
 
 
 class NotificationStatus(StrEnum):
@@ -39,7 +37,7 @@ class Notification(Model):
     id = fields.BigIntField(primary_key=True)
     dedupe_key = fields.CharField(max_length=255, unique=True)
     event = fields.CharField(max_length=64, db_index=True)
-    channel = fields.CharEnumField(NotificationChannel, max_length=16)
+    channel = fields.CharField(max_length=CHANNEL_MAX)
     recipient: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "vmeste.User", related_name="notifications", null=True, on_delete=fields.CASCADE
     )
@@ -49,10 +47,11 @@ class Notification(Model):
     )
     #: E-mail, phone or URL at fan-out time. Personal data: never logged.
     address = fields.CharField(max_length=2000, default="")
-    appeal: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
-        "vmeste.Appeal", related_name="notifications", null=True, on_delete=fields.CASCADE
-    )
-    #: Territory path of the appeal, so regional staff see their region's delivery log.
+    #: What the notification is about: a component's subject type (``appeal``,
+    #: ``poll``, …) and the id of its row there.
+    subject_type = fields.CharField(max_length=32, db_default="")
+    subject_id = fields.BigIntField(db_default=0)
+    #: Territory path of the subject, so regional staff see their region's delivery log.
     territory_path = fields.CharField(max_length=255, default="", db_index=True)
     subject = fields.CharField(max_length=500, default="")
     body = fields.TextField(default="")
@@ -68,12 +67,12 @@ class Notification(Model):
 
     recipient_id: int | None
     webhook_id: int | None
-    appeal_id: int | None
 
     class Meta:
         table = "notification"
         ordering = ["id"]
-        indexes = (("recipient_id", "channel", "id"), ("status", "id"))
+        indexes = (("recipient_id", "channel", "id"), ("status", "id"),
+                   ("subject_type", "subject_id"))
 
 
 class DeliveryAttempt(Model):
@@ -106,7 +105,7 @@ class NotificationPreference(Model):
         "vmeste.User", related_name="notification_preferences", on_delete=fields.CASCADE
     )
     event = fields.CharField(max_length=64)
-    channel = fields.CharEnumField(NotificationChannel, max_length=16)
+    channel = fields.CharField(max_length=CHANNEL_MAX)
     enabled = fields.BooleanField()
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -119,14 +118,14 @@ class NotificationPreference(Model):
 
 class NotificationTemplate(Model):
     """A region's wording of one event on one channel (Jinja2), overriding the
-    packaged default; looked up from the appeal's territory upwards."""
+    packaged default; looked up from the subject's territory upwards."""
 
     id = fields.IntField(primary_key=True)
     territory: fields.ForeignKeyRelation = fields.ForeignKeyField(
         "vmeste.Territory", related_name="notification_templates", on_delete=fields.CASCADE
     )
     event = fields.CharField(max_length=64)
-    channel = fields.CharEnumField(NotificationChannel, max_length=16)
+    channel = fields.CharField(max_length=CHANNEL_MAX)
     locale = fields.CharField(max_length=8, default="ru")
     subject = fields.CharField(max_length=500, default="")
     body = fields.TextField()
@@ -141,7 +140,9 @@ class NotificationTemplate(Model):
 
 
 class WebhookSubscription(Model):
-    """A body's system (its document flow, a CRM) told about its appeals' events."""
+    """A body's system (its document flow, a CRM) told about its appeals' events.
+
+    Every subject whose ``organization_id`` is the body is heard the same way."""
 
     id = fields.IntField(primary_key=True)
     organization: fields.ForeignKeyRelation = fields.ForeignKeyField(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from vmeste.platform.notifications.events import ALL_EVENTS
 from vmeste.platform.notifications.models import NotificationPreference
+from vmeste.platform.notifications.subjects import ALL_EVENTS
 
 Choices = dict[tuple[str, str], bool]
 

@@ -8,27 +8,27 @@ GraphQL API and any later CLI enforce the same rules.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
-from vmeste.platform.appeals.access import STAFF, visible_appeals
 from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
+from vmeste.platform.hookspecs import ChannelSpec
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.notifications.addresses import UnsafeAddress, resolve
-from vmeste.platform.notifications.events import ALL_EVENTS, EVENTS
 from vmeste.platform.notifications.models import (
     Notification,
-    NotificationChannel,
     NotificationPreference,
     NotificationTemplate,
     WebhookSubscription,
 )
+from vmeste.platform.notifications.subjects import ALL_EVENTS, NotificationCatalog
 from vmeste.platform.notifications.templates import (
     BODY_MAX,
     LOCALE,
@@ -37,9 +37,10 @@ from vmeste.platform.notifications.templates import (
 )
 from vmeste.platform.reference.models import Organization, Territory
 
-#: Channels a person chooses for themself (webhooks belong to bodies).
-PERSONAL_CHANNELS = (NotificationChannel.INBOX, NotificationChannel.EMAIL,
-                     NotificationChannel.SMS, NotificationChannel.PUSH)
+INBOX = "inbox"
+#: Roles of a body's staff, who read the delivery log of their body's subjects.
+STAFF = (Role.OPERATOR, Role.EXECUTOR, Role.ORG_ADMIN)
+Channels = Mapping[str, ChannelSpec]
 #: Who reads a region's delivery log and edits its wording, besides the body's staff.
 LOG_READERS = (Role.REGIONAL_ADMIN, Role.FEDERAL_CONFIGURATOR, Role.AUDITOR)
 TEMPLATE_FIELDS = ("territory_id", "event", "channel", "locale", "subject", "body")
@@ -53,9 +54,21 @@ def _user(principal: Principal) -> User:
     return principal.user
 
 
-def _check_event(name: str, *, allow_all: bool = False) -> None:
-    if name not in EVENTS and not (allow_all and name == ALL_EVENTS):
+def _check_event(catalog: NotificationCatalog, name: str, *, allow_all: bool = False) -> None:
+    if name not in catalog.owners and not (allow_all and name == ALL_EVENTS):
         raise DomainError.of("event", f"Неизвестное событие «{name}»", ErrorCode.INVALID)
+
+
+def personal(spec: ChannelSpec) -> bool:
+    """Whether people choose the channel for themselves (webhooks belong to bodies)."""
+    return spec.address is not None
+
+
+def check_channel(channels: Channels, name: str) -> ChannelSpec:
+    spec = channels.get(name)
+    if spec is None:
+        raise DomainError.of("channel", f"Канал «{name}» не установлен", ErrorCode.NOT_FOUND)
+    return spec
 
 
 # --- the inbox and preferences ---------------------------------------------------------
@@ -63,7 +76,7 @@ def _check_event(name: str, *, allow_all: bool = False) -> None:
 
 def inbox_of(principal: Principal) -> Q:
     user = _user(principal)
-    return Q(recipient_id=user.id, channel=NotificationChannel.INBOX)
+    return Q(recipient_id=user.id, channel=INBOX)
 
 
 async def mark_read(principal: Principal, ids: list[int]) -> int:
@@ -76,31 +89,31 @@ async def mark_read(principal: Principal, ids: list[int]) -> int:
 @dataclass(frozen=True)
 class Preference:
     event: str
-    channel: NotificationChannel
+    channel: str
     enabled: bool
     #: False: the platform's default, never chosen by the user.
     chosen: bool
 
 
-async def preferences(principal: Principal, defaults: dict[str, bool]) -> list[Preference]:
-    """The caller's choices, plus the defaults of channels they never chose for all
-    events (``defaults``: installed channel → on by default)."""
+async def preferences(principal: Principal, channels: Channels) -> list[Preference]:
+    """The caller's choices, plus the defaults of the installed personal channels they
+    never chose for all events."""
     user = _user(principal)
     rows = await NotificationPreference.filter(user_id=user.id).order_by("event", "channel")
     found = [Preference(row.event, row.channel, row.enabled, True) for row in rows]
     chosen_for_all = {row.channel for row in rows if row.event == ALL_EVENTS}
-    found += [Preference(ALL_EVENTS, NotificationChannel(name), on, False)
-              for name, on in sorted(defaults.items())
-              if NotificationChannel(name) in PERSONAL_CHANNELS
-              and NotificationChannel(name) not in chosen_for_all]
+    found += [Preference(ALL_EVENTS, name, spec.default_on, False)
+              for name, spec in sorted(channels.items())
+              if personal(spec) and name not in chosen_for_all]
     return found
 
 
-async def set_preference(principal: Principal, event: str, channel: NotificationChannel,
-                         enabled: bool) -> Preference:
+async def set_preference(principal: Principal, catalog: NotificationCatalog,
+                         channels: Channels, event: str, channel: str, enabled: bool
+                         ) -> Preference:
     user = _user(principal)
-    _check_event(event, allow_all=True)
-    if channel not in PERSONAL_CHANNELS:
+    _check_event(catalog, event, allow_all=True)
+    if not personal(check_channel(channels, channel)):
         raise DomainError.of("channel", "Этот канал не настраивается пользователем")
     # Insert-or-nothing, then update: two clicks at once both succeed (a read, then a
     # create, would let the second fail on the unique key).
@@ -115,13 +128,17 @@ async def set_preference(principal: Principal, event: str, channel: Notification
 # --- the delivery log ------------------------------------------------------------------
 
 
-async def visible_deliveries(principal: Principal) -> Q:
-    """The delivery log follows its appeal's visibility (the complaint exclusion
-    included), with federal configurators among the territory readers."""
+async def visible_deliveries(principal: Principal, catalog: NotificationCatalog) -> Q:
+    """The delivery log follows its subject's visibility (for appeals, the complaint
+    exclusion included), with federal configurators among the territory readers."""
     authz.require_authenticated(principal)
     if not principal.organization_ids(STAFF) and not principal.territory_scopes(LOG_READERS):
         raise Forbidden()
-    return await visible_appeals(principal, LOG_READERS, prefix="appeal__")
+    visible = Q(id=-1)
+    for subject_type, subject in sorted(catalog.subjects.items()):
+        ids = await subject.source.visible_ids(principal, LOG_READERS)
+        visible |= Q(subject_type=subject_type, subject_id__in=Subquery(ids))
+    return visible
 
 
 # --- templates -----------------------------------------------------------------------
@@ -135,14 +152,17 @@ def template_scopes(principal: Principal) -> list[str]:
 class TemplateInput:
     territory_code: str
     event: str
-    channel: NotificationChannel
+    channel: str
     subject: str
     body: str
 
 
-async def set_template(principal: Principal, data: TemplateInput) -> NotificationTemplate:
+async def set_template(principal: Principal, catalog: NotificationCatalog, channels: Channels,
+                       data: TemplateInput) -> NotificationTemplate:
     territory = await _territory_for_admin(principal, data.territory_code)
-    _check_event(data.event)
+    _check_event(catalog, data.event)
+    check_channel(channels, data.channel)
+    owner = catalog.owners[data.event]
     errors = [FieldError(name, f"Не длиннее {limit} символов", ErrorCode.INVALID)
               for name, value, limit in (("subject", data.subject, SUBJECT_MAX),
                                          ("body", data.body, BODY_MAX))
@@ -152,7 +172,8 @@ async def set_template(principal: Principal, data: TemplateInput) -> Notificatio
                                  ErrorCode.REQUIRED))
     if errors:
         raise DomainError(*errors)
-    problems = template_problems(data.subject, data.body)
+    problems = template_problems(data.subject, data.body,
+                                 owner.longest_context or owner.sample_context)
     if problems:
         raise DomainError.of("body", "; ".join(problems), ErrorCode.INVALID)
     row = await NotificationTemplate.get_or_none(territory_id=territory.id, event=data.event,
@@ -216,8 +237,8 @@ class WebhookInput:
     events: list[str]
 
 
-async def create_webhook(principal: Principal, data: WebhookInput, *, allow_private: bool
-                         ) -> tuple[WebhookSubscription, str]:
+async def create_webhook(principal: Principal, catalog: NotificationCatalog, data: WebhookInput,
+                         *, allow_private: bool) -> tuple[WebhookSubscription, str]:
     """The subscription and its secret, which is shown this once. The URL must lead to
     a public address unless ``allow_private`` (``VMESTE_WEBHOOK_ALLOW_PRIVATE``)."""
     allowed = webhook_organizations(principal)
@@ -230,7 +251,7 @@ async def create_webhook(principal: Principal, data: WebhookInput, *, allow_priv
         await resolve(data.url.strip(), allow_private=allow_private)
     except UnsafeAddress as refused:
         errors.append(FieldError("url", str(refused), ErrorCode.INVALID))
-    unknown = sorted(set(data.events) - set(EVENTS))
+    unknown = sorted(set(data.events) - set(catalog.owners))
     if unknown:
         errors.append(FieldError("events", f"Неизвестные события: {', '.join(unknown)}",
                                  ErrorCode.INVALID))

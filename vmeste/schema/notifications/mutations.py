@@ -9,7 +9,7 @@ from vmeste.platform.notifications import services
 from vmeste.schema.errors import UserError, run_mutation
 from vmeste.schema.notifications.queries import notification_pk
 from vmeste.schema.notifications.types import (
-    NotificationChannel,
+    CHANNEL_DESCRIPTION,
     NotificationPreference,
     NotificationTemplate,
     WebhookSubscription,
@@ -25,7 +25,7 @@ class MarkNotificationsReadPayload:
 @strawberry.input
 class NotificationPreferenceInput:
     event: str = strawberry.field(description="Событие или * — все события.")
-    channel: NotificationChannel  # type: ignore[valid-type]
+    channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
     enabled: bool
 
 
@@ -39,7 +39,7 @@ class NotificationPreferencePayload:
 class NotificationTemplateInput:
     territory_code: str
     event: str
-    channel: NotificationChannel  # type: ignore[valid-type]
+    channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
     subject: str = strawberry.field(description="Jinja2; переменные — в docs/plugins.md.")
     body: str
 
@@ -88,8 +88,10 @@ class NotificationsMutation:
     async def set_notification_preference(self, info: strawberry.Info,
                                           input: NotificationPreferenceInput
                                           ) -> NotificationPreferencePayload:
+        runtime = info.context.runtime
         value, errors = await run_mutation(services.set_preference(
-            info.context.principal, input.event, input.channel, input.enabled))
+            info.context.principal, runtime.notifications, runtime.channels, input.event,
+            input.channel, input.enabled))
         return NotificationPreferencePayload(
             preference=NotificationPreference.from_preference(value) if value else None,
             user_errors=errors)
@@ -98,8 +100,10 @@ class NotificationsMutation:
     async def set_notification_template(self, info: strawberry.Info,
                                         input: NotificationTemplateInput
                                         ) -> NotificationTemplatePayload:
+        runtime = info.context.runtime
         row, errors = await run_mutation(services.set_template(
-            info.context.principal, services.TemplateInput(
+            info.context.principal, runtime.notifications, runtime.channels,
+            services.TemplateInput(
                 territory_code=input.territory_code, event=input.event, channel=input.channel,
                 subject=input.subject, body=input.body)))
         return NotificationTemplatePayload(
@@ -119,7 +123,7 @@ class NotificationsMutation:
                                           input: WebhookSubscriptionInput
                                           ) -> WebhookSubscriptionPayload:
         created, errors = await run_mutation(services.create_webhook(
-            info.context.principal, services.WebhookInput(
+            info.context.principal, info.context.runtime.notifications, services.WebhookInput(
                 organization_ogrn=input.organization_ogrn, url=input.url,
                 events=list(input.events)),
             allow_private=info.context.settings.webhook_allow_private))

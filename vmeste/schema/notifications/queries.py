@@ -7,12 +7,14 @@ from strawberry import relay
 from tortoise.expressions import Q
 
 from vmeste.platform.notifications import models, services
+from vmeste.platform.notifications.fanout import active_channels
 from vmeste.platform.reference.models import subtree
 from vmeste.schema.appeals.queries import appeal_pk
 from vmeste.schema.errors import global_pk
 from vmeste.schema.notifications.types import (
+    CHANNEL_DESCRIPTION,
     Notification,
-    NotificationChannel,
+    NotificationChannelInfo,
     NotificationDelivery,
     NotificationPreference,
     NotificationStatus,
@@ -31,7 +33,9 @@ def notification_pk(value: relay.GlobalID) -> int:
 class DeliveryFilter:
     appeal_id: relay.GlobalID | None = None
     status: NotificationStatus | None = None  # type: ignore[valid-type]
-    channel: NotificationChannel | None = None  # type: ignore[valid-type]
+    channel: str | None = strawberry.field(default=None, description=CHANNEL_DESCRIPTION)
+    subject_type: str | None = strawberry.field(
+        default=None, description="Only notifications about this subject type (appeal, …).")
 
 
 @strawberry.type
@@ -54,9 +58,23 @@ class NotificationsQuery:
     @strawberry.field(description="Каналы, выбранные пользователем, и настройки по умолчанию.")
     async def my_notification_preferences(self, info: strawberry.Info
                                           ) -> list[NotificationPreference]:
-        defaults = {name: spec.default_on for name, spec in info.context.runtime.channels.items()}
-        found = await services.preferences(info.context.principal, defaults)
+        found = await services.preferences(info.context.principal,
+                                           info.context.runtime.channels)
         return [NotificationPreference.from_preference(p) for p in found]
+
+    @strawberry.field(description="Installed notification channels; with territoryCode, "
+                                  "whether the region policies switch each on there.")
+    async def notification_channels(self, info: strawberry.Info,
+                                    territory_code: str | None = None
+                                    ) -> list[NotificationChannelInfo]:
+        runtime = info.context.runtime
+        active = (None if territory_code is None
+                  else set(await active_channels(runtime, territory_code)))
+        return [NotificationChannelInfo(
+            name=name, description=spec.description, default_on=spec.default_on,
+            personal=services.personal(spec), default=spec.default,
+            active=None if active is None else name in active)
+            for name, spec in sorted(runtime.channels.items())]
 
     @strawberry.field(description="Журнал доставки уведомлений с попытками: сотрудникам — "
                                   "по обращениям своей организации, администраторам и "
@@ -66,11 +84,14 @@ class NotificationsQuery:
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[NotificationDelivery]:
-        query = models.Notification.filter(
-            await services.visible_deliveries(info.context.principal))
+        query = models.Notification.filter(await services.visible_deliveries(
+            info.context.principal, info.context.runtime.notifications))
         if filter is not None:
             if filter.appeal_id is not None:
-                query = query.filter(appeal_id=appeal_pk(filter.appeal_id))
+                query = query.filter(subject_type="appeal",
+                                     subject_id=appeal_pk(filter.appeal_id))
+            if filter.subject_type is not None:
+                query = query.filter(subject_type=filter.subject_type)
             if filter.status is not None:
                 query = query.filter(status=filter.status)
             if filter.channel is not None:

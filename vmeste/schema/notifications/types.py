@@ -12,12 +12,14 @@ from vmeste.platform.notifications import models
 from vmeste.platform.notifications.services import Preference
 from vmeste.schema.reference.types import Organization, Territory
 
-NotificationChannel = strawberry.enum(models.NotificationChannel, name="NotificationChannel")
+CHANNEL_DESCRIPTION = "An installed channel's name (see notificationChannels)."
 NotificationStatus = strawberry.enum(models.NotificationStatus, name="NotificationStatus")
 
 
 def _appeal_id(row: models.Notification) -> relay.GlobalID | None:
-    return None if row.appeal_id is None else relay.GlobalID("Appeal", str(row.appeal_id))
+    if row.subject_type != "appeal":
+        return None
+    return relay.GlobalID("Appeal", str(row.subject_id))
 
 
 @strawberry.type(description="Уведомление во входящих пользователя.")
@@ -28,13 +30,18 @@ class Notification:
     body: str
     created_at: datetime
     read_at: datetime | None
-    appeal_id: relay.GlobalID | None
+    appeal_id: relay.GlobalID | None = strawberry.field(
+        description="The appeal it is about; null when it is about another subject.")
+    subject_type: str = strawberry.field(
+        description="What it is about: appeal, poll, … (a component's subject type).")
+    subject_id: str = strawberry.field(description="The subject's id within its type.")
 
     @classmethod
     def from_model(cls, row: models.Notification) -> Self:
         return cls(id=relay.GlobalID("Notification", str(row.id)), event=row.event,
                    subject=row.subject, body=row.body, created_at=row.created_at,
-                   read_at=row.read_at, appeal_id=_appeal_id(row))
+                   read_at=row.read_at, appeal_id=_appeal_id(row),
+                   subject_type=row.subject_type, subject_id=str(row.subject_id))
 
 
 @strawberry.type(description="Одна попытка доставки.")
@@ -56,7 +63,7 @@ class DeliveryAttempt:
 class NotificationDelivery:
     id: relay.GlobalID
     event: str
-    channel: NotificationChannel  # type: ignore[valid-type]
+    channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
     status: NotificationStatus  # type: ignore[valid-type]
     subject: str
     attempts: int
@@ -64,6 +71,8 @@ class NotificationDelivery:
     created_at: datetime
     sent_at: datetime | None
     appeal_id: relay.GlobalID | None
+    subject_type: str
+    subject_id: str
     recipient: str = strawberry.field(
         description="user — человек (без указания, кто именно), webhook — подписка органа.")
     template: str = strawberry.field(
@@ -83,6 +92,7 @@ class NotificationDelivery:
                    channel=row.channel, status=row.status, subject=row.subject,
                    attempts=row.attempts, last_error=row.last_error, created_at=row.created_at,
                    sent_at=row.sent_at, appeal_id=_appeal_id(row),
+                   subject_type=row.subject_type, subject_id=str(row.subject_id),
                    recipient="webhook" if row.webhook_id else "user",
                    template=str(data.get("template", "default")),
                    template_error=data.get("template_error"), pk=row.id)
@@ -91,7 +101,7 @@ class NotificationDelivery:
 @strawberry.type(description="Выбор пользователя: событие (или * — все) × канал.")
 class NotificationPreference:
     event: str
-    channel: NotificationChannel  # type: ignore[valid-type]
+    channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
     enabled: bool
     chosen: bool = strawberry.field(description="false — действует настройка по умолчанию.")
 
@@ -106,7 +116,7 @@ class NotificationPreference:
 class NotificationTemplate:
     id: int
     event: str
-    channel: NotificationChannel  # type: ignore[valid-type]
+    channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
     locale: str
     subject: str
     body: str
@@ -142,3 +152,18 @@ class WebhookSubscription:
     @strawberry.field
     async def organization(self, info: strawberry.Info) -> Organization:
         return await info.context.loaders.organization.load(self.organization_id)
+
+
+@strawberry.type(description="An installed notification channel.")
+class NotificationChannelInfo:
+    name: str
+    description: str
+    default_on: bool = strawberry.field(
+        description="Whether users who never chose get this channel.")
+    personal: bool = strawberry.field(
+        description="Whether users choose it for themselves (webhooks belong to bodies).")
+    default: bool = strawberry.field(
+        description="Active where no region policy of kind notification decides.")
+    active: bool | None = strawberry.field(
+        description="Whether the region policies switch it on in the given territory; "
+                    "null without territoryCode.")
