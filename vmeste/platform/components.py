@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from vmeste.platform.deadlines.kinds import DeadlineKind
     from vmeste.platform.outbox.topics import Topic
     from vmeste.platform.runtime import Runtime
 
@@ -42,6 +43,9 @@ class Component:
     #: Builds the component's services once per process from the runtime built so far;
     #: they are found again by their type (``runtime.service(AppealServices)``).
     services: Callable[[Runtime], object] | None = None
+    #: The clocks this component keeps, which the deadline watchdog sweeps and a
+    #: calendar import recomputes (see :class:`vmeste.platform.deadlines.kinds.DeadlineKind`).
+    deadline_kinds: tuple[DeadlineKind, ...] = ()
 
 
 def builtin_modules() -> Iterator[ModuleType]:
@@ -74,6 +78,17 @@ def model_modules(components: dict[str, Component]) -> list[str]:
     return sorted({module for c in components.values() for module in c.models})
 
 
+def deadline_kinds_of(components: dict[str, Component]) -> list[DeadlineKind]:
+    """Every deadline kind, in component order; a name claimed twice is an error."""
+    kinds: dict[str, DeadlineKind] = {}
+    for component in components.values():
+        for kind in component.deadline_kinds:
+            if kind.name in kinds:
+                raise RuntimeError(f"deadline kind {kind.name!r} is declared twice")
+            kinds[kind.name] = kind
+    return list(kinds.values())
+
+
 def topics_of(components: dict[str, Component]) -> dict[str, Topic]:
     """Every outbox topic by name; a name claimed twice is an error."""
     topics: dict[str, Topic] = {}
@@ -85,4 +100,5 @@ def topics_of(components: dict[str, Component]) -> dict[str, Topic]:
     return topics
 
 
-__all__ = ["Component", "builtin_modules", "declared", "model_modules", "topics_of"]
+__all__ = ["Component", "builtin_modules", "deadline_kinds_of", "declared", "model_modules",
+           "topics_of"]

@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from vmeste.platform.appeals.models import AppealEvent
-from vmeste.platform.deadlines.models import AppealExtension, AppealPause
+from vmeste.platform.deadlines.models import DeadlineExtension, DeadlinePause
 from vmeste.platform.identity.models import User
 from vmeste.platform.notifications.models import DeliveryAttempt
 from vmeste.platform.reference.models import Category, Organization, Territory
@@ -51,6 +51,7 @@ class Loaders:
         self.category_children = _grouped(Category, "parent_id", types.Category.from_model)
         self.user = _by_id(User, lambda row: row)
         self.appeal_events = _grouped(AppealEvent, "appeal_id")
-        self.appeal_pauses = _grouped(AppealPause, "appeal_id")
-        self.appeal_extensions = _grouped(AppealExtension, "appeal_id")
+        self.appeal_pauses = _grouped(DeadlinePause.filter(subject_type="appeal"), "subject_id")
+        self.appeal_extensions = _grouped(DeadlineExtension.filter(subject_type="appeal"),
+                                          "subject_id")
         self.delivery_attempts = _grouped(DeliveryAttempt, "notification_id")

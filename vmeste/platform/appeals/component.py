@@ -9,6 +9,8 @@ from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.appeals.routing import RoutingTable
 from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.appeals.terms import AppealTerms
+from vmeste.platform.appeals.watch import ClarificationPauses, RunningTerms
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.notifications.fanout import fan_out
@@ -24,7 +26,7 @@ def _services(runtime: Runtime) -> AppealServices:
     router = Router(runtime.resolver, RoutingTable(check_seconds=seconds),
                     BoundaryIndex(seconds))
     return AppealServices(resolver=runtime.resolver, router=router,
-                          deadlines=runtime.deadlines)
+                          terms=AppealTerms(runtime.deadlines))
 
 
 async def _fan_out(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
@@ -43,4 +45,4 @@ def vmeste_component() -> Component:
     return Component(
         name="appeals", models=("vmeste.platform.appeals.models",),
         topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
-        services=_services)
+        services=_services, deadline_kinds=(RunningTerms(), ClarificationPauses()))
