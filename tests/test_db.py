@@ -1,4 +1,14 @@
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
 from vmeste.platform.reference.models import Territory, TerritoryKind
+from vmeste.testing import _admin_execute
 
 
 async def test_tables_start_empty_and_accept_rows(db):
@@ -98,3 +108,76 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
     columns = {sql["sql"].split("(", 1)[1] for sql in indexes}
     assert {'"subject_type", "subject_id")', '"recipient_id", "channel", "id")',
             '"status", "id")'} <= {c.replace("`", '"') for c in columns}
+
+
+@pytest.fixture
+def upgrade_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database to migrate step by step: a SQLite file, or a fresh PostgreSQL
+    database when the suite runs on PostgreSQL (dropped afterwards)."""
+    server = os.environ.get("VMESTE_TEST_DATABASE_URL", "").strip()
+    if not server.startswith("postgres"):
+        yield f"sqlite://{tmp_path / 'upgrade.sqlite3'}"
+        return
+    name = f"vmeste_upgrade_{secrets.token_hex(4)}"
+    asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))
+    yield urlsplit(server)._replace(path=f"/{name}").geturl()
+    asyncio.run(_admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def test_upgrading_carries_appeal_pauses_and_extensions_over_to_any_subject(
+        upgrade_url):
+    """Migration 0008 moves ``appeal_pause`` and ``appeal_extension`` rows, ids and all,
+    into the subject-generic tables, and new rows continue after them."""
+    from datetime import UTC, datetime
+
+    from tortoise import Tortoise
+    from tortoise.migrations.api.migrate import migrate
+
+    from vmeste.platform.appeals.models import Appeal, AppealStatus, ApplicantType, Channel
+    from vmeste.platform.db import tortoise_config
+    from vmeste.platform.deadlines.models import DeadlineExtension, DeadlinePause
+    from vmeste.platform.identity.models import User
+    from vmeste.platform.reference.models import Category, CompetenceLevel
+    from vmeste.platform.settings import load_settings
+
+    config = tortoise_config(load_settings({"VMESTE_DATABASE_URL": upgrade_url}))
+    started = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    postgres = upgrade_url.startswith("postgres")
+
+    def insert(table: str, columns: tuple[str, ...]) -> str:
+        marks = ", ".join(f"${n + 1}" if postgres else "?" for n in range(len(columns)))
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+
+    try:
+        await migrate(config=config, target="vmeste.0006_watchdog_next_check")
+        territory = await Territory.create(code="RU", name="Россия", timezone="Europe/Moscow",
+                                           kind=TerritoryKind.COUNTRY, path="RU")
+        category = await Category.create(code="roads", name="Дороги", path="roads",
+                                         competence_level=CompetenceLevel.MUNICIPAL)
+        user = await User.create(issuer="dev", subject="citizen")
+        appeals = [await Appeal.create(
+            applicant=user, applicant_type=ApplicantType.PERSON, channel=Channel.PORTAL,
+            category=category, territory=territory, territory_path="RU", text="Яма",
+            status=AppealStatus.CLARIFICATION_REQUESTED) for _ in range(2)]
+        conn = Tortoise.get_connection("default")
+        for appeal in appeals:
+            await conn.execute_query(insert("appeal_pause", (
+                "appeal_id", "started_at", "reason", "timeout_at", "reminders_sent")),
+                [appeal.id, started, "clarification", started.replace(day=9), "[0.5]"])
+        await conn.execute_query(insert("appeal_extension", (
+            "appeal_id", "units", "reason", "actor", "at")),
+            [appeals[1].id, 10, "Запрос документов", "org-admin", started])
+        await migrate(config=config)
+        pauses = await DeadlinePause.all().order_by("id")
+        extensions = await DeadlineExtension.all()
+        fresh = await DeadlinePause.create(subject_type="hearing", subject_id=1,
+                                           started_at=started, reason="court")
+    finally:
+        await Tortoise.close_connections()
+    assert [(p.subject_type, p.subject_id, p.reason, p.reminders_sent, p.ended_at)
+            for p in pauses] == [("appeal", a.id, "clarification", [0.5], None)
+                                 for a in appeals]
+    assert pauses[0].started_at == started and pauses[0].timeout_at == started.replace(day=9)
+    assert [(e.subject_type, e.subject_id, e.units, e.reason, e.actor) for e in extensions] == [
+        ("appeal", appeals[1].id, 10, "Запрос документов", "org-admin")]
+    assert fresh.id > pauses[-1].id

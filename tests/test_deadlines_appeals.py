@@ -11,7 +11,7 @@ from tests.appeal_world import AppealWorld, seed_appeal_world
 from tests.worlds import MUNICIPALITY_A, REGION_A, count_queries, ok_data, user_error_codes
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus, LegalTrack
 from vmeste.platform.appeals.services import AppealServices
-from vmeste.platform.deadlines.models import AppealExtension, AppealPause
+from vmeste.platform.deadlines.models import DeadlineExtension, DeadlinePause
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.reference.models import Category
 
@@ -114,7 +114,7 @@ async def test_a_paused_appeal_moves_by_exactly_the_paused_working_days(
         { userErrors { code } } }""", {"input": {"appealId": gid(appeal),
                                                  "question": "Какой дом?"}}, token=staff))
     assert body["requestClarification"]["userErrors"] == []
-    pause = await AppealPause.get(appeal_id=appeal.id)
+    pause = await DeadlinePause.get(subject_type="appeal", subject_id=appeal.id)
     assert pause.timeout_at == clock.now + timedelta(days=30)
     clock.now = datetime(2025, 11, 7, 9, 0, tzinfo=KIROV)
     body = ok_data(await graphql(
@@ -165,7 +165,7 @@ async def test_extension_once_for_59fz_with_reason_and_event(
     event = await AppealEvent.get(appeal_id=appeal.id, action="extend")
     assert datetime.fromisoformat(event.payload.pop("due_at")) == extended.due_at
     assert event.payload == {"units": 20, "reason": "Нужна экспертиза"}
-    assert await AppealExtension.filter(appeal_id=appeal.id).count() == 1
+    assert await DeadlineExtension.filter(subject_type="appeal", subject_id=appeal.id).count() == 1
     body = ok_data(await graphql(DEADLINE, {"id": gid(appeal)}, token=staff))
     assert body["appeal"]["deadline"]["extensions"][0]["days"] == 20
 
@@ -201,7 +201,7 @@ async def test_a_term_that_ran_out_cannot_be_extended(graphql, submit_appeal, ap
                                  token=staff))["extendAppealDeadline"]
     assert user_error_codes(body) == ["ILLEGAL_TRANSITION"]
     assert "истёк" in body["userErrors"][0]["message"]
-    assert not await AppealExtension.filter(appeal_id=appeal.id).exists()
+    assert not await DeadlineExtension.filter(subject_type="appeal", subject_id=appeal.id).exists()
     assert (await Appeal.get(id=appeal.id)).due_at == appeal.due_at
 
 

@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from tests.appeal_world import seed_appeal_world
 from tests.worlds import MUNICIPALITY_A, ORG_A, REGION_A
+from vmeste.platform.appeals import watch as watchdog
 from vmeste.platform.appeals.models import (
     Appeal,
     AppealCopy,
@@ -18,9 +19,8 @@ from vmeste.platform.appeals.models import (
     LegalTrack,
 )
 from vmeste.platform.appeals.services import AppealServices
-from vmeste.platform.deadlines import watchdog
-from vmeste.platform.deadlines.models import AppealPause
-from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.deadlines import watchdog as sweeps
+from vmeste.platform.deadlines.models import DeadlinePause
 from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.identity.services import load_principal
@@ -37,6 +37,20 @@ async def runtime(world, vmeste_app):
     runtime = vmeste_app.state.runtime
     runtime.service(AppealServices).clock = lambda: REGISTERED
     return runtime
+
+
+#: Every count of the appeals' two kinds, running terms and clarification pauses.
+COUNTS = (*watchdog.RunningTerms.steps, *watchdog.ClarificationPauses.steps, *sweeps.OUTCOMES)
+
+
+async def run_watchdog(runtime, now: datetime) -> dict[str, int]:
+    """One sweep, its counts summed over the appeals' two kinds."""
+    swept = await sweeps.run_watchdog(runtime, now)
+    totals = dict.fromkeys(COUNTS, 0)
+    for kind in (watchdog.RunningTerms.name, watchdog.ClarificationPauses.name):
+        for name, n in swept[kind].items():
+            totals[name] += n
+    return totals
 
 
 async def actions(appeal_id: int) -> list[str]:
@@ -110,7 +124,7 @@ async def test_clarification_pause_reminds_then_times_out(runtime, submit_appeal
     runtime.service(AppealServices).clock = lambda: asked
     await runtime.service(AppealServices).request_clarification(
         SYSTEM, appeal.id, question="Какой дом?")
-    pause = await AppealPause.get(appeal_id=appeal.id)
+    pause = await DeadlinePause.get(subject_type="appeal", subject_id=appeal.id)
     assert pause.timeout_at == asked + timedelta(days=30)
     # A paused clock is never overdue.
     swept = await run_watchdog(runtime, asked + timedelta(days=16))
@@ -121,7 +135,7 @@ async def test_clarification_pause_reminds_then_times_out(runtime, submit_appeal
     assert timed_out["clarification_timeouts"] == 1
     stored = await Appeal.get(id=appeal.id)
     assert stored.status == AppealStatus.ROUTED
-    pause = await AppealPause.get(appeal_id=appeal.id)
+    pause = await DeadlinePause.get(subject_type="appeal", subject_id=appeal.id)
     assert pause.ended_at == asked + timedelta(days=30)
     # Working days wholly inside 29 Oct 12:00 – 28 Nov 12:00: 30 Oct … 27 Nov = 20, so
     # the term is 30 working days from registration: Wednesday 10 December.
@@ -184,7 +198,7 @@ async def test_a_sweep_opens_transactions_only_for_steps_to_take(runtime, submit
     monkeypatch.setattr(watchdog, "in_transaction", counted)
     # Before the first reminder nothing is due: every row is read, none is written.
     assert await run_watchdog(runtime, REGISTERED + (DUE - REGISTERED) * 0.3) == dict.fromkeys(
-        watchdog.COUNTS, 0)
+        COUNTS, 0)
     assert opened == []
     # Each row now knows its next moment (the 50% reminder), and until then a sweep
     # does not even read it.
@@ -211,7 +225,7 @@ async def test_overdue_appeals_with_nobody_to_escalate_to_are_not_read_again(
         runtime, submit_appeal, monkeypatch):
     await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
     assert (await run_watchdog(runtime, DUE + timedelta(minutes=1)))["overdue"] == 1
-    deadlines = runtime.deadlines
+    deadlines = runtime.service(AppealServices).terms
     read = []
     original = deadlines.settings_for
 
@@ -221,7 +235,7 @@ async def test_overdue_appeals_with_nobody_to_escalate_to_are_not_read_again(
 
     monkeypatch.setattr(deadlines, "settings_for", settings_for)
     assert await run_watchdog(runtime, DUE + timedelta(days=3)) == dict.fromkeys(
-        watchdog.COUNTS, 0)
+        COUNTS, 0)
     assert read == []
     # Once the body gets a supervisor, the escalation it is owed happens.
     await seed_parent()

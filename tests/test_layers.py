@@ -28,8 +28,6 @@ PLUGINS_MAY_IMPORT = ("vmeste.platform", "vmeste.plugins")
 #: Pairs of platform packages known to import each other, each to be removed; the
 #: imports between an allowed pair are left out of the cycle search, nothing else is.
 ALLOWED_PAIRS = [
-    # The generic deadlines work removes it: delete once that branch is merged.
-    frozenset({"appeals", "deadlines"}),
     # Not yet owned by a branch: reference services take identity's Principal and Role,
     # while identity's role assignment, principal paths and dev tokens read reference
     # models. Splitting the principal (who asks, scoped by path) from role storage

@@ -384,3 +384,94 @@ def test_hook_vmeste_cli_commands(with_regional_services, capsys):
     assert capsys.readouterr().err == "vmeste: the regional system is not reachable\n"
     assert "kirov-sync" not in next(a for a in build_parser()._actions
                                     if a.dest == "command").choices
+
+
+class Listener:
+    """A regional CRM: records what it hears; fails the first ``failures`` calls."""
+
+    def __init__(self, failures: int = 0) -> None:
+        self.failures = failures
+        self.heard: list = []
+
+    @hookspecs.hookimpl
+    async def vmeste_domain_event(self, event, runtime):
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("CRM unavailable")
+        self.heard.append(event)
+
+
+async def run_jobs(runtime, topic: str) -> list:
+    """Run every outbox message of ``topic`` once, as a worker would; returns them."""
+    from vmeste.platform.outbox.models import OutboxMessage
+
+    messages = await OutboxMessage.filter(topic=topic).order_by("id")
+    for message in messages:
+        await runtime.topics[topic].handle(runtime, message.payload, False)
+    return messages
+
+
+async def test_hook_vmeste_domain_event(world, vmeste_app, submit_appeal):
+    """Every step reaches a subscribed plugin after it commits, as ids and statuses."""
+    from tests.appeal_world import seed_appeal_world
+    from tests.worlds import MUNICIPALITY_A
+    from vmeste.platform.appeals.services import AppealServices
+    from vmeste.platform.events.domain import DOMAIN_DELIVER, DOMAIN_EVENTS
+    from vmeste.platform.identity.principal import SYSTEM
+
+    await seed_appeal_world()
+    runtime = vmeste_app.state.runtime
+    crm = Listener()
+    runtime.plugins.register(crm, name="crm")
+    appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    await runtime.service(AppealServices).answer(SYSTEM, appeal.id, text="Яму заделали у дома 5")
+    await run_jobs(runtime, DOMAIN_EVENTS)
+    await run_jobs(runtime, DOMAIN_DELIVER)
+    assert [e.name for e in crm.heard] == ["submit", "moderate", "route", "answer"]
+    answer = crm.heard[-1]
+    assert (answer.component, answer.subject_type, answer.subject_id) == (
+        "appeals", "appeal", appeal.id)
+    assert answer.territory_path == appeal.territory_path
+    assert answer.payload == {"from_status": "routed", "to_status": "answered"}
+    assert crm.heard[2].payload["organization_id"] == appeal.organization_id
+    assert len({e.dedupe_key for e in crm.heard}) == 4
+
+
+async def test_domain_events_are_delivered_at_least_once_per_subscriber(
+        world, vmeste_app, submit_appeal):
+    """A failing subscriber is retried alone; a redelivered event keeps its dedupe key."""
+    from tests.appeal_world import seed_appeal_world
+    from tests.worlds import MUNICIPALITY_A
+    from vmeste.platform.events.domain import DOMAIN_DELIVER, DOMAIN_EVENTS
+    from vmeste.platform.outbox.models import OutboxMessage
+
+    await seed_appeal_world()
+    runtime = vmeste_app.state.runtime
+    crm, tsur = Listener(), Listener(failures=1)
+    runtime.plugins.register(crm, name="crm")
+    runtime.plugins.register(tsur, name="tsur")
+    await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A)
+    await run_jobs(runtime, DOMAIN_EVENTS)
+    await run_jobs(runtime, DOMAIN_EVENTS)  # a retried fan-out queues nothing twice
+    deliveries = await OutboxMessage.filter(topic=DOMAIN_DELIVER).order_by("id")
+    assert len(deliveries) == 2 * 3
+    handle = runtime.topics[DOMAIN_DELIVER].handle
+    failed = 0
+    for message in deliveries:
+        try:
+            await handle(runtime, message.payload, False)
+        except ConnectionError:
+            failed += 1
+    assert failed == 1 and len(crm.heard) == 3 and len(tsur.heard) == 2
+    # The broker retries the failed delivery only: the other subscriber hears nothing new.
+    [retried] = [m for m in deliveries if m.payload["subscriber"] == "tsur"
+                 and m.payload["event"]["event_id"] not in {e.event_id for e in tsur.heard}]
+    await handle(runtime, retried.payload, False)
+    assert len(crm.heard) == 3 and sorted(e.name for e in tsur.heard) == sorted(
+        e.name for e in crm.heard)
+    # A worker died after the call and before recording it: the event comes again,
+    # with the same dedupe key, so the subscriber can tell.
+    first = next(m for m in deliveries if m.payload["subscriber"] == "crm")
+    await handle(runtime, first.payload, False)
+    assert crm.heard[-1] == crm.heard[0] and crm.heard[-1].dedupe_key == crm.heard[0].dedupe_key
+    assert len({e.dedupe_key for e in crm.heard}) == 3

@@ -56,7 +56,7 @@ async def test_the_watchdog_runs_at_the_clocks_moment(world, clock, run_backgrou
     assert due is not None
     clock.set(due + timedelta(hours=1))
     run = await run_background()
-    assert run.watchdog["overdue"] == 1
+    assert run.watchdog["overdue"] == 1 and run.by_kind["appeals"]["overdue"] == 1
     assert await AppealEvent.filter(appeal_id=appeal.id, action="overdue").count() == 1
     again = await run_background()
     assert again.watchdog["overdue"] == 0 and again.rounds == 1

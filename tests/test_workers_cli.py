@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 
 from tests.test_faults import REDIS_URL, require_service, until
 from vmeste.platform.audit.models import AuditEvent
-from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.deadlines.watchdog import SweepCounts, run_watchdog
 from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.outbox.deadletters import MAX_REDRIVE
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
@@ -122,7 +122,7 @@ async def test_the_scheduler_loop_sweeps_and_runs_the_watchdog_until_stopped(db)
     settings = replace(db, relay_interval_ms=20, watchdog_interval_seconds=3600)
     calls: list[Runtime] = []
 
-    async def watchdog(runtime: Runtime) -> dict[str, int]:
+    async def watchdog(runtime: Runtime) -> SweepCounts:
         calls.append(runtime)
         return await run_watchdog(runtime)
 

@@ -77,10 +77,12 @@ class OutboxInspector:
 
 @dataclass
 class BackgroundRun:
-    """What one ``run_background()`` did: jobs by topic, watchdog steps by name."""
+    """What one ``run_background()`` did: jobs by topic, the watchdog's steps by name
+    (summed over the deadline kinds) and by kind."""
 
     jobs: Counter[str] = field(default_factory=Counter)
     watchdog: Counter[str] = field(default_factory=Counter)
+    by_kind: dict[str, Counter[str]] = field(default_factory=dict)
     rounds: int = 0
 
 
@@ -105,10 +107,11 @@ class Background:
             done = await self._jobs(run)
             steps = 0
             if watchdog:
-                counts = await run_watchdog(self.runtime, self.clock())
-                for name, count in counts.items():
-                    run.watchdog[name] += count
-                    steps += 0 if name in _NOT_STEPS else count
+                for kind, counts in (await run_watchdog(self.runtime, self.clock())).items():
+                    for name, count in counts.items():
+                        run.watchdog[name] += count
+                        run.by_kind.setdefault(kind, Counter())[name] += count
+                        steps += 0 if name in _NOT_STEPS else count
             if not done and not steps:
                 return run
 

@@ -13,15 +13,16 @@ from vmeste.platform.settings import Settings
 
 
 def cmd_deadline(settings: Settings, args: argparse.Namespace) -> None:
-    from vmeste.platform.deadlines.preview import Preview, preview
+    from vmeste.platform.appeals.services import AppealServices
+    from vmeste.platform.deadlines.preview import Preview
     from vmeste.platform.runtime import build_runtime
 
     runtime = build_runtime(settings)
 
     async def action() -> Preview:
-        return await preview(runtime.deadlines, territory_code=args.territory,
-                             start=args.start, category_code=args.category,
-                             policy=args.policy, legal_track=LegalTrack(args.track))
+        return await runtime.service(AppealServices).terms.preview(
+            territory_code=args.territory, start=args.start, category_code=args.category,
+            policy=args.policy, legal_track=LegalTrack(args.track))
 
     found = run_with_db(settings, action)
     result = {"due_at": found.due_at.isoformat(), "start": found.start.isoformat(),
@@ -29,8 +30,8 @@ def cmd_deadline(settings: Settings, args: argparse.Namespace) -> None:
               "calendar": found.calendar, "calendar_version": found.calendar_version,
               "timezone": found.timezone, "territory": found.territory_code,
               "covered": found.covered,
-              "redirect_due_at": found.redirect_due_at.isoformat()
-              if found.redirect_due_at else None}
+              "redirect_due_at": found.secondary_due_at.isoformat()
+              if found.secondary_due_at else None}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return

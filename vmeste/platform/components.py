@@ -15,17 +15,25 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import pluggy
 
 if TYPE_CHECKING:
+    from vmeste.platform.deadlines.kinds import DeadlineKind
     from vmeste.platform.notifications.subjects import NotificationSubject
     from vmeste.platform.outbox.topics import Topic
     from vmeste.platform.runtime import Runtime
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
 
 #: The module every component package holds.
 COMPONENT_MODULE = "component"
@@ -50,6 +58,9 @@ class Component:
     #: The subject types it notifies about, each with its events, their audiences and
     #: the source the fan-out asks (see :mod:`vmeste.platform.notifications.subjects`).
     notifications: tuple[NotificationSubject, ...] = ()
+    #: The clocks this component keeps, which the deadline watchdog sweeps and a
+    #: calendar import recomputes (see :class:`vmeste.platform.deadlines.kinds.DeadlineKind`).
+    deadline_kinds: tuple[DeadlineKind, ...] = ()
 
 
 def builtin_modules() -> Iterator[ModuleType]:
@@ -83,19 +94,29 @@ def model_modules(components: dict[str, Component]) -> list[str]:
 
 
 def topics_of(components: dict[str, Component]) -> dict[str, Topic]:
-    """Every outbox topic by name; a name claimed twice is an error."""
-    topics: dict[str, Topic] = {}
-    for component in components.values():
-        for topic in component.topics:
-            if topic.name in topics:
-                raise RuntimeError(f"outbox topic {topic.name!r} is declared twice")
-            topics[topic.name] = topic
-    return topics
+    """Every outbox topic by name."""
+    return _by_name((t for c in components.values() for t in c.topics), "outbox topic")
 
 
 def path_copies_of(components: dict[str, Component]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted({copy for c in components.values() for copy in c.path_copies}))
 
 
-__all__ = ["Component", "builtin_modules", "declared", "model_modules", "path_copies_of",
-           "topics_of"]
+def deadline_kinds_of(components: dict[str, Component]) -> list[DeadlineKind]:
+    """Every deadline kind, in component order."""
+    return list(_by_name((k for c in components.values() for k in c.deadline_kinds),
+                         "deadline kind").values())
+
+
+def _by_name(declarations: Iterable[N], what: str) -> dict[str, N]:
+    """A name claimed twice is an error, not a silent replacement."""
+    found: dict[str, N] = {}
+    for each in declarations:
+        if each.name in found:
+            raise RuntimeError(f"{what} {each.name!r} is declared twice")
+        found[each.name] = each
+    return found
+
+
+__all__ = ["Component", "builtin_modules", "deadline_kinds_of", "declared", "model_modules",
+           "path_copies_of", "topics_of"]

@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from vmeste.platform.components import Component
+    from vmeste.platform.events.domain import DomainEvent
     from vmeste.platform.identity.models import User
     from vmeste.platform.identity.tokens import IdentityClaims
     from vmeste.platform.notifications.channels import OutgoingMessage
+    from vmeste.platform.runtime import Runtime
     from vmeste.platform.settings import Settings
     from vmeste.platform.strategies import StrategyKind
 
@@ -167,3 +169,17 @@ def vmeste_cli_commands(subparsers: Any) -> None:
     ``set_defaults(func=command)``, where ``command(settings, args)`` raises
     :class:`vmeste.cli.common.CommandError` for an expected failure (the one error
     handler turns it into a line on stderr and an exit code)."""
+
+
+@hookspec
+def vmeste_domain_event(event: DomainEvent, runtime: Runtime) -> Awaitable[None] | None:
+    """React to a step of any component (an appeal submitted, routed, answered, overdue,
+    …) after its transaction committed: forward it to a regional CRM or ЦУР system.
+
+    Delivered through the outbox, to each implementing plugin separately and at least
+    once: a worker that dies after the call and before recording it delivers the event
+    again, so key your side's idempotency on ``event.dedupe_key``. Raise to have the
+    delivery retried with back-off (then dead-lettered); other plugins are not affected.
+    ``event`` holds ids and statuses only (see
+    :class:`vmeste.platform.events.domain.DomainEvent`).
+    """

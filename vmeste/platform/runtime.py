@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import pluggy
 
-from vmeste.platform.components import Component, declared, topics_of
+from vmeste.platform.components import Component, deadline_kinds_of, declared, topics_of
 from vmeste.platform.deadlines.store import CalendarStore
 from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.hookspecs import ChannelSpec
@@ -60,7 +60,7 @@ def build_runtime(settings: Settings, plugins: pluggy.PluginManager | None = Non
         settings=settings, plugins=plugins, resolver=resolver,
         authenticate=Authenticator(settings, plugins, settings.auth_cache_seconds),
         deadlines=Deadlines(resolver, CalendarStore(settings.policy_cache_seconds),
-                            settings.policy_cache_seconds),
+                            settings.policy_cache_seconds, deadline_kinds_of(components)),
         channels=channel_registry(plugins, settings), components=components,
         topics=topics_of(components), notifications=catalog_of(components))
     for component in components.values():

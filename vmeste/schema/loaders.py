@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 T = TypeVar("T")
 
@@ -27,11 +28,11 @@ def by_id(model: type[Model], convert: Callable[[Any], T]) -> DataLoader[int, T 
     return DataLoader(load_fn=load)
 
 
-def grouped(model: type[Model], column: str, convert: Callable[[Any], Any] = lambda row: row
-            ) -> DataLoader[int, list[Any]]:
+def grouped(model: type[Model] | QuerySet[Any], column: str,
+            convert: Callable[[Any], Any] = lambda row: row) -> DataLoader[int, list[Any]]:
     """Each parent's rows of ``model`` (``column`` holds the parent's id), oldest first:
-    a category's children, an appeal's events, pauses and extensions, a notification's
-    delivery attempts."""
+    a category's children, an appeal's events, pauses and extensions (a query narrowed
+    to one subject type), a notification's delivery attempts."""
     async def load(parent_ids: Sequence[int]) -> list[list[Any]]:
         groups: dict[int, list[Any]] = {i: [] for i in parent_ids}
         for row in await model.filter(**{f"{column}__in": list(parent_ids)}).order_by("id"):

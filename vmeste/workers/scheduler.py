@@ -4,8 +4,8 @@ outbox rows finished long ago.
 Each sweep first sends rows relayed long ago and never done to the relay again (a
 broker that lost its queues), then relays. Several scheduler replicas are safe: relays
 claim rows with ``SKIP LOCKED``, and the watchdog is idempotent (a reminder or an
-escalation is an appeal event with a dedupe key, written once however many sweeps see
-it due).
+escalation is a subject's event with a dedupe key, written once however many sweeps
+see it due).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import dramatiq
 
+from vmeste.platform.deadlines.watchdog import SweepCounts
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.outbox.relay import (
     RelayResult,
@@ -32,7 +33,7 @@ from vmeste.workers.jobs import message_for, queue_name
 
 log = logging.getLogger("vmeste.scheduler")
 
-Watchdog = Callable[[Runtime], Awaitable[dict[str, int]]]
+Watchdog = Callable[[Runtime], Awaitable[SweepCounts]]
 
 
 class Scheduler:
@@ -59,7 +60,7 @@ class Scheduler:
         """Drop rows finished longer ago than ``VMESTE_OUTBOX_RETENTION_DAYS``."""
         return await purge_done(timedelta(days=self.runtime.settings.outbox_retention_days))
 
-    async def run_watchdog(self) -> dict[str, int] | None:
+    async def run_watchdog(self) -> SweepCounts | None:
         if self.watchdog is None:
             return None
         return await self.watchdog(self.runtime)

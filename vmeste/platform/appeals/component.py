@@ -13,6 +13,8 @@ from vmeste.platform.appeals.quota import SUBMISSION_QUOTA_KIND
 from vmeste.platform.appeals.router import ROUTING_KIND, Router
 from vmeste.platform.appeals.routing import RoutingTable
 from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.appeals.terms import AppealTerms
+from vmeste.platform.appeals.watch import ClarificationPauses, RunningTerms
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.notifications.fanout import fan_out
@@ -29,7 +31,7 @@ def _services(runtime: Runtime) -> AppealServices:
     router = Router(runtime.resolver, RoutingTable(check_seconds=seconds),
                     BoundaryIndex(seconds))
     return AppealServices(resolver=runtime.resolver, router=router,
-                          deadlines=runtime.deadlines, clock=lambda: runtime.clock())
+                          terms=AppealTerms(runtime.deadlines), clock=lambda: runtime.clock())
 
 
 async def _fan_out(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
@@ -49,6 +51,7 @@ def vmeste_component() -> Component:
         name="appeals", models=("vmeste.platform.appeals.models",),
         topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
         services=_services, notifications=(APPEAL_SUBJECT,),
+        deadline_kinds=(RunningTerms(), ClarificationPauses()),
         path_copies=(("appeal", "territory_path"), ("competence_rule", "territory_path")))
 
 

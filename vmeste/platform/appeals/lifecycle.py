@@ -1,7 +1,8 @@
 """The appeal state machine: which action may move an appeal from which status.
 
 Every action names the statuses it starts from; anything else is an illegal
-transition and is refused with a typed error, never applied halfway.
+transition, refused with a typed error by the step shape (:mod:`vmeste.platform.steps`)
+before anything is written.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from vmeste.platform.appeals.models import AppealStatus as S
-from vmeste.platform.errors import DomainError, ErrorCode
 
 
 class Action(StrEnum):
@@ -63,14 +63,3 @@ ALLOWED_FROM: dict[Action, frozenset[S]] = {
 
 #: Ratings at or below this send the answer back for rework.
 REWORK_RATING = 2
-
-
-def require_transition(action: Action, status: S) -> None:
-    if status not in ALLOWED_FROM[action]:
-        allowed = ", ".join(sorted(s.value for s in ALLOWED_FROM[action]))
-        raise DomainError.of(
-            None,
-            f"Действие «{action.value}» недоступно в статусе «{status.value}» "
-            f"(допустимо из: {allowed})",
-            ErrorCode.ILLEGAL_TRANSITION,
-        )

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 async def _recompute(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
-    return await recompute_batch(runtime.deadlines, payload)
+    return await recompute_batch(runtime, payload)
 
 
 async def _scope(payload: dict[str, Any]) -> str:

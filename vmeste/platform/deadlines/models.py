@@ -1,4 +1,4 @@
-"""Stored production calendars, and the pauses and extensions of appeals' deadlines."""
+"""Stored production calendars, and the pauses and extensions of any subject's deadline."""
 
 from __future__ import annotations
 
@@ -32,46 +32,45 @@ class StoredCalendar(Model):
         unique_together = (("name", "version"),)
 
 
-class AppealPause(Model):
-    """A stretch during which the deadline clock stood still (a clarification request).
+class DeadlinePause(Model):
+    """A stretch during which a subject's deadline clock stood still (an appeal's
+    clarification request, a hearing suspended by a court).
 
     Kept as rows, not folded into the due date, so the paused time survives a change
     of policy or calendar: the deadline is always recomputed from the registration
-    moment and every pause.
+    moment and every pause. The subject is named by type and id rather than a foreign
+    key, so every component's clocks share one table and one computation.
     """
 
     id = fields.IntField(primary_key=True)
-    appeal: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "vmeste.Appeal", related_name="pauses", on_delete=fields.CASCADE
-    )
+    #: What the clock belongs to: "appeal", "hearing", …
+    subject_type = fields.CharField(max_length=32)
+    subject_id = fields.BigIntField()
     started_at = fields.DatetimeField()
     ended_at = fields.DatetimeField(null=True)
     reason = fields.CharField(max_length=64)
-    #: When the applicant's silence ends the pause (its own timeout).
+    #: When the other side's silence ends the pause (its own timeout).
     timeout_at = fields.DatetimeField(null=True, db_index=True)
     reminders_sent = fields.JSONField(default=list)
 
-    appeal_id: int
-
     class Meta:
-        table = "appeal_pause"
+        table = "deadline_pause"
         ordering = ["id"]
+        indexes = (("subject_type", "subject_id"),)
 
 
-class AppealExtension(Model):
+class DeadlineExtension(Model):
     """A term extended in units of the deadline policy (59-ФЗ: once, up to 30 days)."""
 
     id = fields.IntField(primary_key=True)
-    appeal: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "vmeste.Appeal", related_name="extensions", on_delete=fields.CASCADE
-    )
+    subject_type = fields.CharField(max_length=32)
+    subject_id = fields.BigIntField()
     units = fields.IntField()
     reason = fields.TextField()
     actor = fields.CharField(max_length=300)
     at = fields.DatetimeField(auto_now_add=True)
 
-    appeal_id: int
-
     class Meta:
-        table = "appeal_extension"
+        table = "deadline_extension"
         ordering = ["id"]
+        indexes = (("subject_type", "subject_id"),)

@@ -1,11 +1,12 @@
-"""Which deadline policy applies: the statute, or the region policy's strategy.
+"""Which deadline policy applies: the region policy's strategy.
 
-A formal appeal under 59-ФЗ always gets the statute's 30 calendar days, whatever the
-region chose. A platform message gets what the territory's region policy of kind
-``deadline`` picks: its strategy's handler turns the category and the strategy's
-settings into a policy. The same settings hold what the watchdog needs (reminder
-fractions, the clarification timeout, the escalation grace), so one region policy
-governs a territory's whole clock.
+A subject (an appeal, a hearing's stage, an incident) gets what its territory's region
+policy of kind ``deadline`` picks: the strategy's handler turns the subject's kind, its
+category and the strategy's settings into a policy. A component whose subject has a
+term fixed by law (59-ФЗ for formal appeals) applies it itself and still reads the
+strategy's settings. The same settings hold what the watchdog needs (reminder
+fractions, the pause timeout, the escalation grace), so one region policy governs a
+territory's whole clock.
 """
 
 from __future__ import annotations
@@ -14,20 +15,13 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from vmeste.platform.appeals.models import LegalTrack
-from vmeste.platform.deadlines.clock import MAX_TERM, CalendarDays, Policy, WorkingDays
+from vmeste.platform.deadlines.clock import MAX_TERM, Policy, WorkingDays
 from vmeste.platform.hookspecs import StrategySpec
 from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.strategies import Mode, StrategyKind
 
 DEADLINE = "deadline"
-#: 59-ФЗ art. 12: thirty days from registration.
-STATUTE_59FZ = CalendarDays(30)
-#: 59-ФЗ art. 8 p. 3: an appeal outside the body's competence is redirected within 7 days.
-REDIRECT_59FZ = CalendarDays(7)
-#: 59-ФЗ art. 12 p. 2: one extension of up to thirty days.
-MAX_EXTENSION_DAYS = 30
 #: Government Decree 1802: a platform message is answered within ten working days.
 DEFAULT_POLICY = WorkingDays(10)
 #: What every deadline strategy's settings hold, with the platform's defaults: the
@@ -46,12 +40,13 @@ _LIMITS = {"clarification_timeout_days": (1, 365), "escalation_grace_hours": (0,
 class DeadlineRequest:
     """What a deadline strategy decides on."""
 
+    #: The kind of subject the term is for: "appeal", "hearing", …
+    subject_type: str
     territory_code: str
     #: The category and its ancestors' codes, root first.
     category_codes: tuple[str, ...]
     #: The category's deadline_policy, inherited from the nearest ancestor that has one.
     category_policy: str | None
-    legal_track: LegalTrack
 
 
 @dataclass(frozen=True)
@@ -119,8 +114,6 @@ class DeadlineChooser:
 
     async def rules(self, request: DeadlineRequest) -> DeadlineRules:
         spec, settings = await self.strategy(request.territory_code)
-        if request.legal_track == LegalTrack.APPEAL_59FZ:
-            return DeadlineRules(STATUTE_59FZ, "59-fz", settings)
         if spec is None:
             return DeadlineRules(DEFAULT_POLICY, "", settings)
         assert spec.handler is not None, f"deadline strategy {spec.name} has no handler"

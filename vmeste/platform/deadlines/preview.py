@@ -1,4 +1,4 @@
-"""A deadline computed without an appeal: for ``previewDeadline`` and ``vmeste deadline``.
+"""A deadline computed without a subject: for ``previewDeadline`` and ``vmeste deadline``.
 
 Both take the start as ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM`` (seconds and an offset
 allowed). A start without a time is the beginning of that day, and one without an
@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from vmeste.platform.appeals.models import LegalTrack
 from vmeste.platform.deadlines.clock import Policy, due_at, parse_policy
-from vmeste.platform.deadlines.policy import REDIRECT_59FZ, DeadlineRequest
+from vmeste.platform.deadlines.policy import DeadlineRules
 from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.reference.models import Category, Territory
@@ -28,7 +27,7 @@ class Preview:
     start: datetime
     due_at: datetime
     policy: Policy
-    #: Which strategy chose the policy: a strategy name, "59-fz", or "explicit".
+    #: Which strategy chose the policy: a strategy name, a statute's name, or "explicit".
     strategy: str
     calendar: str
     calendar_version: str
@@ -36,7 +35,9 @@ class Preview:
     territory_code: str
     #: Whether the calendar has decree data for every year the term spans.
     covered: bool
-    redirect_due_at: datetime | None
+    #: The due moment of the subject's second term from the same start, when its rules
+    #: have one (59-ФЗ: the redirect of an appeal outside the body's competence).
+    secondary_due_at: datetime | None
 
 
 def parse_start(text: str, tz: ZoneInfo) -> datetime:
@@ -61,12 +62,14 @@ def _out_of_range(text: str) -> DomainError:
                           f"{YEARS.stop - 1} годах", ErrorCode.INVALID)
 
 
-async def preview(deadlines: Deadlines, *, territory_code: str, start: str | None = None,
-                  category_code: str | None = None, policy: str | None = None,
-                  legal_track: LegalTrack = LegalTrack.MESSAGE) -> Preview:
-    """The deadline an item registered at ``start`` would get: by ``policy`` when given,
-    else as an appeal of the category would (the statute for 59-ФЗ, else the region
-    policy's strategy)."""
+async def preview(deadlines: Deadlines, *, subject_type: str, territory_code: str,
+                  start: str | None = None, category_code: str | None = None,
+                  policy: str | None = None, statute: DeadlineRules | None = None,
+                  secondary: Policy | None = None) -> Preview:
+    """The deadline a subject registered at ``start`` would get: by ``policy`` when
+    given, else by ``statute`` (a term fixed by law, which the subject's component
+    knows), else as a subject of the category would by the region policy's strategy.
+    ``secondary`` is a second term counted from the same start."""
     errors: list[FieldError] = []
     territory = await Territory.get_or_none(code=territory_code)
     if territory is None:
@@ -81,7 +84,7 @@ async def preview(deadlines: Deadlines, *, territory_code: str, start: str | Non
             explicit = parse_policy(policy)
         except ValueError as error:
             errors.append(FieldError("policy", str(error), ErrorCode.INVALID))
-    elif category is None and legal_track != LegalTrack.APPEAL_59FZ:
+    elif category is None and statute is None:
         errors.append(FieldError("categoryCode", "Укажите рубрику или политику срока",
                                  ErrorCode.REQUIRED))
     if errors:
@@ -92,14 +95,13 @@ async def preview(deadlines: Deadlines, *, territory_code: str, start: str | Non
     if explicit is not None:
         chosen, strategy = explicit, "explicit"
     else:
-        rules = await deadlines.chooser.rules(await _request(deadlines, territory.code,
-                                                             category, legal_track))
+        rules = statute or await deadlines.rules(
+            await deadlines.request(subject_type, territory.code, category))
         chosen, strategy = rules.policy, rules.strategy
     calendar = await deadlines.calendars.for_path(territory.path)
     try:
         due = due_at(chosen, moment, calendar, tz)
-        redirect = (due_at(REDIRECT_59FZ, moment, calendar, tz)
-                    if legal_track == LegalTrack.APPEAL_59FZ else None)
+        also = due_at(secondary, moment, calendar, tz) if secondary is not None else None
     except (OverflowError, ValueError):
         # A long term from the edge of the range still runs past the last date.
         raise _out_of_range(start or moment.isoformat()) from None
@@ -107,11 +109,5 @@ async def preview(deadlines: Deadlines, *, territory_code: str, start: str | Non
                    calendar=calendar.name, calendar_version=calendar.version,
                    timezone=territory.timezone, territory_code=territory.code,
                    covered=calendar.covers(moment.date()) and calendar.covers(due.date()),
-                   redirect_due_at=redirect)
+                   secondary_due_at=also)
 
-
-async def _request(deadlines: Deadlines, territory_code: str, category: Category | None,
-                   track: LegalTrack) -> DeadlineRequest:
-    if category is None:
-        return DeadlineRequest(territory_code, (), None, track)
-    return await deadlines.request(territory_code, category, track)

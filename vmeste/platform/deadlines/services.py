@@ -7,10 +7,10 @@ calendar's own Russian message, when the document is malformed, when its layers 
 not fit, or when the version is already stored. Otherwise it becomes the current
 version (the old one stays as history), the change is audited, every process is told
 through the ``calendars`` ConfigVersion, and, in the same transaction, a
-``calendar.recompute`` outbox job is queued: a worker recomputes the due moments of
-the affected open appeals in batches by id, each batch queueing the next, so an
-interrupted recomputation resumes where it stopped instead of leaving appeals on the
-old calendar.
+``calendar.recompute`` outbox job is queued per deadline kind that holds terms: a
+worker recomputes the due moments of the kind's affected open subjects in batches by
+id, each batch queueing the next, so an interrupted recomputation resumes where it
+stopped instead of leaving subjects on the old calendar.
 """
 
 from __future__ import annotations
@@ -19,15 +19,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from vmeste.platform import authz
-from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
-from vmeste.platform.appeals.models import Appeal, AppealStatus
 from vmeste.platform.audit.services import record
 from vmeste.platform.deadlines.calendar import ProductionCalendar
 from vmeste.platform.deadlines.models import StoredCalendar
@@ -40,28 +38,29 @@ from vmeste.platform.deadlines.store import (
     packaged_document,
     stored_row,
 )
-from vmeste.platform.deadlines.terms import RECOMPUTED_FIELDS, Deadlines
+from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.identity.principal import SYSTEM, Principal
 from vmeste.platform.outbox.services import emit
-from vmeste.platform.reference.models import Territory, subtree
+from vmeste.platform.reference.models import Territory
 from vmeste.platform.versions import bump_version
 
-#: Appeals whose clock is running or paused: their due moments follow the calendar.
-OPEN_WITH_TERM = (*CLOCK_RUNNING, AppealStatus.CLARIFICATION_REQUESTED)
+if TYPE_CHECKING:
+    from vmeste.platform.deadlines.kinds import DeadlineKind
+    from vmeste.platform.runtime import Runtime
+
 BATCH = 500
 #: Outbox topic of the recomputation an import queues: payload ``{"calendar_id": int,
-#: "scope": str | None, "after": int}`` (the batch starts after appeal id ``after``).
+#: "scope": str | None, "kind": str, "after": int}`` (the batch starts after the kind's
+#: subject id ``after``).
 CALENDAR_RECOMPUTE = "calendar.recompute"
-#: How often one appeal is re-read when a lifecycle step changes it meanwhile.
-RETRIES = 3
 AUDIT_FIELDS = ("name", "version", "territory_code", "base", "checksum")
 
 
 @dataclass(frozen=True)
 class ImportResult:
     calendar: StoredCalendar
-    #: Open appeals whose due moments the queued job recomputes.
+    #: Open subjects whose due moments the queued jobs recompute.
     affected: int
 
 
@@ -95,10 +94,7 @@ async def import_calendar(principal: Principal, document: Any, deadlines: Deadli
                          object_type="calendar", object_id=calendar.name,
                          scope_path=scope or "", using=conn,
                          before=_audited(previous) if previous else None, after=_audited(row))
-            affected = await open_appeals(scope).using_db(conn).count()
-            await emit(conn, CALENDAR_RECOMPUTE,
-                       {"calendar_id": row.id, "scope": scope, "after": 0},
-                       f"calendar-recompute:{row.id}:0")
+            affected = await _queue_recomputation(conn, deadlines, row.id, scope)
     except IntegrityError:
         # (name, version) is unique: the version is stored already, maybe by a
         # concurrent import of the same document.
@@ -118,7 +114,7 @@ class PackagedUpgrade:
     name: str
     from_version: str
     to_version: str
-    #: Open appeals queued for recomputation, or None when the upgrade was refused.
+    #: Open subjects queued for recomputation, or None when the upgrade was refused.
     affected: int | None
     refused: str = ""
 
@@ -160,7 +156,7 @@ async def upgrade_packaged_calendars(deadlines: Deadlines) -> list[PackagedUpgra
 
 
 async def _authorize(principal: Principal, calendar: ProductionCalendar) -> str | None:
-    """Checks the caller's right; returns the territory path whose appeals the calendar
+    """Checks the caller's right; returns the territory path whose subjects the calendar
     affects (None: every territory, for a base calendar)."""
     if calendar.base is None:
         authz.require_federal(principal)
@@ -202,49 +198,52 @@ def _audited(row: StoredCalendar) -> dict[str, Any]:
     return {name: getattr(row, name) for name in AUDIT_FIELDS}
 
 
-def open_appeals(scope: str | None) -> QuerySet[Appeal]:
-    """Open registered appeals under ``scope`` (every territory when None)."""
-    query = Appeal.filter(status__in=OPEN_WITH_TERM, registered_at__isnull=False)
-    return query if scope is None else query.filter(subtree(scope, "territory_path"))
+async def _queue_recomputation(conn: BaseDBAsyncClient, deadlines: Deadlines,
+                               calendar_id: int, scope: str | None) -> int:
+    """One job per kind that holds terms; returns how many subjects they recompute."""
+    affected = 0
+    for kind in deadlines.kinds:
+        following = kind.following(scope)
+        if following is None:
+            continue
+        affected += await following.using_db(conn).count()
+        await emit(conn, CALENDAR_RECOMPUTE,
+                   {"calendar_id": calendar_id, "scope": scope, "kind": kind.name, "after": 0},
+                   f"calendar-recompute:{calendar_id}:{kind.name}:0")
+    return affected
 
 
-async def recompute_batch(deadlines: Deadlines, payload: Mapping[str, Any],
+async def recompute_batch(runtime: Runtime, payload: Mapping[str, Any],
                           now: datetime | None = None) -> int:
-    """One batch of a ``calendar.recompute`` job: the open appeals after
+    """One batch of a ``calendar.recompute`` job: the kind's open subjects after
     ``payload["after"]``, by id, on the current calendars; queues the next batch in
-    the transaction that finishes this one. Returns how many appeals it rewrote.
+    the transaction that finishes this one. Returns how many subjects it rewrote.
 
-    A job whose calendar was superseded stops: the newer import queued its own. A
-    retried batch recomputes again, which rewrites the same values."""
+    A job whose calendar was superseded stops: the newer import queued its own; so
+    does one whose kind is no longer installed. A retried batch recomputes again,
+    which rewrites the same values."""
     calendar_id, scope = int(payload["calendar_id"]), payload.get("scope")
-    if not await StoredCalendar.exists(id=calendar_id, current=True):
+    deadlines = runtime.deadlines
+    kind = _kind(deadlines, str(payload.get("kind", "")))
+    following = kind.following(scope) if kind is not None else None
+    if following is None or not await StoredCalendar.exists(id=calendar_id, current=True):
         return 0
+    assert kind is not None
     deadlines.calendars.invalidate()  # this process may not have seen the import yet
-    ids = await open_appeals(scope).filter(id__gt=int(payload.get("after", 0))).order_by(
+    ids = await following.filter(id__gt=int(payload.get("after", 0))).order_by(
         "id").limit(BATCH).values_list("id", flat=True)
     moment = now or datetime.now(UTC)
     count = 0
-    for appeal_id in ids:
-        count += await _recompute_one(deadlines, appeal_id, moment)
+    for subject_id in ids:
+        count += await kind.recompute(runtime, subject_id, moment)
     if len(ids) == BATCH:
         async with in_transaction() as conn:
             await emit(conn, CALENDAR_RECOMPUTE,
-                       {"calendar_id": calendar_id, "scope": scope, "after": ids[-1]},
-                       f"calendar-recompute:{calendar_id}:{ids[-1]}")
+                       {"calendar_id": calendar_id, "scope": scope, "kind": kind.name,
+                        "after": ids[-1]},
+                       f"calendar-recompute:{calendar_id}:{kind.name}:{ids[-1]}")
     return count
 
 
-async def _recompute_one(deadlines: Deadlines, appeal_id: int, now: datetime) -> int:
-    """Rewrite one appeal's deadline columns under its revision lock (bumping it, so a
-    step that read the old columns cannot write them back); re-read on a clash."""
-    for _ in range(RETRIES):
-        appeal = await Appeal.get_or_none(id=appeal_id)
-        if appeal is None or appeal.status not in OPEN_WITH_TERM:
-            return 0
-        await deadlines.recompute(appeal, now)
-        changed = await Appeal.filter(id=appeal.id, revision=appeal.revision).update(
-            **{name: getattr(appeal, name) for name in RECOMPUTED_FIELDS},
-            revision=appeal.revision + 1)
-        if changed:
-            return 1
-    return 0
+def _kind(deadlines: Deadlines, name: str) -> DeadlineKind | None:
+    return next((kind for kind in deadlines.kinds if kind.name == name), None)

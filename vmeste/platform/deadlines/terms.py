@@ -1,43 +1,64 @@
-"""An appeal's term: choosing its policy at registration, and recomputing its due moment.
+"""A subject's term: choosing its policy, and computing its due moment from the stored
+pauses and extensions.
 
 The due moment is always recomputed from the registration moment, every pause and
 every extension, never adjusted in place, so paused time survives a change of policy
-(a conversion between legal tracks) or of calendar (an import).
+and of calendar (an import). Which subject it is (an appeal, a hearing's stage, an
+incident) matters only to the component that owns it: here a subject is a type and
+an id.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from vmeste.platform.appeals.models import Appeal, LegalTrack
 from vmeste.platform.deadlines.calendar import ProductionCalendar
-from vmeste.platform.deadlines.clock import Pause, Policy, due_with_pauses, parse_policy
-from vmeste.platform.deadlines.models import AppealExtension, AppealPause
-from vmeste.platform.deadlines.policy import (
-    REDIRECT_59FZ,
-    DeadlineChooser,
-    DeadlineRequest,
-    DeadlineRules,
+from vmeste.platform.deadlines.clock import (
+    Pause,
+    Policy,
+    WorkingHours,
+    due_with_pauses,
+    paused_for,
 )
+from vmeste.platform.deadlines.models import DeadlineExtension, DeadlinePause
+from vmeste.platform.deadlines.policy import DeadlineChooser, DeadlineRequest, DeadlineRules
 from vmeste.platform.deadlines.store import CalendarStore
 from vmeste.platform.policies.services import PolicyResolver
-from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory
+from vmeste.platform.reference.models import PATH_SEPARATOR, Category
 from vmeste.platform.versions import REFERENCE_TREE_VERSION, current_version
 
-#: The appeal columns a registration or a recomputation writes.
-DEADLINE_FIELDS = ("registered_at", "deadline_policy", "due_at", "calendar_version",
-                   "redirect_due_at")
-#: The columns :meth:`Deadlines.recompute` may change: the deadline, and the watchdog's
-#: record of what it did about the old one.
-RECOMPUTED_FIELDS = (*DEADLINE_FIELDS, "overdue_at", "reminders_sent", "escalated_at",
-                     "next_check_at")
+if TYPE_CHECKING:
+    from vmeste.platform.deadlines.kinds import DeadlineKind
+
+_HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a clock belongs to, as its pauses and extensions name it."""
+
+    type: str
+    id: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A term as of a moment: what an API shows about it."""
+
+    #: The due moment; while paused, as if the pause ended at that moment.
+    due_at: datetime | None
+    #: How far the pauses moved the term, in the policy's unit (hours for working
+    #: hours, days otherwise).
+    paused_for: float
+    #: Whether a pause is open.
+    paused: bool
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,17 @@ class Term:
     def due(self, registered_at: datetime, now: datetime) -> datetime:
         return due_with_pauses(self.policy, registered_at, self.pauses, self.calendar,
                                self.tz, now, self.extensions)
+
+    def standing(self, registered_at: datetime, stored_due: datetime | None,
+                 now: datetime) -> Standing:
+        """The stored due moment stays right until a pause opens; an open pause moves
+        it on with every moment it lasts."""
+        paused = any(end is None for _, end in self.pauses)
+        amount = paused_for(self.policy, self.pauses, self.calendar, self.tz, now)
+        units = (amount.total_seconds() / _HOUR if isinstance(self.policy, WorkingHours)
+                 else float(amount.days))
+        return Standing(due_at=self.due(registered_at, now) if paused else stored_due,
+                        paused_for=units, paused=paused)
 
 
 class CategoryPolicies:
@@ -86,99 +118,83 @@ class CategoryPolicies:
 
 
 class Deadlines:
-    """The deadline side of the appeal lifecycle, bound to this process's caches."""
+    """Terms of any subject, bound to this process's caches, and the deadline kinds the
+    components declare (the watchdog sweeps them; a calendar import recomputes the
+    terms they hold)."""
 
     def __init__(self, resolver: PolicyResolver, calendars: CalendarStore,
-                 check_seconds: float = 2.0) -> None:
+                 check_seconds: float = 2.0, kinds: Sequence[DeadlineKind] = ()) -> None:
         self.chooser = DeadlineChooser(resolver)
         self.calendars = calendars
         self.categories = CategoryPolicies(check_seconds)
+        self.kinds = tuple(kinds)
 
-    async def request(self, territory_code: str, category: Category, track: LegalTrack
-                      ) -> DeadlineRequest:
+    async def request(self, subject_type: str, territory_code: str,
+                      category: Category | None) -> DeadlineRequest:
+        if category is None:
+            return DeadlineRequest(subject_type, territory_code, (), None)
         return DeadlineRequest(
-            territory_code=territory_code,
+            subject_type=subject_type, territory_code=territory_code,
             category_codes=tuple(category.path.split(PATH_SEPARATOR)),
-            category_policy=await self.categories.inherited(category), legal_track=track)
+            category_policy=await self.categories.inherited(category))
 
-    async def rules(self, territory_code: str, category: Category, track: LegalTrack
-                    ) -> DeadlineRules:
-        return await self.chooser.rules(await self.request(territory_code, category, track))
+    async def rules(self, request: DeadlineRequest) -> DeadlineRules:
+        return await self.chooser.rules(request)
 
-    async def settings_for(self, appeal: Appeal) -> Mapping[str, Any]:
-        """The settings of the deadline strategy serving the appeal's territory."""
-        return (await self.chooser.strategy(territory_code(appeal)))[1]
+    async def settings(self, territory_code: str) -> Mapping[str, Any]:
+        """The settings of the deadline strategy serving the territory."""
+        return (await self.chooser.strategy(territory_code))[1]
 
-    async def rules_for(self, appeal: Appeal, track: LegalTrack | None = None
-                        ) -> DeadlineRules:
-        category = await Category.get(id=appeal.category_id)
-        return await self.rules(territory_code(appeal), category, track or appeal.legal_track)
+    async def term(self, policy: Policy, territory_path: str, timezone: str,
+                   pauses: Sequence[Pause] = (), extensions: int = 0) -> Term:
+        """A term on the current calendar of the territory, from pauses and extensions
+        already at hand (a page of items loads them in one query)."""
+        return Term(policy, await self.calendars.for_path(territory_path), ZoneInfo(timezone),
+                    tuple(pauses), extensions)
 
-    async def registration(self, territory: Territory, category: Category, track: LegalTrack,
-                           now: datetime) -> dict[str, Any]:
-        """The deadline columns of an appeal registered ``now`` (no pauses yet)."""
-        rules = await self.rules(territory.code, category, track)
-        calendar = await self.calendars.for_path(territory.path)
-        term = Term(rules.policy, calendar, ZoneInfo(territory.timezone))
-        return _columns(term, track, now, now)
-
-    async def term(self, appeal: Appeal, using: BaseDBAsyncClient | None = None,
-                   policy: Policy | None = None, track: LegalTrack | None = None) -> Term:
-        """The appeal's term as stored: its policy (or ``policy``), its territory's
-        calendar and zone, its pauses and, on the 59-ФЗ track, its extension."""
-        assert appeal.deadline_policy is not None or policy is not None
-        timezone = await Territory.filter(id=appeal.territory_id).using_db(using).values_list(
-            "timezone", flat=True)
-        pauses = await AppealPause.filter(appeal_id=appeal.id).using_db(using).values_list(
-            "started_at", "ended_at")
-        units = 0
-        if (track or appeal.legal_track) == LegalTrack.APPEAL_59FZ:
-            units = sum(await AppealExtension.filter(appeal_id=appeal.id).using_db(using)
-                        .values_list("units", flat=True))
-        return Term(policy or parse_policy(appeal.deadline_policy or ""),
-                    await self.calendars.for_path(appeal.territory_path),
-                    ZoneInfo(timezone[0]), tuple(pauses), units)
-
-    async def recompute(self, appeal: Appeal, now: datetime,
-                        using: BaseDBAsyncClient | None = None, policy: Policy | None = None
-                        ) -> None:
-        """Set the appeal's :data:`RECOMPUTED_FIELDS` (not saved) from its registration,
-        pauses and extensions; an unregistered appeal has none to set.
-
-        A deadline that moved later is a new term for the watchdog: a reminder already
-        sent is sent again only if its moment under the new term is still ahead (one
-        whose moment has passed either way would only repeat itself), and once the
-        deadline lies in the future again so do its overdue marking and its escalation
-        (the steps already taken stay in the history); else the new term would run
-        unwatched."""
-        if appeal.registered_at is None:
-            return
-        before = appeal.due_at
-        term = await self.term(appeal, using, policy)
-        for name, value in _columns(term, appeal.legal_track, appeal.registered_at,
-                                    now).items():
-            setattr(appeal, name, value)
-        if before is not None and appeal.due_at > before:
-            span = appeal.due_at - appeal.registered_at
-            appeal.reminders_sent = [fraction for fraction in appeal.reminders_sent
-                                     if appeal.registered_at + span * fraction <= now]
-        if appeal.due_at > now:
-            appeal.overdue_at = None
-            appeal.escalated_at = None
-        appeal.next_check_at = None  # the watchdog looks at the new term on its next sweep
+    async def stored_term(self, subject: Subject, policy: Policy, territory_path: str,
+                          timezone: str, *, extended: bool = True,
+                          using: BaseDBAsyncClient | None = None) -> Term:
+        """The subject's term with its stored pauses and, when ``extended``, its
+        extensions (a subject whose rules disregard them passes False)."""
+        return await self.term(policy, territory_path, timezone,
+                               await pauses_of(subject, using),
+                               await extension_units(subject, using) if extended else 0)
 
 
-def territory_code(appeal: Appeal) -> str:
-    """The appeal's territory code: the last step of its stored path."""
-    return appeal.territory_path.rsplit(PATH_SEPARATOR, 1)[-1]
+async def pauses_of(subject: Subject, using: BaseDBAsyncClient | None = None
+                    ) -> list[Pause]:
+    return list(await DeadlinePause.filter(
+        subject_type=subject.type, subject_id=subject.id).using_db(using).values_list(
+            "started_at", "ended_at"))
 
 
-def _columns(term: Term, track: LegalTrack, registered_at: datetime, now: datetime
-             ) -> dict[str, Any]:
-    redirect = None
-    if track == LegalTrack.APPEAL_59FZ:
-        redirect = Term(REDIRECT_59FZ, term.calendar, term.tz).due(registered_at, now)
-    return {"registered_at": registered_at, "deadline_policy": str(term.policy),
-            "due_at": term.due(registered_at, now), "calendar_version": term.calendar.version,
-            "redirect_due_at": redirect}
+async def extension_units(subject: Subject, using: BaseDBAsyncClient | None = None) -> int:
+    return sum(await DeadlineExtension.filter(
+        subject_type=subject.type, subject_id=subject.id).using_db(using).values_list(
+            "units", flat=True))
 
+
+async def pause(conn: BaseDBAsyncClient, subject: Subject, started_at: datetime, reason: str,
+                timeout_at: datetime | None = None) -> DeadlinePause:
+    """Stop the subject's clock (in the step's transaction)."""
+    return await DeadlinePause.create(subject_type=subject.type, subject_id=subject.id,
+                                      started_at=started_at, reason=reason,
+                                      timeout_at=timeout_at, using_db=conn)
+
+
+async def resume(conn: BaseDBAsyncClient, subject: Subject, at: datetime) -> None:
+    """End the subject's open pauses at ``at``."""
+    await DeadlinePause.filter(subject_type=subject.type, subject_id=subject.id,
+                               ended_at__isnull=True).using_db(conn).update(ended_at=at)
+
+
+async def extend(conn: BaseDBAsyncClient, subject: Subject, units: int, reason: str,
+                 actor: str) -> DeadlineExtension:
+    return await DeadlineExtension.create(subject_type=subject.type, subject_id=subject.id,
+                                          units=units, reason=reason, actor=actor,
+                                          using_db=conn)
+
+
+async def extended(subject: Subject) -> bool:
+    return await DeadlineExtension.exists(subject_type=subject.type, subject_id=subject.id)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from vmeste.platform.appeals.models import LegalTrack as LegalTrackModel
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.deadlines.models import StoredCalendar
-from vmeste.platform.deadlines.preview import preview
 from vmeste.schema.appeals.types import LegalTrack
 from vmeste.schema.deadlines.types import Calendar, DeadlinePreview
 
@@ -28,7 +28,8 @@ class DeadlinesQuery:
         legal_track: LegalTrack = LegalTrackModel.MESSAGE,  # type: ignore[valid-type]
         policy: str | None = None,
     ) -> DeadlinePreview:
-        found = await preview(info.context.runtime.deadlines, territory_code=territory_code,
-                              start=start, category_code=category_code, policy=policy,
-                              legal_track=LegalTrackModel(legal_track))
+        terms = info.context.runtime.service(AppealServices).terms
+        found = await terms.preview(territory_code=territory_code, start=start,
+                                    category_code=category_code, policy=policy,
+                                    legal_track=LegalTrackModel(legal_track))
         return DeadlinePreview.from_preview(found)

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Self
-from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.scalars import JSON
 
 from vmeste.platform.appeals import models
-from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
-from vmeste.platform.deadlines import clock
+from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.deadlines.models import StoredCalendar
 from vmeste.platform.deadlines.preview import Preview
-from vmeste.platform.deadlines.terms import Term
-
-_HOUR = 3600
-ANSWERED = frozenset({models.AppealStatus.ANSWERED, models.AppealStatus.CLOSED})
-DROPPED = frozenset({models.AppealStatus.REJECTED, models.AppealStatus.WITHDRAWN})
 
 
 @strawberry.type(description="Продление срока (59-ФЗ: одно, до 30 дней).")
@@ -56,37 +49,21 @@ class Deadline:
 
 
 async def appeal_deadline(info: strawberry.Info, row: models.Appeal) -> Deadline:
-    """The term as stored, with the pause and remaining time as of now; batched, so a
-    page of appeals costs one query for pauses and one for extensions."""
-    now = datetime.now(UTC)
+    """The term as the platform stands it now; batched, so a page of appeals costs one
+    query for pauses and one for extensions."""
     loaders = info.context.loaders
     extensions = await loaders.appeal_extensions.load(row.id)
-    pauses = [(p.started_at, p.ended_at) for p in await loaders.appeal_pauses.load(row.id)]
-    open_pause = any(end is None for _, end in pauses)
-    due, paused_for = row.due_at, 0.0
-    if pauses and row.deadline_policy and row.registered_at:
-        territory = await loaders.territory.load(row.territory_id)
-        units = (sum(e.units for e in extensions)
-                 if row.legal_track == models.LegalTrack.APPEAL_59FZ else 0)
-        term = Term(clock.parse_policy(row.deadline_policy),
-                    await info.context.runtime.deadlines.calendars.for_path(row.territory_path),
-                    ZoneInfo(territory.timezone), tuple(pauses), units)
-        if open_pause:
-            due = term.due(row.registered_at, now)
-        amount = clock.paused_for(term.policy, pauses, term.calendar, term.tz, now)
-        paused_for = (amount.total_seconds() / _HOUR
-                      if isinstance(term.policy, clock.WorkingHours) else float(amount.days))
-    # The clock stopped at the answer; a rejected or withdrawn appeal has no term left.
-    at = row.answered_at if row.status in ANSWERED and row.answered_at else now
+    pauses = await loaders.appeal_pauses.load(row.id)
+    territory = await loaders.territory.load(row.territory_id)
+    terms = info.context.runtime.service(AppealServices).terms
+    standing = await terms.standing(row, territory.timezone, pauses, extensions,
+                                    datetime.now(UTC))
     return Deadline(
-        due_at=due, policy=row.deadline_policy, registered_at=row.registered_at,
-        paused_for=paused_for, paused=open_pause,
+        due_at=standing.due_at, policy=row.deadline_policy, registered_at=row.registered_at,
+        paused_for=standing.paused_for, paused=standing.paused,
         extensions=[DeadlineExtension(days=e.units, reason=e.reason, at=e.at)
                     for e in extensions],
-        remaining=(int((due - at).total_seconds())
-                   if due and row.status not in DROPPED else None),
-        overdue=(due is not None and row.status in CLOCK_RUNNING
-                 and clock.overdue(due, now)),
+        remaining=standing.remaining, overdue=standing.overdue,
         redirect_due_at=row.redirect_due_at, calendar_version=row.calendar_version)
 
 
@@ -130,4 +107,4 @@ class DeadlinePreview:
         return cls(start=found.start, due_at=found.due_at, policy=str(found.policy),
                    strategy=found.strategy, calendar=found.calendar,
                    calendar_version=found.calendar_version, timezone=found.timezone,
-                   covered=found.covered, redirect_due_at=found.redirect_due_at)
+                   covered=found.covered, redirect_due_at=found.secondary_due_at)

@@ -1,0 +1,272 @@
+"""Taking an appeal in: the checks on what the citizen wrote, the applicant's identity
+and quota, moderation and routing, and the one transaction that stores the appeal
+with its whole submission history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from vmeste.platform.appeals import access, on_behalf
+from vmeste.platform.appeals.lifecycle import Action
+from vmeste.platform.appeals.models import (
+    Appeal,
+    AppealEvent,
+    AppealStatus,
+    ApplicantType,
+    Channel,
+    LegalTrack,
+)
+from vmeste.platform.appeals.moderation import (
+    ModerationRequest,
+    ModerationResult,
+    Verdict,
+    moderate,
+)
+from vmeste.platform.appeals.quota import check_submission_quota, enforce_quota, lock_applicant
+from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
+from vmeste.platform.appeals.steps import APPEAL_STEPS, routed_status, routing_payload
+from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.identity.models import User
+from vmeste.platform.identity.principal import Principal
+from vmeste.platform.policies.services import PolicyResolver
+from vmeste.platform.reference.models import Category, Organization, Territory
+
+if TYPE_CHECKING:
+    from vmeste.platform.appeals.terms import AppealTerms
+
+TEXT_MAX = 10_000
+ADDRESS_MAX = 500
+
+
+@dataclass
+class SubmitInput:
+    text: str
+    category_code: str
+    channel: Channel
+    territory_code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+    target_organization_ogrn: str | None = None
+    complained_organization_ogrn: str | None = None
+    legal_track: LegalTrack = LegalTrack.MESSAGE
+    idempotency_key: str | None = None
+    #: For the operator channel: the citizen the operator writes for.
+    on_behalf_of_subject: str | None = None
+    on_behalf_of_issuer: str | None = None
+
+
+
+class Intake:
+    """Submission, as part of :class:`vmeste.platform.appeals.services.AppealServices`
+    (whose fields these are)."""
+
+    resolver: PolicyResolver
+    router: Router
+    terms: AppealTerms
+    clock: Any
+
+    async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
+        on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject)
+        # A repeated key is caught by the unique index at insert time (below), so the
+        # common case, a first submission, costs no extra query.
+        category, territory, target, complained = await self._references(data)
+        applicant = await self._applicant(principal, data, territory)
+        now = self.clock()
+        quota = None
+        if data.channel != Channel.OPERATOR:  # the operator vouches (see on_behalf)
+            await self._require_identified(applicant, territory)
+            quota = await check_submission_quota(self.resolver, territory.code, applicant.id,
+                                                 now, data.idempotency_key)
+        verdict = await moderate(self.resolver, ModerationRequest(
+            text=data.text, category_id=category.id, territory_code=territory.code, now=now,
+            applicant_id=None if data.channel == Channel.OPERATOR else applicant.id))
+        applicant_type = ApplicantType(applicant.kind.value)
+        decision = None
+        if verdict.verdict == Verdict.ACCEPT:
+            decision = await self.router.route(RoutingRequest(
+                category_id=category.id, territory_id=territory.id, territory_code=territory.code,
+                territory_path=territory.path, applicant_type=applicant_type.value,
+                channel=data.channel.value, on=now.date(), point=point(data),
+                target_organization_id=target.id if target else None,
+                complained_organization_id=complained.id if complained else None))
+        status, events = submission_steps(principal.actor, data.channel, verdict, decision)
+        # Accepted by moderation is registered: the clock starts now.
+        deadline = (await self.terms.registration(territory, category, data.legal_track,
+                                                      now)
+                    if verdict.verdict == Verdict.ACCEPT else {})
+        try:
+            async with in_transaction() as conn:
+                if quota is not None:
+                    # The count above was a cheap early refusal; this one, under the
+                    # applicant's lock, is the one parallel submissions cannot slip past.
+                    await lock_applicant(conn, applicant.id)
+                    await enforce_quota(quota, applicant.id, now, data.idempotency_key, conn)
+                appeal = await Appeal.create(
+                    applicant=applicant, applicant_type=applicant_type, channel=data.channel,
+                    category=category, territory=territory, territory_path=territory.path,
+                    latitude=data.latitude, longitude=data.longitude,
+                    address=data.address.strip(), text=data.text.strip(),
+                    target_organization=target, complained_organization=complained,
+                    legal_track=data.legal_track, status=status,
+                    organization_id=decision.organization_id if decision else None,
+                    routing_trace=decision.trace if decision else None,
+                    idempotency_key=data.idempotency_key, **deadline, using_db=conn)
+                # One INSERT for the submission's whole history, not one per step.
+                await AppealEvent.bulk_create(
+                    [AppealEvent(appeal_id=appeal.id, **event) for event in events],
+                    using_db=conn)
+                await APPEAL_STEPS.announce(
+                    conn, appeal, await AppealEvent.filter(appeal_id=appeal.id).using_db(conn),
+                    f"appeal:{appeal.id}:submit")
+        except IntegrityError:
+            # The key was used before (a retry, or a concurrent twin): answer with the
+            # first appeal, never a duplicate, but only to someone who may see it.
+            if data.idempotency_key:
+                first = await Appeal.get_or_none(applicant_id=applicant.id,
+                                                 idempotency_key=data.idempotency_key)
+                if first is not None:
+                    if await access.can_see(principal, first):
+                        return first
+                    raise DomainError.of("idempotencyKey", "Этот ключ уже использован",
+                                         ErrorCode.CONFLICT) from None
+            raise
+        return appeal
+
+    async def _applicant(self, principal: Principal, data: SubmitInput,
+                         territory: Territory) -> User:
+        assert principal.user is not None  # on_behalf.check_submitter ran first
+        if data.channel != Channel.OPERATOR:
+            return principal.user
+        assert data.on_behalf_of_subject
+        await on_behalf.require_operator_scope(principal, territory)
+        return await on_behalf.applicant(principal, data.on_behalf_of_subject,
+                                         data.on_behalf_of_issuer)
+
+    async def _references(self, data: SubmitInput) -> tuple[
+            Category, Territory, Organization | None, Organization | None]:
+        errors: list[FieldError] = []
+        text = data.text.strip()
+        if not text:
+            errors.append(FieldError("text", "Опишите проблему", ErrorCode.REQUIRED))
+        elif len(text) > TEXT_MAX:
+            errors.append(FieldError("text", f"Текст длиннее {TEXT_MAX} символов",
+                                     ErrorCode.INVALID))
+        if len(data.address) > ADDRESS_MAX:
+            errors.append(FieldError("address", f"Адрес длиннее {ADDRESS_MAX} символов",
+                                     ErrorCode.INVALID))
+        if (data.latitude is None) != (data.longitude is None):
+            errors.append(FieldError("latitude", "Укажите и широту, и долготу",
+                                     ErrorCode.INVALID))
+        elif data.latitude is not None and not (
+                -90 <= data.latitude <= 90 and -180 <= (data.longitude or 0) <= 180):
+            errors.append(FieldError("latitude", "Координаты вне допустимых пределов",
+                                     ErrorCode.INVALID))
+        if data.idempotency_key is not None and not 1 <= len(data.idempotency_key) <= 128:
+            errors.append(FieldError("idempotencyKey", "Ключ — от 1 до 128 символов",
+                                     ErrorCode.INVALID))
+        category = await Category.get_or_none(code=data.category_code)
+        if category is None or not category.active:
+            errors.append(FieldError("categoryCode", "Рубрика не найдена или закрыта",
+                                     ErrorCode.NOT_FOUND))
+        territory = await self._territory(data, errors)
+        target = await organization(data.target_organization_ogrn, "targetOrganizationOgrn",
+                                     errors)
+        complained = await organization(data.complained_organization_ogrn,
+                                         "complainedOrganizationOgrn", errors)
+        if data.target_organization_ogrn and data.channel != Channel.WIDGET:
+            errors.append(FieldError("targetOrganizationOgrn",
+                                     "Организация виджета указывается только для канала widget",
+                                     ErrorCode.INVALID))
+        if errors:
+            raise DomainError(*errors)
+        assert category is not None and territory is not None
+        return category, territory, target, complained
+
+    async def _territory(self, data: SubmitInput, errors: list[FieldError]) -> Territory | None:
+        if data.territory_code:
+            territory = await Territory.get_or_none(code=data.territory_code)
+            if territory is None:
+                errors.append(FieldError("territoryCode", "Территория не найдена",
+                                         ErrorCode.NOT_FOUND))
+            return territory
+        if data.latitude is None or data.longitude is None:
+            errors.append(FieldError("territoryCode", "Укажите территорию или точку на карте",
+                                     ErrorCode.REQUIRED))
+            return None
+        for root in await Territory.filter(parent_id__isnull=True).values_list("path",
+                                                                               flat=True):
+            found = await self.router.boundaries.locate(root, data.latitude, data.longitude)
+            if found is not None:
+                return await Territory.get(id=found.area.territory_id)
+        errors.append(FieldError("latitude", "Точка вне известных границ территорий; "
+                                 "укажите территорию", ErrorCode.NOT_FOUND))
+        return None
+
+    async def _require_identified(self, applicant: User, territory: Territory) -> None:
+        """547-ФЗ: an electronic appeal counts only from an identified sender."""
+        if applicant.verified:
+            return
+        for strategy in await self.resolver.resolve(territory.code, "identity"):
+            if strategy.settings.get("require_verified", False):
+                raise DomainError.of(None, "Подтвердите учётную запись на Госуслугах, чтобы "
+                                     "отправить обращение", ErrorCode.UNVERIFIED)
+
+
+
+def submission_steps(actor: str, channel: Channel, verdict: ModerationResult,
+                      decision: RoutingDecision | None
+                      ) -> tuple[AppealStatus, list[dict[str, Any]]]:
+    """The status a new appeal lands in, and the events that got it there."""
+    moderator = f"system:moderation/{verdict.strategy or 'chain'}"
+    moderation = AppealStatus.MODERATION.value
+    events: list[dict[str, Any]] = [
+        {"actor": actor, "action": Action.SUBMIT.value, "from_status": None,
+         "to_status": moderation, "payload": {"channel": channel.value}},
+    ]
+    verdict_payload = {"verdict": verdict.verdict.value, "code": verdict.code}
+    if verdict.verdict == Verdict.REJECT:
+        events.append({"actor": moderator, "action": Action.MODERATE.value,
+                       "from_status": moderation, "to_status": AppealStatus.REJECTED.value,
+                       "reason": verdict.reason, "payload": verdict_payload})
+        return AppealStatus.REJECTED, events
+    events.append({"actor": moderator, "action": Action.MODERATE.value,
+                   "from_status": moderation, "to_status": moderation,
+                   "reason": verdict.reason, "payload": verdict_payload})
+    if verdict.verdict == Verdict.REVIEW or decision is None:
+        return AppealStatus.MODERATION, events
+    status = routed_status(decision)
+    events.append({"actor": "system:routing", "action": Action.ROUTE.value,
+                   "from_status": moderation, "to_status": status.value,
+                   "payload": routing_payload(decision)})
+    return status, events
+
+
+
+def point(data: SubmitInput) -> tuple[float, float] | None:
+    if data.latitude is None or data.longitude is None:
+        return None
+    return (data.latitude, data.longitude)
+
+
+
+def check_length(name: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise DomainError.of(name, f"Не длиннее {limit} символов", ErrorCode.INVALID)
+
+
+
+async def organization(ogrn: str | None, field_name: str, errors: list[FieldError]
+                        ) -> Organization | None:
+    if not ogrn:
+        return None
+    found = await Organization.get_or_none(ogrn=ogrn)
+    if found is None:
+        errors.append(FieldError(field_name, f"Организация с ОГРН {ogrn} не найдена",
+                                 ErrorCode.NOT_FOUND))
+    return found
+

@@ -1,0 +1,1 @@
+"""Domain events for plugins: every lifecycle step, delivered after it commits."""
