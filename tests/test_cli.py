@@ -12,7 +12,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from tests.test_faults import require_service
+from tests.test_faults import require_service, without_installed_plugins
 from tests.worlds import COUNTRY, MUNICIPALITY_A, ORG_A, REGION_A
 from vmeste.platform.reference.validators import with_ogrn_check_digit
 
@@ -24,7 +24,8 @@ ME = """{ me { subject kind email birthDate gender addressOktmo verified orgOgrn
 def vmeste(tmp_path: Path, *args: str, dev: bool = False, **env: str
            ) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
-    environment.update(VMESTE_DATA_DIR=str(tmp_path / "var"), **env)
+    environment.update(VMESTE_DATA_DIR=str(tmp_path / "var"), **without_installed_plugins(),
+                       **env)
     if dev:
         environment["VMESTE_DEV_MODE"] = "1"
     return subprocess.run([sys.executable, "-m", "vmeste", *args], capture_output=True,

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -209,6 +210,14 @@ def holding_receiver(receiver: HoldingReceiver) -> Iterator[str]:
         server.server_close()
 
 
+def without_installed_plugins() -> dict[str, str]:
+    """Settings that leave out the third-party plugins installed beside the platform:
+    an example's startup check (a missing token, say) must not stop the commands these
+    tests start."""
+    names = sorted(point.name for point in entry_points(group="vmeste"))
+    return {"VMESTE_DISABLE_PLUGINS": ",".join(names)}
+
+
 def worker_environment(settings: Settings, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("VMESTE_")}
     env.update({
@@ -218,7 +227,7 @@ def worker_environment(settings: Settings, **extra: str) -> dict[str, str]:
         "VMESTE_JOB_MIN_BACKOFF_MS": str(settings.job_min_backoff_ms),
         "VMESTE_JOB_MAX_BACKOFF_MS": str(settings.job_max_backoff_ms),
         # The test's webhook receivers listen on 127.0.0.1.
-        "VMESTE_WEBHOOK_ALLOW_PRIVATE": "1", **extra,
+        "VMESTE_WEBHOOK_ALLOW_PRIVATE": "1", **without_installed_plugins(), **extra,
     })
     return env
 

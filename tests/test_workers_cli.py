@@ -23,7 +23,7 @@ from dramatiq.asyncio import get_event_loop_thread
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
-from tests.test_faults import REDIS_URL, require_service, until
+from tests.test_faults import REDIS_URL, require_service, until, without_installed_plugins
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.deadlines.watchdog import SweepCounts, run_watchdog
 from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
@@ -40,9 +40,12 @@ from vmeste.workers.scheduler import Scheduler
 
 
 def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    """The commands' environment: the test's database and none of the third-party
+    plugins installed beside the platform (an example's startup check, a missing token
+    say, is not what these tests are about)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
     env.update(VMESTE_DATABASE_URL=settings.database_url, VMESTE_DATA_DIR=str(settings.data_dir),
-               **extra)
+               **without_installed_plugins(), **extra)
     return env
 
 
