@@ -72,6 +72,8 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
         {"VMESTE_DATABASE_URL": f"sqlite://{tmp_path / 'upgrade.sqlite3'}"}))
     try:
         await migrate(config=config, target="vmeste.0006_watchdog_next_check")
+        # The models, not only the connection: run alone, no earlier test opened them.
+        await Tortoise.init(config=config)
         world = await seed_world()  # tables untouched by 0007 are as the models say
         user = await User.create(issuer="dev", subject="ivanova")
         territory = await Territory.get(code=MUNICIPALITY_A)
@@ -150,6 +152,8 @@ async def test_upgrading_carries_appeal_pauses_and_extensions_over_to_any_subjec
 
     try:
         await migrate(config=config, target="vmeste.0006_watchdog_next_check")
+        # The models, not only the connection: run alone, no earlier test opened them.
+        await Tortoise.init(config=config)
         territory = await Territory.create(code="RU", name="Россия", timezone="Europe/Moscow",
                                            kind=TerritoryKind.COUNTRY, path="RU")
         category = await Category.create(code="roads", name="Дороги", path="roads",
