@@ -21,6 +21,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 
+from vmeste.platform.i18n import _
 from vmeste.platform.notifications.sandbox import BoundedEnvironment, RenderLimit, render_bounded
 from vmeste.platform.notifications.subjects import EventSpec
 
@@ -60,11 +61,14 @@ def template_problems(subject: str, body: str, longest: Mapping[str, Any]) -> li
         try:
             render_bounded(_compiled(source), longest)
         except RenderLimit as error:
-            problems.append(f"Шаблон ({name}) не принят: {error}")
+            problems.append(_("The template ({part}) is refused: {error}", part=name,
+                              error=error))
         except TemplateError as error:
-            problems.append(f"Ошибка в шаблоне ({name}): {error.message or error}")
+            problems.append(_("Error in the template ({part}): {error}", part=name,
+                              error=error.message or error))
         except Exception as error:  # 1 // 0, a string method given a number, …
-            problems.append(f"Ошибка в шаблоне ({name}): {type(error).__name__}")
+            problems.append(_("Error in the template ({part}): {error}", part=name,
+                              error=type(error).__name__))
     return problems
 
 
@@ -81,7 +85,8 @@ def render(event: EventSpec, context: Mapping[str, Any],
         try:
             return Rendered(*_render_pair(subject, body, context), source=code)
         except Exception as error:  # whatever the regional wording does, the event is told
-            failure = f"шаблон территории {code}: {type(error).__name__}"
+            failure = _("the template of territory {code}: {error}", code=code,
+                        error=type(error).__name__)
             return Rendered(*render_default(event, context), source="default", error=failure)
     return Rendered(*render_default(event, context), source="default")
 
