@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 
 from vmeste.platform.errors import DomainError
 from vmeste.platform.hookspecs import ChannelSpec
-from vmeste.platform.i18n import N_, _, translate
+from vmeste.platform.i18n import N_, _, translate, use_locale
 from vmeste.platform.notifications.channels import (
     POLICY_KIND,
     DeliveryError,
@@ -56,7 +56,13 @@ WEBHOOK_GONE = N_("the subscription is disabled")
 async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool) -> None:
     """Send the notification unless it is already sent, skipped or dead. Raises
     :class:`DeliveryError` when this attempt failed (the job should retry), and
-    :class:`LeaseHeld` when another worker holds the lease."""
+    :class:`LeaseHeld` when another worker holds the lease. What the delivery log
+    records is in the installation's locale."""
+    with use_locale(runtime.settings.locale):
+        await _deliver(runtime, notification_id, last_attempt=last_attempt)
+
+
+async def _deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool) -> None:
     now = datetime.now(UTC)
     lease_seconds = runtime.settings.delivery_lease_seconds
     lease = now + timedelta(seconds=lease_seconds)
@@ -86,7 +92,7 @@ async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool)
         try:
             await asyncio.wait_for(channel.send(message), timeout=limit)
         except TimeoutError:
-            error = _("sending took longer than {seconds} s", seconds=f"{limit:g}")
+            error = _("sending took longer than {seconds} s", seconds=format(limit, "g"))
         except DeliveryError as failure:
             error = _scrub(str(failure) or type(failure).__name__, row, message)
         except Exception as failure:  # a plugin's bug must not leak what it holds

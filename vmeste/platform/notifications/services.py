@@ -19,7 +19,7 @@ from vmeste.platform import authz
 from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.hookspecs import ChannelSpec
-from vmeste.platform.i18n import _
+from vmeste.platform.i18n import DEFAULT, _
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.notifications.addresses import UnsafeAddress, resolve
@@ -32,7 +32,6 @@ from vmeste.platform.notifications.models import (
 from vmeste.platform.notifications.subjects import ALL_EVENTS, NotificationCatalog
 from vmeste.platform.notifications.templates import (
     BODY_MAX,
-    LOCALE,
     SUBJECT_MAX,
     template_problems,
 )
@@ -157,6 +156,9 @@ class TemplateInput:
     channel: str
     subject: str
     body: str
+    #: The locale the wording is written in: the fan-out uses the templates of the
+    #: locale it renders in (the installation's ``VMESTE_LOCALE``).
+    locale: str = DEFAULT
 
 
 async def set_template(principal: Principal, catalog: NotificationCatalog, channels: Channels,
@@ -179,13 +181,13 @@ async def set_template(principal: Principal, catalog: NotificationCatalog, chann
     if problems:
         raise DomainError.of("body", "; ".join(problems), ErrorCode.INVALID)
     row = await NotificationTemplate.get_or_none(territory_id=territory.id, event=data.event,
-                                                 channel=data.channel, locale=LOCALE)
+                                                 channel=data.channel, locale=data.locale)
     before = snapshot(row, TEMPLATE_FIELDS) if row else None
     async with in_transaction() as conn:
         if row is None:
             row = await NotificationTemplate.create(
                 territory_id=territory.id, event=data.event, channel=data.channel,
-                locale=LOCALE, subject=data.subject, body=data.body, author=principal.actor,
+                locale=data.locale, subject=data.subject, body=data.body, author=principal.actor,
                 using_db=conn)
         else:
             row.subject, row.body, row.author = data.subject, data.body, principal.actor

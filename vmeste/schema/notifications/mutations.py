@@ -106,7 +106,7 @@ class NotificationsMutation:
             info.context.principal, runtime.notifications, runtime.channels,
             services.TemplateInput(
                 territory_code=input.territory_code, event=input.event, channel=input.channel,
-                subject=input.subject, body=input.body)))
+                subject=input.subject, body=input.body, locale=runtime.settings.locale)))
         return NotificationTemplatePayload(
             template=NotificationTemplate.from_model(row) if row else None, user_errors=errors)
 
