@@ -76,7 +76,7 @@ async def _deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool
         return
     if not taken:
         held_until = row.lease_until or now
-        raise LeaseHeld("another worker is sending the notification",
+        raise LeaseHeld(_("another worker is sending the notification"),
                         delay_seconds=max(1.0, (held_until - now).total_seconds() + 1))
     channel = runtime.channels.get(str(row.channel))
     message = await _message(runtime, row, channel)
