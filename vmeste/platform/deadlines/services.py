@@ -3,8 +3,8 @@
 A federal calendar (one with no base) is the federal configurator's; a regional one
 is the regional administrator's of the territory it binds to, and a calendar stays
 bound to the territory it was first imported for. An import is refused whole, with the
-calendar's own Russian message, when the document is malformed, when its layers do
-not fit, or when the version is already stored. Otherwise it becomes the current
+calendar's own message (in the caller's locale), when the document is malformed, when
+its layers do not fit, or when the version is already stored. Otherwise it becomes the current
 version (the old one stays as history), the change is audited, every process is told
 through the ``calendars`` ConfigVersion, and, in the same transaction, a
 ``calendar.recompute`` outbox job is queued per deadline kind that holds terms: a

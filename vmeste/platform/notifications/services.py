@@ -258,7 +258,7 @@ async def create_webhook(principal: Principal, catalog: NotificationCatalog, dat
     unknown = sorted(set(data.events) - set(catalog.owners))
     if unknown:
         errors.append(FieldError("events", _("Unknown events: {events}",
-                                                   events=", ".join(unknown)),
+                                             events=", ".join(unknown)),
                                  ErrorCode.INVALID))
     if errors:
         raise DomainError(*errors)
