@@ -3,26 +3,46 @@ language of what HTTP and GraphQL answer, --lang and the POSIX locale that of th
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import re
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from tests.appeal_world import seed_appeal_world
+from tests.notification_world import fan_out_all
 from tests.test_cli import vmeste
 from tests.test_websocket import open_subscription, prepare
-from tests.worlds import COUNTRY, World
+from tests.worlds import COUNTRY, MUNICIPALITY_A, World
 from vmeste.app import create_app
 from vmeste.cli.common import command_locale
 from vmeste.platform.db import connect
 from vmeste.platform.i18n import N_, _, current, negotiate, translate, use_locale
 from vmeste.platform.i18n_catalogs import problems
 from vmeste.platform.identity.dev_tokens import issue_dev_token
-from vmeste.platform.identity.models import Role
+from vmeste.platform.identity.models import Role, User
+from vmeste.platform.notifications.models import Notification, NotificationTemplate
+from vmeste.platform.reference.models import Territory
 from vmeste.platform.settings import Settings, SettingsError, load_settings
 
+SOURCES = Path(__file__).resolve().parent.parent / "vmeste"
+#: Where Cyrillic string literals are data, not messages: a module (or a folder, ending
+#: in "/") → its top-level names that may hold them, or None for all of it.
+CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
+    "platform/reference/demo.py": None,  # demo territories, organizations, categories
+    "platform/appeals/demo.py": None,  # demo appeals
+    "platform/migrations/": None,  # generated from model docstrings (59-ФЗ)
+    "plugins/moderation.py": frozenset({"_LOOKALIKES", "_OBSCENE", "normalize"}),
+    "platform/identity/tokens.py": frozenset({"_GENDERS"}),  # ESIA's own values
+    "platform/identity/dev_tokens.py": frozenset({"dev_claims", "_legal_entity_name"}),
+    "platform/appeals/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
+    "testing.py": frozenset({"submit_appeal"}),  # a citizen's sample text
+}
 CREATE_TERRITORY = """mutation($i: TerritoryInput!) { createTerritory(input: $i) {
   territory { code } userErrors { field message code } } }"""
 BAD_TERRITORY = {"code": "40000000", "name": "", "kind": "REGION", "parentCode": COUNTRY,
@@ -34,6 +54,91 @@ def test_every_message_in_the_code_is_translated_in_every_catalog():
     differ from the id's, or an id the code lost; `python -m vmeste.platform.i18n_catalogs`
     brings the catalogs up to date (README "Localisation")."""
     assert problems() == []
+
+
+def _names(statement: ast.stmt) -> set[str]:
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    targets = (statement.targets if isinstance(statement, ast.Assign) else
+               [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+    return {target.id for target in targets if isinstance(target, ast.Name)}
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+                      ) and node.body and isinstance(node.body[0], ast.Expr) and isinstance(
+                node.body[0].value, ast.Constant):
+            found.add(id(node.body[0].value))
+    return found
+
+
+def hard_coded_cyrillic() -> list[str]:
+    """Cyrillic string literals outside docstrings and :data:`CYRILLIC_DATA`."""
+    found = []
+    for path in sorted(SOURCES.rglob("*.py")):
+        name = path.relative_to(SOURCES).as_posix()
+        allowed = next((names for module, names in CYRILLIC_DATA.items()
+                        if name == module or (module.endswith("/") and name.startswith(module))),
+                       frozenset())
+        if allowed is None:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = _docstrings(tree)
+        for statement in tree.body:
+            if _names(statement) & allowed:
+                continue
+            found += [f"vmeste/{name}:{node.lineno}: {node.value!r}"
+                      for node in ast.walk(statement)
+                      if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                      and id(node) not in docstrings and re.search("[\u0400-\u04ff]", node.value)]
+    return found
+
+
+def test_no_user_facing_text_is_hard_coded_in_russian():
+    """Messages are English ids in ``_()``/``N_()`` with a Russian translation in the
+    catalog; only the data of :data:`CYRILLIC_DATA` may be written in Cyrillic."""
+    assert hard_coded_cyrillic() == []
+
+
+def test_the_guard_sees_a_russian_literal_but_not_a_docstring(tmp_path: Any, monkeypatch: Any
+                                                               ) -> None:
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "moderation.py").write_text(
+        '"""Модуль."""\n_OBSCENE = "мат"\n'
+        'def check():\n    """Проверка."""\n    raise ValueError(f"Нельзя: {1}")\n',
+        encoding="utf-8")
+    monkeypatch.setattr(f"{__name__}.SOURCES", tmp_path)
+    assert hard_coded_cyrillic() == ["vmeste/plugins/moderation.py:5: 'Нельзя: '"]
+
+
+async def test_notifications_are_worded_in_the_installations_locale_with_its_templates(
+        world: World, vmeste_app: Any, submit_appeal: Any) -> None:
+    """Defaults come through the catalogs; a stored template counts for its own locale."""
+    await seed_appeal_world()
+    russian = vmeste_app.state.runtime
+    english = replace(russian, settings=replace(russian.settings, locale="en"))
+    city = await Territory.get(code=MUNICIPALITY_A)
+
+    async def routed(citizen: str, runtime: Any) -> tuple[int, list[str]]:
+        appeal = await submit_appeal(category="roads.pits", territory=MUNICIPALITY_A,
+                                     citizen=citizen)
+        await fan_out_all(runtime)
+        user = await User.get(subject=citizen)
+        return appeal.id, [n.subject for n in await Notification.filter(
+            recipient_id=user.id, event="routed", channel="inbox")]
+
+    await NotificationTemplate.create(territory=city, event="routed", channel="inbox",
+                                      locale="ru", subject="Киров: № {{ appeal_id }}", body=".")
+    first, subjects = await routed("ivanova", english)
+    assert subjects == [f"Appeal No. {first} sent to Администрация города Кирова"]
+    await NotificationTemplate.create(territory=city, event="routed", channel="inbox",
+                                      locale="en", subject="Kirov: No. {{ appeal_id }}", body=".")
+    second, subjects = await routed("petrova", english)
+    assert subjects == [f"Kirov: No. {second}"]
+    third, subjects = await routed("sidorova", russian)
+    assert subjects == [f"Киров: № {third}"]
 
 
 @pytest.mark.parametrize(("header", "expected"), [

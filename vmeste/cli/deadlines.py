@@ -71,7 +71,7 @@ def cmd_calendars(settings: Settings, args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     deadline = sub.add_parser("deadline", help="compute a deadline on the territory's calendar")
-    deadline.add_argument("--territory", required=True, help="territory code (ОКТМО)")
+    deadline.add_argument("--territory", required=True, help="territory code (OKTMO)")
     deadline.add_argument("--start", help="YYYY-MM-DD (start of the day) or YYYY-MM-DDTHH:MM, "
                           "in the territory's time zone (default: now)")
     deadline.add_argument("--policy", help="working-days:N, calendar-days:N or "
@@ -79,7 +79,7 @@ def register(sub: Any) -> None:
     deadline.add_argument("--category", help="category code, when --policy is not given")
     deadline.add_argument("--track", default=LegalTrack.MESSAGE.value,
                           choices=[t.value for t in LegalTrack],
-                          help="a platform message or a formal appeal under 59-ФЗ")
+                          help="a platform message or a formal appeal under 59-FZ")
     deadline.add_argument("--json", action="store_true", help="print the result as JSON")
     # A refused --start or --policy is a usage error here, not a failed operation.
     deadline.set_defaults(func=cmd_deadline, domain_exit=EXIT_USAGE)

@@ -29,7 +29,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> None:
         fail("'vmeste token' works only in dev mode (VMESTE_DEV_MODE=1)", EXIT_USAGE)
     role = Role(args.role)
     if role in ORGANIZATION_ROLES and not args.org:
-        fail(f"--role {role.value} needs --org ОГРН (the organization it works for)",
+        fail(f"--role {role.value} needs --org OGRN (the organization it works for)",
              EXIT_USAGE)
     if role in TERRITORY_ROLES - UNSCOPED_TERRITORY_ROLES and not args.territory:
         fail(f"--role {role.value} needs --territory CODE (the territory it covers)",
@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
                            "profile, grant it the role, and print a signed bearer token.")
     token.add_argument("--role", required=True, choices=[r.value for r in Role],
                        help="the role to grant")
-    token.add_argument("--org", metavar="ОГРН",
+    token.add_argument("--org", metavar="OGRN",
                        help="the organization, for " + ", ".join(
                            sorted(r.value for r in ORGANIZATION_ROLES)))
     token.add_argument("--territory", metavar="CODE",
@@ -66,10 +66,10 @@ def register(sub: Any) -> None:
     token.add_argument("--gender", choices=GENDERS, default=GENDERS[0],
                        help="gender (default %(default)s)")
     token.add_argument("--address-oktmo", metavar="CODE",
-                       help="ОКТМО of the registered address, a known territory (default: "
+                       help="OKTMO of the registered address, a known territory (default: "
                        "the token's territory or organization's, else the first municipality)")
     token.add_argument("--unverified", action="store_true",
                        help="an unconfirmed ESIA account (verified by default)")
-    token.add_argument("--legal-entity", type=_ogrn, metavar="ОГРН",
+    token.add_argument("--legal-entity", type=_ogrn, metavar="OGRN",
                        help="act as the representative of this legal entity")
     token.set_defaults(func=cmd_token)

@@ -56,7 +56,7 @@ async def _boundaries(path: Path, progress: Progress, args: argparse.Namespace) 
 IMPORT_KINDS: dict[str, ImportKind] = {
     **{kind: _reference_csv(kind) for kind in get_args(Kind)},
     "boundaries": ImportKind("territory boundaries (a GeoJSON FeatureCollection keyed by "
-                             "ОКТМО)", _boundaries),
+                             "OKTMO)", _boundaries),
 }
 
 
@@ -122,7 +122,7 @@ def cmd_route(settings: Settings, args: argparse.Namespace) -> None:
     if result["fallback"]:
         print("→ moderation queue of the region (no rule matched)")
     else:
-        print(f"→ {result['organization_name']} (ОГРН {result['organization_ogrn']}), "
+        print(f"→ {result['organization_name']} (OGRN {result['organization_ogrn']}), "
               f"rule {result['rule_id']}")
     for step in result["trace"]:
         print(f"  [{step['strategy']}] {step.get('outcome', '')}")
@@ -152,7 +152,7 @@ def register(sub: Any) -> None:
 
     route = sub.add_parser("route", help="explain where an appeal would be routed")
     route.add_argument("--category", required=True, help="category code, e.g. roads.potholes")
-    route.add_argument("--territory", required=True, help="territory code (ОКТМО)")
+    route.add_argument("--territory", required=True, help="territory code (OKTMO)")
     route.add_argument("--applicant-type", default=ApplicantType.PERSON.value,
                        choices=[t.value for t in ApplicantType], help="who files the appeal")
     route.add_argument("--channel", default=Channel.PORTAL.value,

@@ -2,17 +2,22 @@
 tests/test_i18n.py runs).
 
 ``python -m vmeste.platform.i18n_catalogs`` extracts every ``_("...")`` and ``N_("...")``
-id from ``vmeste/`` with Babel, rewrites ``vmeste/locale/vmeste.pot``, and updates each
-locale's ``.po``: new ids are added, ids the code no longer has are dropped, existing
-translations are kept. New ids get an empty ``ru`` translation for a translator to fill;
-in ``en``, the language the ids are written in, they get the id itself.
+id from ``vmeste/`` with Babel, and the default wording of notification events from
+each component's ``notify_templates.json`` (:func:`extract_wording`), rewrites
+``vmeste/locale/vmeste.pot``, and updates each locale's ``.po``: new ids are added, ids
+the code no longer has are dropped, existing translations are kept. New ids get an
+empty ``ru`` translation for a translator to fill; in ``en``, the language the ids are
+written in, they get the id itself.
 """
 
 from __future__ import annotations
 
+import json
 import string
 import sys
+from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -28,7 +33,26 @@ KEYWORDS = {"_": None, "N_": None}
 #: The header every catalog carries (Babel's defaults are placeholders).
 HEADER = {"project": "vmeste", "copyright_holder": "Vmeste contributors",
           "last_translator": "Vmeste contributors", "language_team": "Vmeste contributors"}
-METHODS = [("**/locale/**", "ignore"), ("**.py", "python")]
+#: Default notification wording: ``{"event": {"subject": Jinja2, "body": Jinja2}}``.
+WORDING_FILE = "notify_templates.json"
+METHODS = [("**/locale/**", "ignore"), ("**.py", "python"),
+           (f"**/{WORDING_FILE}", f"{__name__}:extract_wording")]
+#: What a translator of a wording is told.
+WORDING_COMMENT = "Jinja2: keep {{ ... }} and {% ... %} as they are."
+
+
+def extract_wording(fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str],
+                    options: dict[str, Any]) -> Iterator[tuple[int, None, str, list[str]]]:
+    """A Babel extraction method for a ``notify_templates.json``: every event's subject
+    and body is a message id (the English Jinja2 source), found on its line."""
+    text = fileobj.read().decode("utf-8")
+    lines = text.splitlines()
+    for event, wording in json.loads(text).items():
+        for part in ("subject", "body"):
+            source = wording[part]
+            needle = f'"{part}": {json.dumps(source, ensure_ascii=False)}'
+            lineno = next((n for n, line in enumerate(lines, 1) if needle in line), 1)
+            yield lineno, None, source, [f"{event} {part}. {WORDING_COMMENT}"]
 
 
 def extract() -> Catalog:

@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.events.domain import DomainEvent, announce
+from vmeste.platform.i18n import N_, _, translate
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.plugins import await_me_maybe
 
@@ -45,7 +46,8 @@ def require_transition(allowed: Mapping[str, frozenset[str]], action: str, statu
         permitted = ", ".join(sorted(str(s) for s in allowed[action]))
         raise DomainError.of(
             None,
-            f"Действие «{action}» недоступно в статусе «{status}» (допустимо из: {permitted})",
+            _("The action «{action}» is not available in the status «{status}» (allowed from: "
+              "{permitted})", action=action, status=status, permitted=permitted),
             ErrorCode.ILLEGAL_TRANSITION,
         )
 
@@ -75,15 +77,16 @@ class Steps(Generic[M]):
     allowed: Mapping[str, frozenset[str]]
     #: Keys of an event's payload that plugins may see: ids and statuses, never texts.
     public: frozenset[str] = frozenset()
-    not_found: str = "Не найдено"
-    conflict: str = "Объект только что изменили; обновите его и повторите"
+    #: English message ids (``N_``), translated when the step refuses.
+    not_found: str = N_("Not found")
+    conflict: str = N_("The object was just changed; reload it and try again")
 
     async def open(self, subject_id: int, action: str, check: Check[M]) -> M:
         """The subject, once the caller's right (``check``) and the transition are
         checked: the preamble of every step."""
         row = await self.model.get_or_none(id=subject_id)
         if row is None:
-            raise DomainError.of("id", self.not_found, ErrorCode.NOT_FOUND)
+            raise DomainError.of("id", translate(self.not_found), ErrorCode.NOT_FOUND)
         await await_me_maybe(check(row))
         self.require(action, row)
         return row
@@ -114,7 +117,7 @@ class Steps(Generic[M]):
             **{name: getattr(row, name) for name in self.fields},
             revision=revision + 1, updated_at=datetime.now(UTC))
         if changed != 1:
-            raise DomainError.of(None, self.conflict, ErrorCode.CONFLICT)
+            raise DomainError.of(None, translate(self.conflict), ErrorCode.CONFLICT)
         row.revision = revision + 1
         return await self.record(conn, row, actor, action, previous, status, reason=reason,
                                  payload=payload)

@@ -58,7 +58,7 @@ class StrategyKind:
     ``handler`` is the ``Protocol`` every strategy's handler satisfies, or None for a
     kind whose strategies carry settings only (the platform reads the settings and
     calls nothing). ``defaults`` are the settings every strategy of the kind shares,
-    checked by ``validate`` (problems in Russian, shown to region administrators).
+    checked by ``validate`` (problems via ``_()``, shown to region administrators).
     """
 
     name: str

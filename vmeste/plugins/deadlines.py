@@ -20,6 +20,7 @@ from vmeste.platform.deadlines.clock import (
 )
 from vmeste.platform.deadlines.policy import DEADLINE, DEADLINE_KIND, DeadlineRequest
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.i18n import N_, _
 from vmeste.platform.strategies import ORDER_SETTING, unknown_settings
 
 Unit = type[WorkingDays] | type[CalendarDays] | type[WorkingHours]
@@ -53,7 +54,7 @@ def validate_term(settings: Mapping[str, Any]) -> list[str]:
     problems = unknown_settings(settings, DEADLINE_KIND.defaults, {"n", ORDER_SETTING})
     n = settings["n"]
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_TERM:
-        problems.append(f"n — целое число от 1 до {MAX_TERM}")
+        problems.append(_("n is a whole number from 1 to {limit}", limit=MAX_TERM))
     return problems
 
 
@@ -66,11 +67,13 @@ def vmeste_strategies() -> list[StrategySpec]:
                             default=default)
 
     return [
-        spec("working-days", "Рабочие дни по производственному календарю территории, со дня "
-             "после регистрации (сообщения, ПП РФ № 1802)", working_days, 10, default=True),
-        spec("calendar-days", "Календарные дни со дня после регистрации; срок, который "
-             "кончается в нерабочий день, переносится на рабочий (ст. 193 ГК РФ)",
+        spec("working-days", N_("Working days by the territory's production calendar, from the "
+                                "day after registration (messages, Decree No. 1802)"),
+             working_days, 10, default=True),
+        spec("calendar-days", N_("Calendar days from the day after registration; a term ending "
+                                 "on a non-working day moves to a working one (Civil Code "
+                                 "art. 193)"),
              calendar_days, 30),
-        spec("working-hours", "Рабочие часы по графику 9:00–18:00 с обедом, в часовом поясе "
-             "территории (SLA инцидентов)", working_hours, 8),
+        spec("working-hours", N_("Working hours on a 9:00–18:00 schedule with lunch, in the "
+                                 "territory's time zone (incident SLAs)"), working_hours, 8),
     ]

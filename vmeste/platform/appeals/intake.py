@@ -30,6 +30,7 @@ from vmeste.platform.appeals.quota import check_submission_quota, enforce_quota,
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.appeals.steps import APPEAL_STEPS, routed_status, routing_payload
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.services import PolicyResolver
@@ -132,7 +133,7 @@ class Intake:
                 if first is not None:
                     if await access.can_see(principal, first):
                         return first
-                    raise DomainError.of("idempotencyKey", "Этот ключ уже использован",
+                    raise DomainError.of("idempotencyKey", _("This key has already been used"),
                                          ErrorCode.CONFLICT) from None
             raise
         return appeal
@@ -152,26 +153,28 @@ class Intake:
         errors: list[FieldError] = []
         text = data.text.strip()
         if not text:
-            errors.append(FieldError("text", "Опишите проблему", ErrorCode.REQUIRED))
+            errors.append(FieldError("text", _("Describe the problem"), ErrorCode.REQUIRED))
         elif len(text) > TEXT_MAX:
-            errors.append(FieldError("text", f"Текст длиннее {TEXT_MAX} символов",
+            errors.append(FieldError("text", _("The text is longer than {limit} characters",
+                                       limit=TEXT_MAX),
                                      ErrorCode.INVALID))
         if len(data.address) > ADDRESS_MAX:
-            errors.append(FieldError("address", f"Адрес длиннее {ADDRESS_MAX} символов",
+            errors.append(FieldError("address", _("The address is longer than {limit} characters",
+                                       limit=ADDRESS_MAX),
                                      ErrorCode.INVALID))
         if (data.latitude is None) != (data.longitude is None):
-            errors.append(FieldError("latitude", "Укажите и широту, и долготу",
+            errors.append(FieldError("latitude", _("Give both latitude and longitude"),
                                      ErrorCode.INVALID))
         elif data.latitude is not None and not (
                 -90 <= data.latitude <= 90 and -180 <= (data.longitude or 0) <= 180):
-            errors.append(FieldError("latitude", "Координаты вне допустимых пределов",
+            errors.append(FieldError("latitude", _("The coordinates are out of range"),
                                      ErrorCode.INVALID))
         if data.idempotency_key is not None and not 1 <= len(data.idempotency_key) <= 128:
-            errors.append(FieldError("idempotencyKey", "Ключ — от 1 до 128 символов",
+            errors.append(FieldError("idempotencyKey", _("A key has 1 to 128 characters"),
                                      ErrorCode.INVALID))
         category = await Category.get_or_none(code=data.category_code)
         if category is None or not category.active:
-            errors.append(FieldError("categoryCode", "Рубрика не найдена или закрыта",
+            errors.append(FieldError("categoryCode", _("The category is not found or closed"),
                                      ErrorCode.NOT_FOUND))
         territory = await self._territory(data, errors)
         target = await organization(data.target_organization_ogrn, "targetOrganizationOgrn",
@@ -180,7 +183,8 @@ class Intake:
                                          "complainedOrganizationOgrn", errors)
         if data.target_organization_ogrn and data.channel != Channel.WIDGET:
             errors.append(FieldError("targetOrganizationOgrn",
-                                     "Организация виджета указывается только для канала widget",
+                                     _("A widget's organization is given only for the widget "
+                                       "channel"),
                                      ErrorCode.INVALID))
         if errors:
             raise DomainError(*errors)
@@ -191,11 +195,11 @@ class Intake:
         if data.territory_code:
             territory = await Territory.get_or_none(code=data.territory_code)
             if territory is None:
-                errors.append(FieldError("territoryCode", "Территория не найдена",
+                errors.append(FieldError("territoryCode", _("Territory not found"),
                                          ErrorCode.NOT_FOUND))
             return territory
         if data.latitude is None or data.longitude is None:
-            errors.append(FieldError("territoryCode", "Укажите территорию или точку на карте",
+            errors.append(FieldError("territoryCode", _("Choose a territory or a point on the map"),
                                      ErrorCode.REQUIRED))
             return None
         for root in await Territory.filter(parent_id__isnull=True).values_list("path",
@@ -203,8 +207,9 @@ class Intake:
             found = await self.router.boundaries.locate(root, data.latitude, data.longitude)
             if found is not None:
                 return await Territory.get(id=found.area.territory_id)
-        errors.append(FieldError("latitude", "Точка вне известных границ территорий; "
-                                 "укажите территорию", ErrorCode.NOT_FOUND))
+        errors.append(FieldError("latitude", _("The point is outside every known territory "
+                                               "boundary; choose a territory"),
+                                 ErrorCode.NOT_FOUND))
         return None
 
     async def _require_identified(self, applicant: User, territory: Territory) -> None:
@@ -213,8 +218,8 @@ class Intake:
             return
         for strategy in await self.resolver.resolve(territory.code, "identity"):
             if strategy.settings.get("require_verified", False):
-                raise DomainError.of(None, "Подтвердите учётную запись на Госуслугах, чтобы "
-                                     "отправить обращение", ErrorCode.UNVERIFIED)
+                raise DomainError.of(None, _("Verify your Gosuslugi account to send an appeal"),
+                                     ErrorCode.UNVERIFIED)
 
 
 
@@ -256,7 +261,7 @@ def point(data: SubmitInput) -> tuple[float, float] | None:
 
 def check_length(name: str, value: str, limit: int) -> None:
     if len(value) > limit:
-        raise DomainError.of(name, f"Не длиннее {limit} символов", ErrorCode.INVALID)
+        raise DomainError.of(name, _("At most {limit} characters", limit=limit), ErrorCode.INVALID)
 
 
 
@@ -266,7 +271,8 @@ async def organization(ogrn: str | None, field_name: str, errors: list[FieldErro
         return None
     found = await Organization.get_or_none(ogrn=ogrn)
     if found is None:
-        errors.append(FieldError(field_name, f"Организация с ОГРН {ogrn} не найдена",
+        errors.append(FieldError(field_name,
+                                 _("Organization with OGRN {ogrn} not found", ogrn=ogrn),
                                  ErrorCode.NOT_FOUND))
     return found
 

@@ -26,6 +26,7 @@ from vmeste.platform.appeals.steps import apply_routing, routing_request, workin
 from vmeste.platform.appeals.terms import CLARIFICATION, MAX_EXTENSION_DAYS, AppealTerms, subject
 from vmeste.platform.deadlines import terms as clocks
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.services import PolicyResolver
@@ -63,7 +64,8 @@ class AppealServices(Intake):
         if not accept:
             return await STEPS.take(
                 appeal, principal.actor, Action.MODERATE, AppealStatus.REJECTED,
-                reason=_required("reason", reason, "Укажите причину отклонения", REASON_MAX),
+                reason=_required("reason", reason, _("Give the reason for the rejection"),
+                                 REASON_MAX),
                 payload={"verdict": "reject"})
         check_length("reason", reason, REASON_MAX)
         now = self.clock()
@@ -85,7 +87,7 @@ class AppealServices(Intake):
                        reason: str, copy_to: list[str] | None = None) -> Appeal:
         appeal = await STEPS.open(appeal_id, Action.REDIRECT, lambda a: access.require_body_staff(
             principal, a, (Role.OPERATOR, Role.ORG_ADMIN)))
-        reason = _required("reason", reason, "Укажите, почему обращение перенаправлено",
+        reason = _required("reason", reason, _("Say why the appeal is redirected"),
                            REASON_MAX)
         errors: list[FieldError] = []
         target = await organization(organization_ogrn, "organizationOgrn", errors)
@@ -95,10 +97,12 @@ class AppealServices(Intake):
         assert target is not None
         forbidden = {appeal.complained_organization_id} - {None}
         if target.id in forbidden or any(c and c.id in forbidden for c in copies):
-            raise DomainError.of("organizationOgrn", "Жалобу нельзя направлять организации, "
-                                 "на действия которой жалуются", ErrorCode.FORBIDDEN)
+            raise DomainError.of("organizationOgrn", _("A complaint cannot be sent to the "
+                                                       "organization it complains about"),
+                                 ErrorCode.FORBIDDEN)
         if target.id == appeal.organization_id:
-            raise DomainError.of("organizationOgrn", "Обращение уже в этой организации",
+            raise DomainError.of("organizationOgrn", _("The appeal is already with this "
+                                                       "organization"),
                                  ErrorCode.CONFLICT)
 
         async def copy(conn: BaseDBAsyncClient) -> None:
@@ -128,15 +132,15 @@ class AppealServices(Intake):
         by_name = bool(executor_subject or executor_issuer)
         if (executor_id is not None) == by_name or (by_name and not (
                 executor_subject and executor_issuer)):
-            raise DomainError.of("executorId", "Укажите исполнителя: executorId или "
-                                 "executorSubject вместе с executorIssuer",
+            raise DomainError.of("executorId", _("Name the executor: executorId, or "
+                                                 "executorSubject with executorIssuer"),
                                  ErrorCode.REQUIRED if not by_name else ErrorCode.INVALID)
         executor = await (User.get_or_none(id=executor_id) if executor_id is not None else
                           User.get_or_none(subject=executor_subject, issuer=executor_issuer))
         if executor is None or not await RoleAssignment.exists(
                 user_id=executor.id, role=Role.EXECUTOR, organization_id=appeal.organization_id):
             raise DomainError.of("executorId" if executor_id is not None else
-                                 "executorSubject", "Исполнитель не найден в этой организации",
+                                 "executorSubject", _("No such executor in this organization"),
                                  ErrorCode.NOT_FOUND)
         appeal.executor_id = executor.id
         return await STEPS.take(appeal, principal.actor, Action.ASSIGN_EXECUTOR,
@@ -147,7 +151,7 @@ class AppealServices(Intake):
         appeal = await STEPS.open(appeal_id, Action.REQUEST_CLARIFICATION,
                                   lambda a: access.require_body_staff(principal, a,
                                                                       regional=False))
-        question = _required("question", question, "Сформулируйте вопрос заявителю",
+        question = _required("question", question, _("Write the question for the applicant"),
                              REASON_MAX)
         settings = await self.terms.settings_for(appeal)
         now = self.clock()
@@ -161,7 +165,7 @@ class AppealServices(Intake):
     async def clarify(self, principal: Principal, appeal_id: int, *, text: str) -> Appeal:
         appeal = await STEPS.open(appeal_id, Action.CLARIFY,
                                   lambda a: access.require_applicant(principal, a))
-        text = _required("text", text, "Напишите уточнение", TEXT_MAX)
+        text = _required("text", text, _("Write the clarification"), TEXT_MAX)
         now = self.clock()
         async with in_transaction() as conn:
             await clocks.resume(conn, subject(appeal), now)
@@ -173,7 +177,7 @@ class AppealServices(Intake):
     async def answer(self, principal: Principal, appeal_id: int, *, text: str) -> Appeal:
         appeal = await STEPS.open(appeal_id, Action.ANSWER, lambda a: access.require_body_staff(
             principal, a, regional=False))
-        appeal.answer = _required("text", text, "Ответ не может быть пустым", ANSWER_MAX)
+        appeal.answer = _required("text", text, _("The answer cannot be empty"), ANSWER_MAX)
         appeal.answered_at = self.clock()
         return await STEPS.take(appeal, principal.actor, Action.ANSWER, AppealStatus.ANSWERED,
                                 payload={"text": appeal.answer})
@@ -183,7 +187,7 @@ class AppealServices(Intake):
         appeal = await STEPS.open(appeal_id, Action.RATE,
                                   lambda a: access.require_applicant(principal, a))
         if not 1 <= rating <= 5:
-            raise DomainError.of("rating", "Оценка — от 1 до 5", ErrorCode.INVALID)
+            raise DomainError.of("rating", _("A rating is from 1 to 5"), ErrorCode.INVALID)
         check_length("comment", comment, REASON_MAX)
         rework = rating <= REWORK_RATING
         appeal.rating = rating
@@ -198,7 +202,7 @@ class AppealServices(Intake):
         """A supervisor sends an answer back for rework."""
         appeal = await STEPS.open(appeal_id, Action.REOPEN, lambda a: access.require_body_staff(
             principal, a, (Role.ORG_ADMIN,)))
-        reason = _required("reason", reason, "Укажите, что нужно доработать", REASON_MAX)
+        reason = _required("reason", reason, _("Say what needs rework"), REASON_MAX)
         appeal.rework_count += 1
         return await STEPS.take(appeal, principal.actor, Action.REOPEN, working_status(appeal),
                                 reason=reason)
@@ -217,9 +221,9 @@ class AppealServices(Intake):
         appeal = await STEPS.open(appeal_id, Action.CONVERT, lambda a: access.require_body_staff(
             principal, a, (Role.OPERATOR, Role.ORG_ADMIN)))
         if track == appeal.legal_track:
-            raise DomainError.of("track", "Обращение уже рассматривается в этом порядке",
+            raise DomainError.of("track", _("The appeal is already handled this way"),
                                  ErrorCode.CONFLICT)
-        reason = _required("reason", reason, "Укажите основание", REASON_MAX)
+        reason = _required("reason", reason, _("Give the grounds"), REASON_MAX)
         rules = await self.terms.rules_for(appeal, track)
         previous = appeal.legal_track
         async with in_transaction() as conn:
@@ -239,21 +243,22 @@ class AppealServices(Intake):
         appeal = await STEPS.open(appeal_id, Action.EXTEND, lambda a: access.require_body_staff(
             principal, a, (Role.ORG_ADMIN, Role.OPERATOR), regional=False))
         if appeal.legal_track != LegalTrack.APPEAL_59FZ or appeal.registered_at is None:
-            raise DomainError.of("id", "Продлить срок можно только зарегистрированному "
-                                 "обращению по 59-ФЗ", ErrorCode.INVALID)
+            raise DomainError.of("id", _("Only a registered appeal under 59-FZ can have its term "
+                                         "extended"), ErrorCode.INVALID)
         if not 1 <= days <= MAX_EXTENSION_DAYS:
-            raise DomainError.of("days", f"Продлить можно на 1–{MAX_EXTENSION_DAYS} дней",
+            raise DomainError.of("days", _("An extension is 1 to {days} days",
+                                           days=MAX_EXTENSION_DAYS),
                                  ErrorCode.INVALID)
-        reason = _required("reason", reason, "Укажите причину продления", REASON_MAX)
+        reason = _required("reason", reason, _("Give the reason for the extension"), REASON_MAX)
         if await clocks.extended(subject(appeal)):
-            raise DomainError.of("id", "Срок этого обращения уже продлевался: по 59-ФЗ "
-                                 "продлить можно один раз", ErrorCode.CONFLICT)
+            raise DomainError.of("id", _("This appeal's term was already extended: 59-FZ allows "
+                                         "one extension"), ErrorCode.CONFLICT)
         now = self.clock()
         # The term as of now (while paused, as if the pause ended now): one that has
         # already run out cannot be extended, only answered late.
         if now > (await self.terms.term(appeal)).due(appeal.registered_at, now):
-            raise DomainError.of("id", "Срок ответа уже истёк: продлить можно только "
-                                 "неистёкший срок", ErrorCode.ILLEGAL_TRANSITION)
+            raise DomainError.of("id", _("The term has already run out: only a running term can be "
+                                         "extended"), ErrorCode.ILLEGAL_TRANSITION)
         async with in_transaction() as conn:
             await clocks.extend(conn, subject(appeal), days, reason, principal.actor)
             await self.terms.recompute(appeal, now, conn)

@@ -12,6 +12,7 @@ from vmeste.platform.appeals.lifecycle import ALLOWED_FROM, Action
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.appeals.router import RoutingDecision, RoutingRequest
 from vmeste.platform.appeals.terms import DEADLINE_FIELDS
+from vmeste.platform.i18n import N_
 from vmeste.platform.outbox.services import APPEAL_EVENTS
 from vmeste.platform.reference.models import Territory
 from vmeste.platform.steps import Steps
@@ -31,8 +32,8 @@ PUBLIC = frozenset({
 APPEAL_STEPS: Steps[Appeal] = Steps(
     component="appeals", subject="appeal", model=Appeal, event=AppealEvent,
     topic=APPEAL_EVENTS, fields=MUTABLE_FIELDS, allowed=ALLOWED_FROM, public=PUBLIC,
-    not_found="Обращение не найдено",
-    conflict="Обращение только что изменили; обновите его и повторите")
+    not_found=N_("Appeal not found"),
+    conflict=N_("The appeal was just changed; reload it and try again"))
 
 
 def working_status(appeal: Appeal) -> AppealStatus:

@@ -52,6 +52,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from vmeste.platform.i18n import _
+
 _YEAR_KEYS = ("holidays", "days_off", "working_days", "short_days")
 _DOCUMENT_KEYS = {"name", "version", "territory", "base", "notes", "fixed_holidays", "years"}
 _NAME = re.compile(r"[a-z0-9_]+")
@@ -79,16 +81,17 @@ class CalendarYear:
         for key in _YEAR_KEYS:
             strays = sorted(d for d in getattr(self, key) if d.year != self.year)
             if strays:
-                raise ValueError(f"{self.year}: в списке {key} даты другого года: "
-                                 f"{', '.join(d.isoformat() for d in strays)}")
+                raise ValueError(_("{year}: the list {key} holds dates of another year: {dates}",
+                                   year=self.year, key=key,
+                                   dates=", ".join(d.isoformat() for d in strays)))
         self._refuse("working_days", self.working_days & (self.holidays | self.days_off),
-                     "одновременно рабочие и нерабочие дни")
+                     _("days both working and non-working"))
         self._refuse("days_off", {d for d in self.days_off if _weekend(d)},
-                     "перенесённый выходной приходится на субботу или воскресенье")
+                     _("a moved day off falls on a Saturday or Sunday"))
         self._refuse("working_days", {d for d in self.working_days if not _weekend(d)},
-                     "рабочий день по переносу приходится на будний день")
+                     _("a moved working day falls on a weekday"))
         self._refuse("short_days", {d for d in self.short_days if not self.is_working_day(d)},
-                     "сокращённый день не является рабочим")
+                     _("a shortened day is not a working day"))
 
     def _refuse(self, key: str, days: Collection[date], problem: str) -> None:
         if days:
@@ -138,7 +141,7 @@ class ProductionCalendar:
     def __post_init__(self) -> None:
         numbers = [y.year for y in self.years]
         if len(set(numbers)) != len(numbers):
-            raise ValueError(f"{self.name}: год указан дважды")
+            raise ValueError(_("{name}: a year is given twice", name=self.name))
         for month, day in self.fixed_holidays:
             date(_LEAP_YEAR, month, day)  # raises on 31 April and the like
         by_year = {y.year: y for y in self.years}
@@ -236,7 +239,8 @@ class ProductionCalendar:
         nothing.
         """
         if regional.base not in (None, base.name):
-            raise ValueError(f"{regional.name} строится на {regional.base}, а не на {base.name}")
+            raise ValueError(_("{name} is built on {base}, not on {other}", name=regional.name,
+                               base=regional.base, other=base.name))
         base_years = {y.year: y for y in base.years}
         years = tuple(base_years[y.year].layered_with(y) for y in regional.years
                       if y.year in base_years)
@@ -252,22 +256,23 @@ class ProductionCalendar:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProductionCalendar:
-        """A calendar from its JSON form, refused with a Russian message when malformed
-        (administrators import calendars and read the message)."""
+        """A calendar from its JSON form, refused with a message in the current locale
+        when malformed (administrators import calendars and read the message)."""
         unknown = set(data) - _DOCUMENT_KEYS
         if unknown:
-            raise ValueError(f"Неизвестные поля календаря: {', '.join(sorted(unknown))}")
+            raise ValueError(_("Unknown calendar fields: {fields}",
+                               fields=", ".join(sorted(unknown))))
         for key in ("name", "version", "territory"):
             if not isinstance(data.get(key), str) or not data[key]:
-                raise ValueError(f"Поле календаря {key} должно быть непустой строкой")
+                raise ValueError(_("The calendar field {key} must be a non-empty string", key=key))
         if not _NAME.fullmatch(data["name"]):
-            raise ValueError("Имя календаря — строчные латинские буквы, цифры и «_»")
+            raise ValueError(_("A calendar name is lowercase Latin letters, digits and «_»"))
         base = data.get("base")
         if base is not None and not (isinstance(base, str) and _NAME.fullmatch(base)):
-            raise ValueError("Поле base — имя другого календаря или null")
+            raise ValueError(_("The field base is the name of another calendar or null"))
         years = data.get("years")
         if not isinstance(years, Mapping):
-            raise ValueError("Поле years должно быть объектом «год: дни»")
+            raise ValueError(_("The field years must be an object «year: days»"))
         return cls(
             name=data["name"],
             version=data["version"],
@@ -299,7 +304,7 @@ class ProductionCalendar:
 def _strings(data: Mapping[str, Any], key: str) -> list[str]:
     values = data.get(key, [])
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise ValueError(f"Поле {key} должно быть списком строк")
+        raise ValueError(_("The field {key} must be a list of strings", key=key))
     return values
 
 
@@ -310,28 +315,29 @@ def _month_day(text: str) -> tuple[int, int]:
             raise ValueError
         day = date(_LEAP_YEAR, int(match[1]), int(match[2]))
     except ValueError:
-        raise ValueError(f"fixed_holidays: «{text}» — не дата в виде ММ-ДД") from None
+        raise ValueError(_("fixed_holidays: «{text}» is not a date as MM-DD", text=text)) from None
     return day.month, day.day
 
 
 def _year_from_dict(key: str, data: Any) -> CalendarYear:
     if not (isinstance(key, str) and key.isascii() and key.isdigit() and len(key) == 4):
-        raise ValueError(f"Год «{key}» — четыре цифры")
+        raise ValueError(_("A year «{key}» is four digits", key=key))
     if not isinstance(data, Mapping):
-        raise ValueError(f"{key}: ожидается объект со списками дат")
+        raise ValueError(_("{key}: an object with lists of dates is expected", key=key))
     unknown = set(data) - set(_YEAR_KEYS)
     if unknown:
-        raise ValueError(f"{key}: неизвестные поля {', '.join(sorted(unknown))}; "
-                         f"допустимы {', '.join(_YEAR_KEYS)}")
+        raise ValueError(_("{key}: unknown fields {fields}; allowed: {allowed}", key=key,
+                           fields=", ".join(sorted(unknown)), allowed=", ".join(_YEAR_KEYS)))
     lists: dict[str, frozenset[date]] = {}
     for name in _YEAR_KEYS:
         texts = _strings(data, name)
         try:
             lists[name] = frozenset(date.fromisoformat(t) for t in texts)
         except ValueError:
-            raise ValueError(f"{key}, {name}: даты пишутся как ГГГГ-ММ-ДД") from None
+            raise ValueError(_("{key}, {name}: dates are written as YYYY-MM-DD", key=key,
+                               name=name)) from None
         if len(lists[name]) != len(texts):
-            raise ValueError(f"{key}, {name}: дата указана дважды")
+            raise ValueError(_("{key}, {name}: a date is given twice", key=key, name=name))
     return CalendarYear(int(key), **lists)
 
 
@@ -343,13 +349,14 @@ def load_calendar(name: str) -> ProductionCalendar:
     over and over.
     """
     if not _NAME.fullmatch(name):
-        raise ValueError(f"Нет календаря «{name}»")
+        raise ValueError(_("No calendar «{name}»", name=name))
     resource = files(_PACKAGE).joinpath("data", f"{name}.json")
     if not resource.is_file():
-        raise ValueError(f"Нет календаря «{name}»")
+        raise ValueError(_("No calendar «{name}»", name=name))
     calendar = ProductionCalendar.from_dict(json.loads(resource.read_text(encoding="utf-8")))
     if calendar.name != name:
-        raise ValueError(f"Файл календаря {name}.json называет себя «{calendar.name}»")
+        raise ValueError(_("The calendar file {name}.json calls itself «{other}»", name=name,
+                           other=calendar.name))
     if calendar.base is None:
         return calendar
     return ProductionCalendar.layer(load_calendar(calendar.base), calendar)

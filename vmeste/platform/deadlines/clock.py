@@ -36,6 +36,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from vmeste.platform.deadlines.calendar import ProductionCalendar
+from vmeste.platform.i18n import _
 
 #: A day-based term ends with its last day, in the territory's time zone.
 END_OF_DAY = time(23, 59, 59, 999999)
@@ -50,7 +51,8 @@ _MIDNIGHT = time(0)
 
 def _check_term(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_TERM:
-        raise ValueError(f"Срок должен быть целым числом от 1 до {MAX_TERM}, а не {n!r}")
+        raise ValueError(_("A term must be a whole number from 1 to {limit}, not {value}",
+                           limit=MAX_TERM, value=repr(n)))
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,10 @@ class WorkingHours:
     def __post_init__(self) -> None:
         _check_term(self.n)
         if not self.day_start < self.day_end:
-            raise ValueError("Рабочий день должен начинаться раньше, чем заканчивается")
+            raise ValueError(_("A working day must start before it ends"))
         if self.lunch is not None and not (
                 self.day_start < self.lunch[0] < self.lunch[1] < self.day_end):
-            raise ValueError("Обед должен лежать внутри рабочего дня")
+            raise ValueError(_("Lunch must lie inside the working day"))
 
     def __str__(self) -> str:
         return f"working-hours:{self.n}"
@@ -131,8 +133,9 @@ def parse_policy(text: str) -> Policy:
     kind = _KINDS.get(match[1]) if match else None
     if match is None or kind is None or not 1 <= int(match[2]) <= MAX_TERM:
         raise ValueError(
-            f"Неверная политика срока «{text}»: ожидается working-days:N, calendar-days:N "
-            f"или working-hours:N, где N — целое число от 1 до {MAX_TERM}")
+            _("Invalid deadline policy «{text}»: working-days:N, calendar-days:N or "
+              "working-hours:N is expected, N a whole number from 1 to {limit}", text=text,
+              limit=MAX_TERM))
     return kind(int(match[2]))
 
 
@@ -151,7 +154,7 @@ def due_with_pauses(policy: Policy, registered_at: datetime, pauses: Iterable[Pa
         raise ValueError(f"extensions must be a non-negative int, got {extensions!r}")
     start = _local(registered_at, tz)
     pauses = list(pauses)
-    for pause_start, _ in pauses:
+    for pause_start, _end in pauses:
         if _local(pause_start, tz) < start:
             raise ValueError("a pause cannot start before registration")
     return _due(policy, start, calendar, tz, policy.n + extensions,

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from vmeste.platform.deadlines.clock import MAX_TERM, Policy, WorkingDays
 from vmeste.platform.hookspecs import StrategySpec
+from vmeste.platform.i18n import _
 from vmeste.platform.plugins import await_me_maybe
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.strategies import Mode, StrategyKind
@@ -60,23 +61,26 @@ class DeadlineRules:
 
 def validate_settings(settings: Mapping[str, Any]) -> list[str]:
     """Problems with the shared settings of a deadline strategy (merged over
-    ``COMMON_DEFAULTS``), in Russian, for setRegionPolicy."""
+    ``COMMON_DEFAULTS``), in the current locale, for setRegionPolicy."""
     problems = []
     for name, (low, high) in _LIMITS.items():
         value = settings[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            problems.append(f"{name} — целое число от {low} до {high}")
+            problems.append(_("{name} is a whole number from {low} to {high}", name=name,
+                              low=low, high=high))
     for name in ("reminders", "clarification_reminders"):
         value = settings[name]
         if not isinstance(value, list) or not all(
                 isinstance(f, int | float) and not isinstance(f, bool) and 0 < f < 1
                 for f in value):
-            problems.append(f"{name} — список долей срока, каждая больше 0 и меньше 1")
+            problems.append(_("{name} is a list of fractions of the term, each above 0 and below 1",
+                              name=name))
     categories = settings["categories"]
     if not isinstance(categories, dict) or not all(
             isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_TERM
             for n in categories.values()):
-        problems.append(f"categories — объект «код рубрики: срок от 1 до {MAX_TERM}»")
+        problems.append(_("categories is an object «category code: a term from 1 to {limit}»",
+                          limit=MAX_TERM))
     return problems
 
 

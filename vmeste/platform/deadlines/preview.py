@@ -16,6 +16,7 @@ from vmeste.platform.deadlines.clock import Policy, due_at, parse_policy
 from vmeste.platform.deadlines.policy import DeadlineRules
 from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.i18n import _
 from vmeste.platform.reference.models import Category, Territory
 
 #: Years a previewed term may start in.
@@ -50,7 +51,8 @@ def parse_start(text: str, tz: ZoneInfo) -> datetime:
         else:
             moment = datetime.fromisoformat(value)
     except ValueError:
-        raise DomainError.of("start", f"«{text}» — не дата ГГГГ-ММ-ДД или ГГГГ-ММ-ДДTЧЧ:ММ",
+        raise DomainError.of("start", _("«{text}» is not a date YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+                                              text=text),
                              ErrorCode.INVALID) from None
     if moment.year not in YEARS:
         raise _out_of_range(text)
@@ -58,8 +60,8 @@ def parse_start(text: str, tz: ZoneInfo) -> datetime:
 
 
 def _out_of_range(text: str) -> DomainError:
-    return DomainError.of("start", f"«{text}»: начало срока — в {YEARS.start}–"
-                          f"{YEARS.stop - 1} годах", ErrorCode.INVALID)
+    return DomainError.of("start", _("«{text}»: a term starts in the years {first}–{last}",
+                            text=text, first=YEARS.start, last=YEARS.stop - 1), ErrorCode.INVALID)
 
 
 async def preview(deadlines: Deadlines, *, subject_type: str, territory_code: str,
@@ -73,11 +75,11 @@ async def preview(deadlines: Deadlines, *, subject_type: str, territory_code: st
     errors: list[FieldError] = []
     territory = await Territory.get_or_none(code=territory_code)
     if territory is None:
-        errors.append(FieldError("territoryCode", "Территория не найдена",
+        errors.append(FieldError("territoryCode", _("Territory not found"),
                                  ErrorCode.NOT_FOUND))
     category = await Category.get_or_none(code=category_code) if category_code else None
     if category_code and category is None:
-        errors.append(FieldError("categoryCode", "Рубрика не найдена", ErrorCode.NOT_FOUND))
+        errors.append(FieldError("categoryCode", _("Category not found"), ErrorCode.NOT_FOUND))
     explicit = None
     if policy:
         try:
@@ -85,7 +87,7 @@ async def preview(deadlines: Deadlines, *, subject_type: str, territory_code: st
         except ValueError as error:
             errors.append(FieldError("policy", str(error), ErrorCode.INVALID))
     elif category is None and statute is None:
-        errors.append(FieldError("categoryCode", "Укажите рубрику или политику срока",
+        errors.append(FieldError("categoryCode", _("Choose a category or a deadline policy"),
                                  ErrorCode.REQUIRED))
     if errors:
         raise DomainError(*errors)

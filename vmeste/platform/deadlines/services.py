@@ -3,8 +3,8 @@
 A federal calendar (one with no base) is the federal configurator's; a regional one
 is the regional administrator's of the territory it binds to, and a calendar stays
 bound to the territory it was first imported for. An import is refused whole, with the
-calendar's own Russian message, when the document is malformed, when its layers do
-not fit, or when the version is already stored. Otherwise it becomes the current
+calendar's own message (in the caller's locale), when the document is malformed, when
+its layers do not fit, or when the version is already stored. Otherwise it becomes the current
 version (the old one stays as history), the change is audited, every process is told
 through the ``calendars`` ConfigVersion, and, in the same transaction, a
 ``calendar.recompute`` outbox job is queued per deadline kind that holds terms: a
@@ -40,6 +40,7 @@ from vmeste.platform.deadlines.store import (
 )
 from vmeste.platform.deadlines.terms import Deadlines
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import SYSTEM, Principal
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.reference.models import Territory
@@ -71,7 +72,7 @@ def _invalid(message: str, code: ErrorCode = ErrorCode.INVALID) -> DomainError:
 async def import_calendar(principal: Principal, document: Any, deadlines: Deadlines
                           ) -> ImportResult:
     if not isinstance(document, Mapping):
-        raise _invalid("Календарь — объект JSON")
+        raise _invalid(_("A calendar is a JSON object"))
     try:
         calendar = ProductionCalendar.from_dict(document)
     except ValueError as error:
@@ -98,8 +99,9 @@ async def import_calendar(principal: Principal, document: Any, deadlines: Deadli
     except IntegrityError:
         # (name, version) is unique: the version is stored already, maybe by a
         # concurrent import of the same document.
-        raise _invalid(f"Версия {calendar.version} календаря {calendar.name} уже загружена; "
-                       "у изменённого календаря должна быть новая версия",
+        raise _invalid(_("Version {version} of the calendar {name} is loaded already; a "
+                         "changed calendar needs a new version", version=calendar.version,
+                         name=calendar.name),
                        ErrorCode.CONFLICT) from None
     deadlines.calendars.invalidate()
     return ImportResult(calendar=row, affected=affected)
@@ -139,8 +141,8 @@ async def upgrade_packaged_calendars(deadlines: Deadlines) -> list[PackagedUpgra
             # An administrator's own version name: which is newer is theirs to decide.
             upgrades.append(PackagedUpgrade(
                 name, current.version, document["version"], None,
-                "текущая версия названа не датой (ГГГГ-ММ-ДД); загрузите календарь "
-                "из пакета вручную, если он новее"))
+                _("the current version is not named by a date (YYYY-MM-DD); import the "
+                  "packaged calendar by hand if it is newer")))
             continue
         if current.version >= document["version"]:
             continue
@@ -163,7 +165,8 @@ async def _authorize(principal: Principal, calendar: ProductionCalendar) -> str 
         return None
     territory = await Territory.get_or_none(code=calendar.territory)
     if territory is None:
-        raise _invalid(f"Территория {calendar.territory} не найдена", ErrorCode.NOT_FOUND)
+        raise _invalid(_("Territory {code} not found", code=calendar.territory),
+                       ErrorCode.NOT_FOUND)
     authz.require_territory(principal, territory.path, authz.ADMINS)
     return territory.path
 
@@ -171,18 +174,21 @@ async def _authorize(principal: Principal, calendar: ProductionCalendar) -> str 
 def _check_fits(calendar: ProductionCalendar, document: Mapping[str, Any],
                 current: CalendarSet) -> None:
     if calendar.name == FEDERAL and calendar.base is not None:
-        raise _invalid(f"Календарь {FEDERAL} — базовый, он не строится на другом")
+        raise _invalid(_("The calendar {name} is the base one, it is built on no other",
+                         name=FEDERAL))
     # The caller's right was checked on the document's territory; a calendar already
     # bound elsewhere is another territory's, and rebinding it would take it over.
     owner = next((code for code, name in current.bindings.items() if name == calendar.name),
                  None)
     if owner not in (None, calendar.territory):
-        raise _invalid(f"Календарь {calendar.name} привязан к территории {owner}; "
-                       f"для территории {calendar.territory} загрузите календарь под другим "
-                       "именем", ErrorCode.CONFLICT)
+        raise _invalid(_("The calendar {name} is bound to the territory {owner}; for the "
+                         "territory {code} import a calendar under another name",
+                         name=calendar.name, owner=owner, code=calendar.territory),
+                       ErrorCode.CONFLICT)
     bound = current.bindings.get(calendar.territory)
     if bound not in (None, calendar.name):
-        raise _invalid(f"Территория {calendar.territory} уже связана с календарём {bound}",
+        raise _invalid(_("The territory {code} is bound to the calendar {bound} already",
+                         code=calendar.territory, bound=bound),
                        ErrorCode.CONFLICT)
     rows = [{"name": name, "territory_code": code, "data": current.documents[name]}
             for code, name in current.bindings.items() if name != calendar.name]

@@ -23,6 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.deadlines.calendar import ProductionCalendar
 from vmeste.platform.deadlines.models import StoredCalendar
+from vmeste.platform.i18n import _
 from vmeste.platform.reference.models import PATH_SEPARATOR
 from vmeste.platform.versions import current_version
 
@@ -80,15 +81,16 @@ def layered(name: str, plain: Mapping[str, ProductionCalendar]) -> ProductionCal
     """The calendar ``name`` as it applies: on its base, which stands on its own base."""
     calendar = plain.get(name)
     if calendar is None:
-        raise ValueError(f"Нет календаря «{name}»")
+        raise ValueError(_("No calendar «{name}»", name=name))
     chain = [calendar]
     while chain[-1].base is not None:
         base = plain.get(chain[-1].base)
         if base is None:
-            raise ValueError(f"Календарь {chain[-1].name} строится на неизвестном "
-                             f"календаре «{chain[-1].base}»")
+            raise ValueError(_("The calendar {name} is built on an unknown calendar "
+                               "«{base}»", name=chain[-1].name, base=chain[-1].base))
         if len(chain) > MAX_LAYERS or base in chain:
-            raise ValueError(f"Календари {name} строятся друг на друге по кругу")
+            raise ValueError(_("The calendars {name} are built on each other in a circle",
+                               name=name))
         chain.append(base)
     result = chain.pop()
     while chain:

@@ -18,6 +18,8 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from vmeste.platform.i18n import _
+
 URL_MAX = 2000
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -48,18 +50,18 @@ def _ascii_host(host: str) -> str:
 def url_problem(url: str) -> str | None:
     """Why ``url`` is not a usable webhook URL on its face, or None."""
     if len(url) > URL_MAX:
-        return f"Адрес не длиннее {URL_MAX} символов"
+        return _("An address has at most {limit} characters", limit=URL_MAX)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return "Укажите адрес http(s)"
+        return _("Give an http(s) address")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "Укажите адрес http(s)"
+        return _("Give an http(s) address")
     if parts.username is not None or parts.password is not None:
-        return "Адрес не должен содержать имя пользователя или пароль"
+        return _("An address must not hold a user name or a password")
     if port == 0:
-        return "Укажите адрес http(s)"
+        return _("Give an http(s) address")
     return None
 
 
@@ -99,10 +101,10 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
         found = await asyncio.get_running_loop().getaddrinfo(host, port,
                                                              type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise UnsafeAddress("Адрес сервера не найден") from None
+        raise UnsafeAddress(_("The server's address is not found")) from None
     addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in found]
     if not addresses:
-        raise UnsafeAddress("Адрес сервера не найден")
+        raise UnsafeAddress(_("The server's address is not found"))
     if not allow_private and not all(is_public(ip) for ip in addresses):
-        raise UnsafeAddress("Адрес ведёт во внутреннюю сеть")
+        raise UnsafeAddress(_("The address leads into an internal network"))
     return Target(host=_ascii_host(host), port=port, address=str(addresses[0]))

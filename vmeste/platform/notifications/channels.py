@@ -16,6 +16,7 @@ from typing import Any
 import pluggy
 
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
+from vmeste.platform.i18n import _
 from vmeste.platform.outbox.services import RetryLater
 from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import Mode, StrategyKind
@@ -89,8 +90,9 @@ def channel_strategy(spec: ChannelSpec) -> StrategySpec:
     ``default``, and a validator that also refuses settings naming a secret."""
 
     def validate(settings: Mapping[str, Any]) -> list[str]:
-        problems = [f"«{key}» — секрет канала {spec.name}: он задаётся переменной окружения "
-                    f"{variable}, а не политикой"
+        problems = [_("«{key}» is a secret of the channel {channel}: it is set by the "
+                      "environment variable {variable}, not by a policy", key=key,
+                      channel=spec.name, variable=variable)
                     for key, variable in sorted(spec.settings.secrets.items())
                     if key in settings]
         if spec.settings.validate is not None:

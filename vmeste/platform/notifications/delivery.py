@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from vmeste.platform.errors import DomainError
 from vmeste.platform.hookspecs import ChannelSpec
+from vmeste.platform.i18n import N_, _, translate, use_locale
 from vmeste.platform.notifications.channels import (
     POLICY_KIND,
     DeliveryError,
@@ -49,13 +50,19 @@ ERROR_MAX = 500
 #: no second worker can take the notification while the first is still sending.
 SEND_SHARE = 0.75
 #: Why a webhook notification is not sent (its subscription was deleted or disabled).
-WEBHOOK_GONE = "подписка отключена"
+WEBHOOK_GONE = N_("the subscription is disabled")
 
 
 async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool) -> None:
     """Send the notification unless it is already sent, skipped or dead. Raises
     :class:`DeliveryError` when this attempt failed (the job should retry), and
-    :class:`LeaseHeld` when another worker holds the lease."""
+    :class:`LeaseHeld` when another worker holds the lease. What the delivery log
+    records is in the installation's locale."""
+    with use_locale(runtime.settings.locale):
+        await _deliver(runtime, notification_id, last_attempt=last_attempt)
+
+
+async def _deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool) -> None:
     now = datetime.now(UTC)
     lease_seconds = runtime.settings.delivery_lease_seconds
     lease = now + timedelta(seconds=lease_seconds)
@@ -69,23 +76,23 @@ async def deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool)
         return
     if not taken:
         held_until = row.lease_until or now
-        raise LeaseHeld("уведомление отправляет другой обработчик",
+        raise LeaseHeld(_("another worker is sending the notification"),
                         delay_seconds=max(1.0, (held_until - now).total_seconds() + 1))
     channel = runtime.channels.get(str(row.channel))
     message = await _message(runtime, row, channel)
     if message is None:
-        await _skip(row, lease, WEBHOOK_GONE)
+        await _skip(row, lease, translate(WEBHOOK_GONE))
         return
     started = time.perf_counter()
     error = ""
     if channel is None or channel.send is None:
-        error = f"канал {row.channel} не установлен"
+        error = _("the channel {name} is not installed", name=row.channel)
     else:
         limit = lease_seconds * SEND_SHARE
         try:
             await asyncio.wait_for(channel.send(message), timeout=limit)
         except TimeoutError:
-            error = f"отправка не уложилась в {limit:g} с"
+            error = _("sending took longer than {seconds} s", seconds=format(limit, "g"))
         except DeliveryError as failure:
             error = _scrub(str(failure) or type(failure).__name__, row, message)
         except Exception as failure:  # a plugin's bug must not leak what it holds

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.hookspecs import ChannelSpec
+from vmeste.platform.i18n import use_locale
 from vmeste.platform.identity.models import User
 from vmeste.platform.notifications import templates
 from vmeste.platform.notifications.channels import POLICY_KIND
@@ -51,7 +52,15 @@ async def active_channels(runtime: Runtime, territory_code: str) -> dict[str, Ch
 async def fan_out(runtime: Runtime, subject_type: str, subject_id: int,
                   event_ids: list[int]) -> int:
     """Create the notifications of the subject's events (idempotently) and queue the
-    delivery of those that leave the platform. Returns how many were created."""
+    delivery of those that leave the platform. Returns how many were created. The
+    wording is in the installation's locale (``VMESTE_LOCALE``): its translation of
+    the defaults, and the regional templates stored for it."""
+    with use_locale(runtime.settings.locale) as locale:
+        return await _fan_out(runtime, subject_type, subject_id, event_ids, locale)
+
+
+async def _fan_out(runtime: Runtime, subject_type: str, subject_id: int,
+                   event_ids: list[int], locale: str) -> int:
     declared = runtime.notifications.subjects.get(subject_type)
     if declared is None:
         raise LookupError(f"no component declares notification subject {subject_type!r}")
@@ -61,7 +70,7 @@ async def fan_out(runtime: Runtime, subject_type: str, subject_id: int,
         return 0
     codes = subject.territory_path.split(PATH_SEPARATOR)
     channels = await active_channels(runtime, codes[-1])
-    overrides = await _overrides(codes, {event.name for event in subject.events})
+    overrides = await _overrides(codes, {event.name for event in subject.events}, locale)
     hooks = (await WebhookSubscription.filter(organization_id=subject.organization_id,
                                               active=True)
              if WEBHOOK in channels and subject.organization_id else [])
@@ -166,12 +175,13 @@ def _status(spec: ChannelSpec, wanted: bool, address: str) -> NotificationStatus
     return NotificationStatus.PENDING if address else NotificationStatus.SKIPPED
 
 
-async def _overrides(codes: list[str], names: set[str]
+async def _overrides(codes: list[str], names: set[str], locale: str
                      ) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
-    """Stored wordings on the subject's territory path, most specific first."""
+    """Stored wordings of ``locale`` on the subject's territory path, most specific
+    first."""
     depth = {code: index for index, code in enumerate(codes)}
     rows = await NotificationTemplate.filter(
-        territory__code__in=codes, event__in=sorted(names), locale=templates.LOCALE).values(
+        territory__code__in=codes, event__in=sorted(names), locale=locale).values(
         "event", "channel", "subject", "body", "territory__code")
     rows.sort(key=lambda row: -depth[row["territory__code"]])
     found: dict[tuple[str, str], list[tuple[str, str, str]]] = {}

@@ -29,6 +29,8 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
 
+from vmeste.platform.i18n import _
+
 #: Longest text a filter may return or a render may output, in characters.
 MAX_SIZE = 100_000
 #: Filter calls of one render.
@@ -62,22 +64,22 @@ class RenderLimit(SecurityError):
 
 
 def unsupported(tree: nodes.Template) -> list[str]:
-    """What in a parsed template lies outside the wording subset, in Russian."""
+    """What in a parsed template lies outside the wording subset, in the current locale."""
     problems: set[str] = set()
     for node in tree.find_all(nodes.Node):
         if not isinstance(node, _ALLOWED_NODES):
-            problems.add(f"конструкция {type(node).__name__} недоступна")
+            problems.add(_("the construct {name} is not available", name=type(node).__name__))
         elif isinstance(node, nodes.Filter) and node.name not in _ALLOWED_FILTERS:
-            problems.add(f"фильтр {node.name} недоступен")
+            problems.add(_("the filter {name} is not available", name=node.name))
         elif isinstance(node, nodes.Test) and node.name not in _ALLOWED_TESTS:
-            problems.add(f"проверка {node.name} недоступна")
+            problems.add(_("the test {name} is not available", name=node.name))
         elif isinstance(node, nodes.Filter | nodes.Test) and not all(
                 isinstance(arg, nodes.Const) for arg in (*node.args, *node.kwargs)):
-            problems.add(f"у {node.name} допустимы только постоянные аргументы")
+            problems.add(_("{name} takes only constant arguments", name=node.name))
         elif isinstance(node, nodes.Const) and (
                 (isinstance(node.value, str) and len(node.value) > _MAX_CONST)
                 or (isinstance(node.value, int | float) and abs(node.value) > _MAX_CONST * 10)):
-            problems.add("слишком длинная постоянная")
+            problems.add(_("a constant is too long"))
     return sorted(problems)
 
 
@@ -89,9 +91,9 @@ class _Budget:
     def step(self, count: int = 1) -> None:
         self.steps -= count
         if self.steps < 0:
-            raise RenderLimit("шаблон выполняет слишком много шагов")
+            raise RenderLimit(_("the template takes too many steps"))
         if time.monotonic() > self.deadline:
-            raise RenderLimit("шаблон выполняется слишком долго")
+            raise RenderLimit(_("the template runs too long"))
 
 
 _budget: ContextVar[_Budget | None] = ContextVar("vmeste_template_budget", default=None)
@@ -100,13 +102,13 @@ _budget: ContextVar[_Budget | None] = ContextVar("vmeste_template_budget", defau
 def _spend(count: int = 1) -> None:
     budget = _budget.get()
     if budget is None:  # rendered outside render_bounded(): nothing may run unbounded
-        raise RenderLimit("шаблон выполняется вне ограничений")
+        raise RenderLimit(_("the template runs outside its limits"))
     budget.step(count)
 
 
 def _checked(value: Any) -> Any:
     if isinstance(value, str) and len(value) > MAX_SIZE:
-        raise RenderLimit("шаблон строит слишком длинный текст")
+        raise RenderLimit(_("the template builds too long a text"))
     return value
 
 
@@ -142,7 +144,8 @@ class BoundedEnvironment(SandboxedEnvironment):
         tree = super()._parse(source, name, filename)
         problems = unsupported(tree)
         if problems:
-            raise RenderLimit("шаблон выходит за допустимый язык: " + "; ".join(problems))
+            raise RenderLimit(_("the template leaves the allowed language: {problems}",
+                                problems="; ".join(problems)))
         bounded: nodes.Template = _Bounds().visit(tree)
         return bounded
 
@@ -154,7 +157,7 @@ class BoundedEnvironment(SandboxedEnvironment):
         for piece in pieces:
             size += len(piece)
             if size > MAX_SIZE:
-                raise RenderLimit("шаблон выводит слишком длинный текст")
+                raise RenderLimit(_("the template outputs too long a text"))
             _spend(0)
             out.append(piece)
         return "".join(out)

@@ -19,6 +19,7 @@ from vmeste.platform import authz
 from vmeste.platform.audit.services import record, snapshot
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError, Forbidden
 from vmeste.platform.hookspecs import ChannelSpec
+from vmeste.platform.i18n import DEFAULT, _
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.notifications.addresses import UnsafeAddress, resolve
@@ -31,7 +32,6 @@ from vmeste.platform.notifications.models import (
 from vmeste.platform.notifications.subjects import ALL_EVENTS, NotificationCatalog
 from vmeste.platform.notifications.templates import (
     BODY_MAX,
-    LOCALE,
     SUBJECT_MAX,
     template_problems,
 )
@@ -50,13 +50,13 @@ WEBHOOK_FIELDS = ("organization_id", "url", "events", "active")
 def _user(principal: Principal) -> User:
     authz.require_authenticated(principal)
     if principal.user is None:
-        raise Forbidden("Уведомления есть только у пользователей")
+        raise Forbidden(_("Only users have notifications"))
     return principal.user
 
 
 def _check_event(catalog: NotificationCatalog, name: str, *, allow_all: bool = False) -> None:
     if name not in catalog.owners and not (allow_all and name == ALL_EVENTS):
-        raise DomainError.of("event", f"Неизвестное событие «{name}»", ErrorCode.INVALID)
+        raise DomainError.of("event", _("Unknown event «{name}»", name=name), ErrorCode.INVALID)
 
 
 def personal(spec: ChannelSpec) -> bool:
@@ -67,7 +67,8 @@ def personal(spec: ChannelSpec) -> bool:
 def check_channel(channels: Channels, name: str) -> ChannelSpec:
     spec = channels.get(name)
     if spec is None:
-        raise DomainError.of("channel", f"Канал «{name}» не установлен", ErrorCode.NOT_FOUND)
+        raise DomainError.of("channel", _("The channel «{name}» is not installed", name=name),
+                             ErrorCode.NOT_FOUND)
     return spec
 
 
@@ -114,7 +115,7 @@ async def set_preference(principal: Principal, catalog: NotificationCatalog,
     user = _user(principal)
     _check_event(catalog, event, allow_all=True)
     if not personal(check_channel(channels, channel)):
-        raise DomainError.of("channel", "Этот канал не настраивается пользователем")
+        raise DomainError.of("channel", _("Users do not configure this channel"))
     # Insert-or-nothing, then update: two clicks at once both succeed (a read, then a
     # create, would let the second fail on the unique key).
     await NotificationPreference.bulk_create(
@@ -155,6 +156,9 @@ class TemplateInput:
     channel: str
     subject: str
     body: str
+    #: The locale the wording is written in: the fan-out uses the templates of the
+    #: locale it renders in (the installation's ``VMESTE_LOCALE``).
+    locale: str = DEFAULT
 
 
 async def set_template(principal: Principal, catalog: NotificationCatalog, channels: Channels,
@@ -163,12 +167,12 @@ async def set_template(principal: Principal, catalog: NotificationCatalog, chann
     _check_event(catalog, data.event)
     check_channel(channels, data.channel)
     owner = catalog.owners[data.event]
-    errors = [FieldError(name, f"Не длиннее {limit} символов", ErrorCode.INVALID)
+    errors = [FieldError(name, _("At most {limit} characters", limit=limit), ErrorCode.INVALID)
               for name, value, limit in (("subject", data.subject, SUBJECT_MAX),
                                          ("body", data.body, BODY_MAX))
               if len(value) > limit]
     if not data.body.strip():
-        errors.append(FieldError("body", "Текст шаблона не может быть пустым",
+        errors.append(FieldError("body", _("The template text cannot be empty"),
                                  ErrorCode.REQUIRED))
     if errors:
         raise DomainError(*errors)
@@ -177,13 +181,13 @@ async def set_template(principal: Principal, catalog: NotificationCatalog, chann
     if problems:
         raise DomainError.of("body", "; ".join(problems), ErrorCode.INVALID)
     row = await NotificationTemplate.get_or_none(territory_id=territory.id, event=data.event,
-                                                 channel=data.channel, locale=LOCALE)
+                                                 channel=data.channel, locale=data.locale)
     before = snapshot(row, TEMPLATE_FIELDS) if row else None
     async with in_transaction() as conn:
         if row is None:
             row = await NotificationTemplate.create(
                 territory_id=territory.id, event=data.event, channel=data.channel,
-                locale=LOCALE, subject=data.subject, body=data.body, author=principal.actor,
+                locale=data.locale, subject=data.subject, body=data.body, author=principal.actor,
                 using_db=conn)
         else:
             row.subject, row.body, row.author = data.subject, data.body, principal.actor
@@ -199,7 +203,7 @@ async def delete_template(principal: Principal, template_id: int) -> int:
     template_scopes(principal)
     row = await NotificationTemplate.get_or_none(id=template_id).prefetch_related("territory")
     if row is None:
-        raise DomainError.of("id", "Шаблон не найден", ErrorCode.NOT_FOUND)
+        raise DomainError.of("id", _("Template not found"), ErrorCode.NOT_FOUND)
     authz.require_territory(principal, row.territory.path, authz.ADMINS)
     async with in_transaction() as conn:
         await row.delete(using_db=conn)
@@ -214,7 +218,7 @@ async def _territory_for_admin(principal: Principal, code: str) -> Territory:
     template_scopes(principal)  # the caller first: an unknown code tells strangers nothing
     territory = await Territory.get_or_none(code=code)
     if territory is None:
-        raise DomainError.of("territoryCode", "Территория не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of("territoryCode", _("Territory not found"), ErrorCode.NOT_FOUND)
     authz.require_territory(principal, territory.path, authz.ADMINS)
     return territory
 
@@ -226,7 +230,7 @@ def webhook_organizations(principal: Principal) -> set[int]:
     authz.require_authenticated(principal)
     found = principal.organization_ids((Role.ORG_ADMIN,))
     if not found:
-        raise Forbidden("Вебхуки настраивает администратор организации")
+        raise Forbidden(_("Webhooks are set up by an organization's administrator"))
     return found
 
 
@@ -245,7 +249,7 @@ async def create_webhook(principal: Principal, catalog: NotificationCatalog, dat
     organization = await Organization.get_or_none(
         ogrn=data.organization_ogrn).select_related("territory")
     if organization is None or organization.id not in allowed:
-        raise Forbidden("Вебхуки настраивает администратор этой организации")
+        raise Forbidden(_("Webhooks are set up by this organization's administrator"))
     errors = []
     try:
         await resolve(data.url.strip(), allow_private=allow_private)
@@ -253,7 +257,8 @@ async def create_webhook(principal: Principal, catalog: NotificationCatalog, dat
         errors.append(FieldError("url", str(refused), ErrorCode.INVALID))
     unknown = sorted(set(data.events) - set(catalog.owners))
     if unknown:
-        errors.append(FieldError("events", f"Неизвестные события: {', '.join(unknown)}",
+        errors.append(FieldError("events", _("Unknown events: {events}",
+                                             events=", ".join(unknown)),
                                  ErrorCode.INVALID))
     if errors:
         raise DomainError(*errors)
@@ -274,7 +279,7 @@ async def delete_webhook(principal: Principal, webhook_id: int) -> int:
     row = await WebhookSubscription.get_or_none(id=webhook_id).select_related(
         "organization__territory")
     if row is None or row.organization_id not in allowed:
-        raise DomainError.of("id", "Подписка не найдена", ErrorCode.NOT_FOUND)
+        raise DomainError.of("id", _("Subscription not found"), ErrorCode.NOT_FOUND)
     async with in_transaction() as conn:
         await row.delete(using_db=conn)
         await record(actor=principal.actor, action="webhook.delete",

@@ -36,7 +36,9 @@ class EventSpec:
     audiences: frozenset[str]
     #: English, for the documentation and the API.
     description: str
-    #: Russian Jinja2 wording used where no region has its own template.
+    #: Jinja2 wording used where no region has its own template: English message ids,
+    #: translated into the locale the fan-out renders in (``VMESTE_LOCALE``), so each
+    #: must be in the catalogs (a component's ``notify_templates.json`` is extracted).
     subject: str
     body: str
 

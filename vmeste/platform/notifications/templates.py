@@ -1,12 +1,14 @@
-"""Wording of notifications: Jinja2 templates, per region, Russian first.
+"""Wording of notifications: Jinja2 templates, per region and locale.
 
 Regional administrators edit templates, so they are held to a subset of Jinja2
 (output, conditions and a few text filters) in its sandbox, with bounded steps, size
 and time (:mod:`~vmeste.platform.notifications.sandbox`), and see only a flat context
 of plain values.
 Every event has a default wording, declared by its component with the event
-(:class:`~vmeste.platform.notifications.subjects.EventSpec`); a stored
-:class:`NotificationTemplate` overrides it for a territory and everything below it.
+(:class:`~vmeste.platform.notifications.subjects.EventSpec`) as English message ids,
+rendered in the worker's locale through the catalogs; a stored
+:class:`NotificationTemplate` of that locale overrides it for a territory and
+everything below it.
 A template that fails is refused when saved; one that still fails when rendering (on
 a value nobody tried) falls back to the default, and the failure is recorded on the
 notification.
@@ -21,12 +23,12 @@ from typing import Any
 
 from jinja2 import TemplateError
 
+from vmeste.platform.i18n import _, translate
 from vmeste.platform.notifications.sandbox import BoundedEnvironment, RenderLimit, render_bounded
 from vmeste.platform.notifications.subjects import EventSpec
 
 SUBJECT_MAX = 500
 BODY_MAX = 20_000
-LOCALE = "ru"
 
 #: Plain text: messages go out as text/plain mail, SMS and JSON, never as HTML, so
 #: there is nothing to escape (and escaping would garble quotes in SMS).
@@ -53,23 +55,27 @@ def _render_pair(subject: str, body: str, context: Mapping[str, Any]) -> tuple[s
 
 
 def template_problems(subject: str, body: str, longest: Mapping[str, Any]) -> list[str]:
-    """Why a template cannot be saved, in Russian; empty when it renders with the
-    longest values its event's notifications can carry."""
+    """Why a template cannot be saved, in the current locale; empty when it renders
+    with the longest values its event's notifications can carry."""
     problems = []
     for name, source in (("subject", subject), ("body", body)):
         try:
             render_bounded(_compiled(source), longest)
         except RenderLimit as error:
-            problems.append(f"Шаблон ({name}) не принят: {error}")
+            problems.append(_("The template ({part}) is refused: {error}", part=name,
+                              error=error))
         except TemplateError as error:
-            problems.append(f"Ошибка в шаблоне ({name}): {error.message or error}")
+            problems.append(_("Error in the template ({part}): {error}", part=name,
+                              error=error.message or error))
         except Exception as error:  # 1 // 0, a string method given a number, …
-            problems.append(f"Ошибка в шаблоне ({name}): {type(error).__name__}")
+            problems.append(_("Error in the template ({part}): {error}", part=name,
+                              error=type(error).__name__))
     return problems
 
 
 def render_default(event: EventSpec, context: Mapping[str, Any]) -> tuple[str, str]:
-    return _render_pair(event.subject, event.body, context)
+    """The event's own wording, translated into the current locale."""
+    return _render_pair(translate(event.subject), translate(event.body), context)
 
 
 def render(event: EventSpec, context: Mapping[str, Any],
@@ -81,7 +87,8 @@ def render(event: EventSpec, context: Mapping[str, Any],
         try:
             return Rendered(*_render_pair(subject, body, context), source=code)
         except Exception as error:  # whatever the regional wording does, the event is told
-            failure = f"шаблон территории {code}: {type(error).__name__}"
+            failure = _("the template of territory {code}: {error}", code=code,
+                        error=type(error).__name__)
             return Rendered(*render_default(event, context), source="default", error=failure)
     return Rendered(*render_default(event, context), source="default")
 

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from vmeste.platform import authz
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
+from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox.models import DeadLetter
 from vmeste.platform.outbox.services import emit
@@ -47,16 +48,17 @@ async def redrive(principal: Principal, ids: list[int],
     scope = visible_to(principal)
     wanted = sorted(set(ids))
     if not wanted:
-        raise DomainError.of("ids", "Не выбрано ни одного задания", ErrorCode.REQUIRED)
+        raise DomainError.of("ids", _("No job is chosen"), ErrorCode.REQUIRED)
     if len(wanted) > MAX_REDRIVE:
-        raise DomainError.of("ids", f"Не больше {MAX_REDRIVE} заданий за раз")
+        raise DomainError.of("ids", _("At most {limit} jobs at a time", limit=MAX_REDRIVE))
     rows = await DeadLetter.filter(scope, id__in=wanted).order_by("id")
-    errors = [FieldError("ids", f"Задание {i} не найдено", ErrorCode.NOT_FOUND)
+    errors = [FieldError("ids", _("Job {id} not found", id=i), ErrorCode.NOT_FOUND)
               for i in sorted(set(wanted) - {row.id for row in rows})]
-    errors += [FieldError("ids", f"Задание {row.id} уже отправлено повторно",
+    errors += [FieldError("ids", _("Job {id} has been re-driven already", id=row.id),
                           ErrorCode.CONFLICT) for row in rows if row.redriven_at is not None]
     handlers = {row.id: by_actor(topics, row.actor) for row in rows}
-    errors += [FieldError("ids", f"Задание {row.id}: неизвестный обработчик {row.actor}",
+    errors += [FieldError("ids", _("Job {id}: unknown handler {actor}", id=row.id,
+                                            actor=row.actor),
                           ErrorCode.INVALID) for row in rows if handlers[row.id] is None]
     if errors:
         raise DomainError(*errors)
@@ -70,7 +72,7 @@ async def redrive(principal: Principal, ids: list[int],
             stamped = await DeadLetter.filter(id=row.id, redriven_at__isnull=True).using_db(
                 conn).update(redriven_at=now, redriven_by=principal.actor)
             if not stamped:  # another operator re-drove it a moment ago
-                raise DomainError.of("ids", f"Задание {row.id} уже отправлено повторно",
+                raise DomainError.of("ids", _("Job {id} has been re-driven already", id=row.id),
                                      ErrorCode.CONFLICT)
             await emit(conn, topic.name, dict(row.kwargs), f"redrive:{row.id}")
             await record(actor=principal.actor, action="dead_letter.redrive",

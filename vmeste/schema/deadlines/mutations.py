@@ -14,17 +14,17 @@ from vmeste.schema.errors import UserError, run_mutation
 class ImportCalendarPayload:
     calendar: Calendar | None
     affected: int = strawberry.field(
-        description="Сколько открытых обращений затронуто: их сроки по новому календарю "
-                    "пересчитывает фоновая задача, обычно за секунды.")
+        description="How many open subjects are affected: a background job recomputes "
+                    "their terms by the new calendar, usually within seconds.")
     user_errors: list[UserError]
 
 
 @strawberry.type
 class DeadlinesMutation:
-    @strawberry.mutation(description="Загрузить новую версию производственного календаря "
-                                     "(федеральный — федеральный конфигуратор, региональный — "
-                                     "администратор региона); сроки открытых обращений "
-                                     "пересчитываются в фоне.")
+    @strawberry.mutation(description="Import a new version of a production calendar (the "
+                                     "federal one by a federal configurator, a regional one by "
+                                     "the region's administrator); the terms of open subjects "
+                                     "are recomputed in the background.")
     async def import_calendar(self, info: strawberry.Info, document: JSON
                               ) -> ImportCalendarPayload:
         result, errors = await run_mutation(import_calendar(

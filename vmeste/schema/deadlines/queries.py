@@ -13,15 +13,16 @@ from vmeste.schema.deadlines.types import Calendar, DeadlinePreview
 
 @strawberry.type
 class DeadlinesQuery:
-    @strawberry.field(description="Текущие версии производственных календарей.")
+    @strawberry.field(description="The current versions of the production calendars.")
     async def calendars(self, info: strawberry.Info) -> list[Calendar]:
         await info.context.runtime.deadlines.calendars.current()  # seeds a fresh database
         rows = await StoredCalendar.filter(current=True).order_by("name")
         return [Calendar.from_model(row) for row in rows]
 
-    @strawberry.field(description="Посчитать срок без обращения. start — ГГГГ-ММ-ДД (начало "
-                                  "дня) или ГГГГ-ММ-ДДTЧЧ:ММ, по времени территории; без "
-                                  "policy срок выбирает политика региона для рубрики.")
+    @strawberry.field(description="Compute a term without a subject. start is YYYY-MM-DD (the "
+                                  "start of the day) or YYYY-MM-DDTHH:MM, in the territory's "
+                                  "time; without policy, the region's policy for the category "
+                                  "chooses the term.")
     async def preview_deadline(
         self, info: strawberry.Info, territory_code: str, category_code: str | None = None,
         start: str | None = None,

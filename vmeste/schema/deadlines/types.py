@@ -14,38 +14,39 @@ from vmeste.platform.deadlines.models import StoredCalendar
 from vmeste.platform.deadlines.preview import Preview
 
 
-@strawberry.type(description="Продление срока (59-ФЗ: одно, до 30 дней).")
+@strawberry.type(description="An extension of the term (59-FZ: one, of up to 30 days).")
 class DeadlineExtension:
     days: int
     reason: str
     at: datetime
 
 
-@strawberry.type(description="Срок ответа по обращению.")
+@strawberry.type(description="The answer term of a subject.")
 class Deadline:
     due_at: datetime | None = strawberry.field(
-        description="Когда ответ должен быть дан (с учётом пауз и продлений); во время "
-                    "паузы — если бы пауза закончилась сейчас.")
+        description="When the answer is due (pauses and extensions included); during a "
+                    "pause, as if the pause ended now.")
     policy: str | None = strawberry.field(
-        description="Политика срока: working-days:N, calendar-days:N или working-hours:N.")
+        description="The deadline policy: working-days:N, calendar-days:N or working-hours:N.")
     registered_at: datetime | None = strawberry.field(
-        description="Регистрация обращения: срок считается со следующего дня.")
+        description="The registration: the term counts from the next day.")
     paused_for: float = strawberry.field(
-        description="На сколько паузы отодвинули срок, в единицах политики: рабочих "
-                    "днях, календарных днях или рабочих часах.")
-    paused: bool = strawberry.field(description="Срок сейчас приостановлен (ждём уточнения).")
+        description="How far pauses moved the term, in the policy's units: working "
+                    "days, calendar days or working hours.")
+    paused: bool = strawberry.field(description="The term is paused now (waiting for a "
+                                                "clarification).")
     extensions: list[DeadlineExtension]
     remaining: int | None = strawberry.field(
-        description="Сколько секунд осталось до срока; отрицательное — на сколько просрочено. "
-                    "После ответа — сколько оставалось в момент ответа; у отклонённого и "
-                    "отозванного — null.")
+        description="Seconds left until the term; negative: how long it is overdue. "
+                    "After the answer, what was left at the moment of answering; null for a "
+                    "rejected or withdrawn one.")
     overdue: bool = strawberry.field(
-        description="Срок истёк, а часы идут: ответа нет и срок не приостановлен; так же "
-                    "считает фильтр appeals(filter: {overdue}).")
+        description="The term has run out and the clock runs: no answer and no pause; the "
+                    "filter appeals(filter: {overdue}) counts the same way.")
     redirect_due_at: datetime | None = strawberry.field(
-        description="59-ФЗ: до какого момента обращение вне компетенции нужно перенаправить.")
+        description="59-FZ: by when an appeal outside the competence must be redirected.")
     calendar_version: str | None = strawberry.field(
-        description="Производственный календарь и его версия, по которым посчитан срок.")
+        description="The production calendar and its version the term was computed by.")
 
 
 async def appeal_deadline(info: strawberry.Info, row: models.Appeal) -> Deadline:
@@ -67,18 +68,18 @@ async def appeal_deadline(info: strawberry.Info, row: models.Appeal) -> Deadline
         redirect_due_at=row.redirect_due_at, calendar_version=row.calendar_version)
 
 
-@strawberry.type(description="Версия производственного календаря.")
+@strawberry.type(description="A version of a production calendar.")
 class Calendar:
     name: str
     version: str
     territory_code: str = strawberry.field(
-        description="Территория, к которой привязан календарь (RU — федеральный).")
-    base: str | None = strawberry.field(description="Календарь, поверх которого он строится.")
+        description="The territory the calendar is bound to (RU: the federal one).")
+    base: str | None = strawberry.field(description="The calendar it is built on top of.")
     current: bool
     author: str
     created_at: datetime
     checksum: str
-    document: JSON = strawberry.field(description="Документ календаря, как он загружен.")
+    document: JSON = strawberry.field(description="The calendar document as imported.")
 
     @classmethod
     def from_model(cls, row: StoredCalendar) -> Self:
@@ -87,19 +88,19 @@ class Calendar:
                    created_at=row.created_at, checksum=row.checksum, document=row.data)
 
 
-@strawberry.type(description="Срок, посчитанный без обращения.")
+@strawberry.type(description="A term computed without a subject.")
 class DeadlinePreview:
     start: datetime
     due_at: datetime
     policy: str
     strategy: str = strawberry.field(
-        description="Кто выбрал политику: стратегия региона, 59-fz или explicit.")
+        description="What chose the policy: the region's strategy, 59-fz or explicit.")
     calendar: str
     calendar_version: str
     timezone: str
     covered: bool = strawberry.field(
-        description="false — срок выходит за годы, для которых в календаре есть данные "
-                    "постановлений; переносы там не учтены.")
+        description="false: the term runs past the years the calendar has decree data "
+                    "for; day moves there are not counted.")
     redirect_due_at: datetime | None
 
     @classmethod

@@ -24,7 +24,7 @@ class MarkNotificationsReadPayload:
 
 @strawberry.input
 class NotificationPreferenceInput:
-    event: str = strawberry.field(description="Событие или * — все события.")
+    event: str = strawberry.field(description="An event, or * for all events.")
     channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
     enabled: bool
 
@@ -40,7 +40,8 @@ class NotificationTemplateInput:
     territory_code: str
     event: str
     channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
-    subject: str = strawberry.field(description="Jinja2; переменные — в docs/plugins.md.")
+    subject: str = strawberry.field(description="Jinja2; the variables are listed in "
+                                                "docs/plugins.md.")
     body: str
 
 
@@ -55,14 +56,14 @@ class WebhookSubscriptionInput:
     organization_ogrn: str
     url: str
     events: list[str] = strawberry.field(default_factory=list,
-                                         description="Пустой список — все события.")
+                                         description="An empty list means all events.")
 
 
 @strawberry.type
 class WebhookSubscriptionPayload:
     webhook_subscription: WebhookSubscription | None
     secret: str | None = strawberry.field(
-        description="Ключ подписи HMAC-SHA256; показывается только сейчас.")
+        description="The HMAC-SHA256 signing key; shown only this once.")
     user_errors: list[UserError]
 
 
@@ -74,7 +75,7 @@ class DeletePayload:
 
 @strawberry.type
 class NotificationsMutation:
-    @strawberry.mutation(description="Отметить свои уведомления прочитанными.")
+    @strawberry.mutation(description="Mark your own notifications as read.")
     async def mark_notifications_read(self, info: strawberry.Info, ids: list[relay.GlobalID]
                                       ) -> MarkNotificationsReadPayload:
         async def call() -> int:
@@ -84,7 +85,7 @@ class NotificationsMutation:
         updated, errors = await run_mutation(call())
         return MarkNotificationsReadPayload(updated=updated or 0, user_errors=errors)
 
-    @strawberry.mutation(description="Включить или выключить канал для события (* — для всех).")
+    @strawberry.mutation(description="Switch a channel on or off for an event (* for all).")
     async def set_notification_preference(self, info: strawberry.Info,
                                           input: NotificationPreferenceInput
                                           ) -> NotificationPreferencePayload:
@@ -96,7 +97,7 @@ class NotificationsMutation:
             preference=NotificationPreference.from_preference(value) if value else None,
             user_errors=errors)
 
-    @strawberry.mutation(description="Задать текст уведомления для территории.")
+    @strawberry.mutation(description="Set a notification's wording for a territory.")
     async def set_notification_template(self, info: strawberry.Info,
                                         input: NotificationTemplateInput
                                         ) -> NotificationTemplatePayload:
@@ -105,20 +106,20 @@ class NotificationsMutation:
             info.context.principal, runtime.notifications, runtime.channels,
             services.TemplateInput(
                 territory_code=input.territory_code, event=input.event, channel=input.channel,
-                subject=input.subject, body=input.body)))
+                subject=input.subject, body=input.body, locale=runtime.settings.locale)))
         return NotificationTemplatePayload(
             template=NotificationTemplate.from_model(row) if row else None, user_errors=errors)
 
-    @strawberry.mutation(description="Удалить шаблон: на территории снова действует "
-                                     "вышестоящий или стандартный текст.")
+    @strawberry.mutation(description="Delete a template: the territory gets the wording of "
+                                     "the territory above, or the default, again.")
     async def delete_notification_template(self, info: strawberry.Info, id: int
                                            ) -> DeletePayload:
         deleted, errors = await run_mutation(services.delete_template(info.context.principal,
                                                                       id))
         return DeletePayload(deleted_id=deleted, user_errors=errors)
 
-    @strawberry.mutation(description="Подписать информационную систему органа на события "
-                                     "его обращений.")
+    @strawberry.mutation(description="Subscribe a body's information system to the events "
+                                     "of its appeals.")
     async def create_webhook_subscription(self, info: strawberry.Info,
                                           input: WebhookSubscriptionInput
                                           ) -> WebhookSubscriptionPayload:

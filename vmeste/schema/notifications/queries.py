@@ -6,6 +6,7 @@ import strawberry
 from strawberry import relay
 from tortoise.expressions import Q
 
+from vmeste.platform.i18n import _
 from vmeste.platform.notifications import models, services
 from vmeste.platform.notifications.fanout import active_channels
 from vmeste.platform.reference.models import subtree
@@ -26,7 +27,7 @@ from vmeste.schema.pagination import CountedConnection, paginate
 
 def notification_pk(value: relay.GlobalID) -> int:
     return global_pk(value, "Notification", field="ids",
-                     message="Это не идентификатор уведомления", max_id=2**63 - 1)
+                     message=_("This is not a notification's id"), max_id=2**63 - 1)
 
 
 @strawberry.input
@@ -40,8 +41,8 @@ class DeliveryFilter:
 
 @strawberry.type
 class NotificationsQuery:
-    @strawberry.field(description="Входящие уведомления текущего пользователя: от старых к "
-                                  "новым или, с newestFirst, от новых к старым.")
+    @strawberry.field(description="The current user's inbox: oldest first or, with "
+                                  "newestFirst, newest first.")
     async def my_notifications(
         self, info: strawberry.Info, unread_only: bool = False,
         first: int | None = None, after: str | None = None,
@@ -55,7 +56,7 @@ class NotificationsQuery:
         return await paginate(query, info=info, convert=Notification.from_model, first=first,
                               after=after, last=last, before=before, descending=newest_first)
 
-    @strawberry.field(description="Каналы, выбранные пользователем, и настройки по умолчанию.")
+    @strawberry.field(description="The channels the user chose, and the defaults.")
     async def my_notification_preferences(self, info: strawberry.Info
                                           ) -> list[NotificationPreference]:
         found = await services.preferences(info.context.principal,
@@ -76,9 +77,9 @@ class NotificationsQuery:
             active=None if active is None else name in active)
             for name, spec in sorted(runtime.channels.items())]
 
-    @strawberry.field(description="Журнал доставки уведомлений с попытками: сотрудникам — "
-                                  "по обращениям своей организации, администраторам и "
-                                  "аудиторам — по своей территории.")
+    @strawberry.field(description="The notification delivery log with its attempts: staff "
+                                  "see their organization's subjects, administrators and "
+                                  "auditors their territory's.")
     async def notification_deliveries(
         self, info: strawberry.Info, filter: DeliveryFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -99,7 +100,7 @@ class NotificationsQuery:
         return await paginate(query, info=info, convert=NotificationDelivery.from_model,
                               first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="Шаблоны уведомлений в пределах полномочий вызывающего.")
+    @strawberry.field(description="Notification templates within the caller's authority.")
     async def notification_templates(
         self, info: strawberry.Info, territory_code: str | None = None,
         event: str | None = None, first: int | None = None, after: str | None = None,
@@ -116,7 +117,7 @@ class NotificationsQuery:
         return await paginate(query, info=info, convert=NotificationTemplate.from_model,
                               first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="Вебхуки организаций, которыми управляет вызывающий.")
+    @strawberry.field(description="Webhooks of the organizations the caller administers.")
     async def webhook_subscriptions(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,

@@ -22,7 +22,7 @@ def _appeal_id(row: models.Notification) -> relay.GlobalID | None:
     return relay.GlobalID("Appeal", str(row.subject_id))
 
 
-@strawberry.type(description="Уведомление во входящих пользователя.")
+@strawberry.type(description="A notification in a user's inbox.")
 class Notification:
     id: relay.GlobalID
     event: str
@@ -44,12 +44,12 @@ class Notification:
                    subject_type=row.subject_type, subject_id=str(row.subject_id))
 
 
-@strawberry.type(description="Одна попытка доставки.")
+@strawberry.type(description="One delivery attempt.")
 class DeliveryAttempt:
     number: int
     at: datetime
     ok: bool
-    error: str = strawberry.field(description="Ошибка канала, без адресов и секретов.")
+    error: str = strawberry.field(description="The channel's error, without addresses or secrets.")
     duration_ms: int
 
     @classmethod
@@ -58,8 +58,8 @@ class DeliveryAttempt:
                    duration_ms=row.duration_ms)
 
 
-@strawberry.type(description="Уведомление в журнале доставки: канал, статус и попытки. "
-                             "Адрес получателя не показывается.")
+@strawberry.type(description="A notification in the delivery log: channel, status and "
+                             "attempts. The recipient's address is not shown.")
 class NotificationDelivery:
     id: relay.GlobalID
     event: str
@@ -74,9 +74,10 @@ class NotificationDelivery:
     subject_type: str
     subject_id: str
     recipient: str = strawberry.field(
-        description="user — человек (без указания, кто именно), webhook — подписка органа.")
+        description="user: a person (not saying who), webhook: a body's subscription.")
     template: str = strawberry.field(
-        description="Откуда текст: default или код территории, чей шаблон применён.")
+        description="Where the wording came from: default, or the code of the territory whose "
+                    "template applied.")
     template_error: str | None
     pk: strawberry.Private[int] = 0
 
@@ -98,12 +99,12 @@ class NotificationDelivery:
                    template_error=data.get("template_error"), pk=row.id)
 
 
-@strawberry.type(description="Выбор пользователя: событие (или * — все) × канал.")
+@strawberry.type(description="A user's choice: event (or * for all) × channel.")
 class NotificationPreference:
     event: str
     channel: str = strawberry.field(description=CHANNEL_DESCRIPTION)
     enabled: bool
-    chosen: bool = strawberry.field(description="false — действует настройка по умолчанию.")
+    chosen: bool = strawberry.field(description="false: the default applies.")
 
     @classmethod
     def from_preference(cls, value: Preference) -> Self:
@@ -111,8 +112,8 @@ class NotificationPreference:
                    chosen=value.chosen)
 
 
-@strawberry.type(description="Текст уведомления для территории (Jinja2), заменяющий "
-                             "стандартный на ней и на вложенных территориях.")
+@strawberry.type(description="A notification's wording for a territory (Jinja2), "
+                             "replacing the default there and on the territories inside it.")
 class NotificationTemplate:
     id: int
     event: str
@@ -135,11 +136,11 @@ class NotificationTemplate:
         return await info.context.loaders.territory.load(self.territory_id)
 
 
-@strawberry.type(description="Вебхук информационной системы органа. Секрет не показывается.")
+@strawberry.type(description="A webhook of a body's information system. The secret is not shown.")
 class WebhookSubscription:
     id: int
     url: str
-    events: list[str] = strawberry.field(description="Пустой список — все события.")
+    events: list[str] = strawberry.field(description="An empty list means all events.")
     active: bool
     created_at: datetime
     organization_id: strawberry.Private[int]
