@@ -174,7 +174,11 @@ async def test_import_validates_stores_audits_and_recomputes(seeded, graphql, ma
     assert (await Appeal.get(id=appeal.id)).due_at == before
     job = await OutboxMessage.get(topic=CALENDAR_RECOMPUTE)
     assert job.payload["after"] == 0 and job.payload["scope"] == "RU/92000000"
-    assert await recompute(runtime, job.payload) == 1
+    assert job.payload["kind"] == "appeals"
+    # The job as the release before deadline kinds wrote it (no kind) still recomputes:
+    # an import's chain may be midway through an upgrade.
+    legacy = {key: value for key, value in job.payload.items() if key != "kind"}
+    assert await recompute(runtime, legacy) == 1
     moved = await Appeal.get(id=appeal.id)
     assert (moved.due_at - before).days == 1
     assert moved.calendar_version.startswith("2025-12-01+ru_federal@")

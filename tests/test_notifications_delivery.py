@@ -347,3 +347,17 @@ async def test_webhooks_never_reach_private_addresses_unless_allowed(db, city, a
     [(headers, _)] = receiver.requests
     assert headers["Host"] == local.split("/")[2]
     assert (await Notification.get(id=note.id)).status == S.SENT
+
+
+def test_a_channels_secrets_never_reach_the_delivery_log():
+    """A third-party channel quoting its token in a DeliveryError: the log staff read
+    (``lastError``) holds "***" instead, as it does for addresses."""
+    from vmeste.platform.notifications.channels import OutgoingMessage
+    from vmeste.platform.notifications.delivery import _scrub
+
+    message = OutgoingMessage(
+        notification_id=1, dedupe_key="k", event="routed", channel="messenger",
+        address="+79990001122", subject="", body="", data={},
+        secrets={"token": "s3cr3t-token", "unused": ""})
+    text = _scrub("401 for token s3cr3t-token sending to +79990001122", None, message)
+    assert text == "401 for token *** sending to ***"

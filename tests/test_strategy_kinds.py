@@ -27,7 +27,7 @@ from vmeste.platform.deadlines.policy import COMMON_DEFAULTS, DeadlineRequest
 from vmeste.platform.deadlines.watchdog import run_watchdog
 from vmeste.platform.hookspecs import ChannelSpec, StrategySpec, hookimpl
 from vmeste.platform.identity.principal import SYSTEM
-from vmeste.platform.plugins import build_plugin_manager
+from vmeste.platform.plugins import build_plugin_manager, strategy_catalog, strategy_owners
 from vmeste.platform.policies.services import PolicyResolver, RegionPolicyInput, set_region_policy
 from vmeste.platform.settings import Settings, load_settings
 from vmeste.platform.strategies import (
@@ -222,6 +222,26 @@ async def test_kind_notification(world: World, db: Settings, region_policy: Any)
                                                                     plugin))
     assert await active(MUNICIPALITY_A) == {"inbox", "sms"}
     assert "sms" not in await active(MUNICIPALITY_B)
+
+
+class HandInbox:
+    """A v1-style plugin declaring a strategy by hand for a channel it does not own."""
+
+    @hookimpl
+    def vmeste_strategies(self) -> list[StrategySpec]:
+        return [StrategySpec(kind="notification", name="inbox", description="вручную",
+                             default=False)]
+
+
+def test_a_channels_own_strategy_wins_its_name(db: Settings) -> None:
+    """Else a hand-declared spec would switch a default channel off and drop the
+    channel's settings schema (and its refusal of secrets in policies)."""
+    pm = build_plugin_manager(db)
+    pm.register(HandInbox(), name="hand_inbox")
+    spec = strategy_catalog(pm)[("notification", "inbox")]
+    assert spec.default is True and spec.validate is not None
+    assert strategy_owners(pm)[("notification", "inbox")] != "hand_inbox"
+    assert strategy_catalog(pm)[("notification", "inbox")].description != "вручную"
 
 
 # --- routing ---------------------------------------------------------------------------

@@ -94,13 +94,23 @@ async def await_me_maybe(value: Any) -> Any:
 def strategy_catalog(pm: pluggy.PluginManager) -> dict[tuple[str, str], StrategySpec]:
     """Every declared strategy, keyed by (kind, name). The latest registered plugin wins
     a (kind, name), as it wins a channel name: a regional package replaces a built-in
-    strategy, its ``default`` included."""
-    return {(spec.kind, spec.name): spec for _, spec in declared_strategies(pm)}
+    strategy, its ``default`` included. A channel's own strategy always wins its name:
+    a strategy declared by hand for a channel would drop the channel's settings schema
+    and its refusal of secrets in policies."""
+    return {key: spec for key, (_, spec) in _winners(pm).items()}
 
 
 def strategy_owners(pm: pluggy.PluginManager) -> dict[tuple[str, str], str]:
     """Which plugin declared each strategy (the one that wins it), for ``vmeste plugins``."""
-    return {(spec.kind, spec.name): plugin for plugin, spec in declared_strategies(pm)}
+    return {key: plugin for key, (plugin, _) in _winners(pm).items()}
+
+
+def _winners(pm: pluggy.PluginManager) -> dict[tuple[str, str], tuple[str, StrategySpec]]:
+    declared = list(declared_strategies(pm))
+    found = {(spec.kind, spec.name): (plugin, spec) for plugin, spec in declared}
+    found.update({(spec.kind, spec.name): (plugin, spec) for plugin, spec in declared
+                  if plugin == CHANNEL_STRATEGIES})
+    return found
 
 
 async def first_result(hook: pluggy.HookCaller, **kwargs: Any) -> Any:

@@ -219,6 +219,10 @@ async def _queue_recomputation(conn: BaseDBAsyncClient, deadlines: Deadlines,
     return affected
 
 
+#: The kind of a ``calendar.recompute`` job written before jobs named their kind.
+LEGACY_KIND = "appeals"
+
+
 async def recompute_batch(runtime: Runtime, payload: Mapping[str, Any],
                           now: datetime | None = None) -> int:
     """One batch of a ``calendar.recompute`` job: the kind's open subjects after
@@ -230,7 +234,9 @@ async def recompute_batch(runtime: Runtime, payload: Mapping[str, Any],
     which rewrites the same values."""
     calendar_id, scope = int(payload["calendar_id"]), payload.get("scope")
     deadlines = runtime.deadlines
-    kind = _kind(deadlines, str(payload.get("kind", "")))
+    # A job queued by a release before deadline kinds existed names none: it was about
+    # appeals' running terms, the only clocks then.
+    kind = _kind(deadlines, str(payload.get("kind") or LEGACY_KIND))
     following = kind.following(scope) if kind is not None else None
     if following is None or not await StoredCalendar.exists(id=calendar_id, current=True):
         return 0

@@ -156,7 +156,7 @@ async def _skip(row: Notification, lease: datetime, reason: str) -> None:
 
 def _scrub(text: str, row: Notification, message: OutgoingMessage) -> str:
     """Belt and braces: a channel's message should hold no address or secret anyway."""
-    for private in (message.address, message.secret):
+    for private in (message.address, message.secret, *message.secrets.values()):
         if private:
             text = text.replace(private, "***")
     return text[:ERROR_MAX]
