@@ -4,7 +4,10 @@ A plugin is a module or object with functions marked ``@hookimpl`` and named aft
 spec below. Built-in plugins (``vmeste.plugins``) use exactly the same hooks as
 third-party packages, which register through the ``vmeste`` entry-point group.
 
-Any hook may return an awaitable instead of a value; the platform awaits it. Each spec
+``vmeste_resolve_identity``, ``vmeste_startup_checks`` and ``vmeste_domain_event`` may
+return an awaitable, which the platform awaits; the declaring hooks (components, kinds,
+strategies, channels, schema parts, routes, CLI commands) are called while the process is
+built, before any event loop, and must return their value directly. Each spec
 is documented in ``docs/plugins.md`` and exercised in ``tests/test_plugins.py``; the
 suite fails when either is missing.
 """
