@@ -202,6 +202,11 @@ async def test_webhook_secret_is_shown_once_and_the_log_shows_attempts(
                                 token=city["operator"]))["notificationDeliveries"]
     assert [(n["node"]["event"], n["node"]["status"], n["node"]["recipient"])
             for n in log["edges"]] == [("routed", "PENDING", "webhook")]
+    # The old enum's spelling still finds the channel (it was WEBHOOK before channels
+    # became open names).
+    shouted = ok_data(await graphql(DELIVERIES, {"filter": {"channel": "WEBHOOK"}},
+                                    token=city["operator"]))["notificationDeliveries"]
+    assert shouted == log
     from vmeste.platform.notifications.delivery import DeliveryError, deliver
 
     note = await Notification.get(channel="webhook", subject_type="appeal",

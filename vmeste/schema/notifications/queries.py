@@ -96,7 +96,7 @@ class NotificationsQuery:
             if filter.status is not None:
                 query = query.filter(status=filter.status)
             if filter.channel is not None:
-                query = query.filter(channel=filter.channel)
+                query = query.filter(channel=filter.channel.strip().lower())
         return await paginate(query, info=info, convert=NotificationDelivery.from_model,
                               first=first, after=after, last=last, before=before)
 
