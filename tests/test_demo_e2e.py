@@ -147,4 +147,9 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_anonymous_budget(demo):
     statuses = [httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10,
                            headers={"X-Forwarded-For": f"203.0.113.{n % 250}"}).status_code
                 for n in range(130)]
-    assert statuses.count(200) <= 120 and statuses[-1] == 429
+    # Trusted, the 130 spoofed addresses would each have a budget of 120 and none would
+    # be refused. The sliding-window counter weighs the previous minute by the share of
+    # it still in the window, so a burst straddling a minute boundary may pass a few more
+    # than 120 (125 seen on a slow run): the bound is the budget plus that slack.
+    assert statuses[-1] == 429 and statuses.count(429) >= 5
+    assert statuses.count(200) <= 120 + 10
