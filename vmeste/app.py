@@ -113,6 +113,7 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
     app.state.settings = settings
     app.state.plugins = plugins
     app.state.runtime = runtime
+    app.state.reads = graphql.reads  # the compiled read path's plans and stats
     return app
 
 

@@ -56,6 +56,11 @@ class Settings:
     max_query_depth: int = 12
     max_query_tokens: int = 5000
     max_aliases: int = 30
+    #: Queries whose fields models answer run as compiled read plans (off: every
+    #: operation goes through the resolvers; the differential tests compare the two).
+    compiled_reads: bool = True
+    #: Compiled plans kept per process, by document and operation name.
+    read_plan_cache: int = 1000
     max_request_bytes: int = 262_144
     #: Budget of one operation's cost (fields it may resolve, lists counted at their
     #: page size; see vmeste/schema/cost.py), for signed-in and for anonymous callers.
@@ -350,6 +355,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_query_depth=_int(env, "VMESTE_MAX_QUERY_DEPTH", 12, 2, 100),
         max_query_tokens=_int(env, "VMESTE_MAX_QUERY_TOKENS", 5000, 100, 1_000_000),
         max_aliases=_int(env, "VMESTE_MAX_ALIASES", 30, 1, 10_000),
+        compiled_reads=_flag(env, "VMESTE_COMPILED_READS", True),
+        read_plan_cache=_int(env, "VMESTE_READ_PLAN_CACHE", 1000, 0, 1_000_000),
         max_request_bytes=_int(env, "VMESTE_MAX_REQUEST_BYTES", 262_144, 1024, 64 * 1024**2),
         graphql_max_cost=max_cost,
         graphql_max_cost_anonymous=max_cost_anonymous,

@@ -26,6 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from vmeste.platform.plugins import build_plugin_manager
+from vmeste.platform.ratelimits.limiter import RequestLimiter
 from vmeste.platform.settings import Settings, load_settings
 from vmeste.schema.error_log import log_errors
 from vmeste.schema.guards import RequestGuards
@@ -50,6 +51,10 @@ class NodeQuery:
 class VmesteSchema(strawberry.Schema):
     #: Every area's DataLoader factories; the view builds a request's ``Loaders`` from them.
     loaders: dict[str, LoaderFactory]
+    #: The validation rules added to graphql-core's (compiled plans validate with them).
+    validation_limits: tuple[Any, ...]
+    #: The request budgets' counters, shared by the resolvers' path and compiled plans.
+    limiter: RequestLimiter | None
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
@@ -68,6 +73,7 @@ def build_schema(settings: Settings, plugins: pluggy.PluginManager | None = None
     # largest fixed cost of a small query).
     limits = [depth_rule(settings.max_query_depth, None),
               alias_rule(settings.max_aliases)]
+    limiter = RequestLimiter(settings) if settings.rate_limits else None
     # Order matters: VmesteMaskErrors codes the errors ValidationCache has found, so it
     # comes after it; RequestGuards runs last, on a document known to be valid.
     extensions: list[Any] = [
@@ -77,7 +83,7 @@ def build_schema(settings: Settings, plugins: pluggy.PluginManager | None = None
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: VmesteMaskErrors(hide_suggestions=not settings.introspection),
         lambda: RequestGuards(settings),
-        *rate_limits(settings),  # after the guards: an over-budget caller gets 429 first
+        *rate_limits(settings, limiter),  # after the guards: over budget gets 429 first
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
@@ -91,6 +97,8 @@ def build_schema(settings: Settings, plugins: pluggy.PluginManager | None = None
         config=StrawberryConfig(relay_max_results=settings.max_page_size),
     )
     schema.loaders = loaders_of(parts)
+    schema.validation_limits = tuple(limits)
+    schema.limiter = limiter
     return schema
 
 

@@ -140,16 +140,23 @@ class RequestGuards(SchemaExtension):
 
     def _over_budget(self, operation: OperationDefinitionNode,
                      definitions: Any) -> GraphQLError | None:
-        principal = getattr(self.execution_context.context, "principal", None)
-        budget = (self.settings.graphql_max_cost
-                  if principal is not None and principal.authenticated
-                  else self.settings.graphql_max_cost_anonymous)
         fragments = {d.name.value: d for d in definitions
                      if isinstance(d, FragmentDefinitionNode)}
-        cost = operation_cost(self.execution_context.schema._schema, operation, fragments,
-                              self.execution_context.variables, self.settings.max_page_size)
-        if cost <= budget:
-            return None
-        return _refusal(_("The query costs too much: {cost} is over the allowed {budget}",
-                          cost=cost, budget=budget),
-                        ErrorCode.COST_LIMIT, cost=cost, maxCost=budget)
+        return over_budget(self.settings, self.execution_context.schema._schema,
+                           getattr(self.execution_context.context, "principal", None),
+                           operation, fragments, self.execution_context.variables)
+
+
+def over_budget(settings: Settings, schema: Any, principal: Any,
+                operation: OperationDefinitionNode, fragments: dict[str, Any],
+                variables: dict[str, Any] | None) -> GraphQLError | None:
+    """The refusal of an operation costing more than the caller's budget, or None."""
+    budget = (settings.graphql_max_cost
+              if principal is not None and principal.authenticated
+              else settings.graphql_max_cost_anonymous)
+    cost = operation_cost(schema, operation, fragments, variables, settings.max_page_size)
+    if cost <= budget:
+        return None
+    return _refusal(_("The query costs too much: {cost} is over the allowed {budget}",
+                      cost=cost, budget=budget),
+                    ErrorCode.COST_LIMIT, cost=cost, maxCost=budget)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -69,6 +70,59 @@ def _page_size(requested: int | None, default: int, maximum: int, name: str) -> 
     return requested
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """One page's bounds from Relay's arguments, checked once for both read paths (the
+    resolvers' ``paginate`` and the compiled plans), so both refuse the same arguments
+    with the same error."""
+
+    size: int
+    after: int | None
+    before: int | None
+    backwards: bool
+    descending: bool
+
+    @classmethod
+    def of(cls, query: QuerySet[Any], settings: Any, *, first: int | None, after: str | None,
+           last: int | None, before: str | None, descending: bool = False) -> PageRequest:
+        if first is not None and last is not None:
+            raise GraphQLError(_("Give first or last, not both"),
+                               extensions={"code": "INVALID_PAGE_SIZE"})
+        backwards = last is not None
+        return cls(
+            after=_cursor_id(query, after) if after is not None else None,
+            before=_cursor_id(query, before) if before is not None else None,
+            size=_page_size(last if backwards else first, settings.default_page_size,
+                            settings.max_page_size, "last" if backwards else "first"),
+            backwards=backwards, descending=descending)
+
+    def window(self, query: QuerySet[Any]) -> QuerySet[Any]:
+        """``query`` cut to the page, one row more than its size (that row tells whether
+        there is a next page)."""
+        # Newest first, "after" a cursor means older than it.
+        past, short_of = ("id__lt", "id__gt") if self.descending else ("id__gt", "id__lt")
+        if self.after is not None:
+            query = query.filter(**{past: self.after})
+        if self.before is not None:
+            query = query.filter(**{short_of: self.before})
+        order = "-id" if self.backwards != self.descending else "id"
+        return query.order_by(order).limit(self.size + 1)
+
+    def trim(self, rows: list[Any]) -> tuple[list[Any], bool]:
+        """The page's rows in list order, and whether the window held one more."""
+        has_more = len(rows) > self.size
+        rows = rows[:self.size]
+        if self.backwards:
+            rows.reverse()
+        return rows, has_more
+
+    def page_info(self, has_more: bool, start: str | None, end: str | None) -> relay.PageInfo:
+        return relay.PageInfo(
+            has_next_page=has_more if not self.backwards else self.before is not None,
+            has_previous_page=has_more if self.backwards else self.after is not None,
+            start_cursor=start, end_cursor=end)
+
+
 async def paginate(
     query: QuerySet[Any],
     *,
@@ -82,30 +136,10 @@ async def paginate(
 ) -> CountedConnection[Any]:
     """One page of ``query`` (which must not be ordered) as a connection, in key order
     or, ``descending``, newest first."""
-    settings = info.context.settings
-    if first is not None and last is not None:
-        raise GraphQLError(_("Give first or last, not both"),
-                           extensions={"code": "INVALID_PAGE_SIZE"})
-    page = query
-    # Newest first, "after" a cursor means older than it.
-    past, short_of = ("id__lt", "id__gt") if descending else ("id__gt", "id__lt")
-    if after is not None:
-        page = page.filter(**{past: _cursor_id(query, after)})
-    if before is not None:
-        page = page.filter(**{short_of: _cursor_id(query, before)})
-    backwards = last is not None
-    size = _page_size(last if backwards else first, settings.default_page_size,
-                      settings.max_page_size, "last" if backwards else "first")
-    rows = await page.order_by("-id" if backwards != descending else "id").limit(size + 1)
-    has_more = len(rows) > size
-    rows = rows[:size]
-    if backwards:
-        rows.reverse()
+    page = PageRequest.of(query, info.context.settings, first=first, after=after, last=last,
+                          before=before, descending=descending)
+    rows, has_more = page.trim(await page.window(query))
     edges = [relay.Edge(node=convert(row), cursor=encode_cursor(row.id)) for row in rows]
-    page_info = relay.PageInfo(
-        has_next_page=has_more if not backwards else before is not None,
-        has_previous_page=has_more if backwards else after is not None,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
+    page_info = page.page_info(has_more, edges[0].cursor if edges else None,
+                               edges[-1].cursor if edges else None)
     return CountedConnection(edges=edges, page_info=page_info, count_query=query)

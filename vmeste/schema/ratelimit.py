@@ -34,6 +34,10 @@ from vmeste.platform.ratelimits.clients import Network, client_key, parse_networ
 from vmeste.platform.ratelimits.limiter import Budget, Refusal, RequestLimiter
 from vmeste.platform.settings import Settings
 
+#: Scope state key: a compiled plan already spent this request's budget (the refusal it
+#: got, or None, in a 1-tuple) before handing the request to the resolvers.
+PREPAID = "vmeste.prepaid"
+
 
 class RateLimit(SchemaExtension):
     def __init__(self, limiter: RequestLimiter, trusted: tuple[Network, ...]) -> None:
@@ -63,15 +67,23 @@ class RateLimit(SchemaExtension):
     async def _spend(self, budget: Budget, units: int = 1) -> Refusal | None:
         self.spent = True
         context = self.execution_context.context
-        principal: Principal = getattr(context, "principal", ANONYMOUS)
-        if principal.authenticated:
-            key = f"principal:{principal.actor}"
-        else:
-            budget = Budget.ANONYMOUS
-            scope = getattr(getattr(context, "request", None), "scope", {})
-            key = f"ip:{client_key(scope, self.trusted)}"
+        scope = getattr(getattr(context, "request", None), "scope", {})
+        prepaid = scope.get("state", {}).get(PREPAID)
+        if prepaid is not None:  # a compiled plan spent it, then handed the request over
+            return prepaid[0]  # type: ignore[no-any-return]
+        budget, key = budget_key(budget, getattr(context, "principal", ANONYMOUS), scope,
+                                 self.trusted)
         # A refusal is logged with the operation's other errors (``error_log``).
         return await self.limiter.spend(budget, key, units)
+
+
+def budget_key(budget: Budget, principal: Principal, scope: Any,
+               trusted: tuple[Network, ...]) -> tuple[Budget, str]:
+    """Whose budget a request spends: an authenticated principal's own, else its client
+    address's anonymous one."""
+    if principal.authenticated:
+        return budget, f"principal:{principal.actor}"
+    return Budget.ANONYMOUS, f"ip:{client_key(scope, trusted)}"
 
 
 def _root_fields(ctx: Any) -> int:
@@ -107,11 +119,11 @@ def _answer_429(context: Any, refusal: Refusal) -> None:
         response.headers["Retry-After"] = str(refusal.retry_after)
 
 
-def rate_limits(settings: Settings) -> list[Any]:
+def rate_limits(settings: Settings, limiter: RequestLimiter | None) -> list[Any]:
     """The extension for ``build_schema`` (none with ``VMESTE_RATE_LIMITS=0``); its
-    counters belong to the schema, so one app keeps one set."""
-    if not settings.rate_limits:
+    counters belong to the schema, so one app keeps one set, which compiled plans
+    (``vmeste.schema.compiled.reads``) spend too."""
+    if limiter is None:
         return []
-    limiter = RequestLimiter(settings)
     trusted = parse_networks(settings.trusted_proxies)
     return [lambda: RateLimit(limiter, trusted)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import ExecutionResult
 from starlette.requests import Request
@@ -36,6 +37,7 @@ from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.websocket_sessions import GuardedTransportWSHandler, WebSocketSessions
 from vmeste.schema import VmesteSchema
+from vmeste.schema.compiled.reads import CompiledReads
 from vmeste.schema.context import Context
 from vmeste.schema.loaders import Loaders
 
@@ -63,6 +65,28 @@ class VmesteGraphQL(GraphQL):
         self.runtime = runtime
         self.loaders = schema.loaders
         self.sessions = WebSocketSessions(settings, runtime.authenticate)
+        self.reads = CompiledReads(schema, runtime)
+
+    async def compiled(self, request: Request, media_type: str) -> Response | None:
+        """The answer of a compiled read plan, or None for Strawberry to answer (which
+        then refuses whatever malformed request this passes over)."""
+        try:
+            if request.method == "GET":
+                data = graphql_request(query_params(request.query_params))
+            elif parse_content_type(request.headers.get("content-type", ""))[0] == (
+                    APPLICATION_JSON):
+                data = graphql_request(load_json(await request.body()))
+            else:
+                return None
+        except RequestRefused:
+            return None
+        return await self.reads.answer(request, data, media_type)
+
+    def encode_json(self, data: object) -> str:
+        """orjson: several times faster than ``json.dumps``, and Cyrillic stays UTF-8
+        rather than ``\\u`` escapes (a third of the bytes). Text, not bytes: the
+        WebSocket sends what this returns, and a client expects text frames."""
+        return orjson.dumps(data).decode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,7 +99,7 @@ class VmesteGraphQL(GraphQL):
                 raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
                                      _("GraphQL accepts only GET and POST requests"),
                                      Allow="GET, POST")
-            response = await self.run(request)
+            response = await self.compiled(request, media_type) or await self.run(request)
         except RequestRefused as refusal:
             response = refusal.response(media_type)
         except HTTPException as error:  # one of Strawberry's that no override here replaces

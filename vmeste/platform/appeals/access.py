@@ -78,17 +78,18 @@ def _complained_about(principal: Principal, appeal: Appeal) -> bool:
     return appeal.complained_organization_id in principal.organization_ids(STAFF)
 
 
+async def readable_appeals(principal: Principal) -> Q:
+    """Every appeal the caller may read: their own, and the staff's view of the table.
+    The one definition behind ``appeal(id:)``, ``node(id:)``, compiled read plans and
+    :func:`can_see`; nothing for an anonymous caller."""
+    if not principal.authenticated:
+        return Q(id=-1)
+    own = Q(applicant_id=principal.user.id) if principal.user is not None else Q(id=-1)
+    return own | await visible_appeals(principal)
+
+
 async def can_see(principal: Principal, appeal: Appeal) -> bool:
-    if principal.user is not None and appeal.applicant_id == principal.user.id:
-        return True
-    if _complained_about(principal, appeal):
-        return False
-    if principal.covers_territory(appeal.territory_path, REGIONAL_READERS):
-        return True
-    staff = principal.organization_ids(STAFF)
-    if appeal.organization_id is None or not staff:
-        return False
-    return bool(staff & await supervising(appeal.organization_id))
+    return await Appeal.filter(await readable_appeals(principal), id=appeal.id).exists()
 
 
 def require_applicant(principal: Principal, appeal: Appeal) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import strawberry
 from strawberry import relay
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from vmeste.platform import authz
 from vmeste.platform.appeals import access, models
@@ -29,6 +30,8 @@ from vmeste.schema.appeals.types import (
     RoutingSimulation,
     RuleStatus,
 )
+from vmeste.schema.compiled.declare import rows
+from vmeste.schema.context import Context
 from vmeste.schema.errors import global_pk
 from vmeste.schema.pagination import CountedConnection, paginate
 
@@ -92,58 +95,73 @@ def _overdue(overdue: bool, now: datetime) -> Q:
     return Q(status__not_in=running) | Q(due_at__isnull=True) | Q(due_at__gte=now)
 
 
+async def my_appeal_rows(context: Context, status: list[models.AppealStatus] | None = None
+                         ) -> QuerySet[models.Appeal]:
+    user = context.principal.user
+    if user is None:
+        raise DomainError.of(None, _("Sign in to see your appeals"), ErrorCode.UNAUTHENTICATED)
+    query = models.Appeal.filter(applicant_id=user.id)
+    return query.filter(status__in=status) if status else query
+
+
+async def appeal_rows(context: Context, id: relay.GlobalID) -> QuerySet[models.Appeal]:
+    return models.Appeal.filter(await access.readable_appeals(context.principal),
+                                id=appeal_pk(id))
+
+
+async def appeals_rows(context: Context, filter: AppealFilter | None = None
+                       ) -> QuerySet[models.Appeal]:
+    query = models.Appeal.filter(await access.visible_appeals(context.principal))
+    if filter is None:
+        return query
+    if filter.status:
+        query = query.filter(status__in=filter.status)
+    if filter.organization_ogrn is not None:
+        query = query.filter(organization__ogrn=filter.organization_ogrn)
+    if filter.category_code is not None:
+        path = await _path(Category, filter.category_code)
+        query = query.filter(category_id__in=await Category.filter(
+            subtree(path)).values_list("id", flat=True))
+    if filter.territory_code is not None:
+        query = query.filter(subtree(await _path(Territory, filter.territory_code),
+                                     "territory_path"))
+    if filter.channel is not None:
+        query = query.filter(channel=filter.channel)
+    if filter.overdue is not None:
+        query = query.filter(_overdue(filter.overdue, datetime.now(UTC)))
+    return query
+
+
 @strawberry.type
 class AppealsQuery:
     @strawberry.field(description="The current user's appeals in the order sent (last and before "
-                                  "count from the end).")
+                                  "count from the end).", metadata=rows(my_appeal_rows))
     async def my_appeals(
         self, info: strawberry.Info, status: list[AppealStatus] | None = None,  # type: ignore[valid-type]
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[Appeal]:
-        user = info.context.principal.user
-        if user is None:
-            raise DomainError.of(None, _("Sign in to see your appeals"),
-                                 ErrorCode.UNAUTHENTICATED)
-        query = models.Appeal.filter(applicant_id=user.id)
-        if status:
-            query = query.filter(status__in=status)
-        return await paginate(query, info=info, convert=Appeal.from_model, first=first,
-                              after=after, last=last, before=before)
+        return await paginate(await my_appeal_rows(info.context, status), info=info,
+                              convert=Appeal.from_model, first=first, after=after, last=last,
+                              before=before)
 
-    @strawberry.field(description="An appeal by id; null when there is none or it is not visible.")
+    @strawberry.field(description="An appeal by id; null when there is none or it is not visible.",
+                      metadata=rows(appeal_rows))
     async def appeal(self, info: strawberry.Info, id: relay.GlobalID) -> Appeal | None:
-        row = await models.Appeal.get_or_none(id=appeal_pk(id))
-        if row is None or not await access.can_see(info.context.principal, row):
-            return None
-        return Appeal.from_model(row)
+        row = await (await appeal_rows(info.context, id)).first()
+        return Appeal.from_model(row) if row is not None else None
 
     @strawberry.field(description="Appeals an employee may see: of their organization and its "
-                                  "subordinates, or of their territory.")
+                                  "subordinates, or of their territory.",
+                      metadata=rows(appeals_rows))
     async def appeals(
         self, info: strawberry.Info, filter: AppealFilter | None = None,
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[Appeal]:
-        query = models.Appeal.filter(await access.visible_appeals(info.context.principal))
-        if filter is not None:
-            if filter.status:
-                query = query.filter(status__in=filter.status)
-            if filter.organization_ogrn is not None:
-                query = query.filter(organization__ogrn=filter.organization_ogrn)
-            if filter.category_code is not None:
-                path = await _path(Category, filter.category_code)
-                query = query.filter(category_id__in=await Category.filter(
-                    subtree(path)).values_list("id", flat=True))
-            if filter.territory_code is not None:
-                query = query.filter(subtree(await _path(Territory, filter.territory_code),
-                                             "territory_path"))
-            if filter.channel is not None:
-                query = query.filter(channel=filter.channel)
-            if filter.overdue is not None:
-                query = query.filter(_overdue(filter.overdue, datetime.now(UTC)))
-        return await paginate(query, info=info, convert=Appeal.from_model, first=first,
-                              after=after, last=last, before=before)
+        return await paginate(await appeals_rows(info.context, filter), info=info,
+                              convert=Appeal.from_model, first=first, after=after, last=last,
+                              before=before)
 
     @strawberry.field(description="Competence rules within the caller's authority.")
     async def competence_rules(

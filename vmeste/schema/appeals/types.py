@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from vmeste.platform.appeals import access, models
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import TERRITORY_ROLES
+from vmeste.schema.compiled.declare import backed_by, to_one
 from vmeste.schema.deadlines.types import Deadline, appeal_deadline
 from vmeste.schema.identity.types import UserNode
 from vmeste.schema.reference.types import Category, Organization, Territory
@@ -46,6 +47,7 @@ class Applicant:
     verified: bool
 
 
+@backed_by(models.Appeal, number="id")
 @strawberry.type(description="A citizen's message or appeal.")
 class Appeal(relay.Node):
     id: relay.NodeID[int]
@@ -83,33 +85,32 @@ class Appeal(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Any]:
-        principal = info.context.principal
-        found = []
-        for raw in node_ids:
-            valid = raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1
-            row = await models.Appeal.get_or_none(id=int(raw)) if valid else None
-            visible = row is not None and await access.can_see(principal, row)
-            found.append(cls.from_model(row) if visible else None)
-        return found
+        ids = [int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1 else -1
+               for raw in node_ids]
+        readable = await access.readable_appeals(info.context.principal)
+        rows = {row.id: row for row in await models.Appeal.filter(readable, id__in=ids)}
+        return [cls.from_model(rows[pk]) if pk in rows else None for pk in ids]
 
-    @strawberry.field
+    @strawberry.field(metadata=to_one("category"))
     async def category(self, info: strawberry.Info) -> Category:
         return await info.context.loaders.category.load(self.row.category_id)
 
-    @strawberry.field
+    @strawberry.field(metadata=to_one("territory"))
     async def territory(self, info: strawberry.Info) -> Territory:
         return await info.context.loaders.territory.load(self.row.territory_id)
 
     @strawberry.field(description="The responsible organization; null while in the moderation "
-                                  "queue.")
+                                  "queue.", metadata=to_one("organization"))
     async def organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.organization_id)
 
-    @strawberry.field(description="The organization whose site holds the widget.")
+    @strawberry.field(description="The organization whose site holds the widget.",
+                      metadata=to_one("target_organization"))
     async def target_organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.target_organization_id)
 
-    @strawberry.field(description="The organization whose actions the applicant complains about.")
+    @strawberry.field(description="The organization whose actions the applicant complains about.",
+                      metadata=to_one("complained_organization"))
     async def complained_organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.complained_organization_id)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import strawberry
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from vmeste.platform.reference import models
 from vmeste.platform.reference.models import subtree
+from vmeste.schema.compiled.declare import rows
+from vmeste.schema.context import Context
 from vmeste.schema.pagination import CountedConnection, paginate
 from vmeste.schema.reference.types import (
     Category,
@@ -69,82 +72,115 @@ def _organization_search(term: str) -> Q:
     return clause
 
 
+async def territory_rows(context: Context, filter: TerritoryFilter | None = None
+                         ) -> QuerySet[models.Territory]:
+    query = models.Territory.all()
+    if filter is None:
+        return query
+    if filter.kind is not None:
+        query = query.filter(kind=filter.kind)
+    if filter.parent_code is not None:
+        query = query.filter(parent__code=filter.parent_code)
+    if filter.within_code is not None:
+        query = query.filter(await _subtree(filter.within_code))
+    if filter.search:
+        query = query.filter(name__icontains=filter.search)
+    return query
+
+
+async def organization_rows(context: Context, filter: OrganizationFilter | None = None
+                            ) -> QuerySet[models.Organization]:
+    query = models.Organization.all()
+    if filter is None:
+        return query
+    if filter.kind is not None:
+        query = query.filter(kind=filter.kind)
+    if filter.territory_code is not None:
+        query = query.filter(await _subtree(filter.territory_code, "territory__"))
+    if filter.parent_ogrn is not None:
+        query = query.filter(parent__ogrn=filter.parent_ogrn)
+    if filter.connected is not None:
+        query = query.filter(connected=filter.connected)
+    if filter.search:
+        query = query.filter(_organization_search(filter.search.strip()))
+    return query
+
+
+async def category_rows(context: Context, filter: CategoryFilter | None = None
+                        ) -> QuerySet[models.Category]:
+    query = models.Category.all()
+    if filter is None:
+        return query
+    if filter.roots_only:
+        query = query.filter(parent_id__isnull=True)
+    if filter.parent_code is not None:
+        query = query.filter(parent__code=filter.parent_code)
+    if filter.competence_level is not None:
+        query = query.filter(competence_level=filter.competence_level)
+    if filter.active is not None:
+        query = query.filter(active=filter.active)
+    if filter.search:
+        query = query.filter(name__icontains=filter.search)
+    return query
+
+
+async def territory_by_code(context: Context, code: str) -> QuerySet[models.Territory]:
+    return models.Territory.filter(code=code)
+
+
+async def organization_by_ogrn(context: Context, ogrn: str) -> QuerySet[models.Organization]:
+    return models.Organization.filter(ogrn=ogrn)
+
+
+async def category_by_code(context: Context, code: str) -> QuerySet[models.Category]:
+    return models.Category.filter(code=code)
+
+
 @strawberry.type
 class ReferenceQuery:
-    @strawberry.field(description="Territories, page by page.")
+    @strawberry.field(description="Territories, page by page.", metadata=rows(territory_rows))
     async def territories(
         self, info: strawberry.Info, filter: TerritoryFilter | None = None,
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[Territory]:
-        query = models.Territory.all()
-        if filter is not None:
-            if filter.kind is not None:
-                query = query.filter(kind=filter.kind)
-            if filter.parent_code is not None:
-                query = query.filter(parent__code=filter.parent_code)
-            if filter.within_code is not None:
-                query = query.filter(await _subtree(filter.within_code))
-            if filter.search:
-                query = query.filter(name__icontains=filter.search)
-        return await paginate(query, info=info, convert=Territory.from_model, first=first,
-                              after=after, last=last, before=before)
+        return await paginate(await territory_rows(info.context, filter), info=info,
+                              convert=Territory.from_model, first=first, after=after, last=last,
+                              before=before)
 
-    @strawberry.field
-    async def territory(self, code: str) -> Territory | None:
-        row = await models.Territory.get_or_none(code=code)
+    @strawberry.field(metadata=rows(territory_by_code))
+    async def territory(self, info: strawberry.Info, code: str) -> Territory | None:
+        row = await (await territory_by_code(info.context, code)).first()
         return Territory.from_model(row) if row else None
 
-    @strawberry.field(description="Organizations, page by page.")
+    @strawberry.field(description="Organizations, page by page.",
+                      metadata=rows(organization_rows))
     async def organizations(
         self, info: strawberry.Info, filter: OrganizationFilter | None = None,
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[Organization]:
-        query = models.Organization.all()
-        if filter is not None:
-            if filter.kind is not None:
-                query = query.filter(kind=filter.kind)
-            if filter.territory_code is not None:
-                query = query.filter(await _subtree(filter.territory_code, "territory__"))
-            if filter.parent_ogrn is not None:
-                query = query.filter(parent__ogrn=filter.parent_ogrn)
-            if filter.connected is not None:
-                query = query.filter(connected=filter.connected)
-            if filter.search:
-                query = query.filter(_organization_search(filter.search.strip()))
-        return await paginate(query, info=info, convert=Organization.from_model, first=first,
-                              after=after, last=last, before=before)
+        return await paginate(await organization_rows(info.context, filter), info=info,
+                              convert=Organization.from_model, first=first, after=after,
+                              last=last, before=before)
 
-    @strawberry.field
-    async def organization(self, ogrn: str) -> Organization | None:
-        row = await models.Organization.get_or_none(ogrn=ogrn)
+    @strawberry.field(metadata=rows(organization_by_ogrn))
+    async def organization(self, info: strawberry.Info, ogrn: str) -> Organization | None:
+        row = await (await organization_by_ogrn(info.context, ogrn)).first()
         return Organization.from_model(row) if row else None
 
-    @strawberry.field(description="The appeal categories, page by page.")
+    @strawberry.field(description="The appeal categories, page by page.",
+                      metadata=rows(category_rows))
     async def categories(
         self, info: strawberry.Info, filter: CategoryFilter | None = None,
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[Category]:
-        query = models.Category.all()
-        if filter is not None:
-            if filter.roots_only:
-                query = query.filter(parent_id__isnull=True)
-            if filter.parent_code is not None:
-                query = query.filter(parent__code=filter.parent_code)
-            if filter.competence_level is not None:
-                query = query.filter(competence_level=filter.competence_level)
-            if filter.active is not None:
-                query = query.filter(active=filter.active)
-            if filter.search:
-                query = query.filter(name__icontains=filter.search)
-        return await paginate(query, info=info, convert=Category.from_model, first=first,
-                              after=after, last=last, before=before)
+        return await paginate(await category_rows(info.context, filter), info=info,
+                              convert=Category.from_model, first=first, after=after, last=last,
+                              before=before)
 
-    @strawberry.field
-    async def category(self, code: str) -> Category | None:
-        row = await models.Category.get_or_none(code=code)
+    @strawberry.field(metadata=rows(category_by_code))
+    async def category(self, info: strawberry.Info, code: str) -> Category | None:
+        row = await (await category_by_code(info.context, code)).first()
         return Category.from_model(row) if row else None
-
-

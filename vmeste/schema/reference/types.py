@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from vmeste.platform.i18n import _
 from vmeste.platform.reference import models
+from vmeste.schema.compiled.declare import backed_by, to_one
 from vmeste.schema.pagination import CountedConnection, paginate
 
 TerritoryKind = strawberry.enum(models.TerritoryKind, name="TerritoryKind")
@@ -36,6 +37,7 @@ async def _load_nodes(info: strawberry.Info, loader_name: str, node_ids: Iterabl
     return nodes
 
 
+@backed_by(models.Territory)
 @strawberry.type(description="A country, a region, a municipality or a settlement.")
 class Territory(relay.Node):
     id: relay.NodeID[int]
@@ -59,7 +61,7 @@ class Territory(relay.Node):
                             required: bool = False) -> list[Any]:
         return await _load_nodes(info, "territory", node_ids, required)
 
-    @strawberry.field
+    @strawberry.field(metadata=to_one("parent"))
     async def parent(self, info: strawberry.Info) -> Territory | None:
         if self.parent_id is None:
             return None
@@ -84,6 +86,7 @@ class Contacts:
     address: str | None = None
 
 
+@backed_by(models.Organization)
 @strawberry.type(
     description="A public authority, a subordinate institution or an industry organization.")
 class Organization(relay.Node):
@@ -111,17 +114,18 @@ class Organization(relay.Node):
                             required: bool = False) -> list[Any]:
         return await _load_nodes(info, "organization", node_ids, required)
 
-    @strawberry.field
+    @strawberry.field(metadata=to_one("territory"))
     async def territory(self, info: strawberry.Info) -> Territory:
         return await info.context.loaders.territory.load(self.territory_id)
 
-    @strawberry.field(description="The parent organization.")
+    @strawberry.field(description="The parent organization.", metadata=to_one("parent"))
     async def parent(self, info: strawberry.Info) -> Organization | None:
         if self.parent_id is None:
             return None
         return await info.context.loaders.organization.load(self.parent_id)
 
 
+@backed_by(models.Category)
 @strawberry.type(description="A category of the appeal classifier.")
 class Category(relay.Node):
     id: relay.NodeID[int]
@@ -144,7 +148,7 @@ class Category(relay.Node):
                             required: bool = False) -> list[Any]:
         return await _load_nodes(info, "category", node_ids, required)
 
-    @strawberry.field
+    @strawberry.field(metadata=to_one("parent"))
     async def parent(self, info: strawberry.Info) -> Category | None:
         if self.parent_id is None:
             return None

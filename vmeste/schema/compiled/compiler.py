@@ -1,0 +1,227 @@
+"""From a root field's selection to the columns one statement reads and the generated
+function that turns its rows into the field's value.
+
+The function is Python source built once per plan and compiled with ``exec``: a nested
+dict and list comprehension over row tuples, the shape of the response written out, so
+answering costs one call per row rather than graphql-core's resolver, task and
+completion per field. Only names fixed when the plan is built reach the source (response
+keys are GraphQL names, the rest are indexes); values go through the constants tuple.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    get_named_type,
+)
+from tortoise import fields as orm
+from tortoise.fields.relational import ForeignKeyFieldInstance, OneToOneFieldInstance
+
+from vmeste.schema.compiled.declare import READ, Backing, ToOne, backing_of
+from vmeste.schema.compiled.selection import (
+    NotCompilable,
+    collect,
+    sub_selections,
+)
+from vmeste.schema.pagination import encode_cursor
+
+#: Model fields whose values graphql-core's serializer of the matching scalar returns
+#: unchanged; the generated code reads them as they are.
+_AS_IS = {"String": (orm.CharField, orm.TextField), "Boolean": (orm.BooleanField,),
+          "Int": (orm.IntField, orm.SmallIntField)}
+_PAGE_INFO = {"hasNextPage": "has_next_page", "hasPreviousPage": "has_previous_page",
+              "startCursor": "start_cursor", "endCursor": "end_cursor"}
+
+
+def global_id(type_name: str) -> Callable[[Any], str]:
+    """Relay's id of a ``type_name`` row: what ``relay.to_base64`` gives, without its
+    checks of the type argument on every row."""
+    prefix = f"{type_name}:"
+    return lambda pk: base64.b64encode(f"{prefix}{pk}".encode()).decode()
+
+
+@dataclass
+class Source:
+    """The growing generated function: the columns its statement reads (by Tortoise
+    path) and the constants its code refers to."""
+
+    paths: list[str] = field(default_factory=list)
+    constants: list[Any] = field(default_factory=list)
+    counts: bool = False
+
+    def column(self, path: str) -> str:
+        if path not in self.paths:
+            self.paths.append(path)
+        return f"r[{self.paths.index(path)}]"
+
+    def constant(self, value: Any) -> str:
+        self.constants.append(value)
+        return f"K[{len(self.constants) - 1}]"
+
+    def build(self, expression: str, single: bool) -> Callable[[list[Any], Any, Any], Any]:
+        """``shape(rows, page_info, total)``: the list's connection, or the one row's
+        object (None without a row)."""
+        if single:
+            body = f"    for r in rows:\n        return {expression}\n    return None\n"
+        else:
+            body = f"    return {expression}\n"
+        namespace: dict[str, Any] = {"K": tuple(self.constants)}
+        exec(compile(f"def shape(rows, p, t):\n{body}", "<read plan>", "exec"), namespace)
+        return namespace["shape"]  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Context:
+    fragments: dict[str, FragmentDefinitionNode]
+
+
+def _definition(field_def: GraphQLField) -> Any:
+    return field_def.extensions.get("strawberry-definition")
+
+
+def backing_for(graphql_type: GraphQLObjectType) -> Backing:
+    definition = graphql_type.extensions.get("strawberry-definition")
+    backing = backing_of(definition.origin) if definition is not None else None
+    if backing is None:
+        raise NotCompilable(f"{graphql_type.name} is not backed by a model")
+    return backing
+
+
+def _leaf(source: Source, value: str, field_def: GraphQLField, model_field: Any) -> str:
+    """``value`` serialized as graphql-core's completion of a leaf would serialize it."""
+    named = get_named_type(field_def.type)
+    nullable = not isinstance(field_def.type, GraphQLNonNull)
+    if not nullable and model_field.null:
+        raise NotCompilable("a non-null field over a nullable column")
+    if isinstance(named, GraphQLEnumType):
+        enum = getattr(model_field, "enum_type", None)
+        if enum is None:
+            raise NotCompilable("an enum over a column without one")
+        converted = f"{source.constant({m: named.serialize(m) for m in enum})}[{value}]"
+    elif isinstance(named, GraphQLScalarType):
+        if isinstance(model_field, _AS_IS.get(named.name, ())):
+            return value
+        converted = f"{source.constant(named.serialize)}({value})"
+    else:
+        raise NotCompilable("an object without a resolver")
+    return f"(None if {value} is None else {converted})" if nullable else converted
+
+
+def object_expression(source: Source, context: Context, graphql_type: GraphQLObjectType,
+                      nodes: list[FieldNode], prefix: str = "") -> str:
+    """The dict literal of one ``graphql_type`` object read from the row's columns under
+    ``prefix`` (a Tortoise relation path such as ``organization__``)."""
+    backing = backing_for(graphql_type)
+    meta = backing.model._meta
+    parts = []
+    for key, fields in collect(graphql_type, sub_selections(nodes), context.fragments).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            parts.append(f"{key!r}: {graphql_type.name!r}")
+            continue
+        field_def = graphql_type.fields[name]
+        definition = _definition(field_def)
+        marker = definition.metadata.get(READ) if definition is not None else None
+        if name == "id" and any(i.name == "Node" for i in graphql_type.interfaces):
+            pk = source.column(prefix + meta.pk_attr)
+            parts.append(f"{key!r}: {source.constant(global_id(graphql_type.name))}({pk})")
+        elif isinstance(marker, ToOne):
+            related = _related(source, context, backing, field_def, marker, fields, prefix)
+            parts.append(f"{key!r}: {related}")
+        elif definition is not None and definition.base_resolver is None and not field_def.args:
+            column = backing.column(definition.python_name)
+            if column is None:
+                raise NotCompilable(f"{graphql_type.name}.{name} has no column")
+            value = source.column(prefix + column)
+            parts.append(f"{key!r}: {_leaf(source, value, field_def, meta.fields_map[column])}")
+        else:
+            raise NotCompilable(f"{graphql_type.name}.{name} is resolved")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _related(source: Source, context: Context, backing: Backing, field_def: GraphQLField,
+             marker: ToOne, nodes: list[FieldNode], prefix: str) -> str:
+    relation = backing.model._meta.fields_map.get(marker.relation)
+    if not isinstance(relation, ForeignKeyFieldInstance | OneToOneFieldInstance):
+        raise NotCompilable(f"{marker.relation} is not a foreign key")
+    target = get_named_type(field_def.type)
+    if not isinstance(target, GraphQLObjectType) or backing_for(target).model is not (
+            relation.related_model):
+        raise NotCompilable(f"{marker.relation} leads to another model")
+    inner = f"{prefix}{marker.relation}__"
+    expression = object_expression(source, context, target, nodes, inner)
+    if isinstance(field_def.type, GraphQLNonNull):
+        if relation.null:
+            raise NotCompilable("a non-null relation over a nullable key")
+        return expression
+    key = source.column(inner + relation.related_model._meta.pk_attr)
+    return f"(None if {key} is None else {expression})"
+
+
+def connection_expression(source: Source, context: Context, graphql_type: GraphQLObjectType,
+                          nodes: list[FieldNode]) -> str:
+    """A Relay connection of ``CountedConnection``'s shape over the page's rows."""
+    parts = []
+    for key, fields in collect(graphql_type, sub_selections(nodes), context.fragments).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            parts.append(f"{key!r}: {graphql_type.name!r}")
+        elif name == "totalCount":
+            source.counts = True
+            parts.append(f"{key!r}: t")
+        elif name == "pageInfo":
+            parts.append(f"{key!r}: {_page_info(graphql_type.fields[name], fields, context)}")
+        elif name == "edges":
+            edge_type = get_named_type(graphql_type.fields[name].type)
+            assert isinstance(edge_type, GraphQLObjectType)
+            parts.append(f"{key!r}: [{_edge(source, context, edge_type, fields)} for r in rows]")
+        else:
+            raise NotCompilable(f"{graphql_type.name}.{name}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _page_info(field_def: GraphQLField, nodes: list[FieldNode], context: Context) -> str:
+    page_info = get_named_type(field_def.type)
+    assert isinstance(page_info, GraphQLObjectType)
+    parts = []
+    for key, fields in collect(page_info, sub_selections(nodes), context.fragments).items():
+        name = fields[0].name.value
+        value = repr(page_info.name) if name == "__typename" else f"p.{_PAGE_INFO[name]}"
+        parts.append(f"{key!r}: {value}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _edge(source: Source, context: Context, edge_type: GraphQLObjectType,
+          nodes: list[FieldNode]) -> str:
+    parts = []
+    for key, fields in collect(edge_type, sub_selections(nodes), context.fragments).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            parts.append(f"{key!r}: {edge_type.name!r}")
+        elif name == "cursor":
+            parts.append(f"{key!r}: {source.constant(encode_cursor)}(r[0])")
+        elif name == "node":
+            node_type = get_named_type(edge_type.fields[name].type)
+            assert isinstance(node_type, GraphQLObjectType)
+            parts.append(f"{key!r}: {object_expression(source, context, node_type, fields)}")
+        else:
+            raise NotCompilable(f"{edge_type.name}.{name}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def is_connection(graphql_type: Any) -> bool:
+    named = get_named_type(graphql_type)
+    return (isinstance(named, GraphQLObjectType) and not isinstance(graphql_type, GraphQLList)
+            and {"edges", "pageInfo"} <= set(named.fields))
