@@ -40,6 +40,19 @@ async def with_subordinates(organization_ids: Iterable[int]) -> set[int]:
     return found
 
 
+async def subordinates_of(principal: Principal, organization_ids: set[int]) -> list[int]:
+    """``with_subordinates``, remembered on the principal of a person: the operator's
+    queue asks it on every page, and the hierarchy changes far more rarely than the
+    authentication cache forgets a principal."""
+    key = ("subordinates", frozenset(organization_ids))
+    found = principal.derived.get(key)
+    if found is None:
+        found = sorted(await with_subordinates(organization_ids))
+        if principal.user is not None:  # ANONYMOUS and SYSTEM live as long as the process
+            principal.derived[key] = found
+    return found  # type: ignore[no-any-return]
+
+
 async def supervising(organization_id: int) -> set[int]:
     """The body and every body above it."""
     chain: set[int] = set()
@@ -62,7 +75,7 @@ async def visible_appeals(principal: Principal,
     organizations = principal.organization_ids(STAFF)
     if organizations:
         condition |= Q(**{f"{prefix}organization_id__in":
-                          sorted(await with_subordinates(organizations))})
+                          await subordinates_of(principal, organizations)})
     for root in principal.territory_scopes(readers):
         condition |= subtree(root, f"{prefix}territory_path")
     if organizations:

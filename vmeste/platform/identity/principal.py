@@ -8,8 +8,9 @@ Every authenticated person is implicitly a citizen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.reference.models import PATH_SEPARATOR
@@ -38,6 +39,10 @@ class Principal:
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     #: The platform itself (CLI imports, demo data, dev tokens), not a person.
     system: bool = False
+    #: What access rules derived from the grants and the rows they point at (a body's
+    #: subordinates), kept as long as this principal is: the authentication cache's
+    #: ``VMESTE_AUTH_CACHE_SECONDS``, after which a request builds a fresh principal.
+    derived: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def authenticated(self) -> bool:

@@ -2,10 +2,12 @@
 function that turns its rows into the field's value.
 
 The function is Python source built once per plan and compiled with ``exec``: a nested
-dict and list comprehension over row tuples, the shape of the response written out, so
-answering costs one call per row rather than graphql-core's resolver, task and
-completion per field. Only names fixed when the plan is built reach the source (response
-keys are GraphQL names, the rest are indexes); values go through the constants tuple.
+dict and list comprehension over the driver's rows, the shape of the response written
+out, with Tortoise's conversion and the scalar's serialization folded into one call
+where a column needs any, so answering costs little more than building the dicts
+rather than graphql-core's resolver, task and completion per field. Only names fixed
+when the plan is built reach the source (response keys are GraphQL names, the rest are
+indexes); values go through the constants tuple.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from graphql import (
 )
 from tortoise import fields as orm
 from tortoise.fields.relational import ForeignKeyFieldInstance, OneToOneFieldInstance
+from tortoise.models import Model
 
 from vmeste.schema.compiled.declare import READ, Backing, ToOne, backing_of
 from vmeste.schema.compiled.selection import (
@@ -99,21 +102,34 @@ def backing_for(graphql_type: GraphQLObjectType) -> Backing:
     return backing
 
 
-def _leaf(source: Source, value: str, field_def: GraphQLField, model_field: Any) -> str:
-    """``value`` serialized as graphql-core's completion of a leaf would serialize it."""
+def _native(model: type[Model], column: str) -> bool:
+    """Whether the database driver already gives ``column``'s Python value (Tortoise
+    converts the others on every read; the generated code calls its converter)."""
+    return any(name == column for _key, name, _field in model._meta.db_native_fields)
+
+
+def _leaf(source: Source, value: str, field_def: GraphQLField, model: type[Model],
+          column: str) -> str:
+    """The column's raw ``value`` as graphql-core's completion of a leaf would serialize
+    the model's attribute: Tortoise's conversion, then the scalar's."""
+    model_field = model._meta.fields_map[column]
     named = get_named_type(field_def.type)
     nullable = not isinstance(field_def.type, GraphQLNonNull)
     if not nullable and model_field.null:
         raise NotCompilable("a non-null field over a nullable column")
+    native = _native(model, column)
     if isinstance(named, GraphQLEnumType):
         enum = getattr(model_field, "enum_type", None)
         if enum is None:
             raise NotCompilable("an enum over a column without one")
+        # Keyed by members, which equal (and hash as) the raw values they are read from.
         converted = f"{source.constant({m: named.serialize(m) for m in enum})}[{value}]"
     elif isinstance(named, GraphQLScalarType):
-        if isinstance(model_field, _AS_IS.get(named.name, ())):
+        if native and isinstance(model_field, _AS_IS.get(named.name, ())):
             return value
-        converted = f"{source.constant(named.serialize)}({value})"
+        serialize, to_python = named.serialize, model_field.to_python_value
+        convert = serialize if native else (lambda raw: serialize(to_python(raw)))
+        converted = f"{source.constant(convert)}({value})"
     else:
         raise NotCompilable("an object without a resolver")
     return f"(None if {value} is None else {converted})" if nullable else converted
@@ -145,7 +161,7 @@ def object_expression(source: Source, context: Context, graphql_type: GraphQLObj
             if column is None:
                 raise NotCompilable(f"{graphql_type.name}.{name} has no column")
             value = source.column(prefix + column)
-            parts.append(f"{key!r}: {_leaf(source, value, field_def, meta.fields_map[column])}")
+            parts.append(f"{key!r}: {_leaf(source, value, field_def, backing.model, column)}")
         else:
             raise NotCompilable(f"{graphql_type.name}.{name} is resolved")
     return "{" + ", ".join(parts) + "}"

@@ -27,6 +27,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
+from tortoise.queryset import QuerySet
 
 from vmeste.platform.errors import DomainError
 from vmeste.schema.compiled.compiler import (
@@ -45,6 +46,7 @@ from vmeste.schema.compiled.selection import (
     has_directives,
     single_operation,
 )
+from vmeste.schema.compiled.statements import Statements, database
 from vmeste.schema.pagination import PageRequest, encode_cursor
 
 _PAGING = ("first", "after", "last", "before")
@@ -69,7 +71,8 @@ class RootPlan:
     connection: bool
     counts: bool
 
-    async def run(self, schema: Any, context: Any, variables: Any) -> Any:
+    async def run(self, schema: Any, context: Any, variables: Any,
+                  statements: Statements) -> Any:
         definition = self.field_def.extensions["strawberry-definition"]
         try:
             arguments = convert_arguments(
@@ -80,17 +83,27 @@ class RootPlan:
                 self.connection) else {}
             query = await self.read.rows(context, **arguments)
             if not self.connection:
-                return self.shape(list(await query.limit(1).values_list(*self.paths)), None,
-                                  None)
+                return self.shape(await _fetch(statements, query.limit(1), self.paths),
+                                  None, None)
             page = PageRequest.of(query, context.settings, descending=self.read.descending,
                                   **paging)
         except EXPECTED as error:
             raise Fallback(type(error).__name__) from error
-        rows, has_more = page.trim(list(await page.window(query).values_list(*self.paths)))
+        rows, has_more = page.trim(await _fetch(statements, page.window(query), self.paths))
         info = page.page_info(has_more, encode_cursor(rows[0][0]) if rows else None,
                               encode_cursor(rows[-1][0]) if rows else None)
-        total = await query.count() if self.counts else None
+        total = None
+        if self.counts:
+            _n, counted = await database(query).execute_query(*statements.count(query))
+            total = counted[0][0]
         return self.shape(rows, info, total)
+
+
+async def _fetch(statements: Statements, query: QuerySet[Any], paths: tuple[str, ...]
+                 ) -> list[Any]:
+    """The driver's rows (asyncpg records, sqlite3 rows): the plan's code converts."""
+    _n, rows = await database(query).execute_query(*statements.select(query, paths))
+    return list(rows)
 
 
 @dataclass(frozen=True)
@@ -100,11 +113,12 @@ class Plan:
     #: Response key → a root plan, or the constant ``__typename``.
     roots: tuple[tuple[str, RootPlan | str], ...]
 
-    async def run(self, schema: Any, context: Any, variables: Any) -> dict[str, Any]:
+    async def run(self, schema: Any, context: Any, variables: Any,
+                  statements: Statements) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for key, root in self.roots:
             data[key] = root if isinstance(root, str) else await root.run(
-                schema, context, variables)
+                schema, context, variables, statements)
         return data
 
 

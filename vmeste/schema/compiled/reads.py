@@ -28,6 +28,7 @@ from vmeste.platform.runtime import Runtime
 from vmeste.schema import VmesteSchema
 from vmeste.schema.compiled.plans import Fallback, Plan, compile_plan
 from vmeste.schema.compiled.selection import NotCompilable, fragments_of
+from vmeste.schema.compiled.statements import Statements
 from vmeste.schema.context import Context
 from vmeste.schema.guards import document_defect, over_budget, variables_defect
 from vmeste.schema.loaders import Loaders
@@ -57,6 +58,7 @@ class CompiledReads:
         self.settings = runtime.settings
         self.trusted = parse_networks(self.settings.trusted_proxies)
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
+        self.statements = Statements(self.settings.read_plan_cache)
         self.stats = ReadStats()
 
     def plan(self, query: str, operation_name: str | None) -> Plan | None:
@@ -127,7 +129,7 @@ class CompiledReads:
         context = Context(request=request, response=None, runtime=self.runtime,
                           principal=principal, loaders=Loaders(self.schema.loaders))
         try:
-            return await plan.run(self.schema, context, coerced)
+            return await plan.run(self.schema, context, coerced, self.statements)
         except Fallback as reason:
             return self._fallback(str(reason))
         except Exception as error:  # the resolvers answer it, or log it with the request id
