@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pluggy
@@ -38,11 +39,11 @@ class Context:
     loaders: Loaders
     #: Filled by Strawberry from a WebSocket's ``connection_init`` payload.
     connection_params: dict[str, Any] | None = None
-    request_id: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.request_id:
-            self.request_id = request_id(self.request)
+    @cached_property
+    def request_id(self) -> str:
+        """Made when an error first needs it: most requests have none to quote."""
+        return request_id(self.request)
 
     @property
     def settings(self) -> Settings:

@@ -3,6 +3,7 @@ the per-request context it hands the resolvers."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -73,8 +74,8 @@ class VmesteGraphQL(GraphQL):
         try:
             if request.method == "GET":
                 data = graphql_request(query_params(request.query_params))
-            elif parse_content_type(request.headers.get("content-type", ""))[0] == (
-                    APPLICATION_JSON):
+            elif request.headers.get("content-type", "").partition(";")[0].strip().lower() \
+                    == APPLICATION_JSON:
                 data = graphql_request(load_json(await request.body()))
             else:
                 return None
@@ -93,7 +94,7 @@ class VmesteGraphQL(GraphQL):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        media_type = request.state.media_type = negotiate(request.headers.get("accept"))
+        media_type = request.state.media_type = _media_type(request.headers.get("accept"))
         try:
             if request.method not in ("GET", "POST"):
                 raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
@@ -172,3 +173,9 @@ class VmesteGraphQL(GraphQL):
 
     async def on_ws_connect(self, context: Context) -> None:
         context.principal = await self.sessions.connect(context)
+
+
+@lru_cache(maxsize=256)
+def _media_type(accept: str | None) -> str:
+    """``negotiate`` remembered: clients send the same few ``Accept`` headers."""
+    return negotiate(accept)

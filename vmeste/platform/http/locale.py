@@ -8,7 +8,8 @@ the connection: the subscriptions it runs are tasks created inside this context.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
+from functools import lru_cache
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vmeste.platform.i18n import negotiate, use_locale
@@ -24,17 +25,33 @@ class LocaleMiddleware:
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers", [])).get(b"accept-language")
-        locale = negotiate(header.decode("latin-1") if header else None, self.default)
+        locale = _negotiated(header, self.default)
 
         async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Language", locale)
-                # A cached answer is only right for callers asking the same language.
-                headers.add_vary_header("Accept-Language")
+                message["headers"] = headers = list(message.get("headers", ()))
+                _label(headers, locale)
             await send(message)
 
         with use_locale(locale):
             await self.app(scope, receive,
                            send_with_language if scope["type"] == "http" else send)
+
+
+@lru_cache(maxsize=512)
+def _negotiated(header: bytes | None, default: str) -> str:
+    """Clients send a handful of distinct headers, each on every request."""
+    return negotiate(header.decode("latin-1") if header else None, default)
+
+
+def _label(headers: list[tuple[bytes, bytes]], locale: str) -> None:
+    """``Content-Language`` unless the response set its own, and ``Accept-Language``
+    added to ``Vary``: a cached answer is only right for callers asking the same
+    language. (The raw header list: this runs on every response.)"""
+    if not any(name == b"content-language" for name, _value in headers):
+        headers.append((b"content-language", locale.encode("latin-1")))
+    for index, (name, value) in enumerate(headers):
+        if name == b"vary":
+            headers[index] = (name, value + b", Accept-Language")
+            return
+    headers.append((b"vary", b"Accept-Language"))

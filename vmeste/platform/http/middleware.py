@@ -14,6 +14,7 @@ from vmeste.platform.http.protocol import HttpErrorCode
 from vmeste.platform.http.protocol import json_error as _json_error
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.authenticate import Authenticator, bearer_token
+from vmeste.platform.identity.principal import Principal
 from vmeste.platform.identity.tokens import TokenError
 from vmeste.platform.ratelimits.clients import client_key, parse_networks
 from vmeste.platform.ratelimits.limiter import Budget, Refusal, RequestLimiter
@@ -34,11 +35,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_big = _json_error(413, HttpErrorCode.REQUEST_TOO_LARGE,
-                              _("The request is larger than {limit} bytes", limit=self.max_bytes))
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await too_big(scope, receive, send)
+            await self._too_big(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -49,7 +48,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await too_big(scope, receive, send)
+                await self._too_big(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -65,6 +64,12 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _too_big(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _json_error(413, HttpErrorCode.REQUEST_TOO_LARGE,
+                               _("The request is larger than {limit} bytes",
+                                 limit=self.max_bytes))
+        await response(scope, receive, send)
 
 
 class AuthenticationMiddleware:
@@ -88,26 +93,43 @@ class AuthenticationMiddleware:
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers", [])).get(b"authorization")
-        key = f"ip:{client_key(scope, self.trusted)}" if self.limiter is not None else ""
-        if header and self.limiter is not None:
-            refusal = await self.limiter.exhausted(Budget.AUTH_FAILURES, key)
-            if refusal is not None:
-                log.info("rate limited: %s budget", refusal.budget.value)
-                await too_many_requests(refusal)(scope, receive, send)
+        principal = self._known(header)
+        if principal is None:
+            key = f"ip:{client_key(scope, self.trusted)}" if self.limiter is not None else ""
+            if header and self.limiter is not None:
+                refusal = await self.limiter.exhausted(Budget.AUTH_FAILURES, key)
+                if refusal is not None:
+                    log.info("rate limited: %s budget", refusal.budget.value)
+                    await too_many_requests(refusal)(scope, receive, send)
+                    return
+            try:
+                token = bearer_token(header.decode("latin-1") if header else None)
+                principal = await self.authenticator(token)
+            except TokenError as error:
+                if self.limiter is not None:
+                    await self.limiter.spend(Budget.AUTH_FAILURES, key)
+                await self._refuse(scope, receive, send, error)
                 return
-        try:
-            token = bearer_token(header.decode("latin-1") if header else None)
-            principal = await self.authenticator(token)
-        except TokenError as error:
-            log.info("token refused: %s", error.reason)
-            if self.limiter is not None:
-                await self.limiter.spend(Budget.AUTH_FAILURES, key)
-            response = _json_error(401, "UNAUTHENTICATED", error.message,
-                                   **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
-            await response(scope, receive, send)
-            return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
+
+    def _known(self, header: bytes | None) -> Principal | None:
+        """The principal of a token verified moments ago: it costs no verification, so
+        it skips the failures' budget (a forged token is never in the cache)."""
+        if not header:
+            return None
+        try:
+            token = bearer_token(header.decode("latin-1"))
+        except TokenError:
+            return None
+        return self.authenticator.cached(token) if token is not None else None
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, error: TokenError) -> None:
+        log.info("token refused: %s", error.reason)
+        response = _json_error(401, "UNAUTHENTICATED", error.message,
+                               **{"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        await response(scope, receive, send)
 
 
 def too_many_requests(refusal: Refusal) -> JSONResponse:

@@ -54,6 +54,14 @@ class Authenticator:
         self.clock = clock
         self._entries: dict[bytes, tuple[float, Principal]] = {}
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified within the cache's lifetime, or None: such
+        a token costs no verification, so it need not pass the failures' budget."""
+        if self.cache_seconds <= 0:
+            return None
+        cached = self._entries.get(hashlib.sha256(token.encode()).digest())
+        return cached[1] if cached is not None and cached[0] > self.clock() else None
+
     async def __call__(self, token: str | None) -> Principal:
         if token is None or self.cache_seconds <= 0:
             return await authenticate(token, self.settings, self.pm)

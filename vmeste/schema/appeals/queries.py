@@ -135,7 +135,8 @@ async def appeals_rows(context: Context, filter: AppealFilter | None = None
 @strawberry.type
 class AppealsQuery:
     @strawberry.field(description="The current user's appeals in the order sent (last and before "
-                                  "count from the end).", metadata=rows(my_appeal_rows))
+                                  "count from the end).",
+                      metadata=rows(my_appeal_rows, stable=True))
     async def my_appeals(
         self, info: strawberry.Info, status: list[AppealStatus] | None = None,  # type: ignore[valid-type]
         first: int | None = None, after: str | None = None,
@@ -146,7 +147,7 @@ class AppealsQuery:
                               before=before)
 
     @strawberry.field(description="An appeal by id; null when there is none or it is not visible.",
-                      metadata=rows(appeal_rows))
+                      metadata=rows(appeal_rows, stable=True))
     async def appeal(self, info: strawberry.Info, id: relay.GlobalID) -> Appeal | None:
         row = await (await appeal_rows(info.context, id)).first()
         return Appeal.from_model(row) if row is not None else None

@@ -12,9 +12,10 @@ indexes); values go through the constants tuple.
 
 from __future__ import annotations
 
-import base64
+from binascii import b2a_base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -52,7 +53,18 @@ def global_id(type_name: str) -> Callable[[Any], str]:
     """Relay's id of a ``type_name`` row: what ``relay.to_base64`` gives, without its
     checks of the type argument on every row."""
     prefix = f"{type_name}:"
-    return lambda pk: base64.b64encode(f"{prefix}{pk}".encode()).decode()
+    return lambda pk: b2a_base64(f"{prefix}{pk}".encode(), newline=False).decode()
+
+
+def _utc_isoformat(to_python: Callable[[Any], Any], serialize: Callable[[Any], Any]
+                   ) -> Callable[[Any], Any]:
+    """A timestamp the driver read in UTC already (asyncpg's are) is the ISO string
+    Tortoise's conversion to UTC would serialize to; others take the long way."""
+    def convert(raw: Any) -> Any:
+        if isinstance(raw, datetime) and raw.tzinfo is UTC:
+            return raw.isoformat()
+        return serialize(to_python(raw))
+    return convert
 
 
 @dataclass
@@ -128,7 +140,12 @@ def _leaf(source: Source, value: str, field_def: GraphQLField, model: type[Model
         if native and isinstance(model_field, _AS_IS.get(named.name, ())):
             return value
         serialize, to_python = named.serialize, model_field.to_python_value
-        convert = serialize if native else (lambda raw: serialize(to_python(raw)))
+        if native:
+            convert = serialize
+        elif isinstance(model_field, orm.DatetimeField) and named.name == "DateTime":
+            convert = _utc_isoformat(to_python, serialize)
+        else:
+            convert = lambda raw: serialize(to_python(raw))  # noqa: E731
         converted = f"{source.constant(convert)}({value})"
     else:
         raise NotCompilable("an object without a resolver")

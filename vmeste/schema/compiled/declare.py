@@ -61,6 +61,9 @@ class RootRows:
     rows: Rows
     #: Newest first, as ``paginate(descending=True)``.
     descending: bool = False
+    #: The queryset depends on the caller and the arguments alone (no other reads, no
+    #: clock): its statements are kept for the principal's lifetime.
+    stable: bool = False
 
 
 def backed_by(model: type[Model], **columns: str) -> Callable[[T], T]:
@@ -77,8 +80,9 @@ def to_one(relation: str) -> dict[str, Any]:
     return {READ: ToOne(relation)}
 
 
-def rows(function: Rows, *, descending: bool = False) -> dict[str, Any]:
-    return {READ: RootRows(function, descending)}
+def rows(function: Rows, *, descending: bool = False, stable: bool = False
+         ) -> dict[str, Any]:
+    return {READ: RootRows(function, descending, stable)}
 
 
 def backing_of(origin: type) -> Backing | None:

@@ -11,7 +11,7 @@ step aside with :class:`Fallback`, and the resolvers answer it, error and all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -21,13 +21,14 @@ from graphql import (
     GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
+    NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
     get_named_type,
 )
 from graphql.execution.values import get_argument_values
 from strawberry.types.arguments import convert_arguments
-from tortoise.queryset import QuerySet
+from tortoise.models import Model
 
 from vmeste.platform.errors import DomainError
 from vmeste.schema.compiled.compiler import (
@@ -61,6 +62,16 @@ EXPECTED = (DomainError, GraphQLError, ValueError)
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A root field's statements for one caller and one set of arguments."""
+
+    model: type[Model]
+    select: tuple[str, list[Any]]
+    page: PageRequest | None
+    count: tuple[str, list[Any]] | None
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key of the prepared memo
 class RootPlan:
     key: str
     field_def: GraphQLField
@@ -72,7 +83,30 @@ class RootPlan:
     counts: bool
 
     async def run(self, schema: Any, context: Any, variables: Any,
-                  statements: Statements) -> Any:
+                  statements: Statements, raw: bytes) -> Any:
+        """``raw`` is the request's variables as sent, canonically encoded."""
+        stable = self.read.stable
+        prepared = statements.recall(self, context.principal, raw) if stable else None
+        if prepared is None:
+            prepared = await self._prepare(schema, context, variables, statements)
+            if stable:
+                statements.remember(self, context.principal, raw, prepared)
+        db = database(prepared.model)
+        _n, rows = await db.execute_query(*prepared.select)
+        if prepared.page is None:
+            return self.shape(list(rows), None, None)
+        page = prepared.page
+        rows, has_more = page.trim(list(rows))
+        info = page.page_info(has_more, encode_cursor(rows[0][0]) if rows else None,
+                              encode_cursor(rows[-1][0]) if rows else None)
+        total = None
+        if prepared.count is not None:
+            _n, counted = await db.execute_query(*prepared.count)
+            total = counted[0][0]
+        return self.shape(rows, info, total)
+
+    async def _prepare(self, schema: Any, context: Any, variables: Any,
+                       statements: Statements) -> Prepared:
         definition = self.field_def.extensions["strawberry-definition"]
         try:
             arguments = convert_arguments(
@@ -83,42 +117,33 @@ class RootPlan:
                 self.connection) else {}
             query = await self.read.rows(context, **arguments)
             if not self.connection:
-                return self.shape(await _fetch(statements, query.limit(1), self.paths),
-                                  None, None)
+                return Prepared(query.model, statements.select(query.limit(1), self.paths),
+                                None, None)
             page = PageRequest.of(query, context.settings, descending=self.read.descending,
                                   **paging)
         except EXPECTED as error:
             raise Fallback(type(error).__name__) from error
-        rows, has_more = page.trim(await _fetch(statements, page.window(query), self.paths))
-        info = page.page_info(has_more, encode_cursor(rows[0][0]) if rows else None,
-                              encode_cursor(rows[-1][0]) if rows else None)
-        total = None
-        if self.counts:
-            _n, counted = await database(query).execute_query(*statements.count(query))
-            total = counted[0][0]
-        return self.shape(rows, info, total)
+        return Prepared(query.model, statements.select(page.window(query), self.paths), page,
+                        statements.count(query) if self.counts else None)
 
 
-async def _fetch(statements: Statements, query: QuerySet[Any], paths: tuple[str, ...]
-                 ) -> list[Any]:
-    """The driver's rows (asyncpg records, sqlite3 rows): the plan's code converts."""
-    _n, rows = await database(query).execute_query(*statements.select(query, paths))
-    return list(rows)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a key of the memo
 class Plan:
     document: DocumentNode
     operation: OperationDefinitionNode
     #: Response key → a root plan, or the constant ``__typename``.
     roots: tuple[tuple[str, RootPlan | str], ...]
+    #: The operation's Int variables: the only ones a page size, so the cost, can take.
+    sized_by: tuple[str, ...] = ()
+    #: Cost verdicts by (authenticated, sizes): the cost is a walk of the document.
+    verdicts: dict[tuple[Any, ...], bool] = field(default_factory=dict)
 
     async def run(self, schema: Any, context: Any, variables: Any,
-                  statements: Statements) -> dict[str, Any]:
+                  statements: Statements, raw: bytes) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for key, root in self.roots:
             data[key] = root if isinstance(root, str) else await root.run(
-                schema, context, variables, statements)
+                schema, context, variables, statements, raw)
         return data
 
 
@@ -141,7 +166,15 @@ def compile_plan(schema: Any, document: DocumentNode, operation_name: str | None
         if name not in query_type.fields:
             raise NotCompilable("introspection")
         roots.append((key, _root(context, key, query_type.fields[name], nodes)))
-    return Plan(document, operation, tuple(roots))
+    sized_by = tuple(d.variable.name.value for d in operation.variable_definitions or ()
+                     if _named(d.type) == "Int")
+    return Plan(document, operation, tuple(roots), sized_by)
+
+
+def _named(type_node: Any) -> str:
+    while not isinstance(type_node, NamedTypeNode):
+        type_node = type_node.type
+    return type_node.name.value
 
 
 def _root(context: Context, key: str, field_def: GraphQLField, nodes: list[FieldNode]

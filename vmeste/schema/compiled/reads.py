@@ -35,6 +35,8 @@ from vmeste.schema.loaders import Loaders
 from vmeste.schema.ratelimit import PREPAID, budget_key
 
 log = logging.getLogger("vmeste.reads")
+#: Cost verdicts kept per plan; a client cycling through page sizes gets no more.
+MAX_VERDICTS = 64
 
 
 @dataclass
@@ -101,25 +103,22 @@ class CompiledReads:
             self.stats.interpreted += 1
             return None
         self.stats.compiled += 1
-        response = Response(orjson.dumps({"data": result}), media_type=media_type)
-        response.headers.add_vary_header("Accept")
-        return response
+        return Response(orjson.dumps({"data": result}), media_type=media_type,
+                        headers={"Vary": "Accept"})
 
     async def _run(self, plan: Plan, request: Request, data: GraphQLRequestData
                    ) -> dict[str, Any] | None:
         variables = data.variables or {}
-        graphql_schema = self.schema._schema
-        if variables_defect(variables) is not None:
-            return self._fallback("variables")
-        coerced = get_variable_values(graphql_schema, plan.operation.variable_definitions or (),
-                                      variables)
-        if isinstance(coerced, list):
-            return self._fallback("variables")
         scope = request.scope
         principal = scope.get("state", {}).get("principal", ANONYMOUS)
-        if over_budget(self.settings, graphql_schema, principal, plan.operation,
-                       fragments_of(plan.document), variables) is not None:
-            return self._fallback("cost")
+        raw = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        # The same caller sending the same variables again: they passed every check.
+        coerced = self.statements.recall(plan, principal, raw)
+        if coerced is None:
+            coerced = self._checked(plan, principal, variables)
+            if coerced is None:
+                return None
+            self.statements.remember(plan, principal, raw, coerced)
         if self.schema.limiter is not None:
             budget, key = budget_key(Budget.READS, principal, scope, self.trusted)
             refusal = await self.schema.limiter.spend(budget, key)
@@ -129,13 +128,40 @@ class CompiledReads:
         context = Context(request=request, response=None, runtime=self.runtime,
                           principal=principal, loaders=Loaders(self.schema.loaders))
         try:
-            return await plan.run(self.schema, context, coerced, self.statements)
+            return await plan.run(self.schema, context, coerced, self.statements, raw)
         except Fallback as reason:
             return self._fallback(str(reason))
         except Exception as error:  # the resolvers answer it, or log it with the request id
             log.warning("a read plan failed (%s); the resolvers answer instead",
                         type(error).__name__)
             return self._fallback(type(error).__name__)
+
+    def _checked(self, plan: Plan, principal: Any, variables: dict[str, Any]) -> Any:
+        """The variables coerced, once they pass the checks Strawberry's path makes of
+        them (characters, types, the cost they give the operation); None hands the
+        request over, so the resolvers' path words the refusal."""
+        if variables_defect(variables) is not None:
+            return self._fallback("variables")
+        coerced = get_variable_values(self.schema._schema,
+                                      plan.operation.variable_definitions or (), variables)
+        if isinstance(coerced, list):
+            return self._fallback("variables")
+        if not self._affordable(plan, principal, variables):
+            return self._fallback("cost")
+        return coerced
+
+    def _affordable(self, plan: Plan, principal: Any, variables: dict[str, Any]) -> bool:
+        """Whether the operation fits the caller's cost budget, remembered per plan for
+        the few page sizes a client uses (the cost depends on nothing else)."""
+        key = (principal.authenticated, tuple(variables.get(n) for n in plan.sized_by))
+        verdict = plan.verdicts.get(key)
+        if verdict is None:
+            verdict = over_budget(self.settings, self.schema._schema, principal,
+                                  plan.operation, fragments_of(plan.document),
+                                  variables) is None
+            if len(plan.verdicts) < MAX_VERDICTS:
+                plan.verdicts[key] = verdict
+        return verdict
 
     def _fallback(self, reason: str) -> None:
         self.stats.fallbacks[reason] += 1

@@ -19,7 +19,9 @@ from uuid import UUID
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.models import Model
 from tortoise.queryset import AwaitableQuery, QuerySet
+from tortoise.router import router
 
 _SCALARS = (str, int, float, bool, type(None), Enum, datetime, date, time, Decimal, UUID)
 #: Queryset state that changes the SQL in ways ``signature`` does not read.
@@ -62,6 +64,22 @@ class Statements:
     def __init__(self, size: int) -> None:
         self.size = size
         self._built: OrderedDict[Hashable, tuple[str, list[Any]]] = OrderedDict()
+        self._prepared: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+
+    def recall(self, owner: object, principal: object, raw: bytes) -> Any:
+        """What ``owner`` (a plan or a root field) worked out for this caller and these
+        variables (as sent), or None. The principal is matched by identity: a fresh one
+        (once the authentication cache forgets the old) works it out afresh."""
+        found = self._prepared.get((owner, id(principal), raw))
+        if found is None or found[0] is not principal:
+            return None
+        return found[1]
+
+    def remember(self, owner: object, principal: object, raw: bytes, value: Any) -> None:
+        if self.size:
+            self._prepared[(owner, id(principal), raw)] = (principal, value)
+            if len(self._prepared) > self.size:
+                self._prepared.popitem(last=False)
 
     def select(self, query: QuerySet[Any], paths: tuple[str, ...]) -> tuple[str, list[Any]]:
         return self._statement(("select", paths), query, lambda: query.values_list(*paths))
@@ -88,6 +106,7 @@ class Statements:
         return sql, params
 
 
-def database(query: QuerySet[Any]) -> BaseDBAsyncClient:
-    """The connection ``query`` would run on now (a transaction's, inside one)."""
-    return query._choose_db()
+def database(model: type[Model]) -> BaseDBAsyncClient:
+    """The connection a read of ``model`` runs on now (a transaction's, inside one), as
+    a queryset would choose it."""
+    return router.db_for_read(model) or model._meta.db

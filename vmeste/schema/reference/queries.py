@@ -148,7 +148,7 @@ class ReferenceQuery:
                               convert=Territory.from_model, first=first, after=after, last=last,
                               before=before)
 
-    @strawberry.field(metadata=rows(territory_by_code))
+    @strawberry.field(metadata=rows(territory_by_code, stable=True))
     async def territory(self, info: strawberry.Info, code: str) -> Territory | None:
         row = await (await territory_by_code(info.context, code)).first()
         return Territory.from_model(row) if row else None
@@ -164,7 +164,7 @@ class ReferenceQuery:
                               convert=Organization.from_model, first=first, after=after,
                               last=last, before=before)
 
-    @strawberry.field(metadata=rows(organization_by_ogrn))
+    @strawberry.field(metadata=rows(organization_by_ogrn, stable=True))
     async def organization(self, info: strawberry.Info, ogrn: str) -> Organization | None:
         row = await (await organization_by_ogrn(info.context, ogrn)).first()
         return Organization.from_model(row) if row else None
@@ -180,7 +180,7 @@ class ReferenceQuery:
                               convert=Category.from_model, first=first, after=after, last=last,
                               before=before)
 
-    @strawberry.field(metadata=rows(category_by_code))
+    @strawberry.field(metadata=rows(category_by_code, stable=True))
     async def category(self, info: strawberry.Info, code: str) -> Category | None:
         row = await (await category_by_code(info.context, code)).first()
         return Category.from_model(row) if row else None
