@@ -7,6 +7,7 @@ platform itself imports none of them (see docs/architecture.md).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,9 +49,11 @@ def plugin_routes(pm: pluggy.PluginManager, settings: Settings, taken: set[str]
     return routes
 
 
-def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette:
+def create_app(settings: Settings, *, manage_database: bool = True,
+               server: bool = False) -> Starlette:
     """Build the application; ``manage_database=False`` when the caller (tests, the
-    demo runner) has already opened the ORM in this context."""
+    demo runner) has already opened the ORM in this context. ``server``: this process
+    serves only this app, so its start-up heap is frozen (see ``settle_heap``)."""
     runtime = build_runtime(settings)
     plugins = runtime.plugins
     graphql = VmesteGraphQL(build_schema(settings, plugins), runtime=runtime)
@@ -104,9 +107,11 @@ def create_app(settings: Settings, *, manage_database: bool = True) -> Starlette
             raise
         if not manage_database:
             async with background():
+                settle_heap(server)
                 yield
             return
         async with RegisterTortoise(app, config=tortoise_config(settings)), background():
+            settle_heap(server)
             yield
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
@@ -121,4 +126,15 @@ def app_from_environment() -> Starlette:
     """Factory for ``uvicorn --factory``; each worker process builds its own app."""
     from vmeste.platform.settings import load_settings
 
-    return create_app(load_settings())
+    return create_app(load_settings(), server=True)
+
+
+def settle_heap(server: bool) -> None:
+    """Once a server process has started, everything it built (the schema, the models,
+    the plugins: hundreds of thousands of objects) lives as long as it does; frozen, the
+    garbage collector's full passes stop walking them under load, which cut the read
+    benchmark's p99 latency. Not for a process that builds app after app (tests): a
+    frozen cycle is never collected."""
+    if server:
+        gc.collect()
+        gc.freeze()

@@ -94,7 +94,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     body = json.dumps({"query": DEMO_QUERIES[1]}, ensure_ascii=False)
     print(f"  curl -s {base}/graphql -H 'Content-Type: application/json' "
           f"-H 'Authorization: Bearer {tokens['federal_configurator']}' -d '{body}'\n")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, **SERVER_OPTIONS)
+    uvicorn.run(create_app(settings, server=True), host=args.host, port=args.port,
+                **SERVER_OPTIONS)
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:

@@ -71,13 +71,16 @@ async def visible_appeals(principal: Principal,
     the appeal from another table (``"appeal__"``), so records about appeals follow the
     same rule, the complaint exclusion included."""
     require_authenticated(principal)
-    condition = Q(id=-1)
+    scopes: list[Q] = []
     organizations = principal.organization_ids(STAFF)
     if organizations:
-        condition |= Q(**{f"{prefix}organization_id__in":
-                          await subordinates_of(principal, organizations)})
-    for root in principal.territory_scopes(readers):
-        condition |= subtree(root, f"{prefix}territory_path")
+        scopes.append(Q(**{f"{prefix}organization_id__in":
+                         await subordinates_of(principal, organizations)}))
+    scopes += [subtree(root, f"{prefix}territory_path")
+             for root in principal.territory_scopes(readers)]
+    if not scopes:
+        return Q(id=-1)
+    condition = Q(*scopes, join_type=Q.OR)
     if organizations:
         # A complaint is never shown to the body it complains about.
         # (NULL NOT IN (...) is not true in SQL, so appeals without one are kept explicitly.)
@@ -97,8 +100,8 @@ async def readable_appeals(principal: Principal) -> Q:
     :func:`can_see`; nothing for an anonymous caller."""
     if not principal.authenticated:
         return Q(id=-1)
-    own = Q(applicant_id=principal.user.id) if principal.user is not None else Q(id=-1)
-    return own | await visible_appeals(principal)
+    visible = await visible_appeals(principal)
+    return Q(applicant_id=principal.user.id) | visible if principal.user is not None else visible
 
 
 async def can_see(principal: Principal, appeal: Appeal) -> bool:
