@@ -154,7 +154,7 @@ class AppealsQuery:
 
     @strawberry.field(description="Appeals an employee may see: of their organization and its "
                                   "subordinates, or of their territory.",
-                      metadata=rows(appeals_rows))
+                      metadata=rows(appeals_rows, stable=True, unless=("filter",)))
     async def appeals(
         self, info: strawberry.Info, filter: AppealFilter | None = None,
         first: int | None = None, after: str | None = None,

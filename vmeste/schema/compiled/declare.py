@@ -9,7 +9,9 @@ Three markers, each put where the thing it describes is written:
 - ``metadata=rows(appeal_rows)`` on a root field: the function that, given the request's
   context and the field's arguments (Relay's paging ones aside), returns the queryset of
   the rows the caller may read. The resolver calls the same function, so the compiled
-  plan and the resolver cannot disagree about visibility.
+  plan and the resolver cannot disagree about visibility. ``stable=True`` says the
+  queryset follows from the caller and the arguments alone (``unless`` one of the named
+  arguments is given, whose value it looks up in the database or reads the clock for).
 """
 
 from __future__ import annotations
@@ -62,8 +64,14 @@ class RootRows:
     #: Newest first, as ``paginate(descending=True)``.
     descending: bool = False
     #: The queryset depends on the caller and the arguments alone (no other reads, no
-    #: clock): its statements are kept for the principal's lifetime.
+    #: clock), but for the arguments named in ``unless``: its statements are then kept
+    #: for the principal's lifetime.
     stable: bool = False
+    unless: tuple[str, ...] = ()
+
+    def stable_for(self, given: set[str]) -> bool:
+        """Whether a field given these arguments (GraphQL names) is stable."""
+        return self.stable and not given & set(self.unless)
 
 
 def backed_by(model: type[Model], **columns: str) -> Callable[[T], T]:
@@ -80,9 +88,9 @@ def to_one(relation: str) -> dict[str, Any]:
     return {READ: ToOne(relation)}
 
 
-def rows(function: Rows, *, descending: bool = False, stable: bool = False
-         ) -> dict[str, Any]:
-    return {READ: RootRows(function, descending, stable)}
+def rows(function: Rows, *, descending: bool = False, stable: bool = False,
+         unless: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {READ: RootRows(function, descending, stable, unless)}
 
 
 def backing_of(origin: type) -> Backing | None:

@@ -81,11 +81,13 @@ class RootPlan:
     shape: Callable[[list[Any], Any, Any], Any]
     connection: bool
     counts: bool
+    #: Its statements follow from the caller and the variables (``RootRows.stable_for``).
+    stable: bool
 
     async def run(self, schema: Any, context: Any, variables: Any,
                   statements: Statements, raw: bytes) -> Any:
         """``raw`` is the request's variables as sent, canonically encoded."""
-        stable = self.read.stable
+        stable = self.stable
         prepared = statements.recall(self, context.principal, raw) if stable else None
         if prepared is None:
             prepared = await self._prepare(schema, context, variables, statements)
@@ -198,9 +200,11 @@ def _root(context: Context, key: str, field_def: GraphQLField, nodes: list[Field
         expression = connection_expression(source, context, target, nodes)
     else:
         expression = object_expression(source, context, target, nodes)
+    given = {argument.name.value for node in nodes for argument in node.arguments}
     return RootPlan(key=key, field_def=field_def, node=nodes[0], read=read,
                     paths=tuple(source.paths), shape=source.build(expression, not connection),
-                    connection=connection, counts=source.counts)
+                    connection=connection, counts=source.counts,
+                    stable=read.stable_for(given))
 
 
 def _pk(graphql_type: Any) -> str:

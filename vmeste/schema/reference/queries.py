@@ -138,7 +138,8 @@ async def category_by_code(context: Context, code: str) -> QuerySet[models.Categ
 
 @strawberry.type
 class ReferenceQuery:
-    @strawberry.field(description="Territories, page by page.", metadata=rows(territory_rows))
+    @strawberry.field(description="Territories, page by page.",
+                      metadata=rows(territory_rows, stable=True, unless=("filter",)))
     async def territories(
         self, info: strawberry.Info, filter: TerritoryFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -154,7 +155,7 @@ class ReferenceQuery:
         return Territory.from_model(row) if row else None
 
     @strawberry.field(description="Organizations, page by page.",
-                      metadata=rows(organization_rows))
+                      metadata=rows(organization_rows, stable=True, unless=("filter",)))
     async def organizations(
         self, info: strawberry.Info, filter: OrganizationFilter | None = None,
         first: int | None = None, after: str | None = None,
@@ -170,7 +171,7 @@ class ReferenceQuery:
         return Organization.from_model(row) if row else None
 
     @strawberry.field(description="The appeal categories, page by page.",
-                      metadata=rows(category_rows))
+                      metadata=rows(category_rows, stable=True, unless=("filter",)))
     async def categories(
         self, info: strawberry.Info, filter: CategoryFilter | None = None,
         first: int | None = None, after: str | None = None,
