@@ -27,7 +27,7 @@ BATCH = 100
 
 
 def _visible(info: strawberry.Info, object_type: str | None) -> QuerySet[AuditEventModel]:
-    query = AuditEventModel.filter(audit_scope(info))
+    query = AuditEventModel.filter(audit_scope(info.context))
     return query if object_type is None else query.filter(object_type=object_type)
 
 

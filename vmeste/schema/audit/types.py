@@ -9,8 +9,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from vmeste.platform.audit import models
+from vmeste.schema.compiled.declare import backed_by
 
 
+@backed_by(models.AuditEvent)
 @strawberry.type(description="An immutable audit log entry.")
 class AuditEvent:
     id: strawberry.ID

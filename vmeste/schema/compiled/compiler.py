@@ -152,6 +152,40 @@ def _leaf(source: Source, value: str, field_def: GraphQLField, model: type[Model
     return f"(None if {value} is None else {converted})" if nullable else converted
 
 
+def _embedded(source: Source, context: Context, value: str, field_def: GraphQLField,
+              nodes: list[FieldNode], model: type[Model], column: str) -> str:
+    """An object a type builds from a JSON column's keys (an organization's contacts):
+    each plain field is the key of its Python name, absent keys null."""
+    model_field = model._meta.fields_map[column]
+    target = get_named_type(field_def.type)
+    assert isinstance(target, GraphQLObjectType)
+    if not isinstance(model_field, orm.JSONField) or model_field.null or not isinstance(
+            field_def.type, GraphQLNonNull):
+        raise NotCompilable("an object without a resolver")
+    picks: list[tuple[str, str | None, Callable[[Any], Any] | None]] = []
+    for key, fields in collect(target, sub_selections(nodes), context.fragments).items():
+        name = fields[0].name.value
+        if name == "__typename":
+            picks.append((key, target.name, None))
+            continue
+        definition = _definition(target.fields[name])
+        scalar = get_named_type(target.fields[name].type)
+        if definition is None or definition.base_resolver is not None or not isinstance(
+                scalar, GraphQLScalarType) or isinstance(target.fields[name].type,
+                                                         GraphQLNonNull):
+            raise NotCompilable(f"{target.name}.{name}")
+        picks.append((key, definition.python_name, scalar.serialize))
+    to_python = model_field.to_python_value
+
+    def embed(raw: Any) -> dict[str, Any]:
+        found = to_python(raw)
+        return {key: name if serialize is None else (
+            None if (item := found.get(name)) is None else serialize(item))
+            for key, name, serialize in picks}
+
+    return f"{source.constant(embed)}({value})"
+
+
 def object_expression(source: Source, context: Context, graphql_type: GraphQLObjectType,
                       nodes: list[FieldNode], prefix: str = "") -> str:
     """The dict literal of one ``graphql_type`` object read from the row's columns under
@@ -178,7 +212,12 @@ def object_expression(source: Source, context: Context, graphql_type: GraphQLObj
             if column is None:
                 raise NotCompilable(f"{graphql_type.name}.{name} has no column")
             value = source.column(prefix + column)
-            parts.append(f"{key!r}: {_leaf(source, value, field_def, backing.model, column)}")
+            if isinstance(get_named_type(field_def.type), GraphQLObjectType):
+                leaf = _embedded(source, context, value, field_def, fields, backing.model,
+                                 column)
+            else:
+                leaf = _leaf(source, value, field_def, backing.model, column)
+            parts.append(f"{key!r}: {leaf}")
         else:
             raise NotCompilable(f"{graphql_type.name}.{name} is resolved")
     return "{" + ", ".join(parts) + "}"
