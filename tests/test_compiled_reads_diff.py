@@ -79,8 +79,10 @@ class Side:
 class Answer:
     status: int
     body: Any
-    #: Whether a plan answered it, and why not (what the stats counted meanwhile).
+    #: Whether a plan answered it or the resolvers (as the stats counted it), and why
+    #: not a plan (what the stats counted meanwhile).
     planned: bool
+    interpreted: bool
     fallbacks: Counter[str]
     refusals: Counter[str]
     #: What the front door logged: a plan that failed (rather than stepped aside for an
@@ -173,15 +175,16 @@ def _has_rows(body: Any) -> bool:
 
 async def _post(side: Side, operation: Operation, token: str | None) -> Answer:
     stats, failed = side.stats, len(side.failures.messages)
-    planned, fallbacks, refusals = stats.compiled, Counter(stats.fallbacks), Counter(
-        stats.refusals)
+    planned, interpreted = stats.compiled, stats.interpreted
+    fallbacks, refusals = Counter(stats.fallbacks), Counter(stats.refusals)
     payload: dict[str, Any] = {"query": operation.query, "variables": operation.variables}
     if operation.operation_name is not None:
         payload["operationName"] = operation.operation_name
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     response = await side.http.post("/graphql", json=payload, headers=headers)
     return Answer(response.status_code, _normalized(response.json()),
-                  stats.compiled > planned, stats.fallbacks - fallbacks,
+                  stats.compiled > planned, stats.interpreted > interpreted,
+                  stats.fallbacks - fallbacks,
                   stats.refusals - refusals, side.failures.messages[failed:])
 
 
@@ -269,8 +272,8 @@ def test_generated_reads_get_the_same_answer_on_both_paths(paths: Paths) -> None
 async def _expect(paths: Paths, query: str, variables: dict[str, Any], role: str, *,
                   planned: bool) -> Answer:
     answer = await compare(paths, Operation(query, variables, None, planned), role)
-    assert answer.planned == planned, (role, query, variables, answer.body, answer.fallbacks,
-                                       answer.refusals)
+    assert (answer.planned, answer.interpreted) == (planned, not planned), (
+        role, query, variables, answer.body, answer.fallbacks, answer.refusals)
     return answer
 
 
