@@ -65,9 +65,9 @@ TYPES = {
     "Territory": NodeType(("id", "code", "name", "kind", "timezone", "boundary", "path"),
                           {"parent": "Territory"},
                           ("children(first: 3) { totalCount edges { node { code } } }",)),
-    "Organization": NodeType(("id", "ogrn", "inn", "name", "kind", "connected"),
-                             {"territory": "Territory", "parent": "Organization"},
-                             ("contacts { email phone }",)),
+    "Organization": NodeType(("id", "ogrn", "inn", "name", "kind", "connected",
+                              "contacts { email phone }"),
+                             {"territory": "Territory", "parent": "Organization"}, ()),
     "Category": NodeType(("id", "code", "name", "competenceLevel", "active", "path"),
                          {"parent": "Category"}, ("children { code }",)),
 }

@@ -309,7 +309,7 @@ RESOLVED = [
     "query($id: ID!) { node(id: $id) { id ... on Appeal { status } } }",
     "query($id: ID!) { appeal(id: $id) @include(if: true) { id } }",
     '{ territory(code: "33000000") { children { edges { node { code } } } } }',
-    "{ organizations(first: 3) { edges { node { ogrn contacts { email } } } } }",
+    "{ me { subject roles { role } } }",
     '{ category(code: "roads") { children { code } } }',
     "mutation { publishCompetenceRules { published userErrors { code } } }",
 ]

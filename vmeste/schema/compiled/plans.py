@@ -200,7 +200,7 @@ def _root(context: Context, key: str, field_def: GraphQLField, nodes: list[Field
         expression = connection_expression(source, context, target, nodes)
     else:
         expression = object_expression(source, context, target, nodes)
-    given = {argument.name.value for node in nodes for argument in node.arguments}
+    given = {argument.name.value for node in nodes for argument in node.arguments or ()}
     return RootPlan(key=key, field_def=field_def, node=nodes[0], read=read,
                     paths=tuple(source.paths), shape=source.build(expression, not connection),
                     connection=connection, counts=source.counts,

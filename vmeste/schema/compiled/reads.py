@@ -91,7 +91,11 @@ class CompiledReads:
             return compile_plan(self.schema, document, operation_name)
         except NotCompilable as reason:
             self.stats.refusals[str(reason)] += 1
-            return None
+        except Exception as error:  # a compiler defect must not cost the request
+            log.warning("a read plan could not be compiled (%s); the resolvers answer",
+                        type(error).__name__)
+            self.stats.refusals[type(error).__name__] += 1
+        return None
 
     async def answer(self, request: Request, data: GraphQLRequestData, media_type: str
                      ) -> Response | None:
