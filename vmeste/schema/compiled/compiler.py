@@ -192,35 +192,27 @@ def object_expression(source: Source, context: Context, graphql_type: GraphQLObj
     ``prefix`` (a Tortoise relation path such as ``organization__``)."""
     backing = backing_for(graphql_type)
     meta = backing.model._meta
-    parts = []
-    for key, fields in collect(graphql_type, sub_selections(nodes), context.fragments).items():
-        name = fields[0].name.value
-        if name == "__typename":
-            parts.append(f"{key!r}: {graphql_type.name!r}")
-            continue
+
+    def value(name: str, fields: list[FieldNode]) -> str:
         field_def = graphql_type.fields[name]
         definition = _definition(field_def)
         marker = definition.metadata.get(READ) if definition is not None else None
         if name == "id" and any(i.name == "Node" for i in graphql_type.interfaces):
             pk = source.column(prefix + meta.pk_attr)
-            parts.append(f"{key!r}: {source.constant(global_id(graphql_type.name))}({pk})")
-        elif isinstance(marker, ToOne):
-            related = _related(source, context, backing, field_def, marker, fields, prefix)
-            parts.append(f"{key!r}: {related}")
-        elif definition is not None and definition.base_resolver is None and not field_def.args:
-            column = backing.column(definition.python_name)
-            if column is None:
-                raise NotCompilable(f"{graphql_type.name}.{name} has no column")
-            value = source.column(prefix + column)
-            if isinstance(get_named_type(field_def.type), GraphQLObjectType):
-                leaf = _embedded(source, context, value, field_def, fields, backing.model,
-                                 column)
-            else:
-                leaf = _leaf(source, value, field_def, backing.model, column)
-            parts.append(f"{key!r}: {leaf}")
-        else:
+            return f"{source.constant(global_id(graphql_type.name))}({pk})"
+        if isinstance(marker, ToOne):
+            return _related(source, context, backing, field_def, marker, fields, prefix)
+        if definition is None or definition.base_resolver is not None or field_def.args:
             raise NotCompilable(f"{graphql_type.name}.{name} is resolved")
-    return "{" + ", ".join(parts) + "}"
+        column = backing.column(definition.python_name)
+        if column is None:
+            raise NotCompilable(f"{graphql_type.name}.{name} has no column")
+        raw = source.column(prefix + column)
+        if isinstance(get_named_type(field_def.type), GraphQLObjectType):
+            return _embedded(source, context, raw, field_def, fields, backing.model, column)
+        return _leaf(source, raw, field_def, backing.model, column)
+
+    return _literal(graphql_type, nodes, context, value)
 
 
 def _related(source: Source, context: Context, backing: Backing, field_def: GraphQLField,
@@ -242,55 +234,49 @@ def _related(source: Source, context: Context, backing: Backing, field_def: Grap
     return f"(None if {key} is None else {expression})"
 
 
-def connection_expression(source: Source, context: Context, graphql_type: GraphQLObjectType,
-                          nodes: list[FieldNode]) -> str:
-    """A Relay connection of ``CountedConnection``'s shape over the page's rows."""
+def _literal(graphql_type: GraphQLObjectType, nodes: list[FieldNode], context: Context,
+             value: Callable[[str, list[FieldNode]], str]) -> str:
+    """The dict literal of an object's selection; ``value`` writes a field's (by name),
+    ``__typename`` is the type's name."""
     parts = []
     for key, fields in collect(graphql_type, sub_selections(nodes), context.fragments).items():
         name = fields[0].name.value
-        if name == "__typename":
-            parts.append(f"{key!r}: {graphql_type.name!r}")
-        elif name == "totalCount":
+        written = repr(graphql_type.name) if name == "__typename" else value(name, fields)
+        parts.append(f"{key!r}: {written}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _object_field(graphql_type: GraphQLObjectType, name: str) -> GraphQLObjectType:
+    found = get_named_type(graphql_type.fields[name].type)
+    assert isinstance(found, GraphQLObjectType)
+    return found
+
+
+def connection_expression(source: Source, context: Context, graphql_type: GraphQLObjectType,
+                          nodes: list[FieldNode]) -> str:
+    """A Relay connection of ``CountedConnection``'s shape over the page's rows."""
+
+    def value(name: str, fields: list[FieldNode]) -> str:
+        if name == "totalCount":
             source.counts = True
-            parts.append(f"{key!r}: t")
-        elif name == "pageInfo":
-            parts.append(f"{key!r}: {_page_info(graphql_type.fields[name], fields, context)}")
-        elif name == "edges":
-            edge_type = get_named_type(graphql_type.fields[name].type)
-            assert isinstance(edge_type, GraphQLObjectType)
-            parts.append(f"{key!r}: [{_edge(source, context, edge_type, fields)} for r in rows]")
-        else:
-            raise NotCompilable(f"{graphql_type.name}.{name}")
-    return "{" + ", ".join(parts) + "}"
+            return "t"
+        if name == "pageInfo":
+            return _literal(_object_field(graphql_type, name), fields, context,
+                            lambda info, _fields: f"p.{_PAGE_INFO[info]}")
+        if name == "edges":
+            edge = _object_field(graphql_type, name)
+            return f"[{_literal(edge, fields, context, edge_value)} for r in rows]"
+        raise NotCompilable(f"{graphql_type.name}.{name}")
 
+    def edge_value(name: str, fields: list[FieldNode]) -> str:
+        if name == "cursor":
+            return f"{source.constant(encode_cursor)}(r[0])"
+        if name == "node":
+            edge = _object_field(graphql_type, "edges")
+            return object_expression(source, context, _object_field(edge, name), fields)
+        raise NotCompilable(f"edge.{name}")
 
-def _page_info(field_def: GraphQLField, nodes: list[FieldNode], context: Context) -> str:
-    page_info = get_named_type(field_def.type)
-    assert isinstance(page_info, GraphQLObjectType)
-    parts = []
-    for key, fields in collect(page_info, sub_selections(nodes), context.fragments).items():
-        name = fields[0].name.value
-        value = repr(page_info.name) if name == "__typename" else f"p.{_PAGE_INFO[name]}"
-        parts.append(f"{key!r}: {value}")
-    return "{" + ", ".join(parts) + "}"
-
-
-def _edge(source: Source, context: Context, edge_type: GraphQLObjectType,
-          nodes: list[FieldNode]) -> str:
-    parts = []
-    for key, fields in collect(edge_type, sub_selections(nodes), context.fragments).items():
-        name = fields[0].name.value
-        if name == "__typename":
-            parts.append(f"{key!r}: {edge_type.name!r}")
-        elif name == "cursor":
-            parts.append(f"{key!r}: {source.constant(encode_cursor)}(r[0])")
-        elif name == "node":
-            node_type = get_named_type(edge_type.fields[name].type)
-            assert isinstance(node_type, GraphQLObjectType)
-            parts.append(f"{key!r}: {object_expression(source, context, node_type, fields)}")
-        else:
-            raise NotCompilable(f"{edge_type.name}.{name}")
-    return "{" + ", ".join(parts) + "}"
+    return _literal(graphql_type, nodes, context, value)
 
 
 def is_connection(graphql_type: Any) -> bool:
