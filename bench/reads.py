@@ -21,7 +21,7 @@ latency, the server's CPU time a request (its process tree, from /proc), the ben
 database's backends' CPU a request, and req/s as a share of P0's (targets: W 0.6,
 S 0.7). Any non-2xx answer, socket error or answer of the wrong size fails the run.
 
-    PYTHONPATH=$PWD python bench/reads.py [--rounds 3] [--duration 10]
+    python bench/reads.py [--rounds 3] [--duration 10]
         [--connections 16] [--workers 1] [--no-postgraphile] [--keep-db]
         [--json PATH] [--server postgres://postgres@127.0.0.1:5432/postgres]
 
@@ -48,9 +48,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-
-from bench.reads_baseline import SUBTREE, VISIBLE
-from bench.reads_load import Run, report, summarize, write_json, wrk
+from reads_baseline import SUBTREE, VISIBLE  # beside this script, which is on sys.path
+from reads_load import Run, report, summarize, write_json, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "reads_peers"

@@ -376,3 +376,17 @@ def test_import_boundaries_from_geojson_all_or_nothing(tmp_path):
     assert "объект 3, поле geometry: Кольцо 1: нужно не меньше 4 точек" in bad.stderr
     assert "nothing was written" in bad.stderr
     assert "unchanged 2" in vmeste(tmp_path, "import", "boundaries", "kirov.geojson").stdout
+
+
+def test_serve_runs_a_process_per_core_where_several_can_run(tmp_path):
+    from dataclasses import replace
+
+    from vmeste.cli.database import default_workers
+    from vmeste.platform.settings import load_settings
+
+    sqlite = load_settings({"VMESTE_DATA_DIR": str(tmp_path)})
+    assert default_workers(sqlite) == 1
+    postgres = replace(sqlite, database_url="postgres://db/vmeste", embedded_workers=False,
+                       broker_url="amqp://broker")
+    assert default_workers(postgres) == (os.cpu_count() or 1)
+    assert default_workers(replace(postgres, embedded_workers=True)) == 1

@@ -36,7 +36,7 @@ def codes(response: httpx.Response) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in errors]
 
 
-async def raise_with_personal_data(cls: Any, **lookup: Any) -> Any:
+def raise_with_personal_data(cls: Any, *args: Any, **lookup: Any) -> Any:
     try:
         raise ValueError(f"passport {PASSPORT}")
     except ValueError as cause:
@@ -45,8 +45,9 @@ async def raise_with_personal_data(cls: Any, **lookup: Any) -> Any:
 
 @pytest.fixture
 def broken_territory_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unexpected exception inside a resolver, whose messages hold what was typed."""
-    monkeypatch.setattr(models.Territory, "get_or_none", classmethod(raise_with_personal_data))
+    """An unexpected exception inside a resolver, whose messages hold what was typed (a
+    compiled plan meets it too, and hands the request to the resolvers)."""
+    monkeypatch.setattr(models.Territory, "filter", classmethod(raise_with_personal_data))
 
 
 async def test_errors_are_logged_without_the_values_typed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -55,10 +56,20 @@ def _print_progress(event: str, app: str, name: str) -> None:
         print(f"  applied {app}.{name}")
 
 
+def default_workers(settings: Settings) -> int:
+    """One API process per core (a process runs Python on one core at a time), where
+    several can run: PostgreSQL and a real broker; otherwise one."""
+    if settings.is_sqlite or settings.embedded_workers:
+        return 1
+    return os.cpu_count() or 1
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     check_startup(settings)
+    if args.workers is None:
+        args.workers = default_workers(settings)
     if settings.is_sqlite:
         # The embedded default has no separate deploy step; keep its schema current.
         migrate_all(settings)
@@ -132,7 +143,9 @@ def register(sub: Any) -> None:
 
     serve = sub.add_parser("serve", help="run the API server")
     _add_address(serve)
-    serve.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL only)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="API processes (default: one per core with PostgreSQL and a "
+                            "broker, else 1)")
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="migrate, load demo data and serve in dev mode")

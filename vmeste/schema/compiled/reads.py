@@ -32,6 +32,7 @@ from vmeste.schema.compiled.statements import Statements
 from vmeste.schema.context import Context
 from vmeste.schema.guards import document_defect, over_budget, variables_defect
 from vmeste.schema.loaders import Loaders
+from vmeste.schema.nesting import MAX_EXPANDED_SELECTIONS, MAX_SELECTION_NESTING, expanded
 from vmeste.schema.ratelimit import PREPAID, budget_key
 
 log = logging.getLogger("vmeste.reads")
@@ -82,6 +83,12 @@ class CompiledReads:
         except GraphQLSyntaxError:
             self.stats.refusals["syntax"] += 1
             return None
+        shape = expanded(document)
+        if shape.depth > MAX_SELECTION_NESTING or shape.selections > MAX_EXPANDED_SELECTIONS:
+            # Validation follows every spread, exponentially on a doubling chain; the
+            # parser cache refuses such documents first, and words the refusal.
+            self.stats.refusals["too large"] += 1
+            return None
         graphql_schema = self.schema._schema
         rules = (*specified_rules, *self.schema.validation_limits)
         if validate(graphql_schema, document, rules) or document_defect(query, document):
@@ -115,7 +122,10 @@ class CompiledReads:
         variables = data.variables or {}
         scope = request.scope
         principal = scope.get("state", {}).get("principal", ANONYMOUS)
-        raw = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        try:
+            raw = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # a lone surrogate, nesting beyond orjson's: the guards word it
+            return self._fallback("variables")
         # The same caller sending the same variables again: they passed every check.
         coerced = self.statements.recall(plan, principal, raw)
         if coerced is None:
