@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -16,12 +17,13 @@ from tortoise.expressions import Q
 
 from tests.test_rate_limits import assert_limited, bearer
 from tests.test_readme import README, snippets
-from tests.worlds import World
+from tests.worlds import MUNICIPALITY_A, ORG_A, World, add_organization
 from vmeste.app import create_app
 from vmeste.cli.database import DEMO_QUERIES
+from vmeste.platform.appeals import access
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import ANONYMOUS, Principal
-from vmeste.platform.reference.models import Organization
+from vmeste.platform.reference.models import Organization, OrganizationKind
 from vmeste.platform.settings import Settings
 from vmeste.schema import build_schema
 from vmeste.schema.compiled import reads
@@ -133,3 +135,19 @@ def test_what_is_kept_for_a_principal_is_kept_for_that_principal_only() -> None:
     assert statements.recall("plan", twin, b"{}") is None
     assert statements.recall("plan", first, b'{"a":1}') is None
     assert statements.recall("plan", ANONYMOUS, b"{}") is None
+
+
+async def test_a_principal_remembers_its_subordinates_for_a_while(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    ministry = world.organizations[ORG_A]
+    principal = Principal(user=SimpleNamespace(id=1))  # type: ignore[arg-type]
+    now = [1000.0]
+    monkeypatch.setattr(access.time, "monotonic", lambda: now[0])
+    before = await access.subordinates_of(principal, {ministry})
+    added = await add_organization(77, "Новое учреждение", OrganizationKind.INSTITUTION,
+                                   MUNICIPALITY_A, parent=ORG_A)
+    newcomer = (await Organization.get(ogrn=added)).id
+    assert await access.subordinates_of(principal, {ministry}) == before
+    now[0] += access.SUBORDINATES_SECONDS + 1
+    assert newcomer in await access.subordinates_of(principal, {ministry})
+    assert newcomer not in before

@@ -7,6 +7,7 @@ administrator, auditor) see their territory subtree. Everyone else sees nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from tortoise.expressions import Q
@@ -24,6 +25,9 @@ REGIONAL_READERS = (Role.MODERATOR, Role.REGIONAL_ADMIN, Role.AUDITOR)
 REGIONAL_ACTORS = (Role.MODERATOR, Role.REGIONAL_ADMIN)
 #: How deep a hierarchy of subordinate bodies is followed.
 MAX_SUBORDINATE_DEPTH = 8
+#: How long a principal remembers its bodies' subordinates: the authentication cache's
+#: default lifetime, in which a revoked role keeps working too.
+SUBORDINATES_SECONDS = 30
 
 
 async def with_subordinates(organization_ids: Iterable[int]) -> set[int]:
@@ -41,16 +45,19 @@ async def with_subordinates(organization_ids: Iterable[int]) -> set[int]:
 
 
 async def subordinates_of(principal: Principal, organization_ids: set[int]) -> list[int]:
-    """``with_subordinates``, remembered on the principal of a person: the operator's
-    queue asks it on every page, and the hierarchy changes far more rarely than the
-    authentication cache forgets a principal."""
+    """``with_subordinates``, remembered on the principal of a person for
+    ``SUBORDINATES_SECONDS``: the operator's queue asks it on every page, and the
+    hierarchy changes far more rarely. (A principal lives as long as the authentication
+    cache keeps it, or a WebSocket's session: hours, hence the clock.)"""
     key = ("subordinates", frozenset(organization_ids))
+    now = time.monotonic()
     found = principal.derived.get(key)
-    if found is None:
-        found = sorted(await with_subordinates(organization_ids))
-        if principal.user is not None:  # ANONYMOUS and SYSTEM live as long as the process
-            principal.derived[key] = found
-    return found  # type: ignore[no-any-return]
+    if found is not None and found[0] > now:
+        return found[1]  # type: ignore[no-any-return]
+    subordinates = sorted(await with_subordinates(organization_ids))
+    if principal.user is not None:  # ANONYMOUS and SYSTEM live as long as the process
+        principal.derived[key] = (now + SUBORDINATES_SECONDS, subordinates)
+    return subordinates
 
 
 async def supervising(organization_id: int) -> set[int]:
