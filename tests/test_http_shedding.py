@@ -24,21 +24,22 @@ HOLD = {"X-Test-Hold": "1"}
 
 
 class Hold:
-    """Holds each request that carries ``X-Test-Hold`` inside the GraphQL view (where its
-    context is built) until released: it occupies a slot the whole time."""
+    """Holds each request that carries ``X-Test-Hold`` inside the GraphQL view (where a
+    compiled plan or Strawberry takes it) until released: it occupies a slot the whole
+    time."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.inside = asyncio.Event()
         self.release = asyncio.Event()
-        original = VmesteGraphQL.get_context
+        original = VmesteGraphQL.compiled
 
-        async def held(view: VmesteGraphQL, request: Any, response: Any) -> Any:
+        async def held(view: VmesteGraphQL, request: Any, media_type: str) -> Any:
             if request.headers.get("x-test-hold"):
                 self.inside.set()
                 await self.release.wait()
-            return await original(view, request, response)
+            return await original(view, request, media_type)
 
-        monkeypatch.setattr(VmesteGraphQL, "get_context", held)
+        monkeypatch.setattr(VmesteGraphQL, "compiled", held)
 
 
 @pytest.fixture

@@ -114,8 +114,7 @@ class CompiledReads:
             self.stats.interpreted += 1
             return None
         self.stats.compiled += 1
-        return Response(orjson.dumps({"data": result}), media_type=media_type,
-                        headers={"Vary": "Accept"})
+        return Response(orjson.dumps({"data": result}), media_type=media_type)
 
     async def _run(self, plan: Plan, request: Request, data: GraphQLRequestData
                    ) -> dict[str, Any] | None:
