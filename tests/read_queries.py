@@ -194,7 +194,7 @@ def _object(doc: Document, type_name: str, depth: int) -> str:
         items.append(doc.key("__typename"))
     if "id" in spec.scalars and doc.chance(10):
         items.append("... on Node { id }")
-    if doc.outside(25):
+    if spec.resolved and doc.outside(25):
         items.append(draw(st.sampled_from(spec.resolved)))
     return doc.wrap(type_name, items or ["id"])
 
