@@ -229,9 +229,10 @@ def _leeway(on: Answer, off: Answer) -> str | None:
     if on.status != off.status or not all(errors):
         return None
     data = on.body.get("data"), off.body.get("data")
-    if data == (None, None) and all(
-            len(error.get("path") or ()) == 1 for side in errors for error in side):
-        return "first of several failures"
+    roots = [{tuple(error.get("path") or ()) for error in side} for side in errors]
+    if data == (None, None) and roots[0] != roots[1] and all(
+            len(path) == 1 for side in roots for path in side):
+        return "first of several failures"  # and each side names another field
     in_order = [sorted(side, key=orjson.dumps) for side in errors]
     if data[0] == data[1] and in_order[0] == in_order[1]:
         return "error order"
