@@ -194,7 +194,7 @@ def _object(doc: Document, type_name: str, depth: int) -> str:
         items.append(doc.key("__typename"))
     if "id" in spec.scalars and doc.chance(10):
         items.append("... on Node { id }")
-    if doc.outside(25):
+    if spec.resolved and doc.outside(25):
         items.append(draw(st.sampled_from(spec.resolved)))
     return doc.wrap(type_name, items or ["id"])
 
@@ -244,23 +244,24 @@ class Pools:
 
 
 def _size(doc: Document) -> int:
-    if doc.chance(12):
+    if doc.chance(15):
         return int(doc.draw(st.sampled_from((101, 1000, -1, -100))))
     return int(doc.draw(st.one_of(st.integers(0, 4), st.integers(0, 100))))
 
 
 def _cursor(doc: Document, pools: Pools, type_name: str) -> str:
-    choice = doc.draw(st.integers(0, 9))
-    if choice < 7:
+    choice = doc.draw(st.integers(0, 19))
+    if choice < 17:
         return encode_cursor(doc.draw(st.sampled_from(pools.keys[type_name])))
-    if choice < 9:
+    if choice < 19:
         return encode_cursor(doc.draw(st.sampled_from((0, -1, 2**31, 2**40))))
     return str(doc.draw(st.sampled_from(GARBAGE)))
 
 
 def _paging(doc: Document, pools: Pools, type_name: str) -> list[str]:
-    mode = doc.draw(st.sampled_from(("none", "first", "first", "last", "first-after",
-                                     "last-before", "after", "before", "window", "both")))
+    mode = "both" if doc.chance(20) else doc.draw(st.sampled_from((
+        "none", "first", "first", "last", "first-after", "last-before", "after", "before",
+        "window")))
     arguments = {}
     if mode in ("first", "first-after", "window", "both"):
         arguments["first"] = (_size(doc), "Int")
