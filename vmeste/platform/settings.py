@@ -56,10 +56,8 @@ class Settings:
     max_query_depth: int = 12
     max_query_tokens: int = 5000
     max_aliases: int = 30
-    #: Queries whose fields models answer run as compiled read plans (off: every
-    #: operation goes through the resolvers; the differential tests compare the two).
+    #: Compiled read plans on (off: the resolvers answer all); plans kept per process.
     compiled_reads: bool = True
-    #: Compiled plans kept per process, by document and operation name.
     read_plan_cache: int = 1000
     max_request_bytes: int = 262_144
     #: Budget of one operation's cost (fields it may resolve, lists counted at their

@@ -11,7 +11,7 @@ step aside with :class:`Fallback`, and the resolvers answer it, error and all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -21,7 +21,6 @@ from graphql import (
     GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
-    NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
     get_named_type,
@@ -135,10 +134,6 @@ class Plan:
     operation: OperationDefinitionNode
     #: Response key → a root plan, or the constant ``__typename``.
     roots: tuple[tuple[str, RootPlan | str], ...]
-    #: The operation's Int variables: the only ones a page size, so the cost, can take.
-    sized_by: tuple[str, ...] = ()
-    #: Cost verdicts by (authenticated, sizes): the cost is a walk of the document.
-    verdicts: dict[tuple[Any, ...], bool] = field(default_factory=dict)
 
     async def run(self, schema: Any, context: Any, variables: Any,
                   statements: Statements, raw: bytes) -> dict[str, Any]:
@@ -168,15 +163,7 @@ def compile_plan(schema: Any, document: DocumentNode, operation_name: str | None
         if name not in query_type.fields:
             raise NotCompilable("introspection")
         roots.append((key, _root(context, key, query_type.fields[name], nodes)))
-    sized_by = tuple(d.variable.name.value for d in operation.variable_definitions or ()
-                     if _named(d.type) == "Int")
-    return Plan(document, operation, tuple(roots), sized_by)
-
-
-def _named(type_node: Any) -> str:
-    while not isinstance(type_node, NamedTypeNode):
-        type_node = type_node.type
-    return type_node.name.value
+    return Plan(document, operation, tuple(roots))
 
 
 def _root(context: Context, key: str, field_def: GraphQLField, nodes: list[FieldNode]

@@ -36,8 +36,6 @@ from vmeste.schema.nesting import MAX_EXPANDED_SELECTIONS, MAX_SELECTION_NESTING
 from vmeste.schema.ratelimit import PREPAID, budget_key
 
 log = logging.getLogger("vmeste.reads")
-#: Cost verdicts kept per plan; a client cycling through page sizes gets no more.
-MAX_VERDICTS = 64
 
 
 @dataclass
@@ -159,22 +157,10 @@ class CompiledReads:
                                       plan.operation.variable_definitions or (), variables)
         if isinstance(coerced, list):
             return self._fallback("variables")
-        if not self._affordable(plan, principal, variables):
+        if over_budget(self.settings, self.schema._schema, principal, plan.operation,
+                       fragments_of(plan.document), variables) is not None:
             return self._fallback("cost")
         return coerced
-
-    def _affordable(self, plan: Plan, principal: Any, variables: dict[str, Any]) -> bool:
-        """Whether the operation fits the caller's cost budget, remembered per plan for
-        the few page sizes a client uses (the cost depends on nothing else)."""
-        key = (principal.authenticated, tuple(variables.get(n) for n in plan.sized_by))
-        verdict = plan.verdicts.get(key)
-        if verdict is None:
-            verdict = over_budget(self.settings, self.schema._schema, principal,
-                                  plan.operation, fragments_of(plan.document),
-                                  variables) is None
-            if len(plan.verdicts) < MAX_VERDICTS:
-                plan.verdicts[key] = verdict
-        return verdict
 
     def _fallback(self, reason: str) -> None:
         self.stats.fallbacks[reason] += 1
