@@ -144,12 +144,14 @@ def test_demo_notifications_reach_the_inbox_and_the_local_mailbox(demo, mailbox)
 def test_a_spoofed_forwarded_for_does_not_escape_the_anonymous_budget(demo):
     """No proxy is trusted by default, so every request counts for the real peer."""
     base, _ = demo
-    statuses = [httpx.post(f"{base}/graphql", json={"query": "{ __typename }"}, timeout=10,
-                           headers={"X-Forwarded-For": f"203.0.113.{n % 250}"}).status_code
-                for n in range(130)]
-    # Trusted, the 130 spoofed addresses would each have a budget of 120 and none would
+    with httpx.Client(base_url=base, timeout=10) as client:
+        statuses = [client.post("/graphql", json={"query": "{ __typename }"},
+                                headers={"X-Forwarded-For": f"203.0.113.{n % 250}"}).status_code
+                    for n in range(200)]
+    # Trusted, the 200 spoofed addresses would each have a budget of 120 and none would
     # be refused. The sliding-window counter weighs the previous minute by the share of
     # it still in the window, so a burst straddling a minute boundary may pass a few more
-    # than 120 (125 seen on a slow run): the bound is the budget plus that slack.
-    assert statuses[-1] == 429 and statuses.count(429) >= 5
-    assert statuses.count(200) <= 120 + 10
+    # than 120 (127 seen on a slow run): the bound is the budget plus that slack, and the
+    # 200 requests leave most of the excess refused whatever the boundary does.
+    assert statuses[-1] == 429 and statuses.count(429) >= 50
+    assert statuses.count(200) <= 120 + 15

@@ -8,32 +8,33 @@ national service is worse than one that refuses to start.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import limits
-
 from vmeste.platform.i18n import DEFAULT as DEFAULT_LOCALE
 from vmeste.platform.i18n import SUPPORTED, supported
+from vmeste.platform.settings_values import (
+    SettingsError,
+    choice,
+    duration,
+    flag,
+    http_url,
+    identifier,
+    integer,
+    listed,
+    networks,
+    rate,
+    url,
+)
+
+__all__ = ["Settings", "SettingsError", "load_settings", "retry_horizon_seconds"]
 
 DEFAULT_DATA_DIR = Path("var")
 _DB_SCHEMES = ("sqlite", "postgres", "asyncpg", "psycopg")
 _BROKER_SCHEMES = ("memory", "amqp", "amqps", "redis", "rediss")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-class SettingsError(ValueError):
-    """A setting has a value the platform cannot run with."""
-
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"{variable}: {problem}")
-        self.variable = variable
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,19 @@ class Settings:
     locale: str = DEFAULT_LOCALE
     secret_key: str = field(default="", repr=False)
     dev_mode: bool = False
+    #: ``development`` or ``production``: production refuses to start with an unsafe
+    #: setting (dev mode, the dev issuer, a weak secret key, …; vmeste/platform/production.py).
+    environment: str = "development"
+    #: Production checks the operator waives on purpose, by name (e.g. ``introspection``).
+    production_allow: tuple[str, ...] = ()
+    #: GraphiQL for a browser at /graphql; follows dev mode unless set.
+    graphiql: bool = False
+    #: ``json`` (one object a line, for a log pipeline) or ``text``; text in dev mode
+    #: unless set.
+    log_format: str = "json"
+    log_level: str = "INFO"
+    #: Prometheus metrics at the API's /metrics and on the workers' health port.
+    metrics: bool = True
     data_dir: Path = DEFAULT_DATA_DIR
     oidc_issuer: str = ""
     oidc_jwks_url: str = ""
@@ -130,73 +144,12 @@ class Settings:
     health_dependency_grace_seconds: int = 300
 
     @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SettingsError(name, f"expected true or false, got {raw!r}")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(name, f"expected a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(name, f"must be between {low} and {high}, got {value}")
-    return value
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
-    raw = env.get(name)
-    if raw is None:
-        return None
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
-    """A URL of one of ``schemes`` whose port, if any, is a real one. A message never
-    quotes the value: it may hold a password."""
-    value = env.get(name, "").strip() or default
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
-        raise SettingsError(name, "not a valid URL (check the brackets of an IPv6 host and "
-                            "that the port is a number between 1 and 65535)") from None
-    if parts.scheme not in schemes:
-        raise SettingsError(
-            name, f"unsupported scheme {parts.scheme or '(none)'!r}; use one of "
-                  f"{', '.join(schemes)}")
-    if port == 0:
-        raise SettingsError(name, "the port must be a number between 1 and 65535")
-    return value
-
-
-def _http_url(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if value and urlsplit(value).scheme not in ("http", "https"):
-        raise SettingsError(name, "must be an http(s) URL")
-    return value
-
-
-def _name(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip() or default
-    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", value):
-        raise SettingsError(name, "use 1-40 letters, digits, '.', '_' or '-'")
-    return value
 
 
 def _locale(env: Mapping[str, str]) -> str:
@@ -223,7 +176,7 @@ def _broker_url(env: Mapping[str, str]) -> str:
     A message never quotes the value: it may hold the broker's password.
     """
     name = "VMESTE_BROKER_URL"
-    value = _url(env, name, "memory://", _BROKER_SCHEMES)
+    value = url(env, name, "memory://", _BROKER_SCHEMES)
     parts = urlsplit(value)
     if parts.scheme == "memory":
         return value
@@ -235,36 +188,6 @@ def _broker_url(env: Mapping[str, str]) -> str:
     return value
 
 
-_DURATION = re.compile(r"(\d+)\s*([smhd]?)")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
-
-
-def _duration(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    """Seconds, written as a number or with a unit: ``90``, ``15m``, ``24h``, ``1d``."""
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    match = _DURATION.fullmatch(raw.strip().lower())
-    if match is None:
-        raise SettingsError(name, f"expected seconds or a duration like 24h, got {raw!r}")
-    value = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if not low <= value <= high:
-        raise SettingsError(name, f"must be between {low} and {high} seconds, got {value}")
-    return value
-
-
-def _rate(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip() or default
-    try:
-        item = limits.parse(value)
-    except ValueError:
-        raise SettingsError(name, f"expected a rate like 120/minute, got {value!r}") from None
-    if item.amount < 1:
-        raise SettingsError(name, "must allow at least one request; use VMESTE_RATE_LIMITS=0 "
-                            "to switch rate limits off")
-    return value
-
-
 def _rate_storage(env: Mapping[str, str]) -> str:
     name = "VMESTE_RATE_LIMIT_STORAGE_URL"
     value = env.get(name, "").strip()
@@ -272,16 +195,6 @@ def _rate_storage(env: Mapping[str, str]) -> str:
         # The value may hold a password: never echo it.
         raise SettingsError(name, "use redis://…, rediss://… or memory://")
     return value
-
-
-def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    values = _list(env, name) or ()
-    for value in values:
-        try:
-            ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            raise SettingsError(name, f"{value!r} is not an IP address or network") from None
-    return values
 
 
 def retry_horizon_seconds(max_retries: int, min_backoff_ms: int, max_backoff_ms: int
@@ -296,44 +209,44 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment; raises :class:`SettingsError` on bad input."""
     env = os.environ if env is None else env
     data_dir = Path(env.get("VMESTE_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
-    dev_mode = _flag(env, "VMESTE_DEV_MODE", False)
+    dev_mode = flag(env, "VMESTE_DEV_MODE", False)
     secret_key = env.get("VMESTE_SECRET_KEY", "")
     if not dev_mode and secret_key and len(secret_key) < 32:
         raise SettingsError("VMESTE_SECRET_KEY", "must be at least 32 characters")
-    default_page = _int(env, "VMESTE_DEFAULT_PAGE_SIZE", 20, 1, 1000)
-    max_page = _int(env, "VMESTE_MAX_PAGE_SIZE", 100, 1, 1000)
+    default_page = integer(env, "VMESTE_DEFAULT_PAGE_SIZE", 20, 1, 1000)
+    max_page = integer(env, "VMESTE_MAX_PAGE_SIZE", 100, 1, 1000)
     if default_page > max_page:
         raise SettingsError("VMESTE_DEFAULT_PAGE_SIZE", "must not exceed VMESTE_MAX_PAGE_SIZE")
-    origins = _list(env, "VMESTE_ALLOWED_ORIGINS") or ()
+    origins = listed(env, "VMESTE_ALLOWED_ORIGINS") or ()
     for origin in origins:
         if origin != "*" and urlsplit(origin).scheme not in ("http", "https"):
             raise SettingsError("VMESTE_ALLOWED_ORIGINS", f"{origin!r} is not an http(s) origin")
     broker_url = _broker_url(env)
-    min_backoff = _int(env, "VMESTE_JOB_MIN_BACKOFF_MS", 1000, 1, 3_600_000)
-    max_backoff = _int(env, "VMESTE_JOB_MAX_BACKOFF_MS", 600_000, 1, 7 * 86_400_000)
+    min_backoff = integer(env, "VMESTE_JOB_MIN_BACKOFF_MS", 1000, 1, 3_600_000)
+    max_backoff = integer(env, "VMESTE_JOB_MAX_BACKOFF_MS", 600_000, 1, 7 * 86_400_000)
     if min_backoff > max_backoff:
         raise SettingsError("VMESTE_JOB_MIN_BACKOFF_MS",
                             "must not exceed VMESTE_JOB_MAX_BACKOFF_MS")
-    max_retries = _int(env, "VMESTE_JOB_MAX_RETRIES", 8, 0, 100)
-    redeliver = _int(env, "VMESTE_OUTBOX_REDELIVER_SECONDS", 3600, 60, 30 * 86_400)
+    max_retries = integer(env, "VMESTE_JOB_MAX_RETRIES", 8, 0, 100)
+    redeliver = integer(env, "VMESTE_OUTBOX_REDELIVER_SECONDS", 3600, 60, 30 * 86_400)
     horizon = retry_horizon_seconds(max_retries, min_backoff, max_backoff)
     if redeliver <= horizon:
         # A job still waiting for its backoff would be relayed again: two retry chains.
         raise SettingsError("VMESTE_OUTBOX_REDELIVER_SECONDS",
                             f"must exceed the retries' backoff horizon ({horizon:.0f} s, from "
                             "VMESTE_JOB_MAX_RETRIES and VMESTE_JOB_*_BACKOFF_MS)")
-    lease = _int(env, "VMESTE_DELIVERY_LEASE_SECONDS", 60, 5, 3600)
-    notify_timeout = _int(env, "VMESTE_NOTIFY_TIMEOUT_SECONDS", 10, 1, 300)
+    lease = integer(env, "VMESTE_DELIVERY_LEASE_SECONDS", 60, 5, 3600)
+    notify_timeout = integer(env, "VMESTE_NOTIFY_TIMEOUT_SECONDS", 10, 1, 300)
     if lease < 2 * notify_timeout:
         raise SettingsError("VMESTE_DELIVERY_LEASE_SECONDS",
                             "must be at least twice VMESTE_NOTIFY_TIMEOUT_SECONDS")
-    max_cost = _int(env, "VMESTE_GRAPHQL_MAX_COST", 50_000, 1, 100_000_000)
-    max_cost_anonymous = _int(env, "VMESTE_GRAPHQL_MAX_COST_ANONYMOUS", 20_000, 1, 100_000_000)
+    max_cost = integer(env, "VMESTE_GRAPHQL_MAX_COST", 50_000, 1, 100_000_000)
+    max_cost_anonymous = integer(env, "VMESTE_GRAPHQL_MAX_COST_ANONYMOUS", 20_000, 1, 100_000_000)
     if max_cost_anonymous > max_cost:
         raise SettingsError("VMESTE_GRAPHQL_MAX_COST_ANONYMOUS",
                             "must not exceed VMESTE_GRAPHQL_MAX_COST")
     return Settings(
-        database_url=_url(
+        database_url=url(
             env,
             "VMESTE_DATABASE_URL",
             f"sqlite://{(data_dir / 'vmeste.sqlite3').as_posix()}",
@@ -343,63 +256,71 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         locale=_locale(env),
         secret_key=secret_key,
         dev_mode=dev_mode,
+        environment=choice(env, "VMESTE_ENV", "development", ("development", "production")),
+        production_allow=listed(env, "VMESTE_PRODUCTION_ALLOW") or (),
+        graphiql=flag(env, "VMESTE_GRAPHIQL", dev_mode),
+        log_format=choice(env, "VMESTE_LOG_FORMAT", "text" if dev_mode else "json",
+                          ("json", "text")),
+        log_level=choice(env, "VMESTE_LOG_LEVEL", "info",
+                         ("debug", "info", "warning", "error")).upper(),
+        metrics=flag(env, "VMESTE_METRICS", True),
         data_dir=data_dir,
         oidc_issuer=env.get("VMESTE_OIDC_ISSUER", "").strip(),
-        oidc_jwks_url=_http_url(env, "VMESTE_OIDC_JWKS_URL"),
+        oidc_jwks_url=http_url(env, "VMESTE_OIDC_JWKS_URL"),
         oidc_audience=env.get("VMESTE_OIDC_AUDIENCE", "").strip() or "vmeste",
         allowed_origins=origins,
         default_page_size=default_page,
         max_page_size=max_page,
-        max_query_depth=_int(env, "VMESTE_MAX_QUERY_DEPTH", 12, 2, 100),
-        max_query_tokens=_int(env, "VMESTE_MAX_QUERY_TOKENS", 5000, 100, 1_000_000),
-        max_aliases=_int(env, "VMESTE_MAX_ALIASES", 30, 1, 10_000),
-        compiled_reads=_flag(env, "VMESTE_COMPILED_READS", True),
-        read_plan_cache=_int(env, "VMESTE_READ_PLAN_CACHE", 1000, 0, 1_000_000),
-        max_request_bytes=_int(env, "VMESTE_MAX_REQUEST_BYTES", 262_144, 1024, 64 * 1024**2),
+        max_query_depth=integer(env, "VMESTE_MAX_QUERY_DEPTH", 12, 2, 100),
+        max_query_tokens=integer(env, "VMESTE_MAX_QUERY_TOKENS", 5000, 100, 1_000_000),
+        max_aliases=integer(env, "VMESTE_MAX_ALIASES", 30, 1, 10_000),
+        compiled_reads=flag(env, "VMESTE_COMPILED_READS", True),
+        read_plan_cache=integer(env, "VMESTE_READ_PLAN_CACHE", 1000, 0, 1_000_000),
+        max_request_bytes=integer(env, "VMESTE_MAX_REQUEST_BYTES", 262_144, 1024, 64 * 1024**2),
         graphql_max_cost=max_cost,
         graphql_max_cost_anonymous=max_cost_anonymous,
-        max_inflight=_int(env, "VMESTE_MAX_INFLIGHT", 64, 1, 100_000),
-        inflight_wait_ms=_int(env, "VMESTE_INFLIGHT_WAIT_MS", 200, 0, 60_000),
-        introspection=_flag(env, "VMESTE_INTROSPECTION", True),
-        plugins=_list(env, "VMESTE_PLUGINS"),
-        disable_plugins=_list(env, "VMESTE_DISABLE_PLUGINS") or (),
-        policy_cache_seconds=_int(env, "VMESTE_POLICY_CACHE_SECONDS", 2, 0, 3600),
-        auth_cache_seconds=_int(env, "VMESTE_AUTH_CACHE_SECONDS", 30, 0, 3600),
+        max_inflight=integer(env, "VMESTE_MAX_INFLIGHT", 64, 1, 100_000),
+        inflight_wait_ms=integer(env, "VMESTE_INFLIGHT_WAIT_MS", 200, 0, 60_000),
+        introspection=flag(env, "VMESTE_INTROSPECTION", True),
+        plugins=listed(env, "VMESTE_PLUGINS"),
+        disable_plugins=listed(env, "VMESTE_DISABLE_PLUGINS") or (),
+        policy_cache_seconds=integer(env, "VMESTE_POLICY_CACHE_SECONDS", 2, 0, 3600),
+        auth_cache_seconds=integer(env, "VMESTE_AUTH_CACHE_SECONDS", 30, 0, 3600),
         smtp_url=_smtp_url(env),
         smtp_from=env.get("VMESTE_SMTP_FROM", "").strip() or "noreply@vmeste.localhost",
         delivery_lease_seconds=lease,
         notify_timeout_seconds=notify_timeout,
-        webhook_allow_private=_flag(env, "VMESTE_WEBHOOK_ALLOW_PRIVATE", False),
+        webhook_allow_private=flag(env, "VMESTE_WEBHOOK_ALLOW_PRIVATE", False),
         job_max_retries=max_retries,
         job_min_backoff_ms=min_backoff,
         job_max_backoff_ms=max_backoff,
-        relay_interval_ms=_int(env, "VMESTE_RELAY_INTERVAL_MS", 500, 10, 600_000),
-        relay_batch_size=_int(env, "VMESTE_RELAY_BATCH_SIZE", 200, 1, 10_000),
-        watchdog_interval_seconds=_int(env, "VMESTE_WATCHDOG_INTERVAL_SECONDS", 60, 1, 86_400),
+        relay_interval_ms=integer(env, "VMESTE_RELAY_INTERVAL_MS", 500, 10, 600_000),
+        relay_batch_size=integer(env, "VMESTE_RELAY_BATCH_SIZE", 200, 1, 10_000),
+        watchdog_interval_seconds=integer(env, "VMESTE_WATCHDOG_INTERVAL_SECONDS", 60, 1, 86_400),
         outbox_redeliver_seconds=redeliver,
-        outbox_retention_days=_int(env, "VMESTE_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
-        queue_prefix=_name(env, "VMESTE_QUEUE_PREFIX", "vmeste"),
-        worker_threads=_int(env, "VMESTE_WORKER_THREADS", 4, 1, 64),
+        outbox_retention_days=integer(env, "VMESTE_OUTBOX_RETENTION_DAYS", 7, 1, 3650),
+        queue_prefix=identifier(env, "VMESTE_QUEUE_PREFIX", "vmeste"),
+        worker_threads=integer(env, "VMESTE_WORKER_THREADS", 4, 1, 64),
         # Only the in-process broker needs an in-process worker; with RabbitMQ or Redis
         # the workers are their own processes (``vmeste worker``).
-        embedded_workers=_flag(env, "VMESTE_EMBEDDED_WORKERS", broker_url.startswith("memory")),
-        auth_max_token_lifetime_seconds=_duration(env, "VMESTE_AUTH_MAX_TOKEN_LIFETIME", 86_400,
+        embedded_workers=flag(env, "VMESTE_EMBEDDED_WORKERS", broker_url.startswith("memory")),
+        auth_max_token_lifetime_seconds=duration(env, "VMESTE_AUTH_MAX_TOKEN_LIFETIME", 86_400,
                                                   60, 30 * 86_400),
-        ws_max_connections_per_principal=_int(env, "VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL",
+        ws_max_connections_per_principal=integer(env, "VMESTE_WS_MAX_CONNECTIONS_PER_PRINCIPAL",
                                               5, 1, 10_000),
-        ws_recheck_seconds=_int(env, "VMESTE_WS_RECHECK_SECONDS", 30, 1, 3600),
-        ws_max_subscriptions_per_connection=_int(
+        ws_recheck_seconds=integer(env, "VMESTE_WS_RECHECK_SECONDS", 30, 1, 3600),
+        ws_max_subscriptions_per_connection=integer(
             env, "VMESTE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", 10, 1, 1000),
-        rate_limits=_flag(env, "VMESTE_RATE_LIMITS", True),
-        rate_limit_anonymous=_rate(env, "VMESTE_RATE_LIMIT_ANONYMOUS", "120/minute"),
-        rate_limit_reads=_rate(env, "VMESTE_RATE_LIMIT_READS", "600/minute"),
-        rate_limit_mutations=_rate(env, "VMESTE_RATE_LIMIT_MUTATIONS", "120/minute"),
-        rate_limit_auth_failures=_rate(env, "VMESTE_RATE_LIMIT_AUTH_FAILURES", "30/minute"),
+        rate_limits=flag(env, "VMESTE_RATE_LIMITS", True),
+        rate_limit_anonymous=rate(env, "VMESTE_RATE_LIMIT_ANONYMOUS", "120/minute"),
+        rate_limit_reads=rate(env, "VMESTE_RATE_LIMIT_READS", "600/minute"),
+        rate_limit_mutations=rate(env, "VMESTE_RATE_LIMIT_MUTATIONS", "120/minute"),
+        rate_limit_auth_failures=rate(env, "VMESTE_RATE_LIMIT_AUTH_FAILURES", "30/minute"),
         rate_limit_storage_url=_rate_storage(env),
-        trusted_proxies=_networks(env, "VMESTE_TRUSTED_PROXIES"),
-        health_port=_int(env, "VMESTE_HEALTH_PORT", 0, 0, 65_535),
+        trusted_proxies=networks(env, "VMESTE_TRUSTED_PROXIES"),
+        health_port=integer(env, "VMESTE_HEALTH_PORT", 0, 0, 65_535),
         health_host=env.get("VMESTE_HEALTH_HOST", "").strip() or "0.0.0.0",
-        health_interval_seconds=_int(env, "VMESTE_HEALTH_INTERVAL_SECONDS", 5, 1, 300),
-        health_dependency_grace_seconds=_int(env, "VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS",
+        health_interval_seconds=integer(env, "VMESTE_HEALTH_INTERVAL_SECONDS", 5, 1, 300),
+        health_dependency_grace_seconds=integer(env, "VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS",
                                              300, 0, 86_400),
     )

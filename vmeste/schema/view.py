@@ -54,7 +54,7 @@ class VmesteGraphQL(GraphQL):
         settings = runtime.settings
         super().__init__(
             schema,
-            graphql_ide="graphiql" if settings.dev_mode else None,
+            graphql_ide="graphiql" if settings.graphiql else None,
             # Safe: a bearer header, not a cookie, authenticates, so a cross-site GET
             # carries no credentials; GET never runs a mutation (execute_single).
             allow_queries_via_get=True,
