@@ -25,6 +25,7 @@ from vmeste.platform.http.locale import LocaleMiddleware
 from vmeste.platform.http.middleware import AuthenticationMiddleware, BodyLimitMiddleware
 from vmeste.platform.http.probes import healthz, readyz
 from vmeste.platform.http.shedding import LoadSheddingMiddleware
+from vmeste.platform.production import ProcessKind, ProductionRefused, require_production_safe
 from vmeste.platform.runtime import build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.platform.startup import StartupRefused, require_startable
@@ -99,6 +100,15 @@ def create_app(settings: Settings, *, manage_database: bool = True,
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # One process as far as it can tell: `vmeste serve --workers N` has checked the
+        # count already; uvicorn's own --workers is out of this process's sight.
+        try:
+            for warning in require_production_safe(settings, ProcessKind.API):
+                log.warning("production: %s", warning)
+        except ProductionRefused as refused:
+            for problem in refused.problems:
+                log.error("cannot start: unsafe in production: %s", problem)
+            raise
         try:
             await require_startable(plugins, settings)
         except StartupRefused as refused:

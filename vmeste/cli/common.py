@@ -21,6 +21,7 @@ from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
 from vmeste.platform.i18n import supported, use_locale
+from vmeste.platform.production import ProcessKind, ProductionRefused, require_production_safe
 from vmeste.platform.settings import Settings, SettingsError
 
 EXIT_FAILURE = 1
@@ -152,12 +153,25 @@ def check_database(settings: Settings, *, migrated: bool = True) -> None:
     run(probe())
 
 
-def check_startup(settings: Settings) -> None:
-    """Refuse to start a long-running command while a plugin reports its configuration
-    broken (``vmeste_startup_checks``); each problem is a line on stderr."""
+def check_production(settings: Settings, kind: ProcessKind, processes: int = 1) -> None:
+    """With ``VMESTE_ENV=production``, refuse settings unsafe there (one line each, see
+    vmeste/platform/production.py) and print the warnings before anything starts. An
+    API process's warnings are the app's lifespan's to log, once in each process."""
+    warnings = require_production_safe(settings, kind, processes)
+    if kind != ProcessKind.API:
+        for warning in warnings:
+            print(f"vmeste: warning: {warning}", file=sys.stderr, flush=True)
+
+
+def check_startup(settings: Settings, kind: ProcessKind = ProcessKind.API,
+                  processes: int = 1) -> None:
+    """Refuse to start a long-running command (``kind``, starting ``processes``) on
+    settings unsafe for production, or while a plugin reports its configuration broken
+    (``vmeste_startup_checks``); each problem is a line on stderr."""
     from vmeste.platform.plugins import build_plugin_manager
     from vmeste.platform.startup import require_startable
 
+    check_production(settings, kind, processes)
     run(require_startable(build_plugin_manager(settings), settings))
 
 
@@ -239,6 +253,14 @@ def _invalid_setting(error: SettingsError) -> CommandError:
     return CommandError(f"invalid setting {error}", EXIT_USAGE)
 
 
+def _unsafe_in_production(problems: list[str]) -> CommandError:
+    """One line a problem, each standing alone like an invalid setting's, so a log
+    search for the variable finds the whole reason."""
+    lines = [f"unsafe in production: {problem}" for problem in problems]
+    return CommandError(lines[-1], EXIT_USAGE,
+                        details="\n".join(f"vmeste: {line}" for line in lines[:-1]))
+
+
 def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | None:
     """The CommandError an expected exception stands for; None for a real bug."""
     from vmeste.platform.appeals.rules import RulesConflict
@@ -248,6 +270,8 @@ def _expected(error: BaseException, args: argparse.Namespace) -> CommandError | 
 
     if isinstance(error, CommandError):
         return error
+    if isinstance(error, ProductionRefused):
+        return _unsafe_in_production(error.problems)
     if isinstance(error, StartupRefused):
         return CommandError("not starting: a plugin's configuration is broken", EXIT_USAGE,
                             details="\n".join(error.problems))

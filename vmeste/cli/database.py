@@ -8,8 +8,17 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from vmeste.cli.common import EXIT_USAGE, check_database, check_startup, fail, run, run_with_db
+from vmeste.cli.common import (
+    EXIT_USAGE,
+    check_database,
+    check_production,
+    check_startup,
+    fail,
+    run,
+    run_with_db,
+)
 from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.production import ProcessKind
 from vmeste.platform.settings import Settings
 
 DEMO_QUERIES = (
@@ -28,6 +37,9 @@ SERVER_OPTIONS: dict[str, Any] = {"log_level": "info", "proxy_headers": False}
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
     from vmeste.platform.db import redact_url
 
+    # The release's migration job is the first of its processes to run: an unsafe
+    # setting stops the rollout there, before the schema changes.
+    check_production(settings, ProcessKind.COMMAND)
     print(f"Migrating {redact_url(settings.database_url)}")
     migrate_all(settings, progress=_print_progress)
 
@@ -67,9 +79,9 @@ def default_workers(settings: Settings) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
-    check_startup(settings)
     if args.workers is None:
         args.workers = default_workers(settings)
+    check_startup(settings, ProcessKind.API, args.workers)
     if settings.is_sqlite:
         # The embedded default has no separate deploy step; keep its schema current.
         migrate_all(settings)
@@ -90,6 +102,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
     from vmeste.app import create_app
 
+    # Dev mode is on (the demo's point): production refuses before any demo row is
+    # written to its database.
+    check_production(settings, ProcessKind.API)
     migrate_all(settings)
     tokens = run_with_db(settings, lambda: _prepare_demo(settings))
     base = f"http://{args.host}:{args.port}"

@@ -17,6 +17,7 @@ from vmeste.cli.common import (
     run_with_db,
     table,
 )
+from vmeste.platform.production import ProcessKind
 from vmeste.platform.settings import Settings
 
 
@@ -89,10 +90,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.db import redact_url
     from vmeste.workers.runner import run_workers
 
+    check_startup(settings, ProcessKind.WORKER, args.processes)
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) has no separate workers: 'vmeste serve' "
              "runs them; set VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
-    check_startup(settings)
     threads = args.threads or settings.worker_threads
     if not (1 <= args.processes <= 64 and 1 <= threads <= 64):
         fail("--processes and --threads must be between 1 and 64", EXIT_USAGE)
@@ -105,10 +106,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
     from vmeste.workers.runner import run_scheduler
 
+    check_startup(settings, ProcessKind.SCHEDULER)
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) is swept by 'vmeste serve' itself; set "
              "VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
-    check_startup(settings)
     check_database(settings)
     print(f"Scheduler: outbox every {settings.relay_interval_ms} ms, deadline watchdog "
           f"every {settings.watchdog_interval_seconds} s", flush=True)

@@ -30,11 +30,16 @@ from vmeste.platform.settings_values import (
     url,
 )
 
-__all__ = ["Settings", "SettingsError", "load_settings", "retry_horizon_seconds"]
+__all__ = ["PRODUCTION_WAIVERS", "Settings", "SettingsError", "load_settings",
+           "retry_horizon_seconds"]
 
 DEFAULT_DATA_DIR = Path("var")
 _DB_SCHEMES = ("sqlite", "postgres", "asyncpg", "psycopg")
 _BROKER_SCHEMES = ("memory", "amqp", "amqps", "redis", "rediss")
+#: Production checks an operator may waive by name (VMESTE_PRODUCTION_ALLOW); the
+#: others (dev mode, the secret key, the broker, SQLite) have no waiver. The checks
+#: themselves are in vmeste/platform/production.py.
+PRODUCTION_WAIVERS = ("graphiql", "identity_provider", "introspection")
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,18 @@ def _broker_url(env: Mapping[str, str]) -> str:
     return value
 
 
+def _production_allow(env: Mapping[str, str]) -> tuple[str, ...]:
+    """A misspelt waiver would leave its check on silently, or seem to waive one that
+    cannot be: either way the operator should hear of it at start."""
+    name = "VMESTE_PRODUCTION_ALLOW"
+    values = tuple(value.lower() for value in listed(env, name) or ())
+    for value in values:
+        if value not in PRODUCTION_WAIVERS:
+            raise SettingsError(name, f"unknown check {value!r}; the checks that can be "
+                                f"waived are {', '.join(PRODUCTION_WAIVERS)}")
+    return values
+
+
 def _rate_storage(env: Mapping[str, str]) -> str:
     name = "VMESTE_RATE_LIMIT_STORAGE_URL"
     value = env.get(name, "").strip()
@@ -257,7 +274,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         dev_mode=dev_mode,
         environment=choice(env, "VMESTE_ENV", "development", ("development", "production")),
-        production_allow=listed(env, "VMESTE_PRODUCTION_ALLOW") or (),
+        production_allow=_production_allow(env),
         graphiql=flag(env, "VMESTE_GRAPHIQL", dev_mode),
         log_format=choice(env, "VMESTE_LOG_FORMAT", "text" if dev_mode else "json",
                           ("json", "text")),
