@@ -62,6 +62,11 @@ def _cpu_ticks(pids: list[int]) -> dict[int, int]:
     return ticks
 
 
+def tree_ticks(pid: int) -> dict[int, int]:
+    """CPU ticks of a process and its descendants, per process."""
+    return _cpu_ticks(_tree(pid))
+
+
 def database_ticks(database: str) -> dict[int, int] | None:
     """CPU of the PostgreSQL backends serving ``database``, found by their process
     titles; None when PostgreSQL runs elsewhere."""
@@ -76,7 +81,7 @@ def database_ticks(database: str) -> dict[int, int] | None:
     return _cpu_ticks(pids) or None
 
 
-def _spent(before: dict[int, int] | None, after: dict[int, int] | None) -> float | None:
+def spent(before: dict[int, int] | None, after: dict[int, int] | None) -> float | None:
     """Seconds; a process born during the run counts from zero."""
     if before is None or after is None:
         return None
@@ -87,20 +92,20 @@ def wrk(url: str, body: Path, token: str, *, duration: float, connections: int,
         server: str, workload: str, server_pid: int, database: str,
         expected_bytes: int) -> Run:
     env = {**os.environ, "BENCH_BODY_FILE": str(body), "BENCH_AUTH": f"Bearer {token}"}
-    cpu_before, db_before = _cpu_ticks(_tree(server_pid)), database_ticks(database)
+    cpu_before, db_before = tree_ticks(server_pid), database_ticks(database)
     done = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration:g}s", "--latency",
          "--timeout", f"{TIMEOUT_SECONDS}s", "-s", str(LUA), url],
         env=env, capture_output=True, text=True)
-    cpu_after, db_after = _cpu_ticks(_tree(server_pid)), database_ticks(database)
+    cpu_after, db_after = tree_ticks(server_pid), database_ticks(database)
     out = done.stdout + done.stderr
     line = next((row for row in out.splitlines() if row.startswith("BENCH ")), None)
     if done.returncode != 0 or line is None:
         raise SystemExit(f"wrk failed against {server} ({done.returncode}):\n{out}")
     figures = json.loads(line[len("BENCH "):])
     requests = max(int(figures["requests"]), 1)
-    cpu = _spent(cpu_before, cpu_after) or 0.0
-    db = _spent(db_before, db_after)
+    cpu = spent(cpu_before, cpu_after) or 0.0
+    db = spent(db_before, db_after)
     run = Run(server=server, workload=workload, requests=figures["requests"],
               rps=figures["requests"] / (figures["duration_us"] / 1e6),
               p50_ms=figures["p50_us"] / 1000, p99_ms=figures["p99_us"] / 1000,

@@ -10,8 +10,15 @@ loads the user's roles, checks the idempotency key, validates references, runs
 moderation and routing, writes the appeal and its events in one transaction. The
 baseline inserts the same rows and nothing else.
 
+With ``--broker`` (``amqp://…`` or ``redis://…``), ``vmeste worker`` and ``vmeste
+scheduler`` run beside the API as in production, and the run also reports the CPU time
+an appeal costs each process (its process tree, from /proc) and the bench database's
+PostgreSQL backends, from the first submission until the outbox is drained: the figures
+docs/operations.md sizes a deployment with.
+
     python bench/submission.py [--requests 3000] [--concurrency 32]
         [--server postgres://postgres@127.0.0.1:5432/postgres]
+        [--broker amqp://guest:guest@127.0.0.1:5672/]
 """
 
 from __future__ import annotations
@@ -30,8 +37,13 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
+from reads_load import database_ticks, spent, tree_ticks  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
+WARM_UP = 300
+DRAIN_SECONDS = 600
+#: Submissions per citizen: under the default hourly quota of 20.
+QUOTA_SHARE = 10
 QUERY = ("mutation($input: SubmitAppealInput!) { submitAppeal(input: $input) "
          "{ appeal { id status } userErrors { code } } }")
 
@@ -56,9 +68,10 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"{url} did not become ready")
 
 
-async def drive(url: str, bodies: list[dict], headers: dict[str, str], concurrency: int
+async def drive(url: str, bodies: list[tuple[dict, dict[str, str]]], concurrency: int
                 ) -> tuple[float, int]:
-    queue: asyncio.Queue[dict] = asyncio.Queue()
+    """Each (body, headers) posted once; submissions per second and the failures."""
+    queue: asyncio.Queue[tuple[dict, dict[str, str]]] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     failures = 0
@@ -67,22 +80,28 @@ async def drive(url: str, bodies: list[dict], headers: dict[str, str], concurren
         async def worker() -> None:
             nonlocal failures
             while not queue.empty():
-                body = queue.get_nowait()
+                body, headers = queue.get_nowait()
                 response = await client.post(url, json=body, headers=headers)
                 data = response.json()
                 if response.status_code != 200 or data.get("errors") or (
                         "data" in data and data["data"]["submitAppeal"]["userErrors"]):
+                    if not failures:
+                        print(f"first failure: {response.status_code} {response.text[:300]}")
                     failures += 1
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return len(bodies) / (time.perf_counter() - start), failures
 
 
-def platform_bodies(count: int, territories: list[str], prefix: str) -> list[dict]:
-    return [{"query": QUERY, "variables": {"input": {
+def platform_bodies(count: int, territories: list[str], tokens: list[str], prefix: str
+                    ) -> list[tuple[dict, dict[str, str]]]:
+    """Submissions by many citizens in turn, as a national load is: one citizen alone
+    would meet the hourly submission quota and the mutation budget."""
+    return [({"query": QUERY, "variables": {"input": {
         "text": f"Яма на дороге у дома {i}, просим отремонтировать покрытие ({prefix}).",
         "categoryCode": "roads.potholes", "territoryCode": territories[i % len(territories)],
-        "idempotencyKey": f"{prefix}-{i}"}}} for i in range(count)]
+        "idempotencyKey": f"{prefix}-{i}"}}},
+        {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}) for i in range(count)]
 
 
 def main() -> None:
@@ -91,6 +110,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--server", default=os.environ.get(
         "VMESTE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--broker", help="amqp://… or redis://…: run `vmeste worker` and "
+                        "`vmeste scheduler` too, and report CPU per appeal")
     args = parser.parse_args()
     name = f"vmeste_bench_{secrets.token_hex(3)}"
     admin = args.server.replace("postgres://", "postgresql://", 1)
@@ -101,48 +122,95 @@ def main() -> None:
            "VMESTE_DEV_MODE": "1", "VMESTE_DATA_DIR": str(work),
            # As in production: the API pod writes the outbox; workers run elsewhere.
            "VMESTE_EMBEDDED_WORKERS": "false"}
-    servers: list[subprocess.Popen[bytes]] = []
+    if args.broker:
+        env.update(VMESTE_BROKER_URL=args.broker, VMESTE_QUEUE_PREFIX=name)
+    servers: dict[str, subprocess.Popen[bytes]] = {}
     try:
         subprocess.run([sys.executable, "-m", "vmeste", "migrate"], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        token, territories = prepare(env)
+        # Within the default quota (20 an hour per citizen), warm-up and run together.
+        tokens, territories = prepare(env, (WARM_UP + args.requests) // QUOTA_SHARE + 1)
         platform_port, baseline_port = free_port(), free_port()
-        servers.append(subprocess.Popen(
+        servers["api"] = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory",
              "vmeste.app:app_from_environment", "--port", str(platform_port),
-             "--log-level", "warning", "--no-access-log"], env=env))
-        servers.append(subprocess.Popen(
+             "--log-level", "warning", "--no-access-log"], env=env)
+        servers["baseline"] = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bench.minimal_submission:app", "--port",
              str(baseline_port), "--log-level", "warning", "--no-access-log"],
-            env={**env, "BENCH_DATABASE_URL": url}, cwd=ROOT))
-        wait_ready(f"http://127.0.0.1:{platform_port}/readyz", servers[0])
-        wait_ready(f"http://127.0.0.1:{baseline_port}/healthz", servers[1])
-        headers = {"Authorization": f"Bearer {token}"}
-        warm = platform_bodies(300, territories, "warm")
-        asyncio.run(drive(f"http://127.0.0.1:{platform_port}/graphql", warm, headers,
-                          args.concurrency))
-        asyncio.run(drive(f"http://127.0.0.1:{baseline_port}/submit", warm, headers,
-                          args.concurrency))
-        bodies = platform_bodies(args.requests, territories, "run")
-        ours, failed = asyncio.run(drive(f"http://127.0.0.1:{platform_port}/graphql", bodies,
-                                         headers, args.concurrency))
-        base, base_failed = asyncio.run(drive(f"http://127.0.0.1:{baseline_port}/submit",
-                                              bodies, headers, args.concurrency))
+            env={**env, "BENCH_DATABASE_URL": url}, cwd=ROOT)
+        wait_ready(f"http://127.0.0.1:{platform_port}/readyz", servers["api"])
+        wait_ready(f"http://127.0.0.1:{baseline_port}/healthz", servers["baseline"])
+        if args.broker:
+            for command in ("worker", "scheduler"):
+                port = free_port()
+                servers[command] = subprocess.Popen(
+                    [sys.executable, "-m", "vmeste", command],
+                    env={**env, "VMESTE_HEALTH_PORT": str(port)}, stdout=subprocess.DEVNULL)
+                wait_ready(f"http://127.0.0.1:{port}/readyz", servers[command])
+        platform, baseline = (f"http://127.0.0.1:{platform_port}/graphql",
+                              f"http://127.0.0.1:{baseline_port}/submit")
+        warm = platform_bodies(WARM_UP, territories, tokens, "warm")
+        asyncio.run(drive(platform, warm, args.concurrency))
+        asyncio.run(drive(baseline, warm, args.concurrency))
+        if args.broker:
+            asyncio.run(drained(url))
+        bodies = platform_bodies(args.requests, territories, tokens[::-1], "run")
+        processes = {key: servers[key] for key in ("api", "worker", "scheduler")
+                     if key in servers}
+        rows_before = asyncio.run(outbox_rows(url))
+        before = {key: tree_ticks(p.pid) for key, p in processes.items()}
+        db_before = database_ticks(name)
+        ours, failed = asyncio.run(drive(platform, bodies, args.concurrency))
+        if args.broker:
+            asyncio.run(drained(url))
+        after = {key: tree_ticks(p.pid) for key, p in processes.items()}
+        db_after = database_ticks(name)
+        rows = asyncio.run(outbox_rows(url)) - rows_before
+        base, base_failed = asyncio.run(drive(baseline, bodies, args.concurrency))
         print(f"submissions: {args.requests}, concurrency {args.concurrency}")
         print(f"platform GraphQL: {ours:,.0f}/s (failures {failed})")
         print(f"minimal Starlette+asyncpg: {base:,.0f}/s (failures {base_failed})")
         print(f"ratio platform/minimal: {ours / base:.2f} (target >= 0.5)")
+        costs = {key: spent(before[key], after[key]) for key in processes}
+        costs["postgres"] = spent(db_before, db_after)
+        print(f"outbox messages per appeal: {rows / args.requests:.2f}")
+        until = ", until the outbox is drained" if args.broker else " (no worker)"
+        print(f"CPU per appeal{until}: " + ", ".join(
+            f"{key} {1000 * value / args.requests:.2f} ms" for key, value in costs.items()
+            if value is not None))
     finally:
-        for server in servers:
+        for server in servers.values():
             server.terminate()
             server.wait(timeout=30)
         asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def prepare(env: dict[str, str]) -> tuple[str, list[str]]:
-    """Demo reference data and rules, a citizen's token, and the settlements to use."""
+async def outbox_rows(url: str) -> int:
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM outbox_message"))
+    finally:
+        await conn.close()
+
+
+async def drained(url: str) -> None:
+    """Until every outbox row's job has finished (relayed, worked, stamped done)."""
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while await conn.fetchval("SELECT count(*) FROM outbox_message WHERE done_at IS NULL"):
+            if time.monotonic() > deadline:
+                raise SystemExit("the outbox did not drain")
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
+def prepare(env: dict[str, str], citizens: int) -> tuple[list[str], list[str]]:
+    """Demo reference data and rules, the citizens' tokens, and the settlements to use."""
     script = """
-import asyncio, json
+import asyncio, json, sys
 from vmeste.platform.db import connect
 from vmeste.platform.settings import load_settings
 from vmeste.platform.reference.demo import load_demo_data
@@ -154,24 +222,26 @@ from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.reference.models import Territory
 from tortoise.transactions import in_transaction
 
-async def main():
+async def main(citizens):
     settings = load_settings()
     async with connect(settings):
         await load_demo_data()
         async with in_transaction() as conn:
             await upsert_rule_rows(await build_demo_rules(), principal=SYSTEM, publish=True,
                                    conn=conn)
-        token = await issue_dev_token(settings, Role.CITIZEN, subject="bench-citizen")
+        await issue_dev_token(settings, Role.CITIZEN, subject="bench-baseline")
+        tokens = [await issue_dev_token(settings, Role.CITIZEN, subject=f"bench-citizen-{i}")
+                  for i in range(citizens)]
         codes = await Territory.filter(kind="settlement", code__startswith="33").values_list(
             "code", flat=True)
-        print(json.dumps([token, codes]))
+        print(json.dumps([tokens, codes]))
 
-asyncio.run(main())
+asyncio.run(main(int(sys.argv[1])))
 """
-    out = subprocess.run([sys.executable, "-c", script], env=env, check=True,
+    out = subprocess.run([sys.executable, "-c", script, str(citizens)], env=env, check=True,
                          capture_output=True, text=True).stdout
-    token, codes = json.loads(out.strip().splitlines()[-1])
-    return token, codes
+    tokens, codes = json.loads(out.strip().splitlines()[-1])
+    return tokens, codes
 
 
 async def _admin(server: str, sql: str) -> None:
