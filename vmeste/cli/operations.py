@@ -88,7 +88,8 @@ def _listed(items: list[str]) -> str:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.db import redact_url
-    from vmeste.workers.runner import run_workers
+    from vmeste.platform.runtime import build_runtime
+    from vmeste.workers.runner import UnknownQueues, run_workers, select_queues
 
     check_startup(settings, ProcessKind.WORKER, args.processes)
     if settings.broker_url.startswith("memory"):
@@ -97,10 +98,22 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     threads = args.threads or settings.worker_threads
     if not (1 <= args.processes <= 64 and 1 <= threads <= 64):
         fail("--processes and --threads must be between 1 and 64", EXIT_USAGE)
+    try:
+        queues = select_queues(settings, build_runtime(settings).topics, args.queues)
+    except UnknownQueues as error:
+        fail(f"--queues: {error}", EXIT_USAGE)
     check_database(settings)
+    consumed = ", ".join(args.queues) if args.queues else "all queues"
     print(f"Worker: {args.processes} process(es) × {threads} thread(s) on "
-          f"{redact_url(settings.broker_url)}", flush=True)
-    run_workers(settings, args.processes, threads)
+          f"{redact_url(settings.broker_url)}, {consumed}", flush=True)
+    run_workers(settings, args.processes, threads, queues)
+
+
+def _queue_names(value: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one queue")
+    return names
 
 
 def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
@@ -181,6 +194,9 @@ def register(sub: Any) -> None:
     worker.add_argument("--processes", type=int, default=1, help="worker processes (1-64)")
     worker.add_argument("--threads", type=int, default=0,
                         help="threads per process (default VMESTE_WORKER_THREADS)")
+    worker.add_argument("--queues", type=_queue_names, default=(), metavar="A,B",
+                        help="consume only these queues, by their names without "
+                             "VMESTE_QUEUE_PREFIX (deliveries,notifications); default all")
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("scheduler", help="run the outbox relay and the deadline watchdog"

@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import dramatiq
@@ -15,12 +16,13 @@ from dramatiq.brokers.stub import StubBroker
 
 from vmeste.platform.deadlines.watchdog import run_watchdog
 from vmeste.platform.outbox.relay import unrelay_unfinished
+from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
 from vmeste.workers.broker import build_broker
 from vmeste.workers.health import broker_check, health_probe, stale_after, watch_database
 from vmeste.workers.heartbeat import Heartbeat, Post, SharedHeartbeat, children_check
-from vmeste.workers.jobs import declare_actors
+from vmeste.workers.jobs import declare_actors, queue_name
 from vmeste.workers.scheduler import Scheduler
 
 log = logging.getLogger("vmeste.workers")
@@ -29,36 +31,66 @@ log = logging.getLogger("vmeste.workers")
 SHUTDOWN_TIMEOUT_MS = 30_000
 
 
+class UnknownQueues(ValueError):
+    """Queue names that no topic of this installation is sent to."""
+
+
+def select_queues(settings: Settings, topics: Mapping[str, Topic], names: Collection[str]
+                  ) -> frozenset[str] | None:
+    """The broker queues a worker asked for ``names`` (short names, as topics declare
+    them: ``deliveries``) consumes; ``None`` (every queue) when no names are given. A
+    misspelt name is refused rather than ignored: a worker consuming nothing would
+    look healthy while its queue grows."""
+    if not names:
+        return None
+    known = {topic.queue for topic in topics.values()}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise UnknownQueues(f"unknown queue {', '.join(unknown)} (known: "
+                            f"{', '.join(sorted(known))})")
+    return frozenset(queue_name(settings, topic) for topic in topics.values()
+                     if topic.queue in names)
+
+
 def start_worker(runtime: Runtime, broker: dramatiq.Broker, threads: int,
-                 heartbeat: Heartbeat | None = None) -> dramatiq.Worker:
+                 heartbeat: Heartbeat | None = None,
+                 queues: frozenset[str] | None = None) -> dramatiq.Worker:
+    """A started worker consuming ``queues`` (broker names; ``None``: all). Every actor
+    is declared whichever queues it consumes, so its jobs can still be sent (a job's
+    retry, a follow-up job on another queue)."""
     declare_actors(broker, runtime, runtime.topics)
     if heartbeat is not None:
         broker.add_middleware(heartbeat)
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100)
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=100,
+                             queues=set(queues) if queues is not None else None)
     worker.start()
     return worker
 
 
-def run_worker(settings: Settings, threads: int, parent: SharedHeartbeat | None = None) -> None:
-    """One worker process until SIGTERM or SIGINT; the jobs in hand finish first (a
-    job cut short by a kill is redelivered by the broker and deduplicated). It serves
-    the health probe itself, unless it is the child of a multi-process worker: then
-    its heartbeat goes to the ``parent``, which serves the probe."""
+def run_worker(settings: Settings, threads: int, parent: SharedHeartbeat | None = None,
+               queues: frozenset[str] | None = None) -> None:
+    """One worker process until SIGTERM or SIGINT, consuming ``queues`` (``None``: all);
+    the jobs in hand finish first (a job cut short by a kill is redelivered by the
+    broker and deduplicated). It serves the health probe itself, unless it is the child
+    of a multi-process worker: then its heartbeat goes to the ``parent``, which serves
+    the probe."""
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     if parent is not None:
-        _work(settings, threads, parent.post, stop)
+        _work(settings, threads, parent.post, stop, queues)
         return
     with health_probe(settings, {"broker": broker_check(settings)}, expect=("worker",),
                       dependencies=("broker",)) as state:
-        _work(settings, threads, lambda problem: state.report("worker", problem), stop)
+        _work(settings, threads, lambda problem: state.report("worker", problem), stop,
+              queues)
 
 
-def _work(settings: Settings, threads: int, post: Post, stop: threading.Event) -> None:
+def _work(settings: Settings, threads: int, post: Post, stop: threading.Event,
+          queues: frozenset[str] | None) -> None:
     broker = build_broker(settings)
     worker = start_worker(build_runtime(settings), broker, threads,
-                          Heartbeat(post, settings.health_interval_seconds))
+                          Heartbeat(post, settings.health_interval_seconds), queues)
     try:
         stop.wait()
     finally:
@@ -66,16 +98,18 @@ def _work(settings: Settings, threads: int, post: Post, stop: threading.Event) -
         broker.close()
 
 
-def run_workers(settings: Settings, processes: int, threads: int) -> None:
+def run_workers(settings: Settings, processes: int, threads: int,
+                queues: frozenset[str] | None = None) -> None:
     """``processes`` worker processes (spawned, each with its own broker connections and
-    database pool); SIGTERM or SIGINT stops them all gracefully. The parent serves the
-    health probe: the broker, and whether every child runs and sends its heartbeat."""
+    database pool) consuming ``queues`` (``None``: all); SIGTERM or SIGINT stops them
+    all gracefully. The parent serves the health probe: the broker, and whether every
+    child runs and sends its heartbeat."""
     if processes == 1:
-        run_worker(settings, threads)
+        run_worker(settings, threads, queues=queues)
         return
     context = multiprocessing.get_context("spawn")
     heartbeats = [SharedHeartbeat(context) for _ in range(processes)]
-    children = [context.Process(target=run_worker, args=(settings, threads, heartbeat))
+    children = [context.Process(target=run_worker, args=(settings, threads, heartbeat, queues))
                 for heartbeat in heartbeats]
 
     def forward(signum: int, _: Any) -> None:
