@@ -17,6 +17,7 @@ from vmeste.cli.common import (
     run_with_db,
     table,
 )
+from vmeste.platform.observability.processes import multiprocess_directory
 from vmeste.platform.settings import Settings
 
 
@@ -99,7 +100,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     check_database(settings)
     print(f"Worker: {args.processes} process(es) × {threads} thread(s) on "
           f"{redact_url(settings.broker_url)}", flush=True)
-    run_workers(settings, args.processes, threads)
+    with multiprocess_directory(args.processes):  # before the children start
+        run_workers(settings, args.processes, threads)
 
 
 def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
@@ -112,7 +114,8 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
     check_database(settings)
     print(f"Scheduler: outbox every {settings.relay_interval_ms} ms, deadline watchdog "
           f"every {settings.watchdog_interval_seconds} s", flush=True)
-    run_with_db(settings, lambda: run_scheduler(settings))
+    with multiprocess_directory(1):
+        run_with_db(settings, lambda: run_scheduler(settings))
 
 
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:
