@@ -7,8 +7,10 @@ platform itself imports none of them (see docs/architecture.md).
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +18,8 @@ import pluggy
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -25,6 +29,16 @@ from vmeste.platform.http.locale import LocaleMiddleware
 from vmeste.platform.http.middleware import AuthenticationMiddleware, BodyLimitMiddleware
 from vmeste.platform.http.probes import healthz, readyz
 from vmeste.platform.http.shedding import LoadSheddingMiddleware
+from vmeste.platform.observability import metrics
+from vmeste.platform.observability.exposition import (
+    CONTENT_TYPE,
+    POOL_SAMPLE_SECONDS,
+    Sampler,
+    database_gauges,
+    render,
+    sample_pools,
+)
+from vmeste.platform.observability.processes import process_ended
 from vmeste.platform.production import ProcessKind, ProductionRefused, require_production_safe
 from vmeste.platform.runtime import build_runtime
 from vmeste.platform.settings import Settings
@@ -50,6 +64,32 @@ def plugin_routes(pm: pluggy.PluginManager, settings: Settings, taken: set[str]
     return routes
 
 
+async def scrape(_: Request) -> Response:
+    """``/metrics``: what this process (or, in multi-process mode, every process of the
+    server) recorded, with the database's gauges read now."""
+    sample_pools()
+    return Response(render(metrics.directory(), await database_gauges()),
+                    media_type=CONTENT_TYPE)
+
+
+@asynccontextmanager
+async def pool_sampling(settings: Settings) -> AsyncIterator[None]:
+    """In multi-process mode a scrape adds up every process's pool from its last sample:
+    each process samples its own every few seconds, and takes it back when it stops."""
+    directory = metrics.directory()
+    if not settings.metrics or directory is None:
+        yield
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(Sampler(POOL_SAMPLE_SECONDS, database=False).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        process_ended(os.getpid(), directory)
+
+
 def create_app(settings: Settings, *, manage_database: bool = True,
                server: bool = False) -> Starlette:
     """Build the application; ``manage_database=False`` when the caller (tests, the
@@ -64,6 +104,8 @@ def create_app(settings: Settings, *, manage_database: bool = True,
         Route("/graphql", graphql),  # the view refuses other methods with a typed 405
         WebSocketRoute("/graphql", graphql),
     ]
+    if settings.metrics:
+        routes.append(Route("/metrics", scrape, methods=["GET"]))
     if graphql.graphql_ide:
         routes.append(graphiql.assets())
     routes += plugin_routes(plugins, settings, {getattr(r, "path", "") for r in routes})
@@ -116,11 +158,12 @@ def create_app(settings: Settings, *, manage_database: bool = True,
                 log.error("cannot start: %s", problem)
             raise
         if not manage_database:
-            async with background():
+            async with background(), pool_sampling(settings):
                 settle_heap(server)
                 yield
             return
-        async with RegisterTortoise(app, config=tortoise_config(settings)), background():
+        async with RegisterTortoise(app, config=tortoise_config(settings)), background(), \
+                pool_sampling(settings):
             settle_heap(server)
             yield
 

@@ -18,6 +18,7 @@ from vmeste.cli.common import (
     run_with_db,
 )
 from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.observability.processes import multiprocess_directory
 from vmeste.platform.production import ProcessKind
 from vmeste.platform.settings import Settings
 
@@ -93,8 +94,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         fail("several API processes need a real broker (VMESTE_BROKER_URL=amqp://… or "
              "redis://…) with `vmeste worker` and `vmeste scheduler` beside them", EXIT_USAGE)
     check_database(settings)
-    uvicorn.run("vmeste.app:app_from_environment", factory=True, host=args.host,
-                port=args.port, workers=args.workers, **SERVER_OPTIONS)
+    with multiprocess_directory(args.workers):  # before uvicorn starts the processes
+        uvicorn.run("vmeste.app:app_from_environment", factory=True, host=args.host,
+                    port=args.port, workers=args.workers, **SERVER_OPTIONS)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -120,8 +122,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     body = json.dumps({"query": DEMO_QUERIES[1]}, ensure_ascii=False)
     print(f"  curl -s {base}/graphql -H 'Content-Type: application/json' "
           f"-H 'Authorization: Bearer {tokens['federal_configurator']}' -d '{body}'\n")
-    uvicorn.run(create_app(settings, server=True), host=args.host, port=args.port,
-                **SERVER_OPTIONS)
+    with multiprocess_directory(1):
+        uvicorn.run(create_app(settings, server=True), host=args.host, port=args.port,
+                    **SERVER_OPTIONS)
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:

@@ -17,6 +17,7 @@ from vmeste.cli.common import (
     run_with_db,
     table,
 )
+from vmeste.platform.observability.processes import multiprocess_directory
 from vmeste.platform.production import ProcessKind
 from vmeste.platform.settings import Settings
 
@@ -106,7 +107,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     consumed = ", ".join(args.queues) if args.queues else "all queues"
     print(f"Worker: {args.processes} process(es) × {threads} thread(s) on "
           f"{redact_url(settings.broker_url)}, {consumed}", flush=True)
-    run_workers(settings, args.processes, threads, queues)
+    with multiprocess_directory(args.processes):  # before the children start
+        run_workers(settings, args.processes, threads, queues)
 
 
 def _queue_names(value: str) -> tuple[str, ...]:
@@ -126,7 +128,8 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
     check_database(settings)
     print(f"Scheduler: outbox every {settings.relay_interval_ms} ms, deadline watchdog "
           f"every {settings.watchdog_interval_seconds} s", flush=True)
-    run_with_db(settings, lambda: run_scheduler(settings))
+    with multiprocess_directory(1):
+        run_with_db(settings, lambda: run_scheduler(settings))
 
 
 def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> None:

@@ -12,26 +12,31 @@ from typing import Any
 import pluggy
 import strawberry
 from graphql import GraphQLError
+from starlette.requests import Request
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from vmeste.platform.observability.metrics import graphql_error
 from vmeste.platform.plugins import build_plugin_manager
 from vmeste.platform.ratelimits.limiter import RequestLimiter
 from vmeste.platform.settings import Settings, load_settings
+from vmeste.schema.context import Context
 from vmeste.schema.error_log import log_errors
 from vmeste.schema.guards import RequestGuards
 from vmeste.schema.loaders import LoaderFactory
-from vmeste.schema.masking import VmesteMaskErrors, VmesteParserCache
+from vmeste.schema.masking import VmesteMaskErrors, VmesteParserCache, error_code
 from vmeste.schema.parts import collect, loaders_of, merged
 from vmeste.schema.ratelimit import rate_limits
 
@@ -58,8 +63,22 @@ class VmesteSchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError],
                        execution_context: ExecutionContext | None = None) -> None:
-        """Logs without the document or its values (see ``error_log``)."""
+        """Counts every error by the code it is answered with, and logs without the
+        document or its values (see ``error_log``)."""
+        for error in errors:
+            graphql_error(error_code(error))
         log_errors(errors, execution_context)
+
+    def create_extensions_runner(self, execution_context: ExecutionContext,
+                                 extensions: list[SchemaExtension]) -> SchemaExtensionsRunner:
+        """Also hands an HTTP request's context its execution context: the view labels
+        the request's metrics with the operation Strawberry chose (a name the client
+        left out is the document's, and the operation's type). Not a WebSocket's
+        context, which lives as long as the connection and would keep the last result."""
+        context = execution_context.context
+        if isinstance(context, Context) and isinstance(context.request, Request):
+            context.execution = execution_context
+        return super().create_extensions_runner(execution_context, extensions)
 
 
 def build_schema(settings: Settings, plugins: pluggy.PluginManager | None = None

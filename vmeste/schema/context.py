@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 
 import pluggy
+from strawberry.types import ExecutionContext
 
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.services import PolicyResolver
@@ -39,6 +40,9 @@ class Context:
     loaders: Loaders
     #: Filled by Strawberry from a WebSocket's ``connection_init`` payload.
     connection_params: dict[str, Any] | None = None
+    #: Strawberry's execution of an HTTP request's operation, once it has begun (see
+    #: ``VmesteSchema.create_extensions_runner``).
+    execution: ExecutionContext | None = None
 
     @cached_property
     def request_id(self) -> str:

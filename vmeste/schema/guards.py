@@ -29,6 +29,7 @@ from strawberry.types.graphql import OperationType
 
 from vmeste.platform.errors import ErrorCode
 from vmeste.platform.i18n import N_, _, translate
+from vmeste.platform.observability.metrics import Refused, refused
 from vmeste.platform.settings import Settings
 from vmeste.schema.cost import operation_cost
 
@@ -114,6 +115,8 @@ class RequestGuards(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         error = self.refusal()
         if error is not None:
+            if (error.extensions or {}).get("code") == ErrorCode.COST_LIMIT.value:
+                refused(Refused.COST_LIMIT)
             if self.execution_context.operation_type is OperationType.SUBSCRIPTION:
                 # Strawberry subscribes whatever result is preset, but answers an error
                 # raised here (this one is coded already).

@@ -30,6 +30,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from vmeste.platform.identity.principal import ANONYMOUS, Principal
+from vmeste.platform.observability.metrics import refused
 from vmeste.platform.ratelimits.clients import Network, client_key, parse_networks
 from vmeste.platform.ratelimits.limiter import Budget, Refusal, RequestLimiter
 from vmeste.platform.settings import Settings
@@ -57,6 +58,7 @@ class RateLimit(SchemaExtension):
         else:
             refusal = await self._spend(Budget.READS)
         if refusal is not None:
+            refused(refusal.reason)
             error = GraphQLError(refusal.message, extensions=refusal.extensions)
             if ctx.operation_type is OperationType.SUBSCRIPTION:
                 raise error  # Strawberry subscribes a preset result, but answers this

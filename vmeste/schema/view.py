@@ -4,6 +4,7 @@ the per-request context it hands the resolvers."""
 from __future__ import annotations
 
 from functools import lru_cache
+from time import perf_counter
 from typing import Any
 
 import orjson
@@ -35,12 +36,21 @@ from vmeste.platform.http.protocol import (
 from vmeste.platform.http.protocol import json_error as _json_error
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import ANONYMOUS
+from vmeste.platform.observability.metrics import (
+    INTERPRETED,
+    UNKNOWN,
+    graphql_error,
+    observe_request,
+)
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.websocket_sessions import GuardedTransportWSHandler, WebSocketSessions
 from vmeste.schema import VmesteSchema
-from vmeste.schema.compiled.reads import CompiledReads
+from vmeste.schema.compiled.reads import ANSWERED, CompiledReads
 from vmeste.schema.context import Context
 from vmeste.schema.loaders import Loaders
+
+#: The labels of a request refused before any operation was known.
+_UNANSWERED = (None, UNKNOWN, INTERPRETED)
 
 
 class VmesteGraphQL(GraphQL):
@@ -93,6 +103,7 @@ class VmesteGraphQL(GraphQL):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        started = perf_counter()
         request = Request(scope, receive)
         media_type = request.state.media_type = _media_type(request.headers.get("accept"))
         try:
@@ -102,8 +113,10 @@ class VmesteGraphQL(GraphQL):
                                      Allow="GET, POST")
             response = await self.compiled(request, media_type) or await self.run(request)
         except RequestRefused as refusal:
+            graphql_error(refusal.code)
             response = refusal.response(media_type)
         except HTTPException as error:  # one of Strawberry's that no override here replaces
+            graphql_error(HttpErrorCode.INVALID_REQUEST)
             response = _json_error(error.status_code, HttpErrorCode.INVALID_REQUEST, error.reason,
                                    media_type)
         if response.media_type == APPLICATION_JSON and media_type == GRAPHQL_RESPONSE_JSON:
@@ -113,6 +126,7 @@ class VmesteGraphQL(GraphQL):
                 response.status_code = 400
         response.headers.add_vary_header("Accept")  # a cached GET answer depends on it
         await response(scope, receive, send)
+        observe_request(*scope["state"].get(ANSWERED, _UNANSWERED), perf_counter() - started)
 
     @property
     def graphql_ide_html(self) -> str:
@@ -157,6 +171,8 @@ class VmesteGraphQL(GraphQL):
             raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
                                  _("Mutations run only in a POST request"),
                                  Allow="POST") from None
+        finally:
+            request.scope["state"][ANSWERED] = _interpreted(context, request_data.operation_name)
 
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
@@ -173,6 +189,20 @@ class VmesteGraphQL(GraphQL):
 
     async def on_ws_connect(self, context: Context) -> None:
         context.principal = await self.sessions.connect(context)
+
+
+def _interpreted(context: Context, operation_name: str | None
+                 ) -> tuple[str | None, str, str]:
+    """The labels of a request the resolvers answered: the operation Strawberry chose,
+    as far as it got."""
+    execution = context.execution
+    if execution is None or execution.graphql_document is None:
+        return operation_name, UNKNOWN, INTERPRETED
+    try:
+        kind = execution.operation_type.value
+    except RuntimeError:  # no such operation in the document
+        kind = UNKNOWN
+    return execution.operation_name, kind, INTERPRETED
 
 
 @lru_cache(maxsize=256)

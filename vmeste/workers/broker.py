@@ -1,6 +1,6 @@
 """The dramatiq broker named by ``VMESTE_BROKER_URL``, with the middleware every Vmeste
 process needs (retries from settings, async actors with an open ORM, the current
-message for ``last_attempt``).
+message for ``last_attempt``, the job metrics).
 
 Actors are declared against this broker explicitly (:func:`vmeste.workers.jobs.declare_actors`)
 rather than with ``@dramatiq.actor`` at import time, which would build dramatiq's
@@ -34,6 +34,7 @@ from tortoise.context import TortoiseContext
 
 from vmeste.platform.db import tortoise_config
 from vmeste.platform.settings import Settings
+from vmeste.workers.job_metrics import JobMetrics
 
 T = TypeVar("T")
 
@@ -96,7 +97,7 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
         AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
         Retries(max_retries=settings.job_max_retries, min_backoff=settings.job_min_backoff_ms,
                 max_backoff=settings.job_max_backoff_ms),
-        CurrentMessage(), AsyncDatabase(settings),
+        CurrentMessage(), AsyncDatabase(settings), JobMetrics(),
     ]
     scheme = urlsplit(settings.broker_url).scheme
     if scheme in ("amqp", "amqps"):

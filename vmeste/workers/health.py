@@ -22,8 +22,13 @@ A report older than three check intervals is stale: the loop that should report 
 stuck. Checks run every ``VMESTE_HEALTH_INTERVAL_SECONDS`` with a timeout of their own,
 so a probe never waits on a dead dependency: it reads the last reports.
 
+The same server answers ``GET /metrics`` (unless ``VMESTE_METRICS=0``) with the
+Prometheus text the process hands it (:mod:`vmeste.platform.observability.exposition`):
+the values are read from memory or files, never from the event loop or the database,
+and a failure to render is a 500 of that scrape alone.
+
 Standard library only: a probe server must keep answering when everything else is
-in trouble, and it serves two fixed documents.
+in trouble, and it serves two fixed documents and a rendered text.
 """
 
 from __future__ import annotations
@@ -45,13 +50,16 @@ import pika
 import redis
 from tortoise import connections
 
+from vmeste.platform.observability.exposition import CONTENT_TYPE
 from vmeste.platform.settings import Settings
 
 log = logging.getLogger("vmeste.health")
 
-LIVENESS, READINESS = "/healthz", "/readyz"
+LIVENESS, READINESS, METRICS = "/healthz", "/readyz", "/metrics"
 
 Check = Callable[[], str | None]
+#: Renders the process's metrics for a scrape.
+Scrape = Callable[[], bytes]
 
 
 class ProbePortUnavailable(OSError):
@@ -193,9 +201,13 @@ async def watch_database(state: HealthState, settings: Settings, stop: asyncio.E
 
 class _ProbeHandler(BaseHTTPRequestHandler):
     state: HealthState
+    scrape: Scrape | None = None
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
+        if path == METRICS and self.scrape is not None:
+            self._send_metrics(self.scrape)
+            return
         if path not in (LIVENESS, READINESS):
             self._send(404, {"status": "not_found"})
             return
@@ -205,10 +217,21 @@ class _ProbeHandler(BaseHTTPRequestHandler):
         else:
             self._send(200, {"status": "ok"})
 
+    def _send_metrics(self, scrape: Scrape) -> None:
+        try:
+            payload = scrape()
+        except Exception as error:  # this scrape fails; the probes go on answering
+            log.warning("metrics could not be rendered: %s", type(error).__name__)
+            self._send(500, {"status": "error"})
+            return
+        self._write(200, CONTENT_TYPE, payload)
+
     def _send(self, status: int, body: dict[str, Any]) -> None:
-        payload = json.dumps(body).encode()
+        self._write(status, "application/json", json.dumps(body).encode())
+
+    def _write(self, status: int, content_type: str, payload: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -217,10 +240,12 @@ class _ProbeHandler(BaseHTTPRequestHandler):
         """Probes every few seconds would drown the log."""
 
 
-def _serve(settings: Settings, state: HealthState) -> ThreadingHTTPServer | None:
+def _serve(settings: Settings, state: HealthState, scrape: Scrape | None
+           ) -> ThreadingHTTPServer | None:
     if not settings.health_port:
         return None
-    handler = type("ProbeHandler", (_ProbeHandler,), {"state": state})
+    handler = type("ProbeHandler", (_ProbeHandler,), {
+        "state": state, "scrape": staticmethod(scrape) if scrape is not None else None})
     try:
         server = ThreadingHTTPServer((settings.health_host, settings.health_port), handler)
     except OSError as error:
@@ -234,11 +259,13 @@ def _serve(settings: Settings, state: HealthState) -> ThreadingHTTPServer | None
 
 @contextmanager
 def health_probe(settings: Settings, checks: dict[str, Check], expect: tuple[str, ...] = (),
-                 dependencies: tuple[str, ...] = ()) -> Iterator[HealthState]:
+                 dependencies: tuple[str, ...] = (), scrape: Scrape | None = None
+                 ) -> Iterator[HealthState]:
     """Serve the probe and run ``checks`` in a thread while the block runs.
 
     ``expect`` names components reported from elsewhere (the worker's heartbeat, the
-    scheduler's loop); ``dependencies`` those that get the grace (see the module).
+    scheduler's loop); ``dependencies`` those that get the grace (see the module);
+    ``scrape`` renders ``/metrics`` (with ``VMESTE_METRICS=0`` it is not served).
     With ``VMESTE_HEALTH_PORT`` unset the state is still kept, nothing is served."""
     interval = settings.health_interval_seconds
     state = HealthState(stale_after(settings), settings.health_dependency_grace_seconds,
@@ -254,7 +281,7 @@ def health_probe(settings: Settings, checks: dict[str, Check], expect: tuple[str
             if stop.wait(interval):
                 return
 
-    server = _serve(settings, state)
+    server = _serve(settings, state, scrape if settings.metrics else None)
     checker = threading.Thread(target=run_checks, name="vmeste-health-checks", daemon=True)
     checker.start()
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Collection, Mapping
@@ -15,6 +16,9 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.observability import metrics
+from vmeste.platform.observability.exposition import Sampler, render
+from vmeste.platform.observability.processes import process_ended
 from vmeste.platform.outbox.relay import unrelay_unfinished
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime, build_runtime
@@ -81,7 +85,8 @@ def run_worker(settings: Settings, threads: int, parent: SharedHeartbeat | None 
         _work(settings, threads, parent.post, stop, queues)
         return
     with health_probe(settings, {"broker": broker_check(settings)}, expect=("worker",),
-                      dependencies=("broker",)) as state:
+                      dependencies=("broker",),
+                      scrape=lambda: render(metrics.directory())) as state:
         _work(settings, threads, lambda problem: state.report("worker", problem), stop,
               queues)
 
@@ -103,10 +108,13 @@ def run_workers(settings: Settings, processes: int, threads: int,
     """``processes`` worker processes (spawned, each with its own broker connections and
     database pool) consuming ``queues`` (``None``: all); SIGTERM or SIGINT stops them
     all gracefully. The parent serves the health probe: the broker, and whether every
-    child runs and sends its heartbeat."""
+    child runs and sends its heartbeat; and the metrics of every child, from the
+    directory the command gave them (``PROMETHEUS_MULTIPROC_DIR``, see
+    :mod:`vmeste.platform.observability.processes`)."""
     if processes == 1:
         run_worker(settings, threads, queues=queues)
         return
+    directory = os.environ.get(metrics.MULTIPROC_ENV)
     context = multiprocessing.get_context("spawn")
     heartbeats = [SharedHeartbeat(context) for _ in range(processes)]
     children = [context.Process(target=run_worker, args=(settings, threads, heartbeat, queues))
@@ -122,11 +130,13 @@ def run_workers(settings: Settings, processes: int, threads: int,
     with health_probe(settings, {"broker": broker_check(settings),
                                  "workers": children_check(children, heartbeats,
                                                            stale_after(settings))},
-                      dependencies=("broker",)):
+                      dependencies=("broker",), scrape=lambda: render(directory)):
         for child in children:
             child.start()
         for child in children:
             child.join()
+            if child.pid is not None:
+                process_ended(child.pid, directory)
 
 
 async def run_scheduler(settings: Settings) -> None:
@@ -136,20 +146,25 @@ async def run_scheduler(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    # The scheduler owns the outbox's gauges: sampled on its loop, scraped from the probe.
+    sampler = Sampler(settings.health_interval_seconds, database=True)
     with health_probe(settings, {"broker": broker_check(settings)},
                       expect=("database", "event loop", "scheduler"),
-                      dependencies=("broker", "database", "scheduler")) as state:
+                      dependencies=("broker", "database", "scheduler"),
+                      scrape=sampler.render) as state:
         runtime = build_runtime(settings)
         broker = build_broker(settings)
         topics = runtime.topics
         declare_actors(broker, runtime, topics)
-        database = asyncio.create_task(watch_database(state, settings, stop))
+        watched = [asyncio.create_task(watch_database(state, settings, stop))]
+        if settings.metrics:
+            watched.append(asyncio.create_task(sampler.run(stop)))
         try:
             await Scheduler(runtime, broker, topics, run_watchdog).run(
                 stop, tick=lambda: state.report("scheduler", None))
         finally:
             stop.set()
-            await database
+            await asyncio.gather(*watched)
             broker.close()
 
 

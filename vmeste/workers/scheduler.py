@@ -20,6 +20,7 @@ from typing import Any
 import dramatiq
 
 from vmeste.platform.deadlines.watchdog import SweepCounts
+from vmeste.platform.observability.metrics import relayed
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.outbox.relay import (
     RelayResult,
@@ -53,8 +54,10 @@ class Scheduler:
     async def sweep_outbox(self) -> RelayResult:
         await redeliver_stale(self.topics.keys(), timedelta(
             seconds=self.runtime.settings.outbox_redeliver_seconds))
-        return await relay_pending(self.send, self.topics.keys(),
-                                   batch_size=self.runtime.settings.relay_batch_size)
+        result = await relay_pending(self.send, self.topics.keys(),
+                                     batch_size=self.runtime.settings.relay_batch_size)
+        relayed(result.sent)
+        return result
 
     async def purge_outbox(self) -> int:
         """Drop rows finished longer ago than ``VMESTE_OUTBOX_RETENTION_DAYS``."""

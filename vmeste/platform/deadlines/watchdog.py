@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.queryset import QuerySet
 
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.observability.metrics import watchdog_swept
 
 if TYPE_CHECKING:
     from vmeste.platform.deadlines.kinds import DeadlineKind
@@ -38,7 +39,9 @@ async def run_watchdog(runtime: Runtime, now: datetime | None = None) -> SweepCo
     them meanwhile (``conflicts``), and how many it could not handle (``failed``:
     logged, and tried again on the next sweep, without holding up the others)."""
     now = now or runtime.clock()
-    return {kind.name: await sweep(runtime, kind, now) for kind in runtime.deadlines.kinds}
+    counts = {kind.name: await sweep(runtime, kind, now) for kind in runtime.deadlines.kinds}
+    watchdog_swept(counts)
+    return counts
 
 
 async def sweep(runtime: Runtime, kind: DeadlineKind, now: datetime) -> dict[str, int]:

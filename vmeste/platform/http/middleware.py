@@ -66,6 +66,9 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _too_big(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from vmeste.platform.observability.metrics import Refused, refused
+
+        refused(Refused.TOO_LARGE)
         response = _json_error(413, HttpErrorCode.REQUEST_TOO_LARGE,
                                _("The request is larger than {limit} bytes",
                                  limit=self.max_bytes))

@@ -15,11 +15,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmeste.platform.http.protocol import HttpErrorCode, json_error
 from vmeste.platform.i18n import _
+from vmeste.platform.observability.metrics import Refused, refused
 
 log = logging.getLogger("vmeste.shedding")
 
-#: The orchestrator's probes must see the process as it is, never a shed 503.
-PROBES = frozenset({"/healthz", "/readyz"})
+#: The orchestrator's probes and Prometheus' scrapes must see the process as it is, never
+#: a shed 503.
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 #: A shed request is cheap to repeat; a second lets the burst drain without idling clients.
 RETRY_AFTER_SECONDS = "1"
 #: An overload sheds thousands of requests a second: one log line per interval, not each.
@@ -76,6 +78,7 @@ class LoadSheddingMiddleware:
         return True
 
     def _report_shed(self) -> None:
+        refused(Refused.OVERLOADED)
         self._shed += 1
         now = time.monotonic()
         if now - self._reported_at >= LOG_EVERY_SECONDS:

@@ -36,6 +36,7 @@ from vmeste.platform.notifications.models import (
     NotificationStatus,
     WebhookSubscription,
 )
+from vmeste.platform.observability.metrics import delivered
 from vmeste.platform.reference.models import PATH_SEPARATOR
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ async def _deliver(runtime: Runtime, notification_id: int, *, last_attempt: bool
         except Exception as failure:  # a plugin's bug must not leak what it holds
             error = type(failure).__name__
     elapsed = round((time.perf_counter() - started) * 1000)
-    await _record(row, lease, error, elapsed, last_attempt)
+    delivered(str(row.channel), await _record(row, lease, error, elapsed, last_attempt))
     log.info("notification %s via %s: %s", row.id, row.channel, error or "sent")
     if error:
         raise DeliveryError(error)
@@ -151,6 +152,7 @@ async def _skip(row: Notification, lease: datetime, reason: str) -> None:
     """Nothing to retry: the notification is skipped, not failed."""
     await Notification.filter(id=row.id, status=S.SENDING, lease_until=lease).update(
         status=S.SKIPPED, lease_until=None, last_error=reason)
+    delivered(str(row.channel), S.SKIPPED)
     log.info("notification %s via %s: skipped (%s)", row.id, row.channel, reason)
 
 
@@ -163,9 +165,10 @@ def _scrub(text: str, row: Notification, message: OutgoingMessage) -> str:
 
 
 async def _record(row: Notification, lease: datetime, error: str, elapsed: int,
-                  last_attempt: bool) -> None:
+                  last_attempt: bool) -> NotificationStatus:
     """The attempt and the outcome, applied only while this worker still holds the
-    lease (a worker that overran it must not overwrite a later one's result)."""
+    lease (a worker that overran it must not overwrite a later one's result); returns
+    the status the attempt left."""
     if not error:
         status = S.SENT
     elif last_attempt:
@@ -179,3 +182,4 @@ async def _record(row: Notification, lease: datetime, error: str, elapsed: int,
         await Notification.filter(id=row.id, status=S.SENDING, lease_until=lease).using_db(
             conn).update(status=status, lease_until=None, last_error=error,
                          sent_at=now if status == S.SENT else None)
+    return status

@@ -25,6 +25,7 @@ from limits.storage import storage_from_string
 
 from vmeste.platform.errors import ErrorCode
 from vmeste.platform.i18n import _
+from vmeste.platform.observability.metrics import Refused, refused
 from vmeste.platform.settings import Settings
 
 log = logging.getLogger("vmeste.ratelimits")
@@ -50,6 +51,13 @@ class Refusal:
     @property
     def message(self) -> str:
         return _("Too many requests: try again in {seconds} s", seconds=self.retry_after)
+
+    @property
+    def reason(self) -> str:
+        """Its ``vmeste_refusals_total`` reason."""
+        if self.budget is Budget.AUTH_FAILURES:
+            return Refused.AUTH_FAILURES.value
+        return f"rate_limit_{self.budget.value}"
 
     @property
     def extensions(self) -> dict[str, object]:
@@ -88,8 +96,12 @@ class RequestLimiter:
         return await self._ask(budget, key, spend=True, units=units)
 
     async def exhausted(self, budget: Budget, key: str) -> Refusal | None:
-        """A refusal when spending one more unit would be refused; spends nothing."""
-        return await self._ask(budget, key, spend=False)
+        """A refusal when spending one more unit would be refused; spends nothing. The
+        request asking is refused then, and counted so."""
+        refusal = await self._ask(budget, key, spend=False)
+        if refusal is not None:
+            refused(refusal.reason)
+        return refusal
 
     async def _ask(self, budget: Budget, key: str, *, spend: bool, units: int = 1
                    ) -> Refusal | None:

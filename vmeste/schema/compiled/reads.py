@@ -22,6 +22,7 @@ from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
 
 from vmeste.platform.identity.principal import ANONYMOUS
+from vmeste.platform.observability.metrics import COMPILED, read_fallback
 from vmeste.platform.ratelimits.clients import parse_networks
 from vmeste.platform.ratelimits.limiter import Budget
 from vmeste.platform.runtime import Runtime
@@ -36,6 +37,10 @@ from vmeste.schema.nesting import MAX_EXPANDED_SELECTIONS, MAX_SELECTION_NESTING
 from vmeste.schema.ratelimit import PREPAID, budget_key
 
 log = logging.getLogger("vmeste.reads")
+
+#: Scope state key: the operation that answered a request, as the request's metrics
+#: label it: (name or None, operation type, path); the view observes it.
+ANSWERED = "vmeste.answered"
 
 
 @dataclass
@@ -108,10 +113,13 @@ class CompiledReads:
         plan = self.plan(data.query, data.operation_name) if self.settings.compiled_reads \
             else None
         result = await self._run(plan, request, data) if plan is not None else None
-        if result is None:
+        if plan is None or result is None:
             self.stats.interpreted += 1
             return None
         self.stats.compiled += 1
+        name = plan.operation.name
+        request.scope.setdefault("state", {})[ANSWERED] = (
+            name.value if name else None, "query", COMPILED)
         return Response(orjson.dumps({"data": result}), media_type=media_type)
 
     async def _run(self, plan: Plan, request: Request, data: GraphQLRequestData
@@ -164,4 +172,5 @@ class CompiledReads:
 
     def _fallback(self, reason: str) -> None:
         self.stats.fallbacks[reason] += 1
+        read_fallback(reason)
         return None
