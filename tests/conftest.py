@@ -41,6 +41,8 @@ def app_client(db: Settings) -> AppClient:
 
     @asynccontextmanager
     async def build(**changes: Any) -> AsyncIterator[tuple[Starlette, GraphQLClient]]:
+        if "dev_mode" in changes:  # GraphiQL follows dev mode, as in load_settings
+            changes.setdefault("graphiql", changes["dev_mode"])
         app = create_app(replace(db, **changes), manage_database=False)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://vmeste.test") as http:

@@ -37,7 +37,7 @@ async def test_graphiql_references_only_local_assets(db: Any, client: httpx.Asyn
 async def test_the_assets_are_not_served_outside_dev_mode(db: Any, app_client: Any) -> None:
     # GraphiQL follows dev mode when load_settings reads it (VMESTE_GRAPHIQL unset), so
     # both change together here.
-    async with app_client(dev_mode=False, graphiql=False) as (_, graphql):
+    async with app_client(dev_mode=False) as (_, graphql):
         asset = await graphql.http.get("/static/graphiql/graphiql.min.js")
         assert asset.status_code == 404
     async with app_client(dev_mode=True) as (_, graphql):
