@@ -8,7 +8,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from vmeste.cli.common import EXIT_USAGE, check_database, check_startup, fail, run, run_with_db
+from vmeste.cli.common import (
+    EXIT_USAGE,
+    check_database,
+    check_startup,
+    fail,
+    observe,
+    run,
+    run_with_db,
+)
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.settings import Settings
 
@@ -22,8 +30,17 @@ DEMO_QUERIES = (
 
 #: uvicorn would take X-Forwarded-For from any peer on loopback as the client address;
 #: the platform reads it only from VMESTE_TRUSTED_PROXIES (vmeste.platform.ratelimits), so
-#: a client cannot pick the address its rate limit is counted under.
-SERVER_OPTIONS: dict[str, Any] = {"log_level": "info", "proxy_headers": False}
+#: a client cannot pick the address its rate limit is counted under. Its access log
+#: prints query strings (a GET's GraphQL variables): the platform writes its own.
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "access_log": False}
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options, its logging through the platform's formatter (applied again
+    in each worker process uvicorn spawns)."""
+    from vmeste.platform.observability.logs import logging_config
+
+    return {**SERVER_OPTIONS, "log_config": logging_config(settings, "api"), "log_level": None}
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
     from vmeste.platform.db import redact_url
@@ -67,6 +84,7 @@ def default_workers(settings: Settings) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    observe(settings, "api")
     check_startup(settings)
     if args.workers is None:
         args.workers = default_workers(settings)
@@ -82,7 +100,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
              "redis://…) with `vmeste worker` and `vmeste scheduler` beside them", EXIT_USAGE)
     check_database(settings)
     uvicorn.run("vmeste.app:app_from_environment", factory=True, host=args.host,
-                port=args.port, workers=args.workers, **SERVER_OPTIONS)
+                port=args.port, workers=args.workers, **server_options(settings))
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -90,6 +108,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
     from vmeste.app import create_app
 
+    observe(settings, "api")
     migrate_all(settings)
     tokens = run_with_db(settings, lambda: _prepare_demo(settings))
     base = f"http://{args.host}:{args.port}"
@@ -106,7 +125,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     print(f"  curl -s {base}/graphql -H 'Content-Type: application/json' "
           f"-H 'Authorization: Bearer {tokens['federal_configurator']}' -d '{body}'\n")
     uvicorn.run(create_app(settings, server=True), host=args.host, port=args.port,
-                **SERVER_OPTIONS)
+                **server_options(settings))
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:

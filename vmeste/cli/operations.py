@@ -13,6 +13,7 @@ from vmeste.cli.common import (
     check_database,
     check_startup,
     fail,
+    observe,
     output,
     run_with_db,
     table,
@@ -92,6 +93,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) has no separate workers: 'vmeste serve' "
              "runs them; set VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
+    observe(settings, "worker")
     check_startup(settings)
     threads = args.threads or settings.worker_threads
     if not (1 <= args.processes <= 64 and 1 <= threads <= 64):
@@ -108,6 +110,7 @@ def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) is swept by 'vmeste serve' itself; set "
              "VMESTE_BROKER_URL to amqp://… or redis://…", EXIT_USAGE)
+    observe(settings, "scheduler")
     check_startup(settings)
     check_database(settings)
     print(f"Scheduler: outbox every {settings.relay_interval_ms} ms, deadline watchdog "

@@ -14,6 +14,8 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.observability.logs import configure_logging
+from vmeste.platform.observability.tracing import configure_tracing
 from vmeste.platform.outbox.relay import unrelay_unfinished
 from vmeste.platform.runtime import Runtime, build_runtime
 from vmeste.platform.settings import Settings
@@ -48,6 +50,10 @@ def run_worker(settings: Settings, threads: int, parent: SharedHeartbeat | None 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     if parent is not None:
+        # A spawned child starts from a fresh interpreter: the parent's logging and
+        # tracing (already checked by ``vmeste worker``) are set up again here.
+        configure_tracing("worker")
+        configure_logging(settings, "worker")
         _work(settings, threads, parent.post, stop)
         return
     with health_probe(settings, {"broker": broker_check(settings)}, expect=("worker",),
