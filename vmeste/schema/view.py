@@ -83,8 +83,8 @@ class VmesteGraphQL(GraphQL):
                 return None
         except RequestRefused:
             return None
-        if data.operation_name:  # for the access line and the span
-            name_operation(request.scope, safe_name(data.operation_name))
+        if (name := safe_name(data.operation_name)) != "-":  # for the access line, the span
+            name_operation(request.scope, name)
         return await self.reads.answer(request, data, media_type)
 
     def encode_json(self, data: object) -> str:

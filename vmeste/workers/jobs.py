@@ -100,17 +100,14 @@ class Job:
             options = message.options
             fields.update(outbox_id=options.get("outbox_id"), message_id=message.message_id)
         traceparent = str(options.get("traceparent") or "")
+        queue = message.queue_name if message else queue_name(self.runtime.settings,
+                                                               self.topic)
         started = time.perf_counter()
         outcome = "failed"
         with carried(str(options.get("request_id") or ""), traceparent):
             try:
-                if tracing.tracing_enabled():
-                    queue = message.queue_name if message else queue_name(
-                        self.runtime.settings, self.topic)
-                    with tracing.job_span(queue, traceparent, {
-                            k: v for k, v in fields.items() if v is not None}):
-                        await self.run(payload)
-                else:
+                with tracing.job_span(queue, traceparent, fields,
+                                      not_failures=(dramatiq.Retry,)):
                     await self.run(payload)
                 outcome = "done"
             except dramatiq.Retry:

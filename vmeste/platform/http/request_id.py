@@ -37,7 +37,8 @@ _UNPRINTABLE = re.compile(r"[^\x21-\x7e\u00a0-\uffff]")
 
 
 def name_operation(scope: Scope, name: str) -> None:
-    """The GraphQL operation's name, for the access line and the span ("-" unknown)."""
+    """The GraphQL operation's name (a checked GraphQL name), for the access line and
+    the span."""
     scope[OPERATION] = name
 
 

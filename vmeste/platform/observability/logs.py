@@ -2,11 +2,12 @@
 or readable text for a developer's terminal (``VMESTE_LOG_FORMAT``).
 
 Both carry the process (``api``, ``worker``, ``scheduler``), the current request id
-(:mod:`vmeste.platform.observability.context`) and a few structured fields a caller
-passes with ``extra=``; nothing else of ``extra`` is printed, so a field added for one
-line cannot leak into the log by accident. Exceptions are printed as their types and
-traceback frames, never their messages: a driver's or a library's exception quotes the
-values it choked on, and those are a citizen's address or passport number.
+(:mod:`vmeste.platform.observability.context`), the trace id when tracing is on, and a
+few structured fields a caller passes with ``extra=``; nothing else of ``extra`` is
+printed, so a field added for one line cannot leak into the log by accident.
+Exceptions are printed as their types and traceback frames, never their messages: a
+driver's or a library's exception quotes the values it choked on, and those are a
+citizen's address or passport number.
 
 uvicorn's loggers go through the same handler (``vmeste serve`` hands uvicorn
 :func:`logging_config`); its access log is off, because it prints query strings and a
@@ -29,8 +30,8 @@ from vmeste.platform.settings import Settings
 
 #: The ``extra=`` fields a line may carry (besides any ``*_id`` integer, a subject's id).
 FIELDS = frozenset({
-    "topic", "actor", "queue", "outbox_id", "message_id", "attempt", "outcome",
-    "duration_ms", "status", "method", "path", "operation", "subject_type", "count",
+    "topic", "actor", "outbox_id", "message_id", "outcome", "duration_ms", "status",
+    "method", "path", "operation",
 })
 #: Loggers that print what must not be logged whatever ``VMESTE_LOG_LEVEL`` says: at
 #: DEBUG, Tortoise and aiosqlite print every query's parameters (personal data),

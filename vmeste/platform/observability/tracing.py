@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from vmeste.platform.observability.context import (
@@ -29,7 +29,6 @@ from vmeste.platform.observability.context import (
 EXPORTERS = ("otlp", "console")
 #: The protocol of the OTLP exporter the ``otel`` extra installs.
 OTLP_PROTOCOL = "http/protobuf"
-SERVICE_NAMES = {"api": "vmeste-api", "worker": "vmeste-worker", "scheduler": "vmeste-scheduler"}
 
 #: The tracer once :func:`configure_tracing` switched tracing on in this process.
 _tracer: Any = None
@@ -64,15 +63,15 @@ def requested_exporters(environ: Mapping[str, str]) -> tuple[str, ...]:
     return exporters
 
 
-def configure_tracing(process: str, environ: Mapping[str, str] | None = None) -> bool:
-    """Switch tracing on in this process when the variables ask for it; True when on.
-    Raises :class:`TracingUnavailable` when asked for and impossible. Safe to call
-    again (uvicorn's worker calls it when the app factory runs)."""
+def configure_tracing(process: str) -> bool:
+    """Switch tracing on in this process (``api``, ``worker``, ``scheduler``: the
+    default service name is ``vmeste-<process>``) when the variables ask for it; True
+    when on. Raises :class:`TracingUnavailable` when asked for and impossible. Safe to
+    call again (uvicorn's worker calls it when the app factory runs)."""
     global _tracer
     if _tracer is not None:
         return True
-    environ = os.environ if environ is None else environ
-    exporters = requested_exporters(environ)
+    exporters = requested_exporters(os.environ)
     if not exporters:
         return False
     try:
@@ -89,11 +88,10 @@ def configure_tracing(process: str, environ: Mapping[str, str] | None = None) ->
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError:
         raise TracingUnavailable(
-            f"tracing is switched on ({_switch(environ)}) but OpenTelemetry is not "
+            f"tracing is switched on ({_switch(os.environ)}) but OpenTelemetry is not "
             "installed: install vmeste[otel], or unset the OTEL_* variables") from None
     named = SERVICE_NAME in OTELResourceDetector().detect().attributes
-    resource = Resource.create(None if named else {
-        SERVICE_NAME: SERVICE_NAMES.get(process, f"vmeste-{process}")})
+    resource = Resource.create(None if named else {SERVICE_NAME: f"vmeste-{process}"})
     provider = TracerProvider(resource=resource)
     if "otlp" in exporters:
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
@@ -107,11 +105,10 @@ def configure_tracing(process: str, environ: Mapping[str, str] | None = None) ->
 
 
 def _switch(environ: Mapping[str, str]) -> str:
-    for name in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                 "OTEL_EXPORTER_OTLP_ENDPOINT"):
-        if environ.get(name, "").strip():
-            return f"{name} is set"
-    return "OTEL_* is set"
+    """Which variable switched tracing on (one did, or nothing was asked for)."""
+    switches = ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "OTEL_EXPORTER_OTLP_ENDPOINT")
+    return next(f"{name} is set" for name in switches if environ.get(name, "").strip())
 
 
 def tracing_enabled() -> bool:
@@ -131,9 +128,10 @@ def _parent(traceparent: str) -> Any:
 
 
 @contextmanager
-def _span(name: str, kind: str, parent: str, attributes: dict[str, Any]) -> Iterator[Any]:
+def _span(name: str, kind: str, parent: str, attributes: dict[str, Any],
+          not_failures: tuple[type[BaseException], ...] = ()) -> Iterator[Any]:
     """A span current for the block, whose ``traceparent`` the rows written meanwhile
-    store; an exception marks it failed by its type alone."""
+    store; an exception (but ``not_failures``) marks it failed by its type alone."""
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
     if request_id := current_request_id():
@@ -146,8 +144,9 @@ def _span(name: str, kind: str, parent: str, attributes: dict[str, Any]) -> Iter
         try:
             yield span
         except BaseException as error:
-            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-            span.set_attribute("error.type", type(error).__qualname__)
+            if not isinstance(error, not_failures):
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                span.set_attribute("error.type", type(error).__qualname__)
             raise
         finally:
             set_traceparent(previous)
@@ -175,10 +174,16 @@ def finish_server_span(span: Any, status: int, route: str | None, operation: str
         span.set_status(Status(StatusCode.ERROR))
 
 
-def job_span(queue: str, traceparent: str, attributes: dict[str, Any]) -> Any:
-    """The span of one job: a child of the span that wrote its outbox row. The
-    ``attributes`` (the job's log fields: ids, never values) go under ``vmeste.``."""
+def job_span(queue: str, traceparent: str, attributes: dict[str, Any],
+             not_failures: tuple[type[BaseException], ...] = ()) -> AbstractContextManager[Any]:
+    """The span of one job, a child of the span that wrote its outbox row; nothing when
+    tracing is off. The ``attributes`` (the job's log fields: ids, never values) go
+    under ``vmeste.``; ``not_failures`` end the span without failing it (a job put off
+    for later)."""
+    if _tracer is None:
+        return nullcontext()
     return _span(f"process {queue}", "CONSUMER", traceparent, {
         "messaging.system": "dramatiq", "messaging.operation.type": "process",
         "messaging.destination.name": queue,
-        **{f"vmeste.{key}": value for key, value in attributes.items()}})
+        **{f"vmeste.{key}": value for key, value in attributes.items() if value is not None},
+    }, not_failures)
