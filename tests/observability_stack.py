@@ -111,9 +111,10 @@ def running_stack(settings: Settings, folder: Path, **extra: str) -> Iterator[St
     require_service(REDIS_URL, 6379)
     prefix = f"vt{os.getpid()}obs{secrets.token_hex(2)}"
     port = free_port()
-    env = environment(settings, VMESTE_BROKER_URL=REDIS_URL, VMESTE_QUEUE_PREFIX=prefix,
-                      VMESTE_RELAY_INTERVAL_MS="50", VMESTE_DEV_MODE="1",
-                      VMESTE_AUTH_CACHE_SECONDS="0", **extra)
+    env = without_otel(environment(
+        settings, VMESTE_BROKER_URL=REDIS_URL, VMESTE_QUEUE_PREFIX=prefix,
+        VMESTE_RELAY_INTERVAL_MS="50", VMESTE_DEV_MODE="1", VMESTE_AUTH_CACHE_SECONDS="0"))
+    env.update(extra)
     try:
         with ExitStack() as processes:
             serve = processes.enter_context(started(
@@ -131,6 +132,11 @@ def running_stack(settings: Settings, folder: Path, **extra: str) -> Iterator[St
         if keys:
             client.delete(*keys)
         client.close()
+
+
+def without_otel(env: dict[str, str]) -> dict[str, str]:
+    """The developer's own ``OTEL_*`` variables would switch tracing on in the commands."""
+    return {key: value for key, value in env.items() if not key.startswith("OTEL_")}
 
 
 def ready(base: str) -> bool:

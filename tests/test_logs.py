@@ -32,6 +32,7 @@ from tests.observability_stack import (
     started,
     submit,
     wait_for,
+    without_otel,
 )
 from tests.test_workers_cli import environment, free_port
 from tests.test_workers_jobs import Probe, harness
@@ -270,7 +271,7 @@ async def test_one_request_id_from_the_api_through_the_outbox_into_the_worker(
 def test_dev_mode_logs_readable_text_with_the_request_id(empty_database, tmp_path):
     """In dev mode the default is text."""
     port = free_port()
-    env = environment(empty_database, VMESTE_DEV_MODE="1")
+    env = without_otel(environment(empty_database, VMESTE_DEV_MODE="1"))
     with started("serve", ["serve", "--port", str(port)], env, tmp_path) as serve:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: ready(base), "the API's readiness", [serve])

@@ -19,6 +19,7 @@ from tests.observability_stack import (
     running_stack,
     submit,
     wait_for,
+    without_otel,
 )
 from tests.test_workers_cli import environment
 from vmeste.platform.observability.tracing import TracingUnavailable, requested_exporters
@@ -60,8 +61,9 @@ WITHOUT_SDK = ("import sys; sys.modules['opentelemetry.sdk'] = None; "
 
 @pytest.mark.parametrize("command", ["serve", "worker", "scheduler"])
 def test_tracing_asked_for_but_not_installed_refuses_to_start(tmp_path, command):
-    env = environment(_nowhere(tmp_path), OTEL_TRACES_EXPORTER="otlp",
-                      VMESTE_BROKER_URL="redis://127.0.0.1:1/0")
+    env = {**without_otel(environment(_nowhere(tmp_path),
+                                      VMESTE_BROKER_URL="redis://127.0.0.1:1/0")),
+           "OTEL_TRACES_EXPORTER": "otlp"}
     result = subprocess.run([sys.executable, "-c", WITHOUT_SDK, command], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
@@ -71,7 +73,7 @@ def test_tracing_asked_for_but_not_installed_refuses_to_start(tmp_path, command)
 
 
 def test_an_unknown_exporter_refuses_to_start(tmp_path):
-    env = environment(_nowhere(tmp_path), OTEL_TRACES_EXPORTER="jaeger")
+    env = {**without_otel(environment(_nowhere(tmp_path))), "OTEL_TRACES_EXPORTER": "jaeger"}
     result = subprocess.run([sys.executable, "-m", "vmeste", "serve"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
@@ -110,7 +112,8 @@ def test_without_otel_variables_nothing_of_opentelemetry_is_imported(empty_datab
 
         asyncio.run(main())
     """)
-    result = subprocess.run([sys.executable, "-c", script], env=environment(empty_database),
+    result = subprocess.run([sys.executable, "-c", script],
+                            env=without_otel(environment(empty_database)),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
