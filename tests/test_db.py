@@ -185,3 +185,54 @@ async def test_upgrading_carries_appeal_pauses_and_extensions_over_to_any_subjec
     assert [(e.subject_type, e.subject_id, e.units, e.reason, e.actor) for e in extensions] == [
         ("appeal", appeals[1].id, 10, "Запрос документов", "org-admin")]
     assert fresh.id > pauses[-1].id
+
+
+async def test_outbox_rows_gain_a_request_context_and_lose_it_going_back(upgrade_url):
+    """Migration 0009 adds ``request_id`` and ``traceparent`` ("" in the rows already
+    queued); going back drops both and keeps the rows and the table's indexes (Tortoise's
+    SQLite editor would rebuild the table without them)."""
+    from datetime import UTC, datetime
+
+    from tortoise import Tortoise
+    from tortoise.migrations.api.migrate import migrate
+
+    from vmeste.platform.db import tortoise_config
+    from vmeste.platform.outbox.models import OutboxMessage
+    from vmeste.platform.settings import load_settings
+
+    config = tortoise_config(load_settings({"VMESTE_DATABASE_URL": upgrade_url}))
+    postgres = upgrade_url.startswith("postgres")
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    queued_at = datetime(2026, 5, 1, tzinfo=UTC)
+    indexes = ("SELECT indexdef AS definition FROM pg_indexes WHERE tablename = "
+               "'outbox_message'" if postgres else "SELECT sql AS definition FROM "
+               "sqlite_master WHERE type = 'index' AND tbl_name = 'outbox_message' "
+               "AND sql IS NOT NULL")
+    try:
+        await migrate(config=config, target="vmeste.0008_deadline_subjects")
+        await Tortoise.init(config=config)
+        conn = Tortoise.get_connection("default")
+        await conn.execute_query(
+            "INSERT INTO outbox_message (topic, dedupe_key, payload, created_at, "
+            "relay_attempts, last_error) VALUES ('t', 'queued', '{}', "
+            f"{'$1' if postgres else '?'}, 0, '')", [queued_at if postgres else
+                                                      queued_at.isoformat()])
+        _, before = await conn.execute_query(indexes)
+        await migrate(config=config)
+        queued = await OutboxMessage.get(dedupe_key="queued")
+        await OutboxMessage.create(topic="t", dedupe_key="new", request_id="req-upgrade-1",
+                                   traceparent=traceparent)
+        fresh = await OutboxMessage.get(dedupe_key="new")
+        await migrate(config=config, target="vmeste.0008_deadline_subjects")
+        conn = Tortoise.get_connection("default")
+        _, rows = await conn.execute_query("SELECT * FROM outbox_message ORDER BY id")
+        _, after = await conn.execute_query(indexes)
+    finally:
+        await Tortoise.close_connections()
+    assert (queued.request_id, queued.traceparent) == ("", "")
+    assert (fresh.request_id, fresh.traceparent) == ("req-upgrade-1", traceparent)
+    assert [row["dedupe_key"] for row in rows] == ["queued", "new"]
+    assert not {"request_id", "traceparent"} & set(dict(rows[0]))
+    assert sorted(row["definition"] for row in after) == sorted(
+        row["definition"] for row in before)
+    assert sum("relayed_at" in row["definition"] for row in after) == 2  # the relay's

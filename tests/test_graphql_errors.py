@@ -92,6 +92,19 @@ async def test_a_malformed_request_id_is_replaced(world: World, client: httpx.As
         assert request_id != sent and len(request_id) == 32
 
 
+async def test_the_quoted_request_id_is_the_one_the_response_and_the_log_carry(
+        world: World, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture,
+        broken_territory_lookup: None) -> None:
+    """Without an ``X-Request-Id`` the platform makes one: the masked error quotes it,
+    the response echoes it, and the error's log line names it."""
+    caplog.set_level(logging.ERROR, logger="vmeste.graphql")
+    response = await post(client, '{ territory(code: "RU") { code } }')
+    request_id = response.json()["errors"][0]["extensions"]["requestId"]
+    assert response.headers["x-request-id"] == request_id
+    [line] = [r.getMessage() for r in caplog.records if r.name == "vmeste.graphql"]
+    assert f"(request {request_id})" in line
+
+
 @pytest.mark.parametrize("variables", [
     {"c": "\ud800"}, {"c": "ok\udfffok"},
 ])

@@ -28,6 +28,7 @@ from vmeste.platform.http import graphiql
 from vmeste.platform.http.locale import LocaleMiddleware
 from vmeste.platform.http.middleware import AuthenticationMiddleware, BodyLimitMiddleware
 from vmeste.platform.http.probes import healthz, readyz
+from vmeste.platform.http.request_id import RequestIdMiddleware
 from vmeste.platform.http.shedding import LoadSheddingMiddleware
 from vmeste.platform.observability import metrics
 from vmeste.platform.observability.exposition import (
@@ -122,8 +123,12 @@ def create_app(settings: Settings, *, manage_database: bool = True,
     if settings.allowed_origins:
         middleware.insert(0, Middleware(
             CORSMiddleware, allow_origins=list(settings.allowed_origins),
-            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id"],
         ))
+    # Outermost: every answer, the refusals of the middleware inside it too, has an id.
+    middleware.insert(0, Middleware(RequestIdMiddleware))
 
     @asynccontextmanager
     async def background() -> AsyncIterator[None]:
@@ -176,10 +181,16 @@ def create_app(settings: Settings, *, manage_database: bool = True,
 
 
 def app_from_environment() -> Starlette:
-    """Factory for ``uvicorn --factory``; each worker process builds its own app."""
+    """Factory for ``uvicorn --factory``; each worker process builds its own app, and
+    logs and traces through the platform's setup."""
+    from vmeste.platform.observability.logs import configure_logging
+    from vmeste.platform.observability.tracing import configure_tracing
     from vmeste.platform.settings import load_settings
 
-    return create_app(load_settings(), server=True)
+    settings = load_settings()
+    configure_tracing("api")
+    configure_logging(settings, "api")
+    return create_app(settings, server=True)
 
 
 def settle_heap(server: bool) -> None:

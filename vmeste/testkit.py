@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.expressions import Q
 
 from vmeste.platform.deadlines.watchdog import run_watchdog
+from vmeste.platform.observability.context import carried
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.outbox.relay import mark_done
 from vmeste.platform.runtime import Runtime
@@ -125,7 +126,8 @@ class Background:
                       .filter(Q(available_at__isnull=True) | Q(available_at__lte=due))
                       .order_by("id"))
         for row in rows:
-            await topics[row.topic].handle(self.runtime, dict(row.payload), False)
+            with carried(row.request_id, row.traceparent):  # as a worker's job runs
+                await topics[row.topic].handle(self.runtime, dict(row.payload), False)
             await OutboxMessage.filter(id=row.id).update(relayed_at=datetime.now(UTC))
             await mark_done(row.id)
             run.jobs[row.topic] += 1

@@ -175,6 +175,20 @@ def check_startup(settings: Settings, kind: ProcessKind = ProcessKind.API,
     run(require_startable(build_plugin_manager(settings), settings))
 
 
+def observe(settings: Settings, process: str) -> None:
+    """Logs through the one formatter and, when the ``OTEL_*`` variables ask for it,
+    tracing, for a long-running command; tracing asked for but impossible (the ``otel``
+    extra missing) refuses to start rather than run without the traces expected."""
+    from vmeste.platform.observability.logs import configure_logging
+    from vmeste.platform.observability.tracing import TracingUnavailable, configure_tracing
+
+    try:
+        configure_tracing(process)
+    except TracingUnavailable as refused:
+        raise CommandError(str(refused), EXIT_USAGE) from None
+    configure_logging(settings, process)
+
+
 def iso_date(text: str) -> date:
     """An argparse type: a bad date is a usage error naming the option, not a traceback."""
     try:

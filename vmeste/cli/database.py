@@ -14,6 +14,7 @@ from vmeste.cli.common import (
     check_production,
     check_startup,
     fail,
+    observe,
     run,
     run_with_db,
 )
@@ -32,8 +33,17 @@ DEMO_QUERIES = (
 
 #: uvicorn would take X-Forwarded-For from any peer on loopback as the client address;
 #: the platform reads it only from VMESTE_TRUSTED_PROXIES (vmeste.platform.ratelimits), so
-#: a client cannot pick the address its rate limit is counted under.
-SERVER_OPTIONS: dict[str, Any] = {"log_level": "info", "proxy_headers": False}
+#: a client cannot pick the address its rate limit is counted under. Its access log
+#: prints query strings (a GET's GraphQL variables): the platform writes its own.
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False, "access_log": False}
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options, its logging through the platform's formatter (applied again
+    in each worker process uvicorn spawns)."""
+    from vmeste.platform.observability.logs import logging_config
+
+    return {**SERVER_OPTIONS, "log_config": logging_config(settings, "api"), "log_level": None}
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> None:
     from vmeste.platform.db import redact_url
@@ -80,6 +90,7 @@ def default_workers(settings: Settings) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    observe(settings, "api")
     if args.workers is None:
         args.workers = default_workers(settings)
     check_startup(settings, ProcessKind.API, args.workers)
@@ -96,7 +107,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     check_database(settings)
     with multiprocess_directory(args.workers):  # before uvicorn starts the processes
         uvicorn.run("vmeste.app:app_from_environment", factory=True, host=args.host,
-                    port=args.port, workers=args.workers, **SERVER_OPTIONS)
+                    port=args.port, workers=args.workers, **server_options(settings))
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
@@ -104,6 +115,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
     from vmeste.app import create_app
 
+    observe(settings, "api")
     # Dev mode is on (the demo's point): production refuses before any demo row is
     # written to its database.
     check_production(settings, ProcessKind.API)
@@ -124,7 +136,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
           f"-H 'Authorization: Bearer {tokens['federal_configurator']}' -d '{body}'\n")
     with multiprocess_directory(1):
         uvicorn.run(create_app(settings, server=True), host=args.host, port=args.port,
-                    **SERVER_OPTIONS)
+                    **server_options(settings))
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:

@@ -13,6 +13,7 @@ from vmeste.cli.common import (
     check_database,
     check_startup,
     fail,
+    observe,
     output,
     run_with_db,
     table,
@@ -92,6 +93,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from vmeste.platform.runtime import build_runtime
     from vmeste.workers.runner import UnknownQueues, run_workers, select_queues
 
+    observe(settings, "worker")
     check_startup(settings, ProcessKind.WORKER, args.processes)
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) has no separate workers: 'vmeste serve' "
@@ -121,6 +123,7 @@ def _queue_names(value: str) -> tuple[str, ...]:
 def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> None:
     from vmeste.workers.runner import run_scheduler
 
+    observe(settings, "scheduler")
     check_startup(settings, ProcessKind.SCHEDULER)
     if settings.broker_url.startswith("memory"):
         fail("the in-process broker (memory://) is swept by 'vmeste serve' itself; set "

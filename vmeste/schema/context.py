@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -12,22 +10,11 @@ import pluggy
 from strawberry.types import ExecutionContext
 
 from vmeste.platform.identity.principal import Principal
+from vmeste.platform.observability.context import accepted_request_id, current_request_id
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings
 from vmeste.schema.loaders import Loaders
-
-#: What an incoming ``X-Request-Id`` may look like to be reused (a proxy's id ties our
-#: log line to its own); anything else could smuggle text into the logs.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
-
-
-def request_id(request: Any) -> str:
-    """The caller's ``X-Request-Id`` when well-formed, else a fresh one: the id a user
-    quotes from a masked error and an operator finds in the log."""
-    headers = getattr(request, "headers", None)
-    incoming = headers.get("x-request-id", "") if headers is not None else ""
-    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 @dataclass
@@ -46,8 +33,10 @@ class Context:
 
     @cached_property
     def request_id(self) -> str:
-        """Made when an error first needs it: most requests have none to quote."""
-        return request_id(self.request)
+        """The request's id, made current by ``vmeste.platform.http.request_id``: the
+        one its log lines and outbox rows carry (a fresh one for a schema run outside
+        any request)."""
+        return current_request_id() or accepted_request_id(None)
 
     @property
     def settings(self) -> Settings:

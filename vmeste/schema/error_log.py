@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import traceback
 from typing import Any
 
 from graphql import (
@@ -30,6 +29,7 @@ from graphql import (
 from strawberry.types import ExecutionContext
 
 from vmeste.platform.errors import ErrorCode
+from vmeste.platform.observability.logs import traceback_without_messages
 from vmeste.schema.masking import error_code
 
 log = logging.getLogger("vmeste.graphql")
@@ -94,21 +94,6 @@ def _field(sets: list[SelectionSetNode], key: str, fragments: dict[str, Any]
                 seen.add(selection.name.value)
                 pending.append(fragments[selection.name.value].selection_set)
     return None
-
-
-def traceback_without_messages(exception: BaseException) -> str:
-    """The exception chain as types and frames (file, line, function, source line):
-    everything a developer needs to find the bug and nothing the caller sent."""
-    lines: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = exception
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        kind = type(current)
-        lines.append(f"{kind.__module__}.{kind.__qualname__}\n")
-        lines.extend(traceback.format_list(traceback.extract_tb(current.__traceback__)))
-        current = current.__cause__ or current.__context__
-    return "".join(lines).rstrip()
 
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None

@@ -34,6 +34,7 @@ from vmeste.platform.http.protocol import (
     query_params,
 )
 from vmeste.platform.http.protocol import json_error as _json_error
+from vmeste.platform.http.request_id import name_operation
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.observability.metrics import (
@@ -47,6 +48,7 @@ from vmeste.platform.websocket_sessions import GuardedTransportWSHandler, WebSoc
 from vmeste.schema import VmesteSchema
 from vmeste.schema.compiled.reads import ANSWERED, CompiledReads
 from vmeste.schema.context import Context
+from vmeste.schema.error_log import safe_name
 from vmeste.schema.loaders import Loaders
 
 #: The labels of a request refused before any operation was known.
@@ -91,6 +93,8 @@ class VmesteGraphQL(GraphQL):
                 return None
         except RequestRefused:
             return None
+        if (name := safe_name(data.operation_name)) != "-":  # for the access line, the span
+            name_operation(request.scope, name)
         return await self.reads.answer(request, data, media_type)
 
     def encode_json(self, data: object) -> str:

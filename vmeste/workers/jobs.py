@@ -9,12 +9,18 @@ written, so the broker's own dead-letter handling still sees a failed message.
 A finished job (done, or dead-lettered) stamps its outbox row's ``done_at``; a row
 relayed and never done was lost by a broker and is relayed again
 (:mod:`vmeste.platform.outbox.relay`).
+
+The row's request id and trace context travel in the message's options and are current
+while the job runs, so its log lines, its span and the rows it writes belong to the
+request that caused it; each run ends with one INFO line (actor, outbox id, the
+payload's subject ids, duration, outcome), never the payload's other values.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +28,8 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
+from vmeste.platform.observability import tracing
+from vmeste.platform.observability.context import carried
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.relay import mark_done
 from vmeste.platform.outbox.services import RetryLater
@@ -44,7 +52,9 @@ def message_for(settings: Settings, topic: Topic, row: OutboxMessage) -> dramati
     same id, which is what the logs and dead letters show."""
     return dramatiq.Message(
         queue_name=queue_name(settings, topic), actor_name=topic.actor, args=(),
-        kwargs=dict(row.payload), options={"outbox_id": row.id},
+        kwargs=dict(row.payload),
+        options={"outbox_id": row.id, "request_id": row.request_id,
+                 "traceparent": row.traceparent},
         message_id=str(uuid.uuid5(_MESSAGE_IDS, row.dedupe_key)),
     )
 
@@ -69,14 +79,52 @@ class Job:
     async def perform(self, **payload: Any) -> None:
         """The actor function (a bound coroutine method, so dramatiq runs it on its
         event-loop thread)."""
-        await self.database.run(self.run(payload))
+        await self.database.run(self.observed(payload))
 
-    async def run(self, payload: dict[str, Any]) -> None:
-        message = CurrentMessage.get_current_message()
+    def attempts(self, message: dramatiq.Message[Any] | None) -> tuple[int, int]:
+        """(retries so far, the most allowed)."""
         retries = int(message.options.get("retries", 0)) if message else 0
         limit = self.runtime.settings.job_max_retries
         if message is not None:
             limit = int(message.options.get("max_retries", limit))
+        return retries, limit
+
+    async def observed(self, payload: dict[str, Any]) -> None:
+        """:meth:`run` as part of the request that wrote the outbox row: its request id
+        and trace context current, a span when tracing is on, and one line at the end."""
+        message = CurrentMessage.get_current_message()
+        fields: dict[str, Any] = {"actor": self.topic.actor, "topic": self.topic.name,
+                                  **subject_ids(payload)}
+        options: dict[str, Any] = {}
+        if message is not None:
+            options = message.options
+            fields.update(outbox_id=options.get("outbox_id"), message_id=message.message_id)
+        traceparent = str(options.get("traceparent") or "")
+        queue = message.queue_name if message else queue_name(self.runtime.settings,
+                                                               self.topic)
+        started = time.perf_counter()
+        outcome = "failed"
+        with carried(str(options.get("request_id") or ""), traceparent):
+            try:
+                with tracing.job_span(queue, traceparent, fields,
+                                      not_failures=(dramatiq.Retry,)):
+                    await self.run(payload)
+                outcome = "done"
+            except dramatiq.Retry:
+                outcome = "later"
+                raise
+            except (Exception, asyncio.CancelledError):
+                retries, limit = self.attempts(message)
+                outcome = "dead-lettered" if retries >= limit else "failed"
+                raise
+            finally:
+                fields.update(outcome=outcome,
+                              duration_ms=round((time.perf_counter() - started) * 1000, 1))
+                log.info("job %s %s", self.topic.actor, outcome, extra=fields)
+
+    async def run(self, payload: dict[str, Any]) -> None:
+        message = CurrentMessage.get_current_message()
+        retries, limit = self.attempts(message)
         last_attempt = retries >= limit
         try:
             await self.topic.handle(self.runtime, payload, last_attempt)
@@ -118,6 +166,18 @@ class Job:
             message_id=message_id, args=list(message.args) if message else [],
             kwargs=payload, error=safe_error(self.topic, error), attempts=attempts,
             scope_path=await self.topic.scope(payload))
+
+
+def subject_ids(payload: Mapping[str, Any]) -> dict[str, int]:
+    """The ids a payload names its subjects by (``appeal_id``, ``notification_id``, a
+    domain event's subject): what a job's log line may show of its payload."""
+    ids = {key: value for key, value in payload.items()
+           if key.endswith("_id") and type(value) is int}
+    event = payload.get("event")
+    if isinstance(event, Mapping) and type(event.get("subject_id")) is int and \
+            str(event.get("subject_type", "")).isidentifier():
+        ids.setdefault(f"{event['subject_type']}_id", event["subject_id"])
+    return ids
 
 
 def declare_actors(broker: dramatiq.Broker, runtime: Runtime,

@@ -29,6 +29,11 @@ class OutboxMessage(Model):
     done_at = fields.DatetimeField(null=True)
     relay_attempts = fields.IntField(default=0)
     last_error = fields.TextField(default="")
+    #: The request id of the work that wrote the row, made current again in its job, so
+    #: the job's log lines (and the rows it writes) carry it too.
+    request_id = fields.CharField(max_length=64, default="", db_default="")
+    #: The W3C trace context of the span that wrote the row: the job's span is its child.
+    traceparent = fields.CharField(max_length=55, default="", db_default="")
 
     class Meta:
         table = "outbox_message"

@@ -7,6 +7,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from vmeste.platform.observability.context import current_request_id, current_traceparent
 from vmeste.platform.outbox.models import OutboxMessage
 
 #: Topic of appeal history: payload ``{"appeal_id": int, "event_ids": [int, ...]}``.
@@ -28,8 +29,12 @@ async def emit(conn: BaseDBAsyncClient, topic: str, payload: dict[str, Any], ded
     """Queue a message for the workers; it commits or rolls back with ``conn``'s
     transaction. Emitting an already stored ``dedupe_key`` again is a no-op (``ON
     CONFLICT DO NOTHING``), so a retried step cannot queue its message twice and the
-    transaction is never aborted by the duplicate."""
+    transaction is never aborted by the duplicate.
+
+    The row carries the current request id and trace context: its job makes them
+    current again (a job's own rows inherit them the same way)."""
     await OutboxMessage.bulk_create(
         [OutboxMessage(topic=topic, payload=payload, dedupe_key=dedupe_key,
-                       available_at=available_at)],
+                       available_at=available_at, request_id=current_request_id(),
+                       traceparent=current_traceparent())],
         ignore_conflicts=True, using_db=conn)
