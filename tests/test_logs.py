@@ -37,13 +37,13 @@ from tests.observability_stack import (
 from tests.test_workers_cli import environment, free_port
 from tests.test_workers_jobs import Probe, harness
 from vmeste.app import create_app
-from vmeste.platform.observability.context import carried
 from vmeste.platform.observability.logs import JsonFormatter, TextFormatter, logging_config
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings, load_settings
+from vmeste.platform.work_context import carried
 
 PHONE = "+7 912 345-67-89"
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

@@ -18,10 +18,10 @@ from typing import Any
 from tortoise.expressions import Q
 
 from vmeste.platform.deadlines.watchdog import run_watchdog
-from vmeste.platform.observability.context import carried
 from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.outbox.relay import mark_done
 from vmeste.platform.runtime import Runtime
+from vmeste.platform.work_context import carried
 
 #: More rounds than this means jobs keep emitting jobs: a loop, reported as an error.
 MAX_ROUNDS = 50

@@ -10,10 +10,10 @@ import pluggy
 from strawberry.types import ExecutionContext
 
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.observability.context import accepted_request_id, current_request_id
 from vmeste.platform.policies.services import PolicyResolver
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings
+from vmeste.platform.work_context import accepted_request_id, current_request_id
 from vmeste.schema.loaders import Loaders
 
 

@@ -29,13 +29,13 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from vmeste.platform.observability import tracing
-from vmeste.platform.observability.context import carried
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.relay import mark_done
 from vmeste.platform.outbox.services import RetryLater
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings
+from vmeste.platform.work_context import carried
 from vmeste.workers.broker import AsyncDatabase, database_of
 
 log = logging.getLogger("vmeste.workers")

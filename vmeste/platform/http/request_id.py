@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vmeste.platform.http.shedding import PROBES, route_path
 from vmeste.platform.observability import tracing
-from vmeste.platform.observability.context import accepted_request_id, carried
+from vmeste.platform.work_context import accepted_request_id, carried
 
 log = logging.getLogger("vmeste.access")
 

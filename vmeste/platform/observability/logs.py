@@ -2,7 +2,7 @@
 or readable text for a developer's terminal (``VMESTE_LOG_FORMAT``).
 
 Both carry the process (``api``, ``worker``, ``scheduler``), the current request id
-(:mod:`vmeste.platform.observability.context`), the trace id when tracing is on, and a
+(:mod:`vmeste.platform.work_context`), the trace id when tracing is on, and a
 few structured fields a caller passes with ``extra=``; nothing else of ``extra`` is
 printed, so a field added for one line cannot leak into the log by accident.
 Exceptions are printed as their types and traceback frames, never their messages: a
@@ -25,8 +25,8 @@ from typing import Any
 
 import orjson
 
-from vmeste.platform.observability.context import current_request_id, current_traceparent
 from vmeste.platform.settings import Settings
+from vmeste.platform.work_context import current_request_id, current_traceparent
 
 #: The ``extra=`` fields a line may carry (besides any ``*_id`` integer, a subject's id).
 FIELDS = frozenset({

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from vmeste.platform.observability.context import (
+from vmeste.platform.work_context import (
     current_request_id,
     current_traceparent,
     set_traceparent,

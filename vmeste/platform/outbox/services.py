@@ -7,8 +7,8 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from vmeste.platform.observability.context import current_request_id, current_traceparent
 from vmeste.platform.outbox.models import OutboxMessage
+from vmeste.platform.work_context import current_request_id, current_traceparent
 
 #: Topic of appeal history: payload ``{"appeal_id": int, "event_ids": [int, ...]}``.
 APPEAL_EVENTS = "appeal.events"
