@@ -117,6 +117,25 @@ def test_a_text_line_is_readable_with_the_request_id():
                         r"vmeste\.fan_out done  appeal_id=12 duration_ms=3\.5", text), text
 
 
+def test_uvicorn_s_websocket_lines_with_address_and_query_string_are_dropped():
+    """uvicorn logs each handshake with the client's address and the path's query
+    string; the platform's own WebSocket access line replaces it."""
+    script = textwrap.dedent(f"""
+        import logging
+        from vmeste.platform.observability.logs import configure_logging
+        from vmeste.platform.settings import load_settings
+        configure_logging(load_settings({{}}), "api")
+        error = logging.getLogger("uvicorn.error")
+        error.info('%s - "WebSocket %s" [accepted]', "198.51.100.7:5000",
+                   "/graphql?phone={PHONE}")
+        error.info("Started server process [%d]", 42)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert [json.loads(line)["message"] for line in result.stderr.splitlines()] == [
+        "Started server process [42]"]
+
+
 def test_sql_and_http_client_loggers_stay_quiet_even_at_debug():
     """At DEBUG, Tortoise prints every query's parameters and httpx every URL: those
     loggers stay at WARNING; the platform's own DEBUG lines do appear."""

@@ -64,6 +64,23 @@ def test_operation_names_become_labels_only_while_few_and_well_formed():
     assert len(operations.children) == 3  # First, Second, anonymous: no flood kept
 
 
+async def test_a_name_the_document_does_not_define_is_counted_as_other(app_client):
+    """Only an operation found in a parsed document lends its name to the label: junk
+    requests naming made-up operations cannot take the label slots."""
+    def seen(operation: str) -> float:
+        return counted("vmeste_graphql_request_duration_seconds_count", operation=operation,
+                       type="unknown", path="interpreted")
+
+    other = seen("other")
+    async with app_client() as (_, graphql):
+        for body in ({"query": "{ __typename", "operationName": "JunkUnparsed"},
+                     {"query": "query Real { __typename }", "operationName": "JunkMissing"}):
+            response = await graphql.http.post("/graphql", json=body)
+            assert response.json()["errors"], response.text
+    assert seen("JunkUnparsed") == seen("JunkMissing") == 0
+    assert seen("other") == other + 2
+
+
 async def test_errors_and_refusals_are_counted_where_they_are_answered(app_client):
     before = {reason: counted("vmeste_refusals_total", reason=reason)
               for reason in ("cost_limit", "too_large", "auth_failures")}

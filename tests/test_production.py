@@ -228,6 +228,9 @@ def test_warnings_for_per_process_counters_and_a_plain_http_key_set(capsys):
     api = production_warnings(settings, ProcessKind.API)
     assert [w.split(":")[0] for w in api] == ["VMESTE_RATE_LIMIT_STORAGE_URL",
                                                "VMESTE_OIDC_JWKS_URL"]
+    private = production(VMESTE_WEBHOOK_ALLOW_PRIVATE="1")
+    assert [w.split(":")[0] for w in production_warnings(private, ProcessKind.WORKER)] == [
+        "VMESTE_WEBHOOK_ALLOW_PRIVATE"]
     assert [w.split(":")[0] for w in production_warnings(settings, ProcessKind.WORKER)] == [
         "VMESTE_OIDC_JWKS_URL"]
     check_production(settings, ProcessKind.WORKER)

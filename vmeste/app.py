@@ -69,8 +69,10 @@ async def scrape(_: Request) -> Response:
     """``/metrics``: what this process (or, in multi-process mode, every process of the
     server) recorded, with the database's gauges read now."""
     sample_pools()
-    return Response(render(metrics.directory(), await database_gauges()),
-                    media_type=CONTENT_TYPE)
+    gauges = await database_gauges()
+    # Reading every process's files is blocking work: off the event loop that serves.
+    body = await asyncio.to_thread(render, metrics.directory(), gauges)
+    return Response(body, media_type=CONTENT_TYPE)
 
 
 @asynccontextmanager

@@ -94,6 +94,10 @@ def production_warnings(settings: Settings, kind: ProcessKind) -> list[str]:
             "VMESTE_RATE_LIMIT_STORAGE_URL: empty, so every API process (each of `serve "
             "--workers`, each replica) counts the request budgets on its own and a client "
             "gets the limits once per process; set redis://… to share them")
+    if settings.webhook_allow_private:
+        warnings.append("VMESTE_WEBHOOK_ALLOW_PRIVATE: on, so a webhook subscription can "
+                        "point at the cluster's own services (the database, the broker, "
+                        "/metrics); leave it off unless every receiver is inside")
     if urlsplit(settings.oidc_jwks_url).scheme == "http":
         warnings.append("VMESTE_OIDC_JWKS_URL: plain http, so whoever can alter that traffic "
                         "can swap the keys and sign in as anyone; use https unless the path "

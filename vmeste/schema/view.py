@@ -39,6 +39,7 @@ from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import ANONYMOUS
 from vmeste.platform.observability.metrics import (
     INTERPRETED,
+    OTHER,
     UNKNOWN,
     graphql_error,
     observe_request,
@@ -201,11 +202,13 @@ def _interpreted(context: Context, operation_name: str | None
     as far as it got."""
     execution = context.execution
     if execution is None or execution.graphql_document is None:
-        return operation_name, UNKNOWN, INTERPRETED
+        # The name of a document that did not parse is only what the client typed:
+        # counted as ``other``, so junk requests cannot take the label slots.
+        return OTHER if operation_name else None, UNKNOWN, INTERPRETED
     try:
         kind = execution.operation_type.value
     except RuntimeError:  # no such operation in the document
-        kind = UNKNOWN
+        return OTHER if operation_name else None, UNKNOWN, INTERPRETED
     return execution.operation_name, kind, INTERPRETED
 
 

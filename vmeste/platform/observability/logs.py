@@ -133,6 +133,15 @@ class TextFormatter(logging.Formatter):
         return text
 
 
+class WithoutWebSocketLines(logging.Filter):
+    """uvicorn's error logger writes each WebSocket handshake as ``<client> - "WebSocket
+    <path with its query string>"``: a client address and whatever the query carries.
+    The platform's own access line (http/request_id.py) says the same without both."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith('%s - "WebSocket'))
+
+
 def logging_config(settings: Settings, process: str) -> dict[str, Any]:
     """The ``logging.config.dictConfig`` document of a process; uvicorn applies it in
     each of its worker processes too (``log_config=``)."""
@@ -144,6 +153,7 @@ def logging_config(settings: Settings, process: str) -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"vmeste": {"()": f"{__name__}.{formatter.__qualname__}",
                                   "process": process}},
+        "filters": {"websocket_lines": {"()": f"{__name__}.WithoutWebSocketLines"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "vmeste",
                                 "stream": "ext://sys.stderr"}},
         "root": {"level": level, "handlers": ["stderr"]},
@@ -151,7 +161,8 @@ def logging_config(settings: Settings, process: str) -> dict[str, Any]:
             # uvicorn's own configuration gives them handlers of their own; here they
             # propagate to the one handler instead.
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
-            "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "uvicorn.error": {"level": level, "handlers": [], "propagate": True,
+                              "filters": ["websocket_lines"]},
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
             **{name: {"level": quiet, "handlers": [],
                       "propagate": True} for name in QUIET},
