@@ -218,8 +218,8 @@ async def undeliverable_webhook() -> None:
 @contextmanager
 def started(env: dict[str, str], log: Path, *command: str
             ) -> Iterator[subprocess.Popen[bytes]]:
-    """``vmeste <command>`` writing to ``log``; stopped with SIGTERM, which it obeys."""
-    with log.open("wb") as out:
+    """``vmeste <command>`` adding to ``log``; stopped with SIGTERM, which it obeys."""
+    with log.open("ab") as out:
         process = subprocess.Popen([sys.executable, "-m", "vmeste", *command], env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
     try:

@@ -4,9 +4,7 @@ deployment can run a group of workers per queue (the Helm chart's ``workers.grou
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +19,7 @@ from tests.test_faults import (  # noqa: F401  (redis_broker is a fixture)
     until,
     worker_environment,
 )
+from tests.test_metrics import started
 from tests.test_workers_cli import vmeste
 from vmeste.platform.deadlines.services import CALENDAR_RECOMPUTE
 from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
@@ -62,18 +61,8 @@ async def _done(dedupe_key: str) -> bool:
 @contextmanager
 def worker(settings: Settings, log: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
     """``vmeste worker`` with ``options``; stopped with SIGTERM, which must end it cleanly."""
-    with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "vmeste", "worker", *options],
-                                   env=worker_environment(settings), stdout=out,
-                                   stderr=subprocess.STDOUT)
-    try:
+    with started(worker_environment(settings), log, "worker", *options) as process:
         yield process
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(45) == 0, log.read_text()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
 
 
 async def test_a_worker_consumes_only_its_queues(redis_broker: Settings, tmp_path: Path):  # noqa: F811
