@@ -172,7 +172,7 @@ def test_a_scrape_that_fails_to_render_is_a_500_and_the_probes_go_on(db):
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
 
 
-async def test_a_scrape_reads_the_backlog_the_dead_letters_and_the_pool(client, db):
+async def test_a_scrape_reads_the_backlog_the_dead_letters_and_the_pool(app_client, db):
     old = datetime.now(UTC) - timedelta(minutes=10)
     for n in range(3):
         await OutboxMessage.create(topic="nobody.listens", dedupe_key=f"m{n}", payload={})
@@ -181,7 +181,10 @@ async def test_a_scrape_reads_the_backlog_the_dead_letters_and_the_pool(client, 
     for n, redriven in enumerate((None, None, datetime.now(UTC))):
         await DeadLetter.create(actor="vmeste.deliver", queue="q", message_id=f"d{n}",
                                 redriven_at=redriven)
-    found = samples((await client.get("/metrics")).text)
+    # The API reads them where it runs the scheduler itself (no lifespan here: the
+    # flag alone, no embedded worker starts).
+    async with app_client(embedded_workers=True) as (_, graphql):
+        found = samples((await graphql.http.get("/metrics")).text)
 
     def gauge(name: str, **labels: str) -> float | None:
         return found.get((name, frozenset(labels.items())))
@@ -197,10 +200,23 @@ async def test_a_scrape_reads_the_backlog_the_dead_letters_and_the_pool(client, 
             "vmeste_db_pool_connections", state="idle") >= 1
 
 
-async def test_the_backlog_is_zero_with_no_age_when_every_row_is_relayed(client):
-    found = samples((await client.get("/metrics")).text)
+async def test_the_backlog_is_zero_with_no_age_when_every_row_is_relayed(app_client):
+    async with app_client(embedded_workers=True) as (_, graphql):
+        found = samples((await graphql.http.get("/metrics")).text)
     assert found[("vmeste_outbox_backlog", frozenset())] == 0
     assert found[("vmeste_outbox_oldest_age_seconds", frozenset())] == 0
+
+
+async def test_beside_a_scheduler_the_api_leaves_the_database_gauges_to_it(client):
+    """With separate schedulers (embedded workers off) an API scrape reads no database:
+    the scheduler's port reports the outbox and the dead letters."""
+    await OutboxMessage.create(topic="nobody.listens", dedupe_key="waiting", payload={})
+    scrape = await client.get("/metrics")
+    assert scrape.status_code == 200
+    found = {name for name, _ in samples(scrape.text)}
+    assert "vmeste_outbox_relayed_total" in found  # the process's own counters are there
+    assert not found & {"vmeste_outbox_backlog", "vmeste_outbox_oldest_age_seconds",
+                        "vmeste_dead_letters_waiting"}
 
 
 @pytest_asyncio.fixture

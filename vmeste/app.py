@@ -65,11 +65,13 @@ def plugin_routes(pm: pluggy.PluginManager, settings: Settings, taken: set[str]
     return routes
 
 
-async def scrape(_: Request) -> Response:
+async def scrape(request: Request) -> Response:
     """``/metrics``: what this process (or, in multi-process mode, every process of the
-    server) recorded, with the database's gauges read now."""
+    server) recorded. The database's gauges are read now only where this process runs
+    the scheduler (the embedded default); beside ``vmeste scheduler`` they are its to
+    report, or each of many API pods would count the outbox at every scrape."""
     sample_pools()
-    gauges = await database_gauges()
+    gauges = await database_gauges() if request.app.state.settings.embedded_workers else None
     # Reading every process's files is blocking work: off the event loop that serves.
     body = await asyncio.to_thread(render, metrics.directory(), gauges)
     return Response(body, media_type=CONTENT_TYPE)
