@@ -187,13 +187,11 @@ def create_app(settings: Settings, *, manage_database: bool = True,
 def app_from_environment() -> Starlette:
     """Factory for ``uvicorn --factory``; each worker process builds its own app, and
     logs and traces through the platform's setup."""
-    from vmeste.platform.observability.logs import configure_logging
-    from vmeste.platform.observability.tracing import configure_tracing
+    from vmeste.platform.observability.logs import observe_process
     from vmeste.platform.settings import load_settings
 
     settings = load_settings()
-    configure_tracing("api")
-    configure_logging(settings, "api")
+    observe_process(settings, "api")
     return create_app(settings, server=True)
 
 

@@ -179,14 +179,13 @@ def observe(settings: Settings, process: str) -> None:
     """Logs through the one formatter and, when the ``OTEL_*`` variables ask for it,
     tracing, for a long-running command; tracing asked for but impossible (the ``otel``
     extra missing) refuses to start rather than run without the traces expected."""
-    from vmeste.platform.observability.logs import configure_logging
-    from vmeste.platform.observability.tracing import TracingUnavailable, configure_tracing
+    from vmeste.platform.observability.logs import observe_process
+    from vmeste.platform.observability.tracing import TracingUnavailable
 
     try:
-        configure_tracing(process)
+        observe_process(settings, process)
     except TracingUnavailable as refused:
         raise CommandError(str(refused), EXIT_USAGE) from None
-    configure_logging(settings, process)
 
 
 def iso_date(text: str) -> date:

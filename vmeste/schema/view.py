@@ -201,15 +201,14 @@ def _interpreted(context: Context, operation_name: str | None
     """The labels of a request the resolvers answered: the operation Strawberry chose,
     as far as it got."""
     execution = context.execution
-    if execution is None or execution.graphql_document is None:
-        # The name of a document that did not parse is only what the client typed:
-        # counted as ``other``, so junk requests cannot take the label slots.
-        return OTHER if operation_name else None, UNKNOWN, INTERPRETED
-    try:
-        kind = execution.operation_type.value
-    except RuntimeError:  # no such operation in the document
-        return OTHER if operation_name else None, UNKNOWN, INTERPRETED
-    return execution.operation_name, kind, INTERPRETED
+    if execution is not None and execution.graphql_document is not None:
+        try:
+            return execution.operation_name, execution.operation_type.value, INTERPRETED
+        except RuntimeError:  # no such operation in the document
+            pass
+    # A name no parsed document defines is only what the client typed: counted as
+    # ``other``, so junk requests cannot take the label slots.
+    return OTHER if operation_name else None, UNKNOWN, INTERPRETED
 
 
 @lru_cache(maxsize=256)

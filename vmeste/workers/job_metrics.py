@@ -1,5 +1,5 @@
 """The job metrics, recorded around every message a worker processes: what ran, how
-long, and how it ended; and each dead letter as it is written.
+long, and how it ended (the job wrapper counts the dead letters it writes).
 
 A dramatiq middleware rather than code in the job wrapper: it sees every message the
 broker hands over, the skipped ones too, and the wrapper stays about the job.
@@ -12,24 +12,12 @@ from typing import Any
 
 import dramatiq
 from dramatiq.middleware import Middleware
-from tortoise.signals import Signals
 
-from vmeste.platform.observability.metrics import JobOutcome, dead_letter_written, job_finished
-from vmeste.platform.outbox.models import DeadLetter
-
-
-async def _dead_letter_saved(_model: type[DeadLetter], _row: DeadLetter, created: bool,
-                             *_: Any) -> None:
-    """Tortoise's ``post_save`` of a dead letter: counted once it is in the database,
-    however the job wrapper decided to write it."""
-    if created:
-        dead_letter_written()
+from vmeste.platform.observability.metrics import JobOutcome, job_finished
 
 
 class JobMetrics(Middleware):
     def __init__(self) -> None:
-        # Registering twice (a process builds several brokers) is a no-op.
-        DeadLetter.register_listener(Signals.post_save, _dead_letter_saved)
         #: When each message in hand started, by message id (worker threads share it).
         self._started: dict[str, float] = {}
 

@@ -29,6 +29,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 
 from vmeste.platform.observability import tracing
+from vmeste.platform.observability.metrics import dead_letter_written
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.outbox.relay import mark_done
 from vmeste.platform.outbox.services import RetryLater
@@ -166,6 +167,7 @@ class Job:
             message_id=message_id, args=list(message.args) if message else [],
             kwargs=payload, error=safe_error(self.topic, error), attempts=attempts,
             scope_path=await self.topic.scope(payload))
+        dead_letter_written()
 
 
 def subject_ids(payload: Mapping[str, Any]) -> dict[str, int]:

@@ -18,9 +18,8 @@ from dramatiq.brokers.stub import StubBroker
 from vmeste.platform.deadlines.watchdog import run_watchdog
 from vmeste.platform.observability import metrics
 from vmeste.platform.observability.exposition import Sampler, render
-from vmeste.platform.observability.logs import configure_logging
+from vmeste.platform.observability.logs import observe_process
 from vmeste.platform.observability.processes import process_ended
-from vmeste.platform.observability.tracing import configure_tracing
 from vmeste.platform.outbox.relay import unrelay_unfinished
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.runtime import Runtime, build_runtime
@@ -86,8 +85,7 @@ def run_worker(settings: Settings, threads: int, parent: SharedHeartbeat | None 
     if parent is not None:
         # A spawned child starts from a fresh interpreter: the parent's logging and
         # tracing (already checked by ``vmeste worker``) are set up again here.
-        configure_tracing("worker")
-        configure_logging(settings, "worker")
+        observe_process(settings, "worker")
         _work(settings, threads, parent.post, stop, queues)
         return
     with health_probe(settings, {"broker": broker_check(settings)}, expect=("worker",),

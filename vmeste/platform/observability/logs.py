@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from vmeste.platform.observability.tracing import configure_tracing
 from vmeste.platform.settings import Settings
 from vmeste.platform.work_context import current_request_id, current_traceparent
 
@@ -175,3 +176,11 @@ def configure_logging(settings: Settings, process: str) -> None:
     call again (a uvicorn worker calls it when the app factory runs)."""
     logging.config.dictConfig(logging_config(settings, process))
     logging.captureWarnings(True)
+
+
+def observe_process(settings: Settings, process: str) -> None:
+    """Tracing when the ``OTEL_*`` variables ask for it, then the logs, for a process
+    that has just started (a command, a uvicorn worker, a worker's spawned child);
+    raises ``TracingUnavailable`` when tracing is asked for and impossible."""
+    configure_tracing(process)
+    configure_logging(settings, process)
