@@ -1,10 +1,12 @@
 """GraphQL reads on PostgreSQL against P0, a hand-written endpoint over the same rows,
 and PostGraphile 5 as a peer: issue 10's acceptance measurement.
 
-Two workloads, both POSTed as JSON with an operator's bearer token:
+Three workloads, all POSTed as JSON with an operator's bearer token:
 
 - W: a page of 100 appeals with their organization, category and territory;
-- S: one appeal by its global id, with its organization.
+- S: one appeal by its global id, with its organization;
+- P: a page of 100 proposals of a hearing the operator's body organises, with the
+  sections they are anchored to (bench/reads_data.py writes 300 of them).
 
 The operator works for the body the demo's tour appeal goes to; that body gets ~2,000
 appeals (the demo's, copied by SQL), a tenth of them with a subordinate body and a
@@ -19,7 +21,8 @@ workload is run against each server with wrk (bench/reads_peers/post.lua) in tur
 drift hits all alike; the report gives medians over rounds: req/s, p50 and p99
 latency, the server's CPU time a request (its process tree, from /proc), the bench
 database's backends' CPU a request, and req/s as a share of P0's (targets: W 0.6,
-S 0.7). Any non-2xx answer, socket error or answer of the wrong size fails the run.
+S 0.7; P is held to W's). PostGraphile runs W and S only. Any non-2xx answer, socket
+error or answer of the wrong size fails the run.
 
     python bench/reads.py [--rounds 3] [--duration 10]
         [--connections 16] [--workers 1] [--no-postgraphile] [--keep-db]
@@ -55,13 +58,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "reads_peers"
 PGL_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vmeste-bench" \
     / "postgraphile"
-WORKLOADS = ("W", "S")
+WORKLOADS = ("W", "S", "P")
+#: What PostGraphile is measured on (it has no visibility rules for proposals either).
+PEER_WORKLOADS = ("W", "S")
 APPEALS = 2000
 WARM_UP_SECONDS = 2.0
 QUERIES = {
     "W": "query W { appeals(first: 100) { edges { node { id status channel text createdAt "
          "organization { name } category { code name } territory { code name } } } } }",
     "S": "query S($id: ID!) { appeal(id: $id) { id status organization { name } } }",
+    "P": "query P($h: ID!) { hearingProposals(hearingId: $h, first: 100) { edges { node { id "
+         "number text quote channel status participantClass createdAt "
+         "section { number heading } } } } }",
 }
 PGL_QUERIES = {
     "W": "query W { allAppeals(first: 100, condition: {organizationId: %d}, orderBy: ROW_ID_ASC)"
@@ -90,10 +98,13 @@ def free_port() -> int:
 
 def uvicorn(target: str, port: int, workers: int, env: dict[str, str],
             factory: bool = False) -> subprocess.Popen[bytes]:
+    """A server whose log goes to ``<its data folder>/<port>.log`` (read it when a
+    server fails to start), not into the bench's report."""
+    log = open(Path(env["VMESTE_DATA_DIR"]) / f"{port}.log", "ab")
     return subprocess.Popen(
         [sys.executable, "-m", "uvicorn", target, *(["--factory"] if factory else []),
          "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"], env=env, cwd=ROOT)
+         "--no-access-log"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
 
 def wait_ready(client: httpx.Client, server: Server, probe: str | None) -> bool:
@@ -213,6 +224,9 @@ def check(client: httpx.Client, base: Server, ours: Server, token: str) -> None:
     page = answers["W"]["data"]["appeals"]["edges"]
     if len(page) != 100 or answers["S"]["data"]["appeal"] is None:
         raise SystemExit(f"W gave {len(page)} appeals (expected 100) or S gave null")
+    proposals = answers["P"]["data"]["hearingProposals"]["edges"]
+    if len(proposals) != 100:
+        raise SystemExit(f"P gave {len(proposals)} proposals (expected 100)")
 
 
 def check_peer(client: httpx.Client, peer: Server, base: Server, token: str) -> str | None:
@@ -297,6 +311,9 @@ def main(args: argparse.Namespace) -> int:
     env = {**os.environ, "VMESTE_DATABASE_URL": url + "?minsize=4&maxsize=20",
            "VMESTE_DEV_MODE": "1", "VMESTE_DATA_DIR": str(work),
            "VMESTE_EMBEDDED_WORKERS": "false",
+           # An access line a request, in production's format (dev mode would choose
+           # the terminal's text), into the server's log file.
+           "VMESTE_LOG_FORMAT": "json",
            # Budgets are spent on every read, as in production, but never run out.
            "VMESTE_RATE_LIMIT_READS": "100000000/minute"}
     servers: list[Server] = []
@@ -311,7 +328,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"operator of {prepared['body_name']} (id {body}): {visible} visible appeals; "
               f"S reads appeal {single}")
         bodies = write_bodies(work, "graphql", QUERIES, {"W": {}, "S": {"id": base64.b64encode(
-            f"Appeal:{single}".encode()).decode()}})
+            f"Appeal:{single}".encode()).decode()}, "P": {"h": base64.b64encode(
+                f"Hearing:{prepared['hearing_id']}".encode()).decode()}})
         ports = free_port(), free_port()
         servers.append(Server("P0", uvicorn("bench.reads_baseline:app", ports[0], args.workers,
                                             {**env, "BENCH_DATABASE_URL": url,
@@ -323,9 +341,11 @@ def main(args: argparse.Namespace) -> int:
         with httpx.Client(timeout=60) as client:
             for server, probe in zip(servers, ("/healthz", "/readyz"), strict=True):
                 if not wait_ready(client, server, probe):
-                    raise SystemExit(f"{server.name} did not become ready")
+                    port = urlsplit(server.url).port
+                    raise SystemExit(f"{server.name} did not become ready; its log is "
+                                     f"{work}/{port}.log (--keep-db keeps it)")
             check(client, *servers, token)
-            print("P0 and Vmeste answer W and S alike")
+            print("P0 and Vmeste answer W, S and P alike")
             if args.postgraphile:
                 peer = start_postgraphile(client, args, url, work, body, single)
                 if peer is not None:
@@ -362,6 +382,8 @@ def measure(args: argparse.Namespace, servers: list[Server], database: str, toke
     for number in range(1, args.rounds + 1):
         for workload in WORKLOADS:
             for server in servers:
+                if workload not in server.bodies:
+                    continue
                 if number == 1:
                     load(server, workload, WARM_UP_SECONDS)
                 run = load(server, workload, args.duration)

@@ -1,9 +1,11 @@
-"""P0, the baseline of bench/reads.py: the documents Vmeste answers to the bench's two
+"""P0, the baseline of bench/reads.py: the documents Vmeste answers to the bench's
 reads, built by hand. One SQL statement a request with the joins and the operator's
 visibility in the WHERE clause; no GraphQL, no token check, orjson out.
 
 The operator's body comes in BENCH_BODY_ID; the bodies below it are looked up once at
-start-up, as the platform would for that operator (vmeste.platform.appeals.access).
+start-up, as the platform would for that operator (vmeste.platform.appeals.access). A
+hearing's proposals are its published ones, and all of them for the staff of its
+organising body (vmeste.platform.hearings.proposals).
 """
 
 from __future__ import annotations
@@ -38,10 +40,18 @@ WHERE {VISIBLE} AND a.id > $3 ORDER BY a.id LIMIT $4"""
 ONE = f"""SELECT a.id, upper(a.status) AS status, o.name AS organization
 FROM appeal a JOIN organization o ON o.id = a.organization_id
 WHERE {VISIBLE} AND a.id = $3"""
+PROPOSALS = """SELECT p.id, p.number, p.text, p.quote, upper(p.channel) AS channel,
+  upper(p.status) AS status, upper(p.participant_class) AS participant_class, p.created_at,
+  s.id AS section_id, s.number AS section_number, s.heading AS section_heading
+FROM hearing_proposal p JOIN hearing h ON h.id = p.hearing_id
+  LEFT JOIN draft_section s ON s.id = p.section_id
+WHERE p.hearing_id = $1 AND h.status <> 'draft'
+  AND (p.status = 'published' OR h.organiser_id = ANY($2::int[]))
+ORDER BY p.id LIMIT $3"""
 
 
-def global_id(pk: int) -> str:
-    return base64.b64encode(f"Appeal:{pk}".encode()).decode()
+def global_id(pk: int, kind: str = "Appeal") -> str:
+    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
 
 
 @asynccontextmanager
@@ -81,7 +91,23 @@ async def one(request: Request, variables: dict) -> dict:
                        "organization": {"name": row["organization"]}}}
 
 
-OPERATIONS = {"W": page, "S": one}
+async def proposals(request: Request, variables: dict) -> dict:
+    state = request.app.state
+    kind, _, pk = base64.b64decode(variables["h"]).decode().partition(":")
+    rows = await state.pool.fetch(PROPOSALS, int(pk), state.own, 100) if (
+        kind == "Hearing" and pk.isdigit()) else []
+    edges = [{"node": {
+        "id": global_id(row["id"], "HearingProposal"), "number": row["number"],
+        "text": row["text"], "quote": row["quote"], "channel": row["channel"],
+        "status": row["status"], "participantClass": row["participant_class"],
+        "createdAt": row["created_at"],
+        "section": None if row["section_id"] is None else {
+            "number": row["section_number"], "heading": row["section_heading"]},
+    }} for row in rows]
+    return {"hearingProposals": {"edges": edges}}
+
+
+OPERATIONS = {"W": page, "S": one, "P": proposals}
 
 
 async def graphql(request: Request) -> Response:

@@ -1,5 +1,7 @@
 """The rows bench/reads.py reads: the demo data set as ``vmeste demo`` loads it, the body
-the README tour's appeal is routed to, and a dev token of that body's operator.
+the README tour's appeal is routed to, a dev token of that body's operator, and a
+hearing that body organises, in its exposition, with ``PROPOSALS`` proposals on its
+draft (most published, some pending, most anchored to a section).
 
 Run by the bench in a subprocess with the platform's environment (VMESTE_DEV_MODE=1,
 VMESTE_DATABASE_URL of the bench database); prints one JSON line. The bulk copies that
@@ -17,12 +19,61 @@ from vmeste.platform.appeals.models import Channel
 from vmeste.platform.appeals.router import request_for
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.db import connect
+from vmeste.platform.hearings.drafts import VersionInput, add_version
+from vmeste.platform.hearings.models import (
+    Hearing,
+    HearingKind,
+    HearingParticipant,
+    HearingStatus,
+    ParticipantClass,
+    ProcedureTemplate,
+    Proposal,
+    ProposalChannel,
+    ProposalStatus,
+)
 from vmeste.platform.identity.dev_tokens import DevProfile, issue_dev_token
 from vmeste.platform.identity.models import Role
+from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.reference.demo import load_demo_data
-from vmeste.platform.reference.models import Organization
+from vmeste.platform.reference.models import Organization, Territory
 from vmeste.platform.runtime import build_runtime
 from vmeste.platform.settings import load_settings
+
+PROPOSALS = 300
+DRAFT = "\n".join(f"# {c}. Глава {c}\n" + "\n".join(
+    f"{c}.{p}. Пункт {c}.{p} проекта правил землепользования и застройки." for p in range(1, 6))
+    for c in range(1, 11))
+
+
+async def hearing_for(body: Organization) -> int:
+    """A hearing of ``body`` in its exposition, with its proposals written in bulk."""
+    where = await Territory.get(id=body.territory_id)
+    template = await ProcedureTemplate.create(
+        code="bench", kind=HearingKind.PUBLIC_DISCUSSION, document_type="land_use_rules",
+        title="Общественные обсуждения", territory_id=where.id, territory_path=where.path,
+        created_by="bench")
+    hearing = await Hearing.create(
+        title="Проект правил землепользования", kind=HearingKind.PUBLIC_DISCUSSION,
+        document_type="land_use_rules", template=template, territory_id=where.id,
+        territory_path=where.path, organiser_id=body.id, status=HearingStatus.EXPOSITION,
+        created_by="bench")
+    version = await add_version(SYSTEM, hearing.id, VersionInput("Проект", DRAFT),
+                                now=datetime.now(UTC))
+    sections = [s.id for s in await version.sections.all().order_by("position")]
+    classes = list(ParticipantClass)
+    await HearingParticipant.bulk_create([HearingParticipant(
+        hearing_id=hearing.id, display_name=f"Участник {n}", participant_class=classes[n % 3],
+        channel=ProposalChannel.WRITTEN) for n in range(PROPOSALS)])
+    authors = [p.id for p in await HearingParticipant.filter(hearing_id=hearing.id)]
+    await Proposal.bulk_create([Proposal(
+        hearing_id=hearing.id, number=n + 1, participant_id=authors[n],
+        participant_class=classes[n % 3], version_id=version.id,
+        section_id=sections[n % len(sections)] if n % 4 else None,
+        quote="проекта правил" if n % 4 else "", text=f"Предложение {n + 1}: изменить зону.",
+        channel=ProposalChannel.WRITTEN,
+        status=ProposalStatus.PENDING if n % 10 == 9 else ProposalStatus.PUBLISHED)
+        for n in range(PROPOSALS)])
+    return hearing.id
 
 
 async def prepare() -> dict[str, object]:
@@ -42,7 +93,9 @@ async def prepare() -> dict[str, object]:
         body = await Organization.get(id=decision.organization_id)
         token = await issue_dev_token(settings, Role.OPERATOR, organization_ogrn=body.ogrn,
                                       profile=DevProfile(complete=True))
-    return {"body_id": body.id, "body_name": body.name, "token": token}
+        hearing_id = await hearing_for(body)
+    return {"body_id": body.id, "body_name": body.name, "token": token,
+            "hearing_id": hearing_id}
 
 
 if __name__ == "__main__":

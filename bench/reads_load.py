@@ -19,7 +19,9 @@ from typing import Any
 LUA = Path(__file__).resolve().parent / "reads_peers" / "post.lua"
 TICK = os.sysconf("SC_CLK_TCK")
 #: Issue 10's targets: the platform's req/s as a share of P0's.
-TARGETS = {"W": 0.6, "S": 0.7}
+TARGETS = {"W": 0.6, "S": 0.7,
+           # A page of proposals: held to W's target until the issue sets its own.
+           "P": 0.6}
 #: A slow answer is a figure, not an error: wrk's default 2 s would turn the platform's
 #: seconds-long pages into socket errors.
 TIMEOUT_SECONDS = 30

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import jwt
@@ -390,3 +391,24 @@ def test_serve_runs_a_process_per_core_where_several_can_run(tmp_path):
                        broker_url="amqp://broker")
     assert default_workers(postgres) == (os.cpu_count() or 1)
     assert default_workers(replace(postgres, embedded_workers=True)) == 1
+
+
+def test_a_server_process_freezes_its_start_up_heap_and_collects_young_objects_rarely(
+        tmp_path):
+    """In a process of its own: a frozen heap is never collected, so tests may not."""
+    env = {"VMESTE_DATA_DIR": str(tmp_path), "VMESTE_EMBEDDED_WORKERS": "false",
+           **without_installed_plugins()}
+    script = textwrap.dedent(f"""
+        import gc
+        from starlette.testclient import TestClient
+        from vmeste.app import SERVER_GC_THRESHOLDS, create_app
+        from vmeste.platform.settings import load_settings
+        settings = load_settings({env!r})
+        before = gc.get_threshold()
+        with TestClient(create_app(settings, server=True, manage_database=False)):
+            print(before == SERVER_GC_THRESHOLDS, gc.get_threshold() == SERVER_GC_THRESHOLDS,
+                  gc.get_freeze_count() > 0)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                         text=True).stdout.split()
+    assert out[-3:] == ["False", "True", "True"]

@@ -7,13 +7,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from graphql import parse
 from tortoise.expressions import Q
+from tortoise.fields import DatetimeField
 
 from tests.test_rate_limits import assert_limited, bearer
 from tests.test_readme import README, snippets
@@ -27,9 +30,13 @@ from vmeste.platform.reference.models import Organization, OrganizationKind
 from vmeste.platform.settings import Settings
 from vmeste.schema import build_schema
 from vmeste.schema.compiled import reads
+from vmeste.schema.compiled.compiler import _utc_isoformat
 from vmeste.schema.compiled.plans import compile_plan
 from vmeste.schema.compiled.selection import NotCompilable
 from vmeste.schema.compiled.statements import Statements, signature
+
+# Request budgets count on a clock that starts a fresh window (conftest.window_clock).
+pytestmark = pytest.mark.usefixtures("window_clock")
 
 ORGANIZATIONS = "{ organizations(first: 2) { totalCount edges { node { ogrn name } } } }"
 
@@ -151,3 +158,10 @@ async def test_a_principal_remembers_its_subordinates_for_a_while(
     now[0] += access.SUBORDINATES_SECONDS + 1
     assert newcomer in await access.subordinates_of(principal, {ministry})
     assert newcomer not in before
+
+
+@pytest.mark.parametrize("microsecond", [0, 1, 176_859])
+def test_a_utc_timestamp_is_left_for_orjson_to_write_as_the_resolvers_would(microsecond):
+    convert = _utc_isoformat(DatetimeField().to_python_value, datetime.isoformat)
+    moment = datetime(2026, 12, 2, 9, 5, 7, microsecond, tzinfo=UTC)
+    assert orjson.dumps(convert(moment)) == orjson.dumps(moment.isoformat())

@@ -105,6 +105,20 @@ def test_a_json_line_has_the_request_id_the_chosen_fields_and_no_exception_messa
     assert "request_id" not in outside
 
 
+@pytest.mark.parametrize(("created", "stamp"), [
+    (1_764_676_800.0, "2025-12-02T12:00:00.000Z"),
+    (1_764_676_800.1239, "2025-12-02T12:00:00.123Z"),
+    (1_764_676_800.9999, "2025-12-02T12:00:00.999Z"),  # cut, as isoformat cuts
+    (1_764_676_801.5, "2025-12-02T12:00:01.500Z"),  # the next second: a new stamp
+    (1_764_676_800.25, "2025-12-02T12:00:00.250Z"),  # and back
+])
+def test_lines_are_stamped_in_utc_milliseconds_across_seconds(created, stamp):
+    record = logging.LogRecord("vmeste", logging.INFO, "", 0, "m", None, None)
+    record.created = created
+    assert json.loads(JsonFormatter("api").format(record))["ts"] == stamp
+    assert TextFormatter("api").format(record).startswith(stamp)
+
+
 def test_a_text_line_is_readable_with_the_request_id():
     record = logging.getLogger("vmeste.workers").makeRecord(
         "vmeste.workers", logging.INFO, __file__, 1, "job %s done", ("vmeste.fan_out",), None,

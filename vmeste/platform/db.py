@@ -40,6 +40,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection = {**expand_db_url(settings.database_url),
                       "engine": "vmeste.platform.sqlite_backend"}
+    else:
+        expanded = expand_db_url(settings.database_url)
+        if expanded["engine"] == "tortoise.backends.asyncpg":
+            connection = {**expanded, "engine": "vmeste.platform.postgres_backend"}
     return {
         "connections": {"default": connection},
         "apps": {

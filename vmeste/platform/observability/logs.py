@@ -74,9 +74,20 @@ def structured_fields(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+#: The last second a line was stamped in and its ISO text: the API stamps one access
+#: line per request, and building the text through ``datetime`` took a tenth of a line.
+_second: tuple[int, str] = (-1, "")
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    moment = datetime.fromtimestamp(record.created, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    global _second
+    created = record.created
+    second = int(created)
+    cached = _second  # read once: another thread may stamp another second meanwhile
+    if cached[0] != second:
+        cached = _second = (second, datetime.fromtimestamp(second, UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S"))
+    return f"{cached[1]}.{int((created - second) * 1000):03d}Z"
 
 
 def _request_id(record: logging.LogRecord) -> str:
@@ -173,7 +184,15 @@ def logging_config(settings: Settings, process: str) -> dict[str, Any]:
 
 def configure_logging(settings: Settings, process: str) -> None:
     """Send this process's logs (its libraries' too) through the one formatter; safe to
-    call again (a uvicorn worker calls it when the app factory runs)."""
+    call again (a uvicorn worker calls it when the app factory runs).
+
+    The record attributes neither formatter prints are not collected (the logging
+    HOWTO's "Optimization"): the caller's frame, thread, process and multiprocessing
+    names cost about 15 of the 35 microseconds of each request's access line."""
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     logging.config.dictConfig(logging_config(settings, process))
     logging.captureWarnings(True)
 

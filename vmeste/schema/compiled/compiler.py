@@ -58,11 +58,14 @@ def global_id(type_name: str) -> Callable[[Any], str]:
 
 def _utc_isoformat(to_python: Callable[[Any], Any], serialize: Callable[[Any], Any]
                    ) -> Callable[[Any], Any]:
-    """A timestamp the driver read in UTC already (asyncpg's are) is the ISO string
-    Tortoise's conversion to UTC would serialize to; others take the long way."""
+    """A timestamp the driver read in UTC already (asyncpg's are) stays a datetime:
+    orjson writes the response and encodes it as the ISO string Tortoise's conversion
+    would serialize to (``isoformat``, ``+00:00`` and all), ten times faster than
+    ``isoformat`` (which was a sixth of answering a page of proposals). Others take the
+    long way."""
     def convert(raw: Any) -> Any:
         if isinstance(raw, datetime) and raw.tzinfo is UTC:
-            return raw.isoformat()
+            return raw
         return serialize(to_python(raw))
     return convert
 
@@ -127,6 +130,10 @@ def _leaf(source: Source, value: str, field_def: GraphQLField, model: type[Model
     model_field = model._meta.fields_map[column]
     named = get_named_type(field_def.type)
     nullable = not isinstance(field_def.type, GraphQLNonNull)
+    if isinstance(field_def.type if nullable else field_def.type.of_type, GraphQLList):
+        # A list of scalars kept in one column (a line's topics): the scalar's
+        # serializer takes one item, not the list.
+        raise NotCompilable("a list over a column")
     if not nullable and model_field.null:
         raise NotCompilable("a non-null field over a nullable column")
     native = _native(model, column)

@@ -46,7 +46,7 @@ from vmeste.schema.compiled.selection import (
     has_directives,
     single_operation,
 )
-from vmeste.schema.compiled.statements import Statements, database
+from vmeste.schema.compiled.statements import Statements, database, fetch
 from vmeste.schema.pagination import PageRequest, encode_cursor
 
 _PAGING = ("first", "after", "last", "before")
@@ -93,16 +93,16 @@ class RootPlan:
             if stable:
                 statements.remember(self, context.principal, raw, prepared)
         db = database(prepared.model)
-        _n, rows = await db.execute_query(*prepared.select)
+        rows = await fetch(db, prepared.select)
         if prepared.page is None:
-            return self.shape(list(rows), None, None)
+            return self.shape(rows, None, None)
         page = prepared.page
-        rows, has_more = page.trim(list(rows))
+        rows, has_more = page.trim(rows)
         info = page.page_info(has_more, encode_cursor(rows[0][0]) if rows else None,
                               encode_cursor(rows[-1][0]) if rows else None)
         total = None
         if prepared.count is not None:
-            _n, counted = await db.execute_query(*prepared.count)
+            counted = await fetch(db, prepared.count)
             total = counted[0][0]
         return self.shape(rows, info, total)
 

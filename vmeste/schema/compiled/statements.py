@@ -23,6 +23,8 @@ from tortoise.models import Model
 from tortoise.queryset import AwaitableQuery, QuerySet
 from tortoise.router import router
 
+from vmeste.platform.postgres_backend import SessionlessAsyncpgClient
+
 _SCALARS = (str, int, float, bool, type(None), Enum, datetime, date, time, Decimal, UUID)
 #: Queryset state that changes the SQL in ways ``signature`` does not read.
 _UNREAD = ("_annotations", "_custom_filters", "_having", "_group_bys", "_filter_kwargs",
@@ -110,3 +112,12 @@ def database(model: type[Model]) -> BaseDBAsyncClient:
     """The connection a read of ``model`` runs on now (a transaction's, inside one), as
     a queryset would choose it."""
     return router.db_for_read(model) or model._meta.db
+
+
+async def fetch(db: BaseDBAsyncClient, statement: tuple[str, list[Any]]) -> list[Any]:
+    """The rows of a built statement on ``db``; a transaction's connection (a wrapper of
+    another class) keeps Tortoise's path, so the read sees what the transaction wrote."""
+    if isinstance(db, SessionlessAsyncpgClient):
+        return await db.fetch_rows(*statement)
+    _count, rows = await db.execute_query(*statement)
+    return list(rows)
