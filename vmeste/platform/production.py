@@ -32,11 +32,11 @@ MIN_SECRET_LENGTH = 32
 #: hex digits (the shortest accepted ``openssl rand -hex 16``) hold 14 distinct ones on
 #: average, 8 about three times in a million, fewer far less often still.
 MIN_SECRET_VARIETY = 8
-#: Words of placeholders (docs, charts, tutorials) found in a key once it is lowercased
-#: and stripped of everything but letters and digits; five letters or more, so a random
-#: key never holds one by chance.
+#: Words of placeholders (docs, charts, tutorials), found in a key as typed (see
+#: :func:`_typed`); five letters or more.
 PLACEHOLDER_WORDS = ("change", "replace", "placeholder", "example", "secret", "password",
-                     "default", "dummy", "insecure", "sample", "qwerty", "random", "vmeste")
+                     "default", "dummy", "insecure", "sample", "qwerty", "random", "vmeste",
+                     "please", "production", "characters")
 DEV_PLUGIN = "identity_dev"
 HOW_TO_MAKE_A_KEY = "set at least 32 random characters (openssl rand -hex 32)"
 
@@ -147,13 +147,33 @@ def secret_key_weakness(key: str) -> str | None:
         return f"empty; {HOW_TO_MAKE_A_KEY}"
     if len(key) < MIN_SECRET_LENGTH:
         return f"{len(key)} characters; {HOW_TO_MAKE_A_KEY}"
-    letters = "".join(c for c in key.lower() if c.isalnum())
-    if word := next((w for w in PLACEHOLDER_WORDS if w in letters), None):
+    if word := next((w for w in PLACEHOLDER_WORDS if _typed(w, key)), None):
         return f"holds {word!r}, a placeholder, not a random key; {HOW_TO_MAKE_A_KEY}"
     if len(set(key)) < MIN_SECRET_VARIETY or _repeats(key) or _runs(key):
         return f"a pattern (few distinct characters, a repeated or a running sequence), " \
                f"not a random key; {HOW_TO_MAKE_A_KEY}"
     return None
+
+
+def _typed(word: str, key: str) -> bool:
+    """Whether ``key`` holds ``word`` as a person types it: in a key of one case (no
+    capital letter), anywhere; else in one case (``secret``, ``SECRET``, ``Secret``) and
+    at a word's edge (the key's, a separator's or a digit's, or a capital after a small
+    letter). Random base64 mixes the cases: it holds a five-letter word so, by chance,
+    about once in 10^7 keys."""
+    if not any(c.isupper() for c in key):
+        return word in key
+    for form in (word, word.upper(), word.title()):
+        start = key.find(form)
+        while start != -1:
+            end = start + len(form)
+            before = key[start - 1] if start else ""
+            after = key[end] if end < len(key) else ""
+            if not before.isalpha() or not after.isalpha() or (
+                    form[0].isupper() and before.islower()):
+                return True
+            start = key.find(form, start + 1)
+    return False
 
 
 def _repeats(key: str) -> bool:
