@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
 import httpx
+import limits.aio.storage.memory
 import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
 from tests.worlds import COUNTRY, World, seed_world
 from vmeste.app import create_app
+from vmeste.platform.ratelimits import limiter
 from vmeste.platform.settings import Settings
 from vmeste.testing import GraphQLClient
 
@@ -55,3 +58,28 @@ def app_client(db: Settings) -> AppClient:
 async def federal(world: World, make_token: Any) -> str:
     """A federal configurator's bearer token (the world is seeded first)."""
     return str(await make_token("federal_configurator", territory=COUNTRY))
+
+
+class WindowClock:
+    """The wall clock of the in-memory budgets, started at the top of the next hour and
+    running at the real pace. The sliding-window counter floors the previous window's
+    weighted count, so a test that crossed a window's end between two requests would
+    get one request more than its budget: every test starts a fresh window instead."""
+
+    def __init__(self) -> None:
+        self.base = (time.time() // 3600 + 1) * 3600
+        self.started = time.monotonic()
+
+    def time(self) -> float:
+        return self.base + time.monotonic() - self.started
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@pytest.fixture
+def window_clock(monkeypatch: pytest.MonkeyPatch) -> WindowClock:
+    clock = WindowClock()
+    monkeypatch.setattr(limits.aio.storage.memory, "time", clock)
+    monkeypatch.setattr(limiter, "time", clock)
+    return clock

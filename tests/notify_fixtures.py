@@ -1,9 +1,9 @@
 """Third-party plugins for the notification tests, loaded through real entry points:
-a regional ``messenger`` channel with settings and a secret, and a small ``hearings``
+a regional ``messenger`` channel with settings and a secret, and a small ``petitions``
 component that notifies about its own subjects.
 
-A hearing here lives on a territory (its subject id is the territory's id) and its
-steps are audit events (``object_type="hearing"``): tables the platform already has,
+A petition here lives on a territory (its subject id is the territory's id) and its
+steps are audit events (``object_type="petition"``): tables the platform already has,
 so the component needs no migration of its own, and the fan-out cannot tell it from a
 component with its own tables.
 """
@@ -35,7 +35,7 @@ from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.reference.models import PATH_SEPARATOR, Territory, subtree
 
 MESSENGER_TOKEN = "VMESTE_MESSENGER_TOKEN"
-HEARING_EVENTS = "hearing.events"
+PETITION_EVENTS = "petition.events"
 #: What the messenger's ``send`` was handed, in order.
 SENT: list[OutgoingMessage] = []
 
@@ -60,17 +60,17 @@ class Messenger:
                                      secrets={"token": MESSENGER_TOKEN}))]
 
 
-class Hearings:
-    """The ``SubjectSource`` of hearings."""
+class Petitions:
+    """The ``SubjectSource`` of petitions."""
 
     async def load(self, subject_id: int, event_ids: Sequence[int]) -> LoadedSubject | None:
         territory = await Territory.get_or_none(id=subject_id)
         if territory is None:
             return None
-        rows = await AuditEvent.filter(object_type="hearing", object_id=str(subject_id),
+        rows = await AuditEvent.filter(object_type="petition", object_id=str(subject_id),
                                        id__in=list(event_ids)).order_by("id")
         events = [SubjectEvent(id=row.id, name=row.action, at=row.at, actor=row.actor,
-                               data={"hearing": subject_id}, row=row)
+                               data={"petition": subject_id}, row=row)
                   for row in rows if row.action in EVENTS]
         return LoadedSubject(id=subject_id, territory_path=territory.path,
                              timezone=ZoneInfo(territory.timezone), organization_id=None,
@@ -82,7 +82,7 @@ class Hearings:
 
     async def recipients(self, subject: LoadedSubject, event: SubjectEvent,
                          audiences: frozenset[str]) -> list[Recipient]:
-        """Regional administrators on the hearing's territory path."""
+        """Regional administrators on the petition's territory path."""
         codes = subject.territory_path.split(PATH_SEPARATOR)
         ids = await RoleAssignment.filter(role=Role.REGIONAL_ADMIN,
                                           territory__code__in=codes).values_list(
@@ -105,7 +105,7 @@ EVENTS = {"exposition_opened": EventSpec(
 
 
 async def _handle(runtime: Any, payload: dict[str, Any], last_attempt: bool) -> int:
-    return await fan_out(runtime, "hearing", int(payload["hearing_id"]),
+    return await fan_out(runtime, "petition", int(payload["petition_id"]),
                          [int(i) for i in payload["event_ids"]])
 
 
@@ -113,20 +113,20 @@ async def _scope(payload: dict[str, Any]) -> str:
     return ""
 
 
-class HearingsComponent:
+class PetitionsComponent:
     @hookimpl
     def vmeste_component(self) -> Component:
         return Component(
-            name="hearings",
-            topics=(Topic(HEARING_EVENTS, "tests.hearing_fan_out", "notifications", _handle,
+            name="petitions",
+            topics=(Topic(PETITION_EVENTS, "tests.petition_fan_out", "notifications", _handle,
                           _scope),),
             notifications=(NotificationSubject(
-                type="hearing", events=EVENTS,
+                type="petition", events=EVENTS,
                 audiences={"organizers": "Regional administrators of the territory."},
-                source=Hearings(), sample_context={"territory": "Киров", "opens": "1 июня",
+                source=Petitions(), sample_context={"territory": "Киров", "opens": "1 июня",
                                                    "event": "exposition_opened",
                                                    "for_staff": True}),))
 
 
 messenger = Messenger()
-hearings = HearingsComponent()
+petitions = PetitionsComponent()

@@ -1,4 +1,4 @@
-"""A new component is its own folders and nothing else: a ``polls`` package dropped into
+"""A new component is its own folders and nothing else: a ``petitions`` package dropped into
 ``vmeste/platform``, ``vmeste/schema`` and ``vmeste/cli`` (here: into extra search-path
 folders of those packages, so the repository stays untouched) brings its models, topic,
 service, notification events, deadline kind, GraphQL field, loader and CLI command,
@@ -15,26 +15,26 @@ from pathlib import Path
 import pytest
 
 ROOM_FILES = {
-    "platform/polls/__init__.py": "",
-    "platform/polls/models.py": '''
+    "platform/petitions/__init__.py": "",
+    "platform/petitions/models.py": '''
         from tortoise import fields
         from tortoise.models import Model
 
 
-        class Poll(Model):
+        class Petition(Model):
             id = fields.IntField(primary_key=True)
             title = fields.CharField(max_length=200)
 
             class Meta:
-                table = "poll"
+                table = "petition"
         ''',
-    "platform/polls/component.py": '''
+    "platform/petitions/component.py": '''
         from vmeste.platform.components import Component
         from vmeste.platform.hookspecs import hookimpl
         from vmeste.platform.outbox.topics import Topic
 
 
-        class PollServices:
+        class PetitionServices:
             def __init__(self, runtime):
                 self.runtime = runtime
 
@@ -50,31 +50,31 @@ ROOM_FILES = {
         @hookimpl
         def vmeste_component():
             return Component(
-                name="polls", models=("vmeste.platform.polls.models",),
-                topics=(Topic("poll.closed", "vmeste.poll_closed", "polls", _closed,
+                name="petitions", models=("vmeste.platform.petitions.models",),
+                topics=(Topic("petition.closed", "vmeste.petition_closed", "petitions", _closed,
                               _scope),),
-                services=PollServices, path_copies=(("poll", "territory_path"),))
+                services=PetitionServices, path_copies=(("petition", "territory_path"),))
         ''',
-    "schema/polls/__init__.py": "",
-    "schema/polls/component.py": '''
+    "schema/petitions/__init__.py": "",
+    "schema/petitions/component.py": '''
         import strawberry
 
         from vmeste.schema.parts import SchemaPart
 
 
         @strawberry.type
-        class PollsQuery:
-            @strawberry.field(description="How many polls are open.")
-            def open_polls(self) -> int:
+        class PetitionsQuery:
+            @strawberry.field(description="How many petitions are open.")
+            def open_petitions(self) -> int:
                 return 0
 
 
-        SCHEMA = SchemaPart(name="polls", query=PollsQuery,
-                            loaders={"poll": lambda: None})
+        SCHEMA = SchemaPart(name="petitions", query=PetitionsQuery,
+                            loaders={"petition": lambda: None})
         ''',
-    "cli/polls.py": '''
+    "cli/petitions.py": '''
         def register(subparsers):
-            subparsers.add_parser("polls", help="manage polls")
+            subparsers.add_parser("petitions", help="manage petitions")
         ''',
 }
 
@@ -92,26 +92,26 @@ from vmeste.platform.components import path_copies_of
 from vmeste.platform.runtime import build_runtime
 from vmeste.platform.settings import load_settings
 from vmeste.schema import build_schema
-from vmeste.platform.polls.component import PollServices
+from vmeste.platform.petitions.component import PetitionServices
 
 settings = load_settings({{"VMESTE_DATABASE_URL": "sqlite://" + root + "/x.db"}})
 runtime = build_runtime(settings)
-assert "polls" in runtime.components
-assert runtime.topics["poll.closed"].queue == "polls"
-assert isinstance(runtime.service(PollServices), PollServices)
-assert "vmeste.platform.polls.models" in model_modules(settings)
-assert ("poll", "territory_path") in path_copies_of(installed_components())
+assert "petitions" in runtime.components
+assert runtime.topics["petition.closed"].queue == "petitions"
+assert isinstance(runtime.service(PetitionServices), PetitionServices)
+assert "vmeste.platform.petitions.models" in model_modules(settings)
+assert ("petition", "territory_path") in path_copies_of(installed_components())
 schema = build_schema(settings)
-assert "openPolls" in str(schema)
-assert "poll" in schema.loaders
+assert "openPetitions" in str(schema)
+assert "petition" in schema.loaders
 parser = build_parser(build_plugin_manager(settings))
-assert parser.parse_args(["polls"]).command == "polls"
+assert parser.parse_args(["petitions"]).command == "petitions"
 print("ok")
 '''
 
 
 @pytest.fixture
-def polls_folders(tmp_path: Path) -> Path:
+def petitions_folders(tmp_path: Path) -> Path:
     for name, text in ROOM_FILES.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,9 +119,9 @@ def polls_folders(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_a_component_in_its_own_folders_reaches_every_room(polls_folders: Path):
+def test_a_component_in_its_own_folders_reaches_every_room(petitions_folders: Path):
     # A fresh interpreter: discovery caches, and the schema, must not leak into others.
-    done = subprocess.run([sys.executable, "-c", PROBE.format(root=str(polls_folders))],
+    done = subprocess.run([sys.executable, "-c", PROBE.format(root=str(petitions_folders))],
                           capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -153,6 +153,9 @@ def _code_words(path: Path) -> set[str]:
     return words
 
 
+COMPONENT_WORDS = ("appeal", "poll", "vote", "ballot", "hearing", "petition")
+
+
 def test_no_central_module_names_a_component():
     """The kit's own modules, the runtime, the schema and the CLI's root know no
     component by name in their code: only the components' folders do."""
@@ -163,5 +166,5 @@ def test_no_central_module_names_a_component():
                "cli/__init__.py", "app.py", "workers/runner.py", "workers/scheduler.py"]
     for name in central:
         words = _code_words(package / name)
-        named = {w for w in words if any(c in w.lower() for c in ("appeal", "poll", "hearing"))}
+        named = {w for w in words if any(c in w.lower() for c in COMPONENT_WORDS)}
         assert not named, f"{name} names {sorted(named)}"

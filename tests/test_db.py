@@ -59,6 +59,7 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
     """Migration 0007 turns ``notification.appeal_id`` into the subject ``('appeal',
     id)`` and opens the channel columns; no notification, attempt or index is lost."""
     from tortoise import Tortoise
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
     from tortoise.migrations.api.migrate import migrate
 
     from tests.worlds import MUNICIPALITY_A, ORG_A, seed_world
@@ -104,6 +105,9 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
         await row.save(update_fields=["channel"])
     finally:
         await Tortoise.close_connections()
+        # Tortoise keeps each table's INSERT by connection name, not by dialect: on the
+        # suite's PostgreSQL pass the next test would send SQLite's "?" to PostgreSQL.
+        EXECUTOR_CACHE.clear()
     assert (row.subject_type, row.subject_id) == ("appeal", appeal.id)
     assert kept == ("routed", "email", "a@b.c")
     assert attempts == 1

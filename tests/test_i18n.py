@@ -36,11 +36,17 @@ SOURCES = Path(__file__).resolve().parent.parent / "vmeste"
 CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
     "platform/reference/demo.py": None,  # demo territories, organizations, categories
     "platform/appeals/demo.py": None,  # demo appeals
+    "platform/votes/demo.py": None,  # demo votes
+    "platform/polls/demo.py": None,  # demo polls
+    "platform/hearings/demo.py": None,  # demo hearings and direct line
     "platform/migrations/": None,  # generated from model docstrings (59-ФЗ)
     "plugins/moderation.py": frozenset({"_LOOKALIKES", "_OBSCENE", "normalize"}),
     "platform/identity/tokens.py": frozenset({"_GENDERS"}),  # ESIA's own values
     "platform/identity/dev_tokens.py": frozenset({"dev_claims", "_legal_entity_name"}),
     "platform/appeals/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
+    "platform/polls/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
+    "platform/hearings/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
+    "platform/hearings/line_notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
     "testing.py": frozenset({"submit_appeal"}),  # a citizen's sample text
 }
 CREATE_TERRITORY = """mutation($i: TerritoryInput!) { createTerritory(input: $i) {

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,6 +35,9 @@ from vmeste.platform.observability.processes import (
 )
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.workers.health import health_probe
+
+# Request budgets count on a clock that starts a fresh window (conftest.window_clock).
+pytestmark = pytest.mark.usefixtures("window_clock")
 
 
 def counted(name: str, **labels: str) -> float:

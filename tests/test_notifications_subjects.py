@@ -1,5 +1,5 @@
 """Notifications serve every component, and channels are open: a third-party
-``hearings`` component and a regional ``messenger`` channel, both installed through
+``petitions`` component and a regional ``messenger`` channel, both installed through
 entry points (``tests/notify_fixtures.py``), go through the same fan-out, templates,
 preferences, region policies and delivery as appeals."""
 
@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from starlette.applications import Starlette
 
-from tests.notify_fixtures import EVENTS, HEARING_EVENTS, MESSENGER_TOKEN, SENT
+from tests.notify_fixtures import EVENTS, MESSENGER_TOKEN, PETITION_EVENTS, SENT
 from tests.worlds import MUNICIPALITY_A, REGION_A, REGION_B, ok_data, seed_world
 from vmeste.app import create_app
 from vmeste.platform import plugins
@@ -34,7 +34,7 @@ from vmeste.testing import GraphQLClient
 
 S = NotificationStatus
 ENTRY_POINTS = [EntryPoint(name=name, value=f"tests.notify_fixtures:{name}", group="vmeste")
-                for name in ("messenger", "hearings")]
+                for name in ("messenger", "petitions")]
 CHANNELS = """query($c: String) { notificationChannels(territoryCode: $c) {
   name defaultOn default personal active } }"""
 SET_POLICY = """mutation($input: RegionPolicyInput!) { setRegionPolicy(input: $input) {
@@ -43,7 +43,7 @@ SET_TEMPLATE = """mutation($input: NotificationTemplateInput!) { setNotification
   input: $input) { template { id } userErrors { field code } } }"""
 SET_PREFERENCE = """mutation($input: NotificationPreferenceInput!) {
   setNotificationPreference(input: $input) { preference { channel } userErrors { code } } }"""
-DELIVERIES = """{ notificationDeliveries(filter: {subjectType: "hearing"}) {
+DELIVERIES = """{ notificationDeliveries(filter: {subjectType: "petition"}) {
   edges { node { event channel status subjectType subjectId appealId } } } }"""
 
 
@@ -82,20 +82,20 @@ async def test_a_plugin_components_subjects_fan_out_are_worded_chosen_and_delive
 
     async def step(opens: str) -> int:
         event = await AuditEvent.create(
-            actor="system", action="exposition_opened", object_type="hearing",
+            actor="system", action="exposition_opened", object_type="petition",
             object_id=str(territory.id), after={"opens": opens}, scope_path=territory.path)
-        payload = {"hearing_id": territory.id, "event_ids": [event.id]}
-        created: int = await runtime.topics[HEARING_EVENTS].handle(runtime, payload, False)
-        assert await runtime.topics[HEARING_EVENTS].handle(runtime, payload, False) == 0
+        payload = {"petition_id": territory.id, "event_ids": [event.id]}
+        created: int = await runtime.topics[PETITION_EVENTS].handle(runtime, payload, False)
+        assert await runtime.topics[PETITION_EVENTS].handle(runtime, payload, False) == 0
         return created
 
     # Installed but not default: the messenger stays off until a policy switches it on.
     assert await step("") == 2
-    rows = await Notification.filter(subject_type="hearing")
+    rows = await Notification.filter(subject_type="petition")
     assert {(n.channel, n.status, n.subject_id) for n in rows} == {
         ("inbox", S.SENT, territory.id)}
     assert rows[0].subject == f"Экспозиция открыта: {territory.name}"
-    assert rows[0].dedupe_key.startswith("hearing-event:")
+    assert rows[0].dedupe_key.startswith("petition-event:")
 
     # Region wording, a personal choice, and the policies switching the messenger on.
     wording = {"territoryCode": REGION_A, "event": "exposition_opened", "channel": "inbox",
@@ -113,7 +113,7 @@ async def test_a_plugin_components_subjects_fan_out_are_worded_chosen_and_delive
     await _policy(app, MUNICIPALITY_A, "inbox", {})
 
     assert await step("1 июня") == 4
-    fresh = await Notification.filter(subject_type="hearing", id__gt=rows[-1].id)
+    fresh = await Notification.filter(subject_type="petition", id__gt=rows[-1].id)
     by_user = {(n.recipient_id, n.channel): n for n in fresh}
     admin_user = await User.get(subject="kirov-admin")
     other_user = await User.get(subject="kirov-admin-2")
@@ -132,7 +132,7 @@ async def test_a_plugin_components_subjects_fan_out_are_worded_chosen_and_delive
     log = ok_data(await gql(DELIVERIES, token=admin))["notificationDeliveries"]["edges"]
     assert len(log) == 6
     assert {(e["node"]["subjectType"], e["node"]["subjectId"], e["node"]["appealId"])
-            for e in log} == {("hearing", str(territory.id), None)}
+            for e in log} == {("petition", str(territory.id), None)}
 
 
 async def test_installed_channels_are_listed_with_where_they_are_on(app, gql, make_token):
@@ -168,8 +168,8 @@ async def test_a_policy_cannot_carry_a_channels_secret_or_bad_settings(app, gql,
 class _Clash:
     @hookimpl
     def vmeste_component(self) -> Component:
-        return Component(name="polls", notifications=(NotificationSubject(
-            type="poll", events={"routed": EVENTS["exposition_opened"]}, audiences={},
+        return Component(name="clash", notifications=(NotificationSubject(
+            type="clash", events={"routed": EVENTS["exposition_opened"]}, audiences={},
             source=None, sample_context={}),))  # type: ignore[arg-type]
 
 
@@ -182,7 +182,7 @@ class _BadChannel:
 def test_event_names_and_channel_names_are_checked_at_start(db: Any) -> None:
     pm = plugins.build_plugin_manager(db)
     pm.register(_Clash(), name="clash")
-    with pytest.raises(RuntimeError, match=r"notification event 'routed' of '(appeal|poll)'"):
+    with pytest.raises(RuntimeError, match=r"notification event 'routed' of '(appeal|clash)'"):
         build_runtime(db, pm)
     pm.unregister(name="clash")
     pm.register(_BadChannel(), name="bad")

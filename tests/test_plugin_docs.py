@@ -27,6 +27,13 @@ from vmeste.platform.identity.tokens import IdentityClaims
 from vmeste.platform.notifications.channels import DeliveryError, OutgoingMessage
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.strategies import Mode, StrategyKind
+from vmeste.platform.votes.methods import (
+    Choice,
+    MethodRequest,
+    MethodResult,
+    OptionFacts,
+    VoteRules,
+)
 from vmeste.schema.parts import SchemaPart
 from vmeste.testkit import BackgroundRun, OutboxEntry
 
@@ -35,7 +42,8 @@ DOCS = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_tex
 REFERENCE = [StrategySpec, StrategyKind, ChannelSpec, ChannelSettings, OutgoingMessage,
              RoutingRequest, RoutingContext, RoutingDecision, StepOutcome, ModerationRequest,
              ModerationResult, DeadlineRequest, WorkingDays, CalendarDays, WorkingHours,
-             DomainEvent, Component, Topic, SchemaPart, IdentityClaims]
+             VoteRules, OptionFacts, Choice, MethodRequest, MethodResult, DomainEvent,
+             Component, Topic, SchemaPart, IdentityClaims]
 #: A documented field: a bullet opening with the name and its type in backticks.
 FIELD = re.compile(r"^- `(\w+)` \(`", re.M)
 

@@ -32,6 +32,8 @@ from vmeste.platform.identity.services import load_principal
 from vmeste.platform.ratelimits.clients import client_address, client_key, parse_networks
 from vmeste.platform.settings import Settings, SettingsError, load_settings
 
+pytestmark = pytest.mark.usefixtures("window_clock")
+
 READ = {"query": "{ __typename }"}
 MUTATION = {"query": "mutation { createTerritory(input: {code: \"1\", name: \"x\", "
                      "kind: REGION, parentCode: \"RU\", timezone: \"Europe/Moscow\"}) "

@@ -128,16 +128,31 @@ def vmeste_settings(vmeste_database_url: str, tmp_path: Path) -> Settings:
 
 
 async def _truncate_all() -> None:
-    """Empties the tables that have rows, in one TRUNCATE (it fires no row triggers, so
-    the append-only audit table empties too); most tests touch only a few tables, and
-    TRUNCATE costs per table named."""
+    """Empties the tables that have rows and restarts their id sequences.
+
+    A test leaves a few rows in a few tables, and deleting them with triggers off (the
+    foreign keys' and the audit table's append-only guard) takes milliseconds, where a
+    TRUNCATE of the same tables takes a tenth of a second to seconds (it swaps every
+    table's files and waits for exclusive locks). Switching triggers off needs a
+    superuser; without one the tables are truncated."""
     conn = connections.get("default")
     tables = [m._meta.db_table for m in Tortoise.apps.get_models_iterable()]
     probe = " UNION ALL ".join(
         f"SELECT '{t}' AS name WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
     _, rows = await conn.execute_query(probe)
     used = [row["name"] for row in rows]
-    if used:
+    if not used:
+        return
+    names = ", ".join(f"'{t}'" for t in used)
+    restart = ("SELECT setval(s.oid, 1, false) FROM pg_class s JOIN pg_depend d "
+               "ON d.objid = s.oid AND d.deptype IN ('a', 'i') JOIN pg_class t "
+               f"ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname IN ({names})")
+    _, rows = await conn.execute_query("SELECT current_setting('is_superuser') AS su")
+    if rows[0]["su"] == "on":
+        await conn.execute_script(
+            "BEGIN; SET LOCAL session_replication_role = replica; "
+            + "".join(f'DELETE FROM "{t}"; ' for t in used) + restart + "; COMMIT")
+    else:
         await conn.execute_script(
             "TRUNCATE " + ", ".join(f'"{t}"' for t in used) + " RESTART IDENTITY CASCADE")
 

@@ -140,7 +140,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _prepare_demo(settings: Settings) -> dict[str, str]:
-    from vmeste.platform.appeals.demo import demo_tokens, load_demo_appeals
+    from vmeste.platform.appeals.demo import demo_tokens
+    from vmeste.platform.components import load_demos
     from vmeste.platform.reference.demo import load_demo_data
     from vmeste.platform.reference.models import Territory
     from vmeste.platform.runtime import build_runtime
@@ -148,19 +149,15 @@ async def _prepare_demo(settings: Settings) -> dict[str, str]:
     runtime = build_runtime(settings)
     if not await Territory.exists():
         reference = await load_demo_data()
-        appeals = await load_demo_appeals(runtime.service(AppealServices))
         print(f"Loaded demo data: {reference.territories.created} territories, "
               f"{reference.organizations.created} organizations, "
-              f"{reference.categories.created} categories, {appeals.rules} competence rules, "
-              f"{appeals.appeals} appeals ({_counts(appeals.by_status)})")
+              f"{reference.categories.created} categories")
+        for line in await load_demos(runtime):
+            print(f"  {line}")
     try:
         return await demo_tokens(settings, runtime.service(AppealServices).router)
     except LookupError as missing:
         fail(str(missing))
-
-
-def _counts(counter: dict[str, int]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in sorted(counter.items()))
 
 
 def _add_address(parser: argparse.ArgumentParser) -> None:

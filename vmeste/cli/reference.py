@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
+import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +54,9 @@ async def _boundaries(path: Path, progress: Progress, args: argparse.Namespace) 
     return f"features {report.total}, updated {report.updated}, unchanged {report.unchanged}"
 
 
-#: Every kind ``vmeste import`` knows. A new kind is one more entry here.
+#: The kinds of reference data ``vmeste import`` loads. Another area adds its own by
+#: exporting an ``IMPORT_KINDS`` dict of the same shape from its ``vmeste/cli`` module
+#: (:func:`import_kinds` collects them).
 IMPORT_KINDS: dict[str, ImportKind] = {
     **{kind: _reference_csv(kind) for kind in get_args(Kind)},
     "boundaries": ImportKind("territory boundaries (a GeoJSON FeatureCollection keyed by "
@@ -60,9 +64,24 @@ IMPORT_KINDS: dict[str, ImportKind] = {
 }
 
 
+def import_kinds() -> dict[str, ImportKind]:
+    """Every kind of ``vmeste import``: the ``IMPORT_KINDS`` of every ``vmeste.cli``
+    module, in module order; a kind named twice is an error, not a replacement."""
+    import vmeste.cli
+
+    found: dict[str, ImportKind] = {}
+    for info in sorted(pkgutil.iter_modules(vmeste.cli.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"vmeste.cli.{info.name}")
+        for name, kind in getattr(module, "IMPORT_KINDS", {}).items():
+            if name in found:
+                raise RuntimeError(f"the import kind {name!r} is declared twice")
+            found[name] = kind
+    return found
+
+
 def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
     path = existing_file(args.file)
-    kind = IMPORT_KINDS[args.kind]
+    kind = import_kinds()[args.kind]
     with progress(f"import {args.kind}") as update:
         summary = run_with_db(settings, lambda: kind.load(path, update, args))
     print(f"{path}: {summary}")
@@ -133,10 +152,12 @@ def cmd_route(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def register(sub: Any) -> None:
-    imp = sub.add_parser("import", help="import reference data: territories, organizations "
-                         "and categories (CSV), territory boundaries (GeoJSON)")
-    imp.add_argument("kind", choices=sorted(IMPORT_KINDS), help="what the file holds: " +
-                     "; ".join(f"{name}: {kind.help}" for name, kind in IMPORT_KINDS.items()))
+    kinds = import_kinds()
+    imp = sub.add_parser("import", help="import data: territories, organizations and "
+                         "categories (CSV), territory boundaries (GeoJSON), and what other "
+                         "areas add")
+    imp.add_argument("kind", choices=sorted(kinds), help="what the file holds: " +
+                     "; ".join(f"{name}: {kind.help}" for name, kind in kinds.items()))
     imp.add_argument("file", help="the file to import")
     imp.add_argument("--code-property", help="boundaries: the feature property holding the "
                      "territory code (default: the first of oktmo, OKTMO, code)")

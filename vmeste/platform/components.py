@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -61,21 +62,29 @@ class Component:
     #: The clocks this component keeps, which the deadline watchdog sweeps and a
     #: calendar import recomputes (see :class:`vmeste.platform.deadlines.kinds.DeadlineKind`).
     deadline_kinds: tuple[DeadlineKind, ...] = ()
+    #: Loads the component's share of ``vmeste demo`` once the reference data is in
+    #: (components in name order) and returns the line the command prints about it.
+    demo: Callable[[Runtime], Awaitable[str]] | None = None
 
 
-def builtin_modules() -> Iterator[ModuleType]:
-    """The ``component`` modules of ``vmeste.platform``'s packages, in name order."""
+@lru_cache(maxsize=1)
+def builtin_modules() -> tuple[ModuleType, ...]:
+    """The ``component`` modules of ``vmeste.platform``'s packages, in name order; looked
+    for once per process, since each package without one is a failed import that would
+    search the file system again every time a plugin manager is built."""
     import vmeste.platform
 
+    found: list[ModuleType] = []
     for info in sorted(pkgutil.iter_modules(vmeste.platform.__path__), key=lambda i: i.name):
         if not info.ispkg:
             continue
         name = f"vmeste.platform.{info.name}.{COMPONENT_MODULE}"
         try:
-            yield importlib.import_module(name)
+            found.append(importlib.import_module(name))
         except ModuleNotFoundError as error:
             if error.name != name:  # the component exists but is broken: say so
                 raise
+    return tuple(found)
 
 
 def declared(pm: pluggy.PluginManager) -> dict[str, Component]:
@@ -108,6 +117,12 @@ def deadline_kinds_of(components: dict[str, Component]) -> list[DeadlineKind]:
                          "deadline kind").values())
 
 
+async def load_demos(runtime: Runtime) -> list[str]:
+    """Every component's demo data, in name order; their summary lines."""
+    return [await component.demo(runtime) for _, component in sorted(runtime.components.items())
+            if component.demo is not None]
+
+
 def _by_name(declarations: Iterable[N], what: str) -> dict[str, N]:
     """A name claimed twice is an error, not a silent replacement."""
     found: dict[str, N] = {}
@@ -118,5 +133,5 @@ def _by_name(declarations: Iterable[N], what: str) -> dict[str, N]:
     return found
 
 
-__all__ = ["Component", "builtin_modules", "deadline_kinds_of", "declared", "model_modules",
-           "path_copies_of", "topics_of"]
+__all__ = ["Component", "builtin_modules", "deadline_kinds_of", "declared", "load_demos",
+           "model_modules", "path_copies_of", "topics_of"]

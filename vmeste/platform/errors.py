@@ -31,6 +31,30 @@ class ErrorCode(StrEnum):
     COST_LIMIT = "COST_LIMIT"
     #: An unexpected failure; the error carries a requestId to quote to the operators.
     INTERNAL = "INTERNAL"
+    # Votes and polls (a ballot or a response refused).
+    #: The caller's verified profile does not meet the rules (age, residence,
+    #: verification, a natural person).
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    #: One ballot per person per vote: online, assisted or on paper.
+    ALREADY_VOTED = "ALREADY_VOTED"
+    VOTE_NOT_OPEN = "VOTE_NOT_OPEN"
+    TOO_MANY_CHOICES = "TOO_MANY_CHOICES"
+    TOO_FEW_CHOICES = "TOO_FEW_CHOICES"
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+    BUDGET_SHARE_TOO_LOW = "BUDGET_SHARE_TOO_LOW"
+    INVALID_POINTS = "INVALID_POINTS"
+    UNKNOWN_OPTION = "UNKNOWN_OPTION"
+    POLL_NOT_OPEN = "POLL_NOT_OPEN"
+    #: One response per person per poll.
+    ALREADY_ANSWERED = "ALREADY_ANSWERED"
+    #: An answer that does not fit its question (a choice it lacks, a scale value out of
+    #: range, too many or too few choices, a ranking with repeats).
+    INVALID_ANSWER = "INVALID_ANSWER"
+    # Hearings (a protocol or a conclusion refused; the error's count says how many).
+    #: Proposals of the hearing still await moderation: no protocol yet.
+    PROPOSALS_PENDING = "PROPOSALS_PENDING"
+    #: Proposals the protocol lists have no reasoned recommendation: no conclusion yet.
+    RECOMMENDATIONS_MISSING = "RECOMMENDATIONS_MISSING"
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,9 @@ class FieldError:
     field: str | None
     message: str
     code: ErrorCode
+    #: How many things the error is about (proposals awaiting moderation), when it is
+    #: about a number a client may show or act on.
+    count: int | None = None
 
 
 class DomainError(Exception):
@@ -52,7 +79,10 @@ class DomainError(Exception):
         """graphql-core copies this onto the error it reports, so a client that calls a
         query (queries have no ``userErrors``) still gets a machine-readable code."""
         first = self.errors[0]
-        return {"code": first.code.value, "field": first.field}
+        found: dict[str, object] = {"code": first.code.value, "field": first.field}
+        if first.count is not None:
+            found["count"] = first.count
+        return found
 
     @classmethod
     def of(cls, field: str | None, message: str, code: ErrorCode = ErrorCode.INVALID

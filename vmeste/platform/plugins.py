@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from functools import lru_cache
-from importlib.metadata import entry_points
+from importlib import metadata
 from typing import Any
 
 import pluggy
@@ -31,11 +31,20 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.notify_webhook",
     "vmeste.plugins.notify_dev",
     "vmeste.plugins.deadlines",
+    "vmeste.plugins.voting",
 )
 ENTRY_POINT_GROUP = "vmeste"
 #: The plugin offering every installed notification channel as a strategy; part of
 #: the platform, so named like the components and never blocked.
 CHANNEL_STRATEGIES = "vmeste.platform.notifications.channels"
+
+
+@lru_cache(maxsize=4)
+def entry_points(group: str) -> tuple[metadata.EntryPoint, ...]:
+    """A group's installed entry points, read once per process: reading them scans every
+    installed distribution's metadata (about 15 ms here), and a process builds its
+    manager more than once (for the ORM's model list, then for the runtime)."""
+    return tuple(metadata.entry_points(group=group))
 
 
 def plugin_name(module_path: str) -> str:

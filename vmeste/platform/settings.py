@@ -18,6 +18,7 @@ from vmeste.platform.i18n import DEFAULT as DEFAULT_LOCALE
 from vmeste.platform.i18n import SUPPORTED, supported
 from vmeste.platform.settings_values import (
     SettingsError,
+    age_bands,
     choice,
     duration,
     flag,
@@ -66,6 +67,8 @@ class Settings:
     #: Prometheus metrics at the API's /metrics and on the workers' health port.
     metrics: bool = True
     data_dir: Path = DEFAULT_DATA_DIR
+    #: The largest file of a hearing's draft (an upload must also fit the request limit).
+    hearing_attachment_max_bytes: int = 20 * 1024**2
     oidc_issuer: str = ""
     oidc_jwks_url: str = ""
     oidc_audience: str = "vmeste"
@@ -147,6 +150,22 @@ class Settings:
     #: liveness probe fails too, so an orchestrator restarts a process whose connection
     #: is wedged, but not every process at each short outage (readiness fails at once).
     health_dependency_grace_seconds: int = 300
+    #: Key of the keyed hash that alone links a person to their ballot (revoting, an
+    #: idempotent retry); kept outside the database so a dump cannot join the two.
+    #: Empty: derived from the secret key (and a fixed development key without one).
+    ballot_key: str = field(default="", repr=False)
+    #: Rows per result counter, so concurrent ballots do not queue on one hot row.
+    tally_shards: int = 8
+    #: Age bands of breakdowns ("14-17,18-24,…,60+"): lower bounds ascending, the last open.
+    age_bands: tuple[str, ...] = ("14-17", "18-24", "25-34", "35-44", "45-59", "60+")
+    #: Smallest group a breakdown publishes when a vote or poll sets none.
+    min_group_size: int = 10
+    #: A territory's ballots in one minute are a spike from this many on, when they also
+    #: exceed the trailing median by this many (scaled) median absolute deviations.
+    vote_spike_min_ballots: int = 30
+    vote_spike_deviations: int = 8
+    #: Minutes of history the spike baseline looks at.
+    vote_spike_window_minutes: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -282,6 +301,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                          ("debug", "info", "warning", "error")).upper(),
         metrics=flag(env, "VMESTE_METRICS", True),
         data_dir=data_dir,
+        hearing_attachment_max_bytes=integer(env, "VMESTE_HEARING_ATTACHMENT_MAX_BYTES",
+                                             20 * 1024**2, 1024, 1024**3),
         oidc_issuer=env.get("VMESTE_OIDC_ISSUER", "").strip(),
         oidc_jwks_url=http_url(env, "VMESTE_OIDC_JWKS_URL"),
         oidc_audience=env.get("VMESTE_OIDC_AUDIENCE", "").strip() or "vmeste",
@@ -340,4 +361,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         health_interval_seconds=integer(env, "VMESTE_HEALTH_INTERVAL_SECONDS", 5, 1, 300),
         health_dependency_grace_seconds=integer(env, "VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS",
                                              300, 0, 86_400),
+        ballot_key=env.get("VMESTE_BALLOT_KEY", "").strip(),
+        tally_shards=integer(env, "VMESTE_TALLY_SHARDS", 8, 1, 256),
+        age_bands=age_bands(env, "VMESTE_AGE_BANDS"),
+        min_group_size=integer(env, "VMESTE_MIN_GROUP_SIZE", 10, 1, 10_000),
+        vote_spike_min_ballots=integer(env, "VMESTE_VOTE_SPIKE_MIN_BALLOTS", 30, 1, 10_000_000),
+        vote_spike_deviations=integer(env, "VMESTE_VOTE_SPIKE_DEVIATIONS", 8, 1, 1000),
+        vote_spike_window_minutes=integer(env, "VMESTE_VOTE_SPIKE_WINDOW_MINUTES", 60, 5,
+                                          7 * 1440),
     )

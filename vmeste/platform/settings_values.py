@@ -133,3 +133,44 @@ def choice(env: Mapping[str, str], name: str, default: str, options: tuple[str, 
     if value not in options:
         raise SettingsError(name, f"use one of {', '.join(options)}")
     return value
+
+
+#: One age band: its label, the lowest age in it and the highest (None: open-ended).
+AgeBand = tuple[str, int, int | None]
+
+
+def parse_age_bands(labels: tuple[str, ...]) -> list[AgeBand]:
+    """Bands such as ``14-17`` and ``60+``: contiguous, ascending, only the last open.
+
+    Raises ValueError naming the band at fault."""
+    bands: list[AgeBand] = []
+    for index, label in enumerate(labels):
+        low_text, dash, high_text = label.partition("-")
+        try:
+            if label.endswith("+") and not dash and index == len(labels) - 1:
+                low, high = int(label[:-1]), None
+            elif dash:
+                low, high = int(low_text), int(high_text)
+            else:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{label!r} is not a band like 18-24 (or 60+ for the last)"
+                             ) from None
+        if (high is not None and high < low) or low < 0:
+            raise ValueError(f"{label!r} ends before it starts")
+        if bands and bands[-1][2] is not None and low != bands[-1][2] + 1:  # type: ignore[operator]
+            raise ValueError(f"{label!r} does not follow {bands[-1][0]!r}")
+        bands.append((label, low, high))
+    if not bands:
+        raise ValueError("at least one band is needed")
+    return bands
+
+
+def age_bands(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    default = ("14-17", "18-24", "25-34", "35-44", "45-59", "60+")
+    values = listed(env, name) or default
+    try:
+        parse_age_bands(values)
+    except ValueError as error:
+        raise SettingsError(name, str(error)) from None
+    return values

@@ -57,9 +57,8 @@ class Steps(Generic[M]):
     """How one component's subject takes steps.
 
     ``model`` has ``id``, ``status``, ``revision`` and ``territory_path`` columns;
-    ``event`` is its append-only history, with a foreign key named ``subject`` and the
-    columns ``actor``, ``action``, ``from_status``, ``to_status``, ``reason``,
-    ``payload`` and ``at``.
+    ``event`` is its append-only history: a
+    :class:`~vmeste.platform.history.StepEvent` with a foreign key named ``subject``.
     """
 
     #: The component's name, as domain events carry it.

@@ -7,6 +7,8 @@ environment's settings on first access; the app builds its own with ``build_sche
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -37,7 +39,7 @@ from vmeste.schema.error_log import log_errors
 from vmeste.schema.guards import RequestGuards
 from vmeste.schema.loaders import LoaderFactory
 from vmeste.schema.masking import VmesteMaskErrors, VmesteParserCache, error_code
-from vmeste.schema.parts import collect, loaders_of, merged
+from vmeste.schema.parts import SchemaPart, collect, loaders_of, merged
 from vmeste.schema.ratelimit import rate_limits
 
 
@@ -81,11 +83,35 @@ class VmesteSchema(strawberry.Schema):
         return super().create_extensions_runner(execution_context, extensions)
 
 
+#: Schemas built in this process, newest last, with the parts and settings each was
+#: built from. Converting every type costs about a tenth of a second, and a process that
+#: builds several apps (the test suite builds one per test, a host may mount a few)
+#: mostly asks for the same schema again.
+_BUILT: list[tuple[list[SchemaPart], Settings, VmesteSchema]] = []
+_BUILT_KEPT = 8
+
+
 def build_schema(settings: Settings, plugins: pluggy.PluginManager | None = None
                  ) -> VmesteSchema:
     """Every schema area's part merged with the plugins' (``plugins`` defaults to the
-    manager the settings describe)."""
+    manager the settings describe); the schema an earlier call built from equal parts
+    and settings when there is one."""
     parts = collect(settings, plugins or build_plugin_manager(settings))
+    if settings.rate_limits:  # the limiter counts requests: each app has its own
+        return _build(settings, parts)
+    # Where the data lives is no input of the schema's.
+    key = replace(settings, database_url="", data_dir=Path())
+    for index, (built_parts, built_key, schema) in enumerate(_BUILT):
+        if built_parts == parts and built_key == key:
+            _BUILT.append(_BUILT.pop(index))
+            return schema
+    schema = _build(settings, parts)
+    _BUILT.append((parts, key, schema))
+    del _BUILT[:-_BUILT_KEPT]
+    return schema
+
+
+def _build(settings: Settings, parts: list[SchemaPart]) -> VmesteSchema:
     # The depth and alias rules are built once per schema, not once per request as
     # QueryDepthLimiter and MaxAliasesLimiter do: a fresh rule class per request is a
     # new key for ValidationCache, which would then never hit (validation is the

@@ -5,10 +5,11 @@ work (30 aliases of ``territories(first: 100) { … children(first: 100) … }``
 millions of fields). The cost multiplies through instead: every field costs 1, and what
 a field selects below a list is paid once per item the list may hold. A connection's
 size is its ``first``/``last`` (``limit`` for the few plain lists that take one), read
-from the literal or the request's variables; without one, or for a list that takes no
-size at all, the page cap (``max_page_size``) is assumed, because nothing smaller is
-promised. Fragments count as written out in place. ``__typename`` is free and an
-introspection root (``__schema``, ``__type``) costs a fixed amount, so GraphiQL works.
+from the literal or the request's variables; a plain list whose length its component
+bounds says so (``metadata=at_most(30)``: a question's choices); without either, the
+page cap (``max_page_size``) is assumed, because nothing smaller is promised.
+Fragments count as written out in place. ``__typename`` is free and an introspection root
+(``__schema``, ``__type``) costs a fixed amount, so GraphiQL works.
 
 The cost depends on the variables, so it is computed per request (after validation, so
 the document is known to be well-formed), never inside a cached validation rule.
@@ -41,6 +42,8 @@ from graphql import (
 
 #: Arguments that bound how many items a field returns.
 PAGE_ARGUMENTS = ("first", "last")
+#: A Strawberry field's metadata key: the most items its list holds.
+MAX_ITEMS = "vmeste.max_items"
 LIMIT_ARGUMENTS = ("limit",)
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 #: A fixed price for a whole introspection subtree (GraphiQL's query is ~2,000 fields).
@@ -111,8 +114,9 @@ class CostCalculator:
         items = 1
         if _is_list(definition.type):
             # A list is as long as its own size argument, else as the page its
-            # connection declared, else as long as the cap.
-            items = size if size is not None else page if page is not None else self.page_cap
+            # connection declared, else as its declared bound, else as long as the cap.
+            items = (size if size is not None else page if page is not None
+                     else _declared_bound(definition) or self.page_cap)
             size = None
         return 1 + items * self.selections(node.selection_set, named, size)  # type: ignore[arg-type]
 
@@ -153,6 +157,16 @@ class CostCalculator:
                 GRAPHQL_MIN_INT <= raw <= GRAPHQL_MAX_INT):
             return raw
         return self.page_cap
+
+
+def at_most(items: int) -> dict[str, Any]:
+    """Field metadata for a plain list its component never lets grow past ``items``."""
+    return {MAX_ITEMS: items}
+
+
+def _declared_bound(definition: Any) -> int | None:
+    declared = (definition.extensions or {}).get("strawberry-definition")
+    return getattr(declared, "metadata", None) and declared.metadata.get(MAX_ITEMS)
 
 
 def _is_list(type_: Any) -> bool:

@@ -31,11 +31,15 @@ class UserError:
         description="Input field at fault; null for the whole request.")
     message: str
     code: UserErrorCode  # type: ignore[valid-type]
+    count: int | None = strawberry.field(
+        default=None, description="How many things the error is about (proposals "
+                                  "awaiting moderation, recommendations missing); null "
+                                  "when it is not about a number.")
 
 
 def user_errors(error: DomainError) -> list[UserError]:
-    return [UserError(field=e.field, message=e.message, code=UserErrorCode(e.code.value))
-            for e in error.errors]
+    return [UserError(field=e.field, message=e.message, code=UserErrorCode(e.code.value),
+                      count=e.count) for e in error.errors]
 
 
 def global_pk(value: relay.GlobalID, type_name: str, *, field: str, message: str,

@@ -42,6 +42,19 @@ def grouped(model: type[Model] | QuerySet[Any], column: str,
     return DataLoader(load_fn=load)
 
 
+def linked(model: type[Model], left: str, right: str) -> DataLoader[tuple[int, int], bool]:
+    """Whether a row of ``model`` links each (``left`` id, ``right`` id) pair, in one
+    query for a page: whether the caller supports each question, is subscribed to each
+    hearing."""
+    async def load(keys: Sequence[tuple[int, int]]) -> list[bool]:
+        found = set(await model.filter(**{
+            f"{left}__in": sorted({a for a, _ in keys}),
+            f"{right}__in": sorted({b for _, b in keys})}).values_list(left, right))
+        return [key in found for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     """One request's loaders, each built on first use from the declared factories."""
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pluggy
 import strawberry
@@ -40,11 +41,13 @@ class SchemaPart:
     types: tuple[type, ...] = ()
 
 
-def builtin_parts() -> Iterator[SchemaPart]:
+@lru_cache(maxsize=1)
+def builtin_parts() -> tuple[SchemaPart, ...]:
     """The ``SCHEMA`` of every ``vmeste.schema`` package with a ``component`` module,
-    in name order."""
+    in name order; looked for once per process (as the platform's components are)."""
     import vmeste.schema
 
+    found: list[SchemaPart] = []
     for info in sorted(pkgutil.iter_modules(vmeste.schema.__path__), key=lambda i: i.name):
         if not info.ispkg:
             continue
@@ -55,7 +58,8 @@ def builtin_parts() -> Iterator[SchemaPart]:
             if error.name != name:  # the module exists but is broken: say so
                 raise
             continue
-        yield getattr(module, PART_NAME)
+        found.append(getattr(module, PART_NAME))
+    return tuple(found)
 
 
 def collect(settings: Settings, pm: pluggy.PluginManager) -> list[SchemaPart]:

@@ -39,6 +39,14 @@ async def _fan_out(runtime: Runtime, payload: dict[str, Any], last_attempt: bool
                          [int(i) for i in payload["event_ids"]])
 
 
+async def _demo(runtime: Runtime) -> str:
+    from vmeste.platform.appeals.demo import load_demo_appeals
+
+    summary = await load_demo_appeals(runtime.service(AppealServices))
+    statuses = ", ".join(f"{key} {value}" for key, value in sorted(summary.by_status.items()))
+    return f"{summary.rules} competence rules, {summary.appeals} appeals ({statuses})"
+
+
 async def _scope(payload: dict[str, Any]) -> str:
     path = await Appeal.filter(id=payload.get("appeal_id")).first().values_list(
         "territory_path", flat=True)
@@ -51,7 +59,7 @@ def vmeste_component() -> Component:
         name="appeals", models=("vmeste.platform.appeals.models",),
         topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
         services=_services, notifications=(APPEAL_SUBJECT,),
-        deadline_kinds=(RunningTerms(), ClarificationPauses()),
+        deadline_kinds=(RunningTerms(), ClarificationPauses()), demo=_demo,
         path_copies=(("appeal", "territory_path"), ("competence_rule", "territory_path")))
 
 

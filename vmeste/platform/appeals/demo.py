@@ -283,7 +283,9 @@ async def demo_tokens(settings: Settings, router: Router) -> dict[str, str]:
             scope = {"territory_code": DEMO_REGION_CODE}
         tokens[role.value] = await issue_dev_token(
             settings, role, email=f"{role.value}@{DEMO_MAIL_DOMAIN}",
-            profile=DevProfile(complete=True), **scope)
+            # The citizen lives where the tour's appeal is and the demo's urban vote is.
+            profile=DevProfile(complete=True, address_oktmo=TOUR_TERRITORY
+                               if role == Role.CITIZEN else ""), **scope)
         if role == Role.MODERATOR:
             await assign_role(SYSTEM, AssignmentInput(
                 user_issuer=DEV_ISSUER, user_subject=dev_subject(role, **scope), role=role,

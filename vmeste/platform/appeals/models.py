@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from vmeste.platform.history import StepEvent
 
 
 class Channel(StrEnum):
@@ -139,20 +140,12 @@ class AppealCopy(Model):
         unique_together = (("appeal", "organization"),)
 
 
-class AppealEvent(Model):
+class AppealEvent(StepEvent):
     """One step in the life of an appeal, never changed or removed."""
 
-    id = fields.BigIntField(primary_key=True)
     appeal: fields.ForeignKeyRelation[Appeal] = fields.ForeignKeyField(
         "vmeste.Appeal", related_name="events", on_delete=fields.RESTRICT
     )
-    at = fields.DatetimeField(auto_now_add=True)
-    actor = fields.CharField(max_length=300)
-    action = fields.CharField(max_length=32)
-    from_status = fields.CharField(max_length=32, null=True)
-    to_status = fields.CharField(max_length=32)
-    reason = fields.TextField(default="")
-    payload = fields.JSONField(default=dict)
 
     appeal_id: int
 
@@ -160,11 +153,6 @@ class AppealEvent(Model):
         table = "appeal_event"
         ordering = ["id"]
         indexes = (("appeal_id", "id"),)
-
-    async def save(self, *args: Any, **kwargs: Any) -> None:
-        if self._saved_in_db:
-            raise RuntimeError("appeal events are append-only")
-        await super().save(*args, **kwargs)
 
 
 class RuleStatus(StrEnum):

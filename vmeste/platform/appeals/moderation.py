@@ -33,7 +33,9 @@ class ModerationRequest:
     #: to the operator (a "repeated" verdict would tell that the citizen exists and what
     #: they wrote), so strategies judge the text alone there.
     applicant_id: int | None
-    category_id: int
+    #: None for a text that is not an appeal (a proposal on a draft, a question to a
+    #: direct line).
+    category_id: int | None
     territory_code: str
     now: datetime
 

@@ -206,13 +206,17 @@ def _audited(row: StoredCalendar) -> dict[str, Any]:
 
 async def _queue_recomputation(conn: BaseDBAsyncClient, deadlines: Deadlines,
                                calendar_id: int, scope: str | None) -> int:
-    """One job per kind that holds terms; returns how many subjects they recompute."""
+    """One job per kind with subjects whose terms the calendar counts; returns how many
+    subjects they recompute. A subject that starts later reads the new calendar itself."""
     affected = 0
     for kind in deadlines.kinds:
         following = kind.following(scope)
         if following is None:
             continue
-        affected += await following.using_db(conn).count()
+        subjects = await following.using_db(conn).count()
+        if not subjects:
+            continue
+        affected += subjects
         await emit(conn, CALENDAR_RECOMPUTE,
                    {"calendar_id": calendar_id, "scope": scope, "kind": kind.name, "after": 0},
                    f"calendar-recompute:{calendar_id}:{kind.name}:0")

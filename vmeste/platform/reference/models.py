@@ -54,6 +54,13 @@ def subtree(path: str, column: str = "path") -> Q:
     return Q(**{column: path}) | Q(**{f"{column}__startswith": path + PATH_SEPARATOR})
 
 
+async def within_territory(code: str, column: str = "territory_path") -> Q:
+    """Rows in the subtree of the territory with ``code``, for a list's territory
+    filter; an unknown code matches nothing."""
+    found = await Territory.filter(code=code).values_list("path", flat=True)
+    return subtree(found[0] if found else f"{PATH_SEPARATOR}unknown", column)
+
+
 class Territory(Model):
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=16, unique=True)
