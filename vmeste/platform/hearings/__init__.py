@@ -1,0 +1,1 @@
+"""Hearings: statutory public discussions and hearings on draft acts, and direct lines."""
