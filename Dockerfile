@@ -27,6 +27,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HOME=/tmp \
     VMESTE_DATA_DIR=/tmp/vmeste
+# WeasyPrint typesets the hearings' protocols and conclusions with Pango, in DejaVu
+# (Cyrillic), which fontconfig finds; nothing else of the system is needed.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+        fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 # The chart's uid and gid; numeric, so that Kubernetes can check runAsNonRoot.
 RUN groupadd --system --gid 10001 vmeste \
  && useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home \

@@ -23,8 +23,9 @@ from graphql import OperationDefinitionNode, OperationType, parse
 from starlette.testclient import TestClient
 
 from vmeste.app import create_app
-from vmeste.platform.appeals.demo import demo_tokens, load_demo_appeals
+from vmeste.platform.appeals.demo import demo_tokens
 from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.components import load_demos
 from vmeste.platform.db import connect
 from vmeste.platform.identity.models import Role
 from vmeste.platform.reference.demo import load_demo_data
@@ -110,7 +111,7 @@ def load_demo(settings: Settings) -> dict[str, str]:
         async with connect(settings):
             runtime = build_runtime(settings)
             await load_demo_data()
-            await load_demo_appeals(runtime.service(AppealServices))
+            await load_demos(runtime)
             return await demo_tokens(settings, runtime.service(AppealServices).router)
 
     return asyncio.run(run())
@@ -132,7 +133,7 @@ def _user_errors(value: Any) -> list[dict[str, Any]]:
 
 def _dig(data: Any, path: str) -> Any:
     for key in path.split("."):
-        data = data[key]
+        data = data[int(key)] if isinstance(data, list) else data[key]
     return data
 
 
@@ -195,7 +196,9 @@ def test_every_readme_snippet_runs_as_written_on_the_demo(empty_database):
             _check(snippet, body)
             for name, path in snippet.save.items():
                 saved[name] = _dig(body["data"], path)
-    assert set(saved) == {"appealId", "executorId"}
+    assert set(saved) == {"appealId", "executorId", "voteId", "optionId", "receipt",
+                          "budgetId", "newVote", "pollId", "discussionId", "planningId",
+                          "sectionId", "lineId", "questionId"}
 
 
 def test_the_tour_walks_with_the_printed_tokens_alone(empty_database):
