@@ -14,7 +14,9 @@ import pytest
 
 from tests.notification_world import Mailbox, smtp_server
 
-# One demo server per module (it loads the whole data set): its tests share a worker.
+# One demo server for these tests (it loads the whole data set): they share a worker, and
+# the fixtures live for that worker's session, since xdist may hand the worker other
+# modules' tests between them and a module fixture would then start a second server.
 pytestmark = pytest.mark.xdist_group("demo")
 
 QUERY = """query Page($after: String) { organizations(first: 100, after: $after) {
@@ -27,16 +29,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mailbox():
     box = Mailbox()
     with smtp_server(box) as port:
         yield box, port
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory, mailbox):
-    """One demo server for the module: starting it loads the whole demo data set."""
+    """One demo server for the worker: starting it loads the whole demo data set."""
     tmp_path = tmp_path_factory.mktemp("demo")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
