@@ -1,6 +1,6 @@
 """Calendars as stored data: seeding, resolution by territory, import through GraphQL
-and the CLI, recomputation of open deadlines, and `vmeste deadline` against the
-official federal and Tatarstan calendars.
+and the CLI, recomputation of open deadlines, and the deadlines `vmeste deadline` prints
+against the official federal and Tatarstan calendars.
 
 In the test world 92000000 (region B) carries the Tatarstan calendar's code."""
 
@@ -55,13 +55,22 @@ def vmeste(db, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, env=environment, cwd=ROOT, timeout=120)
 
 
-def due(db, territory: str, start: str, policy: str) -> str:
-    result = vmeste(db, "deadline", "--territory", territory, "--start", start, "--policy",
-                    policy, "--json")
+async def due(db, territory: str, start: str, policy: str) -> str:
+    """What ``vmeste deadline`` prints as ``due_at``: the service it calls, asked in
+    process (a command a date would cost a second or more of start-up each)."""
+    found = await build_runtime(db).service(AppealServices).terms.preview(
+        territory_code=territory, start=start, policy=policy)
+    return found.due_at.isoformat()
+
+
+async def test_vmeste_deadline_prints_what_the_service_computes(seeded, db):
+    result = vmeste(db, "deadline", "--territory", MUNICIPALITY_B, "--start", "2025-11-05",
+                    "--policy", "working-days:1", "--json")
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert {"due_at", "policy", "calendar", "timezone"} <= set(answer)
-    return answer["due_at"]
+    assert answer["due_at"] == await due(db, MUNICIPALITY_B, "2025-11-05", "working-days:1")
+    assert (answer["policy"], answer["calendar"], answer["timezone"]) == (
+        "working-days:1", "ru_92_tatarstan", "Europe/Moscow")
 
 
 async def test_packaged_calendars_seed_a_fresh_database_once(db):
@@ -76,28 +85,28 @@ async def test_packaged_calendars_seed_a_fresh_database_once(db):
 
 async def test_vmeste_deadline_matches_the_official_calendars(seeded, db):
     # Federal 2025: Saturday 1 November is worked; 3 and 4 November are off.
-    assert due(db, MUNICIPALITY_A, "2025-10-31", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_A, "2025-10-31", "working-days:1") == (
         "2025-11-01T23:59:59.999999+03:00")
-    assert due(db, MUNICIPALITY_A, "2025-11-01", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_A, "2025-11-01", "working-days:1") == (
         "2025-11-05T23:59:59.999999+03:00")
     # 2 and 8 May 2025 are days off (transferred); 1–4 and 8–11 May are all off.
-    assert due(db, MUNICIPALITY_A, "2025-04-30", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_A, "2025-04-30", "working-days:1") == (
         "2025-05-05T23:59:59.999999+03:00")
-    assert due(db, MUNICIPALITY_A, "2025-05-07", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_A, "2025-05-07", "working-days:1") == (
         "2025-05-12T23:59:59.999999+03:00")
     # Art. 193: 30 calendar days from 3 Oct 2025 end on Sunday 2 Nov → Wed 5 Nov.
-    assert due(db, MUNICIPALITY_A, "2025-10-03", "calendar-days:30") == (
+    assert await due(db, MUNICIPALITY_A, "2025-10-03", "calendar-days:30") == (
         "2025-11-05T23:59:59.999999+03:00")
     # Tatarstan adds Republic Day (Sat 30 Aug 2025 — no effect on a weekend), Constitution
     # Day (Thu 6 Nov 2025) and Kurban Bayram (Fri 6 Jun 2025).
-    assert due(db, MUNICIPALITY_B, "2025-11-05", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_B, "2025-11-05", "working-days:1") == (
         "2025-11-07T23:59:59.999999+03:00")
-    assert due(db, MUNICIPALITY_A, "2025-11-05", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_A, "2025-11-05", "working-days:1") == (
         "2025-11-06T23:59:59.999999+03:00")
-    assert due(db, MUNICIPALITY_B, "2025-06-05", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_B, "2025-06-05", "working-days:1") == (
         "2025-06-09T23:59:59.999999+03:00")
     # Republic Day 2024 fell on Friday 30 August.
-    assert due(db, MUNICIPALITY_B, "2024-08-29", "working-days:1") == (
+    assert await due(db, MUNICIPALITY_B, "2024-08-29", "working-days:1") == (
         "2024-09-02T23:59:59.999999+03:00")
 
 
@@ -208,7 +217,7 @@ async def test_cli_imports_a_calendar(seeded, db, tmp_path):
 async def test_working_hours_cross_a_transferred_saturday(seeded, db, start):
     # Kirov (Europe/Kirov, UTC+3): 17:00–18:00 Friday, then Saturday 1 November 2025 is
     # a working day: 9:00–11:00 completes three hours.
-    assert due(db, MUNICIPALITY_A, start, "working-hours:3") == "2025-11-01T11:00:00+03:00"
+    assert await due(db, MUNICIPALITY_A, start, "working-hours:3") == "2025-11-01T11:00:00+03:00"
 
 
 async def test_a_regional_admin_cannot_take_over_another_regions_calendar(
