@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +23,9 @@ from vmeste.app import create_app
 from vmeste.platform.ratelimits import limiter
 from vmeste.platform.settings import Settings
 from vmeste.testing import GraphQLClient
+
+#: The embedded default's database file in a data folder (settings.py).
+SQLITE_NAME = "vmeste.sqlite3"
 
 AppClient = Callable[..., AbstractAsyncContextManager[tuple[Starlette, GraphQLClient]]]
 
@@ -83,3 +88,25 @@ def window_clock(monkeypatch: pytest.MonkeyPatch) -> WindowClock:
     monkeypatch.setattr(limits.aio.storage.memory, "time", clock)
     monkeypatch.setattr(limiter, "time", clock)
     return clock
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder's SQLite file after ``vmeste migrate``, made once per test process:
+    the command takes ten seconds or more (Tortoise clones its schema state for every
+    operation of every migration), and the commands' tests only need its result."""
+    from tests.test_cli import vmeste
+
+    folder = tmp_path_factory.mktemp("migrated")
+    result = vmeste(folder, "migrate")
+    assert result.returncode == 0, result.stderr
+    return folder / "var" / SQLITE_NAME
+
+
+@pytest.fixture
+def migrated_folder(tmp_path: Path, migrated_sqlite: Path) -> Path:
+    """This test's folder as ``vmeste migrate`` leaves it (``vmeste(tmp_path, ...)`` runs
+    the commands there), from a copy of the migrated file."""
+    (tmp_path / "var").mkdir(exist_ok=True)
+    shutil.copyfile(migrated_sqlite, tmp_path / "var" / SQLITE_NAME)
+    return tmp_path

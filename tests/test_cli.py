@@ -59,24 +59,24 @@ def test_token_refuses_outside_dev_mode(tmp_path):
     assert "dev mode" in result.stderr
 
 
+@pytest.mark.usefixtures("migrated_folder")
 def test_token_in_dev_mode_prints_a_signed_token(tmp_path):
-    assert vmeste(tmp_path, "migrate").returncode == 0
     result = vmeste(tmp_path, "token", "--role", "citizen", "--sub", "ivanov", dev=True)
     assert result.returncode == 0, result.stderr
     claims = jwt.decode(result.stdout.strip(), options={"verify_signature": False})
     assert (claims["iss"], claims["sub"], claims["aud"]) == ("vmeste-dev", "ivanov", "vmeste")
 
 
+@pytest.mark.usefixtures("migrated_folder")
 def test_token_for_unknown_territory_fails_clearly(tmp_path):
-    assert vmeste(tmp_path, "migrate").returncode == 0
     result = vmeste(tmp_path, "token", "--role", "regional_admin", "--territory", "99999999",
                     dev=True)
     assert result.returncode == 1
     assert "NOT_FOUND" in result.stderr
 
 
+@pytest.mark.usefixtures("migrated_folder")
 def test_plugins_lists_builtins(tmp_path):
-    assert vmeste(tmp_path, "migrate").returncode == 0
     result = vmeste(tmp_path, "plugins", "--json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
@@ -111,7 +111,8 @@ def test_several_api_processes_refuse_the_in_memory_broker(tmp_path):
 
 
 def demo_database(tmp_path: Path) -> None:
-    """Reference demo data and demo rules in the test's SQLite database."""
+    """Reference demo data and demo rules in the test's SQLite database (migrated by
+    the ``migrated_folder`` fixture)."""
     script = ("import asyncio\n"
               "from tortoise.transactions import in_transaction\n"
               "from vmeste.platform.db import connect\n"
@@ -127,12 +128,12 @@ def demo_database(tmp_path: Path) -> None:
               "            await upsert_rule_rows(await build_demo_rules(), principal=SYSTEM,\n"
               "                                   publish=True, conn=conn)\n"
               "asyncio.run(main())\n")
-    assert vmeste(tmp_path, "migrate").returncode == 0
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
     environment["VMESTE_DATA_DIR"] = str(tmp_path / "var")
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, env=environment)
 
 
+@pytest.mark.usefixtures("migrated_folder")
 def test_route_explains_its_decision_as_json(tmp_path):
     demo_database(tmp_path)
     result = vmeste(tmp_path, "route", "--category", "roads.potholes", "--territory",
@@ -145,6 +146,7 @@ def test_route_explains_its_decision_as_json(tmp_path):
     assert unknown.returncode == 1 and "NOT_FOUND" in unknown.stderr
 
 
+@pytest.mark.usefixtures("migrated_folder")
 def test_rules_import_with_a_tie_lists_it_and_changes_nothing(tmp_path):
     demo_database(tmp_path)
     export = vmeste(tmp_path, "rules", "export", "before.csv")
@@ -227,8 +229,8 @@ def test_a_sqlite_file_in_a_folder_that_cannot_exist_is_one_clear_line(tmp_path)
                                      "folder")
 
 
+@pytest.mark.usefixtures("migrated_folder")
 def test_expected_input_problems_never_show_a_traceback(tmp_path):
-    assert vmeste(tmp_path, "migrate").returncode == 0
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe\x00garbage")
     (tmp_path / "calendar.json").write_text("{not json")
     cases = [
@@ -350,6 +352,9 @@ async def test_token_options_are_checked_without_a_traceback(world, db, args, co
     result = await asyncio.to_thread(token_on, db, *args)
     assert result.returncode == code, result.stderr
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.usefixtures("migrated_folder")
 def test_import_boundaries_from_geojson_all_or_nothing(tmp_path):
     demo_database(tmp_path)
     ring = [[49.5, 58.5], [49.8, 58.5], [49.8, 58.7], [49.5, 58.7], [49.5, 58.5]]

@@ -281,8 +281,8 @@ def test_a_websocket_keeps_the_language_of_its_handshake(empty_database: Setting
     assert re.search("[а-я]", refusal("ru"))
 
 
+@pytest.mark.usefixtures("migrated_folder")
 def test_the_cli_speaks_the_language_asked_for(tmp_path: Any) -> None:
-    assert vmeste(tmp_path, "migrate").returncode == 0
     unknown = ("token", "--role", "regional_admin", "--territory", "99999999")
     assert "NOT_FOUND: Территория не найдена" in vmeste(tmp_path, *unknown, dev=True).stderr
     assert "NOT_FOUND: Territory not found" in vmeste(tmp_path, "--lang", "en", *unknown,
