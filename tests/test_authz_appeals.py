@@ -16,12 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     caller_token,
     parse_table,
@@ -55,6 +56,7 @@ from vmeste.platform.identity.services import upsert_user
 from vmeste.platform.identity.tokens import claims_to_identity
 from vmeste.platform.reference import services as ref
 from vmeste.platform.reference.models import Category, CompetenceLevel, Organization, Territory
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 myAppeals              self   unauth ok     empty  empty  empty  empty  empty  empty  empty
@@ -263,44 +265,47 @@ async def _appeal(seeded: dict[str, Any], region: str, status: AppealStatus,
         organization_id=None if status == S.MODERATION else org, **extra)
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_appeals_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                            graphql: Any, make_token: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    region = target[0] if target != "self" else "A"
-    async with in_transaction():
-        await seed_world()
-        seeded = await _seed(region)
-        await make_token("executor", org=ORG_A, sub="executor-a")
-        await make_token("executor", org=ORG_B, sub="executor-b")
-        _, token = await caller_token(make_token, role)
-        appeal_id = ""
-        if case.status is not None:
-            appeal = await _appeal(seeded, region, case.status, case.extra)
-            appeal_id = relay.to_base64("Appeal", appeal.id)
-    variables = case.variables(target if target != "self" else "A", appeal_id)
-    for name, value in variables.get("input", {}).items():
-        if isinstance(value, str) and value.startswith(USER_ID):
-            user = await User.get(subject=value.removeprefix(USER_ID))
-            variables["input"][name] = relay.to_base64("User", user.id)
-    body = await graphql(case.document, variables, token=token)
-    if case.kind == "query":
-        probe = appeal_id if case.status is not None else region
-        assert_query_outcome(body, operation, expected,
-                             lambda result: case.visible(result, probe))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        if case.status is not None:
-            assert (await Appeal.get(id=appeal.id)).status == case.status, "nothing changed"
-        return
-    assert payload["userErrors"] == [], payload
-    if operation == "publishCompetenceRules":
-        assert bool(payload["published"]) == (expected == "ok"), payload
-    else:
-        assert expected == "ok"
-        assert any(v for k, v in payload.items() if k != "userErrors"), payload
+async def test_appeals_authorisation_matrix(
+        operation: str, target: str, db: Any, make_token: Any,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        region = target[0] if target != "self" else "A"
+        async with in_transaction():
+            await seed_world()
+            seeded = await _seed(region)
+            await make_token("executor", org=ORG_A, sub="executor-a")
+            await make_token("executor", org=ORG_B, sub="executor-b")
+            _, token = await caller_token(make_token, role)
+            appeal_id = ""
+            if case.status is not None:
+                appeal = await _appeal(seeded, region, case.status, case.extra)
+                appeal_id = relay.to_base64("Appeal", appeal.id)
+        variables = case.variables(target if target != "self" else "A", appeal_id)
+        for name, value in variables.get("input", {}).items():
+            if isinstance(value, str) and value.startswith(USER_ID):
+                user = await User.get(subject=value.removeprefix(USER_ID))
+                variables["input"][name] = relay.to_base64("User", user.id)
+        body = await graphql(case.document, variables, token=token)
+        if case.kind == "query":
+            probe = appeal_id if case.status is not None else region
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: case.visible(result, probe))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            if case.status is not None:
+                assert (await Appeal.get(id=appeal.id)).status == case.status, "nothing changed"
+            return
+        assert payload["userErrors"] == [], payload
+        if operation == "publishCompetenceRules":
+            assert bool(payload["published"]) == (expected == "ok"), payload
+        else:
+            assert expected == "ok"
+            assert any(v for k, v in payload.items() if k != "userErrors"), payload
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

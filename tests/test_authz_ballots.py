@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.ballot_world import (
     CAST,
     MINE,
@@ -29,7 +31,6 @@ from tests.ballot_world import vote_id as gid
 from tests.test_authz_matrix import (
     CALLER_SCOPES,
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     parse_table,
     result_of,
@@ -48,6 +49,7 @@ from vmeste.platform.identity.dev_tokens import DevProfile, issue_dev_token
 from vmeste.platform.identity.models import Role
 from vmeste.platform.votes.closing import close_vote
 from vmeste.platform.votes.models import Ballot, Vote, VoteParticipation
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 castBallot           -            unauth ok     ok     ok     ok     ok     ok     ok     ok
@@ -95,35 +97,36 @@ async def variables_for(operation: str, target: str, settings: Any) -> dict[str,
     return {"v": gid(vote)}
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_ballots_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                            vmeste_app: Any, graphql: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    async with in_transaction():
-        await seed_world()
-        token = await resident_caller(db, role)
-        variables = await variables_for(operation, target, db)
-    document = {"castBallot": CAST, "recordPaperBallot": PAPER, "verifyReceipt": VERIFY,
-                "myVoteParticipation": MINE}[operation]
-    events_before = await AuditEvent.all().count()
-    ballots_before = await Ballot.all().count()
-    body = await graphql(document, variables, token=token)
-    if CASES[operation] == "query":
-        assert_query_outcome(body, operation, expected,
-                             lambda result: result is not None and result.get(
-                                 "included", True) is True)
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    events_after = await AuditEvent.all().count()
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert payload["ballot"] is None
-        assert not await VoteParticipation.exists()
-        assert events_after == events_before, "a refused ballot must not be audited"
-        return
-    assert payload["userErrors"] == [] and payload["ballot"]["receipt"], payload
-    assert await Ballot.all().count() == ballots_before + 1
-    # A paper ballot is the operator's audited act; an online one leaves no record.
-    assert events_after == events_before + (operation == "recordPaperBallot")
+async def test_ballots_authorisation_matrix(operation: str, target: str, db: Any) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        async with in_transaction():
+            await seed_world()
+            token = await resident_caller(db, role)
+            variables = await variables_for(operation, target, db)
+        document = {"castBallot": CAST, "recordPaperBallot": PAPER, "verifyReceipt": VERIFY,
+                    "myVoteParticipation": MINE}[operation]
+        events_before = await AuditEvent.all().count()
+        ballots_before = await Ballot.all().count()
+        body = await graphql(document, variables, token=token)
+        if CASES[operation] == "query":
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: result is not None and result.get(
+                                     "included", True) is True)
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        events_after = await AuditEvent.all().count()
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert payload["ballot"] is None
+            assert not await VoteParticipation.exists()
+            assert events_after == events_before, "a refused ballot must not be audited"
+            return
+        assert payload["userErrors"] == [] and payload["ballot"]["receipt"], payload
+        assert await Ballot.all().count() == ballots_before + 1
+        # A paper ballot is the operator's audited act; an online one leaves no record.
+        assert events_after == events_before + (operation == "recordPaperBallot")
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

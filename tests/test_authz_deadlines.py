@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     caller_token,
     parse_table,
@@ -23,6 +24,7 @@ from tests.test_authz_matrix import (
 from tests.worlds import MUNICIPALITY_A, REGION_A, seed_world, user_error_codes
 from vmeste.platform.deadlines.models import StoredCalendar
 from vmeste.platform.deadlines.store import packaged_document
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 calendars        -        ok     ok     ok     ok     ok     ok     ok     ok     ok
@@ -56,24 +58,27 @@ CASES: dict[str, Case] = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_deadlines_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                              graphql: Any, make_token: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    async with in_transaction():
-        await seed_world()
-        _, token = await caller_token(make_token, role)
-    variables = {"d": DOCUMENTS[target]} if operation == "importCalendar" else None
-    body = await graphql(case.document, variables, token=token)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected, bool)
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert not await StoredCalendar.filter(version="2030-01-01").exists()
-        return
-    assert payload["userErrors"] == [] and payload["calendar"], payload
+async def test_deadlines_authorisation_matrix(
+        operation: str, target: str, db: Any, make_token: Any,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        async with in_transaction():
+            await seed_world()
+            _, token = await caller_token(make_token, role)
+        variables = {"d": DOCUMENTS[target]} if operation == "importCalendar" else None
+        body = await graphql(case.document, variables, token=token)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected, bool)
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert not await StoredCalendar.filter(version="2030-01-01").exists()
+            return
+        assert payload["userErrors"] == [] and payload["calendar"], payload
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

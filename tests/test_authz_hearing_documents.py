@@ -20,13 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.document_world import recommend_the_rest, seed_hearing
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     caller_token,
     parse_table,
@@ -37,6 +38,7 @@ from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.hearings import documents, publication
 from vmeste.platform.hearings.models import HearingDocument, HearingStatus
 from vmeste.platform.identity.principal import SYSTEM
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 hearingDocuments          A           empty  empty  ok     empty  ok     empty  ok     ok     ok
@@ -118,38 +120,40 @@ async def _target(case: Case, target: str) -> tuple[int, HearingDocument]:
     return world.hearing.id, protocol
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
 async def test_hearing_documents_authorisation_matrix(
-        operation: str, target: str, role: str, db: Any, graphql: Any, make_token: Any
+        operation: str, target: str, db: Any, make_token: Any,
 ) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    async with in_transaction():
-        await seed_world()
-        _, token = await caller_token(make_token, role)
-    hearing_id, protocol = await _target(case, target)
-    hearing = relay.to_base64("Hearing", hearing_id)
-    document = relay.to_base64("HearingDocument", protocol.id)
-    versions = await HearingDocument.filter(hearing_id=hearing_id).values_list(
-        "id", "published_at")
-    events = await AuditEvent.all().count()
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        async with in_transaction():
+            await seed_world()
+            _, token = await caller_token(make_token, role)
+        hearing_id, protocol = await _target(case, target)
+        hearing = relay.to_base64("Hearing", hearing_id)
+        document = relay.to_base64("HearingDocument", protocol.id)
+        versions = await HearingDocument.filter(hearing_id=hearing_id).values_list(
+            "id", "published_at")
+        events = await AuditEvent.all().count()
 
-    body = await graphql(case.document, case.variables(hearing, document), token=token)
-    if case.kind == "query":
-        visible = VISIBLE.get(target, case.visible)
-        assert_query_outcome(body, operation, expected,
-                             lambda result: visible(result, document))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert payload["document"] is None
-        assert await HearingDocument.filter(hearing_id=hearing_id).values_list(
-            "id", "published_at") == versions, "nothing changed"
-        assert await AuditEvent.all().count() == events, "a refused change is not audited"
-        return
-    assert expected == "ok" and payload["userErrors"] == [], payload
-    assert payload["document"]["sha256"]
-    assert await AuditEvent.all().count() == events + 1
+        body = await graphql(case.document, case.variables(hearing, document), token=token)
+        if case.kind == "query":
+            visible = VISIBLE.get(target, case.visible)
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: visible(result, document))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert payload["document"] is None
+            assert await HearingDocument.filter(hearing_id=hearing_id).values_list(
+                "id", "published_at") == versions, "nothing changed"
+            assert await AuditEvent.all().count() == events, "a refused change is not audited"
+            return
+        assert expected == "ok" and payload["userErrors"] == [], payload
+        assert payload["document"]["sha256"]
+        assert await AuditEvent.all().count() == events + 1
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

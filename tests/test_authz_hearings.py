@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     CALLER_SCOPES,
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     parse_table,
     result_of,
@@ -58,6 +59,7 @@ from vmeste.platform.identity.dev_issuer import DEV_ISSUER
 from vmeste.platform.identity.dev_tokens import issue_dev_token
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import SYSTEM
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 procedureTemplates       -            ok     ok     ok     ok     ok     ok     ok     ok     ok
@@ -212,52 +214,53 @@ async def _template(target: str) -> ProcedureTemplate:
         total=Duration(5, 50)))
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_hearings_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                             graphql: Any, vmeste_app: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    in_a = target != "B"
-    status = S.NOTICE if target == "A-open" else case.status
-    services = vmeste_app.state.runtime.service(HearingServices)
-    async with in_transaction():
-        await seed_world()
-        token = None if role == "anonymous" else await issue_dev_token(
-            db, Role(role), subject=f"caller-{role}",
-            organization_ogrn=CALLER_SCOPES[role].get("org"),
-            territory_code=CALLER_SCOPES[role].get("territory"))
-        targets = {"territory": MUNICIPALITY_A if in_a else MUNICIPALITY_B,
-                   "region": {"A": REGION_A, "B": REGION_B}.get(target, COUNTRY),
-                   "organiser": ORG_A if in_a else ORG_B, "hearing": "", "template": ""}
-        hearing = None
-        if status is not None:
-            hearing = await _hearing(services, targets["territory"], targets["organiser"], status)
-            targets["hearing"] = relay.to_base64("Hearing", hearing.id)
-        if operation in ("procedureTemplate", "reviseProcedureTemplate"):
-            template = await _template("country" if target == "-" else target)
-            targets["template"] = relay.to_base64("ProcedureTemplate", template.id)
-        caller = await User.get_or_none(issuer=DEV_ISSUER, subject=f"caller-{role}")
-        if operation == "unsubscribeFromHearing" and hearing is not None and caller is not None:
-            await HearingSubscription.create(hearing_id=hearing.id, user_id=caller.id)
-    templates_before = await ProcedureTemplate.all().count()
-    body = await graphql(case.document, case.variables(targets), token=token)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected,
-                             lambda result: case.visible(result, targets))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        if hearing is not None:
-            assert (await Hearing.get(id=hearing.id)).status == status, "nothing changed"
-        assert await ProcedureTemplate.all().count() == templates_before
-        return
-    assert expected == "ok" and payload["userErrors"] == [], payload
-    assert any(v for k, v in payload.items() if k != "userErrors"), payload
-    if operation == "subscribeToHearing":
-        assert await HearingSubscription.filter(hearing_id=hearing.id).count() == 1
-    if operation == "unsubscribeFromHearing":
-        assert not await HearingSubscription.filter(hearing_id=hearing.id).exists()
+async def test_hearings_authorisation_matrix(operation: str, target: str, db: Any) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        in_a = target != "B"
+        status = S.NOTICE if target == "A-open" else case.status
+        services = vmeste_app.state.runtime.service(HearingServices)
+        async with in_transaction():
+            await seed_world()
+            token = None if role == "anonymous" else await issue_dev_token(
+                db, Role(role), subject=f"caller-{role}",
+                organization_ogrn=CALLER_SCOPES[role].get("org"),
+                territory_code=CALLER_SCOPES[role].get("territory"))
+            targets = {"territory": MUNICIPALITY_A if in_a else MUNICIPALITY_B,
+                       "region": {"A": REGION_A, "B": REGION_B}.get(target, COUNTRY),
+                       "organiser": ORG_A if in_a else ORG_B, "hearing": "", "template": ""}
+            hearing = None
+            if status is not None:
+                hearing = await _hearing(services, targets["territory"],
+                                         targets["organiser"], status)
+                targets["hearing"] = relay.to_base64("Hearing", hearing.id)
+            if operation in ("procedureTemplate", "reviseProcedureTemplate"):
+                template = await _template("country" if target == "-" else target)
+                targets["template"] = relay.to_base64("ProcedureTemplate", template.id)
+            caller = await User.get_or_none(issuer=DEV_ISSUER, subject=f"caller-{role}")
+            if operation == "unsubscribeFromHearing" and hearing is not None and caller is not None:
+                await HearingSubscription.create(hearing_id=hearing.id, user_id=caller.id)
+        templates_before = await ProcedureTemplate.all().count()
+        body = await graphql(case.document, case.variables(targets), token=token)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: case.visible(result, targets))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            if hearing is not None:
+                assert (await Hearing.get(id=hearing.id)).status == status, "nothing changed"
+            assert await ProcedureTemplate.all().count() == templates_before
+            return
+        assert expected == "ok" and payload["userErrors"] == [], payload
+        assert any(v for k, v in payload.items() if k != "userErrors"), payload
+        if operation == "subscribeToHearing":
+            assert await HearingSubscription.filter(hearing_id=hearing.id).count() == 1
+        if operation == "unsubscribeFromHearing":
+            assert not await HearingSubscription.filter(hearing_id=hearing.id).exists()
 
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

@@ -23,11 +23,11 @@ from strawberry import relay
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.line_world import STEPS_TO, citizen, line, published
 from tests.test_authz_matrix import (
     CALLER_SCOPES,
     REFUSALS,
-    ROLES,
     _graphql_endpoint,
     _Request,
     assert_query_outcome,
@@ -45,6 +45,7 @@ from vmeste.platform.identity.authenticate import authenticate
 from vmeste.platform.identity.dev_tokens import DevProfile, issue_dev_token
 from vmeste.platform.identity.models import Role
 from vmeste.schema.hearings import line_subscriptions
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 directLine                  A      empty  empty  ok     empty  ok     empty  ok     ok     ok
@@ -222,55 +223,57 @@ async def _subscribe(app: Starlette, token: str | None, case: Case, variables: d
     return None, result.data["lineQuestionUpdates"]
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_lines_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                          graphql: Any, vmeste_app: Starlette,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    territory, organization = ((MUNICIPALITY_A, ORG_A) if target.startswith("A")
-                               else (MUNICIPALITY_B, ORG_B))
-    status = S.COLLECTING if target == "A-open" else case.status
-    async with in_transaction():
-        await seed_world()
-        token = None if role == "anonymous" else await issue_dev_token(
-            db, Role(role), subject=f"caller-{role}",
-            organization_ogrn=CALLER_SCOPES[role].get("org"),
-            territory_code=CALLER_SCOPES[role].get("territory"),
-            profile=DevProfile(address_oktmo=MUNICIPALITY_A))
-    line_id = q1_id = q2_id = ""
-    if status is not None:
-        row = await line(status, territory, organization)
-        author = await citizen(db, "author")
-        first = await published(row, author)
-        second = await published(row, author, "Будет ли ремонт дороги по ул. Ленина?",
-                                 QuestionStatus.PENDING if case.pending
-                                 else QuestionStatus.PUBLISHED)
-        line_id = relay.to_base64("DirectLine", row.id)
-        q1_id, q2_id = (relay.to_base64("LineQuestion", q.id) for q in (first, second))
-    variables = case.variables(line_id, q1_id, q2_id, territory, organization)
-    if case.kind == "subscription":
-        signal = _SignallingAsyncio()
-        monkeypatch.setattr(line_subscriptions, "asyncio", signal)
-        code, update = await _subscribe(vmeste_app, token, case, variables, second.id, signal)
+async def test_lines_authorisation_matrix(
+        operation: str, target: str, db: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        territory, organization = ((MUNICIPALITY_A, ORG_A) if target.startswith("A")
+                                   else (MUNICIPALITY_B, ORG_B))
+        status = S.COLLECTING if target == "A-open" else case.status
+        async with in_transaction():
+            await seed_world()
+            token = None if role == "anonymous" else await issue_dev_token(
+                db, Role(role), subject=f"caller-{role}",
+                organization_ogrn=CALLER_SCOPES[role].get("org"),
+                territory_code=CALLER_SCOPES[role].get("territory"),
+                profile=DevProfile(address_oktmo=MUNICIPALITY_A))
+        line_id = q1_id = q2_id = ""
+        if status is not None:
+            row = await line(status, territory, organization)
+            author = await citizen(db, "author")
+            first = await published(row, author)
+            second = await published(row, author, "Будет ли ремонт дороги по ул. Ленина?",
+                                     QuestionStatus.PENDING if case.pending
+                                     else QuestionStatus.PUBLISHED)
+            line_id = relay.to_base64("DirectLine", row.id)
+            q1_id, q2_id = (relay.to_base64("LineQuestion", q.id) for q in (first, second))
+        variables = case.variables(line_id, q1_id, q2_id, territory, organization)
+        if case.kind == "subscription":
+            signal = _SignallingAsyncio()
+            monkeypatch.setattr(line_subscriptions, "asyncio", signal)
+            code, update = await _subscribe(vmeste_app, token, case, variables, second.id, signal)
+            if expected in REFUSALS:
+                assert code == REFUSALS[expected], (operation, target, role, code)
+            else:
+                assert code is None and update["question"]["id"] == q2_id
+                assert update["kind"] == "VOTES"
+            return
+        before = await _state()
+        body = await graphql(case.document, variables, token=token)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: case.visible(result, line_id, q2_id))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
         if expected in REFUSALS:
-            assert code == REFUSALS[expected], (operation, target, role, code)
-        else:
-            assert code is None and update["question"]["id"] == q2_id
-            assert update["kind"] == "VOTES"
-        return
-    before = await _state()
-    body = await graphql(case.document, variables, token=token)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected,
-                             lambda result: case.visible(result, line_id, q2_id))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert await _state() == before, "a refused change changes nothing"
-        return
-    assert expected == "ok" and payload["userErrors"] == [], payload
-    assert any(v for k, v in payload.items() if k != "userErrors"), payload
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert await _state() == before, "a refused change changes nothing"
+            return
+        assert expected == "ok" and payload["userErrors"] == [], payload
+        assert any(v for k, v in payload.items() if k != "userErrors"), payload
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     caller_token,
     parse_table,
@@ -50,6 +51,7 @@ from vmeste.platform.notifications.models import (
     WebhookSubscription,
 )
 from vmeste.platform.reference.models import Territory
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 myNotifications            self unauth ok     empty  empty  empty  empty  empty  empty  empty
@@ -190,27 +192,29 @@ async def _seed(region: str) -> Seeded:
                   world)
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_notifications_authorisation_matrix(operation: str, target: str, role: str,
-                                                  db: Any, graphql: Any, make_token: Any
-                                                  ) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    async with in_transaction():
-        seeded = await _seed("A" if target == "self" else target)
-        _, token = await caller_token(make_token, role)
-    body = await graphql(case.document, case.variables(seeded), token=token)
-    result = result_of(body, operation)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected,
-                             lambda found: case.visible(found, seeded))
-        return
-    assert "errors" not in body, body
-    if expected in REFUSALS:
-        assert user_error_codes(result) == [REFUSALS[expected]], result
-        assert await NotificationTemplate.filter(id=seeded.template_id).exists()
-        assert await WebhookSubscription.filter(id=seeded.webhook_id).exists()
-        return
-    assert result["userErrors"] == [], result
-    assert ("ok" if case.visible(result, seeded) else "empty") == expected, result
+async def test_notifications_authorisation_matrix(
+        operation: str, target: str, db: Any, make_token: Any,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        async with in_transaction():
+            seeded = await _seed("A" if target == "self" else target)
+            _, token = await caller_token(make_token, role)
+        body = await graphql(case.document, case.variables(seeded), token=token)
+        result = result_of(body, operation)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected,
+                                 lambda found: case.visible(found, seeded))
+            return
+        assert "errors" not in body, body
+        if expected in REFUSALS:
+            assert user_error_codes(result) == [REFUSALS[expected]], result
+            assert await NotificationTemplate.filter(id=seeded.template_id).exists()
+            assert await WebhookSubscription.filter(id=seeded.webhook_id).exists()
+            return
+        assert result["userErrors"] == [], result
+        assert ("ok" if case.visible(result, seeded) else "empty") == expected, result
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     caller_token,
     parse_table,
@@ -27,6 +28,7 @@ from tests.worlds import MUNICIPALITY_A, REGION_B, seed_world, user_error_codes
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.outbox.models import DeadLetter, OutboxMessage
 from vmeste.platform.reference.models import Territory
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 deadLetters          A        unauth forbid forbid forbid forbid forbid ok     ok     forbid
@@ -77,31 +79,34 @@ async def _seed(target: str) -> DeadLetter:
                                    scope_path=path)
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_operations_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                               graphql: Any, make_token: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    async with in_transaction():
-        letter = await _seed(target)
-        _, token = await caller_token(make_token, role)
-    body = await graphql(case.document, {"ids": [str(letter.id)]}
-                         if case.kind == "mutation" else None, token=token)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected,
-                             lambda result: case.visible(result, str(letter.id)))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    redriven = await OutboxMessage.filter(dedupe_key=f"redrive:{letter.id}").exists()
-    audited = await AuditEvent.filter(action="dead_letter.redrive").exists()
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert not redriven and not audited, "a refused re-drive queues nothing"
-        assert (await DeadLetter.get(id=letter.id)).redriven_at is None
-        return
-    assert expected == "ok"
-    assert payload["userErrors"] == [], payload
-    assert [d["id"] for d in payload["deadLetters"]] == [str(letter.id)]
-    assert redriven and audited
+async def test_operations_authorisation_matrix(
+        operation: str, target: str, db: Any, make_token: Any,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        async with in_transaction():
+            letter = await _seed(target)
+            _, token = await caller_token(make_token, role)
+        body = await graphql(case.document, {"ids": [str(letter.id)]}
+                             if case.kind == "mutation" else None, token=token)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: case.visible(result, str(letter.id)))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        redriven = await OutboxMessage.filter(dedupe_key=f"redrive:{letter.id}").exists()
+        audited = await AuditEvent.filter(action="dead_letter.redrive").exists()
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert not redriven and not audited, "a refused re-drive queues nothing"
+            assert (await DeadLetter.get(id=letter.id)).redriven_at is None
+            return
+        assert expected == "ok"
+        assert payload["userErrors"] == [], payload
+        assert [d["id"] for d in payload["deadLetters"]] == [str(letter.id)]
+        assert redriven and audited
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

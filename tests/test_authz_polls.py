@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     CALLER_SCOPES,
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     parse_table,
     result_of,
@@ -35,6 +36,7 @@ from vmeste.platform.polls.models import Poll, PollQuestion, PollStatus, PollTex
 from vmeste.platform.polls.models import QuestionKind as K
 from vmeste.platform.polls.questions import QuestionInput
 from vmeste.platform.polls.services import PollInput, PollServices
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 poll                 A            empty  empty  empty  empty  empty  empty  ok     ok     ok
@@ -133,46 +135,47 @@ async def _poll(services: PollServices, territory: str, status: PollStatus) -> P
     return poll
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_polls_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                          graphql: Any, vmeste_app: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    municipality = MUNICIPALITY_A if target.startswith("A") else MUNICIPALITY_B
-    status = {"A-open": S.OPEN, "A-published": S.RESULTS_PUBLISHED}.get(target, case.status)
-    services = vmeste_app.state.runtime.service(PollServices)
-    async with in_transaction():
-        await seed_world()
-        token = None if role == "anonymous" else await issue_dev_token(
-            db, Role(role), subject=f"caller-{role}",
-            organization_ogrn=CALLER_SCOPES[role].get("org"),
-            territory_code=CALLER_SCOPES[role].get("territory"),
-            profile=DevProfile(address_oktmo=MUNICIPALITY_A))
-    poll_id, question_id, text_id = "", 0, ""
-    if status is not None:
-        poll = await _poll(services, municipality, status)
-        poll_id = relay.to_base64("Poll", poll.id)
-        question = await PollQuestion.get(poll_id=poll.id)
-        question_id = question.id
-        text = await PollTextAnswer.create(
-            poll_id=poll.id, question_id=question.id, text="Предложение",
-            territory_group=municipality, submitted_minute=datetime.now(UTC))
-        text_id = str(text.id)
-    body = await graphql(case.document, case.variables(poll_id, question_id, text_id,
-                                                        municipality), token=token)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected,
-                             lambda result: case.visible(result, poll_id))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
+async def test_polls_authorisation_matrix(operation: str, target: str, db: Any) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        municipality = MUNICIPALITY_A if target.startswith("A") else MUNICIPALITY_B
+        status = {"A-open": S.OPEN, "A-published": S.RESULTS_PUBLISHED}.get(target, case.status)
+        services = vmeste_app.state.runtime.service(PollServices)
+        async with in_transaction():
+            await seed_world()
+            token = None if role == "anonymous" else await issue_dev_token(
+                db, Role(role), subject=f"caller-{role}",
+                organization_ogrn=CALLER_SCOPES[role].get("org"),
+                territory_code=CALLER_SCOPES[role].get("territory"),
+                profile=DevProfile(address_oktmo=MUNICIPALITY_A))
+        poll_id, question_id, text_id = "", 0, ""
         if status is not None:
-            assert (await Poll.get(id=poll.id)).status == status, "nothing changed"
-        else:
-            assert not await Poll.exists()
-        return
-    assert expected == "ok" and payload["userErrors"] == [], payload
-    assert any(v for k, v in payload.items() if k != "userErrors"), payload
+            poll = await _poll(services, municipality, status)
+            poll_id = relay.to_base64("Poll", poll.id)
+            question = await PollQuestion.get(poll_id=poll.id)
+            question_id = question.id
+            text = await PollTextAnswer.create(
+                poll_id=poll.id, question_id=question.id, text="Предложение",
+                territory_group=municipality, submitted_minute=datetime.now(UTC))
+            text_id = str(text.id)
+        body = await graphql(case.document, case.variables(poll_id, question_id, text_id,
+                                                            municipality), token=token)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: case.visible(result, poll_id))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            if status is not None:
+                assert (await Poll.get(id=poll.id)).status == status, "nothing changed"
+            else:
+                assert not await Poll.exists()
+            return
+        assert expected == "ok" and payload["userErrors"] == [], payload
+        assert any(v for k, v in payload.items() if k != "userErrors"), payload
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.proposal_world import hearing, moved, published
 from tests.test_authz_matrix import (
     CALLER_SCOPES,
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     parse_table,
     result_of,
@@ -43,6 +44,7 @@ from vmeste.platform.hearings.models import (
 )
 from vmeste.platform.identity.dev_tokens import DevProfile, issue_dev_token
 from vmeste.platform.identity.models import Role, User
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 hearingDraft             A           empty  empty  ok     empty  ok     empty  ok     ok     ok
@@ -174,44 +176,45 @@ async def _seed(target: str, status: HearingStatus, caller: User | None) -> tupl
     return row, proposal
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_proposals_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                              graphql: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    status = S.EXPOSITION if target == "A-published" else case.status
-    async with in_transaction():
-        await seed_world()
-        token = None if role == "anonymous" else await issue_dev_token(
-            db, Role(role), subject=f"caller-{role}",
-            organization_ogrn=CALLER_SCOPES[role].get("org"),
-            territory_code=CALLER_SCOPES[role].get("territory"),
-            profile=DevProfile(address_oktmo=MUNICIPALITY_A))
-        caller = await User.get_or_none(subject=f"caller-{role}")
-        row, proposal = await _seed(target, status, caller)
-        # A registration to make is not there yet.
-        if operation == "registerForHearing" and caller is not None:
-            await HearingParticipant.filter(user_id=caller.id).delete()
-        section = await version_section(row.id)
-    proposal_id = relay.to_base64("HearingProposal", proposal.id)
-    variables = case.variables(relay.to_base64("Hearing", row.id), proposal_id, section)
-    rows_before = await case.model.all().count()
-    body = await graphql(case.document, variables, token=token)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected,
-                             lambda result: case.visible(result, proposal_id))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert await case.model.all().count() == rows_before, "nothing added"
-        stored = await Proposal.get(id=proposal.id)
-        assert (stored.status, stored.recommendation) == (proposal.status, None)
-        return
-    assert expected == "ok" and payload["userErrors"] == [], payload
-    assert any(v for k, v in payload.items() if k != "userErrors"), payload
+async def test_proposals_authorisation_matrix(operation: str, target: str, db: Any) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        status = S.EXPOSITION if target == "A-published" else case.status
+        async with in_transaction():
+            await seed_world()
+            token = None if role == "anonymous" else await issue_dev_token(
+                db, Role(role), subject=f"caller-{role}",
+                organization_ogrn=CALLER_SCOPES[role].get("org"),
+                territory_code=CALLER_SCOPES[role].get("territory"),
+                profile=DevProfile(address_oktmo=MUNICIPALITY_A))
+            caller = await User.get_or_none(subject=f"caller-{role}")
+            row, proposal = await _seed(target, status, caller)
+            # A registration to make is not there yet.
+            if operation == "registerForHearing" and caller is not None:
+                await HearingParticipant.filter(user_id=caller.id).delete()
+            section = await version_section(row.id)
+        proposal_id = relay.to_base64("HearingProposal", proposal.id)
+        variables = case.variables(relay.to_base64("Hearing", row.id), proposal_id, section)
+        rows_before = await case.model.all().count()
+        body = await graphql(case.document, variables, token=token)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: case.visible(result, proposal_id))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert await case.model.all().count() == rows_before, "nothing added"
+            stored = await Proposal.get(id=proposal.id)
+            assert (stored.status, stored.recommendation) == (proposal.status, None)
+            return
+        assert expected == "ok" and payload["userErrors"] == [], payload
+        assert any(v for k, v in payload.items() if k != "userErrors"), payload
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)
 
 
 async def version_section(hearing_id: int) -> int:

@@ -12,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     caller_token,
     parse_table,
@@ -43,6 +44,7 @@ from vmeste.platform.votes.models import (
     VoteStatus,
 )
 from vmeste.platform.votes.quarantine import quarantine
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 voteIntegrityLog       A       ok     ok     ok     ok     ok     ok     ok     ok     ok
@@ -116,30 +118,32 @@ async def _changed(operation: str) -> bool:
     return await IntegrityAlert.filter(status=AlertStatus.DISMISSED).exists()
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_vote_integrity_authorisation_matrix(operation: str, target: str, role: str,
-                                                   db: Any, graphql: Any, make_token: Any
-                                                   ) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    kind, document = CASES[operation]
-    async with in_transaction():
-        await seed_world()
-        _, token = await caller_token(make_token, role)
-        variables = await _target(operation, target)
-    events_before = await AuditEvent.all().count()
-    body = await graphql(document, variables, token=token)
-    if kind == "query":
-        assert_query_outcome(body, operation, expected, lambda result: result is not None)
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    events_after = await AuditEvent.all().count()
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert all(value is None for key, value in payload.items() if key != "userErrors")
-        assert events_after == events_before and not await _changed(operation)
-        return
-    assert payload["userErrors"] == [] and any(
-        value for key, value in payload.items() if key != "userErrors"), payload
-    assert events_after == events_before + 1 and await _changed(operation)
+async def test_vote_integrity_authorisation_matrix(
+        operation: str, target: str, db: Any, make_token: Any,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        kind, document = CASES[operation]
+        async with in_transaction():
+            await seed_world()
+            _, token = await caller_token(make_token, role)
+            variables = await _target(operation, target)
+        events_before = await AuditEvent.all().count()
+        body = await graphql(document, variables, token=token)
+        if kind == "query":
+            assert_query_outcome(body, operation, expected, lambda result: result is not None)
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        events_after = await AuditEvent.all().count()
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert all(value is None for key, value in payload.items() if key != "userErrors")
+            assert events_after == events_before and not await _changed(operation)
+            return
+        assert payload["userErrors"] == [] and any(
+            value for key, value in payload.items() if key != "userErrors"), payload
+        assert events_after == events_before + 1 and await _changed(operation)
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)

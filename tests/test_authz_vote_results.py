@@ -18,9 +18,9 @@ from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     _graphql_endpoint,
     _Request,
     assert_query_outcome,
@@ -32,6 +32,7 @@ from tests.worlds import REGION_A, REGION_B, seed_world
 from vmeste.platform.identity.authenticate import authenticate
 from vmeste.platform.votes.models import Vote, VoteOption, VoteStatus
 from vmeste.schema.votes import results as schema_results
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 voteResults         A            unauth forbid forbid forbid forbid forbid ok     ok     ok
@@ -102,31 +103,33 @@ async def subscribe(app: Starlette, token: str | None, document: str,
     return None, result.data
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_vote_results_authorisation_matrix(operation: str, target: str, role: str,
-                                                 db: Any, vmeste_app: Starlette, graphql: Any,
-                                                 make_token: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    kind, document = CASES[operation]
-    async with in_transaction():
-        await seed_world()
-        _, token = await caller_token(make_token, role)
-    if target == "unknown":
-        vote_id = 424242
-    else:
-        vote_id = (await vote_with_ballots(*TARGETS[(operation, target)])).id
-    variables = {"id": relay.to_base64("Vote", vote_id)}
-    if kind == "query":
-        body = await graphql(document, variables, token=token)
-        assert_query_outcome(body, operation, expected,
-                             lambda result: result is not None and result["totalBallots"] == 2)
-        return
-    code, data = await subscribe(vmeste_app, token, document, variables)
-    if expected in REFUSALS:
-        assert code == REFUSALS[expected], (operation, target, role, code)
-    else:
-        assert code is None and data[operation]["totalBallots"] == 2
+async def test_vote_results_authorisation_matrix(
+        operation: str, target: str, db: Any, make_token: Any,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        kind, document = CASES[operation]
+        async with in_transaction():
+            await seed_world()
+            _, token = await caller_token(make_token, role)
+        if target == "unknown":
+            vote_id = 424242
+        else:
+            vote_id = (await vote_with_ballots(*TARGETS[(operation, target)])).id
+        variables = {"id": relay.to_base64("Vote", vote_id)}
+        if kind == "query":
+            body = await graphql(document, variables, token=token)
+            assert_query_outcome(body, operation, expected,
+                                 lambda result: result is not None and result["totalBallots"] == 2)
+            return
+        code, data = await subscribe(vmeste_app, token, document, variables)
+        if expected in REFUSALS:
+            assert code == REFUSALS[expected], (operation, target, role, code)
+        else:
+            assert code is None and data[operation]["totalBallots"] == 2
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)
 
 
 async def test_urls_are_given_once_published(world: Any, graphql: Any) -> None:

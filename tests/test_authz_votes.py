@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from strawberry import relay
 from tortoise.transactions import in_transaction
 
+from tests.authz_roles import each_role
 from tests.test_authz_matrix import (
     REFUSALS,
-    ROLES,
     assert_query_outcome,
     caller_token,
     parse_table,
@@ -27,6 +28,7 @@ from tests.vote_world import draft_vote
 from tests.worlds import REGION_A, REGION_B, seed_world, user_error_codes
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.votes.models import Vote, VoteStatus
+from vmeste.testing import GraphQLClient
 
 TABLE = """
 vote                A        empty  empty  empty  empty  empty  empty  ok     ok     ok
@@ -86,38 +88,41 @@ def _shown(result: Any, vote_id: str) -> bool:
     return bool(result["id"] == vote_id)
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("operation", "target"), list(EXPECTED))
-async def test_votes_authorisation_matrix(operation: str, target: str, role: str, db: Any,
-                                          graphql: Any, make_token: Any) -> None:
-    expected = EXPECTED[(operation, target)][role]
-    case = CASES[operation]
-    region = REGION_A if target.startswith("A") else REGION_B
-    async with in_transaction():
-        await seed_world()
-        _, token = await caller_token(make_token, role)
-        status = VoteStatus.OPEN if target.endswith("-open") else case.status
-        vote = None if status is None else await draft_vote(territory=region, options=2,
-                                                            status=status)
-    vote_id = relay.to_base64("Vote", vote.id) if vote is not None else ""
-    variables = {"id": vote_id} if vote is not None else {"code": region}
-    events_before = await AuditEvent.all().count()
-    body = await graphql(case.document, variables, token=token)
-    if case.kind == "query":
-        assert_query_outcome(body, operation, expected, lambda result: _shown(result, vote_id))
-        return
-    assert "errors" not in body, body
-    payload = result_of(body, operation)
-    if expected in REFUSALS:
-        assert user_error_codes(payload) == [REFUSALS[expected]], payload
-        assert payload["vote"] is None
-        assert await AuditEvent.all().count() == events_before
-        if vote is not None:
-            assert (await Vote.get(id=vote.id)).status == case.status
-        else:
-            assert not await Vote.exists()
-        return
-    assert payload["userErrors"] == [] and payload["vote"], payload
-    assert await AuditEvent.all().count() == events_before + 1
-    row = await Vote.get(id=vote.id) if vote is not None else await Vote.get()
-    assert row.status == (case.after or VoteStatus.DRAFT)
+async def test_votes_authorisation_matrix(
+        operation: str, target: str, db: Any, make_token: Any,
+) -> None:
+    async def check(role: str, expected: str, vmeste_app: Starlette,
+                    graphql: GraphQLClient) -> None:
+        case = CASES[operation]
+        region = REGION_A if target.startswith("A") else REGION_B
+        async with in_transaction():
+            await seed_world()
+            _, token = await caller_token(make_token, role)
+            status = VoteStatus.OPEN if target.endswith("-open") else case.status
+            vote = None if status is None else await draft_vote(territory=region, options=2,
+                                                                status=status)
+        vote_id = relay.to_base64("Vote", vote.id) if vote is not None else ""
+        variables = {"id": vote_id} if vote is not None else {"code": region}
+        events_before = await AuditEvent.all().count()
+        body = await graphql(case.document, variables, token=token)
+        if case.kind == "query":
+            assert_query_outcome(body, operation, expected, lambda result: _shown(result, vote_id))
+            return
+        assert "errors" not in body, body
+        payload = result_of(body, operation)
+        if expected in REFUSALS:
+            assert user_error_codes(payload) == [REFUSALS[expected]], payload
+            assert payload["vote"] is None
+            assert await AuditEvent.all().count() == events_before
+            if vote is not None:
+                assert (await Vote.get(id=vote.id)).status == case.status
+            else:
+                assert not await Vote.exists()
+            return
+        assert payload["userErrors"] == [] and payload["vote"], payload
+        assert await AuditEvent.all().count() == events_before + 1
+        row = await Vote.get(id=vote.id) if vote is not None else await Vote.get()
+        assert row.status == (case.after or VoteStatus.DRAFT)
+
+    await each_role(db, (operation, target), EXPECTED[(operation, target)], check)
