@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from vmeste.platform.http.shedding import LoadSheddingMiddleware, route_path
+from tests.edge_fixtures import edge_around
+from vmeste.platform.http.shedding import route_path
 from vmeste.platform.settings import SettingsError, load_settings
 from vmeste.schema.view import VmesteGraphQL
 
@@ -33,11 +34,11 @@ class Hold:
         self.release = asyncio.Event()
         original = VmesteGraphQL.compiled
 
-        async def held(view: VmesteGraphQL, request: Any, media_type: str) -> Any:
+        async def held(view: VmesteGraphQL, request: Any, body: Any, media_type: str) -> Any:
             if request.headers.get("x-test-hold"):
                 self.inside.set()
                 await self.release.wait()
-            return await original(view, request, media_type)
+            return await original(view, request, body, media_type)
 
         monkeypatch.setattr(VmesteGraphQL, "compiled", held)
 
@@ -113,7 +114,7 @@ async def test_an_overload_is_logged_once_not_per_request(
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    app = LoadSheddingMiddleware(held, max_inflight=1, wait_ms=0)
+    app = edge_around(held, max_inflight=1, inflight_wait_ms=0)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://vmeste.test") as http:
         first = asyncio.create_task(http.get("/graphql"))

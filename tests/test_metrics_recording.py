@@ -23,10 +23,10 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from tests.appeal_world import seed_appeal_world
+from tests.edge_fixtures import edge_around
 from tests.worlds import MUNICIPALITY_A
 from vmeste.platform.appeals import watch
 from vmeste.platform.deadlines.watchdog import run_watchdog
-from vmeste.platform.http.shedding import LoadSheddingMiddleware
 from vmeste.platform.observability.metrics import MULTIPROC_ENV, Operations
 from vmeste.platform.observability.processes import (
     forget_dead_processes,
@@ -128,7 +128,7 @@ async def test_shed_requests_are_counted_and_scrapes_are_never_shed():
             await release.wait()
         await PlainTextResponse("done")(scope, receive, send)
 
-    app = LoadSheddingMiddleware(slow, max_inflight=1, wait_ms=20)
+    app = edge_around(slow, max_inflight=1, inflight_wait_ms=20)
     before = counted("vmeste_refusals_total", reason="overloaded")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://vmeste.test") as http:

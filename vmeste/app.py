@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 import pluggy
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -25,11 +24,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from vmeste.platform.db import tortoise_config
 from vmeste.platform.http import graphiql
-from vmeste.platform.http.locale import LocaleMiddleware
-from vmeste.platform.http.middleware import AuthenticationMiddleware, BodyLimitMiddleware
+from vmeste.platform.http.edge import Edge
 from vmeste.platform.http.probes import healthz, readyz
-from vmeste.platform.http.request_id import RequestIdMiddleware
-from vmeste.platform.http.shedding import LoadSheddingMiddleware
 from vmeste.platform.observability import metrics
 from vmeste.platform.observability.exposition import (
     CONTENT_TYPE,
@@ -103,10 +99,11 @@ def create_app(settings: Settings, *, manage_database: bool = True,
     runtime = build_runtime(settings)
     plugins = runtime.plugins
     graphql = VmesteGraphQL(build_schema(settings, plugins), runtime=runtime)
+    endpoint = Route("/graphql", graphql)  # the view refuses other methods with a typed 405
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/graphql", graphql),  # the view refuses other methods with a typed 405
+        endpoint,
         WebSocketRoute("/graphql", graphql),
     ]
     if settings.metrics:
@@ -114,25 +111,9 @@ def create_app(settings: Settings, *, manage_database: bool = True,
     if graphql.graphql_ide:
         routes.append(graphiql.assets())
     routes += plugin_routes(plugins, settings, {getattr(r, "path", "") for r in routes})
-    middleware = [
-        Middleware(LocaleMiddleware, default=settings.locale),
-        Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
-        # After the body is read, so a slow upload waits without holding a slot; before
-        # authentication, whose token and user look-ups are work to bound too.
-        Middleware(LoadSheddingMiddleware, max_inflight=settings.max_inflight,
-                   wait_ms=settings.inflight_wait_ms),
-        Middleware(AuthenticationMiddleware, authenticator=runtime.authenticate,
-                   settings=settings),
-    ]
-    if settings.allowed_origins:
-        middleware.insert(0, Middleware(
-            CORSMiddleware, allow_origins=list(settings.allowed_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
-            expose_headers=["X-Request-Id"],
-        ))
-    # Outermost: every answer, the refusals of the middleware inside it too, has an id.
-    middleware.insert(0, Middleware(RequestIdMiddleware))
+    # The language, the request id, CORS, the body limit, a slot and the caller.
+    middleware = [Middleware(Edge, settings=settings, authenticator=runtime.authenticate,
+                             direct={endpoint.path: endpoint})]
 
     @asynccontextmanager
     async def background() -> AsyncIterator[None]:

@@ -3,6 +3,7 @@ the per-request context it hands the resolvers."""
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from time import perf_counter
 from typing import Any
@@ -22,6 +23,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
 from vmeste.platform.http import graphiql
+from vmeste.platform.http.edge import HEADERS
+from vmeste.platform.http.middleware import read_body, replaying
 from vmeste.platform.http.protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -81,22 +84,23 @@ class VmesteGraphQL(GraphQL):
         self.sessions = WebSocketSessions(settings, runtime.authenticate)
         self.reads = CompiledReads(schema, runtime)
 
-    async def compiled(self, request: Request, media_type: str) -> Response | None:
-        """The answer of a compiled read plan, or None for Strawberry to answer (which
-        then refuses whatever malformed request this passes over)."""
+    async def compiled(self, request: Request, body: bytes | None, media_type: str
+                       ) -> bytes | None:
+        """The answer of a compiled read plan (a POST's JSON ``body`` read already), or
+        None for Strawberry to answer (which then refuses whatever malformed request
+        this passes over)."""
         try:
-            if request.method == "GET":
+            if body is not None:
+                data = graphql_request(load_json(body), raw=body)
+            elif request.method == "GET":
                 data = graphql_request(query_params(request.query_params))
-            elif request.headers.get("content-type", "").partition(";")[0].strip().lower() \
-                    == APPLICATION_JSON:
-                data = graphql_request(load_json(await request.body()))
             else:
                 return None
         except RequestRefused:
             return None
         if (name := safe_name(data.operation_name)) != "-":  # for the access line, the span
             name_operation(request.scope, name)
-        return await self.reads.answer(request, data, media_type)
+        return await self.reads.answer(request, data)
 
     def encode_json(self, data: object) -> str:
         """orjson: several times faster than ``json.dumps``, and Cyrillic stays UTF-8
@@ -109,14 +113,28 @@ class VmesteGraphQL(GraphQL):
             await super().__call__(scope, receive, send)
             return
         started = perf_counter()
+        headers = scope.get(HEADERS) or dict(scope["headers"])
+        accept = headers.get(b"accept")
+        media_type = _media_type(accept.decode("latin-1") if accept else None)
+        body = None
+        if scope["method"] == "POST" and _is_json(headers.get(b"content-type")):
+            # The body in hand (the edge read it), so a compiled answer needs neither
+            # Starlette's request stream nor its response object: the hot read path.
+            body = await read_body(receive, None, sys.maxsize) or b""
+            receive = replaying(body, receive)
         request = Request(scope, receive)
-        media_type = request.state.media_type = _media_type(request.headers.get("accept"))
+        request.state.media_type = media_type
         try:
             if request.method not in ("GET", "POST"):
                 raise RequestRefused(405, HttpErrorCode.METHOD_NOT_ALLOWED,
                                      _("GraphQL accepts only GET and POST requests"),
                                      Allow="GET, POST")
-            response = await self.compiled(request, media_type) or await self.run(request)
+            answer = await self.compiled(request, body, media_type)
+            if answer is not None:
+                await _send_answer(send, answer, media_type)
+                observe_request(*scope["state"][ANSWERED], perf_counter() - started)
+                return
+            response = await self.run(request)
         except RequestRefused as refusal:
             graphql_error(refusal.code)
             response = refusal.response(media_type)
@@ -215,3 +233,17 @@ def _interpreted(context: Context, operation_name: str | None
 def _media_type(accept: str | None) -> str:
     """``negotiate`` remembered: clients send the same few ``Accept`` headers."""
     return negotiate(accept)
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    return content_type is not None and \
+        content_type.partition(b";")[0].strip().lower() == APPLICATION_JSON.encode()
+
+
+async def _send_answer(send: Send, body: bytes, media_type: str) -> None:
+    """A compiled plan's 200, as the response Strawberry's path builds would go out."""
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"content-type", media_type.encode("latin-1")),
+        (b"vary", b"Accept")]})
+    await send({"type": "http.response.body", "body": body})

@@ -11,7 +11,8 @@ import asyncio
 import logging
 import time
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from vmeste.platform.http.protocol import HttpErrorCode, json_error
 from vmeste.platform.i18n import _
@@ -39,34 +40,17 @@ def route_path(scope: Scope) -> str:
     return path
 
 
-class LoadSheddingMiddleware:
-    def __init__(self, app: ASGIApp, max_inflight: int, wait_ms: int,
-                 exempt: frozenset[str] = PROBES) -> None:
-        self.app = app
+class Slots:
+    """The process's request slots; the edge takes one for each request but the probes'."""
+
+    def __init__(self, max_inflight: int, wait_ms: int) -> None:
         self.slots = asyncio.Semaphore(max_inflight)
         self.wait = wait_ms / 1000
-        self.exempt = exempt
         self._shed = 0
         self._reported_at = float("-inf")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # WebSockets hold a connection for hours; they are bounded elsewhere, not here.
-        if scope["type"] != "http" or route_path(scope) in self.exempt:
-            await self.app(scope, receive, send)
-            return
-        if not await self._acquire():
-            self._report_shed()
-            response = json_error(503, HttpErrorCode.OVERLOADED,
-                                  _("The server is overloaded, try again later"),
-                                  **{"Retry-After": RETRY_AFTER_SECONDS})
-            await response(scope, receive, send)
-            return
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.slots.release()
-
-    async def _acquire(self) -> bool:
+    async def acquire(self) -> bool:
+        """A slot taken (release it), or False once the wait for one ran out."""
         if not self.slots.locked():
             await self.slots.acquire()
             return True
@@ -77,7 +61,11 @@ class LoadSheddingMiddleware:
             return False
         return True
 
-    def _report_shed(self) -> None:
+    def release(self) -> None:
+        self.slots.release()
+
+    def shed(self) -> Response:
+        """The answer of a request that found no slot, counted and (now and then) logged."""
         refused(Refused.OVERLOADED)
         self._shed += 1
         now = time.monotonic()
@@ -86,3 +74,6 @@ class LoadSheddingMiddleware:
                         "within %.0f ms", self._shed, self.wait * 1000)
             self._shed = 0
             self._reported_at = now
+        return json_error(503, HttpErrorCode.OVERLOADED,
+                          _("The server is overloaded, try again later"),
+                          **{"Retry-After": RETRY_AFTER_SECONDS})

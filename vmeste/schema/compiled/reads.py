@@ -18,7 +18,6 @@ import orjson
 from graphql import GraphQLSyntaxError, parse, specified_rules, validate
 from graphql.execution.values import get_variable_values
 from starlette.requests import Request
-from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
 
 from vmeste.platform.identity.principal import ANONYMOUS
@@ -107,9 +106,8 @@ class CompiledReads:
             self.stats.refusals[type(error).__name__] += 1
         return None
 
-    async def answer(self, request: Request, data: GraphQLRequestData, media_type: str
-                     ) -> Response | None:
-        """The response of a request a plan answers; None hands it to Strawberry."""
+    async def answer(self, request: Request, data: GraphQLRequestData) -> bytes | None:
+        """The encoded answer of a request a plan answers; None hands it to Strawberry."""
         plan = self.plan(data.query, data.operation_name) if self.settings.compiled_reads \
             else None
         result = await self._run(plan, request, data) if plan is not None else None
@@ -120,7 +118,7 @@ class CompiledReads:
         name = plan.operation.name
         request.scope.setdefault("state", {})[ANSWERED] = (
             name.value if name else None, "query", COMPILED)
-        return Response(orjson.dumps({"data": result}), media_type=media_type)
+        return orjson.dumps({"data": result})
 
     async def _run(self, plan: Plan, request: Request, data: GraphQLRequestData
                    ) -> dict[str, Any] | None:
