@@ -150,6 +150,17 @@ async def test_a_nul_character_in_a_post_body_is_refused(db: Any, client: httpx.
     assert "NUL" in refused(response, 400, "INVALID")
 
 
+async def test_the_text_of_an_escape_is_no_nul_character(db: Any,
+                                                        client: httpx.AsyncClient) -> None:
+    """The body holds ``\\u0000`` (a backslash, then ``u0000``): six characters of text,
+    which the quick look at the raw body finds and the walk through its strings clears."""
+    body = b'{"query": "query($c: String!) { territory(code: $c) { code } }", ' \
+           b'"variables": {"c": "RU\\\\u0000"}}'
+    response = await client.post("/graphql", content=body, headers=JSON)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"territory": None}}
+
+
 async def test_get_without_a_query_is_refused(db: Any, app_client: Any) -> None:
     async with app_client(dev_mode=False) as (_, graphql):
         response = await graphql.http.get("/graphql", headers={"Accept": "text/html"})
