@@ -18,10 +18,8 @@ Call convention (Babel's extractor reads exactly this shape):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.core import negotiate_locale
@@ -52,8 +50,10 @@ def _catalog(code: str) -> dict[str, str]:
             if message.id and isinstance(message.id, str) and message.string}
 
 
+@lru_cache(maxsize=256)
 def supported(code: str | None) -> str | None:
-    """``code`` as one of :data:`SUPPORTED` (``en_US.UTF-8`` → ``en``), or None."""
+    """``code`` as one of :data:`SUPPORTED` (``en_US.UTF-8`` → ``en``), or None; every
+    request asks, with one of a handful of codes."""
     if not code:
         return None
     language = code.split(".", 1)[0].split("@", 1)[0].replace("_", "-")
@@ -65,15 +65,22 @@ def current() -> str:
     return _current.get()
 
 
-@contextmanager
-def use_locale(code: str) -> Iterator[str]:
-    """Texts built inside the block are in ``code`` (an unsupported one is the default)."""
-    chosen = supported(code) or DEFAULT
-    token = _current.set(chosen)
-    try:
-        yield chosen
-    finally:
-        _current.reset(token)
+class use_locale:
+    """Texts built inside the block are in ``code`` (an unsupported one is the default).
+    A class, not a generator: every request enters one, and contextlib's generator
+    machinery cost several times the variable's own set and reset."""
+
+    __slots__ = ("_token", "chosen")
+
+    def __init__(self, code: str) -> None:
+        self.chosen = supported(code) or DEFAULT
+
+    def __enter__(self) -> str:
+        self._token = _current.set(self.chosen)
+        return self.chosen
+
+    def __exit__(self, *_exc: object) -> None:
+        _current.reset(self._token)
 
 
 def negotiate(accept_language: str | None, default: str = DEFAULT) -> str:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 #: What an incoming ``X-Request-Id`` may look like to be reused (a proxy's id ties our
@@ -44,18 +42,24 @@ def current_traceparent() -> str:
     return _traceparent.get()
 
 
-@contextmanager
-def carried(request_id: str, traceparent: str = "") -> Iterator[None]:
+class carried:
     """Make ``request_id`` and ``traceparent`` current for a block: a request, or a job
     continuing the work its outbox row was written for. Malformed values (a row written
-    by hand, a broker message from elsewhere) are dropped rather than logged."""
-    rid = _request_id.set(request_id if REQUEST_ID.fullmatch(request_id) else "")
-    tp = _traceparent.set(traceparent if TRACEPARENT.fullmatch(traceparent) else "")
-    try:
-        yield
-    finally:
-        _traceparent.reset(tp)
-        _request_id.reset(rid)
+    by hand, a broker message from elsewhere) are dropped rather than logged. A class, not
+    a generator: every request enters one."""
+
+    __slots__ = ("_tokens", "request_id", "traceparent")
+
+    def __init__(self, request_id: str, traceparent: str = "") -> None:
+        self.request_id = request_id if REQUEST_ID.fullmatch(request_id) else ""
+        self.traceparent = traceparent if TRACEPARENT.fullmatch(traceparent) else ""
+
+    def __enter__(self) -> None:
+        self._tokens = (_request_id.set(self.request_id), _traceparent.set(self.traceparent))
+
+    def __exit__(self, *_exc: object) -> None:
+        _traceparent.reset(self._tokens[1])
+        _request_id.reset(self._tokens[0])
 
 
 def set_traceparent(traceparent: str) -> None:
