@@ -17,7 +17,7 @@ a URL with a token in it, or a message's text.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,6 +38,8 @@ from vmeste.platform.publics.pacing import Pacer, RetryPolicy
 from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import Mode, StrategyKind, unknown_settings
 
+#: A ledger's mark for a reply that may or may not have been published.
+UNKNOWN = "?"
 #: The kind's shared settings: how often a call is tried, and the longest wait a
 #: network may ask for before the call gives up (a day-long flood ban is for a person
 #: to see, not for a worker to sleep through).
@@ -156,6 +158,10 @@ class ConnectorContext:
     credentials: str = ""
     env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
     pacers: dict[str, Pacer] = field(default_factory=dict, repr=False)
+    #: Replies by idempotency key, for networks with no deduplication of their own: a
+    #: published comment's id, or :data:`UNKNOWN` after an ambiguous failure. Share one
+    #: per process like ``pacers``; a durable one (the reply's row) survives restarts.
+    ledger: MutableMapping[str, str] = field(default_factory=dict, repr=False)
 
     def secret(self, prefix: str, key: str) -> str:
         """A secret from the environment ("" when unset): ``VMESTE_VK_TOKEN``,
@@ -231,4 +237,4 @@ CONNECTOR_KIND = StrategyKind(
 __all__ = ["CONNECTOR_KIND", "AmbiguousDelivery", "Connector", "ConnectorContext",
            "ConnectorError", "ConnectorFactory", "FetchedPage", "NotFound", "PageProfile",
            "Post", "Published", "RateLimited", "Reply", "TransientError", "Unauthorized",
-           "Unsupported", "WebhookRequest", "WebhookResult", "retry_policy", "validate_known"]
+           "UNKNOWN", "Unsupported", "WebhookRequest", "WebhookResult", "retry_policy", "validate_known"]
