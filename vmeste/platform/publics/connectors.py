@@ -234,7 +234,9 @@ CONNECTOR_KIND = StrategyKind(
     defaults={MAX_ATTEMPTS: 5, MAX_RETRY_AFTER: 300}, validate=_validate)
 
 
-__all__ = ["CONNECTOR_KIND", "AmbiguousDelivery", "Connector", "ConnectorContext",
-           "ConnectorError", "ConnectorFactory", "FetchedPage", "NotFound", "PageProfile",
-           "Post", "Published", "RateLimited", "Reply", "TransientError", "Unauthorized",
-           "UNKNOWN", "Unsupported", "WebhookRequest", "WebhookResult", "retry_policy", "validate_known"]
+__all__ = [
+    "CONNECTOR_KIND", "UNKNOWN", "AmbiguousDelivery", "Connector", "ConnectorContext",
+    "ConnectorError", "ConnectorFactory", "FetchedPage", "NotFound", "PageProfile", "Post",
+    "Published", "RateLimited", "Reply", "TransientError", "Unauthorized", "Unsupported",
+    "WebhookRequest", "WebhookResult", "retry_policy", "validate_known"
+]
