@@ -175,9 +175,9 @@ class Settings:
     #: Prefixes of the environment variables holding each network's secrets
     #: (``<prefix>_TOKEN``, ``<prefix>_<CREDENTIALS>_TOKEN``, …): only names are settings,
     #: so a token is never in the database, a policy or a log.
-    vk_secrets_prefix: str = "VMESTE_VK"
-    ok_secrets_prefix: str = "VMESTE_OK"
-    telegram_secrets_prefix: str = "VMESTE_TELEGRAM"
+    vk_env_prefix: str = "VMESTE_VK"
+    ok_env_prefix: str = "VMESTE_OK"
+    telegram_env_prefix: str = "VMESTE_TELEGRAM"
 
     @property
     def is_production(self) -> bool:
@@ -245,7 +245,7 @@ def _rate_storage(env: Mapping[str, str]) -> str:
     return value
 
 
-def _secrets_prefix(env: Mapping[str, str], name: str, default: str) -> str:
+def _env_prefix(env: Mapping[str, str], name: str, default: str) -> str:
     """A prefix of variable names, not a secret: upper case, so it names variables the
     way the operator's environment writes them."""
     value = env.get(name, "").strip() or default
@@ -394,8 +394,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vk_api_url=url(env, "VMESTE_VK_API_URL", "https://api.vk.com/method", _HTTP),
         ok_api_url=url(env, "VMESTE_OK_API_URL", "https://api.ok.ru/fb.do", _HTTP),
         telegram_api_url=url(env, "VMESTE_TELEGRAM_API_URL", "https://api.telegram.org", _HTTP),
-        vk_secrets_prefix=_secrets_prefix(env, "VMESTE_VK_SECRETS_PREFIX", "VMESTE_VK"),
-        ok_secrets_prefix=_secrets_prefix(env, "VMESTE_OK_SECRETS_PREFIX", "VMESTE_OK"),
-        telegram_secrets_prefix=_secrets_prefix(env, "VMESTE_TELEGRAM_SECRETS_PREFIX",
+        vk_env_prefix=_env_prefix(env, "VMESTE_VK_ENV_PREFIX", "VMESTE_VK"),
+        ok_env_prefix=_env_prefix(env, "VMESTE_OK_ENV_PREFIX", "VMESTE_OK"),
+        telegram_env_prefix=_env_prefix(env, "VMESTE_TELEGRAM_ENV_PREFIX",
                                                 "VMESTE_TELEGRAM"),
     )

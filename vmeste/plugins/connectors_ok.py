@@ -11,7 +11,7 @@ for the group's own comment with the same text: found, it is the reply; not foun
 reply is sent again. OK pushes nothing about a group's wall to its owner:
 ``parse_webhook`` raises :class:`Unsupported`, and topics are polled with ``fetch``.
 
-Secrets (``VMESTE_OK_SECRETS_PREFIX``, default ``VMESTE_OK``): ``_TOKEN`` (the access
+Secrets (``VMESTE_OK_ENV_PREFIX``, default ``VMESTE_OK``): ``_TOKEN`` (the access
 token), ``_APPLICATION_KEY`` (public) and ``_APPLICATION_SECRET``.
 """
 
@@ -67,7 +67,7 @@ class OkConnector:
     def __init__(self, context: ConnectorContext, settings: Mapping[str, Any]) -> None:
         self.context = context
         self.url = context.settings.ok_api_url
-        self.prefix = context.settings.ok_secrets_prefix
+        self.prefix = context.settings.ok_env_prefix
         self.policy = retry_policy(settings)
         self.pacer = context.pacer(NETWORK, settings["requests_per_second"])
 

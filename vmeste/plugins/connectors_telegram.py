@@ -18,7 +18,7 @@ every later call with that key raises it again without sending, until a person w
 looked at the chat calls :func:`resolve`. So a reply is never sent twice; at worst it
 waits for a person.
 
-Secrets (``VMESTE_TELEGRAM_SECRETS_PREFIX``, default ``VMESTE_TELEGRAM``): ``_TOKEN``,
+Secrets (``VMESTE_TELEGRAM_ENV_PREFIX``, default ``VMESTE_TELEGRAM``): ``_TOKEN``,
 and ``_WEBHOOK_SECRET``, the ``secret_token`` given to ``setWebhook``, which Telegram
 sends back in ``X-Telegram-Bot-Api-Secret-Token``.
 """
@@ -71,7 +71,7 @@ class TelegramConnector:
     def __init__(self, context: ConnectorContext, settings: Mapping[str, Any]) -> None:
         self.context = context
         self.url = context.settings.telegram_api_url.rstrip("/")
-        self.prefix = context.settings.telegram_secrets_prefix
+        self.prefix = context.settings.telegram_env_prefix
         self.policy = retry_policy(settings)
         self.pacer = context.pacer(NETWORK, RATE)
 

@@ -9,7 +9,7 @@ figure of ours (:data:`BACKOFF`) before trying again. ``wall.createComment`` tak
 ``guid``: VK posts one comment per guid, so a reply is sent again safely after any
 failure, with the reply's idempotency key as the guid.
 
-Secrets (``VMESTE_VK_SECRETS_PREFIX``, default ``VMESTE_VK``): ``_TOKEN``, and for the
+Secrets (``VMESTE_VK_ENV_PREFIX``, default ``VMESTE_VK``): ``_TOKEN``, and for the
 Callback API ``_CONFIRMATION`` (the code VK asks the server to answer) and ``_SECRET``
 (the secret key set in the community's Callback API settings).
 """
@@ -63,7 +63,7 @@ class VkConnector:
     def __init__(self, context: ConnectorContext, settings: Mapping[str, Any]) -> None:
         self.context = context
         self.url = context.settings.vk_api_url.rstrip("/")
-        self.prefix = context.settings.vk_secrets_prefix
+        self.prefix = context.settings.vk_env_prefix
         self.policy = retry_policy(settings)
         self.pacer = context.pacer(NETWORK, RATES[settings["token_kind"]])
 
