@@ -31,3 +31,20 @@ def test_secrets_come_from_the_prefixed_variables_only() -> None:
     kirov = context(fake, fake.app(), env, credentials="kirov")
     assert kirov.secret("VMESTE_VK", "token") == "tok-b9"
     assert kirov.secret("VMESTE_VK", "confirmation") == ""
+
+
+def test_the_networks_settings_are_read_and_checked() -> None:
+    import pytest
+
+    from vmeste.platform.settings import SettingsError
+
+    settings = load_settings({"VMESTE_VK_API_URL": "http://localhost:9000/method",
+                              "VMESTE_TELEGRAM_ENV_PREFIX": "KIROV_TG"})
+    assert settings.vk_api_url == "http://localhost:9000/method"
+    assert settings.ok_api_url == "https://api.ok.ru/fb.do"
+    assert settings.telegram_env_prefix == "KIROV_TG"
+    for env, variable in (({"VMESTE_OK_API_URL": "ftp://ok"}, "VMESTE_OK_API_URL"),
+                          ({"VMESTE_VK_ENV_PREFIX": "vmeste-vk"}, "VMESTE_VK_ENV_PREFIX")):
+        with pytest.raises(SettingsError) as refused:
+            load_settings(env)
+        assert refused.value.variable == variable
