@@ -32,6 +32,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.notify_dev",
     "vmeste.plugins.deadlines",
     "vmeste.plugins.voting",
+    "vmeste.plugins.connectors_vk",
+    "vmeste.plugins.connectors_ok",
+    "vmeste.plugins.connectors_telegram",
 )
 ENTRY_POINT_GROUP = "vmeste"
 #: The plugin offering every installed notification channel as a strategy; part of

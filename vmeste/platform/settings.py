@@ -9,6 +9,7 @@ national service is worse than one that refuses to start.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = ["PRODUCTION_WAIVERS", "Settings", "SettingsError", "load_settings",
 DEFAULT_DATA_DIR = Path("var")
 _DB_SCHEMES = ("sqlite", "postgres", "asyncpg", "psycopg")
 _BROKER_SCHEMES = ("memory", "amqp", "amqps", "redis", "rediss")
+_HTTP = ("http", "https")
 #: Production checks an operator may waive by name (VMESTE_PRODUCTION_ALLOW); the
 #: others (dev mode, the secret key, the broker, SQLite) have no waiver. The checks
 #: themselves are in vmeste/platform/production.py.
@@ -166,6 +168,16 @@ class Settings:
     vote_spike_deviations: int = 8
     #: Minutes of history the spike baseline looks at.
     vote_spike_window_minutes: int = 60
+    #: Base URLs of the social networks' APIs (a local fake in tests and staging).
+    vk_api_url: str = "https://api.vk.com/method"
+    ok_api_url: str = "https://api.ok.ru/fb.do"
+    telegram_api_url: str = "https://api.telegram.org"
+    #: Prefixes of the environment variables holding each network's secrets
+    #: (``<prefix>_TOKEN``, ``<prefix>_<CREDENTIALS>_TOKEN``, …): only names are settings,
+    #: so a token is never in the database, a policy or a log.
+    vk_env_prefix: str = "VMESTE_VK"
+    ok_env_prefix: str = "VMESTE_OK"
+    telegram_env_prefix: str = "VMESTE_TELEGRAM"
 
     @property
     def is_production(self) -> bool:
@@ -230,6 +242,16 @@ def _rate_storage(env: Mapping[str, str]) -> str:
     if value and urlsplit(value).scheme not in ("memory", "redis", "rediss"):
         # The value may hold a password: never echo it.
         raise SettingsError(name, "use redis://…, rediss://… or memory://")
+    return value
+
+
+def _env_prefix(env: Mapping[str, str], name: str, default: str) -> str:
+    """A prefix of variable names, not a secret: upper case, so it names variables the
+    way the operator's environment writes them."""
+    value = env.get(name, "").strip() or default
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,39}", value):
+        raise SettingsError(name, "use 1-40 capital letters, digits or '_', starting with "
+                            "a letter")
     return value
 
 
@@ -369,4 +391,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         vote_spike_deviations=integer(env, "VMESTE_VOTE_SPIKE_DEVIATIONS", 8, 1, 1000),
         vote_spike_window_minutes=integer(env, "VMESTE_VOTE_SPIKE_WINDOW_MINUTES", 60, 5,
                                           7 * 1440),
+        vk_api_url=url(env, "VMESTE_VK_API_URL", "https://api.vk.com/method", _HTTP),
+        ok_api_url=url(env, "VMESTE_OK_API_URL", "https://api.ok.ru/fb.do", _HTTP),
+        telegram_api_url=url(env, "VMESTE_TELEGRAM_API_URL", "https://api.telegram.org", _HTTP),
+        vk_env_prefix=_env_prefix(env, "VMESTE_VK_ENV_PREFIX", "VMESTE_VK"),
+        ok_env_prefix=_env_prefix(env, "VMESTE_OK_ENV_PREFIX", "VMESTE_OK"),
+        telegram_env_prefix=_env_prefix(env, "VMESTE_TELEGRAM_ENV_PREFIX",
+                                                "VMESTE_TELEGRAM"),
     )

@@ -1,0 +1,1 @@
+"""Publics: official pages on social networks, their compliance, and incidents from posts."""
