@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.i18n import N_
 from vmeste.platform.publics.connectors import CONNECTOR_KIND
+from vmeste.platform.publics.hub import ConnectorHub
 from vmeste.platform.publics.norms import PAGE_COMPLIANCE, PAGE_COMPLIANCE_KIND
+from vmeste.platform.publics.services import SNAPSHOT_JOB, PublicsServices, SnapshotClock
 from vmeste.platform.strategies import StrategyKind
+
+if TYPE_CHECKING:
+    from vmeste.platform.runtime import Runtime
+
+
+def _services(runtime: Runtime) -> PublicsServices:
+    return PublicsServices(hub=ConnectorHub(runtime.settings, runtime.resolver),
+                           resolver=runtime.resolver, clock=lambda: runtime.clock())
 
 
 @hookimpl
@@ -15,6 +27,7 @@ def vmeste_component() -> Component:
     return Component(
         name="publics",
         models=("vmeste.platform.publics.models",),
+        topics=(SNAPSHOT_JOB,), services=_services, deadline_kinds=(SnapshotClock(),),
         path_copies=(("official_page", "territory_path"),))
 
 
