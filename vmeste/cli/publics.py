@@ -51,17 +51,9 @@ def cmd_snapshot(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_compliance(settings: Settings, args: argparse.Namespace) -> None:
-    from vmeste.platform.publics.exports import shares_csv
-    from vmeste.platform.publics.shares import Share, compliance_shares
-    from vmeste.platform.reference.models import Territory
+    from vmeste.platform.publics.exports import shares_csv, shares_with_names
 
-    async def action() -> tuple[list[Share], dict[str, str]]:
-        shares = await compliance_shares(args.region, args.on)
-        names = dict(await Territory.filter(
-            code__in={s.territory_code for s in shares}).values_list("code", "name"))
-        return shares, names
-
-    shares, names = run_with_db(settings, action)
+    shares, names = run_with_db(settings, lambda: shares_with_names(args.region, args.on))
     if args.csv:
         sys.stdout.write(shares_csv(shares, names))
         return

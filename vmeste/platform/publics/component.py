@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.routing import BaseRoute
+
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.i18n import N_
@@ -11,6 +13,7 @@ from vmeste.platform.publics.connectors import CONNECTOR_KIND
 from vmeste.platform.publics.hub import ConnectorHub
 from vmeste.platform.publics.norms import PAGE_COMPLIANCE, PAGE_COMPLIANCE_KIND
 from vmeste.platform.publics.services import SNAPSHOT_JOB, PublicsServices, SnapshotClock
+from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
@@ -40,3 +43,11 @@ def vmeste_strategy_kinds() -> list[StrategyKind]:
 def vmeste_strategies() -> list[StrategySpec]:
     return [StrategySpec(kind=PAGE_COMPLIANCE, name="standard",
                          description=N_("Three posts a week, a snapshot a day"), default=True)]
+
+
+@hookimpl
+def vmeste_http_routes(settings: Settings) -> list[BaseRoute]:
+    """``/publics/compliance.csv``: the shares as CSV."""
+    from vmeste.platform.publics import downloads
+
+    return downloads.routes()
