@@ -48,6 +48,9 @@ CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
     "platform/hearings/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
     "platform/hearings/line_notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
     "testing.py": frozenset({"submit_appeal"}),  # a citizen's sample text
+    # what a page's Russian description is searched for (street words, «ё»)
+    "platform/publics/compliance_rules.py": frozenset({"_normal", "_CONTACTS",
+                                                       "description_contacts"}),
 }
 CREATE_TERRITORY = """mutation($i: TerritoryInput!) { createTerritory(input: $i) {
   territory { code } userErrors { field message code } } }"""

@@ -1,4 +1,5 @@
-"""Reading CSV files that administrators prepare in spreadsheets.
+"""Reading CSV files that administrators prepare in spreadsheets, and writing the ones
+they open in them.
 
 Shared by every importer (reference data, competence rules): the same header checks,
 the same UTF-8 handling, and errors located by the file's real line numbers, so a
@@ -15,6 +16,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from vmeste.platform.i18n import N_, _, translate
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(text: str) -> str:
+    """A text as a spreadsheet shows it, never as a formula it runs."""
+    return "'" + text if text.startswith(_FORMULA) else text
+
 
 #: The default names of a problem's place in an import report.
 LINE = N_("line")

@@ -14,18 +14,13 @@ from __future__ import annotations
 import csv
 import io
 
+from vmeste.platform.csvfiles import safe_text
 from vmeste.platform.votes.models import Vote
 from vmeste.platform.votes.results import Dimension, VoteResults, breakdown, vote_results
 
 HEADER = ("section", "group", "participants", "suppressed", "option_id", "option", "votes",
           "points", "winner")
 TOTAL = "total"
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(text: str) -> str:
-    """A title as a spreadsheet shows it, never as a formula it runs."""
-    return "'" + text if text.startswith(_FORMULA) else text
 
 
 def _flag(value: bool) -> str:

@@ -1,0 +1,1 @@
+"""Publics: official pages and their compliance."""
