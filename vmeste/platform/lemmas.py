@@ -31,5 +31,11 @@ def analyzer() -> MorphAnalyzer:
 @lru_cache(maxsize=65_536)
 def lemma(word: str) -> str:
     """The dictionary form of one lower-case word («ямой» → «яма»); pymorphy3 guesses
-    one for a word it does not know, so a typo still gets a stable form."""
-    return str(analyzer().parse(word)[0].normal_form)
+    one for a word it does not know, so a typo still gets a stable form.
+
+    The form is the one the parses add most probability to, not the first parse's:
+    «ямы» parses first as the plural of «ям» (0.2), but «яма» has the other 0.6."""
+    weights: dict[str, float] = {}
+    for parse in analyzer().parse(word):
+        weights[parse.normal_form] = weights.get(parse.normal_form, 0.0) + parse.score
+    return max(weights, key=weights.__getitem__)
