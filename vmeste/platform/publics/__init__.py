@@ -1,0 +1,1 @@
+"""Publics: official pages on social networks, and the posts about problems turned into incidents."""
