@@ -12,9 +12,10 @@ containing its words). Pairs scoring at least :data:`THRESHOLD` are proposed; th
 threshold is tuned on ``tests/data/question_paraphrases.json`` (see
 ``tests/test_question_duplicates.py`` for its precision and recall).
 
-Words are lemmatised by :mod:`vmeste.platform.lemmas` (one analyser per process); each
-text is lemmatised once (an LRU cache of texts), and the comparison of one question with a line's thousands is one
-``rapidfuzz.process.extract`` call with a ``score_cutoff``.
+Words are lemmatised by :mod:`vmeste.platform.lemmas` (one analyser per process);
+each text is lemmatised once (an LRU cache of texts), and the comparison of one
+question with a line's thousands is one ``rapidfuzz.process.extract`` call with a
+``score_cutoff``.
 
 A moderator merges sources into a target: each source becomes MERGED with
 ``merged_into``; its supporters become the target's (a person who supported both counts

@@ -1,1 +1,1 @@
-"""Publics: official pages on social networks, and the posts about problems turned into incidents."""
+"""Publics: official pages on social networks, and posts about problems as incidents."""
