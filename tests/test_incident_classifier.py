@@ -101,3 +101,11 @@ def test_classify_command(capsys: pytest.CaptureFixture[str]) -> None:
     printed = json.loads(capsys.readouterr().out)
     assert printed["topic"] == "road_repair"
     assert 0 < printed["confidence"] <= 1
+
+
+def test_classify_command_speaks_russian(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--lang", "ru", "incidents", "classify", "--keywords", "Ямы на дороге и снег"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "road_repair (Ремонт дорог), уверенность 0.67", "  или snow_removal (Уборка снега), 0.33"]
