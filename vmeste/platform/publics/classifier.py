@@ -44,7 +44,8 @@ class Example:
 
 
 def _ranked(scores: dict[str, float]) -> Suggestion:
-    """The suggestion from topic scores that add up to 1."""
+    """The suggestion from topic scores that add up to 1; a tie goes to the topic
+    earlier in the rubricator (or in the model's classes), so the answer is stable."""
     ranked = sorted(scores.items(), key=lambda item: -item[1])
     (topic, confidence), rest = ranked[0], ranked[1:1 + ALTERNATIVES]
     return Suggestion(topic, confidence, tuple(pair for pair in rest if pair[1] > 0))
