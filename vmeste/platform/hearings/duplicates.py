@@ -12,10 +12,10 @@ containing its words). Pairs scoring at least :data:`THRESHOLD` are proposed; th
 threshold is tuned on ``tests/data/question_paraphrases.json`` (see
 ``tests/test_question_duplicates.py`` for its precision and recall).
 
-The analyser takes about a second and 15 MB to build, so one is built per process, on
-first use; each text is lemmatised once (an LRU cache of texts, words are cached by
-pymorphy3 itself), and the comparison of one question with a line's thousands is one
-``rapidfuzz.process.extract`` call with a ``score_cutoff``.
+Words are lemmatised by :mod:`vmeste.platform.lemmas` (one analyser per process);
+each text is lemmatised once (an LRU cache of texts), and the comparison of one
+question with a line's thousands is one ``rapidfuzz.process.extract`` call with a
+``score_cutoff``.
 
 A moderator merges sources into a target: each source becomes MERGED with
 ``merged_into``; its supporters become the target's (a person who supported both counts
@@ -30,13 +30,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -54,10 +53,9 @@ from vmeste.platform.hearings.questions import (
 )
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
+from vmeste.platform.lemmas import WORD
+from vmeste.platform.lemmas import lemma as lemma_of
 from vmeste.platform.row_locks import for_update
-
-if TYPE_CHECKING:
-    from pymorphy3 import MorphAnalyzer
 
 #: Proposed pairs score at least this (0–100), tuned on the paraphrase set.
 THRESHOLD = 60.0
@@ -67,8 +65,6 @@ PREFILTER = 40.0
 LIMIT = 10
 #: The most sources merged at once.
 MERGE_MAX = 50
-
-_WORD = re.compile(r"[^\W_]+")
 
 _WORDS: dict[str, Any] = json.loads(resources.files("vmeste.platform.hearings").joinpath(
     "question_words.json").read_text(encoding="utf-8"))
@@ -80,19 +76,6 @@ PLACE_WORDS = frozenset(_WORDS["place_words"])
 ABBREVIATIONS: dict[str, str] = _WORDS["abbreviations"]
 #: Lemmas of one request taken as one word (the request, not its grammar).
 SYNONYMS: dict[str, str] = _WORDS["synonyms"]
-
-
-@cache
-def analyzer() -> MorphAnalyzer:
-    """One pymorphy3 analyser per process, built on first use."""
-    from pymorphy3 import MorphAnalyzer
-
-    return MorphAnalyzer()
-
-
-@lru_cache(maxsize=65_536)
-def _lemma(word: str) -> str:
-    return str(analyzer().parse(word)[0].normal_form)
 
 
 @dataclass(frozen=True)
@@ -113,12 +96,12 @@ def lemmas(text: str) -> Lemmas:
     """The text lemmatised, once per text (the cache holds a line of thousands)."""
     words: set[str] = set()
     anchors: set[str] = set()
-    for position, match in enumerate(_WORD.finditer(text)):
+    for position, match in enumerate(WORD.finditer(text)):
         raw = match.group(0)
         word = ABBREVIATIONS.get(raw.lower(), raw.lower())
         if word in STOP_WORDS:
             continue
-        lemma = _lemma(word)
+        lemma = lemma_of(word)
         lemma = SYNONYMS.get(lemma, lemma)
         if not lemma or lemma in STOP_WORDS or lemma in PLACE_WORDS:
             continue
