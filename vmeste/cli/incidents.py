@@ -30,7 +30,8 @@ def cmd_classify(_settings: Settings, args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     incidents = sub.add_parser("incidents", help="social-media incidents")
-    actions = incidents.add_subparsers(dest="action", required=True)
+    actions = incidents.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                       help="classify")
     classify = actions.add_parser("classify", help="suggest a post's topic")
     classify.add_argument("text", help="the post's text")
     classify.add_argument("--keywords", action="store_true",
