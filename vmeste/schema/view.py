@@ -3,7 +3,6 @@ the per-request context it hands the resolvers."""
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from time import perf_counter
 from typing import Any
@@ -23,8 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
 from vmeste.platform.http import graphiql
-from vmeste.platform.http.edge import HEADERS
-from vmeste.platform.http.middleware import read_body, replaying
+from vmeste.platform.http.edge import BODY, HEADERS
 from vmeste.platform.http.protocol import (
     APPLICATION_JSON,
     GRAPHQL_RESPONSE_JSON,
@@ -116,12 +114,10 @@ class VmesteGraphQL(GraphQL):
         headers = scope.get(HEADERS) or dict(scope["headers"])
         accept = headers.get(b"accept")
         media_type = _media_type(accept.decode("latin-1") if accept else None)
-        body = None
-        if scope["method"] == "POST" and _is_json(headers.get(b"content-type")):
-            # The body in hand (the edge read it), so a compiled answer needs neither
-            # Starlette's request stream nor its response object: the hot read path.
-            body = await read_body(receive, None, sys.maxsize) or b""
-            receive = replaying(body, receive)
+        # The body the edge read: a compiled answer needs neither Starlette's request
+        # stream nor its response object (the hot read path).
+        body = scope.get(BODY) if scope["method"] == "POST" and \
+            _is_json(headers.get(b"content-type")) else None
         request = Request(scope, receive)
         request.state.media_type = media_type
         try:

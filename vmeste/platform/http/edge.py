@@ -43,6 +43,9 @@ from vmeste.platform.settings import Settings
 
 #: Scope key: the request's headers as a dict, built once for every step.
 HEADERS = "vmeste.headers"
+#: Scope key: the HTTP request's body, read once by the edge (the route may take it
+#: from here rather than from ``receive``, which replays it).
+BODY = "vmeste.body"
 
 
 class Edge:
@@ -84,6 +87,7 @@ class Edge:
         if body is None:
             await too_large(self.max_bytes)(scope, receive, send)
             return
+        scope[BODY] = body
         receive = replaying(body, receive)
         path = route_path(scope)
         if path in PROBES:  # the orchestrator must see the process as it is
