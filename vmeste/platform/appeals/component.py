@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vmeste.platform.appeals.geo import BoundaryIndex
 from vmeste.platform.appeals.identity import IDENTITY_KIND
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.moderation import MODERATION_KIND
 from vmeste.platform.appeals.notify import APPEAL_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.appeals.quota import SUBMISSION_QUOTA_KIND
 from vmeste.platform.appeals.router import ROUTING_KIND, Router
-from vmeste.platform.appeals.routing import RoutingTable
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.appeals.terms import AppealTerms
 from vmeste.platform.appeals.watch import ClarificationPauses, RunningTerms
@@ -27,9 +25,7 @@ if TYPE_CHECKING:
 
 
 def _services(runtime: Runtime) -> AppealServices:
-    seconds = runtime.settings.policy_cache_seconds
-    router = Router(runtime.resolver, RoutingTable(check_seconds=seconds),
-                    BoundaryIndex(seconds))
+    router = Router.cached(runtime.resolver, runtime.settings.policy_cache_seconds)
     return AppealServices(resolver=runtime.resolver, router=router,
                           terms=AppealTerms(runtime.deadlines), clock=lambda: runtime.clock())
 

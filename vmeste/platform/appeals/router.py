@@ -89,6 +89,13 @@ class Router:
         self.table = table
         self.boundaries = boundaries
 
+    @classmethod
+    def cached(cls, resolver: PolicyResolver, check_seconds: float) -> Router:
+        """A router whose rule table and boundaries are re-read when their versions
+        change, checked every ``check_seconds`` (appeals and incidents each keep one)."""
+        return cls(resolver, RoutingTable(check_seconds=check_seconds),
+                   BoundaryIndex(check_seconds))
+
     async def chain(self, territory_code: str) -> list[tuple[str, Any, Mapping[str, Any]]]:
         """(name, handler, settings) of the territory's routing strategies, in order."""
         return [(strategy.plugin, spec.handler, strategy.settings)

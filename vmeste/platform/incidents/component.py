@@ -1,0 +1,33 @@
+"""Incidents: social-media posts turned into incidents, triaged, routed to a body,
+answered from the official account, on an SLA."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vmeste.platform.appeals.router import Router
+from vmeste.platform.components import Component
+from vmeste.platform.hookspecs import hookimpl
+from vmeste.platform.incidents.services import IncidentServices
+from vmeste.platform.publics.services import PublicsServices
+
+if TYPE_CHECKING:
+    from vmeste.platform.runtime import Runtime
+
+
+def _services(runtime: Runtime) -> IncidentServices:
+    return IncidentServices(resolver=runtime.resolver,
+                            router=Router.cached(runtime.resolver,
+                                                 runtime.settings.policy_cache_seconds),
+                            deadlines=runtime.deadlines,
+                            hub_of=lambda: runtime.service(PublicsServices).hub,
+                            clock=lambda: runtime.clock())
+
+
+@hookimpl
+def vmeste_component() -> Component:
+    return Component(
+        name="incidents",
+        models=("vmeste.platform.incidents.models",),
+        services=_services,
+        path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
