@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.components import Component
-from vmeste.platform.hookspecs import hookimpl
+from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.publics.services import PublicsServices
+from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -31,3 +33,14 @@ def vmeste_component() -> Component:
         models=("vmeste.platform.incidents.models",),
         services=_services,
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
+
+
+@hookimpl
+def vmeste_strategy_kinds() -> list[StrategyKind]:
+    return [INCIDENT_SLA_KIND]
+
+
+@hookimpl
+def vmeste_strategies() -> list[StrategySpec]:
+    return [StrategySpec(kind=INCIDENT_SLA, name="standard", description=STANDARD_DESCRIPTION,
+                         default=True)]
