@@ -122,6 +122,8 @@ class Incident(Model):
     last_posted_at = fields.DatetimeField(db_index=True)
     #: When the platform saw it: the SLA counts from here.
     registered_at = fields.DatetimeField(db_index=True)
+    #: The day of ``registered_at`` in the territory's time zone (statistics by day).
+    registered_on = fields.DateField(db_index=True)
     routing = fields.JSONField(default=dict)
     reaction_due_at = fields.DatetimeField(null=True)
     answer_due_at = fields.DatetimeField(null=True)

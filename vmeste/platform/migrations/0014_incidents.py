@@ -53,6 +53,7 @@ class Migration(migrations.Migration):
                 ('first_posted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('last_posted_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('registered_at', fields.DatetimeField(db_index=True, description='When the platform saw it: the SLA counts from here.', auto_now=False, auto_now_add=False)),
+                ('registered_on', fields.DateField(db_index=True, description="The day of ``registered_at`` in the territory's time zone (statistics by day).")),
                 ('routing', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
                 ('reaction_due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('answer_due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
