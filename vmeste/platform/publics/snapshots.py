@@ -74,7 +74,6 @@ async def take_snapshot(hub: ConnectorHub, page_id: int, actor: str,
     read again (the region's ``snapshot_every_hours``)."""
     page = await get_page(page_id)
     code = await _territory_code(page)
-    norms = await norms_for(hub.resolver, code)
     profile: PageProfile | None = None
     error = ""
     try:
@@ -82,6 +81,16 @@ async def take_snapshot(hub: ConnectorHub, page_id: int, actor: str,
             profile = await connector.profile(page.page_ref)
     except ConnectorError as failure:
         error = f"{type(failure).__name__}: {failure}"[:500]
+    return await store_snapshot(hub.resolver, page, profile, error, actor, now)
+
+
+async def store_snapshot(resolver: PolicyResolver, page: OfficialPage,
+                         profile: PageProfile | None, error: str, actor: str, now: datetime
+                         ) -> PageSnapshot:
+    """Store a read of the page (``profile``, or None with the read's ``error``) with every
+    rule's result: the second half of :func:`take_snapshot`, also how a read made
+    elsewhere (an import, the demo's recorded profiles) joins the history."""
+    norms = await norms_for(resolver, await _territory_code(page))
     window = now - timedelta(days=norms.window_days)
     posts = None if profile is None else sum(1 for at in profile.last_post_dates
                                              if at >= window)
