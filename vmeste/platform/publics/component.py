@@ -25,12 +25,19 @@ def _services(runtime: Runtime) -> PublicsServices:
                            resolver=runtime.resolver, clock=lambda: runtime.clock())
 
 
+async def _demo(runtime: Runtime) -> str:
+    from vmeste.platform.publics.demo import load_demo_pages
+
+    return await load_demo_pages(runtime.service(PublicsServices))
+
+
 @hookimpl
 def vmeste_component() -> Component:
     return Component(
         name="publics",
         models=("vmeste.platform.publics.models",),
         topics=(SNAPSHOT_JOB,), services=_services, deadline_kinds=(SnapshotClock(),),
+        demo=_demo,
         path_copies=(("official_page", "territory_path"),))
 
 
