@@ -38,13 +38,6 @@ def bag(texts: Iterable[str], start: str = "") -> str:
     return " ".join(list(words)[:MAX_LEMMAS])
 
 
-def combine(first: str, second: str) -> str:
-    """Two stored bags as one (an incident absorbing another)."""
-    words = dict.fromkeys(first.split())
-    words.update(dict.fromkeys(second.split()))
-    return " ".join(list(words)[:MAX_LEMMAS])
-
-
 def most_similar(post_bag: str, candidates: Sequence[tuple[int, str]], threshold: float
                  ) -> int | None:
     """The index in ``candidates`` ((key, bag)) of the bag most like ``post_bag``, if it
