@@ -171,7 +171,7 @@ async def test_a_comment_follows_its_incident_into_the_merge(world: World,
     target = await Incident.create(
         topic="road_repair", territory_id=source.territory_id,
         territory_path=source.territory_path, first_posted_at=NOW, last_posted_at=NOW,
-        registered_at=NOW)
+        registered_at=NOW, registered_on=NOW.date())
     await Incident.filter(id=source.id).update(status=IncidentStatus.MERGED,
                                                merged_into_id=target.id)
     await store_posts([post("2", "Когда?", parent_ref="1", minutes=2)], NOW)

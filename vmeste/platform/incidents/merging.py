@@ -121,7 +121,8 @@ async def split(principal: Principal, incident_id: int, post_ids: Sequence[int],
                        topic_confidence=source.topic_confidence,
                        territory_id=source.territory_id, territory_path=source.territory_path,
                        official_page_id=source.official_page_id, rule_id=source.rule_id,
-                       registered_at=source.registered_at, next_check_at=source.registered_at)
+                       registered_at=source.registered_at, registered_on=source.registered_on,
+                       next_check_at=source.registered_at)
         _recount(new, moving)
         await new.save(using_db=conn)
         await SocialPost.filter(id__in=wanted).using_db(conn).update(incident_id=new.id)

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -92,6 +93,8 @@ class Place:
     territory_id: int
     territory_path: str
     territory_code: str
+    #: The territory's time zone: an incident's registration day is its local day.
+    timezone: str
     page_id: int | None
 
 
@@ -199,14 +202,15 @@ class Batch:
             self.conn).values("id", "network", "page_ref", "territory_id", "territory_path")
         ruled = await OfficialPage.filter(id__in=page_ids).using_db(self.conn).values(
             "id", "network", "page_ref")
-        codes = dict(await Territory.filter(id__in={r.territory_id for r in rules} | {
-            p["territory_id"] for p in pages}).using_db(self.conn).values_list("id", "code"))
+        codes = {pk: (code, zone) for pk, code, zone in await Territory.filter(
+            id__in={r.territory_id for r in rules} | {p["territory_id"] for p in pages}
+        ).using_db(self.conn).values_list("id", "code", "timezone")}
         self.registry = {(p["network"], p["page_ref"]): Place(
-            p["territory_id"], p["territory_path"], codes[p["territory_id"]], p["id"])
+            p["territory_id"], p["territory_path"], *codes[p["territory_id"]], p["id"])
             for p in pages}
         refs = {p["id"]: (p["network"], p["page_ref"]) for p in ruled}
         self.rules = [Rule(rule.id, Place(rule.territory_id, rule.territory_path,
-                                          codes[rule.territory_id], None),
+                                          *codes[rule.territory_id], None),
                            frozenset(refs[int(pk)] for pk in rule.page_ids if int(pk) in refs),
                            tuple(phrase for phrase in (lemmas(str(k)) for k in rule.keywords)
                                  if phrase))
@@ -314,6 +318,7 @@ class Batch:
                 topic_confidence=suggestion.confidence, territory_id=where.territory_id,
                 territory_path=where.territory_path, official_page_id=where.page_id,
                 rule_id=rule.id, lemmas="", post_count=0, registered_at=self.now,
+                registered_on=self.now.astimezone(ZoneInfo(where.timezone)).date(),
                 next_check_at=self.now), new=True)
             self.fresh.setdefault(key, []).append(target)
         target.take(post)
