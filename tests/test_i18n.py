@@ -47,6 +47,7 @@ CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
     "platform/polls/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
     "platform/hearings/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
     "platform/hearings/line_notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
+    "platform/incidents/notify.py": frozenset({"SAMPLE_CONTEXT", "LONGEST_CONTEXT"}),
     "testing.py": frozenset({"submit_appeal"}),  # a citizen's sample text
     # what a page's Russian description is searched for (street words, «ё»)
     "platform/publics/compliance_rules.py": frozenset({"_normal", "_CONTACTS",

@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.incidents.notify import INCIDENT_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
 from vmeste.platform.incidents.processing import PROCESS_JOB
 from vmeste.platform.incidents.services import IncidentServices
+from vmeste.platform.incidents.steps import INCIDENT_STEPS
+from vmeste.platform.incidents.watch import IncidentClock
+from vmeste.platform.notifications.fanout import history_topic
 from vmeste.platform.publics.services import PublicsServices
 from vmeste.platform.strategies import StrategyKind
 
@@ -32,7 +36,10 @@ def vmeste_component() -> Component:
     return Component(
         name="incidents",
         models=("vmeste.platform.incidents.models",),
-        topics=(PROCESS_JOB,), services=_services,
+        services=_services,
+        topics=(PROCESS_JOB,
+                history_topic(INCIDENT_STEPS, "vmeste.incident_fan_out", SUBJECT_TYPE)),
+        notifications=(INCIDENT_SUBJECT,), deadline_kinds=(IncidentClock(),),
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 

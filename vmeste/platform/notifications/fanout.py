@@ -31,10 +31,12 @@ from vmeste.platform.notifications.models import (
 from vmeste.platform.notifications.preferences import choices_of, decide
 from vmeste.platform.notifications.subjects import EventSpec, LoadedSubject, SubjectEvent
 from vmeste.platform.outbox.services import emit
+from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.reference.models import PATH_SEPARATOR
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
+    from vmeste.platform.steps import Steps
 
 #: Topic of one notification's delivery job: payload ``{"notification_id": int}``.
 NOTIFICATION_DELIVER = "notification.deliver"
@@ -101,6 +103,24 @@ async def _fan_out(runtime: Runtime, subject_type: str, subject_id: int,
             rows.setdefault(*made(f"{WEBHOOK}:{hook.id}", WEBHOOK, wording(WEBHOOK, True),
                                   NotificationStatus.PENDING, webhook=hook, address=hook.url))
     return await _store(list(rows.values()))
+
+
+def history_topic(steps: Steps[Any], actor: str, subject_type: str) -> Topic:
+    """A component's history topic (:attr:`Steps.topic`): its events fanned out as
+    notifications of ``subject_type``, a failed job scoped to the subject's territory
+    (the steps name the subject ``<subject>_id`` in the payload)."""
+    key, model = f"{steps.subject}_id", steps.model
+
+    async def handle(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
+        return await fan_out(runtime, subject_type, int(payload[key]),
+                             [int(i) for i in payload["event_ids"]])
+
+    async def scope(payload: dict[str, Any]) -> str:
+        path = await model.filter(id=payload.get(key)).first().values_list(
+            "territory_path", flat=True)
+        return str(path or "")
+
+    return Topic(steps.topic, actor, "notifications", handle, scope)
 
 
 @dataclass
