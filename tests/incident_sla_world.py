@@ -64,7 +64,8 @@ async def new_incident(territory_code: str, registered_at: datetime, *,
         incident = await Incident.create(
             topic=topic, territory_id=territory.id, territory_path=territory.path,
             post_count=fields.pop("post_count", 1), first_posted_at=registered_at,
-            last_posted_at=registered_at, **{**sla.scheduled(registered_at), **fields},
+            last_posted_at=registered_at,
+            **{**sla.scheduled(registered_at, territory.timezone), **fields},
             using_db=conn)
         if announce:
             await INCIDENT_STEPS.record(conn, incident, "system:intake", Action.CREATE, None,

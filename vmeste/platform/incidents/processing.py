@@ -33,12 +33,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.incidents import similarity
+from vmeste.platform.incidents import similarity, sla
 from vmeste.platform.incidents.ingest import PROCESS_TOPIC
 from vmeste.platform.incidents.lifecycle import OPEN, Action
 from vmeste.platform.incidents.models import (
@@ -317,9 +316,8 @@ class Batch:
                 status=IncidentStatus.NEW, topic=suggestion.topic,
                 topic_confidence=suggestion.confidence, territory_id=where.territory_id,
                 territory_path=where.territory_path, official_page_id=where.page_id,
-                rule_id=rule.id, lemmas="", post_count=0, registered_at=self.now,
-                registered_on=self.now.astimezone(ZoneInfo(where.timezone)).date(),
-                next_check_at=self.now), new=True)
+                rule_id=rule.id, lemmas="", post_count=0,
+                **sla.scheduled(self.now, where.timezone)), new=True)
             self.fresh.setdefault(key, []).append(target)
         target.take(post)
         self.joined[(post.network, post.post_ref)] = target

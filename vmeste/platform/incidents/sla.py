@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from vmeste.platform.deadlines.clock import Policy, WorkingDays, WorkingHours
 from vmeste.platform.errors import DomainError, ErrorCode
@@ -47,10 +48,12 @@ REACTION, ANSWER = "reaction", "answer"
 WATCHED = (*OPEN, IncidentStatus.ANSWERED)
 
 
-def scheduled(registered_at: datetime) -> dict[str, Any]:
+def scheduled(registered_at: datetime, timezone: str) -> dict[str, Any]:
     """The SLA columns of a new incident, for the intake's ``Incident.create``: no terms
-    yet, and due for the clock's first sweep at once."""
+    yet, and due for the clock's first sweep at once; the registration day is the
+    territory's local day (``timezone``), the statistics' day."""
     return {"registered_at": registered_at, "next_check_at": registered_at,
+            "registered_on": registered_at.astimezone(ZoneInfo(timezone)).date(),
             "reaction_due_at": None, "answer_due_at": None, "reminders": 0,
             "escalated": False}
 
