@@ -9,6 +9,7 @@ from vmeste.platform.appeals.router import Router
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
+from vmeste.platform.incidents.publication import PUBLISH_JOB
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.publics.services import PublicsServices
 from vmeste.platform.strategies import StrategyKind
@@ -31,7 +32,7 @@ def vmeste_component() -> Component:
     return Component(
         name="incidents",
         models=("vmeste.platform.incidents.models",),
-        services=_services,
+        topics=(PUBLISH_JOB,), services=_services,
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 
