@@ -4,6 +4,7 @@ restarts; a refusal for good; an interim answer then a final one; who may do wha
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -122,7 +123,7 @@ async def test_telegram_never_sends_twice_after_a_lost_answer(
     assert len(fake.sent) == 1 and len(fake.called("sendMessage")) == 1
     stages = await IncidentEvent.filter(incident_id=row.id, action="publication_failed"
                                         ).values_list("payload", flat=True)
-    assert [p["stage"] for p in stages] == ["uncertain"] * 3
+    assert [p["stage"] for p in stages] == ["uncertain"], "told once"
     # A person found it in the chat.
     _writer, head = await staff(world)
     settled = await publication.settle(services, head, reply.id, "1000")
@@ -149,6 +150,19 @@ async def test_telegram_uncertain_and_not_in_the_chat_is_sent_again_once(
     with pytest.raises(DomainError) as refused:
         await publication.settle(services, head, reply.id, None)
     assert refused.value.errors[0].code is ErrorCode.ILLEGAL_TRANSITION
+
+
+async def test_telegram_two_deliveries_of_one_job_at_once_send_once(
+        world: World, vmeste_app: Starlette) -> None:
+    fake, clock = telegram(), Clock()
+    row = await incident(world, await page(world, "telegram", TELEGRAM_CHAT), post_ref="10")
+    reply = await approved(services_on(vmeste_app, fake, clock), world, row)
+    results = await asyncio.gather(
+        publication.publish(services_on(vmeste_app, fake, clock), reply.id),
+        publication.publish(services_on(vmeste_app, fake, clock), reply.id))
+    assert sorted(results) == [False, True]
+    assert len(fake.sent) == 1
+    assert await IncidentEvent.filter(incident_id=row.id, action="publish_reply").count() == 1
 
 
 async def test_telegram_restart_between_the_send_and_the_bookkeeping(

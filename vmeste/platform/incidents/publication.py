@@ -29,7 +29,7 @@ from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tortoise.expressions import F
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.deadlines.clock import WorkingDays
@@ -161,8 +161,13 @@ async def _deliver(services: IncidentServices, reply: IncidentReply, last_attemp
         return None
     territory = await Territory.get(id=page.territory_id)
     ledger = ReplyLedger(reply)
-    await IncidentReply.filter(id=reply.id).update(uncertain=True,
-                                                   attempts=F("attempts") + 1)
+    # The claim: of two deliveries of one job at once, one sends; a crash from here on
+    # leaves the reply uncertain.
+    claimed = await IncidentReply.filter(
+        id=reply.id, status=ReplyStatus.APPROVED, attempts=reply.attempts).update(
+        uncertain=True, attempts=reply.attempts + 1)
+    if not claimed:
+        return None
     message = Reply(page_id=page.page_ref, parent_id=reply.parent_ref,
                     text=published_text(reply), idempotency_key=f"incident-reply-{reply.id}")
     try:
@@ -170,15 +175,18 @@ async def _deliver(services: IncidentServices, reply: IncidentReply, last_attemp
                                           page.token_variable, ledger=ledger) as connector:
             published = await connector.publish(message)
     except AmbiguousDelivery as error:
-        await _keep(reply, ledger, str(error), uncertain=True)
-        await _event(reply, incident, Action.PUBLICATION_FAILED, "uncertain")
+        async with in_transaction() as conn:
+            await _keep(conn, reply, ledger, str(error), uncertain=True)
+            if not reply.uncertain:  # told once, not on every job that finds it so
+                await _failure_event(conn, reply, incident, "uncertain")
         return None
     except (TransientError, RateLimited) as error:
         uncertain = ledger.value == UNKNOWN or getattr(error, "ambiguous", False)
         if last_attempt and not uncertain:
             await _failed(reply, incident, str(error))
             return None
-        await _keep(reply, ledger, str(error), uncertain=uncertain)
+        async with in_transaction() as conn:
+            await _keep(conn, reply, ledger, str(error), uncertain=uncertain)
         raise
     except ConnectorError as error:  # refused: Unauthorized, NotFound, Unsupported, …
         await _failed(reply, incident, f"{type(error).__name__}: {error}")
@@ -188,9 +196,10 @@ async def _deliver(services: IncidentServices, reply: IncidentReply, last_attemp
     return published
 
 
-async def _keep(reply: IncidentReply, ledger: ReplyLedger, error: str, *,
-                uncertain: bool) -> None:
-    await IncidentReply.filter(id=reply.id).update(
+async def _keep(conn: BaseDBAsyncClient, reply: IncidentReply, ledger: ReplyLedger,
+                error: str, *, uncertain: bool) -> None:
+    """The ledger's state after an attempt that published nothing known."""
+    await IncidentReply.filter(id=reply.id).using_db(conn).update(
         uncertain=uncertain, error=error[:500],
         comment_ref="" if ledger.value in (None, UNKNOWN) else ledger.value)
 
@@ -202,18 +211,14 @@ async def _failed(reply: IncidentReply, incident: Incident, error: str) -> None:
             id=reply.id, status=ReplyStatus.APPROVED).using_db(conn).update(
             status=ReplyStatus.FAILED, uncertain=False, error=error[:500])
         if changed:
-            await _event(reply, incident, Action.PUBLICATION_FAILED, "failed", conn)
+            await _failure_event(conn, reply, incident, "failed")
 
 
-async def _event(reply: IncidentReply, incident: Incident, action: Action, stage: str,
-                 conn: Any = None) -> None:
-    """An event of the reply on the incident's history, its status unchanged."""
-    if conn is None:
-        async with in_transaction() as own:
-            await _event(reply, incident, action, stage, own)
-        return
-    await STEPS.record(conn, incident, ACTOR, action, incident.status, incident.status,
-                       payload={"reply_id": reply.id, "stage": stage})
+async def _failure_event(conn: BaseDBAsyncClient, reply: IncidentReply, incident: Incident,
+                         stage: str) -> None:
+    """PUBLICATION_FAILED on the incident's history, its status unchanged."""
+    await STEPS.record(conn, incident, ACTOR, Action.PUBLICATION_FAILED, incident.status,
+                       incident.status, payload={"reply_id": reply.id, "stage": stage})
 
 
 async def _record(services: IncidentServices, reply: IncidentReply) -> bool:
@@ -253,13 +258,13 @@ async def _answered(services: IncidentServices, incident: Incident, reply: Incid
     if incident.first_response_at is None:
         incident.first_response_at = now
         incident.first_response_seconds = int((now - incident.registered_at).total_seconds())
+    if incident.status is IncidentStatus.ANSWERED:
+        return incident.status  # a later answer adds to the final one, no term changes
     policy, territory = await settings_of(services, incident)
     if reply.kind is ReplyKind.INTERIM:
         incident.answer_due_at = await term_end(services, territory,
                                                 WorkingDays(policy.interim_days), now)
         return incident.status
-    if incident.status is IncidentStatus.ANSWERED:
-        return incident.status  # a second final answer adds to the first
     incident.answered_at = now
     incident.answer_late = (incident.answer_due_at is not None
                             and now > incident.answer_due_at)
