@@ -5,16 +5,18 @@ page, and what its publication changes on the incident.
 key ``incident-reply-<id>``. VK posts one comment per key (``guid``), so an attempt
 after any failure is simply sent again. A network with no such key (Telegram) keeps
 the outcome in the connector's ledger, which here is the reply's own row
-(:class:`ReplyLedger`): before the request the row is marked ``uncertain`` (a crash
-from there on leaves it so), and after it the row holds what the connector learnt:
-the comment's id, still uncertain (the answer was lost on the way back), or nothing
-(refused before sending, free to try again). So a retry, in this process or another
-after a restart, asks the ledger before it posts, and an uncertain Telegram reply
-waits for a person who looked at the chat (:func:`settle`) instead of being sent
-twice. The comment's id is stored the moment it is known, before the incident's
+(:class:`ReplyLedger`): before the request the row is claimed (its ``attempts`` counted
+on the value read, so of two deliveries of one job at once only one sends) and marked
+``uncertain`` (a crash from there on leaves it so), and after it the row holds what the
+connector learnt: the comment's id, still uncertain (the answer was lost on the way
+back), or nothing (refused before sending, free to try again). So a retry, in this
+process or another after a restart, asks the ledger before it posts, and an uncertain
+Telegram reply waits for a person who looked at the chat (:func:`settle`) instead of
+being sent twice. The comment's id is stored the moment it is known, before the incident's
 bookkeeping, so a bookkeeping conflict retried never publishes again. A job that
 finds its reply no longer APPROVED (published, failed, a duplicate message) does
-nothing.
+nothing. (OK reads the discussion before sending again within one call; it keeps no
+ledger, so a worker killed mid-request on OK may post once more after a restart.)
 
 Failures: a refusal for good (a revoked token, a deleted post, a network switched
 off, any refusal that is not a rate limit) makes the reply FAILED with the connector's
