@@ -53,6 +53,8 @@ CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
     "platform/publics/compliance_rules.py": frozenset({"_normal", "_CONTACTS",
                                                        "description_contacts"}),
     "platform/publics/lemmas.py": frozenset({"lemmas"}),  # reads «ё» as «е», no message
+    # the Russian words an author's comment is read as a score from
+    "platform/incidents/satisfaction.py": frozenset({"WORDS", "_TOKENS", "score_of"}),
 }
 CREATE_TERRITORY = """mutation($i: TerritoryInput!) { createTerritory(input: $i) {
   territory { code } userErrors { field message code } } }"""

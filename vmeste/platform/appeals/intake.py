@@ -56,7 +56,8 @@ class SubmitInput:
     complained_organization_ogrn: str | None = None
     legal_track: LegalTrack = LegalTrack.MESSAGE
     idempotency_key: str | None = None
-    #: For the operator channel: the citizen the operator writes for.
+    #: For the operator channel, and the social one filed by staff: the citizen written
+    #: for (see :mod:`vmeste.platform.appeals.on_behalf`).
     on_behalf_of_subject: str | None = None
     on_behalf_of_issuer: str | None = None
 
@@ -73,19 +74,20 @@ class Intake:
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
         on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject)
+        filed_for = on_behalf.files_on_behalf(data.channel, data.on_behalf_of_subject)
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
         applicant = await self._applicant(principal, data, territory)
         now = self.clock()
         quota = None
-        if data.channel != Channel.OPERATOR:  # the operator vouches (see on_behalf)
+        if not filed_for:  # the operator vouches (see on_behalf)
             await self._require_identified(applicant, territory)
             quota = await check_submission_quota(self.resolver, territory.code, applicant.id,
                                                  now, data.idempotency_key)
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, category_id=category.id, territory_code=territory.code, now=now,
-            applicant_id=None if data.channel == Channel.OPERATOR else applicant.id))
+            applicant_id=None if filed_for else applicant.id))
         applicant_type = ApplicantType(applicant.kind.value)
         decision = None
         if verdict.verdict == Verdict.ACCEPT:
@@ -95,7 +97,8 @@ class Intake:
                 channel=data.channel.value, on=now.date(), point=point(data),
                 target_organization_id=target.id if target else None,
                 complained_organization_id=complained.id if complained else None))
-        status, events = submission_steps(principal.actor, data.channel, verdict, decision)
+        status, events = submission_steps(principal.actor, data.channel, verdict, decision,
+                                          on_behalf=filed_for)
         # Accepted by moderation is registered: the clock starts now.
         deadline = (await self.terms.registration(territory, category, data.legal_track,
                                                       now)
@@ -141,10 +144,10 @@ class Intake:
     async def _applicant(self, principal: Principal, data: SubmitInput,
                          territory: Territory) -> User:
         assert principal.user is not None  # on_behalf.check_submitter ran first
-        if data.channel != Channel.OPERATOR:
+        if not on_behalf.files_on_behalf(data.channel, data.on_behalf_of_subject):
             return principal.user
         assert data.on_behalf_of_subject
-        await on_behalf.require_operator_scope(principal, territory)
+        await on_behalf.require_scope(principal, data.channel, territory)
         return await on_behalf.applicant(principal, data.on_behalf_of_subject,
                                          data.on_behalf_of_issuer)
 
@@ -224,14 +227,16 @@ class Intake:
 
 
 def submission_steps(actor: str, channel: Channel, verdict: ModerationResult,
-                      decision: RoutingDecision | None
+                      decision: RoutingDecision | None, *, on_behalf: bool = False
                       ) -> tuple[AppealStatus, list[dict[str, Any]]]:
-    """The status a new appeal lands in, and the events that got it there."""
+    """The status a new appeal lands in, and the events that got it there (a submission
+    filed for someone says so: its applicant is told ``filed_on_behalf``)."""
     moderator = f"system:moderation/{verdict.strategy or 'chain'}"
     moderation = AppealStatus.MODERATION.value
     events: list[dict[str, Any]] = [
         {"actor": actor, "action": Action.SUBMIT.value, "from_status": None,
-         "to_status": moderation, "payload": {"channel": channel.value}},
+         "to_status": moderation,
+         "payload": {"channel": channel.value, **({"on_behalf": True} if on_behalf else {})}},
     ]
     verdict_payload = {"verdict": verdict.verdict.value, "code": verdict.code}
     if verdict.verdict == Verdict.REJECT:

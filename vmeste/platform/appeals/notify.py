@@ -113,7 +113,8 @@ def event_name(action: str, to_status: str, payload: Mapping[str, Any] | None = 
     """The notification event of an appeal event, or None when nobody is told: an
     accepting moderation verdict (routing follows at once) and a fallback to the
     moderation queue (the applicant already heard "submitted")."""
-    if action == "submit" and (payload or {}).get("channel") == "operator":
+    if action == "submit" and ((payload or {}).get("channel") == "operator"
+                               or (payload or {}).get("on_behalf")):
         return "filed_on_behalf"
     if action == "moderate":
         return "rejected" if to_status == "rejected" else None

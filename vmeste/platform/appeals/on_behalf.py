@@ -1,9 +1,15 @@
-"""An operator files an appeal for a citizen (after a phone call, at a reception desk).
+"""An operator files an appeal for a citizen (after a phone call, at a reception desk),
+and staff file one for the author of a social-network post (an incident made an
+appeal): the ``social`` channel with a named author, open to operators and to the
+region's monitoring staff (moderators, regional administrators), the author named by
+the network (issuer ``social:<network>``) and their id there. A citizen's own appeal
+on the social channel names nobody and is theirs as before.
 
 Three rules keep the channel from being a way to write in anyone's name:
 
 * an operator files only within the territory of their own body (the appeal's
-  territory in the subtree of an organization where they hold the operator role);
+  territory in the subtree of an organization where they hold the operator role), a
+  monitor only within the territory they monitor;
 * the answer never tells whether the named citizen is known to the platform: an
   unknown issuer and subject become a user row, just as that person's first sign-in
   would create it, so a known and an unknown citizen get the same success; the
@@ -15,8 +21,9 @@ Three rules keep the channel from being a way to write in anyone's name:
   instead of ``submitted`` (see ``appeals/notify.py``), and they may withdraw.
 
 The operator, an identified official, vouches for whom they write for, so the region's
-"verified accounts only" setting (547-ФЗ) applies to citizens writing themselves, not
-to this channel: otherwise its refusal would tell a verified account from an unknown one.
+"verified accounts only" setting (547-ФЗ) and the hourly quota apply to citizens
+writing themselves, not to appeals filed on someone's behalf: otherwise the refusal
+would tell a verified account from an unknown one.
 """
 
 from __future__ import annotations
@@ -30,6 +37,14 @@ from vmeste.platform.reference.models import Organization, Territory
 
 #: Longest issuer or subject accepted (the user table's columns).
 IDENTIFIER_MAX = 255
+#: The region's monitoring staff, who file a social-network post as an appeal.
+MONITORS = (Role.MODERATOR, Role.REGIONAL_ADMIN)
+
+
+def files_on_behalf(channel: Channel, subject: str | None) -> bool:
+    """The operator channel always writes for someone; the social channel when it
+    names the post's author."""
+    return channel == Channel.OPERATOR or (channel == Channel.SOCIAL and bool(subject))
 
 
 def check_submitter(principal: Principal, channel: Channel, subject: str | None) -> None:
@@ -37,15 +52,27 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None)
     if principal.user is None:
         raise DomainError.of(None, _("Sign in to send an appeal"),
                              ErrorCode.UNAUTHENTICATED)
-    if channel != Channel.OPERATOR:
+    if not files_on_behalf(channel, subject):
         if subject:
             raise DomainError.of("onBehalfOf", _("Only an operator writes on an applicant's "
                                    "behalf (the operator channel)"))
         return
-    if not principal.organization_ids((Role.OPERATOR,)):
+    operator = bool(principal.organization_ids((Role.OPERATOR,)))
+    if channel == Channel.OPERATOR and not operator:
         raise Forbidden(_("The operator channel is for operators only"))
+    if channel == Channel.SOCIAL and not (operator or principal.territory_scopes(MONITORS)):
+        raise Forbidden(_("A post's author is named by operators and the region's "
+                          "monitoring staff only"))
     if not subject or not subject.strip():
         raise DomainError.of("onBehalfOf", _("Name the applicant"), ErrorCode.REQUIRED)
+
+
+async def require_scope(principal: Principal, channel: Channel, territory: Territory
+                        ) -> None:
+    """The filer's territory covers the appeal's (see the module's docstring)."""
+    if channel == Channel.SOCIAL and principal.covers_territory(territory.path, MONITORS):
+        return
+    await require_operator_scope(principal, territory)
 
 
 async def require_operator_scope(principal: Principal, territory: Territory) -> None:

@@ -11,6 +11,7 @@ from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.incidents.notify import INCIDENT_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
 from vmeste.platform.incidents.processing import PROCESS_JOB
+from vmeste.platform.incidents.publication import PUBLISH_JOB
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.incidents.steps import INCIDENT_STEPS
 from vmeste.platform.incidents.watch import IncidentClock
@@ -37,7 +38,7 @@ def vmeste_component() -> Component:
         name="incidents",
         models=("vmeste.platform.incidents.models",),
         services=_services,
-        topics=(PROCESS_JOB,
+        topics=(PROCESS_JOB, PUBLISH_JOB,
                 history_topic(INCIDENT_STEPS, "vmeste.incident_fan_out", SUBJECT_TYPE)),
         notifications=(INCIDENT_SUBJECT,), deadline_kinds=(IncidentClock(),),
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,15 +42,20 @@ class ConnectorHub:
 
     @asynccontextmanager
     async def connector(self, network: str, territory_code: str,
-                        credentials: str = "") -> AsyncIterator[Connector]:
+                        credentials: str = "", ledger: MutableMapping[str, str] | None = None
+                        ) -> AsyncIterator[Connector]:
         """The network's connector on the territory, its HTTP client closed after use;
-        :class:`Unsupported` when its strategy is off there or no plugin offers it."""
+        :class:`Unsupported` when its strategy is off there or no plugin offers it.
+        ``ledger`` is the replies' ledger the connector keeps (a durable one, such as an
+        incident reply's row, lets a retry in another process check before it posts)."""
         active = {s.plugin: s for s in await self.resolver.resolve(territory_code,
                                                                    CONNECTOR_KIND.name)}
         spec = strategy_catalog(self.resolver.pm).get((CONNECTOR_KIND.name, network))
         if network not in active or spec is None or spec.handler is None:
             raise Unsupported(f"no {network} connector on the territory")
         extra: dict[str, Any] = {} if self.env is None else {"env": self.env}
+        if ledger is not None:
+            extra["ledger"] = ledger
         async with httpx.AsyncClient(transport=self.transport, timeout=self.timeout) as client:
             context = ConnectorContext(settings=self.settings, client=client,
                                        clock=self.clock, sleep=self.sleep,
