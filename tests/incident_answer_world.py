@@ -94,7 +94,8 @@ async def incident(world: World, official: OfficialPage | None, *,
         organization_id=world.organizations[ORG_A],
         official_page_id=official.id if official else None, post_count=1,
         first_posted_at=NOW - timedelta(hours=2), last_posted_at=NOW - timedelta(hours=2),
-        registered_at=NOW - timedelta(hours=1), answer_due_at=NOW + timedelta(hours=8),
+        registered_at=NOW - timedelta(hours=1), registered_on=(NOW - timedelta(hours=1)).date(),
+        answer_due_at=NOW + timedelta(hours=8),
         **fields)
     await post(row, network, post_ref, text, page_ref=official.page_ref if official else "1",
                at=NOW - timedelta(hours=2))

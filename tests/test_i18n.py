@@ -39,6 +39,8 @@ CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
     "platform/votes/demo.py": None,  # demo votes
     "platform/polls/demo.py": None,  # demo polls
     "platform/hearings/demo.py": None,  # demo hearings and direct line
+    "platform/publics/demo.py": None,  # demo official pages
+    "platform/incidents/demo.py": None,  # demo incidents
     "platform/migrations/": None,  # generated from model docstrings (59-ФЗ)
     "plugins/moderation.py": frozenset({"_LOOKALIKES", "_OBSCENE", "normalize"}),
     "platform/identity/tokens.py": frozenset({"_GENDERS"}),  # ESIA's own values
