@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.routing import BaseRoute
+
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.incidents.fetching import FETCH_JOB, MonitoringClock
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.publics.services import PublicsServices
+from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
@@ -31,7 +35,7 @@ def vmeste_component() -> Component:
     return Component(
         name="incidents",
         models=("vmeste.platform.incidents.models",),
-        services=_services,
+        topics=(FETCH_JOB,), services=_services, deadline_kinds=(MonitoringClock(),),
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 
@@ -44,3 +48,11 @@ def vmeste_strategy_kinds() -> list[StrategyKind]:
 def vmeste_strategies() -> list[StrategySpec]:
     return [StrategySpec(kind=INCIDENT_SLA, name="standard", description=STANDARD_DESCRIPTION,
                          default=True)]
+
+
+@hookimpl
+def vmeste_http_routes(settings: Settings) -> list[BaseRoute]:
+    """``/incidents/webhooks/{network}/{page_id}``: the networks' pushes."""
+    from vmeste.platform.incidents import webhooks
+
+    return webhooks.routes()
