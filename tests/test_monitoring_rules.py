@@ -80,7 +80,7 @@ async def test_every_problem_is_a_typed_field_error(world: World, vmeste_app: St
     with pytest.raises(DomainError) as refused:
         await create_rule(keeper, RuleInput(
             name="  ", territory_code=REGION_A, keywords=["", "x" * 201, *map(str, range(100))],
-            page_ids=[999], fetch_every_minutes=0), NOW)
+            page_ids=[999, 2**40], fetch_every_minutes=0), NOW)
     assert errors(refused) == [
         ("name", ErrorCode.REQUIRED), ("keywords", ErrorCode.INVALID),
         ("keywords", ErrorCode.INVALID), ("keywords", ErrorCode.INVALID),
@@ -110,6 +110,9 @@ async def test_every_problem_is_a_typed_field_error(world: World, vmeste_app: St
     with pytest.raises(DomainError) as gone:
         await update_rule(keeper, rule.id + 1, {"name": "x"}, NOW)
     assert errors(gone) == [("ruleId", ErrorCode.NOT_FOUND)]
+    with pytest.raises(DomainError) as huge:
+        await deactivate_rule(keeper, 2**40)
+    assert errors(huge) == [("ruleId", ErrorCode.NOT_FOUND)]
     assert await AuditEvent.filter(object_type="monitoring_rule").count() == 1
 
 

@@ -33,6 +33,9 @@ MAX_KEYWORDS = 100
 MAX_KEYWORD_LENGTH = 200
 MAX_NAME_LENGTH = 300
 MINUTES = (1, 1440)
+#: The largest id an integer column holds: a larger one names nothing (and PostgreSQL
+#: would refuse to compare with it).
+MAX_ID = 2**31 - 1
 #: What an edit may change (the territory stays: a rule for another one is a new rule).
 EDITABLE = ("name", "keywords", "page_ids", "fetch_every_minutes")
 #: The API's names of the fields, which the errors name.
@@ -99,7 +102,8 @@ async def _pages(value: Any, territory_path: str, errors: list[FieldError]) -> l
                                  ErrorCode.INVALID))
         return []
     ids = list(dict.fromkeys(value))
-    found = {page.id: page for page in await OfficialPage.filter(id__in=ids)}
+    found = {page.id: page for page in await OfficialPage.filter(
+        id__in=[i for i in ids if 0 < i <= MAX_ID])}
     if any(i not in found for i in ids):
         errors.append(FieldError("pageIds", _("Official page not found"), ErrorCode.NOT_FOUND))
     if any(page.status is not PageStatus.ACTIVE for page in found.values()):
@@ -134,7 +138,7 @@ async def _checked(values: Mapping[str, Any], territory_path: str) -> dict[str, 
 
 
 async def get_rule(rule_id: int, *, lock: BaseDBAsyncClient | None = None) -> MonitoringRule:
-    query = MonitoringRule.filter(id=rule_id)
+    query = MonitoringRule.filter(id=rule_id if 0 < rule_id <= MAX_ID else 0)
     if lock is not None:
         query = query.select_for_update().using_db(lock)
     rule = await query.first()

@@ -19,12 +19,11 @@ from vmeste.platform.errors import ErrorCode
 from vmeste.platform.http.protocol import json_error
 from vmeste.platform.i18n import _
 from vmeste.platform.incidents.intake import take
+from vmeste.platform.incidents.rules import MAX_ID
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.publics.connectors import WebhookRequest, WebhookResult
 from vmeste.platform.publics.failures import ConnectorError, Unauthorized, Unsupported
 from vmeste.platform.publics.models import OfficialPage, PageStatus
-
-MAX_ID = 2**31 - 1
 
 
 async def _parsed(services: IncidentServices, page: OfficialPage, request: WebhookRequest
