@@ -96,10 +96,10 @@ def test_training_needs_two_topics() -> None:
 
 def test_classify_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
-        main(["incidents", "classify", "Ямы на дороге, пробил колесо", "--json"])
+        main(["incidents", "classify", "Ямы на дороге, пробил колесо", "--keywords", "--json"])
     assert stop.value.code == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["topic"] == "road_repair"
+    assert (printed["topic"], printed["source"]) == ("road_repair", "keywords")
     assert 0 < printed["confidence"] <= 1
 
 
@@ -108,4 +108,5 @@ def test_classify_command_speaks_russian(capsys: pytest.CaptureFixture[str]) -> 
         main(["--lang", "ru", "incidents", "classify", "--keywords", "Ямы на дороге и снег"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.splitlines() == [
-        "road_repair (Ремонт дорог), уверенность 0.67", "  или snow_removal (Уборка снега), 0.33"]
+        "road_repair (Ремонт дорог), уверенность 0.67", "  или snow_removal (Уборка снега), 0.33",
+        "подсказали ключевые слова"]

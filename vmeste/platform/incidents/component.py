@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.routing import BaseRoute
+
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.incidents.fetching import FETCH_JOB, MonitoringClock
 from vmeste.platform.incidents.notify import INCIDENT_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
 from vmeste.platform.incidents.processing import PROCESS_JOB
@@ -17,6 +20,7 @@ from vmeste.platform.incidents.steps import INCIDENT_STEPS
 from vmeste.platform.incidents.watch import IncidentClock
 from vmeste.platform.notifications.fanout import history_topic
 from vmeste.platform.publics.services import PublicsServices
+from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
@@ -38,9 +42,10 @@ def vmeste_component() -> Component:
         name="incidents",
         models=("vmeste.platform.incidents.models",),
         services=_services,
-        topics=(PROCESS_JOB, PUBLISH_JOB,
+        topics=(PROCESS_JOB, PUBLISH_JOB, FETCH_JOB,
                 history_topic(INCIDENT_STEPS, "vmeste.incident_fan_out", SUBJECT_TYPE)),
-        notifications=(INCIDENT_SUBJECT,), deadline_kinds=(IncidentClock(),),
+        notifications=(INCIDENT_SUBJECT,),
+        deadline_kinds=(IncidentClock(), MonitoringClock()),
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 
@@ -53,3 +58,11 @@ def vmeste_strategy_kinds() -> list[StrategyKind]:
 def vmeste_strategies() -> list[StrategySpec]:
     return [StrategySpec(kind=INCIDENT_SLA, name="standard", description=STANDARD_DESCRIPTION,
                          default=True)]
+
+
+@hookimpl
+def vmeste_http_routes(settings: Settings) -> list[BaseRoute]:
+    """``/incidents/webhooks/{network}/{page_id}``: the networks' pushes."""
+    from vmeste.platform.incidents import webhooks
+
+    return webhooks.routes()

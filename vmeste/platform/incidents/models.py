@@ -80,6 +80,9 @@ class MonitoringRule(Model):
     active = fields.BooleanField(default=True)
     #: Each fetched page's cursor, by official page id.
     cursors = fields.JSONField(default=dict)
+    #: Each page's last refusal by the network, by official page id (its kind, the
+    #: connector's secret-free message and when), until a fetch of the page succeeds.
+    errors = fields.JSONField(default=dict)
     fetch_every_minutes = fields.IntField(default=15)
     next_fetch_at = fields.DatetimeField(null=True, db_index=True)
     created_by = fields.CharField(max_length=300)
@@ -235,4 +238,27 @@ class IncidentReply(Model):
 
     class Meta:
         table = "incident_reply"
+        ordering = ["id"]
+
+
+class TopicModelVersion(Model):
+    """A topic model trained on the kept labelled posts and the incidents whose topic
+    an operator confirmed or corrected, with its accuracy and the keywords' on the
+    same test posts. Every version is kept, the latest is the one suggesting."""
+
+    id = fields.IntField(primary_key=True)
+    trained_at = fields.DatetimeField(db_index=True)
+    #: Training posts in all, and how many of them came from confirmed incidents.
+    examples = fields.IntField()
+    confirmed_examples = fields.IntField(default=0)
+    test_examples = fields.IntField()
+    accuracy = fields.FloatField()
+    keyword_accuracy = fields.FloatField()
+    #: By topic code, the correct and total test posts of the model and of the keywords.
+    topic_accuracy = fields.JSONField(default=dict)
+    #: The model as :meth:`vmeste.platform.publics.classifier.TopicModel.to_json` writes it.
+    model = fields.TextField()
+
+    class Meta:
+        table = "topic_model_version"
         ordering = ["id"]
