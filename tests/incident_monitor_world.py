@@ -23,7 +23,7 @@ from tests.hearing_world import principal
 from tests.social_fakes import TELEGRAM_TOKEN, VK_TOKEN, FakeClock, TelegramFake, VkFake
 from tests.worlds import MUNICIPALITY_A, ORG_A, REGION_A, World
 from vmeste.platform.identity.principal import SYSTEM, Principal
-from vmeste.platform.incidents import rules
+from vmeste.platform.incidents import rules, sla
 from vmeste.platform.incidents.models import Incident, MonitoringRule, PostState, SocialPost
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.publics.hub import ConnectorHub
@@ -108,7 +108,7 @@ async def incident_with(world: World, topic: str, texts: list[str], now: datetim
     incident = await Incident.create(
         topic=topic, topic_confirmed=confirmed, territory_id=territory.id,
         territory_path=territory.path, post_count=len(texts), first_posted_at=now,
-        last_posted_at=now, registered_at=now)
+        last_posted_at=now, **sla.scheduled(now, territory.timezone))
     start = await SocialPost.all().count()
     await SocialPost.bulk_create([
         SocialPost(network="vk", post_ref=str(start + n), page_ref="11", text=text,
