@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.incidents import similarity, sla
+from vmeste.platform.incidents import satisfaction, similarity, sla
 from vmeste.platform.incidents.ingest import PROCESS_TOPIC
 from vmeste.platform.incidents.lifecycle import OPEN, Action
 from vmeste.platform.incidents.models import (
@@ -376,6 +376,9 @@ async def process_batch(services: IncidentServices, now: datetime, limit: int = 
         for post in posts:
             await batch.place(post)
         await batch.write(posts)
+    # The author's answers to a published reply are scored once the batch has attached
+    # them (each score is its own step, under the incident's revision).
+    await satisfaction.read_scores(services, batch.result.reply_comments, now)
     return batch.result
 
 

@@ -7,10 +7,13 @@ from strawberry import relay
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from vmeste.platform.appeals.access import can_see
+from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.incidents import models
 from vmeste.platform.incidents.access import READERS, visible_incidents
+from vmeste.platform.incidents.conversion import posts_of_appeal
 from vmeste.platform.publics.topics import topics
 from vmeste.platform.reference.models import subtree, within_territory
 from vmeste.schema.errors import global_pk
@@ -19,6 +22,7 @@ from vmeste.schema.incidents.types import (
     IncidentStatus,
     IncidentTopic,
     MonitoringRule,
+    SocialPost,
     topic_name,
 )
 from vmeste.schema.pagination import CountedConnection, paginate
@@ -94,6 +98,17 @@ class IncidentsQuery:
             query = query.filter(active=active)
         return await paginate(query, info=info, convert=MonitoringRule.from_model,
                               first=first, after=after, last=last, before=before)
+
+    @strawberry.field(description="The social-media posts an appeal was filed from (empty "
+                                  "for other appeals and for callers who may not see it).")
+    async def appeal_social_posts(self, info: strawberry.Info, appeal_id: relay.GlobalID
+                                  ) -> list[SocialPost]:
+        pk = global_pk(appeal_id, "Appeal", field="appealId",
+                       message=_("This is not an appeal's id"))
+        appeal = await Appeal.get_or_none(id=pk)
+        if appeal is None or not await can_see(info.context.principal, appeal):
+            return []
+        return [SocialPost.from_model(row) for row in await posts_of_appeal(pk)]
 
     @strawberry.field(description="The incident classifier's rubrics, in its order.")
     def incident_topics(self) -> list[IncidentTopic]:

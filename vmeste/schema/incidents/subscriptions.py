@@ -17,6 +17,7 @@ from datetime import datetime
 
 import strawberry
 
+from vmeste.platform.authz import require_authenticated
 from vmeste.platform.incidents import models
 from vmeste.platform.incidents.access import visible_incidents
 from vmeste.platform.reference.models import within_territory
@@ -40,6 +41,7 @@ class IncidentsSubscription:
                                          "a territory), as they happen: the operators' feed.")
     async def incident_updates(self, info: strawberry.Info, territory_code: str | None = None
                                ) -> AsyncGenerator[IncidentUpdate, None]:
+        require_authenticated(info.context.principal)
         condition = await visible_incidents(info.context.principal, "incident__")
         if territory_code is not None:
             condition &= await within_territory(territory_code, "incident__territory_path")
