@@ -154,12 +154,22 @@ async def test_comments_join_their_incident_and_answers_to_a_reply_are_returned(
                        post("6", "Это ответ в другой сети", parent_ref="900",
                             network="ok", minutes=5)], NOW)
     done = await process_batch(services, NOW)
-    assert done.reply_comments == [(incident.id, 4)]
+    assert done.reply_comments == [(incident.id, await SocialPost.get(
+        network="vk", post_ref="4").values_list("id", flat=True))]
     found = await states()
     assert found["4"] == ("attached", incident.id) and found["5"][0] == "ignored"
     assert found["6"][0] == "ignored"
     after = await Incident.get(id=incident.id)
     assert (after.post_count, after.revision) == (3, incident.revision)  # no step taken
+
+
+async def test_a_comment_stored_before_its_post_still_joins_it(world: World,
+                                                              services: Any) -> None:
+    await rule(REGION_A, keywords=("яма",))
+    await store_posts([post("2", "Согласен", parent_ref="1", minutes=5), post("1", PIT)], NOW)
+    await process_batch(services, NOW)
+    found = await states()
+    assert found["1"][0] == found["2"][0] == "attached" and found["1"][1] == found["2"][1]
 
 
 async def test_a_comment_follows_its_incident_into_the_merge(world: World,

@@ -184,9 +184,10 @@ class Batch:
         """The threads the comments answer, the rules, and the pages and territories
         they name."""
         parents = {p.parent_ref for p in posts if p.parent_ref}
+        networks = {p.network for p in posts if p.parent_ref}
         for network, ref, incident in await SocialPost.filter(
-                post_ref__in=parents, incident_id__isnull=False).using_db(self.conn).values_list(
-                "network", "post_ref", "incident_id"):
+                network__in=networks, post_ref__in=parents, incident_id__isnull=False).using_db(
+                self.conn).values_list("network", "post_ref", "incident_id"):
             self.threads[(network, ref)] = incident
         for network, ref, incident in await IncidentReply.filter(
                 status=ReplyStatus.PUBLISHED, comment_ref__in=parents).using_db(
@@ -370,7 +371,8 @@ async def process_batch(services: IncidentServices, now: datetime, limit: int = 
         keys = batch.decide(posts)
         if postgres:
             await _lock_keys(conn, keys)
-        for post in posts:
+        # In time order, so a post is placed before the comments answering it.
+        for post in sorted(posts, key=lambda p: (p.posted_at, p.id)):
             await batch.place(post)
         await batch.write(posts)
     return batch.result
