@@ -104,6 +104,18 @@ async def test_the_regions_similarity_and_window_decide_merging(
     assert counts == [2, 1, 1]  # 2 is too unlike at 100, 4 is after the hour
 
 
+async def test_a_post_naming_another_place_is_another_problem(world: World,
+                                                              services: Any) -> None:
+    page = await official_page()
+    await rule(REGION_A, pages=(page,))
+    await store_posts([post("1", PIT), post("2", PIT.replace("Ленина", "Гагарина"), minutes=1),
+                       post("3", "И у нас на дороге яма, машины бьют колёса", minutes=2),
+                       post("4", "Яма на дороге на ул. Гагарина", minutes=3)], NOW)
+    await process_batch(services, NOW)
+    found = await states()
+    assert found["1"][1] == found["3"][1] != found["2"][1] == found["4"][1]
+
+
 async def test_keywords_match_lemmas_and_phrases_and_name_the_rules_territory(
         world: World, services: Any) -> None:
     page = await official_page()

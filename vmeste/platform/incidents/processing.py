@@ -303,8 +303,7 @@ class Batch:
         key, window = self.key(post, where), timedelta(hours=policy.merge_window_hours)
         pool = [t for t in await self.candidates(key, window)
                 if t.row.last_posted_at >= post.posted_at - window]
-        found = similarity.most_similar(similarity.bag([post.text]),
-                                        [(i, t.row.lemmas) for i, t in enumerate(pool)],
+        found = similarity.most_similar(post.text, [t.row.lemmas for t in pool],
                                         policy.merge_similarity)
         if found is not None:
             target = pool[found]
