@@ -37,9 +37,9 @@ async def test_ingest_stores_the_good_lines_and_lists_the_bad(
     assert first.stdout.splitlines() == [
         "stored 2, duplicates 1, bad lines 2",
         "processed 2: 1 incident(s) opened, 2 post(s) in incidents, 0 ignored"]
-    assert first.stderr.splitlines()[:2] == [
-        "line 3: (line): not_json (the line is not JSON)",
-        "line 4: created_at: no_zone (the date and time has no time zone)"]
+    assert first.stderr.splitlines()[:2] == [  # the reasons in the default language
+        "line 3: (line): not_json (строка не является JSON)",
+        "line 4: created_at: no_zone (у даты и времени не указан часовой пояс)"]
     assert "Traceback" not in first.stderr and "2 bad line(s)" in first.stderr
     assert await SocialPost.filter(state=PostState.ATTACHED).count() == 2
     assert (await Incident.get()).post_count == 2

@@ -4,6 +4,7 @@ the processing job."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -89,3 +90,15 @@ async def test_a_connectors_post_and_another_network_are_their_own_keys(db: Sett
     assert (row.page_ref, row.author_ref, row.url, row.ingested_at) == (
         "55", "a1", "https://ok.ru/group/55/topic/1", NOW)
     assert not await OutboxMessage.filter(topic=PROCESS_TOPIC).exists()
+
+
+async def test_two_ingesters_of_the_same_posts_in_other_orders_store_each_once(
+        db: Settings) -> None:
+    """On PostgreSQL each would wait for the other's uncommitted rows, were they not
+    inserted in key order."""
+    feed = [post(str(n), f"Пост {n}") for n in range(6000)]
+    results = await asyncio.gather(*(store_posts(order, NOW, batch_size=3000) for order in (
+        feed, feed[::-1], feed[3000:] + feed[:3000])))
+    assert sum(r.inserted for r in results) == 6000
+    assert sum(r.duplicates for r in results) == 12000
+    assert await SocialPost.all().count() == 6000

@@ -104,6 +104,18 @@ async def test_the_regions_similarity_and_window_decide_merging(
     assert counts == [2, 1, 1]  # 2 is too unlike at 100, 4 is after the hour
 
 
+async def test_a_post_naming_another_place_is_another_problem(world: World,
+                                                              services: Any) -> None:
+    page = await official_page()
+    await rule(REGION_A, pages=(page,))
+    await store_posts([post("1", PIT), post("2", PIT.replace("Ленина", "Гагарина"), minutes=1),
+                       post("3", "И у нас на дороге яма, машины бьют колёса", minutes=2),
+                       post("4", "Яма на дороге на ул. Гагарина", minutes=3)], NOW)
+    await process_batch(services, NOW)
+    found = await states()
+    assert found["1"][1] == found["3"][1] != found["2"][1] == found["4"][1]
+
+
 async def test_keywords_match_lemmas_and_phrases_and_name_the_rules_territory(
         world: World, services: Any) -> None:
     page = await official_page()
@@ -154,12 +166,22 @@ async def test_comments_join_their_incident_and_answers_to_a_reply_are_returned(
                        post("6", "Это ответ в другой сети", parent_ref="900",
                             network="ok", minutes=5)], NOW)
     done = await process_batch(services, NOW)
-    assert done.reply_comments == [(incident.id, 4)]
+    assert done.reply_comments == [(incident.id, await SocialPost.get(
+        network="vk", post_ref="4").values_list("id", flat=True))]
     found = await states()
     assert found["4"] == ("attached", incident.id) and found["5"][0] == "ignored"
     assert found["6"][0] == "ignored"
     after = await Incident.get(id=incident.id)
     assert (after.post_count, after.revision) == (3, incident.revision)  # no step taken
+
+
+async def test_a_comment_stored_before_its_post_still_joins_it(world: World,
+                                                              services: Any) -> None:
+    await rule(REGION_A, keywords=("яма",))
+    await store_posts([post("2", "Согласен", parent_ref="1", minutes=5), post("1", PIT)], NOW)
+    await process_batch(services, NOW)
+    found = await states()
+    assert found["1"][0] == found["2"][0] == "attached" and found["1"][1] == found["2"][1]
 
 
 async def test_a_comment_follows_its_incident_into_the_merge(world: World,

@@ -230,7 +230,9 @@ def distinct(posts: Iterable[IncomingPost]) -> tuple[list[IncomingPost], int]:
 async def _insert_postgres(conn: BaseDBAsyncClient, rows: list[tuple[Any, ...]],
                            now: datetime) -> int:
     """COPY into a temporary table that lives as long as the transaction (no session
-    state is left on the pooled connection), then one set-based insert."""
+    state is left on the pooled connection), then one set-based insert in key order:
+    two batches holding the same posts in other orders would each wait for the other's
+    uncommitted rows, a deadlock."""
     names = ", ".join(COLUMNS)
     async with conn.acquire_connection() as raw:
         await raw.execute(
@@ -241,7 +243,7 @@ async def _insert_postgres(conn: BaseDBAsyncClient, rows: list[tuple[Any, ...]],
         await raw.copy_records_to_table(STAGING, records=rows, columns=COLUMNS)
         status = await raw.execute(
             f"INSERT INTO {TABLE} ({names}, ingested_at, state, topic) "
-            f"SELECT {names}, $1, 'new', '' FROM {STAGING} "
+            f"SELECT {names}, $1, 'new', '' FROM {STAGING} ORDER BY network, post_ref "
             "ON CONFLICT (network, post_ref) DO NOTHING", now)
         await raw.execute(f"DROP TABLE {STAGING}")
     return int(status.rsplit(" ", 1)[1])

@@ -9,9 +9,10 @@ new incident (a MERGED one never reopens, since its SLA and history ended there)
 whose CREATE event names the incident it came from. Counts, first and last post and
 the lemma bag are recomputed from the posts each side keeps.
 
-Both steps lock every incident involved in ascending id (the order every multi-row
-incident write takes), check the caller may monitor each one's territory and that
-each is open, and write rows, events and outbox messages in one transaction.
+Both steps lock every incident involved in ascending id (as the processing batch
+does, so none of them deadlocks with another), check the caller may monitor each
+one's territory and that each is open, and write rows, events and outbox messages in
+one transaction.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ leaves its posts NEW for the next one, and a retried job does nothing twice.
 Two workers may run batches at once. On PostgreSQL each claims its posts with ``FOR
 UPDATE SKIP LOCKED``, then takes a transaction advisory lock for every (territory,
 topic) its posts merge under, in one sorted order, so two batches never open two
-incidents about one problem; the incidents a batch adds to are locked as they are
-read. On SQLite writing transactions are serialised already.
+incidents about one problem; the incidents a batch may add to are locked all at once
+in ascending id, the order merging and splitting lock in. On SQLite writing
+transactions are serialised already.
 """
 
 from __future__ import annotations
@@ -165,12 +166,15 @@ class Batch:
         self.policies: dict[str, IncidentPolicy] = {}
         self.suggestions: dict[int, Suggestion] = {}
         self.decided: dict[int, tuple[Rule, Place] | None] = {}
-        #: Each merge key's earliest post, so its candidates are read once for all.
+        #: Each merge key's earliest post and merge window, so its candidates are read
+        #: once for all its posts.
         self.earliest: dict[tuple[str, str], datetime] = {}
-        #: Incidents read for the batch by id (locked), and the ones it opens, by key.
+        self.windows: dict[tuple[str, str], timedelta] = {}
+        #: Incidents read for the batch by id (locked), each key's open ones (ids), and
+        #: the ones the batch opens, by key.
         self.targets: dict[int, Target] = {}
+        self.open: dict[tuple[str, str], list[int]] = {}
         self.fresh: dict[tuple[str, str], list[Target]] = {}
-        self.open: dict[tuple[str, str], list[Target]] = {}
         #: (network, post ref) → incident id of the posts stored before, for comments;
         #: the batch's own posts, with their targets.
         self.threads: dict[tuple[str, str], int] = {}
@@ -186,9 +190,10 @@ class Batch:
         """The threads the comments answer, the rules, and the pages and territories
         they name."""
         parents = {p.parent_ref for p in posts if p.parent_ref}
+        networks = {p.network for p in posts if p.parent_ref}
         for network, ref, incident in await SocialPost.filter(
-                post_ref__in=parents, incident_id__isnull=False).using_db(self.conn).values_list(
-                "network", "post_ref", "incident_id"):
+                network__in=networks, post_ref__in=parents, incident_id__isnull=False).using_db(
+                self.conn).values_list("network", "post_ref", "incident_id"):
             self.threads[(network, ref)] = incident
         for network, ref, incident in await IncidentReply.filter(
                 status=ReplyStatus.PUBLISHED, comment_ref__in=parents).using_db(
@@ -225,9 +230,9 @@ class Batch:
         rule = min(taking, key=lambda r: (not r.pages, r.id))
         return rule, self.registry.get((post.network, post.page_ref), rule.place)
 
-    def decide(self, posts: list[SocialPost]) -> list[tuple[str, str]]:
+    async def decide(self, posts: list[SocialPost]) -> list[tuple[str, str]]:
         """Each post's topic and rule; the merge keys the batch may open incidents
-        under."""
+        under, each with its earliest post and its region's merge window."""
         for post in posts:
             self.suggestions[post.id] = suggest_by_keywords(post.text)
             decided = self.decided[post.id] = self.rule_for(post)
@@ -235,6 +240,8 @@ class Batch:
                 key = self.key(post, decided[1])
                 self.earliest[key] = min(self.earliest.get(key, post.posted_at),
                                          post.posted_at)
+                self.windows[key] = timedelta(hours=(await self.policy(
+                    decided[1].territory_code)).merge_window_hours)
         return list(self.earliest)
 
     def key(self, post: SocialPost, where: Place) -> tuple[str, str]:
@@ -245,33 +252,52 @@ class Batch:
             self.policies[code] = await policy_for(self.services.resolver, code)
         return self.policies[code]
 
-    async def existing(self, incident_id: int) -> Target | None:
-        """The incident (locked), followed through its merges, as a target."""
+    async def lock(self) -> None:
+        """Every incident the batch may write, locked at once in ascending id, the
+        order merging and splitting lock in (so neither deadlocks with a batch): those
+        the comments answer (through their merges) and each key's open ones, the
+        latest posted first."""
+        conn, wanted = self.conn, {*self.threads.values(), *self.replies.values()}
+        frontier = set(wanted)
         for _hop in range(MERGE_HOPS):
-            if incident_id in self.targets:
-                return self.targets[incident_id]
-            query = Incident.filter(id=incident_id).using_db(self.conn)
-            row = await (query.select_for_update() if self.postgres else query).first()
-            if row is None:
-                return None
-            if row.status != IncidentStatus.MERGED or row.merged_into_id is None:
-                self.targets[row.id] = Target(row, new=False)
-                return self.targets[row.id]
-            incident_id = row.merged_into_id
+            frontier = set(await Incident.filter(
+                id__in=frontier, status=IncidentStatus.MERGED).using_db(conn).values_list(
+                "merged_into_id", flat=True)) - wanted - {None}
+            if not frontier:
+                break
+            wanted |= frontier
+        for key, earliest in self.earliest.items():
+            self.open[key] = list(await Incident.filter(
+                status__in=OPEN, territory_path=key[0], topic=key[1],
+                last_posted_at__gte=earliest - self.windows[key]).order_by(
+                "-last_posted_at", "id").limit(CANDIDATES).using_db(conn).values_list(
+                "id", flat=True))
+            wanted.update(self.open[key])
+        query = Incident.filter(id__in=wanted).order_by("id").using_db(conn)
+        for row in await (query.select_for_update() if self.postgres else query):
+            self.targets[row.id] = Target(row, new=False)
+
+    async def existing(self, incident_id: int) -> Target | None:
+        """The incident, followed through its merges, as a target (locked before, or
+        now when it was merged since)."""
+        for _hop in range(MERGE_HOPS):
+            target = self.targets.get(incident_id)
+            if target is None:
+                query = Incident.filter(id=incident_id).using_db(self.conn)
+                row = await (query.select_for_update() if self.postgres else query).first()
+                if row is None:
+                    return None
+                target = self.targets[row.id] = Target(row, new=False)
+            if target.row.status != IncidentStatus.MERGED or target.row.merged_into_id is None:
+                return target
+            incident_id = target.row.merged_into_id
         return None
 
-    async def candidates(self, key: tuple[str, str], window: timedelta) -> list[Target]:
-        """The open incidents of the key (locked), the latest posted first, then the ones
-        this batch opened."""
-        if key not in self.open:
-            query = Incident.filter(
-                status__in=OPEN, territory_path=key[0], topic=key[1],
-                last_posted_at__gte=self.earliest[key] - window).order_by(
-                "-last_posted_at", "id").limit(CANDIDATES).using_db(self.conn)
-            rows = await (query.select_for_update() if self.postgres else query)
-            self.open[key] = [self.targets.setdefault(row.id, Target(row, new=False))
-                              for row in rows]
-        return self.open[key] + self.fresh.get(key, [])
+    def candidates(self, key: tuple[str, str]) -> list[Target]:
+        """The key's open incidents (as locked: one closed meanwhile is left out), then
+        the ones this batch opened."""
+        return [self.targets[pk] for pk in self.open.get(key, ())
+                if self.targets[pk].row.status in OPEN] + self.fresh.get(key, [])
 
     async def thread(self, post: SocialPost) -> bool:
         """A comment joins the incident of what it answers; False when it answers
@@ -302,11 +328,10 @@ class Batch:
             return
         rule, where = decided
         policy = await self.policy(where.territory_code)
-        key, window = self.key(post, where), timedelta(hours=policy.merge_window_hours)
-        pool = [t for t in await self.candidates(key, window)
-                if t.row.last_posted_at >= post.posted_at - window]
-        found = similarity.most_similar(similarity.bag([post.text]),
-                                        [(i, t.row.lemmas) for i, t in enumerate(pool)],
+        key = self.key(post, where)
+        pool = [t for t in self.candidates(key)
+                if t.row.last_posted_at >= post.posted_at - self.windows[key]]
+        found = similarity.most_similar(post.text, [t.row.lemmas for t in pool],
                                         policy.merge_similarity)
         if found is not None:
             target = pool[found]
@@ -370,10 +395,12 @@ async def process_batch(services: IncidentServices, now: datetime, limit: int = 
             return ProcessResult()
         batch = Batch(conn, services, now, postgres)
         await batch.load(posts)
-        keys = batch.decide(posts)
+        keys = await batch.decide(posts)
         if postgres:
             await _lock_keys(conn, keys)
-        for post in posts:
+        await batch.lock()
+        # In time order, so a post is placed before the comments answering it.
+        for post in sorted(posts, key=lambda p: (p.posted_at, p.id)):
             await batch.place(post)
         await batch.write(posts)
     # The author's answers to a published reply are scored once the batch has attached
