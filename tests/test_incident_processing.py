@@ -150,8 +150,8 @@ async def test_comments_join_their_incident_and_answers_to_a_reply_are_returned(
     page = await official_page()
     await rule(REGION_A, keywords=("яма",))
     await store_posts([post("1", PIT, page_ref="-5"),
-                       post("2", "Согласен!", parent_ref="1", minutes=1),
-                       post("3", "+1", parent_ref="2", minutes=2)], NOW)
+                       post("2", "Согласен!", parent_ref="1", page_ref="-5", minutes=1),
+                       post("3", "+1", parent_ref="2", page_ref="-5", minutes=2)], NOW)
     await process_batch(services, NOW)
     incident = await Incident.get()
     assert incident.post_count == 3
@@ -184,6 +184,17 @@ async def test_a_comment_stored_before_its_post_still_joins_it(world: World,
     assert found["1"][0] == found["2"][0] == "attached" and found["1"][1] == found["2"][1]
 
 
+async def test_a_comment_on_another_wall_is_not_in_the_thread(world: World,
+                                                              services: Any) -> None:
+    """VK numbers posts per wall: post 1 of one wall is not post 1 of another."""
+    await rule(REGION_A, keywords=("яма",))
+    await store_posts([post("1", PIT, page_ref="-5"), post("1", PIT, page_ref="-6")], NOW)
+    await store_posts([post("2", "Согласен", parent_ref="1", page_ref="-7")], NOW)
+    await process_batch(services, NOW)
+    found = {(p.page_ref, p.post_ref): p.state for p in await SocialPost.all()}
+    assert found == {("-5", "1"): "attached", ("-6", "1"): "attached", ("-7", "2"): "ignored"}
+
+
 async def test_a_comment_follows_its_incident_into_the_merge(world: World,
                                                              services: Any) -> None:
     await rule(REGION_A, keywords=("яма",))
@@ -196,7 +207,7 @@ async def test_a_comment_follows_its_incident_into_the_merge(world: World,
         registered_at=NOW, registered_on=NOW.date())
     await Incident.filter(id=source.id).update(status=IncidentStatus.MERGED,
                                                merged_into_id=target.id)
-    await store_posts([post("2", "Когда?", parent_ref="1", minutes=2)], NOW)
+    await store_posts([post("2", "Когда?", parent_ref="1", page_ref="-5", minutes=2)], NOW)
     await process_batch(services, NOW)
     assert (await states())["2"] == ("attached", target.id)
     assert (await Incident.get(id=target.id)).post_count == 1

@@ -65,8 +65,8 @@ class IncomingPost:
     posted_at: datetime
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.network, self.post_ref
+    def key(self) -> tuple[str, str, str]:
+        return self.network, self.page_ref, self.post_ref
 
     def row(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in COLUMNS)
@@ -243,8 +243,8 @@ async def _insert_postgres(conn: BaseDBAsyncClient, rows: list[tuple[Any, ...]],
         await raw.copy_records_to_table(STAGING, records=rows, columns=COLUMNS)
         status = await raw.execute(
             f"INSERT INTO {TABLE} ({names}, ingested_at, state, topic) "
-            f"SELECT {names}, $1, 'new', '' FROM {STAGING} ORDER BY network, post_ref "
-            "ON CONFLICT (network, post_ref) DO NOTHING", now)
+            f"SELECT {names}, $1, 'new', '' FROM {STAGING} ORDER BY network, page_ref, "
+            "post_ref ON CONFLICT (network, page_ref, post_ref) DO NOTHING", now)
         await raw.execute(f"DROP TABLE {STAGING}")
     return int(status.rsplit(" ", 1)[1])
 

@@ -203,7 +203,9 @@ class SocialPost(Model):
     class Meta:
         table = "social_post"
         ordering = ["id"]
-        unique_together = (("network", "post_ref"),)
+        #: Networks number posts per wall or chat (VK, Telegram), so the page is part of
+        #: a post's identity.
+        unique_together = (("network", "page_ref", "post_ref"),)
         indexes = (("state", "id"),)
 
 

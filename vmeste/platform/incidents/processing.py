@@ -177,9 +177,9 @@ class Batch:
         self.fresh: dict[tuple[str, str], list[Target]] = {}
         #: (network, post ref) → incident id of the posts stored before, for comments;
         #: the batch's own posts, with their targets.
-        self.threads: dict[tuple[str, str], int] = {}
-        self.replies: dict[tuple[str, str], int] = {}
-        self.joined: dict[tuple[str, str], Target] = {}
+        self.threads: dict[tuple[str, str, str], int] = {}
+        self.replies: dict[tuple[str, str, str], int] = {}
+        self.joined: dict[tuple[str, str, str], Target] = {}
         #: Comments kept with a finished incident (post id, incident id).
         self.linked: list[tuple[int, int]] = []
         #: Comments under a published answer, with their incident.
@@ -191,15 +191,18 @@ class Batch:
         they name."""
         parents = {p.parent_ref for p in posts if p.parent_ref}
         networks = {p.network for p in posts if p.parent_ref}
-        for network, ref, incident in await SocialPost.filter(
-                network__in=networks, post_ref__in=parents, incident_id__isnull=False).using_db(
-                self.conn).values_list("network", "post_ref", "incident_id"):
-            self.threads[(network, ref)] = incident
-        for network, ref, incident in await IncidentReply.filter(
+        walls = {p.page_ref for p in posts if p.parent_ref}
+        for network, wall, ref, incident in await SocialPost.filter(
+                network__in=networks, page_ref__in=walls, post_ref__in=parents,
+                incident_id__isnull=False).using_db(self.conn).values_list(
+                "network", "page_ref", "post_ref", "incident_id"):
+            self.threads[(network, wall, ref)] = incident
+        for network, wall, ref, incident in await IncidentReply.filter(
                 status=ReplyStatus.PUBLISHED, comment_ref__in=parents).using_db(
-                self.conn).values_list("incident__official_page__network", "comment_ref",
+                self.conn).values_list("incident__official_page__network",
+                                       "incident__official_page__page_ref", "comment_ref",
                                        "incident_id"):
-            self.replies[(network, ref)] = incident
+            self.replies[(network, wall, ref)] = incident
         rules = await MonitoringRule.filter(active=True).using_db(self.conn)
         page_ids = {int(pk) for rule in rules for pk in rule.page_ids}
         pages = await OfficialPage.filter(page_ref__in={p.page_ref for p in posts}).using_db(
@@ -302,7 +305,7 @@ class Batch:
     async def thread(self, post: SocialPost) -> bool:
         """A comment joins the incident of what it answers; False when it answers
         nothing known."""
-        answered = (post.network, post.parent_ref)
+        answered = (post.network, post.page_ref, post.parent_ref)
         reply = self.replies.get(answered)
         target = self.joined.get(answered)
         if target is None:
@@ -314,7 +317,7 @@ class Batch:
             target.take(post)
         else:  # kept with its finished incident, which no step changes
             self.linked.append((post.id, target.row.id))
-        self.joined[(post.network, post.post_ref)] = target
+        self.joined[(post.network, post.page_ref, post.post_ref)] = target
         if reply is not None:
             self.answers.append((target, post.id))
         return True
@@ -345,7 +348,7 @@ class Batch:
                 **sla.scheduled(self.now, where.timezone)), new=True)
             self.fresh.setdefault(key, []).append(target)
         target.take(post)
-        self.joined[(post.network, post.post_ref)] = target
+        self.joined[(post.network, post.page_ref, post.post_ref)] = target
 
     async def write(self, posts: list[SocialPost]) -> None:
         """Each incident's step, then the posts' states, one update per group."""
