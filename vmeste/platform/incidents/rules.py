@@ -170,11 +170,7 @@ async def update_rule(principal: Principal, rule_id: int, changes: Mapping[str, 
     if unknown:
         raise DomainError.of(unknown[0], _("This field cannot be changed"))
     async with in_transaction() as conn:
-        rule = await get_rule(rule_id, lock=conn)
-        require_monitor(principal, rule.territory_path)
-        if not rule.active:
-            raise DomainError.of("ruleId", _("The rule is no longer active"),
-                                 ErrorCode.ILLEGAL_TRANSITION)
+        rule = await _open_active(conn, principal, rule_id)
         before = rule_state(rule)
         checked = await _checked({**{name: getattr(rule, name) for name in EDITABLE},
                                   **changes}, rule.territory_path)
@@ -194,15 +190,22 @@ async def update_rule(principal: Principal, rule_id: int, changes: Mapping[str, 
     return rule
 
 
+async def _open_active(conn: BaseDBAsyncClient, principal: Principal, rule_id: int
+                       ) -> MonitoringRule:
+    """The rule, locked, once the caller may keep it and it still takes posts."""
+    rule = await get_rule(rule_id, lock=conn)
+    require_monitor(principal, rule.territory_path)
+    if not rule.active:
+        raise DomainError.of("ruleId", _("The rule is no longer active"),
+                             ErrorCode.ILLEGAL_TRANSITION)
+    return rule
+
+
 async def deactivate_rule(principal: Principal, rule_id: int) -> MonitoringRule:
     """The rule takes no more posts and its pages are no longer fetched; it stays, with
     the incidents it opened."""
     async with in_transaction() as conn:
-        rule = await get_rule(rule_id, lock=conn)
-        require_monitor(principal, rule.territory_path)
-        if not rule.active:
-            raise DomainError.of("ruleId", _("The rule is no longer active"),
-                                 ErrorCode.ILLEGAL_TRANSITION)
+        rule = await _open_active(conn, principal, rule_id)
         before = rule_state(rule)
         rule.active, rule.next_fetch_at = False, None
         rule.revision += 1
