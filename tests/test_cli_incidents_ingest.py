@@ -35,18 +35,18 @@ async def test_ingest_stores_the_good_lines_and_lists_the_bad(
     first = vmeste_on(db, "incidents", "ingest", str(source), "--process")
     assert first.returncode == 1, first.stderr
     assert first.stdout.splitlines() == [
-        "stored 2, duplicates 1, bad lines 2",
-        "processed 2: 1 incident(s) opened, 2 post(s) in incidents, 0 ignored"]
+        "сохранено 2, повторов 1, ошибочных строк 2",
+        "обработано 2: открыто инцидентов 1, публикаций в инцидентах 2, пропущено 0"]
     assert first.stderr.splitlines()[:2] == [  # the reasons in the default language
-        "line 3: (line): not_json (строка не является JSON)",
-        "line 4: created_at: no_zone (у даты и времени не указан часовой пояс)"]
-    assert "Traceback" not in first.stderr and "2 bad line(s)" in first.stderr
+        "строка 3: -: not_json (строка не является JSON)",
+        "строка 4: created_at: no_zone (у даты и времени не указан часовой пояс)"]
+    assert "Traceback" not in first.stderr and "ошибочных строк 2" in first.stderr
     assert await SocialPost.filter(state=PostState.ATTACHED).count() == 2
     assert (await Incident.get()).post_count == 2
 
     fixed = dump(tmp_path / "fixed.jsonl", row("1"), row("3"))
     second = vmeste_on(db, "incidents", "ingest", str(fixed))
-    assert (second.returncode, second.stdout) == (0, "stored 1, duplicates 1, bad lines 0\n")
+    assert (second.returncode, second.stdout) == (0, "сохранено 1, повторов 1, ошибочных строк 0\n")
     assert await SocialPost.filter(state=PostState.NEW).count() == 1
 
 

@@ -98,14 +98,19 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> None:
         return stored, total
 
     stored, done = run_with_db(settings, action)
-    print(f"stored {stored.inserted}, duplicates {stored.duplicates}, bad lines {len(bad)}")
+    print(_("stored {inserted}, duplicates {duplicates}, bad lines {bad}",
+            inserted=stored.inserted, duplicates=stored.duplicates, bad=len(bad)))
     if args.process:
-        print(f"processed {done.processed}: {done.created} incident(s) opened, "
-              f"{done.attached} post(s) in incidents, {done.ignored} ignored")
+        print(_("processed {processed}: {created} incident(s) opened, {attached} post(s) in "
+                "incidents, {ignored} ignored", processed=done.processed, created=done.created,
+                attached=done.attached, ignored=done.ignored))
     if bad:
-        raise CommandError(f"{args.file}: {len(bad)} bad line(s); the others were stored",
-                           details="\n".join(f"line {b.line}: {b.field or '(line)'}: "
-                                             f"{b.reason} ({b.message})" for b in bad))
+        raise CommandError(_("{file}: {count} bad line(s), the others were stored",
+                             file=args.file, count=len(bad)),
+                           details="\n".join(_("line {line}: {field}: {reason} ({message})",
+                                               line=b.line, field=b.field or "-",
+                                               reason=b.reason, message=b.message)
+                                             for b in bad))
 
 
 def register(sub: Any) -> None:
