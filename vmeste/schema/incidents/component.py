@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from vmeste.platform.incidents import models
 from vmeste.platform.incidents.models import IncidentEvent
+from vmeste.platform.publics.models import OfficialPage as OfficialPageRow
 from vmeste.schema.incidents.queries import IncidentsQuery
 from vmeste.schema.incidents.reply_mutations import IncidentReplyMutation
 from vmeste.schema.incidents.rule_mutations import MonitoringRuleMutation
@@ -12,8 +14,9 @@ from vmeste.schema.incidents.statistics import IncidentStatisticsQuery
 from vmeste.schema.incidents.subscriptions import IncidentsSubscription
 from vmeste.schema.incidents.triage_mutations import IncidentTriageMutation
 from vmeste.schema.incidents.types import Incident, IncidentReply, MonitoringRule, SocialPost
-from vmeste.schema.loaders import grouped
+from vmeste.schema.loaders import by_id, grouped
 from vmeste.schema.parts import SchemaPart
+from vmeste.schema.publics.types import OfficialPage
 
 
 @strawberry.type
@@ -29,5 +32,10 @@ class IncidentsMutations(IncidentTriageMutation, IncidentReplyMutation, Monitori
 SCHEMA = SchemaPart(
     name="incidents", query=IncidentsQueries, mutation=IncidentsMutations,
     subscription=IncidentsSubscription,
-    loaders={"incident_events": lambda: grouped(IncidentEvent, "incident_id")},
+    loaders={"incident_events": lambda: grouped(IncidentEvent, "incident_id"),
+             "incident_posts": lambda: grouped(models.SocialPost, "incident_id",
+                                               SocialPost.from_model),
+             "incident_replies": lambda: grouped(models.IncidentReply, "incident_id",
+                                                 IncidentReply.from_model),
+             "incident_page": lambda: by_id(OfficialPageRow, OfficialPage.from_model)},
     types=(Incident, SocialPost, IncidentReply, MonitoringRule))

@@ -191,11 +191,10 @@ class Incident(relay.Node):
         return await info.context.loaders.organization.load(self.row.organization_id)
 
     @strawberry.field(description="The official page answers are published from.")
-    async def official_page(self) -> OfficialPage | None:
+    async def official_page(self, info: strawberry.Info) -> OfficialPage | None:
         if self.row.official_page_id is None:
             return None
-        page = await OfficialPageRow.get_or_none(id=self.row.official_page_id)
-        return OfficialPage.from_model(page) if page is not None else None
+        return await info.context.loaders.incident_page.load(self.row.official_page_id)
 
     @strawberry.field(description="The incident this one was merged into.")
     def merged_into_id(self) -> relay.GlobalID | None:
@@ -213,16 +212,13 @@ class Incident(relay.Node):
         return self.row.routing if monitors(info.context.principal,
                                             self.row.territory_path) else None
 
-    @strawberry.field(description="The posts, oldest first (at most 100).")
-    async def posts(self) -> list[SocialPost]:
-        rows = await models.SocialPost.filter(incident_id=self.row.id).order_by(
-            "posted_at", "id").limit(100)
-        return [SocialPost.from_model(row) for row in rows]
+    @strawberry.field(description="The posts, in the order they were stored.")
+    async def posts(self, info: strawberry.Info) -> list[SocialPost]:
+        return await info.context.loaders.incident_posts.load(self.row.id)
 
     @strawberry.field(description="The answers, oldest first.")
-    async def replies(self) -> list[IncidentReply]:
-        rows = await models.IncidentReply.filter(incident_id=self.row.id).order_by("id")
-        return [IncidentReply.from_model(row) for row in rows]
+    async def replies(self, info: strawberry.Info) -> list[IncidentReply]:
+        return await info.context.loaders.incident_replies.load(self.row.id)
 
     @strawberry.field(description="The history, oldest first.")
     async def history(self, info: strawberry.Info) -> list[IncidentEvent]:

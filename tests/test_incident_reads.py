@@ -1,14 +1,34 @@
-"""Incident statistics over GraphQL reproduce hand-computed figures: the mean and median
-first response, the SLA shares, satisfaction, and the breakdowns by region, body, topic
-and day, counting only the incidents the caller may see and never merged ones."""
+"""Reading incidents over GraphQL: a page of incidents with everything nested costs the
+same queries for 3 rows and for 12, and the statistics reproduce hand-computed figures
+(the mean and median first response, the SLA shares, satisfaction, and the breakdowns by
+region, body, topic and day), counting only the incidents the caller may see and never
+merged ones."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tests.worlds import MUNICIPALITY_A, MUNICIPALITY_B, ORG_A, REGION_A, REGION_B, World, ok_data
-from vmeste.platform.incidents.models import Incident, IncidentStatus
+from tests.worlds import (
+    MUNICIPALITY_A,
+    MUNICIPALITY_B,
+    ORG_A,
+    REGION_A,
+    REGION_B,
+    World,
+    count_queries,
+    ok_data,
+)
+from vmeste.platform.incidents.lifecycle import Action
+from vmeste.platform.incidents.models import (
+    Incident,
+    IncidentReply,
+    IncidentStatus,
+    PostState,
+    SocialPost,
+)
+from vmeste.platform.incidents.steps import INCIDENT_STEPS
+from vmeste.platform.publics.models import OfficialPage
 from vmeste.platform.reference.models import Organization, Territory
 from vmeste.testing import GraphQLClient, TokenFactory
 
@@ -52,6 +72,53 @@ async def seed() -> None:
                    status=IncidentStatus.MERGED)
     await incident(MUNICIPALITY_B, "road_repair", days=2, response=3600, reaction_late=False,
                    answer_late=False, org=None)
+
+
+LIST = """{ incidents(first: 50) { totalCount edges { node { id status topicName
+  territory { code } organization { name } category { code } officialPage { pageRef }
+  posts { postRef } replies { status } history { action } } } } }"""
+
+
+async def detailed(n: int) -> None:
+    """``n`` incidents with a page, two posts, an answer and an event each."""
+    organization = await Organization.get(ogrn=ORG_A)
+    place = await Territory.get(code=MUNICIPALITY_A)
+    page = await OfficialPage.get_or_none(page_ref="11") or await OfficialPage.create(
+        organization=organization, territory=place, territory_path=place.path, network="vk",
+        page_ref="11", registered_name=organization.name, created_by="system")
+    for _ in range(n):
+        row = await incident(MUNICIPALITY_A, "road_repair", response=60)
+        await Incident.filter(id=row.id).update(official_page_id=page.id)
+        for ref in ("a", "b"):
+            await SocialPost.create(network="vk", post_ref=f"{row.id}{ref}", page_ref="11",
+                                    text="Яма", posted_at=DAY, ingested_at=DAY,
+                                    state=PostState.ATTACHED, incident_id=row.id)
+        await IncidentReply.create(incident_id=row.id, text="Заделаем", written_by="system")
+        await INCIDENT_STEPS.record(_conn(), row, "system:intake", Action.CREATE, None,
+                                    row.status)
+
+
+def _conn() -> Any:
+    from tortoise import connections
+
+    return connections.get("default")
+
+
+async def test_a_page_of_incidents_costs_the_same_queries_for_3_and_12(
+        world: World, graphql: GraphQLClient, make_token: TokenFactory) -> None:
+    monitor = await make_token("moderator", territory=REGION_A)
+    counts = []
+    for total in (3, 12):
+        await detailed(total - await Incident.all().count())
+        with count_queries() as log:
+            body = ok_data(await graphql(LIST, {}, monitor))
+        edges = body["incidents"]["edges"]
+        assert len(edges) == total and body["incidents"]["totalCount"] == total
+        node = edges[0]["node"]
+        assert len(node["posts"]) == 2 and node["replies"] == [{"status": "DRAFT"}]
+        assert node["officialPage"] == {"pageRef": "11"} and node["history"]
+        counts.append(len(log))
+    assert counts[0] == counts[1], counts
 
 
 def figures(body: dict[str, Any]) -> dict[str, Any]:
