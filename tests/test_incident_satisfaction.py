@@ -83,12 +83,15 @@ async def test_a_low_score_reopens_with_a_new_answer_term(
     assert await satisfaction.read_scores(services, [(row.id, comment.id)], NOW) == [row.id]
     back = await Incident.get(id=row.id)
     calendar = await services.deadlines.calendars.for_path(back.territory_path)
-    assert (back.status, back.satisfaction) == (IncidentStatus.ROUTED, 2)
+    # The score stays in the history; the next answer is scored afresh.
+    assert (back.status, back.satisfaction) == (IncidentStatus.ROUTED, None)
     assert back.answer_due_at == due_at(WorkingHours(8), NOW, calendar,
                                         ZoneInfo("Europe/Kirov"))
+    assert (back.answer_from, back.answer_in_days) == (NOW, False)
     assert (back.reminders, back.escalated, back.next_check_at) == (0, False, NOW)
-    actions = await IncidentEvent.filter(incident_id=row.id).values_list("action", flat=True)
-    assert actions == ["rate", "reopen"]
+    events = await IncidentEvent.filter(incident_id=row.id).values_list("action", "payload")
+    assert [(action, payload["score"]) for action, payload in events] == [("rate", 2),
+                                                                          ("reopen", 2)]
 
 
 async def test_comments_on_an_incident_not_answered_are_not_scores(
@@ -119,16 +122,18 @@ async def test_staff_record_a_score_from_the_reactions(
     assert again.value.errors[0].code is ErrorCode.ILLEGAL_TRANSITION
 
 
-async def test_a_reopened_incident_keeps_its_first_score(
+async def test_a_reopened_incident_answered_again_is_scored_again(
         world: World, vmeste_app: Starlette) -> None:
     services = services_on(vmeste_app, vk(), Clock())
     row = await answered(world)
     executor = await person("executor", Role.EXECUTOR, organization_id=world.organizations[ORG_A])
     await satisfaction.record(services, executor, row.id, 1)
+    assert (await Incident.get(id=row.id)).status == IncidentStatus.ROUTED
     await Incident.filter(id=row.id).update(status=IncidentStatus.ANSWERED)  # answered again
-    with pytest.raises(DomainError) as refused:
-        await satisfaction.record(services, executor, row.id, 5)
-    assert refused.value.errors[0].code is ErrorCode.CONFLICT
     comment = await post(row, "vk", "21", "5", parent_ref="7")
-    assert await satisfaction.read_scores(services, [(row.id, comment.id)], NOW) == []
-    assert (await Incident.get(id=row.id)).satisfaction == 1
+    assert await satisfaction.read_scores(services, [(row.id, comment.id)], NOW) == [row.id]
+    again = await Incident.get(id=row.id)
+    assert (again.status, again.satisfaction) == (IncidentStatus.CLOSED, 5)
+    with pytest.raises(DomainError) as refused:  # one score an answer
+        await satisfaction.record(services, executor, row.id, 4)
+    assert refused.value.errors[0].code is ErrorCode.ILLEGAL_TRANSITION

@@ -26,6 +26,7 @@ from vmeste.platform.deadlines.store import packaged_document
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.incidents import sla, triage
 from vmeste.platform.incidents.models import Incident, IncidentEvent, IncidentStatus
+from vmeste.platform.incidents.steps import INCIDENT_STEPS
 from vmeste.platform.incidents.watch import NO_SCORE, IncidentClock
 from vmeste.platform.outbox.models import OutboxMessage
 
@@ -204,12 +205,19 @@ async def test_an_interim_answer_extends_the_answer_by_working_days(runtime, vme
                                   reminders=2, escalated=True,
                                   organization_id=await organization_id(runtime.city_admin))
     published = datetime(2025, 3, 7, 12, 0, tzinfo=KIROV)
-    due = await sla.interim_extension(services, incident, published)
+    due = await sla.restart_answer(services, incident, published, in_days=True)
     # Seven working days after Friday 7 March: 10–14 and 17–18 March.
     assert due == incident.answer_due_at == datetime(2025, 3, 18, 23, 59, 59, 999999,
                                                      tzinfo=KIROV)
     assert (incident.reminders, incident.escalated, incident.next_check_at) == (0, False,
                                                                                published)
+    # A recount (a calendar import, a reroute) counts from the interim answer again.
+    await INCIDENT_STEPS.model.filter(id=incident.id).update(
+        answer_from=published, answer_in_days=True, answer_due_at=None)
+    stored = await Incident.get(id=incident.id)
+    origin, again = await sla.answer_term(services, stored, await sla.policy_of(services,
+                                                                               stored))
+    assert (origin, again) == (published, due)
 
 
 async def test_an_answer_nobody_scored_closes_after_the_wait(runtime):

@@ -130,6 +130,10 @@ class Incident(Model):
     routing = fields.JSONField(default=dict)
     reaction_due_at = fields.DatetimeField(null=True)
     answer_due_at = fields.DatetimeField(null=True)
+    #: Where the running answer term counts from (empty: the registration), and whether
+    #: it is the working days an interim answer gave (else the answer's working hours).
+    answer_from = fields.DatetimeField(null=True)
+    answer_in_days = fields.BooleanField(default=False)
     reacted_at = fields.DatetimeField(null=True)
     #: The first answer published (interim or final), and how long it took.
     first_response_at = fields.DatetimeField(null=True)

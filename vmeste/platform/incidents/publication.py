@@ -34,11 +34,10 @@ from typing import TYPE_CHECKING, Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.deadlines.clock import WorkingDays
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import DEFAULT, N_, _, translate, use_locale
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.incidents import access
+from vmeste.platform.incidents import access, sla
 from vmeste.platform.incidents.lifecycle import ALLOWED_FROM, Action
 from vmeste.platform.incidents.models import (
     Incident,
@@ -50,7 +49,6 @@ from vmeste.platform.incidents.models import (
 from vmeste.platform.incidents.replies import PUBLISH_TOPIC, publish_key
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.incidents.steps import INCIDENT_STEPS as STEPS
-from vmeste.platform.incidents.terms import settings_of, term_end
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.publics.connectors import (
@@ -262,11 +260,10 @@ async def _answered(services: IncidentServices, incident: Incident, reply: Incid
         incident.first_response_seconds = int((now - incident.registered_at).total_seconds())
     if incident.status is IncidentStatus.ANSWERED:
         return incident.status  # a later answer adds to the final one, no term changes
-    policy, territory = await settings_of(services, incident)
     if reply.kind is ReplyKind.INTERIM:
-        incident.answer_due_at = await term_end(services, territory,
-                                                WorkingDays(policy.interim_days), now)
+        await sla.restart_answer(services, incident, now, in_days=True)
         return incident.status
+    policy = await sla.policy_of(services, incident)
     incident.answered_at = now
     incident.answer_late = (incident.answer_due_at is not None
                             and now > incident.answer_due_at)

@@ -18,11 +18,10 @@ from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.deadlines.clock import WorkingHours
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.incidents import access
+from vmeste.platform.incidents import access, sla
 from vmeste.platform.incidents.lifecycle import Action
 from vmeste.platform.incidents.models import (
     Incident,
@@ -33,7 +32,6 @@ from vmeste.platform.incidents.models import (
 )
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.incidents.steps import INCIDENT_STEPS as STEPS
-from vmeste.platform.incidents.terms import settings_of, term_end
 
 AUTHOR_ACTOR = "system:incidents/satisfaction"
 #: Words read as a score (lower case, «ё» as «е»).
@@ -101,18 +99,16 @@ async def rate(services: IncidentServices, incident: Incident, score: int,
                source: SatisfactionSource, actor: str, now: datetime,
                post_id: int | None = None) -> Incident:
     """The score, then the reopening or the closing, in one transaction."""
-    policy, territory = await settings_of(services, incident)
-    low = score <= policy.low_score
-    due = (await term_end(services, territory, WorkingHours(policy.answer_hours), now)
-           if low else None)
+    low = score <= (await sla.policy_of(services, incident)).low_score
     async with in_transaction() as conn:
         incident.satisfaction, incident.satisfaction_source = score, source
         payload = {"score": score, "source": str(source)}
         await STEPS.move(conn, incident, actor, Action.RATE, incident.status, payload=payload)
         if low:
-            incident.answer_due_at, incident.escalated, incident.reminders = due, False, 0
-            # The SLA clock looks at once and sets its own next moment for the new term.
-            incident.next_check_at = now
+            # Back to the body with a new answer term; the score stays in the history
+            # (the RATE event) and the next answer is scored afresh.
+            await sla.restart_answer(services, incident, now, in_days=False)
+            incident.satisfaction, incident.satisfaction_source = None, None
             await STEPS.move(conn, incident, actor, Action.REOPEN, IncidentStatus.ROUTED,
                              payload=payload)
         else:

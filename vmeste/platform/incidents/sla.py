@@ -11,8 +11,9 @@ region policy (``incident_sla``) sets the numbers.
 A new incident is stored with empty terms and ``next_check_at = registered_at``
 (:func:`scheduled`): the intake writes no deadline, the clock's first sweep counts
 them (and triage does, if it comes first). An interim answer published at T makes the
-final answer due ``interim_days`` working days after T (:func:`interim_extension`),
-and a term recounted later (a calendar import, a reroute) keeps that origin.
+final answer due ``interim_days`` working days after T, and a low score reopens it with
+``answer_hours`` from then (:func:`restart_answer`); the term's origin is stored, so a
+term recounted later (a calendar import, a reroute) counts from it again.
 
 Each stage has its own reminders and escalation: the reaction while the incident is
 NEW, the answer while it is UNROUTED or ROUTED. ``reminders`` counts the stage's
@@ -33,10 +34,7 @@ from vmeste.platform.i18n import translate
 from vmeste.platform.incidents.lifecycle import OPEN
 from vmeste.platform.incidents.models import (
     Incident,
-    IncidentReply,
     IncidentStatus,
-    ReplyKind,
-    ReplyStatus,
 )
 from vmeste.platform.incidents.policy import IncidentPolicy, policy_for
 from vmeste.platform.incidents.services import IncidentServices
@@ -106,28 +104,21 @@ async def reaction_due(services: IncidentServices, incident: Incident,
                       await _own_place(incident), incident.registered_at)
 
 
-async def interim_published_at(incident: Incident) -> datetime | None:
-    """When the latest interim answer was published, if one was (only looked up once
-    an answer was published at all)."""
-    if incident.first_response_at is None:
-        return None
-    found = await IncidentReply.filter(
-        incident_id=incident.id, kind=ReplyKind.INTERIM, status=ReplyStatus.PUBLISHED,
-        published_at__isnull=False).order_by("-published_at").limit(1).values_list(
-        "published_at", flat=True)
-    return found[0] if found else None
+def answer_origin(incident: Incident) -> datetime:
+    """Where the running answer term counts from: an interim answer's publication or a
+    reopening, else the registration."""
+    return incident.answer_from or incident.registered_at
 
 
 async def answer_term(services: IncidentServices, incident: Incident,
                       policy: IncidentPolicy) -> tuple[datetime, datetime]:
-    """(origin, due moment) of the answer: ``answer_hours`` working hours from
-    registration, or ``interim_days`` working days from the latest interim answer."""
-    place = await _place(incident)
-    interim = await interim_published_at(incident)
-    if interim is not None:
-        return interim, await _due(services, WorkingDays(policy.interim_days), place, interim)
-    return incident.registered_at, await _due(services, WorkingHours(policy.answer_hours),
-                                              place, incident.registered_at)
+    """(origin, due moment) of the answer on the routed body's calendar:
+    ``answer_hours`` working hours from the origin, or ``interim_days`` working days
+    after an interim answer."""
+    origin = answer_origin(incident)
+    term = (WorkingDays(policy.interim_days) if incident.answer_in_days
+            else WorkingHours(policy.answer_hours))
+    return origin, await _due(services, term, await _place(incident), origin)
 
 
 async def stage_term(services: IncidentServices, incident: Incident
@@ -137,8 +128,7 @@ async def stage_term(services: IncidentServices, incident: Incident
     if stage == REACTION and incident.reaction_due_at is not None:
         return incident.registered_at, incident.reaction_due_at
     if stage == ANSWER and incident.answer_due_at is not None:
-        origin = await interim_published_at(incident) or incident.registered_at
-        return origin, incident.answer_due_at
+        return answer_origin(incident), incident.answer_due_at
     return None
 
 
@@ -155,25 +145,23 @@ async def fill_terms(services: IncidentServices, incident: Incident,
     return filled
 
 
-async def interim_extension(services: IncidentServices, incident: Incident,
-                            published_at: datetime) -> datetime:
-    """The final answer's new due moment after an interim answer published at
-    ``published_at``: ``interim_days`` working days after it (the territory's
-    ``incident_sla``), on the routed body's calendar, due at the end of the last day.
+async def restart_answer(services: IncidentServices, incident: Incident, at: datetime,
+                         *, in_days: bool) -> datetime:
+    """A new answer term from ``at``: ``interim_days`` working days after an interim
+    answer (``in_days``), or ``answer_hours`` working hours after a reopening; on the
+    routed body's calendar.
 
-    For the publication step, in its own transaction: it sets ``answer_due_at`` on the
-    in-memory ``incident`` and starts the answer's reminders and escalation afresh
-    (``reminders = 0``, ``escalated = False``, ``next_check_at = published_at``, so the
-    clock's next sweep plans the new term), and returns the due moment; the step writes
-    the row with :data:`INCIDENT_STEPS` (all these are among its fields). The reply
-    must be stored as published (``kind`` INTERIM, ``published_at``) by the same
-    step, and ``first_response_at`` set, so a later recount (a calendar import) finds
-    this origin again."""
-    policy = await policy_of(services, incident)
-    incident.answer_due_at = await _due(services, WorkingDays(policy.interim_days),
-                                        await _place(incident), published_at)
+    For the step that publishes the interim answer or reopens the incident, in its own
+    transaction: it sets the term on the in-memory ``incident`` with its origin (so a
+    recount after a calendar import counts from there again) and starts the answer's
+    reminders and escalation afresh (``next_check_at = at``: the clock's next sweep plans
+    the new term); the step writes the row with :data:`INCIDENT_STEPS`, whose fields
+    these all are."""
+    incident.answer_from, incident.answer_in_days = at, in_days
+    incident.answer_due_at = (await answer_term(services, incident,
+                                                await policy_of(services, incident)))[1]
     incident.reminders, incident.escalated = 0, False
-    incident.next_check_at = published_at
+    incident.next_check_at = at
     return incident.answer_due_at
 
 

@@ -58,6 +58,8 @@ class Migration(migrations.Migration):
                 ('routing', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
                 ('reaction_due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('answer_due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('answer_from', fields.DatetimeField(null=True, description='Where the running answer term counts from (empty: the registration), and whether', auto_now=False, auto_now_add=False)),
+                ('answer_in_days', fields.BooleanField(default=False)),
                 ('reacted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('first_response_at', fields.DatetimeField(null=True, description='The first answer published (interim or final), and how long it took.', auto_now=False, auto_now_add=False)),
                 ('first_response_seconds', fields.IntField(null=True)),
