@@ -4,6 +4,8 @@ appeal finds its posts again; who may file it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from starlette.applications import Starlette
 
@@ -108,3 +110,9 @@ async def test_the_social_channel_names_an_author_only_for_staff(
         text="Яма", category_code="roads.pits", channel=Channel.SOCIAL,
         territory_code=MUNICIPALITY_A))
     assert own.applicant_id == citizen.user.id  # type: ignore[union-attr]
+    near = await person("near", Role.MODERATOR, territory=REGION_A)
+    for issuer in ("dev", None, "esia"):  # never a signed-in citizen's name
+        with pytest.raises(DomainError) as refused:
+            await appeals.submit(near, replace(named, on_behalf_of_issuer=issuer))
+        assert refused.value.errors[0].field == "onBehalfOfIssuer"
+    assert await Appeal.filter(channel=Channel.SOCIAL).count() == 1

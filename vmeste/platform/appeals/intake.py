@@ -73,7 +73,8 @@ class Intake:
     clock: Any
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
-        on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject)
+        on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject,
+                                  data.on_behalf_of_issuer)
         filed_for = on_behalf.files_on_behalf(data.channel, data.on_behalf_of_subject)
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.

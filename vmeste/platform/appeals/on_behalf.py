@@ -37,6 +37,8 @@ from vmeste.platform.reference.models import Organization, Territory
 
 #: Longest issuer or subject accepted (the user table's columns).
 IDENTIFIER_MAX = 255
+#: The issuers of social networks' authors (``social:vk``): no identity provider's.
+SOCIAL_ISSUER_PREFIX = "social:"
 #: The region's monitoring staff, who file a social-network post as an appeal.
 MONITORS = (Role.MODERATOR, Role.REGIONAL_ADMIN)
 
@@ -47,7 +49,14 @@ def files_on_behalf(channel: Channel, subject: str | None) -> bool:
     return channel == Channel.OPERATOR or (channel == Channel.SOCIAL and bool(subject))
 
 
-def check_submitter(principal: Principal, channel: Channel, subject: str | None) -> None:
+def social_issuer(network: str) -> str:
+    """The issuer a social network's authors are named under: never an identity
+    provider's, so the social channel cannot write in a signed-in citizen's name."""
+    return f"{SOCIAL_ISSUER_PREFIX}{network}"
+
+
+def check_submitter(principal: Principal, channel: Channel, subject: str | None,
+                    issuer: str | None = None) -> None:
     """What can be refused before any reference is read."""
     if principal.user is None:
         raise DomainError.of(None, _("Sign in to send an appeal"),
@@ -65,6 +74,9 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None)
                           "monitoring staff only"))
     if not subject or not subject.strip():
         raise DomainError.of("onBehalfOf", _("Name the applicant"), ErrorCode.REQUIRED)
+    if channel == Channel.SOCIAL and not (issuer or "").startswith(SOCIAL_ISSUER_PREFIX):
+        raise DomainError.of("onBehalfOfIssuer", _("A post's author is named by the network "
+                                                   "(social:<network>)"))
 
 
 async def require_scope(principal: Principal, channel: Channel, territory: Territory

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from vmeste.platform.appeals.intake import TEXT_MAX, SubmitInput
 from vmeste.platform.appeals.models import Appeal, Channel
+from vmeste.platform.appeals.on_behalf import social_issuer
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
@@ -61,7 +62,7 @@ async def to_appeal(services: IncidentServices, principal: Principal, incident_i
         latitude=first.latitude if located else None,
         longitude=first.longitude if located else None,
         idempotency_key=idempotency_key(incident.id),
-        on_behalf_of_subject=first.author_ref, on_behalf_of_issuer=f"social:{first.network}"))
+        on_behalf_of_subject=first.author_ref, on_behalf_of_issuer=social_issuer(first.network)))
     incident.appeal_id = appeal.id
     await STEPS.take(incident, principal.actor, Action.CONVERT, IncidentStatus.APPEALED,
                      payload={"appeal_id": appeal.id})
