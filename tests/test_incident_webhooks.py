@@ -80,6 +80,18 @@ async def test_a_wrong_secret_is_refused_and_nothing_stored(
     assert not await SocialPost.exists()
 
 
+async def test_a_push_for_another_page_is_refused(world: World, vmeste_app: Starlette,
+                                                   client: Any) -> None:
+    """One page's secret opens no incidents on another page (which would be answered
+    from that body's account)."""
+    page = await vk_group(vmeste_app, "11")
+    smuggled = await client.post(f"/incidents/webhooks/vk/{page.id}", json={
+        "type": "wall_post_new", "group_id": 99, "secret": VK_SECRET,
+        "object": {"id": 5, "date": DATE, "text": "Яма у школы", "from_id": 321}})
+    assert (smuggled.status_code, code(smuggled)) == (400, "INVALID")
+    assert not await SocialPost.exists()
+
+
 async def test_a_telegram_update_is_stored(world: World, vmeste_app: Starlette,
                                            client: Any) -> None:
     chat = await telegram_chat(vmeste_app)

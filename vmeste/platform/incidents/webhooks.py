@@ -54,6 +54,13 @@ async def receive(request: Request) -> Response:
         # A connector reads the push as the network documents it; anything else is
         # the sender's mistake, not ours.
         return json_error(400, ErrorCode.INVALID.value, _("The push is malformed"))
+    # The address names the page, and its secret proves the push is the network's for
+    # that page: a post of another page is not taken from it.
+    foreign = [p for p in result.posts if (p.network, p.page_id) != (page.network,
+                                                                      page.page_ref)]
+    if foreign:
+        return json_error(400, ErrorCode.INVALID.value,
+                          _("The push carries posts of another page"))
     await store_posts(result.posts, services.clock())
     return PlainTextResponse(result.answer)
 
