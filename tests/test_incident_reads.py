@@ -180,6 +180,9 @@ async def test_breakdowns_by_region_topic_body_and_day(world: World, graphql: Gr
     assert [(k, v["incidents"]) for k, v in days.items()] == [
         (str(date(2026, 11, 30)), 2), (str(date(2026, 12, 1)), 2), (str(date(2026, 12, 2)), 1)]
     assert days["2026-12-01"]["meanFirstResponseSeconds"] == 4800
+    latest = ok_data(await graphql(BREAKDOWN.replace("scope: $scope)", "scope: $scope, limit: 2)"),
+                                   {"by": "DAY"}, national))["incidentBreakdown"]
+    assert [g["key"] for g in latest] == ["2026-12-01", "2026-12-02"]
 
 
 async def test_a_reversed_period_is_a_typed_error(world: World, graphql: GraphQLClient,

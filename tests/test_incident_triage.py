@@ -142,6 +142,9 @@ async def test_dismiss_needs_a_reason(services, monitor):
         "reason", ErrorCode.INVALID)
     dismissed = await triage.dismiss(services, monitor, incident.id, " Реклама ")
     assert dismissed.status == IncidentStatus.DISMISSED and dismissed.next_check_at is None
+    # A dismissal is the reaction: it counts in the reaction SLA.
+    stored = await Incident.get(id=incident.id)
+    assert stored.reacted_at == REACTED and stored.reaction_late is not None
     event = await IncidentEvent.get(incident_id=incident.id)
     assert (event.action, event.reason) == ("dismiss", "Реклама")
     assert await refused(triage.dismiss(services, monitor, incident.id, "again")) == (

@@ -89,6 +89,8 @@ async def merge(principal: Principal, target_id: int, source_ids: Sequence[int],
             kept += moved
             if kept:
                 _recount(target, kept)
+            if target.official_page_id is None:  # answered from a source's page then
+                target.official_page_id = source.official_page_id
             await INCIDENT_STEPS.move(conn, target, principal.actor, Action.ABSORB,
                                       target.status, reason=reason,
                                       payload={"source_id": pk, "post_ids": ids})

@@ -406,9 +406,10 @@ async def process_batch(services: IncidentServices, now: datetime, limit: int = 
         for post in sorted(posts, key=lambda p: (p.posted_at, p.id)):
             await batch.place(post)
         await batch.write(posts)
-    # The author's answers to a published reply are scored once the batch has attached
-    # them (each score is its own step, under the incident's revision).
-    await satisfaction.read_scores(services, batch.result.reply_comments, now)
+        # The author's answers to a published reply are scored in the batch's
+        # transaction, so a score is never lost between the two (each is its own
+        # step, a savepoint, under the incident's revision).
+        await satisfaction.read_scores(services, batch.result.reply_comments, now)
     return batch.result
 
 

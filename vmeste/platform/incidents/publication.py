@@ -198,8 +198,11 @@ async def _deliver(services: IncidentServices, reply: IncidentReply, last_attemp
 
 async def _keep(conn: BaseDBAsyncClient, reply: IncidentReply, ledger: ReplyLedger,
                 error: str, *, uncertain: bool) -> None:
-    """The ledger's state after an attempt that published nothing known."""
-    await IncidentReply.filter(id=reply.id).using_db(conn).update(
+    """The ledger's state after an attempt that published nothing known, written only
+    while the row is still this attempt's claim: a later delivery of the job that has
+    since published it is not undone."""
+    await IncidentReply.filter(id=reply.id, status=ReplyStatus.APPROVED,
+                               attempts=reply.attempts + 1).using_db(conn).update(
         uncertain=uncertain, error=error[:500],
         comment_ref="" if ledger.value in (None, UNKNOWN) else ledger.value)
 

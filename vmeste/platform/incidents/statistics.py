@@ -164,7 +164,8 @@ async def figures(principal: Principal, scope: Scope) -> Figures:
 
 async def breakdown(principal: Principal, scope: Scope, by: Dimension,
                     limit: int = MAX_GROUPS) -> list[Group]:
-    """The figures per group, the largest groups first (days in calendar order)."""
+    """The figures per group: the ``limit`` largest groups, largest first, or the
+    latest ``limit`` days, in calendar order."""
     condition = await _base(principal, scope)
     column = _COLUMNS[by]
     rows = await Incident.filter(condition).annotate(**_AGGREGATES).group_by(column).values(
@@ -176,10 +177,14 @@ async def breakdown(principal: Principal, scope: Scope, by: Dimension,
         key = regions[value] if by is Dimension.REGION else "" if value is None else str(value)
         total, values = grouped.get(key, (Figures(), []))
         grouped[key] = (total + _figures(row), [*values, value])
-    ordered = sorted(grouped.items(), key=(lambda item: item[0]) if by is Dimension.DAY
-                     else (lambda item: (-item[1][0].incidents, item[0])))
+    count = max(1, min(limit, MAX_GROUPS))
+    if by is Dimension.DAY:  # the latest days, in calendar order
+        ordered = sorted(grouped.items())[-count:]
+    else:
+        ordered = sorted(grouped.items(), key=lambda item: (-item[1][0].incidents, item[0]))
+        ordered = ordered[:count]
     result = []
-    for key, (total, values) in ordered[:max(1, min(limit, MAX_GROUPS))]:
+    for key, (total, values) in ordered:
         known = [v for v in values if v is not None]
         of_group = Q(**{f"{column}__in": known}) if known else Q(**{f"{column}__isnull": True})
         median = await _median(condition & of_group, total.responded)

@@ -145,6 +145,11 @@ async def dismiss(services: IncidentServices, principal: Principal, incident_id:
     text = _reason(reason)
     incident = await INCIDENT_STEPS.open(incident_id, Action.DISMISS, _monitor(principal))
     incident.next_check_at = None
+    if incident.reacted_at is None:  # a dismissal is the first reaction too
+        now = services.clock()
+        incident.reacted_at = now
+        incident.reaction_late = (incident.reaction_due_at is not None
+                                  and now > incident.reaction_due_at)
     return await INCIDENT_STEPS.take(incident, principal.actor, Action.DISMISS,
                                      IncidentStatus.DISMISSED, reason=text)
 

@@ -7,7 +7,7 @@ from strawberry import relay
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from vmeste.platform.appeals.access import can_see
+from vmeste.platform.appeals.access import visible_appeals
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
@@ -99,16 +99,19 @@ class IncidentsQuery:
         return await paginate(query, info=info, convert=MonitoringRule.from_model,
                               first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="The social-media posts an appeal was filed from (empty "
-                                  "for other appeals and for callers who may not see it).")
+    @strawberry.field(description="The social-media posts an appeal was filed from, for "
+                                  "the staff who see the appeal (empty for other appeals "
+                                  "and callers; at most 100).")
     async def appeal_social_posts(self, info: strawberry.Info, appeal_id: relay.GlobalID
                                   ) -> list[SocialPost]:
         pk = global_pk(appeal_id, "Appeal", field="appealId",
                        message=_("This is not an appeal's id"))
-        appeal = await Appeal.get_or_none(id=pk)
-        if appeal is None or not await can_see(info.context.principal, appeal):
+        principal = info.context.principal
+        # Staff only: the posts name other authors the applicant has no right to see.
+        if not principal.authenticated or not await Appeal.filter(
+                await visible_appeals(principal), id=pk).exists():
             return []
-        return [SocialPost.from_model(row) for row in await posts_of_appeal(pk)]
+        return [SocialPost.from_model(row) for row in (await posts_of_appeal(pk))[:100]]
 
     @strawberry.field(description="The incident classifier's rubrics, in its order.")
     def incident_topics(self) -> list[IncidentTopic]:

@@ -8,11 +8,13 @@ from datetime import date
 from typing import Self
 
 import strawberry
+from strawberry import relay
 
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.incidents import statistics as platform
 from vmeste.platform.reference.models import Organization, Territory
+from vmeste.schema.errors import global_pk
 from vmeste.schema.incidents.types import topic_name
 
 IncidentDimension = strawberry.enum(platform.Dimension, name="IncidentDimension")
@@ -23,19 +25,15 @@ IncidentDimension = strawberry.enum(platform.Dimension, name="IncidentDimension"
                               "of a topic.")
 class IncidentScope:
     territory_code: str | None = None
-    organization_id: strawberry.ID | None = None
+    organization_id: relay.GlobalID | None = None
     topic: str | None = None
     since: date | None = None
     until: date | None = None
 
     def scope(self) -> platform.Scope:
-        organization = None
-        if self.organization_id is not None:
-            raw = str(self.organization_id)
-            if not (raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1):
-                raise DomainError.of("organizationId", _("This is not an organization's id"),
-                                     ErrorCode.INVALID)
-            organization = int(raw)
+        organization = None if self.organization_id is None else global_pk(
+            self.organization_id, "Organization", field="organizationId",
+            message=_("This is not an organization's id"))
         if self.since is not None and self.until is not None and self.since > self.until:
             raise DomainError.of("until", _("The end of a period cannot precede its start"),
                                  ErrorCode.INVALID)
@@ -103,9 +101,10 @@ class IncidentStatisticsQuery:
         wanted = (scope or IncidentScope()).scope()
         return IncidentFigures.of(await platform.figures(info.context.principal, wanted))
 
-    @strawberry.field(description="The figures by region, body or topic (largest first), or "
-                                  "by day (a time series, in calendar order); at most 100 "
-                                  "groups.")
+    @strawberry.field(description="The figures by region, body or topic (the largest "
+                                  "limit groups), or by day (a time series: the latest "
+                                  "limit days of the scope, in calendar order); limit is "
+                                  "at most 100.")
     async def incident_breakdown(
         self, info: strawberry.Info,
         by: IncidentDimension,  # type: ignore[valid-type]

@@ -15,7 +15,6 @@ from strawberry.scalars import JSON
 from vmeste.platform.i18n import translate
 from vmeste.platform.incidents import models
 from vmeste.platform.incidents.access import monitors, visible_incidents
-from vmeste.platform.publics.models import OfficialPage as OfficialPageRow
 from vmeste.platform.publics.topics import NAMES
 from vmeste.schema.publics.types import OfficialPage
 from vmeste.schema.reference.types import Category, Organization, Territory
@@ -25,6 +24,10 @@ PostState = strawberry.enum(models.PostState, name="SocialPostState")
 ReplyKind = strawberry.enum(models.ReplyKind, name="IncidentReplyKind")
 ReplyStatus = strawberry.enum(models.ReplyStatus, name="IncidentReplyStatus")
 SatisfactionSource = strawberry.enum(models.SatisfactionSource, name="SatisfactionSource")
+
+
+#: How many posts an incident shows (a long thread is read page by page elsewhere).
+POSTS_SHOWN = 100
 
 
 def _pks(node_ids: Iterable[str]) -> list[int]:
@@ -212,9 +215,10 @@ class Incident(relay.Node):
         return self.row.routing if monitors(info.context.principal,
                                             self.row.territory_path) else None
 
-    @strawberry.field(description="The posts, in the order they were stored.")
+    @strawberry.field(description="The first 100 posts, in the order they were stored "
+                                  "(postCount has them all).")
     async def posts(self, info: strawberry.Info) -> list[SocialPost]:
-        return await info.context.loaders.incident_posts.load(self.row.id)
+        return (await info.context.loaders.incident_posts.load(self.row.id))[:POSTS_SHOWN]
 
     @strawberry.field(description="The answers, oldest first.")
     async def replies(self, info: strawberry.Info) -> list[IncidentReply]:
@@ -259,6 +263,7 @@ class MonitoringRule(relay.Node):
         return await info.context.loaders.territory.load(self.row.territory_id)
 
     @strawberry.field(description="The official pages whose posts the rule takes.")
-    async def pages(self) -> list[OfficialPage]:
-        rows = await OfficialPageRow.filter(id__in=list(self.row.page_ids))
-        return [OfficialPage.from_model(row) for row in rows]
+    async def pages(self, info: strawberry.Info) -> list[OfficialPage]:
+        found = await info.context.loaders.incident_page.load_many(
+            [int(pk) for pk in self.row.page_ids])
+        return [page for page in found if page is not None]
