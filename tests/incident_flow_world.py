@@ -94,11 +94,11 @@ class Flow:
         return str(self.vk.post(GROUP, text, int(at.timestamp()), from_id=int(author))["id"])
 
     async def ingest(self, post_ref: str, text: str, *, parent_ref: str = "",
-                     author: str = AUTHOR) -> None:
+                     author: str = AUTHOR, page_ref: str = GROUP) -> None:
         """A post (or comment) stored as ``vmeste incidents ingest`` stores it, at now."""
         await store_posts([IncomingPost(
-            network="vk", post_ref=post_ref, page_ref=GROUP, parent_ref=parent_ref,
-            author_ref=author, text=text, url=f"https://vk.com/wall-{GROUP}_{post_ref}",
+            network="vk", post_ref=post_ref, page_ref=page_ref, parent_ref=parent_ref,
+            author_ref=author, text=text, url=f"https://vk.com/wall-{page_ref}_{post_ref}",
             latitude=None, longitude=None, posted_at=self.now[0])], self.now[0])
 
     async def create_rule(self) -> dict[str, Any]:

@@ -138,8 +138,8 @@ async def test_comments_join_their_incident_and_answers_to_a_reply_are_returned(
     page = await official_page()
     await rule(REGION_A, keywords=("яма",))
     await store_posts([post("1", PIT, page_ref="-5"),
-                       post("2", "Согласен!", parent_ref="1", minutes=1),
-                       post("3", "+1", parent_ref="2", minutes=2)], NOW)
+                       post("2", "Согласен!", parent_ref="1", page_ref="-5", minutes=1),
+                       post("3", "+1", parent_ref="2", page_ref="-5", minutes=2)], NOW)
     await process_batch(services, NOW)
     incident = await Incident.get()
     assert incident.post_count == 3
@@ -174,7 +174,7 @@ async def test_a_comment_follows_its_incident_into_the_merge(world: World,
         registered_at=NOW, registered_on=NOW.date())
     await Incident.filter(id=source.id).update(status=IncidentStatus.MERGED,
                                                merged_into_id=target.id)
-    await store_posts([post("2", "Когда?", parent_ref="1", minutes=2)], NOW)
+    await store_posts([post("2", "Когда?", parent_ref="1", page_ref="-5", minutes=2)], NOW)
     await process_batch(services, NOW)
     assert (await states())["2"] == ("attached", target.id)
     assert (await Incident.get(id=target.id)).post_count == 1

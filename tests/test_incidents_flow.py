@@ -18,14 +18,25 @@ import pytest
 import pytest_asyncio
 from starlette.testclient import TestClient
 
-from tests.incident_flow_world import AUTHOR, ERRORS, REACT, Flow, gid, seed_flow
+from tests.incident_flow_world import (
+    AUTHOR,
+    CREATE_RULE,
+    ERRORS,
+    REACT,
+    Flow,
+    gid,
+    seed_flow,
+)
 from tests.incident_sla_world import new_incident, seed_incident_world
 from tests.worlds import MUNICIPALITY_A, ORG_B, REGION_A, seed_world
 from vmeste.app import create_app
 from vmeste.platform.db import connect
 from vmeste.platform.identity.dev_tokens import issue_dev_token
 from vmeste.platform.identity.models import Role
+from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.publics.connectors import ConnectorError
+from vmeste.platform.publics.pages import PageInput
+from vmeste.platform.publics.services import PublicsServices
 from vmeste.schema.incidents import subscriptions
 
 
@@ -305,3 +316,29 @@ def test_an_anonymous_subscription_to_the_feed_is_refused(empty_database):
         errors = message["payload"] if message["type"] == "error" else message["payload"][
             "errors"]
         assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED", message
+
+
+# --- two communities' walls number their posts alike -----------------------------------
+
+async def test_posts_of_two_communities_with_the_same_ids_are_both_kept(flow, run_background):
+    """VK numbers posts per wall: post 1 of one community is not post 1 of another, and a
+    comment under the second one's post 1 joins the second one's incident."""
+    other = await flow.app.state.runtime.service(PublicsServices).register_page(
+        SYSTEM, PageInput(organization_id=flow.body.id, territory_code=MUNICIPALITY_A,
+                          network="vk", page_ref="12", registered_name="Киров сегодня"))
+    rule = await flow.mutate(CREATE_RULE, flow.monitor, input={
+        "name": "Сообщества", "territoryCode": REGION_A,
+        "pageIds": [gid("OfficialPage", flow.page.id), gid("OfficialPage", other.id)]})
+    assert rule["userErrors"] == []
+    await flow.ingest("1", "Огромная яма на дороге на улице Ленина у дома 5")
+    await flow.ingest("1", "Снег не убирают во дворе на улице Мира, не пройти",
+                      page_ref="12", author="503")
+    await flow.ingest("2", "Во дворе на улице Мира снег так и лежит", page_ref="12",
+                      parent_ref="1", author="504")
+    await run_background()
+    incidents = {i["officialPage"]["id"]: i for i in await flow.incidents()}
+    assert sorted(len(i["posts"]) for i in incidents.values()) == [1, 2]
+    assert [p["authorRef"] for p in incidents[gid("OfficialPage", other.id)]["posts"]] == [
+        "503", "504"]
+    assert [p["authorRef"] for p in incidents[gid("OfficialPage", flow.page.id)]["posts"]] == [
+        AUTHOR]

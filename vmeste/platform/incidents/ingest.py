@@ -1,4 +1,5 @@
-"""Posts into ``social_post``: normalised, deduplicated by (network, post id), in batches.
+"""Posts into ``social_post``: normalised, deduplicated by (network, page, post id), in
+batches (networks number posts per page: post 1 of one wall is not post 1 of another).
 
 Posts come from the connectors (:class:`~vmeste.platform.publics.connectors.Post`) and
 from JSONL files (one object a line: ``network``, ``post_id``, ``page_id``, ``text``,
@@ -65,8 +66,8 @@ class IncomingPost:
     posted_at: datetime
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.network, self.post_ref
+    def key(self) -> tuple[str, str, str]:
+        return self.network, self.page_ref, self.post_ref
 
     def row(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in COLUMNS)
@@ -217,9 +218,9 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[IncomingPost | BadLine
 
 
 def distinct(posts: Iterable[IncomingPost]) -> tuple[list[IncomingPost], int]:
-    """The posts without repeats of a (network, post id) already seen (the first one
+    """The posts without repeats of a (network, page, post id) already seen (the first one
     stays), and how many repeats there were."""
-    seen: dict[tuple[str, str], IncomingPost] = {}
+    seen: dict[tuple[str, str, str], IncomingPost] = {}
     total = 0
     for post in posts:
         total += 1
@@ -242,7 +243,7 @@ async def _insert_postgres(conn: BaseDBAsyncClient, rows: list[tuple[Any, ...]],
         status = await raw.execute(
             f"INSERT INTO {TABLE} ({names}, ingested_at, state, topic) "
             f"SELECT {names}, $1, 'new', '' FROM {STAGING} "
-            "ON CONFLICT (network, post_ref) DO NOTHING", now)
+            "ON CONFLICT (network, page_ref, post_ref) DO NOTHING", now)
         await raw.execute(f"DROP TABLE {STAGING}")
     return int(status.rsplit(" ", 1)[1])
 

@@ -1,8 +1,9 @@
 """Social-media posts, the monitoring rules that select them, the incidents they join,
 and the answers published from the official accounts (DESIGN §7, §10).
 
-Every post is kept with its network id, deduplicated by (network, post id), so a merge
-of incidents can be undone and a post fetched twice is stored once. An incident's SLA
+Every post is kept with its network id, deduplicated by (network, page, post id) since
+networks number posts per page, so a merge of incidents can be undone and a post
+fetched twice is stored once. An incident's SLA
 moments are stored beside it (the deadline watchdog sweeps ``next_check_at``), and the
 first response is stored in seconds, so the statistics are sums and counts in SQL.
 """
@@ -203,7 +204,7 @@ class SocialPost(Model):
     class Meta:
         table = "social_post"
         ordering = ["id"]
-        unique_together = (("network", "post_ref"),)
+        unique_together = (("network", "page_ref", "post_ref"),)
         indexes = (("state", "id"),)
 
 

@@ -3,9 +3,10 @@
 A batch claims the oldest NEW posts in one transaction and decides each one:
 
 - a comment under a post already in an incident, or under an answer published from
-  an official account, joins that incident whatever the rules say (followed through
-  ``merged_into``); the comments under a published answer are returned to the caller
-  as ``(incident_id, post_id)``, since they may be the author's score of it;
+  an official account (on the comment's page: networks number posts per page), joins
+  that incident whatever the rules say (followed through ``merged_into``); the
+  comments under a published answer are returned to the caller as
+  ``(incident_id, post_id)``, since they may be the author's score of it;
 - otherwise the active monitoring rules decide: a rule listing pages takes the posts
   on those pages, a rule listing keywords the posts containing one (matched on lemmas,
   a phrase as lemmas in a row), a rule listing both the posts on its pages containing
@@ -171,11 +172,12 @@ class Batch:
         self.targets: dict[int, Target] = {}
         self.fresh: dict[tuple[str, str], list[Target]] = {}
         self.open: dict[tuple[str, str], list[Target]] = {}
-        #: (network, post ref) → incident id of the posts stored before, for comments;
-        #: the batch's own posts, with their targets.
-        self.threads: dict[tuple[str, str], int] = {}
-        self.replies: dict[tuple[str, str], int] = {}
-        self.joined: dict[tuple[str, str], Target] = {}
+        #: (network, page ref, post ref) → incident id of the posts stored before, for
+        #: comments (a comment is on its post's page), the published answers, and the
+        #: batch's own posts, with their targets.
+        self.threads: dict[tuple[str, str, str], int] = {}
+        self.replies: dict[tuple[str, str, str], int] = {}
+        self.joined: dict[tuple[str, str, str], Target] = {}
         #: Comments kept with a finished incident (post id, incident id).
         self.linked: list[tuple[int, int]] = []
         #: Comments under a published answer, with their incident.
@@ -186,15 +188,16 @@ class Batch:
         """The threads the comments answer, the rules, and the pages and territories
         they name."""
         parents = {p.parent_ref for p in posts if p.parent_ref}
-        for network, ref, incident in await SocialPost.filter(
+        for network, page, ref, incident in await SocialPost.filter(
                 post_ref__in=parents, incident_id__isnull=False).using_db(self.conn).values_list(
-                "network", "post_ref", "incident_id"):
-            self.threads[(network, ref)] = incident
-        for network, ref, incident in await IncidentReply.filter(
+                "network", "page_ref", "post_ref", "incident_id"):
+            self.threads[(network, page, ref)] = incident
+        for network, page, ref, incident in await IncidentReply.filter(
                 status=ReplyStatus.PUBLISHED, comment_ref__in=parents).using_db(
-                self.conn).values_list("incident__official_page__network", "comment_ref",
+                self.conn).values_list("incident__official_page__network",
+                                       "incident__official_page__page_ref", "comment_ref",
                                        "incident_id"):
-            self.replies[(network, ref)] = incident
+            self.replies[(network, page, ref)] = incident
         rules = await MonitoringRule.filter(active=True).using_db(self.conn)
         page_ids = {int(pk) for rule in rules for pk in rule.page_ids}
         pages = await OfficialPage.filter(page_ref__in={p.page_ref for p in posts}).using_db(
@@ -276,7 +279,7 @@ class Batch:
     async def thread(self, post: SocialPost) -> bool:
         """A comment joins the incident of what it answers; False when it answers
         nothing known."""
-        answered = (post.network, post.parent_ref)
+        answered = (post.network, post.page_ref, post.parent_ref)
         reply = self.replies.get(answered)
         target = self.joined.get(answered)
         if target is None:
@@ -288,7 +291,7 @@ class Batch:
             target.take(post)
         else:  # kept with its finished incident, which no step changes
             self.linked.append((post.id, target.row.id))
-        self.joined[(post.network, post.post_ref)] = target
+        self.joined[(post.network, post.page_ref, post.post_ref)] = target
         if reply is not None:
             self.answers.append((target, post.id))
         return True
@@ -320,7 +323,7 @@ class Batch:
                 **sla.scheduled(self.now, where.timezone)), new=True)
             self.fresh.setdefault(key, []).append(target)
         target.take(post)
-        self.joined[(post.network, post.post_ref)] = target
+        self.joined[(post.network, post.page_ref, post.post_ref)] = target
 
     async def write(self, posts: list[SocialPost]) -> None:
         """Each incident's step, then the posts' states, one update per group."""

@@ -137,7 +137,7 @@ class Migration(migrations.Migration):
                 ('topic', fields.CharField(default='', max_length=64)),
                 ('incident', fields.ForeignKeyField('vmeste.Incident', source_field='incident_id', null=True, db_constraint=True, to_field='id', related_name='posts', on_delete=OnDelete.RESTRICT)),
             ],
-            options={'table': 'social_post', 'app': 'vmeste', 'unique_together': (('network', 'post_ref'),), 'indexes': [Index(fields=['state', 'id'])], 'pk_attr': 'id', 'table_description': 'A post or comment as fetched, written in batches (COPY on PostgreSQL).'},
+            options={'table': 'social_post', 'app': 'vmeste', 'unique_together': (('network', 'page_ref', 'post_ref'),), 'indexes': [Index(fields=['state', 'id'])], 'pk_attr': 'id', 'table_description': 'A post or comment as fetched, written in batches (COPY on PostgreSQL).'},
             bases=['Model'],
         ),
         ops.CreateModel(
