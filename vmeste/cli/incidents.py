@@ -119,7 +119,7 @@ def register(sub: Any) -> None:
                                        help="ingest, classify, retrain")
     ingest = actions.add_parser(
         "ingest", help="store social-media posts from a JSONL file (one object a line), "
-                       "deduplicated by network and post id")
+                       "deduplicated by network, page and post id")
     ingest.add_argument("file", metavar="FILE.jsonl")
     ingest.add_argument("--process", action="store_true",
                         help="turn the new posts into incidents now, not in the workers")

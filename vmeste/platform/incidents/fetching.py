@@ -4,8 +4,8 @@
 network's connector, page by page while the network says more is waiting.
 
 A page's cursor is saved only once the posts read with it are stored, so a crash in
-between reads them again, and the store's deduplication (by network and post id) makes
-that harmless. A network that refuses a page for good (a revoked token, a page gone, a
+between reads them again, and the store's deduplication (by network, page and post id)
+makes that harmless. A network that refuses a page for good (a revoked token, a page gone, a
 network with no such reading) has the refusal recorded on the rule for that page, for a
 person to see, and the rule's other pages go on; a rate limit or a transient failure,
 once the connector's own retries are spent, fails the job, which the outbox retries.

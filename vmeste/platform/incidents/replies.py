@@ -17,7 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.errors import DomainError, ErrorCode
-from vmeste.platform.i18n import _
+from vmeste.platform.i18n import _, translate
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.incidents import access
 from vmeste.platform.incidents.lifecycle import Action
@@ -49,7 +49,10 @@ def publish_key(reply: IncidentReply) -> str:
 
 async def draft(services: IncidentServices, principal: Principal, incident_id: int,
                 text: str, kind: ReplyKind) -> IncidentReply:
-    """A new draft, or the open draft edited (see the module's docstring)."""
+    """A new draft, or the open draft edited (see the module's docstring). Refusals
+    about the incident name ``incidentId``, the field the draft is given it in."""
+    if not await Incident.exists(id=incident_id):
+        raise DomainError.of("incidentId", translate(STEPS.not_found), ErrorCode.NOT_FOUND)
     incident = await STEPS.open(incident_id, Action.DRAFT_REPLY,
                                 lambda row: access.require_staff(principal, row))
     text = _checked(text, "text", TEXT_MAX)
