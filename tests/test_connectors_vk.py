@@ -131,6 +131,11 @@ def test_the_callback_api_confirms_checks_its_secret_and_reads_comments(fake: Vk
     assert (post.post_id, post.parent_id, post.author_id, post.is_comment) == ("7", "1", "55",
                                                                                True)
     assert result.answer == "ok"
+    # A reply to a comment (the official answer) answers that comment, in the post's thread.
+    reply = {**comment, "id": 8, "text": "5", "reply_to_comment": 900}
+    (scored,) = vk.parse_webhook(callback({**event, "object": reply,
+                                           "secret": "callback-secret"})).posts
+    assert (scored.parent_id, scored.url) == ("900", "https://vk.com/wall-123_1?reply=8")
     unconfigured = connector(fake, env={"VMESTE_VK_TOKEN": VK_TOKEN})
     with pytest.raises(Unauthorized):
         unconfigured.parse_webhook(callback({"type": "confirmation", "group_id": 123}))

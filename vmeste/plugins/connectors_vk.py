@@ -120,7 +120,11 @@ class VkConnector:
         if event.get("type") == "wall_post_new":
             return WebhookResult(posts=(_post(page_id, item),))
         if event.get("type") == "wall_reply_new":
-            return WebhookResult(posts=(_post(page_id, item, parent=str(item["post_id"])),))
+            # A reply to a comment (the official answer, say) answers that comment; the
+            # thread's post stays in its address.
+            thread = str(item["post_id"])
+            parent = str(item.get("reply_to_comment") or thread)
+            return WebhookResult(posts=(_post(page_id, item, parent=parent, thread=thread),))
         return WebhookResult()
 
     async def publish(self, reply: Reply, /) -> Published:
@@ -187,9 +191,9 @@ def _date(timestamp: int) -> datetime:
     return datetime.fromtimestamp(int(timestamp), UTC)
 
 
-def _post(page_id: str, item: Mapping[str, Any], parent: str = "") -> Post:
+def _post(page_id: str, item: Mapping[str, Any], parent: str = "", thread: str = "") -> Post:
     post_id = str(item["id"])
-    anchor = f"wall-{page_id}_{parent or post_id}"
+    anchor = f"wall-{page_id}_{thread or parent or post_id}"
     return Post(network=NETWORK, page_id=page_id, post_id=post_id,
                 text=item.get("text", ""), created_at=_date(item["date"]),
                 author_id=str(item.get("from_id", "")), parent_id=parent,
