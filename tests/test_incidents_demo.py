@@ -17,6 +17,7 @@ from vmeste.platform.incidents.models import (
     Incident,
     IncidentReply,
     IncidentStatus,
+    MonitoringRule,
     ReplyKind,
     ReplyStatus,
     SocialPost,
@@ -71,6 +72,7 @@ async def test_the_statistics_are_the_hand_count_of_the_demo(
     rows = await Incident.exclude(status=IncidentStatus.MERGED).values(
         "topic", "status", "first_response_seconds", "reaction_late", "answer_late")
     assert summary.startswith(f"26 social posts, {len(rows) + 1} incidents (")
+    assert summary.endswith("; 6 official pages")
 
     for role in ("regional_admin", "auditor"):
         body = await graphql(QUERY, token=await make_token(role, territory="33000000"))
@@ -106,5 +108,8 @@ async def test_the_demo_shows_every_stage_and_loads_once(vmeste_app: Starlette) 
     assert await load_demo_incidents(
         replace(vmeste_app.state.runtime.service(IncidentServices), clock=lambda: NOW),
         vmeste_app.state.runtime.service(PublicsServices)) == "0 social posts, 0 incidents"
+    assert not await SocialPost.filter(state="ignored").exists(), "the rule takes every post"
+    (rule,) = await MonitoringRule.all()
+    assert rule.next_fetch_at is None, "the demo has no network: nothing is to be fetched"
     assert (await SocialPost.all().count(), await IncidentReply.all().count(),
             await Incident.all().count()) == (posts, replies, len(rows))

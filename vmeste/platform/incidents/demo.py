@@ -2,7 +2,8 @@
 official pages of the publics demo, turned into incidents and worked on, so the incident
 list, the SLA columns and the statistics have something to show.
 
-Time is replayed: each post (``demo_posts.jsonl``: the page, how many hours before
+The region's monitoring rule takes the posts by keywords, and the demo stores them as
+an import would. Time is replayed: each post (``demo_posts.jsonl``: the page, how many hours before
 the load it was written, its author and text) is stored and processed with the
 services' clock at its moment, so incidents are registered in the past and
 near-duplicates merge as they would live. Each incident then follows a plan (by the
@@ -40,13 +41,18 @@ from vmeste.platform.incidents.publication import record_publication
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.policies.services import RegionPolicyInput, set_region_policy
 from vmeste.platform.publics.demo import REGION, load_demo_pages
-from vmeste.platform.publics.models import OfficialPage
 from vmeste.platform.publics.services import PublicsServices
 
+PACKAGE = "vmeste.platform.incidents"
 NETWORK = "vk"
 #: Where the monitors send the municipal topics (roads, snow, buses): the city of Kirov.
 CITY = "33701000"
-RULE_NAME = "Официальные страницы органов власти Кировской области"
+RULE_NAME = "Дороги, снег, мусор, соцподдержка и транспорт в Кировской области"
+#: The rule's keywords (a rule listing pages would have them read from VK every quarter
+#: of an hour, and the demo has no network).
+KEYWORDS = ("яма", "дорога", "асфальт", "снег", "гололёд", "сосулька", "мусор", "помойка",
+            "свалка", "контейнерная площадка", "автобус", "маршрут", "остановка", "пособие",
+            "выплата", "субсидия", "компенсация")
 #: The rubricator category each topic is routed as (the region's ``incident_sla``).
 TOPIC_CATEGORIES = {
     "road_repair": "roads.potholes", "snow_removal": "snow.roads",
@@ -106,7 +112,7 @@ PLANS = (
 
 def demo_posts(now: datetime) -> list[IncomingPost]:
     """The demo's posts, oldest first, written ``hours_ago`` before ``now``."""
-    lines = resources.files(__package__).joinpath("demo_posts.jsonl").read_text("utf-8")
+    lines = resources.files(PACKAGE).joinpath("demo_posts.jsonl").read_text("utf-8")
     posts = []
     for number, line in enumerate(lines.splitlines(), start=1):
         if line.strip():
@@ -141,7 +147,7 @@ class Replay:
     async def run(self) -> None:
         while self.queue:
             moment, _order, step = heapq.heappop(self.queue)
-            await step(replace(self.services, clock=lambda moment=moment: moment))
+            await step(_at(self.services, moment))
 
     def post(self, post: IncomingPost) -> None:
         async def step(services: IncidentServices) -> None:
@@ -151,10 +157,11 @@ class Replay:
             await process_batch(services, now)
             incident_id = (await SocialPost.get(network=post.network,
                                                 post_ref=post.post_ref)).incident_id
-            if incident_id is not None and incident_id not in self.plans \
-                    and not post.parent_ref:
-                self.plans[incident_id] = plan = (PLANS[len(self.plans)]
-                                                  if len(self.plans) < len(PLANS) else Plan(None))
+            if incident_id is not None and incident_id not in self.plans:
+                # A post that opened an incident: its plan, by the incidents' order.
+                number = len(self.plans)
+                plan = self.plans[incident_id] = (PLANS[number] if number < len(PLANS)
+                                                  else Plan(reaction=None))
                 await self.plan_reaction(services, incident_id, plan)
 
         self.at(post.posted_at + FETCH_DELAY, step)
@@ -236,21 +243,19 @@ def _moment(start: datetime, due: datetime, timing: str) -> datetime:
 
 
 async def load_demo_incidents(services: IncidentServices, publics: PublicsServices) -> str:
-    """The region's settings and monitoring rule, then the replayed week; adds nothing
-    when the demo posts are stored already."""
+    """The official pages, the region's settings and monitoring rule, then the
+    replayed week; adds nothing when the demo posts are stored already."""
     now = services.clock()
     posts = demo_posts(now)
     if await SocialPost.filter(network=NETWORK,
                                post_ref__in=[p.post_ref for p in posts]).exists():
         return "0 social posts, 0 incidents"
-    await load_demo_pages(publics)
+    pages = await load_demo_pages(publics)
     await set_region_policy(SYSTEM, services.resolver, RegionPolicyInput(
         territory_code=REGION, kind=INCIDENT_SLA, plugin="standard",
         settings={"topic_categories": TOPIC_CATEGORIES}))
-    pages = await OfficialPage.filter(network=NETWORK, page_ref__in={
-        p.page_ref for p in posts}).order_by("id").values_list("id", flat=True)
     await rules.create_rule(SYSTEM, rules.RuleInput(
-        name=RULE_NAME, territory_code=REGION, page_ids=list(pages)), now)
+        name=RULE_NAME, territory_code=REGION, keywords=list(KEYWORDS)), now)
     services.router.table.invalidate()  # the competence rules may be newer than its copy
     replay = Replay(services, now)
     for post in posts:
@@ -259,4 +264,5 @@ async def load_demo_incidents(services: IncidentServices, publics: PublicsServic
     statuses = Counter(str(status) for status in await Incident.filter(
         id__in=list(replay.plans)).values_list("status", flat=True))
     listed = ", ".join(f"{status} {number}" for status, number in sorted(statuses.items()))
-    return f"{replay.stored} social posts, {sum(statuses.values())} incidents ({listed})"
+    # The pages are told here: the publics demo, which loads after, finds them there.
+    return f"{replay.stored} social posts, {sum(statuses.values())} incidents ({listed}); {pages}"
