@@ -175,7 +175,7 @@ async def test_telegram_restart_between_the_send_and_the_bookkeeping(
         raise RuntimeError("worker killed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(publication, "_record", crash)
+        patch.setattr(publication, "record_publication", crash)
         with pytest.raises(RuntimeError):
             await publication.publish(services_on(vmeste_app, fake, clock), reply.id)
     assert await publication.publish(services_on(vmeste_app, fake, clock), reply.id)

@@ -36,6 +36,13 @@ def _services(runtime: Runtime) -> IncidentServices:
                             clock=lambda: runtime.clock())
 
 
+async def _demo(runtime: Runtime) -> str:
+    from vmeste.platform.incidents.demo import load_demo_incidents
+
+    return await load_demo_incidents(runtime.service(IncidentServices),
+                                     runtime.service(PublicsServices))
+
+
 @hookimpl
 def vmeste_component() -> Component:
     return Component(
@@ -45,7 +52,7 @@ def vmeste_component() -> Component:
         topics=(PROCESS_JOB, PUBLISH_JOB, FETCH_JOB,
                 history_topic(INCIDENT_STEPS, "vmeste.incident_fan_out", SUBJECT_TYPE)),
         notifications=(INCIDENT_SUBJECT,),
-        deadline_kinds=(IncidentClock(), MonitoringClock()),
+        deadline_kinds=(IncidentClock(), MonitoringClock()), demo=_demo,
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 

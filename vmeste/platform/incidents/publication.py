@@ -122,7 +122,7 @@ async def publish(services: IncidentServices, reply_id: int, *, last_attempt: bo
         if published is None:
             return False
         reply.comment_ref = published.comment_id
-    return await _record(services, reply)
+    return await record_publication(services, reply)
 
 
 async def settle(services: IncidentServices, principal: Principal, reply_id: int,
@@ -224,9 +224,11 @@ async def _failure_event(conn: BaseDBAsyncClient, reply: IncidentReply, incident
                        incident.status, payload={"reply_id": reply.id, "stage": stage})
 
 
-async def _record(services: IncidentServices, reply: IncidentReply) -> bool:
+async def record_publication(services: IncidentServices, reply: IncidentReply) -> bool:
     """The publication on the reply and the incident, in one transaction, tried again
-    on a concurrent step (the comment's id is already kept)."""
+    on a concurrent step: the step a delivery ends in once the network has the comment
+    (``reply.comment_ref``, already kept on the row). Recorded at the services' clock,
+    which is how ``vmeste demo`` records its answers without a network."""
     now = services.clock()
     for _try in range(BOOKKEEPING_TRIES):
         incident = await Incident.get(id=reply.incident_id)
