@@ -15,6 +15,7 @@ from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.incidents.demo import load_demo_incidents
 from vmeste.platform.incidents.models import (
     Incident,
+    IncidentEvent,
     IncidentReply,
     IncidentStatus,
     MonitoringRule,
@@ -96,8 +97,11 @@ async def test_the_demo_shows_every_stage_and_loads_once(vmeste_app: Starlette) 
         "one merged by hand into an incident whose first two posts the batch merged")
     assert statuses[IncidentStatus.DISMISSED] == 1
     assert statuses[IncidentStatus.UNROUTED] == 1 and statuses[IncidentStatus.NEW] >= 3
-    scored = {r.satisfaction: r.status for r in rows if r.satisfaction is not None}
-    assert scored == {5: IncidentStatus.CLOSED, 2: IncidentStatus.ROUTED}, (
+    # A low score reopens the incident and stays in its history; the next answer is
+    # scored afresh.
+    rated = {(event.payload["score"], (await Incident.get(id=event.incident_id)).status)
+             for event in await IncidentEvent.filter(action="rate")}
+    assert rated == {(5, IncidentStatus.CLOSED), (2, IncidentStatus.ROUTED)}, (
         "the author's 5 closed one, a 2 sent one back to the body")
     assert await SocialPost.filter(text="5", parent_ref__not="").exists()
     assert await IncidentReply.filter(kind=ReplyKind.INTERIM,
