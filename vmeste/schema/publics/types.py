@@ -15,7 +15,6 @@ from strawberry.scalars import JSON
 from vmeste.platform.i18n import _
 from vmeste.platform.publics import access, models
 from vmeste.platform.publics.compliance_rules import Rule
-from vmeste.platform.publics.shares import latest_checks
 from vmeste.schema.reference.types import Organization, Territory
 
 PageStatus = strawberry.enum(models.PageStatus, name="OfficialPageStatus")
@@ -154,14 +153,14 @@ class OfficialPage(relay.Node):
                 if access.sees_responsible(info.context.principal, self.row) else None)
 
     @strawberry.field(description="Each rule's latest result on the latest snapshot.")
-    async def latest_results(self) -> list[ComplianceCheck]:
-        checks = (await latest_checks([self.row.id])).get(self.row.id, {})
+    async def latest_results(self, info: strawberry.Info) -> list[ComplianceCheck]:
+        checks = await info.context.loaders.page_checks.load(self.row.id)
         return [ComplianceCheck.from_model(row) for row in checks.values()]
 
     @strawberry.field(description="Whether the latest snapshot passes every rule (null "
                                   "before the first snapshot).")
-    async def compliant(self) -> bool | None:
-        checks = (await latest_checks([self.row.id])).get(self.row.id)
+    async def compliant(self, info: strawberry.Info) -> bool | None:
+        checks = await info.context.loaders.page_checks.load(self.row.id)
         return None if not checks else all(row.passed for row in checks.values())
 
     @strawberry.field(description="The declarations, newest first.")
