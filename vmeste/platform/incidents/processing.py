@@ -41,6 +41,7 @@ from tortoise.transactions import in_transaction
 from vmeste.platform.incidents import satisfaction, similarity, sla
 from vmeste.platform.incidents.ingest import PROCESS_TOPIC
 from vmeste.platform.incidents.lifecycle import OPEN, Action
+from vmeste.platform.incidents.matching import Place, Rule
 from vmeste.platform.incidents.models import (
     Incident,
     IncidentReply,
@@ -83,39 +84,6 @@ class ProcessResult:
     #: Comments under a published answer, as (incident id, post id): the satisfaction
     #: follow-up reads them as the author's score.
     reply_comments: list[tuple[int, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a post's incident belongs: a territory, and the page it was posted on
-    when that page is in the registry."""
-
-    territory_id: int
-    territory_path: str
-    territory_code: str
-    #: The territory's time zone: an incident's registration day is its local day.
-    timezone: str
-    page_id: int | None
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: int
-    place: Place
-    pages: frozenset[tuple[str, str]]
-    keywords: tuple[tuple[str, ...], ...]
-
-    def takes(self, post: SocialPost, words: tuple[str, ...]) -> bool:
-        if self.pages and (post.network, post.page_ref) not in self.pages:
-            return False
-        if self.keywords:
-            return any(_contains(words, keyword) for keyword in self.keywords)
-        return bool(self.pages)
-
-
-def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
-    size = len(phrase)
-    return size > 0 and any(words[i:i + size] == phrase for i in range(len(words) - size + 1))
 
 
 @dataclass
