@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,17 +164,35 @@ def _check(snippet: Snippet, body: dict[str, Any]) -> None:
 
 
 def _subscribe(http: TestClient, tokens: dict[str, str], snippet: Snippet) -> dict[str, Any]:
-    """Subscribe, cause one audited change in the demo region (the city administration
-    edits its contacts), and return the first message."""
+    """Subscribe, cause audited changes in the demo region (the city administration
+    edits its contacts) until the first message comes, and return it.
+
+    A subscription hears what happens after it has started, and a client cannot tell
+    when that is (the demo's own background work may delay it): so the change is made
+    again every half second, from another thread, until one is heard."""
+    heard = threading.Event()
+
+    def change() -> None:
+        for n in range(60):
+            if heard.wait(0.5 if n else 0):
+                return
+            answer = http.post("/graphql", headers=_headers(tokens, "org_admin"), json={
+                "query": 'mutation { updateOrganization(input: {ogrn: "1104328938988", '
+                         f'contacts: {{site: "https://kirov{n}.example"}}}}) '
+                         "{ userErrors { code } } }"})
+            assert answer.json()["data"]["updateOrganization"]["userErrors"] == []
+
     with http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         ws.send_json({"type": "connection_init", "payload": _headers(tokens, snippet.token)})
         assert ws.receive_json()["type"] == "connection_ack"
         ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": snippet.document}})
-        change = http.post("/graphql", headers=_headers(tokens, "org_admin"), json={
-            "query": 'mutation { updateOrganization(input: {ogrn: "1104328938988", '
-                     'contacts: {site: "https://kirov.example"}}) { userErrors { code } } }'})
-        assert change.json()["data"]["updateOrganization"]["userErrors"] == []
-        message = ws.receive_json()
+        changer = threading.Thread(target=change, daemon=True)
+        changer.start()
+        try:
+            message = ws.receive_json()
+        finally:
+            heard.set()
+            changer.join(timeout=10)
         assert message["type"] == "next", message
         return dict(message["payload"])
 
