@@ -17,7 +17,7 @@ from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.notifications.fanout import fan_out
 from vmeste.platform.outbox.services import APPEAL_EVENTS
-from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.outbox.topics import Topic, scope_of
 from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
@@ -43,17 +43,12 @@ async def _demo(runtime: Runtime) -> str:
     return f"{summary.rules} competence rules, {summary.appeals} appeals ({statuses})"
 
 
-async def _scope(payload: dict[str, Any]) -> str:
-    path = await Appeal.filter(id=payload.get("appeal_id")).first().values_list(
-        "territory_path", flat=True)
-    return str(path or "")
-
-
 @hookimpl
 def vmeste_component() -> Component:
     return Component(
         name="appeals", models=("vmeste.platform.appeals.models",),
-        topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out, _scope),),
+        topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out,
+                      scope_of(Appeal, "appeal_id")),),
         services=_services, notifications=(APPEAL_SUBJECT,),
         deadline_kinds=(RunningTerms(), ClarificationPauses()), demo=_demo,
         path_copies=(("appeal", "territory_path"), ("competence_rule", "territory_path")))

@@ -28,6 +28,7 @@ would tell a verified account from an unknown one.
 
 from __future__ import annotations
 
+from vmeste.platform.appeals.access import REGIONAL_ACTORS
 from vmeste.platform.appeals.models import Channel
 from vmeste.platform.errors import DomainError, ErrorCode, Forbidden
 from vmeste.platform.i18n import _
@@ -39,8 +40,6 @@ from vmeste.platform.reference.models import Organization, Territory
 IDENTIFIER_MAX = 255
 #: The issuers of social networks' authors (``social:vk``): no identity provider's.
 SOCIAL_ISSUER_PREFIX = "social:"
-#: The region's monitoring staff, who file a social-network post as an appeal.
-MONITORS = (Role.MODERATOR, Role.REGIONAL_ADMIN)
 
 
 def files_on_behalf(channel: Channel, subject: str | None) -> bool:
@@ -69,7 +68,7 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
     operator = bool(principal.organization_ids((Role.OPERATOR,)))
     if channel == Channel.OPERATOR and not operator:
         raise Forbidden(_("The operator channel is for operators only"))
-    if channel == Channel.SOCIAL and not (operator or principal.territory_scopes(MONITORS)):
+    if channel == Channel.SOCIAL and not (operator or principal.territory_scopes(REGIONAL_ACTORS)):
         raise Forbidden(_("A post's author is named by operators and the region's "
                           "monitoring staff only"))
     if not subject or not subject.strip():
@@ -82,7 +81,7 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
 async def require_scope(principal: Principal, channel: Channel, territory: Territory
                         ) -> None:
     """The filer's territory covers the appeal's (see the module's docstring)."""
-    if channel == Channel.SOCIAL and principal.covers_territory(territory.path, MONITORS):
+    if channel == Channel.SOCIAL and principal.covers_territory(territory.path, REGIONAL_ACTORS):
         return
     await require_operator_scope(principal, territory)
 

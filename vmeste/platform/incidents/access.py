@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from tortoise.expressions import Q
 
-from vmeste.platform.appeals.access import subordinates_of, supervising
+from vmeste.platform.appeals.access import REGIONAL_ACTORS as MONITORS
+from vmeste.platform.appeals.access import REGIONAL_READERS as READERS
+from vmeste.platform.appeals.access import STAFF, subordinates_of, supervising
 from vmeste.platform.authz import require_authenticated
 from vmeste.platform.errors import Forbidden
 from vmeste.platform.i18n import _
@@ -22,9 +24,9 @@ from vmeste.platform.identity.principal import Principal
 from vmeste.platform.incidents.models import Incident
 from vmeste.platform.reference.models import subtree
 
-MONITORS = (Role.MODERATOR, Role.REGIONAL_ADMIN)
-READERS = (*MONITORS, Role.AUDITOR)
-STAFF = (Role.OPERATOR, Role.EXECUTOR, Role.ORG_ADMIN)
+# The region's monitors (moderators, regional administrators), its readers (and the
+# auditors) and a body's staff hold the same roles as for appeals (imported above).
+#: The responsible person who approves an answer for publication.
 APPROVERS = (Role.ORG_ADMIN,)
 
 
@@ -74,6 +76,3 @@ async def require_approver(principal: Principal, incident: Incident) -> None:
     """The responsible person: the body's ``org_admin``, or the regional centre."""
     await require_staff(principal, incident, APPROVERS)
 
-
-async def can_see(principal: Principal, incident_id: int) -> bool:
-    return await Incident.filter(await visible_incidents(principal), id=incident_id).exists()

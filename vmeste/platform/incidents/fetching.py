@@ -23,7 +23,7 @@ from vmeste.platform.incidents.ingest import store_posts
 from vmeste.platform.incidents.models import MonitoringRule
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.outbox.services import emit
-from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.outbox.topics import Topic, scope_of
 from vmeste.platform.publics.failures import (
     ConnectorError,
     NotFound,
@@ -156,11 +156,6 @@ async def _fetch_job(runtime: Runtime, payload: dict[str, Any], last_attempt: bo
                             last_attempt)
 
 
-async def _fetch_scope(payload: dict[str, Any]) -> str:
-    path = await MonitoringRule.filter(id=payload.get("rule_id")).first().values_list(
-        "territory_path", flat=True)
-    return str(path or "")
-
-
-FETCH_JOB = Topic(FETCH_TOPIC, "vmeste.incident_fetch", "incidents", _fetch_job, _fetch_scope,
+FETCH_JOB = Topic(FETCH_TOPIC, "vmeste.incident_fetch", "incidents", _fetch_job,
+                  scope_of(MonitoringRule, "rule_id"),
                   safe_errors=(ConnectorError,))

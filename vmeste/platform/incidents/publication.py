@@ -50,7 +50,7 @@ from vmeste.platform.incidents.replies import PUBLISH_TOPIC, publish_key
 from vmeste.platform.incidents.services import IncidentServices
 from vmeste.platform.incidents.steps import INCIDENT_STEPS as STEPS
 from vmeste.platform.outbox.services import emit
-from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.outbox.topics import Topic, scope_of
 from vmeste.platform.publics.connectors import (
     UNKNOWN,
     AmbiguousDelivery,
@@ -281,11 +281,6 @@ async def _job(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) ->
     return int(await publish(services, int(payload["reply_id"]), last_attempt=last_attempt))
 
 
-async def _scope(payload: dict[str, Any]) -> str:
-    path = await Incident.filter(replies__id=payload.get("reply_id")).first().values_list(
-        "territory_path", flat=True)
-    return str(path or "")
-
-
-PUBLISH_JOB = Topic(PUBLISH_TOPIC, "vmeste.incident_publish", "incidents", _job, _scope,
+PUBLISH_JOB = Topic(PUBLISH_TOPIC, "vmeste.incident_publish", "incidents", _job,
+                    scope_of(Incident, "reply_id", "replies__id"),
                     safe_errors=(ConnectorError,))

@@ -11,7 +11,7 @@ from vmeste.platform.notifications.channels import NOTIFICATION_KIND, DeliveryEr
 from vmeste.platform.notifications.delivery import deliver, reset_for_redrive
 from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.notifications.models import Notification
-from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.outbox.topics import Topic, scope_of
 from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
@@ -26,17 +26,12 @@ async def _reset(payload: dict[str, Any]) -> None:
     await reset_for_redrive(int(payload["notification_id"]))
 
 
-async def _scope(payload: dict[str, Any]) -> str:
-    path = await Notification.filter(id=payload.get("notification_id")).first().values_list(
-        "territory_path", flat=True)
-    return str(path or "")
-
-
 @hookimpl
 def vmeste_component() -> Component:
     return Component(
         name="notifications", models=("vmeste.platform.notifications.models",),
-        topics=(Topic(NOTIFICATION_DELIVER, "vmeste.deliver", "deliveries", _deliver, _scope,
+        topics=(Topic(NOTIFICATION_DELIVER, "vmeste.deliver", "deliveries", _deliver,
+                      scope_of(Notification, "notification_id"),
                       reset=_reset, safe_errors=(DeliveryError,)),))
 
 

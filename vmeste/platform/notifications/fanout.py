@@ -31,7 +31,7 @@ from vmeste.platform.notifications.models import (
 from vmeste.platform.notifications.preferences import choices_of, decide
 from vmeste.platform.notifications.subjects import EventSpec, LoadedSubject, SubjectEvent
 from vmeste.platform.outbox.services import emit
-from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.outbox.topics import Topic, scope_of
 from vmeste.platform.reference.models import PATH_SEPARATOR
 
 if TYPE_CHECKING:
@@ -115,12 +115,7 @@ def history_topic(steps: Steps[Any], actor: str, subject_type: str) -> Topic:
         return await fan_out(runtime, subject_type, int(payload[key]),
                              [int(i) for i in payload["event_ids"]])
 
-    async def scope(payload: dict[str, Any]) -> str:
-        path = await model.filter(id=payload.get(key)).first().values_list(
-            "territory_path", flat=True)
-        return str(path or "")
-
-    return Topic(steps.topic, actor, "notifications", handle, scope)
+    return Topic(steps.topic, actor, "notifications", handle, scope_of(model, key))
 
 
 @dataclass

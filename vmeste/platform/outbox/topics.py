@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tortoise.models import Model
+
     from vmeste.platform.runtime import Runtime
 
 Handler = Callable[["Runtime", dict[str, Any], bool], Awaitable[object]]
@@ -35,6 +37,17 @@ class Topic:
     #: Exceptions whose message is safe to store (free of personal data and secrets);
     #: any other failure is stored by its type name only.
     safe_errors: tuple[type[BaseException], ...] = ()
+
+
+def scope_of(model: type[Model], key: str, lookup: str = "id") -> Scope:
+    """A topic's scope read from the row its payload names: the ``territory_path`` of
+    ``model`` whose ``lookup`` is ``payload[key]`` ("" when the row is gone)."""
+    async def scope(payload: dict[str, Any]) -> str:
+        path = await model.filter(**{lookup: payload.get(key)}).first().values_list(
+            "territory_path", flat=True)
+        return str(path or "")
+
+    return scope
 
 
 def by_actor(topics: Mapping[str, Topic], actor: str) -> Topic | None:
