@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from tortoise.queryset import ValuesListQuery
 
 from vmeste.platform.appeals.access import visible_appeals
+from vmeste.platform.appeals.desk_models import AppealClaim
 from vmeste.platform.appeals.models import Appeal, AppealEvent
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
@@ -103,6 +104,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "territory": "город Киров", "organization": "Администрация города Кирова",
     "reason": "Уточните адрес", "answer": "Яму заделаем до 1 июня.", "rating": 5,
     "rework": False, "due_at": "01.06.2026", "legal_track": "message", "for_staff": False,
+    "claim_code": "7KQ2MZ4RTA",
 }
 LONGEST_CONTEXT: dict[str, Any] = {
     **SAMPLE_CONTEXT, "reason": "Уточните адрес. " * 250, "answer": "Яму заделаем. " * 1500}
@@ -149,6 +151,11 @@ class AppealSubjects:
             "organization": organization.name if organization else "",
             "legal_track": appeal.legal_track.value, "answer": appeal.answer or "",
             "rating": appeal.rating, "rework": False, "reason": "",
+            # An applicant known only by the details they gave an operator takes the
+            # appeal into their account with it (appeals/contacts.py).
+            "claim_code": await AppealClaim.filter(
+                appeal_id=appeal.id, claimed_at__isnull=True).first().values_list(
+                "code", flat=True) or "",
         }
         return LoadedSubject(
             id=appeal.id, territory_path=appeal.territory_path,
