@@ -16,6 +16,12 @@ from tortoise.transactions import in_transaction
 from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.notification_world import fan_out_all
 from tests.worlds import ORG_A, ORG_B, REGION_A, ok_data, user_error_codes
+from vmeste.platform.appeals.contacts import (
+    masked_address,
+    masked_email,
+    masked_name,
+    masked_phone,
+)
 from vmeste.platform.appeals.desk_models import AppealClaim, ClaimFailure
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.appeals.steps import APPEAL_STEPS
@@ -67,8 +73,8 @@ async def test_a_caller_without_an_identity_is_filed_for_told_and_claims_it(
     regional = ok_data(await graphql(CONTACT, {"id": appeal_id}, token=desk["moderator"]))
     shown = regional["appeal"]["contact"]
     assert shown["masked"] and shown["claimCode"] is None
-    assert "Иванова" not in shown["name"] and "345" not in shown["phone"]
-    assert shown["email"] == "m***@example.ru"
+    assert (shown["name"], shown["phone"], shown["email"]) == ("М. И.", "***89",
+                                                               "m***@example.ru")
 
     await fan_out_all(vmeste_app.state.runtime)
     notice = await Notification.get(event="filed_on_behalf").prefetch_related("recipient")
@@ -173,11 +179,30 @@ async def test_bulk_redirect_refuses_what_the_caller_may_not_touch(graphql, desk
     assert set(await Appeal.all().values_list("organization__ogrn", flat=True)) == {ORG_A}
 
 
-async def test_a_batch_over_the_cap_runs_nothing(graphql, desk):
+async def test_a_batch_over_the_cap_or_with_a_bad_executor_runs_nothing(graphql, desk):
     ids = [relay.to_base64("Appeal", n) for n in range(1, 102)]
     body = ok_data(await graphql(BULK_ASSIGN, {"ids": ids}, token=desk["operator"]))
     assert user_error_codes(body["bulkAssignExecutor"]) == ["INVALID"]
     assert body["bulkAssignExecutor"]["results"] == []
+    ours = await _filed(graphql, desk["operator"], 1)
+    bad = ok_data(await graphql(
+        """mutation($ids: [ID!]!) { bulkAssignExecutor(input: {appealIds: $ids,
+        executorId: "QXBwZWFsOjU="}) { results { appealId } userErrors { field } } }""",
+        {"ids": ours}, token=desk["operator"]))["bulkAssignExecutor"]
+    assert (bad["results"], bad["userErrors"]) == ([], [{"field": "executorId"}])
+    assert await AppealEvent.filter(action="assign_executor").count() == 0
+
+
+@pytest.mark.parametrize(("mask", "value", "shown"), [
+    (masked_name, "Иванова Мария Петровна", "И. М. П."),
+    (masked_phone, "8 (912) 345-67-89", "***89"),
+    (masked_email, "maria.ivanova@mail.ru", "m***@mail.ru"),
+    (masked_address, "г. Киров, ул. Ленина, д. 5, кв. 12", "г. Киров, ***"),
+    (masked_address, "Киров", "***"),
+    (masked_phone, "", ""),
+])
+def test_personal_data_is_masked_to_what_recognises_it(mask, value, shown):
+    assert mask(value) == shown
 
 
 SAVE = """mutation($input: SaveAppealFilterInput!) { saveAppealFilter(input: $input) {

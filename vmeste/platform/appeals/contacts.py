@@ -127,14 +127,22 @@ async def sees_in_full(principal: Principal, appeal: Appeal) -> bool:
                 and staff & await supervising(appeal.organization_id))
 
 
-def masked(value: str, keep: int = 1) -> str:
-    """Enough to recognise a value one already knows, not enough to learn it."""
-    if not value:
-        return ""
-    if "@" in value:
-        local, _at, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    words = value.split()
-    if len(words) > 1 and not any(ch.isdigit() for ch in value):
-        return " ".join(f"{word[:keep]}." for word in words)
-    return f"{'*' * max(len(value) - 2, 1)}{value[-2:]}" if len(value) > 2 else "**"
+def masked_name(value: str) -> str:
+    """Initials: enough to recognise a name one already knows, not to learn it."""
+    return " ".join(f"{word[0]}." for word in value.split())
+
+
+def masked_phone(value: str) -> str:
+    digits = [ch for ch in value if ch.isdigit()]
+    return f"***{''.join(digits[-2:])}" if digits else ""
+
+
+def masked_email(value: str) -> str:
+    local, at, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}" if at else ""
+
+
+def masked_address(value: str) -> str:
+    """The locality (the address up to its first comma), never the street or house."""
+    head = value.split(",", 1)[0].strip()
+    return f"{head}, ***" if head and head != value.strip() else ("***" if value else "")

@@ -18,7 +18,7 @@ from tortoise.queryset import ValuesListQuery
 
 from vmeste.platform.appeals.access import visible_appeals
 from vmeste.platform.appeals.desk_models import AppealClaim
-from vmeste.platform.appeals.models import Appeal, AppealEvent
+from vmeste.platform.appeals.models import Appeal, AppealEvent, Channel
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.notifications.subjects import (
@@ -125,6 +125,16 @@ def event_name(action: str, to_status: str, payload: Mapping[str, Any] | None = 
     return _BY_ACTION.get(action)
 
 
+async def _claim_code(appeal: Appeal) -> str:
+    """The open claim code of an applicant known only by the details they gave an
+    operator (appeals/contacts.py), which the filing notice tells them."""
+    if appeal.channel != Channel.OPERATOR:
+        return ""
+    code = await AppealClaim.filter(appeal_id=appeal.id, claimed_at__isnull=True).first(
+        ).values_list("code", flat=True)
+    return str(code or "")
+
+
 class AppealSubjects:
     """The :class:`~vmeste.platform.notifications.subjects.SubjectSource` of appeals."""
 
@@ -151,11 +161,7 @@ class AppealSubjects:
             "organization": organization.name if organization else "",
             "legal_track": appeal.legal_track.value, "answer": appeal.answer or "",
             "rating": appeal.rating, "rework": False, "reason": "",
-            # An applicant known only by the details they gave an operator takes the
-            # appeal into their account with it (appeals/contacts.py).
-            "claim_code": await AppealClaim.filter(
-                appeal_id=appeal.id, claimed_at__isnull=True).first().values_list(
-                "code", flat=True) or "",
+            "claim_code": await _claim_code(appeal),
         }
         return LoadedSubject(
             id=appeal.id, territory_path=appeal.territory_path,

@@ -75,7 +75,7 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
     if channel == Channel.SOCIAL and not (operator or principal.territory_scopes(REGIONAL_ACTORS)):
         raise Forbidden(_("A post's author is named by operators and the region's "
                           "monitoring staff only"))
-    if (not subject or not subject.strip()) and not (contact and not subject):
+    if (not subject and not contact) or (subject and not subject.strip()):
         raise DomainError.of("onBehalfOf", _("Name the applicant"), ErrorCode.REQUIRED)
     if channel == Channel.SOCIAL and not (issuer or "").startswith(SOCIAL_ISSUER_PREFIX):
         raise DomainError.of("onBehalfOfIssuer", _("A post's author is named by the network "

@@ -51,13 +51,18 @@ async def appeal_contact(info: strawberry.Info, row: models.Appeal) -> AppealCon
         return None
     contact, claim = found
     full = await contacts.sees_in_full(info.context.principal, row)
-    shown = (lambda value: value) if full else contacts.masked
     staff = full and (info.context.principal.user is None
                       or info.context.principal.user.id != row.applicant_id)
+    if not full:
+        return AppealContact(
+            mode=contact.mode, name=contacts.masked_name(contact.name),
+            phone=contacts.masked_phone(contact.phone), email=contacts.masked_email(contact.email),
+            postal_address=contacts.masked_address(contact.postal_address), masked=True,
+            claim_code=None, claim_expires_at=None)
     return AppealContact(
-        mode=contact.mode, name=shown(contact.name), phone=shown(contact.phone),
-        email=shown(contact.email), postal_address=shown(contact.postal_address),
-        masked=not full, claim_code=claim.code if claim is not None and staff else None,
+        mode=contact.mode, name=contact.name, phone=contact.phone, email=contact.email,
+        postal_address=contact.postal_address, masked=False,
+        claim_code=claim.code if claim is not None and staff else None,
         claim_expires_at=claim.expires_at if claim is not None and staff else None)
 
 

@@ -94,10 +94,15 @@ class BulkMutation:
                                      f"fails on its own (at most {BULK_MAX}).")
     async def bulk_assign_executor(self, info: strawberry.Info, input: BulkAssignExecutorInput
                                    ) -> BulkAppealsPayload:
-        def step(pk: int) -> Awaitable[models.Appeal]:
+        try:
             executor = None if input.executor_id is None else global_pk(
                 input.executor_id, "User", field="executorId",
                 message=_("This is not a user's id"))
+        except DomainError as error:
+            return BulkAppealsPayload(results=[], succeeded=0, failed=0,
+                                      user_errors=user_errors(error))
+
+        def step(pk: int) -> Awaitable[models.Appeal]:
             return appeal_services(info).assign_executor(
                 info.context.principal, pk, executor_subject=input.executor_subject,
                 executor_issuer=input.executor_issuer, executor_id=executor)

@@ -40,14 +40,20 @@ class AppealQueueUpdate:
 @strawberry.type
 class QueueSubscription:
     @strawberry.subscription(description="The steps of the appeals the caller may see (of one "
-                                         "organization, by OGRN), as they happen: the "
-                                         "operators' and executors' live queue.")
-    async def appeal_queue(self, info: strawberry.Info, organization_ogrn: str | None = None
-                           ) -> AsyncGenerator[AppealQueueUpdate, None]:
-        require_authenticated(info.context.principal)
-        condition = await visible_appeals(info.context.principal, prefix="appeal__")
+                                         "organization, by OGRN; or assigned to the caller), "
+                                         "as they happen: the operators' and executors' live "
+                                         "queue.")
+    async def appeal_queue(
+        self, info: strawberry.Info, organization_ogrn: str | None = None,
+        assigned_to_me: bool = False,
+    ) -> AsyncGenerator[AppealQueueUpdate, None]:
+        principal = info.context.principal
+        require_authenticated(principal)
+        condition = await visible_appeals(principal, prefix="appeal__")
         if organization_ogrn is not None:
             condition &= Q(appeal__organization__ogrn=organization_ogrn)
+        if assigned_to_me:  # an executor's own work
+            condition &= Q(appeal__executor_id=principal.user.id if principal.user else -1)
         latest = await models.AppealEvent.all().order_by("-id").first().values_list(
             "id", flat=True)
         last = int(latest or 0)
