@@ -95,11 +95,14 @@ CASES: dict[str, Case] = {
 async def _subscribe(app: Starlette, token: str | None, appeal: Any,
                      monkeypatch: pytest.MonkeyPatch) -> tuple[str | None, bool]:
     """Whether the caller hears of a step of the target appeal taken after subscribing."""
-    polling = asyncio.Event()
+    # The feed waits between polls until the test has written its steps: on one
+    # connection (the test's transaction) PostgreSQL's driver runs one statement at a time.
+    polling, written = asyncio.Event(), asyncio.Event()
 
     class Signalling:
         async def sleep(self, seconds: float) -> None:
             polling.set()
+            await written.wait()
             await asyncio.sleep(0.01)
 
     monkeypatch.setattr(queue, "asyncio", Signalling())
@@ -122,6 +125,7 @@ async def _subscribe(app: Starlette, token: str | None, appeal: Any,
         return result.errors[0].extensions.get("code") if result.errors else None, True
     async with in_transaction() as conn:
         await APPEAL_STEPS.record(conn, appeal, "system:test", "remind", None, appeal.status)
+    written.set()
     try:
         result = await asyncio.wait_for(first, timeout=1)
     except TimeoutError:

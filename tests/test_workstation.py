@@ -273,11 +273,14 @@ async def test_the_live_queue_hears_its_bodys_appeals_only(graphql, desk, vmeste
         channel=mine.channel, category_id=mine.category_id, territory_id=mine.territory_id,
         territory_path=mine.territory_path, text="Чужая яма", status=AppealStatus.ROUTED,
         organization=organization)
-    polling = asyncio.Event()
+    # The feed waits between polls until the test has written its steps: on one
+    # connection (the test's transaction) PostgreSQL's driver runs one statement at a time.
+    polling, written = asyncio.Event(), asyncio.Event()
 
     class Signalling:
         async def sleep(self, seconds: float) -> None:
             polling.set()
+            await written.wait()
             await asyncio.sleep(0.01)
 
     monkeypatch.setattr(queue, "asyncio", Signalling())
@@ -299,6 +302,7 @@ async def test_the_live_queue_hears_its_bodys_appeals_only(graphql, desk, vmeste
                                   AppealStatus.ROUTED)
     body = ok_data(await graphql(BULK_ASSIGN, {"ids": [ours]}, token=desk["operator"]))
     assert body["bulkAssignExecutor"]["succeeded"] == 1
+    written.set()
     try:
         result = await asyncio.wait_for(first, timeout=5)
     finally:
