@@ -10,7 +10,6 @@ revealed.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,15 +21,14 @@ from strawberry import relay
 from tortoise.transactions import in_transaction
 
 from tests.authz_roles import each_role
+from tests.queue_world import listen
 from tests.test_authz_appeals import AUTHOR_B, _appeal, _seed
 from tests.test_authz_matrix import REFUSALS, caller_token, parse_table, result_of
 from tests.worlds import ORG_A, ORG_B, ORG_FEDERAL, error_code, seed_world
 from vmeste.platform.appeals.desk_models import AppealClaim, SavedFilter
 from vmeste.platform.appeals.models import AppealStatus
 from vmeste.platform.appeals.steps import APPEAL_STEPS
-from vmeste.platform.identity.authenticate import authenticate
 from vmeste.platform.identity.models import User
-from vmeste.schema.workstation import queue
 from vmeste.testing import GraphQLClient
 
 TABLE = """
@@ -95,43 +93,18 @@ CASES: dict[str, Case] = {
 async def _subscribe(app: Starlette, token: str | None, appeal: Any,
                      monkeypatch: pytest.MonkeyPatch) -> tuple[str | None, bool]:
     """Whether the caller hears of a step of the target appeal taken after subscribing."""
-    # The feed waits between polls until the test has written its steps: on one
-    # connection (the test's transaction) PostgreSQL's driver runs one statement at a time.
-    polling, written = asyncio.Event(), asyncio.Event()
-
-    class Signalling:
-        async def sleep(self, seconds: float) -> None:
-            polling.set()
-            await written.wait()
-            await asyncio.sleep(0.01)
-
-    monkeypatch.setattr(queue, "asyncio", Signalling())
-    principal = await authenticate(token, app.state.settings, app.state.plugins)
-    endpoint = next(r.endpoint for r in app.routes if getattr(r, "path", "") == "/graphql")
-
-    class Request:
-        scope = {"type": "websocket", "state": {"principal": principal}}
-
-    context = await endpoint.get_context(Request(), None)
-    stream = await endpoint.schema.subscribe(CASES["appealQueue"].document,
-                                             context_value=context)
-    first = asyncio.ensure_future(stream.__anext__())
-    waiting = asyncio.ensure_future(polling.wait())
-    await asyncio.wait({first, waiting}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
-    waiting.cancel()
-    if first.done():
-        result = first.result()
-        await stream.aclose()
+    listening = await listen(app, token, CASES["appealQueue"].document, monkeypatch)
+    if listening.first.done():
+        result = await listening.result()
         return result.errors[0].extensions.get("code") if result.errors else None, True
     async with in_transaction() as conn:
         await APPEAL_STEPS.record(conn, appeal, "system:test", "remind", None, appeal.status)
-    written.set()
     try:
-        result = await asyncio.wait_for(first, timeout=1)
+        # Nothing to hear for whom the appeal is not visible: a short wait, as for
+        # the incidents' feed.
+        result = await listening.result(wait=1)
     except TimeoutError:
         return None, False
-    finally:
-        await stream.aclose()
     return None, result.data["appealQueue"]["appeal"]["id"] == relay.to_base64(
         "Appeal", appeal.id)
 

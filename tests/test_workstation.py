@@ -4,7 +4,6 @@ steps with per-item results, saved filters and the live queue."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.notification_world import fan_out_all
+from tests.queue_world import listen
 from tests.worlds import ORG_A, ORG_B, REGION_A, ok_data, user_error_codes
 from vmeste.platform.appeals.contacts import (
     masked_address,
@@ -26,10 +26,8 @@ from vmeste.platform.appeals.desk_models import AppealClaim, ClaimFailure
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.appeals.steps import APPEAL_STEPS
 from vmeste.platform.audit.models import AuditEvent
-from vmeste.platform.identity.authenticate import authenticate
 from vmeste.platform.notifications.models import Notification
 from vmeste.platform.reference.models import Organization
-from vmeste.schema.workstation import queue
 
 PHONE_CALL = {"mode": "PHONE", "name": "Мария Иванова", "phone": "+7 912 345-67-89",
               "email": "maria@example.ru"}
@@ -273,56 +271,24 @@ async def test_the_live_queue_hears_its_bodys_appeals_only(graphql, desk, vmeste
         channel=mine.channel, category_id=mine.category_id, territory_id=mine.territory_id,
         territory_path=mine.territory_path, text="Чужая яма", status=AppealStatus.ROUTED,
         organization=organization)
-    # The feed waits between polls until the test has written its steps: on one
-    # connection (the test's transaction) PostgreSQL's driver runs one statement at a time.
-    polling, written = asyncio.Event(), asyncio.Event()
-
-    class Signalling:
-        async def sleep(self, seconds: float) -> None:
-            polling.set()
-            await written.wait()
-            await asyncio.sleep(0.01)
-
-    monkeypatch.setattr(queue, "asyncio", Signalling())
-    principal = await authenticate(desk["operator"], vmeste_app.state.settings,
-                                   vmeste_app.state.plugins)
-    endpoint = next(r.endpoint for r in vmeste_app.routes if getattr(r, "path", "") == "/graphql")
-
-    class Request:
-        scope = {"type": "websocket", "state": {"principal": principal}}
-
-    context = await endpoint.get_context(Request(), None)
-    stream = await endpoint.schema.subscribe(
-        "subscription { appealQueue { action toStatus appeal { id } } }", context_value=context)
-    first = asyncio.ensure_future(stream.__anext__())
-    await asyncio.wait_for(polling.wait(), timeout=5)
+    listening = await listen(vmeste_app, desk["operator"],
+                             "subscription { appealQueue { action toStatus appeal { id } } }",
+                             monkeypatch)
     # Another body's step first: the queue must pass it by.
     async with in_transaction() as conn:
         await APPEAL_STEPS.record(conn, elsewhere, "system:test", "remind", None,
                                   AppealStatus.ROUTED)
     body = ok_data(await graphql(BULK_ASSIGN, {"ids": [ours]}, token=desk["operator"]))
     assert body["bulkAssignExecutor"]["succeeded"] == 1
-    written.set()
-    try:
-        result = await asyncio.wait_for(first, timeout=5)
-    finally:
-        await stream.aclose()
+    result = await listening.result()
     assert result.errors is None
     update = result.data["appealQueue"]
     assert (update["action"], update["toStatus"], update["appeal"]["id"]) == (
         "assign_executor", "IN_PROGRESS", ours)
 
 
-async def test_the_live_queue_wants_a_signed_in_caller(vmeste_app):
-    principal = await authenticate(None, vmeste_app.state.settings, vmeste_app.state.plugins)
-    endpoint = next(r.endpoint for r in vmeste_app.routes if getattr(r, "path", "") == "/graphql")
-
-    class Request:
-        scope = {"type": "websocket", "state": {"principal": principal}}
-
-    context = await endpoint.get_context(Request(), None)
-    stream = await endpoint.schema.subscribe("subscription { appealQueue { action } }",
-                                             context_value=context)
-    result = await stream.__anext__()
-    await stream.aclose()
+async def test_the_live_queue_wants_a_signed_in_caller(vmeste_app, monkeypatch):
+    listening = await listen(vmeste_app, None, "subscription { appealQueue { action } }",
+                             monkeypatch)
+    result = await listening.result()
     assert result.errors[0].extensions["code"] == "UNAUTHENTICATED"
