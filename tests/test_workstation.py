@@ -116,6 +116,16 @@ async def test_claim_codes_expire_and_guessing_is_cut_off(graphql, desk, vmeste_
     assert (await AppealClaim.get(id=claim.id)).claimed_at is None, "the code is not spent"
 
 
+async def test_a_retried_filing_meets_its_first_appeal(graphql, desk):
+    variables = submit_input(channel="OPERATOR", contact=PHONE_CALL, idempotencyKey="call-17")
+    first = ok_data(await graphql(SUBMIT, variables, token=desk["operator"]))["submitAppeal"]
+    again = ok_data(await graphql(SUBMIT, variables, token=desk["operator"]))["submitAppeal"]
+    assert again["userErrors"] == [] and again["appeal"]["id"] == first["appeal"]["id"]
+    other = ok_data(await graphql(SUBMIT, variables, token=desk["colleague"]))["submitAppeal"]
+    assert other["appeal"]["id"] != first["appeal"]["id"], "a key is the filer's own"
+    assert await Appeal.all().count() == 2
+
+
 @pytest.mark.parametrize(("contact", "field", "code"), [
     ({"mode": "LETTER"}, "contact.postalAddress", "REQUIRED"),
     ({"name": " "}, "contact.name", "REQUIRED"),
@@ -234,6 +244,11 @@ async def test_saved_filters_are_the_owners_shared_on_request_and_applied(graphq
     hidden = await graphql(APPLY, {"f": node["id"]}, token=desk["stranger"])
     assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
+    by_node = "query($id: ID!) { node(id: $id) { ... on SavedAppealFilter { name } } }"
+    seen = ok_data(await graphql(by_node, {"id": node["id"]}, token=desk["colleague"]))
+    assert seen["node"] == {"name": "В работе"}
+    unseen = ok_data(await graphql(by_node, {"id": node["id"]}, token=desk["stranger"]))
+    assert unseen["node"] is None
     changed = ok_data(await graphql(SAVE, {"input": {"id": node["id"], "name": "Чужой",
                                                      "filter": {}}}, token=desk["colleague"]))
     assert user_error_codes(changed["saveAppealFilter"]) == ["NOT_FOUND"]

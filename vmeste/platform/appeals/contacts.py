@@ -17,6 +17,7 @@ above it) and the applicant see them in full, everyone else who may see the appe
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import uuid
@@ -35,11 +36,12 @@ from vmeste.platform.identity.principal import Principal
 
 #: The issuer of applicants known only by the details they gave an operator.
 CONTACT_ISSUER = "contact:operator"
-NAME_MAX, PHONE_MAX, EMAIL_MAX, POSTAL_MAX = 300, 32, 255, 500
+NAME_MAX, EMAIL_MAX, POSTAL_MAX = 300, 255, 500
 #: Claim codes: no 0/O, 1/I/L, so a code read out on the phone is not misheard.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,30}$")
+#: At most 32 characters, the user table's phone column.
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ()\-]{4,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -89,11 +91,20 @@ def checked(details: ContactDetails) -> ContactDetails:
                           postal_address=postal)
 
 
-async def contact_user(details: ContactDetails) -> User:
+async def contact_user(details: ContactDetails, filer: str, idempotency_key: str | None
+                       ) -> User:
     """A user row for an applicant without a named identity: reachable through what
-    they gave, never signed in as."""
-    return await User.create(issuer=CONTACT_ISSUER, subject=uuid.uuid4().hex,
-                             email=details.email, phone=details.phone[:PHONE_MAX])
+    they gave, never signed in as. With an idempotency key the row follows from the
+    filer and the key, so a retried submission meets its first appeal through the
+    (applicant, key) index instead of filing it twice."""
+    if idempotency_key is None:
+        return await User.create(issuer=CONTACT_ISSUER, subject=uuid.uuid4().hex,
+                                 email=details.email, phone=details.phone)
+    subject = hashlib.sha256(f"{filer}\n{idempotency_key}".encode()).hexdigest()
+    user, _created = await User.get_or_create(
+        issuer=CONTACT_ISSUER, subject=subject,
+        defaults={"email": details.email, "phone": details.phone})
+    return user
 
 
 def new_code() -> str:

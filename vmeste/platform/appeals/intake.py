@@ -160,7 +160,8 @@ class Intake:
         await on_behalf.require_scope(principal, data.channel, territory)
         if not data.on_behalf_of_subject:
             assert data.contact is not None  # on_behalf.check_submitter ran first
-            return await contacts.contact_user(data.contact)
+            return await contacts.contact_user(data.contact, principal.actor,
+                                               data.idempotency_key)
         return await on_behalf.applicant(principal, data.on_behalf_of_subject,
                                          data.on_behalf_of_issuer)
 

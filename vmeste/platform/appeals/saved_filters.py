@@ -30,7 +30,7 @@ NAME_MAX = 200
 PER_USER_MAX = 100
 
 
-def _require_staff(principal: Principal) -> int:
+def require_staff(principal: Principal) -> int:
     """The caller's user id, when they are staff who read the appeals connection."""
     require_authenticated(principal)
     if principal.user is None or not (principal.organization_ids(STAFF)
@@ -63,7 +63,7 @@ async def save(principal: Principal, *, name: str, arguments: dict[str, Any],
                filter_id: int | None = None, share_with_ogrn: str | None = None
                ) -> SavedFilter:
     """Create a filter, or change one of the caller's own (``filter_id``)."""
-    owner = _require_staff(principal)
+    owner = require_staff(principal)
     name = name.strip()
     if not name:
         raise DomainError.of("name", _("Name the filter"), ErrorCode.REQUIRED)
@@ -102,7 +102,7 @@ async def save(principal: Principal, *, name: str, arguments: dict[str, Any],
 
 
 async def delete(principal: Principal, filter_id: int) -> int:
-    owner = _require_staff(principal)
+    owner = require_staff(principal)
     found = await SavedFilter.get_or_none(id=filter_id, owner_id=owner)
     if found is None:
         raise DomainError.of("id", _("Saved filter not found"), ErrorCode.NOT_FOUND)

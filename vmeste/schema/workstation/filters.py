@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Self
 
@@ -39,6 +40,18 @@ class SavedAppealFilter(relay.Node):
     def from_model(cls, row: desk_models.SavedFilter, user_id: int | None) -> Self:
         return cls(id=row.id, name=row.name, filter=row.arguments, mine=row.owner_id == user_id,
                    created_at=row.created_at, updated_at=row.updated_at, row=row)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[Any]:
+        """``node(id:)``: the filters the caller may use, nothing for anyone else."""
+        ids = [int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1 else -1
+               for raw in node_ids]
+        principal = info.context.principal
+        rows = {row.id: row for row in await desk_models.SavedFilter.filter(
+            saved_filters.usable(principal), id__in=ids)}
+        user_id = _user_id(info)
+        return [cls.from_model(rows[pk], user_id) if pk in rows else None for pk in ids]
 
     @strawberry.field(description="The organization whose staff share it; null when private.")
     async def shared_with(self, info: strawberry.Info) -> Organization | None:
@@ -84,7 +97,7 @@ class FiltersQuery:
         self, info: strawberry.Info, first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[SavedAppealFilter]:
-        saved_filters._require_staff(info.context.principal)
+        saved_filters.require_staff(info.context.principal)
         query = desk_models.SavedFilter.filter(saved_filters.usable(info.context.principal))
         user_id = _user_id(info)
         return await paginate(query, info=info,
