@@ -3,7 +3,10 @@ and staff file one for the author of a social-network post (an incident made an
 appeal): the ``social`` channel with a named author, open to operators and to the
 region's monitoring staff (moderators, regional administrators), the author named by
 the network (issuer ``social:<network>``) and their id there. A citizen's own appeal
-on the social channel names nobody and is theirs as before.
+on the social channel names nobody and is theirs as before. On the operator channel, a
+caller without an identity they can name is known by the details they gave instead
+(``SubmitAppealInput.contact``, :mod:`vmeste.platform.appeals.contacts`) and claims the
+appeal later with a code.
 
 Three rules keep the channel from being a way to write in anyone's name:
 
