@@ -27,6 +27,7 @@ from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.appeals.steps import APPEAL_STEPS
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.notifications.models import Notification
+from vmeste.platform.outbox.models import OutboxMessage
 from vmeste.platform.reference.models import Organization
 
 PHONE_CALL = {"mode": "PHONE", "name": "Мария Иванова", "phone": "+7 912 345-67-89",
@@ -73,6 +74,11 @@ async def test_a_caller_without_an_identity_is_filed_for_told_and_claims_it(
     assert shown["masked"] and shown["claimCode"] is None
     assert (shown["name"], shown["phone"], shown["email"]) == ("М. И.", "***89",
                                                                "m***@example.ru")
+
+    history = str(await AppealEvent.all().values_list("payload", "reason"))
+    announced = str(await OutboxMessage.all().values_list("payload", flat=True))
+    leaked = [w for w in ("Иванова", "345-67", "maria@") if w in history + announced]
+    assert leaked == [], "the details stay out of the history and the announcements"
 
     await fan_out_all(vmeste_app.state.runtime)
     notice = await Notification.get(event="filed_on_behalf").prefetch_related("recipient")
