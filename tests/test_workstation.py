@@ -272,6 +272,20 @@ async def test_saved_filters_are_the_owners_shared_on_request_and_applied(graphq
     assert await AuditEvent.filter(object_type="appeal_filter").count() == 2
 
 
+async def test_a_changed_saved_filter_applies_as_changed(graphql, desk):
+    """The filter is read from the database on every use: nothing keeps what it was."""
+    await _filed(graphql, desk["operator"], 1)
+    routed = {"name": "Очередь", "filter": {"status": ["ROUTED"]}}
+    saved = ok_data(await graphql(SAVE, {"input": routed}, token=desk["operator"]))
+    filter_id = saved["saveAppealFilter"]["savedFilter"]["id"]
+    before = ok_data(await graphql(APPLY, {"f": filter_id}, token=desk["operator"]))
+    changed = ok_data(await graphql(SAVE, {"input": {
+        **routed, "id": filter_id, "filter": {"status": ["CLOSED"]}}}, token=desk["operator"]))
+    assert changed["saveAppealFilter"]["userErrors"] == []
+    after = ok_data(await graphql(APPLY, {"f": filter_id}, token=desk["operator"]))
+    assert (before["appeals"]["totalCount"], after["appeals"]["totalCount"]) == (1, 0)
+
+
 async def test_a_saved_filter_that_no_longer_fits_is_a_typed_error(graphql, desk):
     from vmeste.platform.appeals.desk_models import SavedFilter
 

@@ -160,7 +160,7 @@ class AppealsQuery:
                                   "subordinates, or of their territory (savedFilterId applies a "
                                   "saved filter, which filter's fields override).",
                       metadata=rows(appeals_rows, stable=True,
-                                    unless=("filter", "saved_filter_id")))
+                                    unless=("filter", "savedFilterId")))
     async def appeals(
         self, info: strawberry.Info, filter: AppealFilter | None = None,
         saved_filter_id: relay.GlobalID | None = None,
