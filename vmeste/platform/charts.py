@@ -119,6 +119,8 @@ class Bar:
     caption: str
     #: Drawn bold in :data:`MARKED` (a vote's winner), its label after ``mark``.
     marked: bool = False
+    #: Suppressed: a hatched track, no bar, and the caption says so.
+    hidden: bool = False
 
 
 def _scale(bars: Sequence[Bar]) -> float:
@@ -143,9 +145,10 @@ def draw_bars(canvas: Canvas, bars: Sequence[Bar], left: float, size: float,
             canvas.centred(left, canvas.y, thickness, fit(label, size, label_width - 8, bold),
                            size, weight=weight)
             start = left + label_width
-        canvas.rect(start, canvas.y, area, thickness, TRACK)
-        canvas.rect(start, canvas.y, area * bar.value / top, thickness,
-                    MARKED if bar.marked else BAR)
+        canvas.rect(start, canvas.y, area, thickness, "url(#hatch)" if bar.hidden else TRACK)
+        if not bar.hidden:
+            canvas.rect(start, canvas.y, area * bar.value / top, thickness,
+                        MARKED if bar.marked else BAR)
         canvas.centred(WIDTH - PAD, canvas.y, thickness, bar.caption, size, fill=MUTED,
                        anchor="end")
         canvas.y += thickness + (14 if label_width is None else 8)

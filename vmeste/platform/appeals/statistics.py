@@ -44,7 +44,12 @@ from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.medians import median
-from vmeste.platform.reference.models import Category, region_codes, within_territory
+from vmeste.platform.reference.models import (
+    Category,
+    Organization,
+    region_codes,
+    within_territory,
+)
 from vmeste.platform.suppression import suppressed_cells
 
 #: The most points a series returns (each costs a query for its median).
@@ -142,7 +147,7 @@ class Point:
 
 @dataclass(frozen=True)
 class Series:
-    #: The region's or category's code, the body's id ("" for appeals at no body yet),
+    #: The region's or category's code, the body's OGRN ("" for appeals at no body yet),
     #: or "" for the totals when nothing is grouped.
     key: str
     points: tuple[Point, ...]
@@ -242,10 +247,12 @@ async def _keys(by: Dimension | None, values: Sequence[Any]) -> dict[Any, str]:
     """Each grouped column's value → the series' key."""
     if by is Dimension.REGION:
         return dict(await region_codes(values))
+    known = [v for v in values if v is not None]
     if by is Dimension.CATEGORY:
-        return {pk: code for pk, code in await Category.filter(
-            id__in=[v for v in values if v is not None]).values_list("id", "code")}
-    return {value: "" if value is None else str(value) for value in values}
+        return dict(await Category.filter(id__in=known).values_list("id", "code"))
+    if by is Dimension.ORGANIZATION:
+        return dict(await Organization.filter(id__in=known).values_list("id", "ogrn"))
+    return {}
 
 
 async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None = None,
