@@ -27,13 +27,14 @@ NOW = datetime(2026, 12, 4, 9, tzinfo=UTC)
 FIGURES = ("appeals byStatus { status count } registered answered meanAnswerSeconds "
            "medianAnswerSeconds answeredOnTime answeredLate overdueOpen onTimeShare rated "
            "ratingMean ratingCounts reworked reworkShare")
-OPEN_WITH_TERM = {"unrouted", "routed", "in_progress", "clarification_requested"}
+#: Open with the clock running (a clarification pauses it).
+CLOCK_RUNNING = {"unrouted", "routed", "in_progress"}
 QUERY = """query($f: AppealStatisticsFilter, $by: AppealStatisticsDimension,
   $period: StatisticsPeriod, $published: Boolean!) {
   appealStatistics(filter: $f, groupBy: $by, period: $period, published: $published) {
     published minGroupSize csvUrl chartUrl(figure: "mean_answer_days")
-    series { key name } points { key periodStart periodEnd suppressed figures { %s } } } }
-""" % FIGURES
+    series { key name } points { key periodStart periodEnd suppressed figures { FIGURES } }
+  } }""".replace("FIGURES", FIGURES)
 
 
 def by_hand(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def by_hand(rows: list[dict[str, Any]]) -> dict[str, Any]:
     late = [r for r in rows if r["first_answered_at"] is not None and r["due_at"]
             and r["first_answered_at"] > r["due_at"]]
     overdue = [r for r in rows if r["first_answered_at"] is None
-               and r["status"] in OPEN_WITH_TERM and r["due_at"] and r["due_at"] < NOW]
+               and r["status"] in CLOCK_RUNNING and r["due_at"] and r["due_at"] < NOW]
     ratings = [r["rating"] for r in rows if r["rating"] is not None]
     reworked = sum(1 for r in rows if r["rework_count"] > 0)
     statuses = Counter(r["status"] for r in rows)

@@ -12,7 +12,8 @@ so a series is capped at :data:`MAX_POINTS` points.
 Definitions. An appeal belongs to the local day it was submitted on (its territory's
 time zone). The time to answer runs from registration (moderation's acceptance) to the
 first answer, in calendar time. An answer is on time when it came by the due moment in
-force then; an appeal still unanswered past its due moment counts as late already, so
+force then; an appeal still unanswered past its due moment with its clock running (not
+paused for a clarification) counts as late already, so
 the share on time is on time over (answered with a term + open and overdue). Rework is
 an appeal sent back at least once (a low rating or a supervisor); its share is of the
 answered ones. The rating is the latest the applicant gave.
@@ -38,8 +39,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 
 from vmeste.platform.appeals.access import REGIONAL_READERS, STAFF, visible_appeals
+from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
 from vmeste.platform.appeals.models import Appeal, AppealStatus
-from vmeste.platform.appeals.terms import OPEN_WITH_TERM
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
@@ -162,7 +163,7 @@ class Statistics:
 
 
 def _aggregates(now: datetime) -> dict[str, Any]:
-    overdue = Q(first_answered_at__isnull=True, status__in=list(OPEN_WITH_TERM),
+    overdue = Q(first_answered_at__isnull=True, status__in=list(CLOCK_RUNNING),
                 due_at__lt=now)
     found: dict[str, Any] = {
         "appeals": Count("id"),

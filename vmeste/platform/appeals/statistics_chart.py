@@ -86,17 +86,19 @@ def period_label(start: date | None, period: stats.Period | None) -> str:
 
 def _bar(figure: Figure, label: str, point: stats.Point) -> Bar:
     if point.figures is None:
-        return Bar(label, 0, _("suppressed: too few appeals to publish"), hidden=True)
+        return Bar(label, 0, _("suppressed"), hidden=True)
     value = figure.value(point.figures)
     return Bar(label, value or 0, "—" if value is None else figure.caption(value))
 
 
 def statistics_chart(figure_name: str, found: stats.Statistics, request: StatisticsRequest,
-                     names: Mapping[str, str]) -> str:
-    """The chart of one figure of :data:`FIGURES`."""
+                     names: Mapping[str, str], scope: str = "") -> str:
+    """The chart of one figure of :data:`FIGURES`; ``scope`` names what is counted
+    (a territory, a body, a category)."""
     figure = FIGURES[figure_name]
     title = translate(figure.title)
-    how = [translate(BY_TITLES[request.by])] if request.by else []
+    how = [scope] if scope else []
+    how += [translate(BY_TITLES[request.by])] if request.by else []
     how += [translate(PERIOD_TITLES[request.period])] if request.period else []
     if request.since or request.until:
         how.append(_("submitted {since} – {until}",
@@ -104,7 +106,7 @@ def statistics_chart(figure_name: str, found: stats.Statistics, request: Statist
                      until=request.until.isoformat() if request.until else "…"))
     notes = ["; ".join(how)] if how else []
     if found.published:
-        notes.append(_("Points under {size} appeals are hidden, with the next smallest where "
+        notes.append(_("Suppressed: points under {size} appeals, with the next smallest where "
                        "needed", size=number(found.min_group_size)))
     canvas = Canvas()
     canvas.heading(title, *notes)

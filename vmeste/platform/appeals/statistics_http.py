@@ -28,6 +28,7 @@ from vmeste.platform.appeals.statistics_request import (
     CHART_PATH,
     CSV_PATH,
     StatisticsRequest,
+    scope_label,
     series_names,
     statistics_csv,
 )
@@ -66,7 +67,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         if figure is None:
             content, media_type = statistics_csv(found, wanted, names), CSV
         else:
-            content, media_type = statistics_chart(figure, found, wanted, names), SVG
+            content = statistics_chart(figure, found, wanted, names, await scope_label(wanted))
+            media_type = SVG
         body = content.encode()
         etag = strong_etag(body)
         headers = {"ETag": etag, "Vary": "Authorization",

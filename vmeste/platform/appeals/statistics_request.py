@@ -133,6 +133,18 @@ async def series_names(by: stats.Dimension | None, keys: Sequence[str]) -> dict[
     return {key: names.get(key, key) if key else _("Not at a body yet") for key in keys}
 
 
+async def scope_label(request: StatisticsRequest) -> str:
+    """What the request counts, by name: its territory, body and category."""
+    parts = []
+    for model, column, value in ((Territory, "code", request.territory_code),
+                                 (Organization, "ogrn", request.organization_ogrn),
+                                 (Category, "code", request.category_code)):
+        if value is not None:
+            found = await model.filter(**{column: value}).values_list("name", flat=True)
+            parts.append(str(found[0]) if found else value)
+    return " · ".join(parts)
+
+
 CSV_HEADER = ("group", "group_name", "period_start", "period_end", "suppressed", "appeals",
               *(f"status_{s}" for s in stats.STATUSES), "registered", "answered",
               "mean_answer_days", "median_answer_days", "on_time", "late", "overdue_open",
