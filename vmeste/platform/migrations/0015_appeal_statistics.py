@@ -42,6 +42,24 @@ async def _backfill(apps, schema_editor) -> None:
             created.astimezone(ZoneInfo(row["timezone"])).date(), seconds, late, row["id"]])
 
 
+class AddAppealColumn(ops.AddField):
+    """Going back drops the column with a plain DROP COLUMN on both databases (its index
+    first on SQLite, which refuses to drop an indexed column; PostgreSQL drops it with
+    the column): Tortoise's SQLite editor would rebuild ``appeal`` instead, and lose its
+    indexes."""
+
+    async def database_backward(self, app_label, old_state, new_state, state_editor=None):
+        if not state_editor:
+            return
+        if state_editor.DIALECT == "sqlite":
+            found = await state_editor.client.execute_query_dict(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'appeal' "
+                f"AND sql LIKE '%\"{self.name}\"%'")
+            for row in found:
+                await state_editor._run_sql(f'DROP INDEX "{row["name"]}"')
+        await state_editor._run_sql(f'ALTER TABLE "appeal" DROP COLUMN "{self.name}"')
+
+
 async def _nothing(apps, schema_editor) -> None:
     """Going back drops the columns, and their values with them."""
 
@@ -52,22 +70,22 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        ops.AddField(
+        AddAppealColumn(
             model_name='Appeal',
             name='answer_seconds',
             field=fields.IntField(null=True, description='Seconds from registration to the first answer (statistics: time to answer).'),
         ),
-        ops.AddField(
+        AddAppealColumn(
             model_name='Appeal',
             name='answered_late',
             field=fields.BooleanField(null=True, description='Whether the first answer came after the due moment in force then.'),
         ),
-        ops.AddField(
+        AddAppealColumn(
             model_name='Appeal',
             name='first_answered_at',
             field=fields.DatetimeField(null=True, description="The first answer's moment: an answer after rework moves answered_at, not this.", auto_now=False, auto_now_add=False),
         ),
-        ops.AddField(
+        AddAppealColumn(
             model_name='Appeal',
             name='received_on',
             field=fields.DateField(null=True, db_index=True, description="The day of submission in the territory's time zone (statistics by period)."),
