@@ -274,15 +274,17 @@ async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None
         query = query.group_by(*grouped)
     rows = await query.values(*grouped, *_aggregates(now))
     keys = await _keys(by, list({row[column] for row in rows})) if column else {}
-    cells: dict[tuple[str, date | None], tuple[Figures, list[Any]]] = {}
+    # Each point's figures, and the grouped column's values it sums (a region's many
+    # territory paths), for its median's query.
+    cells: dict[tuple[str, date | None], tuple[Figures, frozenset[Any]]] = {}
     for row in rows:
         if not int(row["appeals"] or 0):
             continue
         key = keys.get(row[column], "") if column else ""
         day = row["received_on"] if period else None
         start = period_start(day, period) if period and day is not None else None
-        total, values = cells.get((key, start), (Figures(), []))
-        cells[(key, start)] = (total + _figures(row), [*values, row[column] if column else None])
+        total, values = cells.get((key, start), (Figures(), frozenset()))
+        cells[(key, start)] = (total + _figures(row), values | {row[column] if column else None})
     if len(cells) > MAX_POINTS:
         raise DomainError.of("period", _("That is {count} points, more than {most}: choose a "
                                          "longer period, a shorter range or no grouping",
@@ -298,7 +300,7 @@ async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None
         if (key, start) not in hidden:
             of_point = condition
             if column:
-                known = [v for v in values if v is not None]
+                known = sorted(v for v in values if v is not None)
                 of_point &= (Q(**{f"{column}__in": known}) if known
                              else Q(**{f"{column}__isnull": True}))
             if period and start is not None:
