@@ -164,7 +164,8 @@ class Settings:
     tally_shards: int = 8
     #: Age bands of breakdowns ("14-17,18-24,…,60+"): lower bounds ascending, the last open.
     age_bands: tuple[str, ...] = ("14-17", "18-24", "25-34", "35-44", "45-59", "60+")
-    #: Smallest group a breakdown publishes when a vote or poll sets none.
+    #: Smallest group a breakdown publishes when a vote or poll sets none, and the
+    #: smallest point of the public appeal statistics.
     min_group_size: int = 10
     #: A territory's ballots in one minute are a spike from this many on, when they also
     #: exceed the trailing median by this many (scaled) median absolute deviations.

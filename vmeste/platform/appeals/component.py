@@ -21,7 +21,10 @@ from vmeste.platform.outbox.topics import Topic, scope_of
 from vmeste.platform.strategies import StrategyKind
 
 if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
     from vmeste.platform.runtime import Runtime
+    from vmeste.platform.settings import Settings
 
 
 def _services(runtime: Runtime) -> AppealServices:
@@ -59,3 +62,11 @@ def vmeste_component() -> Component:
 @hookimpl
 def vmeste_strategy_kinds() -> list[StrategyKind]:
     return [ROUTING_KIND, MODERATION_KIND, SUBMISSION_QUOTA_KIND, IDENTITY_KIND]
+
+
+@hookimpl
+def vmeste_http_routes(settings: Settings) -> list[BaseRoute]:
+    """Appeal statistics at stable URLs: CSV and charts."""
+    from vmeste.platform.appeals.statistics_http import routes
+
+    return routes(settings)

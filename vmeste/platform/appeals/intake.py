@@ -29,6 +29,7 @@ from vmeste.platform.appeals.moderation import (
 from vmeste.platform.appeals.quota import check_submission_quota, enforce_quota, lock_applicant
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.appeals.steps import APPEAL_STEPS, routed_status, routing_payload
+from vmeste.platform.appeals.terms import local_day
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
@@ -126,7 +127,8 @@ class Intake:
                     legal_track=data.legal_track, status=status,
                     organization_id=decision.organization_id if decision else None,
                     routing_trace=decision.trace if decision else None,
-                    idempotency_key=data.idempotency_key, **deadline, using_db=conn)
+                    idempotency_key=data.idempotency_key,
+                    received_on=local_day(now, territory.timezone), **deadline, using_db=conn)
                 if data.contact is not None:
                     await contacts.record(conn, appeal, data.contact, now=now,
                                           days=self.claim_days,

@@ -23,7 +23,13 @@ from vmeste.platform.appeals.models import Appeal, AppealCopy, AppealStatus, Leg
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.appeals.steps import APPEAL_STEPS as STEPS
 from vmeste.platform.appeals.steps import apply_routing, routing_request, working_status
-from vmeste.platform.appeals.terms import CLARIFICATION, MAX_EXTENSION_DAYS, AppealTerms, subject
+from vmeste.platform.appeals.terms import (
+    CLARIFICATION,
+    MAX_EXTENSION_DAYS,
+    AppealTerms,
+    first_answer,
+    subject,
+)
 from vmeste.platform.deadlines import terms as clocks
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
@@ -181,6 +187,8 @@ class AppealServices(Intake):
             principal, a, regional=False))
         appeal.answer = _required("text", text, _("The answer cannot be empty"), ANSWER_MAX)
         appeal.answered_at = self.clock()
+        if appeal.first_answered_at is None:
+            first_answer(appeal, appeal.answered_at)
         return await STEPS.take(appeal, principal.actor, Action.ANSWER, AppealStatus.ANSWERED,
                                 payload={"text": appeal.answer})
 

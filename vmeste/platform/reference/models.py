@@ -7,6 +7,7 @@ recursive walk; authorisation asks that question on every request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from tortoise import fields
@@ -80,6 +81,18 @@ class Territory(Model):
     class Meta:
         table = "territory"
         ordering = ["id"]
+
+
+
+async def region_codes(paths: Iterable[str]) -> dict[str, str]:
+    """Each territory path → the code of the region on it ("" above the regions), for
+    statistics by region."""
+    paths = list(paths)
+    codes = {code for path in paths for code in path.split(PATH_SEPARATOR)}
+    found = set(await Territory.filter(code__in=sorted(codes), kind=TerritoryKind.REGION)
+                .values_list("code", flat=True))
+    return {path: next((c for c in path.split(PATH_SEPARATOR) if c in found), "")
+            for path in paths}
 
 
 class Organization(Model):
