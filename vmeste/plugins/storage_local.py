@@ -10,15 +10,14 @@ other shape is refused, so no key can climb out of the folder.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vmeste.platform.attachments.storage import STORAGE, StoredObjectMissing
+from vmeste.platform.files import write_atomically
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.i18n import N_
 from vmeste.platform.settings import Settings
@@ -36,7 +35,7 @@ class LocalStore:
         return self.root / key
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(self._write, self.path(key), data)
+        await asyncio.to_thread(write_atomically, self.path(key), data)
 
     async def get(self, key: str) -> bytes:
         try:
@@ -47,17 +46,6 @@ class LocalStore:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.path(key).unlink, missing_ok=True)
 
-    @staticmethod
-    def _write(target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
 
 
 def local_store(settings: Mapping[str, Any], platform: Settings) -> LocalStore:

@@ -38,6 +38,15 @@ class AttachmentParent:
     may_see: Callable[[Principal, int], Awaitable[bool]]
 
 
+@dataclass(frozen=True)
+class Files:
+    """The uploads a step is to attach, and how many files its object may hold
+    (``VMESTE_ATTACHMENT_MAX_PER_PARENT``), as a component's input carries them."""
+
+    ids: tuple[int, ...] = ()
+    limit: int = 10
+
+
 async def check_attachable(principal: Principal, ids: Sequence[int], limit: int,
                            field: str = FIELD) -> list[int]:
     """The distinct ids, once they are the caller's own unattached uploads and fit

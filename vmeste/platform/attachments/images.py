@@ -78,7 +78,7 @@ def _encode(image: Image.Image, kind: FileType, profile: bytes | None) -> bytes:
     out = io.BytesIO()
     extra = {"icc_profile": profile} if profile else {}
     if kind is JPEG:
-        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, **extra)
+        image.save(out, "JPEG", quality=JPEG_QUALITY, **extra)
     elif kind is PNG:
         image.save(out, "PNG", optimize=True, **extra)
     else:

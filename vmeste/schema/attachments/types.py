@@ -16,6 +16,7 @@ from vmeste.platform.attachments.signing import Variant, expiry, signed_path, si
 from vmeste.platform.components import attachment_parents_of
 from vmeste.platform.settings import MAX_FILES_PER_PARENT
 from vmeste.schema.cost import at_most
+from vmeste.schema.errors import node_pks
 from vmeste.schema.loaders import grouped
 
 #: Field metadata of a list of one object's files.
@@ -44,8 +45,7 @@ class AttachmentNode(relay.Node):
     async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Any]:
         """The caller's own uploads, and files of objects the caller may see."""
-        ids = [int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= 2**31 - 1 else -1
-               for raw in node_ids]
+        ids = node_pks(node_ids)
         principal = info.context.principal
         parents = attachment_parents_of(info.context.runtime.components)
         found: dict[int, AttachmentNode] = {}
