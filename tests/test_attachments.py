@@ -255,3 +255,26 @@ async def test_unattached_uploads_are_swept_after_the_setting(client, graphql, c
     assert not (db.data_dir / "attachments" / f"{left.storage_key}.thumb").exists()
     assert await Attachment.filter(id=_pk(kept)).exists()
     assert await AuditEvent.filter(action="attachment.sweep", object_id=str(left.id)).exists()
+
+
+async def test_a_canvas_past_the_limit_is_refused_before_it_is_decoded(client, city,
+                                                                       monkeypatch):
+    from vmeste.platform.attachments import images
+
+    monkeypatch.setattr(images, "MAX_PIXELS", 64 * 32 - 1)
+    response = await upload(client, city["citizen"], photo_with_gps(64, 32))
+
+    assert (response.status_code, error_code(response)) == (415, "WRONG_FILE_TYPE")
+    assert await Attachment.all().count() == 0
+
+
+async def test_a_palette_image_keeps_its_transparency_and_loses_nothing_else(client, city, db):
+    palette = Image.new("P", (8, 8))
+    palette.putpalette([255, 0, 0, 0, 0, 255] * 128)
+    out = io.BytesIO()
+    palette.save(out, "PNG", transparency=0)
+    row = await Attachment.get(id=_pk(await uploaded_id(client, city["citizen"],
+                                                         out.getvalue(), name="p.png")))
+
+    stored = Image.open(io.BytesIO(_stored(db, row)))
+    assert stored.mode == "RGBA" and stored.getpixel((0, 0))[3] == 0

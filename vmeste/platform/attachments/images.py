@@ -64,12 +64,14 @@ def clean(data: bytes, kind: FileType) -> CleanImage:
 
 def _pixels_only(image: Image.Image, kind: FileType) -> Image.Image:
     """A new image holding nothing but ``image``'s pixels, in a mode ``kind`` stores."""
+    alpha = "A" in image.getbands() or "a" in image.getbands() or (
+        "transparency" in image.info)
     if kind is JPEG:
         wanted = image.mode if image.mode in ("L", "RGB") else "RGB"
+    elif image.mode in ("L", "LA", "RGB", "RGBA"):
+        wanted = image.mode
     else:
-        wanted = image.mode if image.mode in ("L", "LA", "RGB", "RGBA") else (
-            "RGBA" if image.mode in ("P", "PA", "RGBa", "La") or "A" in image.getbands()
-            else "RGB")
+        wanted = "RGBA" if alpha else "RGB"
     converted = image.convert(wanted) if image.mode != wanted else image
     return Image.frombytes(converted.mode, converted.size, converted.tobytes())
 
