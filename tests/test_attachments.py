@@ -278,3 +278,16 @@ async def test_a_palette_image_keeps_its_transparency_and_loses_nothing_else(cli
 
     stored = Image.open(io.BytesIO(_stored(db, row)))
     assert stored.mode == "RGBA" and stored.getpixel((0, 0))[3] == 0
+
+
+async def test_a_retried_submission_with_its_files_answers_the_first_appeal(client, graphql,
+                                                                           city):
+    photo = await uploaded_id(client, city["citizen"], photo_with_gps())
+    variables = submit_input(attachmentIds=[photo], idempotencyKey="form-7")
+
+    first = ok_data(await graphql(SUBMIT, variables, token=city["citizen"]))["submitAppeal"]
+    again = ok_data(await graphql(SUBMIT, variables, token=city["citizen"]))["submitAppeal"]
+
+    assert first["userErrors"] == again["userErrors"] == []
+    assert again["appeal"]["id"] == first["appeal"]["id"]
+    assert [f["id"] for f in again["appeal"]["attachments"]] == [photo]

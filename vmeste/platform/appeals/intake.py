@@ -87,8 +87,15 @@ class Intake:
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
-        await check_attachable(principal, data.attachment_ids, self.attachment_limit)
         applicant = await self._applicant(principal, data, territory)
+        try:
+            await check_attachable(principal, data.attachment_ids, self.attachment_limit)
+        except DomainError:
+            # A retry of a submission that took its files: they are attached already.
+            first = await self._first(principal, applicant, data.idempotency_key)
+            if first is None:
+                raise
+            return first
         now = self.clock()
         quota = None
         if not filed_for:  # the operator vouches (see on_behalf)
@@ -142,17 +149,25 @@ class Intake:
                     f"appeal:{appeal.id}:submit")
         except IntegrityError:
             # The key was used before (a retry, or a concurrent twin): answer with the
-            # first appeal, never a duplicate, but only to someone who may see it.
-            if data.idempotency_key:
-                first = await Appeal.get_or_none(applicant_id=applicant.id,
-                                                 idempotency_key=data.idempotency_key)
-                if first is not None:
-                    if await access.can_see(principal, first):
-                        return first
-                    raise DomainError.of("idempotencyKey", _("This key has already been used"),
-                                         ErrorCode.CONFLICT) from None
-            raise
+            # first appeal, never a duplicate.
+            first = await self._first(principal, applicant, data.idempotency_key)
+            if first is None:
+                raise
+            return first
         return appeal
+
+    @staticmethod
+    async def _first(principal: Principal, applicant: User, key: str | None) -> Appeal | None:
+        """The appeal submitted before under ``key``, to someone who may see it."""
+        if not key:
+            return None
+        first = await Appeal.get_or_none(applicant_id=applicant.id, idempotency_key=key)
+        if first is None:
+            return None
+        if not await access.can_see(principal, first):
+            raise DomainError.of("idempotencyKey", _("This key has already been used"),
+                                 ErrorCode.CONFLICT) from None
+        return first
 
     async def _applicant(self, principal: Principal, data: SubmitInput,
                          territory: Territory) -> User:
