@@ -123,3 +123,16 @@ async def test_an_unattached_upload_is_swept_from_the_bucket(app_client, bucket,
 
     assert not await Attachment.filter(id=row.id).exists()
     assert bucket[0].list_objects_v2(Bucket=bucket[1]).get("KeyCount", 0) == 0
+
+
+def test_s3_as_the_default_storage_needs_a_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vmeste.platform.settings import load_settings
+    from vmeste.plugins.storage_s3 import vmeste_startup_checks
+
+    monkeypatch.delenv("VMESTE_S3_BUCKET", raising=False)
+    settings = load_settings({"VMESTE_ATTACHMENT_STORAGE": "s3"})
+    assert vmeste_startup_checks(settings) == [
+        "VMESTE_ATTACHMENT_STORAGE is s3 but VMESTE_S3_BUCKET is not set"]
+    monkeypatch.setenv("VMESTE_S3_BUCKET", "appeals")
+    assert vmeste_startup_checks(settings) == []
+    assert vmeste_startup_checks(load_settings({})) == []
