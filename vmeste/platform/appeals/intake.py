@@ -30,6 +30,7 @@ from vmeste.platform.appeals.quota import check_submission_quota, enforce_quota,
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.appeals.steps import APPEAL_STEPS, routed_status, routing_payload
 from vmeste.platform.appeals.terms import local_day
+from vmeste.platform.attachments.attach import attach, check_attachable
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from vmeste.platform.appeals.terms import AppealTerms
 
 TEXT_MAX = 10_000
+#: The parent kinds of an appeal's files: the applicant's, and the answer's.
+APPEAL_FILES = "appeal"
+ANSWER_FILES = "appeal_answer"
 ADDRESS_MAX = 500
 
 
@@ -64,6 +68,8 @@ class SubmitInput:
     #: The operator channel: how the applicant came, and their details as given (the
     #: applicant itself when no subject names them; see ``contacts``).
     contact: contacts.ContactDetails | None = None
+    #: The submitter's own unattached uploads (``POST /attachments``) to attach.
+    attachment_ids: tuple[int, ...] = ()
 
 
 
@@ -76,6 +82,8 @@ class Intake:
     terms: AppealTerms
     clock: Any
     claim_days: int
+    #: Files one appeal (and one answer) may hold: VMESTE_ATTACHMENT_MAX_PER_PARENT.
+    attachment_limit: int
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
         on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject,
@@ -87,6 +95,14 @@ class Intake:
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
         applicant = await self._applicant(principal, data, territory)
+        try:
+            await check_attachable(principal, data.attachment_ids, self.attachment_limit)
+        except DomainError:
+            # A retry of a submission that took its files: they are attached already.
+            first = await self._first(principal, applicant, data.idempotency_key)
+            if first is None:
+                raise
+            return first
         now = self.clock()
         quota = None
         if not filed_for:  # the operator vouches (see on_behalf)
@@ -133,6 +149,9 @@ class Intake:
                     await contacts.record(conn, appeal, data.contact, now=now,
                                           days=self.claim_days,
                                           claimable=not data.on_behalf_of_subject)
+                await attach(conn, principal, data.attachment_ids, parent=APPEAL_FILES,
+                             parent_id=appeal.id, limit=self.attachment_limit, now=now,
+                             scope_path=territory.path)
                 # One INSERT for the submission's whole history, not one per step.
                 await AppealEvent.bulk_create(
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],
@@ -142,17 +161,25 @@ class Intake:
                     f"appeal:{appeal.id}:submit")
         except IntegrityError:
             # The key was used before (a retry, or a concurrent twin): answer with the
-            # first appeal, never a duplicate, but only to someone who may see it.
-            if data.idempotency_key:
-                first = await Appeal.get_or_none(applicant_id=applicant.id,
-                                                 idempotency_key=data.idempotency_key)
-                if first is not None:
-                    if await access.can_see(principal, first):
-                        return first
-                    raise DomainError.of("idempotencyKey", _("This key has already been used"),
-                                         ErrorCode.CONFLICT) from None
-            raise
+            # first appeal, never a duplicate.
+            first = await self._first(principal, applicant, data.idempotency_key)
+            if first is None:
+                raise
+            return first
         return appeal
+
+    @staticmethod
+    async def _first(principal: Principal, applicant: User, key: str | None) -> Appeal | None:
+        """The appeal submitted before under ``key``, to someone who may see it."""
+        if not key:
+            return None
+        first = await Appeal.get_or_none(applicant_id=applicant.id, idempotency_key=key)
+        if first is None:
+            return None
+        if not await access.can_see(principal, first):
+            raise DomainError.of("idempotencyKey", _("This key has already been used"),
+                                 ErrorCode.CONFLICT) from None
+        return first
 
     async def _applicant(self, principal: Principal, data: SubmitInput,
                          territory: Territory) -> User:
