@@ -59,17 +59,27 @@ def _problem(request: Request, asked: dict[str, str]) -> str | None:
     return None
 
 
-def _page(asked: dict[str, str], error: str = "") -> str:
-    hidden = "".join(f'<input type="hidden" name="{name}" value="{escape(asked.get(name, ""))}">'
-                     for name in _PARAMETERS)
+def _template(name: str) -> str:
+    return (Path(__file__).with_name(name)).read_text(encoding="utf-8")
+
+
+def _page(asked: dict[str, str] | None, error: str = "") -> str:
+    """The sign-in form carrying the request's parameters; without them (a request
+    that cannot be answered) only the error."""
+    form = ""
+    if asked is not None:
+        hidden = "".join(
+            f'<input type="hidden" name="{name}" value="{escape(asked.get(name, ""))}">'
+            for name in _PARAMETERS)
+        form = _template("dev_login_form.html").format(
+            label=escape(_("Test login")),
+            hint=escape(_("Latin letters, digits, dots, hyphens: 2 to 63 characters.")),
+            submit=escape(_("Sign in")), hidden=hidden)
     alert = f'<p class="vw-status error" role="alert">{escape(error)}</p>' if error else ""
-    template = (Path(__file__).with_name("dev_login.html")).read_text(encoding="utf-8")
-    return template.format(
+    return _template("dev_login.html").format(
         lang=current(), title=escape(_("Development sign-in")),
         warning=escape(_("Development mode: no identity is checked. Type any test login.")),
-        label=escape(_("Test login")),
-        hint=escape(_("Latin letters, digits, dots, hyphens: 2 to 63 characters.")),
-        submit=escape(_("Sign in")), hidden=hidden, alert=alert)
+        alert=alert, form=form)
 
 
 def _challenge_of(verifier: str) -> str:
@@ -90,7 +100,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         with use_locale(supported(asked.get("ui_locales")) or current()):
             problem = _problem(request, asked)
             if problem is not None:
-                return HTMLResponse(_page({}, problem), status_code=400, headers=_HEADERS)
+                return HTMLResponse(_page(None, problem), status_code=400, headers=_HEADERS)
             if request.method == "GET":
                 return HTMLResponse(_page(asked), headers=_HEADERS)
             login = asked.get("login", "").strip().lower()

@@ -64,9 +64,8 @@ class WidgetsQuery:
     ) -> CountedConnection[WidgetPlacement]:
         principal = info.context.principal
         require_authenticated(principal)
-        visible = models.Widget.filter(access.readable(principal),
-                                       id=widget_pk(widget_id, "widgetId"))
-        query = models.WidgetPlacement.filter(widget_id__in=visible.values_list("id", flat=True)
-                                              )
+        pk = widget_pk(widget_id, "widgetId")
+        visible = await models.Widget.filter(access.readable(principal), id=pk).exists()
+        query = models.WidgetPlacement.filter(widget_id=pk if visible else -1)
         return await paginate(query, info=info, convert=WidgetPlacement.from_model,
                               first=first, after=after, last=last, before=before)
