@@ -6,7 +6,12 @@
   var config = JSON.parse(document.getElementById("vw-config").textContent);
   var texts = config.texts;
   var TOKEN_KEY = "vmeste-widget-token";
-  var token = sessionStorage.getItem(TOKEN_KEY) || "";
+  /* A browser blocking third-party storage refuses it to this frame: the token is then
+     kept in memory only, and a reload of the site asks to sign in again. */
+  var storage = (function () {
+    try { return window.sessionStorage; } catch (refused) { return null; }
+  })();
+  var token = (storage && storage.getItem(TOKEN_KEY)) || "";
   var point = null;
   var projection = null;
   var $ = function (id) { return document.getElementById(id); };
@@ -27,7 +32,7 @@
   function reportHeight() {
     if (window.parent !== window && config.origin) {
       window.parent.postMessage({ type: "vmeste-widget:size", title: document.title,
-                                  height: document.documentElement.scrollHeight },
+                                  height: document.body.getBoundingClientRect().height },
                                 config.origin);
     }
   }
@@ -96,7 +101,7 @@
       return response.json();
     }).then(function (answer) {
       token = answer.id_token || answer.access_token;
-      sessionStorage.setItem(TOKEN_KEY, token);
+      if (storage) { storage.setItem(TOKEN_KEY, token); }
       say("");
       show();
       $("vw-category").focus();
@@ -105,7 +110,7 @@
 
   function signOut() {
     token = "";
-    sessionStorage.removeItem(TOKEN_KEY);
+    if (storage) { storage.removeItem(TOKEN_KEY); }
     show();
   }
 
@@ -132,12 +137,15 @@
     var width = 400, height = 300, pad = 10;
     var scale = Math.min((width - 2 * pad) / ((east - west) * k || 1),
                          (height - 2 * pad) / ((north - south) || 1));
+    /* Centred: the territory's shape keeps its proportions in the 4:3 box. */
+    var left = (width - (east - west) * k * scale) / 2;
+    var bottom = (height - (north - south) * scale) / 2;
     projection = {
       toXY: function (lon, lat) {
-        return [pad + (lon - west) * k * scale, height - pad - (lat - south) * scale];
+        return [left + (lon - west) * k * scale, height - bottom - (lat - south) * scale];
       },
       toLonLat: function (x, y) {
-        return [west + (x - pad) / (k * scale), south + (height - pad - y) / scale];
+        return [west + (x - left) / (k * scale), south + (height - bottom - y) / scale];
       },
       step: Math.max(east - west, north - south) / 40,
       centre: [(west + east) / 2, (south + north) / 2]
