@@ -31,6 +31,9 @@ from vmeste.platform.widgets.models import (
 
 #: How long after its submission an appeal may still be reported as the widget's.
 REPORT_WINDOW = timedelta(hours=1)
+#: A widget opened on a site within this window counts as placed there (publics'
+#: compliance rule "widgets").
+PLACED_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,15 @@ async def count_submission(principal: Principal, widget: Widget, appeal_id: int,
                                       counted_at=now, using_db=conn)
         await _count(widget.id, origin, now.date(), "submissions", conn)
     return True
+
+
+async def placed_on(organization_id: int, since: datetime) -> tuple[str, ...]:
+    """The sites on which the body's active widgets were opened on or after ``since``."""
+    rows = await WidgetPlacement.filter(
+        widget__organization_id=organization_id, widget__status=WidgetStatus.ACTIVE,
+        day__gte=since.date(), opens__gt=0).distinct().order_by("origin").values_list(
+        "origin", flat=True)
+    return tuple(str(origin) for origin in rows)
 
 
 async def site_totals(widget_ids: list[int]) -> dict[int, list[SiteTotals]]:
