@@ -29,7 +29,8 @@ HOOK_NAMES = sorted(
 )
 BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation", "deadlines",
            "notify_inbox", "notify_email", "notify_webhook", "notify_dev", "voting",
-           "connectors_vk", "connectors_ok", "connectors_telegram"}
+           "connectors_vk", "connectors_ok", "connectors_telegram", "storage_local",
+           "storage_s3"}
 #: Always registered: the platform's own strategy kinds.
 REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
 SERVICES = EntryPoint(name="kirov-services", value="tests.plugin_fixtures:services",

@@ -43,6 +43,11 @@ _HTTP = ("http", "https")
 #: others (dev mode, the secret key, the broker, SQLite) have no waiver. The checks
 #: themselves are in vmeste/platform/production.py.
 PRODUCTION_WAIVERS = ("graphiql", "identity_provider", "introspection")
+#: The file types attachments can take (vmeste/platform/attachments/content.py).
+ATTACHMENT_TYPES = ("jpeg", "png", "webp", "pdf", "docx", "xlsx", "odt", "ods")
+#: The most VMESTE_ATTACHMENT_MAX_PER_PARENT may allow: the GraphQL cost of a page of
+#: appeals counts each one's files at this bound.
+MAX_FILES_PER_PARENT = 30
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,16 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     #: The largest file of a hearing's draft (an upload must also fit the request limit).
     hearing_attachment_max_bytes: int = 20 * 1024**2
+    #: Attachments (vmeste/platform/attachments): the largest file, files per object,
+    #: a citizen's unattached uploads at once, the types taken, the hours an unattached
+    #: upload is kept, a download URL's lifetime, and the storage where no policy decides.
+    attachment_max_bytes: int = 10 * 1024**2
+    attachment_max_per_parent: int = 10
+    attachment_max_unattached: int = 20
+    attachment_types: tuple[str, ...] = ATTACHMENT_TYPES
+    attachment_unattached_hours: int = 24
+    attachment_url_seconds: int = 900
+    attachment_storage: str = "local"
     oidc_issuer: str = ""
     oidc_jwks_url: str = ""
     oidc_audience: str = "vmeste"
@@ -241,6 +256,15 @@ def _production_allow(env: Mapping[str, str]) -> tuple[str, ...]:
     return values
 
 
+def _attachment_types(env: Mapping[str, str]) -> tuple[str, ...]:
+    name = "VMESTE_ATTACHMENT_TYPES"
+    values = tuple(v.lower() for v in listed(env, name) or ATTACHMENT_TYPES)
+    unknown = sorted(set(values) - set(ATTACHMENT_TYPES))
+    if unknown or not values:
+        raise SettingsError(name, f"use some of {', '.join(ATTACHMENT_TYPES)}")
+    return values
+
+
 def _rate_storage(env: Mapping[str, str]) -> str:
     name = "VMESTE_RATE_LIMIT_STORAGE_URL"
     value = env.get(name, "").strip()
@@ -330,6 +354,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         hearing_attachment_max_bytes=integer(env, "VMESTE_HEARING_ATTACHMENT_MAX_BYTES",
                                              20 * 1024**2, 1024, 1024**3),
+        attachment_max_bytes=integer(env, "VMESTE_ATTACHMENT_MAX_BYTES", 10 * 1024**2, 1024,
+                                     1024**3),
+        attachment_max_per_parent=integer(env, "VMESTE_ATTACHMENT_MAX_PER_PARENT", 10, 1,
+                                          MAX_FILES_PER_PARENT),
+        attachment_max_unattached=integer(env, "VMESTE_ATTACHMENT_MAX_UNATTACHED", 20, 1, 10_000),
+        attachment_types=_attachment_types(env),
+        attachment_unattached_hours=integer(env, "VMESTE_ATTACHMENT_UNATTACHED_HOURS", 24, 1,
+                                            24 * 365),
+        attachment_url_seconds=integer(env, "VMESTE_ATTACHMENT_URL_SECONDS", 900, 10, 86_400),
+        attachment_storage=identifier(env, "VMESTE_ATTACHMENT_STORAGE", "local"),
         oidc_issuer=env.get("VMESTE_OIDC_ISSUER", "").strip(),
         oidc_jwks_url=http_url(env, "VMESTE_OIDC_JWKS_URL"),
         oidc_audience=env.get("VMESTE_OIDC_AUDIENCE", "").strip() or "vmeste",

@@ -29,6 +29,7 @@ from vmeste.platform.appeals.moderation import (
 from vmeste.platform.appeals.quota import check_submission_quota, enforce_quota, lock_applicant
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.appeals.steps import APPEAL_STEPS, routed_status, routing_payload
+from vmeste.platform.attachments.attach import attach, check_attachable
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from vmeste.platform.appeals.terms import AppealTerms
 
 TEXT_MAX = 10_000
+#: The parent kinds of an appeal's files: the applicant's, and the answer's.
+APPEAL_FILES = "appeal"
+ANSWER_FILES = "appeal_answer"
 ADDRESS_MAX = 500
 
 
@@ -60,6 +64,8 @@ class SubmitInput:
     #: for (see :mod:`vmeste.platform.appeals.on_behalf`).
     on_behalf_of_subject: str | None = None
     on_behalf_of_issuer: str | None = None
+    #: The submitter's own unattached uploads (``POST /attachments``) to attach.
+    attachment_ids: tuple[int, ...] = ()
 
 
 
@@ -71,6 +77,8 @@ class Intake:
     router: Router
     terms: AppealTerms
     clock: Any
+    #: Files one appeal (and one answer) may hold: VMESTE_ATTACHMENT_MAX_PER_PARENT.
+    attachment_limit: int
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
         on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject,
@@ -79,6 +87,7 @@ class Intake:
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
+        await check_attachable(principal, data.attachment_ids, self.attachment_limit)
         applicant = await self._applicant(principal, data, territory)
         now = self.clock()
         quota = None
@@ -121,6 +130,9 @@ class Intake:
                     organization_id=decision.organization_id if decision else None,
                     routing_trace=decision.trace if decision else None,
                     idempotency_key=data.idempotency_key, **deadline, using_db=conn)
+                await attach(conn, principal, data.attachment_ids, parent=APPEAL_FILES,
+                             parent_id=appeal.id, limit=self.attachment_limit, now=now,
+                             scope_path=territory.path)
                 # One INSERT for the submission's whole history, not one per step.
                 await AppealEvent.bulk_create(
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from vmeste.platform.appeals.intake import ANSWER_FILES, APPEAL_FILES
 from vmeste.platform.appeals.models import AppealEvent
 from vmeste.schema.appeals.mutations import AppealsMutation
 from vmeste.schema.appeals.queries import AppealsQuery
+from vmeste.schema.attachments.types import files_of
 from vmeste.schema.loaders import grouped
 from vmeste.schema.parts import SchemaPart
 
 SCHEMA = SchemaPart(name="appeals", query=AppealsQuery, mutation=AppealsMutation,
-                    loaders={"appeal_events": lambda: grouped(AppealEvent, "appeal_id")})
+                    loaders={"appeal_events": lambda: grouped(AppealEvent, "appeal_id"),
+                             "appeal_attachments": lambda: files_of(APPEAL_FILES),
+                             "answer_attachments": lambda: files_of(ANSWER_FILES)})

@@ -7,7 +7,7 @@ from vmeste.platform.widgets.models import WidgetKind, WidgetStatus
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('vmeste', '0014_incidents')]
+    dependencies = [('vmeste', '0015_attachments')]
 
     initial = False
 
