@@ -1,7 +1,8 @@
 """The widget in a real browser: Debian's Chromium, driven by Playwright, opens a site on
 another origin that embeds the widget with its one ``<script>``, signs in through the
 dev issuer's page, places a point on the map by keyboard and sends an appeal, which is
-routed to the widget's body; a site the widget does not allow cannot frame it.
+routed to the widget's body with its photo; a site the widget does not allow cannot
+frame it.
 
 The platform runs under a real uvicorn on the test's database, in the test's event loop;
 the sites are a second and a third uvicorn on other ports (other origins). The
@@ -22,9 +23,12 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from tests.attachment_world import photo_with_gps
 from tests.widget_world import seed_widget_world
 from vmeste.app import create_app
+from vmeste.platform.appeals.intake import APPEAL_FILES
 from vmeste.platform.appeals.models import Appeal, AppealStatus, Channel
+from vmeste.platform.attachments.models import Attachment
 from vmeste.platform.settings import Settings
 from vmeste.platform.widgets.models import WidgetPlacement, WidgetSubmission
 
@@ -72,7 +76,8 @@ def site(embed: str) -> Starlette:
     return Starlette(routes=[Route("/", page)])
 
 
-async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, world) -> None:
+async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, world,
+                                                                 tmp_path: Path) -> None:
     platform_port, site_port, other_port = free_port(), free_port(), free_port()
     platform = f"http://127.0.0.1:{platform_port}"
     allowed, disallowed = f"http://localhost:{site_port}", f"http://localhost:{other_port}"
@@ -87,7 +92,7 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
         browser = await p.chromium.launch(executable_path=str(CHROMIUM))
         try:
             context = await browser.new_context(locale="ru-RU",
-                                                viewport={"width": 900, "height": 1000})
+                                                viewport={"width": 900, "height": 1700})
             page = await context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
@@ -105,6 +110,10 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
             await frame.get_by_label("Категория").select_option("roads.pits")
             await frame.get_by_label("Опишите проблему").fill(
                 "Большая яма на дороге у дома 5, машины бьют колёса.")
+            photo = tmp_path / "яма.jpg"
+            photo.write_bytes(photo_with_gps(320, 240))
+            await frame.get_by_label("Фотография (необязательно)").set_input_files(photo)
+            await playwright_api.expect(frame.locator("#vw-photo-preview")).to_be_visible()
             unnamed = await frame.locator("input:not([type=hidden]), select, textarea"
                                           ).evaluate_all(
                 "els => els.filter(e => !e.labels.length && !e.getAttribute('aria-label'))"
@@ -124,7 +133,7 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
             ARTIFACTS.mkdir(exist_ok=True)
             await frame.locator("html").evaluate("() => window.scrollTo(0, 0)")
             shot = ARTIFACTS / "widget.png"
-            await page.screenshot(path=str(shot), full_page=True)
+            await page.screenshot(path=str(shot))
             print(f"widget screenshot: {shot}")
             async with page.expect_response(lambda r: r.url.endswith("/submissions")) as told:
                 await frame.locator(":focus").press("Enter")
@@ -136,7 +145,7 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
             await playwright_api.expect(frame.locator("#vw-mine-list li")).to_have_count(1)
 
             sent = ARTIFACTS / "widget-sent.png"
-            await page.screenshot(path=str(sent), full_page=True)
+            await page.screenshot(path=str(sent))
             print(f"widget screenshot after sending: {sent}")
             assert errors == [], "the widget's script ran without an error"
 
@@ -161,3 +170,5 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
     assert [(r.origin, r.opens, r.submissions) for r in await WidgetPlacement.all()] == [
         (allowed, 1, 1)]
     assert await WidgetSubmission.filter(appeal_id=appeal.id).exists()
+    (attached,) = await Attachment.filter(parent_id=appeal.id, parent_kind=APPEAL_FILES)
+    assert attached.content_type == "image/jpeg" and attached.name == "яма.jpg"

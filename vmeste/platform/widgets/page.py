@@ -94,6 +94,20 @@ def sign_in(settings: Settings, base_url: str) -> dict[str, str] | None:
     return None
 
 
+#: The photo types the form offers, of the attachment types the platform takes.
+PHOTO_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+def photos(settings: Settings, base_url: str) -> dict[str, Any] | None:
+    """Where the form uploads a photo (``POST /attachments``, the attachments part),
+    its limit and types; None when the platform takes no photo type."""
+    types = [PHOTO_TYPES[name] for name in settings.attachment_types if name in PHOTO_TYPES]
+    if not types:
+        return None
+    return {"url": f"{base_url}/attachments", "maxBytes": settings.attachment_max_bytes,
+            "types": types}
+
+
 def _json_for_script(value: Any) -> str:
     """JSON safe inside a ``<script type="application/json">`` element."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
@@ -114,7 +128,8 @@ async def frame_page(widget: Widget, settings: Settings, base_url: str, origin: 
         "territoryCode": territory.code, "graphql": f"{base_url}/graphql",
         "map": f"{base_url}/widgets/{widget.public_key}/map.json",
         "submissions": f"{base_url}/widgets/{widget.public_key}/submissions",
-        "signIn": sign_in(settings, base_url), "texts": _texts(),
+        "signIn": sign_in(settings, base_url), "attachments": photos(settings, base_url),
+        "texts": _texts(),
         "statuses": {status.name: translate(text) for status, text in _STATUSES.items()},
     }
     fill = {

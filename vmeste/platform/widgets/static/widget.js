@@ -324,7 +324,10 @@
     preview.hidden = !file;
     if (file) { preview.src = URL.createObjectURL(file); }
   });
-  if (config.attachments) { $("vw-photo-field").hidden = false; }
+  if (config.attachments) {
+    $("vw-photo").setAttribute("accept", config.attachments.types.join(","));
+    $("vw-photo-field").hidden = false;
+  }
   fetch(config.map).then(function (r) { return r.json(); }).then(drawMap).catch(function () {});
   show();
 })();
