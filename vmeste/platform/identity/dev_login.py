@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from vmeste.platform.html_pages import html_page
 from vmeste.platform.i18n import _, current, supported, use_locale
 from vmeste.platform.identity.dev_issuer import dev_issuer
 from vmeste.platform.identity.dev_tokens import DevProfile, issue_dev_token
@@ -76,10 +77,11 @@ def _page(asked: dict[str, str] | None, error: str = "") -> str:
             hint=escape(_("Latin letters, digits, dots, hyphens: 2 to 63 characters.")),
             submit=escape(_("Sign in")), hidden=hidden)
     alert = f'<p class="vw-status error" role="alert">{escape(error)}</p>' if error else ""
-    return _template("dev_login.html").format(
-        lang=current(), title=escape(_("Development sign-in")),
+    title = _("Development sign-in")
+    return html_page(current(), title, _template("dev_login.html").format(
+        title=escape(title),
         warning=escape(_("Development mode: no identity is checked. Type any test login.")),
-        alert=alert, form=form)
+        alert=alert, form=form))
 
 
 def _challenge_of(verifier: str) -> str:

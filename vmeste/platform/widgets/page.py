@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vmeste.platform.appeals.models import AppealStatus
+from vmeste.platform.html_pages import html_page
 from vmeste.platform.i18n import N_, _, current, translate
 from vmeste.platform.reference.models import Category, Organization, Territory
 from vmeste.platform.settings import Settings
@@ -133,12 +134,13 @@ async def frame_page(widget: Widget, settings: Settings, base_url: str, origin: 
         "statuses": {status.name: translate(text) for status, text in _STATUSES.items()},
     }
     fill = {
-        "lang": current(), "title": escape(widget.title), "intro": escape(widget.intro),
+        "title": escape(widget.title), "intro": escape(widget.intro),
         "options": options, "config": _json_for_script(config),
         "body_name": escape(organization.name if organization else territory.name),
         **{name: escape(text) for name, text in _labels().items()},
     }
-    return template("frame.html").format(**fill)
+    return html_page(current(), widget.title, template("frame.html").format(**fill),
+                     "/widgets/static/widget.js")
 
 
 def _labels() -> dict[str, str]:
@@ -164,6 +166,6 @@ def _labels() -> dict[str, str]:
 
 
 def callback_page() -> str:
-    return template("callback.html").format(
-        lang=current(), title=escape(_("Signing in…")),
+    body = template("callback.html").format(
         closing=escape(_("Signing in… This window closes by itself.")))
+    return html_page(current(), _("Signing in…"), body, "/widgets/static/callback.js")
