@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -237,3 +238,20 @@ async def test_placements_read_through_graphql(client, graphql, make_token, widg
     days = ok_data(await graphql("""query($w: ID!) { widgetPlacements(widgetId: $w, first: 5)
         { edges { node { origin opens } } } }""", {"w": node["id"]}, token=admin))
     assert len(days["widgetPlacements"]["edges"]) == 2
+
+
+async def test_outside_dev_mode_the_form_signs_in_through_the_provider(app_client,
+                                                                       widgets) -> None:
+    provider = {"oidc_authorization_url": "https://esia.example/authorize",
+                "oidc_token_url": "https://esia.example/token", "oidc_client_id": "city"}
+    async with app_client(dev_mode=False, **provider) as (_, graphql):
+        response = await graphql.http.get(frame_url(widgets))
+    config = json.loads(response.text.split('id="vw-config">', 1)[1].split("</script>")[0])
+    assert config["signIn"] == {"authorize": "https://esia.example/authorize",
+                                "token": "https://esia.example/token", "clientId": "city",
+                                "redirectUri": "http://vmeste.test/widgets/callback"}
+    policy = response.headers["content-security-policy"]
+    assert "connect-src 'self' https://esia.example/token;" in policy
+    async with app_client(dev_mode=False) as (_, graphql):
+        bare = await graphql.http.get(frame_url(widgets))
+    assert '"signIn": null' in bare.text
