@@ -89,6 +89,11 @@ class Settings:
     oidc_issuer: str = ""
     oidc_jwks_url: str = ""
     oidc_audience: str = "vmeste"
+    #: The provider's authorization and token endpoints and the platform's client id,
+    #: through which the site widget signs a citizen in (authorization code with PKCE).
+    oidc_authorization_url: str = ""
+    oidc_token_url: str = ""
+    oidc_client_id: str = "vmeste-widget"
     allowed_origins: tuple[str, ...] = ()
     default_page_size: int = 20
     max_page_size: int = 100
@@ -367,6 +372,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         oidc_issuer=env.get("VMESTE_OIDC_ISSUER", "").strip(),
         oidc_jwks_url=http_url(env, "VMESTE_OIDC_JWKS_URL"),
         oidc_audience=env.get("VMESTE_OIDC_AUDIENCE", "").strip() or "vmeste",
+        oidc_authorization_url=http_url(env, "VMESTE_OIDC_AUTHORIZATION_URL"),
+        oidc_token_url=http_url(env, "VMESTE_OIDC_TOKEN_URL"),
+        oidc_client_id=env.get("VMESTE_OIDC_CLIENT_ID", "").strip() or "vmeste-widget",
         allowed_origins=origins,
         default_page_size=default_page,
         max_page_size=max_page,
