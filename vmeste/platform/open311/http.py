@@ -1,0 +1,167 @@
+"""GeoReport v2 at ``/open311/v2/``: discovery, services, a service's definition,
+requests to file and to read, and one request (always an array). Each resource answers
+in the format its name ends with (``.xml`` or ``.json``); every refusal is the spec's
+error array in that format, 400 for bad input, 403 for a missing, unknown or revoked
+``api_key``, 404 for what does not exist. Descriptions follow ``Accept-Language``.
+
+``jurisdiction_id`` is optional (one endpoint serves the country); given, it is a
+territory code, narrows the requests read to that territory and locates a request that
+gives no other location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from vmeste.platform.appeals.services import AppealServices
+from vmeste.platform.i18n import _
+from vmeste.platform.open311 import catalog, reads
+from vmeste.platform.open311.filing import Form, file_request
+from vmeste.platform.open311.formats import FORMATS, Open311Error, error_response, render
+from vmeste.platform.open311.keys import client_of
+from vmeste.platform.reference.models import Territory
+
+BASE = "/open311/v2"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+#: When this implementation of the spec last changed (discovery's ``changeset``).
+CHANGESET = "2026-12-04T00:00:00Z"
+FORM = "application/x-www-form-urlencoded"
+MAX_FIELDS = 200
+
+Handler = Callable[[Request, str], Awaitable[Response]]
+
+
+def _now(request: Request) -> datetime:
+    runtime = request.app.state.runtime
+    return runtime.clock() if runtime is not None else datetime.now(UTC)
+
+
+async def _jurisdiction(request: Request, given: str) -> Territory | None:
+    if not given:
+        return None
+    found = await Territory.get_or_none(code=given)
+    if found is None:
+        raise Open311Error(404, _("jurisdiction_id {code} not found", code=given))
+    return found
+
+
+async def _discovery(request: Request, fmt: str) -> Response:
+    url = str(request.base_url).rstrip("/") + BASE
+    return render(fmt, "discovery", {
+        "changeset": CHANGESET,
+        "contact": _("API keys are issued by the platform's administrators"),
+        "key_service": _("Ask the platform's administrators for a key for your application"),
+        "endpoints": [{"specification": SPECIFICATION, "url": url, "changeset": CHANGESET,
+                       "type": "production", "formats": ["text/xml", "application/json"]}],
+    })
+
+
+async def _services(request: Request, fmt: str) -> Response:
+    await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
+    return render(fmt, "services", [
+        {"service_code": s.code, "service_name": s.name, "description": s.description,
+         "metadata": s.metadata, "type": "realtime", "keywords": ", ".join(s.keywords),
+         "group": s.group} for s in await catalog.services()])
+
+
+async def _definition(request: Request, fmt: str) -> Response:
+    await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
+    code = request.path_params["code"]
+    service = await catalog.service(code)
+    if service is None:
+        raise Open311Error(404, _("Service {code} not found", code=code))
+    return render(fmt, "service_definition", {
+        "service_code": service.code,
+        "attributes": [{
+            "variable": a["variable"], "code": a["code"], "datatype": a["datatype"],
+            "required": a["required"], "datatype_description": a["datatype_description"] or None,
+            "order": a["order"], "description": a["description"],
+            "values": a["values"]} for a in service.attributes],
+    })
+
+
+async def _form(request: Request) -> list[tuple[str, str]]:
+    if not request.headers.get("content-type", FORM).lower().startswith(FORM):
+        raise Open311Error(400, _("A request is sent form-encoded ({media_type})",
+                                  media_type=FORM))
+    try:
+        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True,
+                          max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise Open311Error(400, _("The form is not readable as UTF-8 form fields")) from None
+    return pairs
+
+
+async def _caller(key: str) -> int | None:
+    found = await client_of(key) if key else None
+    return found[0].id if found else None
+
+
+async def _post(request: Request, fmt: str) -> Response:
+    form = Form.of(await _form(request))
+    found = await client_of(form.get("api_key"))
+    if found is None:
+        raise Open311Error(403, _("A valid api_key is required to file a request"))
+    client, principal = found
+    jurisdiction = await _jurisdiction(request, form.get("jurisdiction_id"))
+    appeals = request.app.state.runtime.service(AppealServices)
+    filed = await file_request(appeals, client, principal, form, jurisdiction, _now(request))
+    row = (await reads.one(filed.appeal.id, client.id))[0]
+    return render(fmt, "service_requests", [{
+        "service_request_id": filed.appeal.id, "service_notice": row["service_notice"],
+        "account_id": filed.account_id or None}])
+
+
+async def _requests(request: Request, fmt: str) -> Response:
+    if request.method == "POST":
+        return await _post(request, fmt)
+    params = request.query_params
+    jurisdiction = await _jurisdiction(request, params.get("jurisdiction_id", ""))
+    query = reads.Query(
+        service_request_id=params.get("service_request_id", ""),
+        service_code=",".join(params.getlist("service_code")),
+        start_date=params.get("start_date", ""), end_date=params.get("end_date", ""),
+        status=",".join(params.getlist("status")),
+        jurisdiction_path=jurisdiction.path if jurisdiction else None)
+    found = await reads.find(query, _now(request), await _caller(params.get("api_key", "")))
+    return render(fmt, "service_requests", found)
+
+
+async def _request(request: Request, fmt: str) -> Response:
+    await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
+    number = request.path_params["id"]
+    if not (number.isascii() and number.isdigit() and len(number) < 10):
+        raise Open311Error(404, _("Service request {id} not found", id=number))
+    caller = await _caller(request.query_params.get("api_key", ""))
+    return render(fmt, "service_requests", await reads.one(int(number), caller))
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        fmt = request.path_params["format"]
+        if fmt not in FORMATS:
+            return error_response("xml", 404, [_("The format is xml or json")])
+        try:
+            return await handler(request, fmt)
+        except Open311Error as refused:
+            return error_response(fmt, refused.status, refused.descriptions)
+
+    return endpoint
+
+
+def routes() -> list[BaseRoute]:
+    served: tuple[tuple[str, Handler, list[str]], ...] = (
+        ("discovery", _discovery, ["GET"]),
+        ("services", _services, ["GET"]),
+        ("services/{code}", _definition, ["GET"]),
+        ("requests", _requests, ["GET", "POST"]),
+        ("requests/{id}", _request, ["GET"]),
+    )
+    return [Route(f"{BASE}/{path}.{{format}}", _endpoint(handler), methods=methods)
+            for path, handler, methods in served]
