@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 

@@ -8,7 +8,7 @@ else the e-mail, else ``device_id``; a request naming none of them is anonymous 
 gets an applicant of its own. The e-mail, name and phone given are kept on the request
 and, where the applicant has none yet, on the applicant, so the answer can reach them.
 
-Where the request is: ``address_id`` (an ОКТМО code) first, else ``lat``/``long``
+Where the request is: ``address_id`` (an OKTMO code) first, else ``lat``/``long``
 through the territories' boundaries, else the jurisdiction or the territory the
 client's key was made for; an address string alone is kept as given but locates
 nothing.
@@ -129,7 +129,7 @@ async def _territory_code(form: Form, client: Open311Client, jurisdiction: Terri
                           point: bool, problems: list[str]) -> str | None:
     if address_id := form.get("address_id"):
         if not await Territory.filter(code=address_id).exists():
-            problems.append(_("address_id {code} is not a known ОКТМО code", code=address_id))
+            problems.append(_("address_id {code} is not a known OKTMO code", code=address_id))
         return address_id
     if point:
         return None  # the intake finds the territory whose boundary holds the point
@@ -138,7 +138,7 @@ async def _territory_code(form: Form, client: Open311Client, jurisdiction: Terri
     if client.territory_id is not None:
         return await Territory.filter(id=client.territory_id).first().values_list(
             "code", flat=True)  # type: ignore[return-value]
-    problems.append(_("Give the location: lat and long, or address_id (an ОКТМО code)"))
+    problems.append(_("Give the location: lat and long, or address_id (an OKTMO code)"))
     return None
 
 
