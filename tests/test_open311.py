@@ -59,7 +59,7 @@ async def test_a_client_library_reads_back_requests_posted_in_json_and_xml(db):
         first = by_point.json()[0]["service_request_id"]
         by_code = await post(served, "xml", address_id=KAZAN, account_id="u-42")
         assert by_code.status_code == 200, by_code.text
-        assert by_code.text.startswith("<?xml version='1.0' encoding='utf-8'?>\n<service_requests>")
+        assert by_code.text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<service_requests>')
         filed = xmltodict.parse(by_code.content)["service_requests"]["request"]
         assert filed["account_id"] == "u-42"
         second = int(filed["service_request_id"])

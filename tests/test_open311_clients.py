@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import xmltodict
 
 from tests.open311_world import KAZAN, serving
 from tests.test_open311 import POTHOLES, get, post
@@ -130,3 +131,47 @@ async def test_attributes_a_category_asks_are_defined_and_checked(db):
             await update_category(SYSTEM, CategoryInput(code=POTHOLES, attributes=[
                 {"code": "size", "datatype": "singlevaluelist", "description": "x"}]))
         assert refused.value.errors[0].field == "attributes"
+
+
+#: The spec's example POST body (GeoReport v2, "POST Service Request"), with this
+#: platform's key, service, jurisdiction and a point in Kirov in place of its own.
+SPEC_EXAMPLE = (
+    "api_key={key}&jurisdiction_id=33000000&service_code={code}&lat=58.6035&long=49.668"
+    "&address_string=1234+5th+street&email=smit333%40sfgov.edu&device_id=tt222111"
+    "&account_id=123456&first_name=john&last_name=smith&phone=111111111"
+    "&description=A+large+sinkhole+is+destroying+the+street"
+    "&media_url=http%3A%2F%2Ffarm3.static.flickr.com%2F2002%2F2212426634_5ed477a060.jpg"
+    "&attribute[WHISPAWN]=123456&attribute[WHISDORN]=COISL001")
+#: The fields of the spec's example GET Service Request answer, in its order.
+SPEC_FIELDS = ["service_request_id", "status", "status_notes", "service_name", "service_code",
+               "description", "agency_responsible", "service_notice", "requested_datetime",
+               "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
+               "lat", "long", "media_url"]
+
+
+async def test_the_spec_example_request_is_filed_and_read_in_its_shape(db):
+    async with serving(db) as served:
+        await update_category(SYSTEM, CategoryInput(code=POTHOLES, attributes=[
+            {"code": "WHISPAWN", "datatype": "string", "required": True,
+             "description": "Номер обращения в другой системе"},
+            {"code": "WHISDORN", "datatype": "singlevaluelist", "description": "Участок",
+             "values": [{"key": "COISL001", "name": "Первый"}]}]))
+        async with httpx.AsyncClient() as http:
+            filed = await http.post(
+                f"{served.base}/requests.xml",
+                content=SPEC_EXAMPLE.format(key=served.key.key, code=POTHOLES),
+                headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        assert filed.status_code == 200, filed.text
+        answer = xmltodict.parse(filed.content)["service_requests"]["request"]
+        assert list(answer) == ["service_request_id", "service_notice", "account_id"]
+        assert answer["account_id"] == "123456"
+        number = answer["service_request_id"]
+        read = await get(served, f"requests/{number}.xml")
+        request = xmltodict.parse(read.content)["service_requests"]["request"]
+        assert list(request) == SPEC_FIELDS
+        assert (request["address"], request["lat"], request["long"]) == (
+            "1234 5th street", "58.6035", "49.668")
+        facts = await Open311Request.get(appeal_id=int(number))
+        assert facts.attributes == {"WHISPAWN": "123456", "WHISDORN": "COISL001"}
+        assert (facts.first_name, facts.last_name, facts.phone, facts.device_id) == (
+            "john", "smith", "111111111", "tt222111")

@@ -30,7 +30,8 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='Open311Request',
             fields=[
-                ('appeal', fields.OneToOneField('vmeste.Appeal', source_field='appeal_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name='open311', on_delete=OnDelete.RESTRICT)),
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('appeal', fields.OneToOneField('vmeste.Appeal', source_field='appeal_id', db_constraint=True, to_field='id', related_name='open311', on_delete=OnDelete.RESTRICT)),
                 ('client', fields.ForeignKeyField('vmeste.Open311Client', source_field='client_id', db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.RESTRICT)),
                 ('service_code', fields.CharField(max_length=64)),
                 ('address_string', fields.CharField(default='', max_length=500)),
@@ -47,7 +48,7 @@ class Migration(migrations.Migration):
                 ('account_id', fields.CharField(default='', max_length=255)),
                 ('requested_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'open311_request', 'app': 'vmeste', 'pk_attr': 'appeal_id', 'table_description': 'What an Open311 request said beyond its appeal, kept as given.'},
+            options={'table': 'open311_request', 'app': 'vmeste', 'pk_attr': 'id', 'table_description': 'What an Open311 request said beyond its appeal, kept as given.'},
             bases=['Model'],
         ),
         ops.AddField(

@@ -21,7 +21,6 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -152,7 +151,7 @@ def _text(description: str, service: catalog.Service, answers: Mapping[str, obje
 
 
 async def file_request(appeals: AppealServices, client: Open311Client, principal: Principal,
-                       form: Form, jurisdiction: Territory | None, now: datetime) -> Filed:
+                       form: Form, jurisdiction: Territory | None) -> Filed:
     code = form.get("service_code")
     if not code:
         raise Open311Error(400, _("service_code is required"))

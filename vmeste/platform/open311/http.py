@@ -12,7 +12,7 @@ gives no other location.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -38,8 +38,7 @@ Handler = Callable[[Request, str], Awaitable[Response]]
 
 
 def _now(request: Request) -> datetime:
-    runtime = request.app.state.runtime
-    return runtime.clock() if runtime is not None else datetime.now(UTC)
+    return request.app.state.runtime.clock()
 
 
 async def _jurisdiction(request: Request, given: str) -> Territory | None:
@@ -111,7 +110,7 @@ async def _post(request: Request, fmt: str) -> Response:
     client, principal = found
     jurisdiction = await _jurisdiction(request, form.get("jurisdiction_id"))
     appeals = request.app.state.runtime.service(AppealServices)
-    filed = await file_request(appeals, client, principal, form, jurisdiction, _now(request))
+    filed = await file_request(appeals, client, principal, form, jurisdiction)
     row = (await reads.one(filed.appeal.id, client.id))[0]
     return render(fmt, "service_requests", [{
         "service_request_id": filed.appeal.id, "service_notice": row["service_notice"],

@@ -38,9 +38,9 @@ class Open311Client(Model):
 class Open311Request(Model):
     """What an Open311 request said beyond its appeal, kept as given."""
 
+    id = fields.IntField(primary_key=True)
     appeal: fields.OneToOneRelation = fields.OneToOneField(
-        "vmeste.Appeal", related_name="open311", on_delete=fields.RESTRICT,
-        primary_key=True)
+        "vmeste.Appeal", related_name="open311", on_delete=fields.RESTRICT)
     client: fields.ForeignKeyRelation[Open311Client] = fields.ForeignKeyField(
         "vmeste.Open311Client", related_name="requests", on_delete=fields.RESTRICT)
     service_code = fields.CharField(max_length=64)
@@ -64,4 +64,4 @@ class Open311Request(Model):
 
     class Meta:
         table = "open311_request"
-        ordering = ["appeal_id"]
+        ordering = ["id"]
