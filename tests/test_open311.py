@@ -5,6 +5,7 @@ JSON and XML, as the spec's examples do."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -168,3 +169,14 @@ async def test_discovery_names_the_endpoint_and_formats(db, fmt):
     else:
         endpoint = xmltodict.parse(found.content)["discovery"]["endpoints"]["endpoint"]
         assert endpoint["formats"]["format"] == ["text/xml", "application/json"]
+
+
+async def test_a_clients_requests_spend_its_budget(db, window_clock):
+    limited = replace(db, rate_limits=True, rate_limit_mutations="2/minute")
+    async with serving(limited) as served:
+        for _ in range(2):
+            assert (await post(served, address_id=KAZAN)).status_code == 200
+        spent = await post(served, "xml", address_id=KAZAN)
+        assert spent.status_code == 429 and int(spent.headers["Retry-After"]) > 0
+        assert xmltodict.parse(spent.content)["errors"]["error"]["code"] == "429"
+        assert (await get(served, "services.json")).status_code == 200

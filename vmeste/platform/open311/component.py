@@ -20,4 +20,4 @@ def vmeste_http_routes(settings: Settings) -> list[BaseRoute]:
     """GeoReport v2 at ``/open311/v2/``."""
     from vmeste.platform.open311.http import routes
 
-    return routes()
+    return routes(settings)

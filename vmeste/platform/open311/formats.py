@@ -26,11 +26,13 @@ ITEMS = {"services": "service", "attributes": "attribute", "values": "value",
 
 
 class Open311Error(Exception):
-    """A refusal in the spec's shape: 400, 403 or 404 with its descriptions."""
+    """A refusal in the spec's shape: 400, 403 or 404 with its descriptions (429, with
+    the seconds to wait, when a budget is spent)."""
 
-    def __init__(self, status: int, *descriptions: str) -> None:
+    def __init__(self, status: int, *descriptions: str, retry_after: int | None = None
+                 ) -> None:
         super().__init__("; ".join(descriptions))
-        self.status, self.descriptions = status, descriptions
+        self.status, self.descriptions, self.retry_after = status, descriptions, retry_after
 
 
 def _fill(element: ElementTree.Element, value: Any) -> None:

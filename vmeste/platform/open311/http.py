@@ -4,6 +4,11 @@ in the format its name ends with (``.xml`` or ``.json``); every refusal is the s
 error array in that format, 400 for bad input, 403 for a missing, unknown or revoked
 ``api_key``, 404 for what does not exist. Descriptions follow ``Accept-Language``.
 
+Requests spend the API's budgets (``VMESTE_RATE_LIMIT_*``): a POST the ``mutations``
+budget of its client application, a read the ``anonymous`` budget of its address (the
+protocol's reads carry no identity); a spent budget is a 429 in the same error shape,
+with ``Retry-After``.
+
 ``jurisdiction_id`` is optional (one endpoint serves the country); given, it is a
 territory code, narrows the requests read to that territory and locates a request that
 gives no other location.
@@ -25,7 +30,10 @@ from vmeste.platform.open311 import catalog, reads
 from vmeste.platform.open311.filing import Form, file_request
 from vmeste.platform.open311.formats import FORMATS, Open311Error, error_response, render
 from vmeste.platform.open311.keys import client_of
+from vmeste.platform.ratelimits.clients import client_key, parse_networks
+from vmeste.platform.ratelimits.limiter import Budget, RequestLimiter
 from vmeste.platform.reference.models import Territory
+from vmeste.platform.settings import Settings
 
 BASE = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -34,7 +42,28 @@ CHANGESET = "2026-12-04T00:00:00Z"
 FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200
 
-Handler = Callable[[Request, str], Awaitable[Response]]
+
+
+class Budgets:
+    """The API's request budgets as Open311 spends them (nothing when they are off)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limiter = RequestLimiter(settings) if settings.rate_limits else None
+        self.trusted = parse_networks(settings.trusted_proxies)
+
+    async def spend(self, budget: Budget, key: str) -> None:
+        if self.limiter is None:
+            return
+        refusal = await self.limiter.spend(budget, f"open311:{key}")
+        if refusal is not None:
+            raise Open311Error(429, refusal.message, retry_after=refusal.retry_after)
+
+    async def spend_address(self, request: Request) -> None:
+        if self.limiter is not None:
+            await self.spend(Budget.ANONYMOUS, f"ip:{client_key(request.scope, self.trusted)}")
+
+
+Handler = Callable[[Request, str, Budgets], Awaitable[Response]]
 
 
 def _now(request: Request) -> datetime:
@@ -50,7 +79,7 @@ async def _jurisdiction(request: Request, given: str) -> Territory | None:
     return found
 
 
-async def _discovery(request: Request, fmt: str) -> Response:
+async def _discovery(request: Request, fmt: str, budgets: Budgets) -> Response:
     url = str(request.base_url).rstrip("/") + BASE
     return render(fmt, "discovery", {
         "changeset": CHANGESET,
@@ -61,7 +90,7 @@ async def _discovery(request: Request, fmt: str) -> Response:
     })
 
 
-async def _services(request: Request, fmt: str) -> Response:
+async def _services(request: Request, fmt: str, budgets: Budgets) -> Response:
     await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
     return render(fmt, "services", [
         {"service_code": s.code, "service_name": s.name, "description": s.description,
@@ -69,7 +98,7 @@ async def _services(request: Request, fmt: str) -> Response:
          "group": s.group} for s in await catalog.services()])
 
 
-async def _definition(request: Request, fmt: str) -> Response:
+async def _definition(request: Request, fmt: str, budgets: Budgets) -> Response:
     await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
     code = request.path_params["code"]
     service = await catalog.service(code)
@@ -102,12 +131,13 @@ async def _caller(key: str) -> int | None:
     return found[0].id if found else None
 
 
-async def _post(request: Request, fmt: str) -> Response:
+async def _post(request: Request, fmt: str, budgets: Budgets) -> Response:
     form = Form.of(await _form(request))
     found = await client_of(form.get("api_key"))
     if found is None:
         raise Open311Error(403, _("A valid api_key is required to file a request"))
     client, principal = found
+    await budgets.spend(Budget.MUTATIONS, f"client:{client.id}")
     jurisdiction = await _jurisdiction(request, form.get("jurisdiction_id"))
     appeals = request.app.state.runtime.service(AppealServices)
     filed = await file_request(appeals, client, principal, form, jurisdiction)
@@ -117,9 +147,9 @@ async def _post(request: Request, fmt: str) -> Response:
         "account_id": filed.account_id or None}])
 
 
-async def _requests(request: Request, fmt: str) -> Response:
+async def _requests(request: Request, fmt: str, budgets: Budgets) -> Response:
     if request.method == "POST":
-        return await _post(request, fmt)
+        return await _post(request, fmt, budgets)
     params = request.query_params
     jurisdiction = await _jurisdiction(request, params.get("jurisdiction_id", ""))
     query = reads.Query(
@@ -132,7 +162,7 @@ async def _requests(request: Request, fmt: str) -> Response:
     return render(fmt, "service_requests", found)
 
 
-async def _request(request: Request, fmt: str) -> Response:
+async def _request(request: Request, fmt: str, budgets: Budgets) -> Response:
     await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
     number = request.path_params["id"]
     if not (number.isascii() and number.isdigit() and len(number) < 10):
@@ -141,20 +171,25 @@ async def _request(request: Request, fmt: str) -> Response:
     return render(fmt, "service_requests", await reads.one(int(number), caller))
 
 
-def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(handler: Handler, budgets: Budgets) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         fmt = request.path_params["format"]
         if fmt not in FORMATS:
             return error_response("xml", 404, [_("The format is xml or json")])
         try:
-            return await handler(request, fmt)
+            if request.method == "GET":
+                await budgets.spend_address(request)
+            return await handler(request, fmt, budgets)
         except Open311Error as refused:
-            return error_response(fmt, refused.status, refused.descriptions)
+            response = error_response(fmt, refused.status, refused.descriptions)
+            if refused.retry_after is not None:
+                response.headers["Retry-After"] = str(refused.retry_after)
+            return response
 
     return endpoint
 
 
-def routes() -> list[BaseRoute]:
+def routes(settings: Settings) -> list[BaseRoute]:
     served: tuple[tuple[str, Handler, list[str]], ...] = (
         ("discovery", _discovery, ["GET"]),
         ("services", _services, ["GET"]),
@@ -162,5 +197,6 @@ def routes() -> list[BaseRoute]:
         ("requests", _requests, ["GET", "POST"]),
         ("requests/{id}", _request, ["GET"]),
     )
-    return [Route(f"{BASE}/{path}.{{format}}", _endpoint(handler), methods=methods)
+    budgets = Budgets(settings)
+    return [Route(f"{BASE}/{path}.{{format}}", _endpoint(handler, budgets), methods=methods)
             for path, handler, methods in served]
