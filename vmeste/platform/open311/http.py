@@ -43,7 +43,6 @@ FORM = "application/x-www-form-urlencoded"
 MAX_FIELDS = 200
 
 
-
 class Budgets:
     """The API's request budgets as Open311 spends them (nothing when they are off)."""
 
@@ -70,7 +69,7 @@ def _now(request: Request) -> datetime:
     return request.app.state.runtime.clock()
 
 
-async def _jurisdiction(request: Request, given: str) -> Territory | None:
+async def _jurisdiction(given: str) -> Territory | None:
     if not given:
         return None
     found = await Territory.get_or_none(code=given)
@@ -91,7 +90,7 @@ async def _discovery(request: Request, fmt: str, budgets: Budgets) -> Response:
 
 
 async def _services(request: Request, fmt: str, budgets: Budgets) -> Response:
-    await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
+    await _jurisdiction(request.query_params.get("jurisdiction_id", ""))
     return render(fmt, "services", [
         {"service_code": s.code, "service_name": s.name, "description": s.description,
          "metadata": s.metadata, "type": "realtime", "keywords": ", ".join(s.keywords),
@@ -99,7 +98,7 @@ async def _services(request: Request, fmt: str, budgets: Budgets) -> Response:
 
 
 async def _definition(request: Request, fmt: str, budgets: Budgets) -> Response:
-    await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
+    await _jurisdiction(request.query_params.get("jurisdiction_id", ""))
     code = request.path_params["code"]
     service = await catalog.service(code)
     if service is None:
@@ -138,7 +137,7 @@ async def _post(request: Request, fmt: str, budgets: Budgets) -> Response:
         raise Open311Error(403, _("A valid api_key is required to file a request"))
     client, principal = found
     await budgets.spend(Budget.MUTATIONS, f"client:{client.id}")
-    jurisdiction = await _jurisdiction(request, form.get("jurisdiction_id"))
+    jurisdiction = await _jurisdiction(form.get("jurisdiction_id"))
     appeals = request.app.state.runtime.service(AppealServices)
     filed = await file_request(appeals, client, principal, form, jurisdiction)
     row = (await reads.one(filed.appeal.id, client.id))[0]
@@ -151,7 +150,7 @@ async def _requests(request: Request, fmt: str, budgets: Budgets) -> Response:
     if request.method == "POST":
         return await _post(request, fmt, budgets)
     params = request.query_params
-    jurisdiction = await _jurisdiction(request, params.get("jurisdiction_id", ""))
+    jurisdiction = await _jurisdiction(params.get("jurisdiction_id", ""))
     query = reads.Query(
         service_request_id=params.get("service_request_id", ""),
         service_code=",".join(params.getlist("service_code")),
@@ -163,7 +162,7 @@ async def _requests(request: Request, fmt: str, budgets: Budgets) -> Response:
 
 
 async def _request(request: Request, fmt: str, budgets: Budgets) -> Response:
-    await _jurisdiction(request, request.query_params.get("jurisdiction_id", ""))
+    await _jurisdiction(request.query_params.get("jurisdiction_id", ""))
     number = request.path_params["id"]
     if not (number.isascii() and number.isdigit() and len(number) < 10):
         raise Open311Error(404, _("Service request {id} not found", id=number))
