@@ -52,9 +52,11 @@ def cmd_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 def register(sub: Any) -> None:
     open311 = sub.add_parser("open311", help="Open311 GeoReport v2: client applications")
-    area = open311.add_subparsers(dest="open311_command", required=True)
+    area = open311.add_subparsers(dest="area", required=True, metavar="AREA",
+                                  help="keys: client applications' API keys")
     keys = area.add_parser("keys", help="API keys of client applications")
-    actions = keys.add_subparsers(dest="keys_command", required=True)
+    actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                  help="create, list or revoke")
     create = actions.add_parser("create", help="make a key for a client application and "
                                 "print it (alone, on the last line)")
     create.add_argument("--name", required=True, help="the application's name")
