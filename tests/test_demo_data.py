@@ -162,6 +162,8 @@ async def test_a_point_in_a_demo_municipality_locates_it_and_none_overlap(db):
     for code, (lat, lon, _half) in MUNICIPALITIES.items():
         found = await index.locate("RU", lat, lon)
         assert found is not None and found.area.code == code, code
+    # Off the city's centre, still in the city.
+    assert (await index.locate("RU", 58.55, 49.58)).area.code == "33701000"
     # Between the districts, still in the Kirov region; and outside both regions.
     assert (await index.locate("RU", 60.5, 47.0)).area.code == "33000000"
     assert await index.locate("RU", 40.0, 40.0) is None
