@@ -11,7 +11,7 @@ import xmltodict
 from tests.open311_world import KAZAN, serving
 from tests.test_open311 import POTHOLES, get, post
 from tests.test_workers_cli import vmeste
-from tests.worlds import MUNICIPALITY_A
+from tests.worlds import MUNICIPALITY_A, ok_data
 from vmeste.platform.appeals.intake import SubmitInput
 from vmeste.platform.appeals.models import Channel
 from vmeste.platform.appeals.on_behalf import open311_issuer
@@ -175,3 +175,25 @@ async def test_the_spec_example_request_is_filed_and_read_in_its_shape(db):
         assert facts.attributes == {"WHISPAWN": "123456", "WHISDORN": "COISL001"}
         assert (facts.first_name, facts.last_name, facts.phone, facts.device_id) == (
             "john", "smith", "111111111", "tt222111")
+
+
+UPDATE = """mutation($input: CategoryInput!) { updateCategory(input: $input) {
+  category { code keywords attributes } userErrors { field code } } }"""
+
+
+async def test_a_category_asks_are_edited_and_read_through_graphql(graphql, federal):
+    changed = ok_data(await graphql(UPDATE, {"input": {
+        "code": "roads.pits", "keywords": ["яма"], "attributes": DEFINITIONS[:1]}},
+        token=federal))["updateCategory"]
+    assert changed["userErrors"] == []
+    assert changed["category"]["keywords"] == ["яма"]
+    assert changed["category"]["attributes"][0]["values"][0] == {"key": "s",
+                                                                 "name": "Меньше колеса"}
+    read = ok_data(await graphql('{ category(code: "roads.pits") { keywords attributes } }',
+                                 token=federal))["category"]
+    assert read == {"keywords": ["яма"], "attributes": changed["category"]["attributes"]}
+    refused = ok_data(await graphql(UPDATE, {"input": {
+        "code": "roads.pits", "keywords": ["a,b"], "attributes": [{"code": "x"}]}},
+        token=federal))["updateCategory"]
+    assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+        ("keywords", "INVALID"), ("attributes", "INVALID")]
