@@ -3,12 +3,14 @@ and staff file one for the author of a social-network post (an incident made an
 appeal): the ``social`` channel with a named author, open to operators and to the
 region's monitoring staff (moderators, regional administrators), the author named by
 the network (issuer ``social:<network>``) and their id there. A citizen's own appeal
-on the social channel names nobody and is theirs as before. An Open311 client
-application files every request on the ``open311`` channel for its own user: the
-application signs in as itself (a row under the issuer ``open311``, see
-``vmeste.platform.open311``) and names its user under an issuer of its own
-(``open311:<client>``), so a client names nobody but its own users, and nobody who signs
-in through an identity provider.
+on the social channel names nobody and is theirs as before. On the operator channel, a
+caller without an identity they can name is known by the details they gave instead
+(``SubmitAppealInput.contact``, :mod:`vmeste.platform.appeals.contacts`) and claims the
+appeal later with a code. An Open311 client application files every request on the
+``open311`` channel for its own user: the application signs in as itself (a row under
+the issuer ``open311``, see ``vmeste.platform.open311``) and names its user under an
+issuer of its own (``open311:<client>``), so a client names nobody but its own users,
+and nobody who signs in through an identity provider.
 
 Three rules keep the channel from being a way to write in anyone's name:
 
@@ -68,11 +70,15 @@ def open311_issuer(client: str) -> str:
 
 
 def check_submitter(principal: Principal, channel: Channel, subject: str | None,
-                    issuer: str | None = None) -> None:
-    """What can be refused before any reference is read."""
+                    issuer: str | None = None, *, contact: bool = False) -> None:
+    """What can be refused before any reference is read. On the operator channel the
+    applicant is named by subject, or known only by the ``contact`` details given."""
     if principal.user is None:
         raise DomainError.of(None, _("Sign in to send an appeal"),
                              ErrorCode.UNAUTHENTICATED)
+    if contact and channel != Channel.OPERATOR:
+        raise DomainError.of("contact", _("An applicant's details are recorded on the "
+                                          "operator channel only"))
     if channel == Channel.OPEN311 or principal.user.issuer == OPEN311_CLIENT_ISSUER:
         _check_open311(principal.user, channel, subject, issuer)
         return
@@ -87,7 +93,7 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
     if channel == Channel.SOCIAL and not (operator or principal.territory_scopes(REGIONAL_ACTORS)):
         raise Forbidden(_("A post's author is named by operators and the region's "
                           "monitoring staff only"))
-    if not subject or not subject.strip():
+    if (not subject and not contact) or (subject and not subject.strip()):
         raise DomainError.of("onBehalfOf", _("Name the applicant"), ErrorCode.REQUIRED)
     if channel == Channel.SOCIAL and not (issuer or "").startswith(SOCIAL_ISSUER_PREFIX):
         raise DomainError.of("onBehalfOfIssuer", _("A post's author is named by the network "

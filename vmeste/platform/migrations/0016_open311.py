@@ -6,7 +6,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('vmeste', '0014_incidents')]
+    dependencies = [('vmeste', '0015_workstation')]
 
     initial = False
 
