@@ -4,9 +4,11 @@ with its whole submission history."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -85,7 +87,11 @@ class Intake:
     #: Files one appeal (and one answer) may hold: VMESTE_ATTACHMENT_MAX_PER_PARENT.
     attachment_limit: int
 
-    async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
+    async def submit(self, principal: Principal, data: SubmitInput, *,
+                     within: Callable[[BaseDBAsyncClient, Appeal], Awaitable[None]] | None
+                     = None) -> Appeal:
+        """``within`` writes what a channel keeps beside the appeal (Open311's facts), in
+        the transaction that stores it."""
         on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject,
                                   data.on_behalf_of_issuer, contact=data.contact is not None)
         if data.contact is not None:
@@ -156,6 +162,8 @@ class Intake:
                 await AppealEvent.bulk_create(
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],
                     using_db=conn)
+                if within is not None:
+                    await within(conn, appeal)
                 await APPEAL_STEPS.announce(
                     conn, appeal, await AppealEvent.filter(appeal_id=appeal.id).using_db(conn),
                     f"appeal:{appeal.id}:submit")

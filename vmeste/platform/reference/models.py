@@ -133,6 +133,11 @@ class Category(Model):
     #: Null inherits from the parent category, then from the region policy.
     deadline_policy = fields.CharField(max_length=32, null=True)
     active = fields.BooleanField(default=True)
+    #: Words a citizen may search the category by (Open311 keywords), null for none.
+    keywords = fields.JSONField(null=True)
+    #: What a request in this category asks beyond its text, null for nothing.
+    #: Open311 attribute definitions, checked by reference/attributes.py.
+    attributes = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
