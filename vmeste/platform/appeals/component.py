@@ -8,6 +8,7 @@ from vmeste.platform.appeals.identity import IDENTITY_KIND
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.moderation import MODERATION_KIND
 from vmeste.platform.appeals.notify import APPEAL_SUBJECT, SUBJECT_TYPE
+from vmeste.platform.appeals.personal_data import APPEALS_DATA
 from vmeste.platform.appeals.quota import SUBMISSION_QUOTA_KIND
 from vmeste.platform.appeals.router import ROUTING_KIND, Router
 from vmeste.platform.appeals.services import AppealServices
@@ -51,6 +52,7 @@ def vmeste_component() -> Component:
                       scope_of(Appeal, "appeal_id")),),
         services=_services, notifications=(APPEAL_SUBJECT,),
         deadline_kinds=(RunningTerms(), ClarificationPauses()), demo=_demo,
+        personal_data=(APPEALS_DATA,),
         path_copies=(("appeal", "territory_path"), ("competence_rule", "territory_path")))
 
 

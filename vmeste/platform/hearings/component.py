@@ -12,6 +12,7 @@ from vmeste.platform.hearings.line_notify import LINE_SUBJECT
 from vmeste.platform.hearings.line_notify import SUBJECT_TYPE as LINE_SUBJECT_TYPE
 from vmeste.platform.hearings.line_watch import LineClock
 from vmeste.platform.hearings.notify import HEARING_SUBJECT, SUBJECT_TYPE
+from vmeste.platform.hearings.personal_data import HEARINGS_DATA
 from vmeste.platform.hearings.steps import HEARING_STEPS, LINE_STEPS
 from vmeste.platform.hearings.watch import HearingClock
 from vmeste.platform.hookspecs import hookimpl
@@ -41,6 +42,7 @@ def vmeste_component() -> Component:
                 history_topic(LINE_STEPS, "vmeste.direct_line_fan_out", LINE_SUBJECT_TYPE)),
         services=_services, notifications=(HEARING_SUBJECT, LINE_SUBJECT),
         deadline_kinds=(HearingClock(), LineClock()), demo=_demo,
+        personal_data=(HEARINGS_DATA,),
         path_copies=(("procedure_template", "territory_path"), ("hearing", "territory_path"),
                      ("hearing_participant", "territory_path"),
                      ("direct_line", "territory_path"), ("line_question", "territory_path")))

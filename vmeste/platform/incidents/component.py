@@ -12,6 +12,7 @@ from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.incidents.fetching import FETCH_JOB, MonitoringClock
 from vmeste.platform.incidents.notify import INCIDENT_SUBJECT, SUBJECT_TYPE
+from vmeste.platform.incidents.personal_data import INCIDENTS_DATA
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
 from vmeste.platform.incidents.processing import PROCESS_JOB
 from vmeste.platform.incidents.publication import PUBLISH_JOB
@@ -53,6 +54,7 @@ def vmeste_component() -> Component:
                 history_topic(INCIDENT_STEPS, "vmeste.incident_fan_out", SUBJECT_TYPE)),
         notifications=(INCIDENT_SUBJECT,),
         deadline_kinds=(IncidentClock(), MonitoringClock()), demo=_demo,
+        personal_data=(INCIDENTS_DATA,),
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 
