@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.outbox.topics import Topic
-from vmeste.platform.privacy.erasure import ERASURE_EXECUTE, execute
+from vmeste.platform.privacy.erasure import ERASURE_EXECUTE, DueErasures, execute
 from vmeste.platform.privacy.exports import EXPORT_BUILD, ExpiredExports, build, fail
 from vmeste.platform.privacy.personal_data import PRIVACY_DATA
 from vmeste.platform.privacy.retention import RetentionKind
@@ -45,7 +45,7 @@ def vmeste_component() -> Component:
         topics=(Topic(EXPORT_BUILD, "vmeste.build_data_export", "privacy", _build, _national),
                 Topic(ERASURE_EXECUTE, "vmeste.execute_erasure", "privacy", _execute,
                       _national)),
-        deadline_kinds=(ExpiredExports(), RetentionKind()), personal_data=(PRIVACY_DATA,))
+        deadline_kinds=(DueErasures(), ExpiredExports(), RetentionKind()), personal_data=(PRIVACY_DATA,))
 
 
 @hookimpl

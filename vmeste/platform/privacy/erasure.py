@@ -2,15 +2,17 @@
 period (``VMESTE_ERASURE_COOLING_OFF_DAYS``; at once where it is 0), cancelable until
 then, and recorded with what each component did.
 
-Execution is an outbox job due at the request's ``execute_after``. It runs every
-component's declaration in one transaction, in their order (identity, which renames
-the account, last), so an erasure is done everywhere or nowhere; a component that
-holds it (an open vote the person took part in) moves ``execute_after`` on instead.
+Execution is a step of the deadline watchdog once ``execute_after`` has passed (an
+outbox job at once where the cooling-off period is 0). It runs every component's
+declaration in one transaction, in their order (identity, which renames the account,
+last), so an erasure is done everywhere or nowhere; a component that holds it (an open
+vote the person took part in) moves ``execute_after`` on instead.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +63,8 @@ async def request_erasure(runtime: Runtime, principal: Principal, confirm: bool
                      object_type="erasure_request", object_id=row.id, before=None,
                      after={"status": row.status.value, "execute_after": due.isoformat()},
                      using=conn)
-        await _schedule(conn, row, "requested")
+        if due <= now:
+            await emit(conn, ERASURE_EXECUTE, {"request_id": row.id}, f"erasure:{row.id}")
     return row
 
 
@@ -82,8 +85,8 @@ async def cancel_erasure(principal: Principal, request_id: int) -> ErasureReques
 
 
 async def execute(runtime: Runtime, request_id: int) -> str:
-    """The job: ``done``, ``held`` (moved on), ``early`` (rescheduled) or ``skipped``
-    (canceled, or done by an earlier delivery)."""
+    """The step: ``erased``, ``held`` (moved on), ``early`` or ``skipped`` (canceled, or
+    done by an earlier delivery)."""
     row = await ErasureRequest.get_or_none(id=request_id)
     if row is None or row.status != ErasureStatus.SCHEDULED:
         return "skipped"
@@ -91,13 +94,12 @@ async def execute(runtime: Runtime, request_id: int) -> str:
     declarations = personal_data_of(runtime.components)
     holds = [h for d in declarations if d.hold is not None
              if (h := await d.hold(row.user_id, now)) is not None and h > now]
-    until = max([row.execute_after, *holds])
-    if until > now:
+    if row.execute_after > now:
+        return "early"
+    if holds:
         async with in_transaction() as conn:
-            moved = until != row.execute_after
-            await _move(conn, row, execute_after=until)
-            await _schedule(conn, row, "held" if moved else "early")
-        return "held" if holds else "early"
+            await _move(conn, row, execute_after=max(holds))
+        return "held"
     user = await User.get(id=row.user_id)
     erasure_of = _erasure(runtime, user, now)
     async with in_transaction() as conn:
@@ -108,7 +110,7 @@ async def execute(runtime: Runtime, request_id: int) -> str:
                      object_type="erasure_request", object_id=row.id,
                      before={"status": ErasureStatus.SCHEDULED.value},
                      after={"status": row.status.value, "sections": outcome}, using=conn)
-    return "done"
+    return "erased"
 
 
 def _erasure(runtime: Runtime, user: User, now: datetime) -> Any:
@@ -130,7 +132,26 @@ async def _move(conn: BaseDBAsyncClient, row: ErasureRequest, **changes: Any) ->
     row.revision += 1
 
 
-async def _schedule(conn: BaseDBAsyncClient, row: ErasureRequest, why: str) -> None:
-    await emit(conn, ERASURE_EXECUTE, {"request_id": row.id},
-               f"erasure:{row.id}:{why}:{row.revision}", available_at=row.execute_after)
+class DueErasures:
+    """The deadline kind that executes erasures whose ``execute_after`` has passed."""
 
+    name = "erasure"
+    subject_type = "erasure_request"
+    steps = ("erased", "held")
+
+    def due(self, now: datetime) -> QuerySet[ErasureRequest]:
+        return ErasureRequest.filter(status=ErasureStatus.SCHEDULED, execute_after__lte=now)
+
+    def subject_id(self, row: ErasureRequest) -> int:
+        return row.id
+
+    async def step(self, runtime: Runtime, row: ErasureRequest, now: datetime
+                   ) -> Sequence[str]:
+        taken = await execute(runtime, row.id)
+        return [taken] if taken in self.steps else []
+
+    def following(self, scope: str | None) -> None:
+        return None
+
+    async def recompute(self, runtime: Runtime, subject_id: int, now: datetime) -> bool:
+        return False

@@ -8,8 +8,6 @@ answer is for the citizen's own client only (``private, no-store``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -28,7 +26,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         export_id: int = request.path_params["export_id"]
         expires_text = request.query_params.get("expires", "")
         given = request.query_params.get("signature", "")
-        now = datetime.now(UTC)
+        now = request.app.state.runtime.clock()
         if (export_id > MAX_ID or not (expires_text.isascii() and expires_text.isdigit())
                 or len(expires_text) > 12):
             return json_error(403, "FORBIDDEN", _("This download link is not valid"))

@@ -55,7 +55,7 @@ class RetentionKind:
     async def step(self, runtime: Runtime, row: RetentionSweep, now: datetime
                    ) -> Sequence[str]:
         following = now + timedelta(hours=runtime.settings.retention_sweep_hours)
-        claimed = await RetentionSweep.filter(id=row.id, next_run_at=row.next_run_at).update(
+        claimed = await RetentionSweep.filter(id=row.id, next_run_at__lte=now).update(
             next_run_at=following)
         if not claimed:
             raise DomainError.of(None, "another scheduler swept", ErrorCode.CONFLICT)

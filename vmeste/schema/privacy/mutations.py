@@ -37,7 +37,8 @@ class PrivacyMutation:
         row, errors = await run_mutation(exports.request_export(info.context.runtime,
                                                                 info.context.principal))
         return DataExportPayload(
-            data_export=DataExport.from_model(row, info.context.settings) if row else None,
+            data_export=DataExport.from_model(row, info.context.settings,
+                                               info.context.runtime.clock()) if row else None,
             user_errors=errors)
 
     @strawberry.mutation(description="Ask for your data to be erased and your account "

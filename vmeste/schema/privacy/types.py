@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Self
 
 import strawberry
@@ -32,12 +32,12 @@ class DataExport:
         "VMESTE_DATA_EXPORT_LINK_MINUTES; null unless ready. List again for a fresh one."))
 
     @classmethod
-    def from_model(cls, row: models.DataExport, settings: Settings) -> Self:
+    def from_model(cls, row: models.DataExport, settings: Settings, now: datetime) -> Self:
         return cls(id=relay.GlobalID("DataExport", str(row.id)), status=row.status,
                    requested_at=row.requested_at, ready_at=row.ready_at,
                    expires_at=row.expires_at, size=row.size, sha256=row.sha256,
                    sections=row.sections,
-                   download_url=links.download_url(settings, row, datetime.now(UTC))
+                   download_url=links.download_url(settings, row, now)
                    if row.status == models.ExportStatus.READY else None)
 
 
