@@ -110,5 +110,14 @@ def records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{key: plain(value) for key, value in row.items()} for row in rows]
 
 
-__all__ = ["Erasure", "Eraser", "Exporter", "Hold", "Outcome", "PersonalData", "Retention",
-           "plain", "records"]
+__all__ = [
+    "Eraser",
+    "Erasure",
+    "Exporter",
+    "Hold",
+    "Outcome",
+    "PersonalData",
+    "Retention",
+    "plain",
+    "records",
+]

@@ -45,7 +45,8 @@ def vmeste_component() -> Component:
         topics=(Topic(EXPORT_BUILD, "vmeste.build_data_export", "privacy", _build, _national),
                 Topic(ERASURE_EXECUTE, "vmeste.execute_erasure", "privacy", _execute,
                       _national)),
-        deadline_kinds=(DueErasures(), ExpiredExports(), RetentionKind()), personal_data=(PRIVACY_DATA,))
+        deadline_kinds=(DueErasures(), ExpiredExports(), RetentionKind()),
+        personal_data=(PRIVACY_DATA,))
 
 
 @hookimpl
