@@ -260,3 +260,46 @@ async def test_the_retention_sweep_removes_what_outlived_its_period(
     sweep = await RetentionSweep.get(id=1)
     assert sweep.next_run_at == NOW + timedelta(hours=runtime.settings.retention_sweep_hours)
     assert (await run_background()).watchdog["swept"] == 0  # not due again before then
+
+
+async def test_hearings_keep_proposals_and_questions_but_not_the_person(
+        runtime: Any, graphql: Any, submit_appeal: Any, run_background: Any, db: Any,
+        clock: Any, client: Any) -> None:
+    from tests import line_world, proposal_world
+    from vmeste.platform.hearings.line_models import LineQuestion
+    from vmeste.platform.hearings.models import (
+        HearingParticipant,
+        HearingSubscription,
+        ParticipantClass,
+        Proposal,
+        ProposalChannel,
+    )
+
+    person = await citizen(db, graphql, submit_appeal)
+    hearing = await proposal_world.hearing()
+    version = await proposal_world.published(hearing)
+    participant = await HearingParticipant.create(
+        hearing=hearing, user=person.user, display_name="Разумовская Анна Петровна",
+        participant_class=ParticipantClass.RESIDENT, cadastral_number="43:40:000123:45",
+        territory_path=hearing.territory_path)
+    await Proposal.create(hearing=hearing, number=1, participant=participant,
+                          participant_class=ParticipantClass.RESIDENT, version=version,
+                          text="Сохранить сквер", channel=ProposalChannel.ONLINE)
+    await HearingSubscription.create(hearing=hearing, user=person.user)
+    question = await line_world.published(await line_world.line(), person.user)
+    files = unzip((await client.get(
+        (await _ready_export(graphql, person.token, run_background))["downloadUrl"])).content)
+    kinds = sorted(row["kind"] for row in files["hearings.json"])
+    assert kinds == ["direct_line_question", "hearing_subscription", "participant",
+                     "proposal", "question_support"]
+    ok_data(await graphql(ERASE, {"c": True}, token=person.token))
+    clock.set(NOW + COOLING_OFF + timedelta(minutes=1))
+    await run_background()
+    renamed = await HearingParticipant.get(id=participant.id)
+    user = await User.get(id=person.user.id)
+    assert (renamed.display_name, renamed.cadastral_number) == (user.subject, "")
+    assert (await Proposal.get(participant_id=participant.id)).text == "Сохранить сквер"
+    assert (await LineQuestion.get(id=question.id)).text == question.text
+    assert not await HearingSubscription.filter(user_id=user.id).exists()
+    outcome = (await ErasureRequest.get(user_id=user.id)).outcome["hearings"]
+    assert (outcome["pseudonymised"], outcome["removed"], outcome["kept"]) == (1, 1, 3)

@@ -20,6 +20,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from tortoise.transactions import in_transaction
+
 if TYPE_CHECKING:
     from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -88,6 +90,19 @@ class PersonalData:
     @property
     def name(self) -> str:
         return self.section
+
+
+async def batched(step: Callable[[BaseDBAsyncClient], Awaitable[int]], size: int) -> int:
+    """A retention step over any number of rows: ``step`` handles at most ``size`` of
+    them in its transaction and says how many; repeated until a batch falls short, so
+    no transaction holds a whole table's rows."""
+    total = 0
+    while True:
+        async with in_transaction() as conn:
+            done = await step(conn)
+        total += done
+        if done < size:
+            return total
 
 
 def plain(value: Any) -> Any:

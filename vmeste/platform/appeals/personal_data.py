@@ -15,11 +15,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.identity.models import User
-from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, records
+from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, batched, records
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -90,14 +89,13 @@ async def _depersonalise(conn: BaseDBAsyncClient, ids: list[int], now: datetime)
 
 async def _retention(runtime: Runtime, now: datetime) -> Outcome:
     cutoff = now - timedelta(days=runtime.settings.retention_appeals_days)
-    outcome = Outcome()
-    while True:
-        async with in_transaction() as conn:
-            ids = await _expired(conn, cutoff)
-            await _depersonalise(conn, ids, now)
-        outcome.removed += len(ids)
-        if len(ids) < BATCH:
-            return outcome
+
+    async def step(conn: BaseDBAsyncClient) -> int:
+        ids = await _expired(conn, cutoff)
+        await _depersonalise(conn, ids, now)
+        return len(ids)
+
+    return Outcome(removed=await batched(step, BATCH))
 
 
 APPEALS_DATA = PersonalData(

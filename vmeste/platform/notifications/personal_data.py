@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tortoise.transactions import in_transaction
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.notifications.models import (
     Notification,
     NotificationPreference,
     NotificationStatus,
 )
-from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, records
+from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, batched, records
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -45,16 +45,15 @@ async def _erase(erasure: Erasure) -> Outcome:
 
 async def _retention(runtime: Runtime, now: datetime) -> Outcome:
     cutoff = now - timedelta(days=runtime.settings.retention_notifications_days)
-    outcome = Outcome()
-    while True:
-        async with in_transaction() as conn:
-            ids = await Notification.filter(created_at__lt=cutoff, status__in=SETTLED).using_db(
-                conn).order_by("id").limit(BATCH).values_list("id", flat=True)
-            if ids:
-                await Notification.filter(id__in=list(ids)).using_db(conn).delete()
-        outcome.removed += len(ids)
-        if len(ids) < BATCH:
-            return outcome
+
+    async def step(conn: BaseDBAsyncClient) -> int:
+        ids = list(await Notification.filter(created_at__lt=cutoff, status__in=SETTLED)
+                   .using_db(conn).order_by("id").limit(BATCH).values_list("id", flat=True))
+        if ids:
+            await Notification.filter(id__in=ids).using_db(conn).delete()
+        return len(ids)
+
+    return Outcome(removed=await batched(step, BATCH))
 
 
 NOTIFICATIONS_DATA = PersonalData(

@@ -23,8 +23,9 @@ from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, record
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
 
-#: How long to wait before looking again at an open subject without a closing time.
-RECHECK = timedelta(days=1)
+#: How long to wait before looking again at an open subject without a closing time in
+#: the future (none set, or its closing step not taken yet).
+RECHECK = timedelta(hours=1)
 #: Profile facts a participation keeps for the breakdowns.
 FACTS = ("territory__code", "territory_group", "age_band", "gender")
 
@@ -53,7 +54,8 @@ def participation_data(section: str, describes: str, participation: type[Model],
             f"{subject}__closes_at", flat=True)
         if not closing:
             return None
-        return max(moment or now + RECHECK for moment in closing)
+        return max(moment if moment is not None and moment > now else now + RECHECK
+                   for moment in closing)
 
     return PersonalData(section=section, describes=describes, export=export, erase=erase,
                         hold=hold)

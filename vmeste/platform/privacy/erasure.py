@@ -29,6 +29,7 @@ from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.personal_data import Erasure
 from vmeste.platform.privacy.access import owner
+from vmeste.platform.privacy.kinds import OwnRows
 from vmeste.platform.privacy.models import ErasureRequest, ErasureStatus
 
 if TYPE_CHECKING:
@@ -91,19 +92,20 @@ async def execute(runtime: Runtime, request_id: int) -> str:
     if row is None or row.status != ErasureStatus.SCHEDULED:
         return "skipped"
     now = runtime.clock()
+    if row.execute_after > now:
+        return "early"
     declarations = personal_data_of(runtime.components)
     holds = [h for d in declarations if d.hold is not None
              if (h := await d.hold(row.user_id, now)) is not None and h > now]
-    if row.execute_after > now:
-        return "early"
     if holds:
         async with in_transaction() as conn:
             await _move(conn, row, execute_after=max(holds))
         return "held"
     user = await User.get(id=row.user_id)
-    erasure_of = _erasure(runtime, user, now)
     async with in_transaction() as conn:
-        erasure = erasure_of(conn)
+        erasure = Erasure(user_id=user.id, actor=f"{user.issuer}:{user.subject}",
+                          pseudonym=f"erased-{secrets.token_hex(8)}", now=now,
+                          runtime=runtime, conn=conn)
         outcome = {d.section: (await d.erase(erasure)).as_dict() for d in declarations}
         await _move(conn, row, status=ErasureStatus.DONE, executed_at=now, outcome=outcome)
         await record(actor="system", action="privacy.erasure.execute",
@@ -111,12 +113,6 @@ async def execute(runtime: Runtime, request_id: int) -> str:
                      before={"status": ErasureStatus.SCHEDULED.value},
                      after={"status": row.status.value, "sections": outcome}, using=conn)
     return "erased"
-
-
-def _erasure(runtime: Runtime, user: User, now: datetime) -> Any:
-    actor, pseudonym = f"{user.issuer}:{user.subject}", f"erased-{secrets.token_hex(8)}"
-    return lambda conn: Erasure(user_id=user.id, actor=actor, pseudonym=pseudonym, now=now,
-                                runtime=runtime, conn=conn)
 
 
 async def _move(conn: BaseDBAsyncClient, row: ErasureRequest, **changes: Any) -> None:
@@ -132,7 +128,7 @@ async def _move(conn: BaseDBAsyncClient, row: ErasureRequest, **changes: Any) ->
     row.revision += 1
 
 
-class DueErasures:
+class DueErasures(OwnRows):
     """The deadline kind that executes erasures whose ``execute_after`` has passed."""
 
     name = "erasure"
@@ -142,16 +138,7 @@ class DueErasures:
     def due(self, now: datetime) -> QuerySet[ErasureRequest]:
         return ErasureRequest.filter(status=ErasureStatus.SCHEDULED, execute_after__lte=now)
 
-    def subject_id(self, row: ErasureRequest) -> int:
-        return row.id
-
     async def step(self, runtime: Runtime, row: ErasureRequest, now: datetime
                    ) -> Sequence[str]:
         taken = await execute(runtime, row.id)
         return [taken] if taken in self.steps else []
-
-    def following(self, scope: str | None) -> None:
-        return None
-
-    async def recompute(self, runtime: Runtime, subject_id: int, now: datetime) -> bool:
-        return False

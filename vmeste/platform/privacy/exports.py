@@ -18,6 +18,7 @@ from vmeste.platform.identity.principal import Principal
 from vmeste.platform.outbox.services import emit
 from vmeste.platform.privacy import archive
 from vmeste.platform.privacy.access import owner
+from vmeste.platform.privacy.kinds import OwnRows
 from vmeste.platform.privacy.models import DataExport, ExportStatus
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ async def fail(export_id: int) -> None:
         status=ExportStatus.FAILED)
 
 
-class ExpiredExports:
+class ExpiredExports(OwnRows):
     """The deadline kind that deletes archives whose days are over."""
 
     name = "data_export_expiry"
@@ -94,9 +95,6 @@ class ExpiredExports:
     def due(self, now: datetime) -> QuerySet[DataExport]:
         return DataExport.filter(status=ExportStatus.READY, expires_at__lte=now)
 
-    def subject_id(self, row: DataExport) -> int:
-        return row.id
-
     async def step(self, runtime: Runtime, row: DataExport, now: datetime) -> Sequence[str]:
         changed = await DataExport.filter(id=row.id, revision=row.revision).update(
             status=ExportStatus.EXPIRED, file_name="", revision=row.revision + 1)
@@ -104,9 +102,3 @@ class ExpiredExports:
             raise DomainError.of(None, "changed meanwhile", ErrorCode.CONFLICT)
         archive.remove(runtime.settings.data_dir, row.file_name)
         return ["expired"]
-
-    def following(self, scope: str | None) -> None:
-        return None
-
-    async def recompute(self, runtime: Runtime, subject_id: int, now: datetime) -> bool:
-        return False

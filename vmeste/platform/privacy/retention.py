@@ -17,6 +17,7 @@ from tortoise.queryset import QuerySet
 from vmeste.platform.audit.services import record
 from vmeste.platform.components import personal_data_of
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.privacy.kinds import OwnRows
 from vmeste.platform.privacy.models import RetentionSweep
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ async def sweep_retention(runtime: Runtime, now: datetime) -> dict[str, Any]:
     return outcome
 
 
-class RetentionKind:
+class RetentionKind(OwnRows):
     """The deadline kind of the retention sweep."""
 
     name = "retention"
@@ -48,9 +49,6 @@ class RetentionKind:
 
     def due(self, now: datetime) -> QuerySet[RetentionSweep]:
         return RetentionSweep.filter(next_run_at__lte=now)
-
-    def subject_id(self, row: RetentionSweep) -> int:
-        return row.id
 
     async def step(self, runtime: Runtime, row: RetentionSweep, now: datetime
                    ) -> Sequence[str]:
@@ -62,9 +60,3 @@ class RetentionKind:
         outcome = await sweep_retention(runtime, now)
         await RetentionSweep.filter(id=row.id).update(last_run_at=now, last_outcome=outcome)
         return ["swept"]
-
-    def following(self, scope: str | None) -> None:
-        return None
-
-    async def recompute(self, runtime: Runtime, subject_id: int, now: datetime) -> bool:
-        return False
