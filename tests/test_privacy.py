@@ -303,3 +303,39 @@ async def test_hearings_keep_proposals_and_questions_but_not_the_person(
     assert not await HearingSubscription.filter(user_id=user.id).exists()
     outcome = (await ErasureRequest.get(user_id=user.id)).outcome["hearings"]
     assert (outcome["pseudonymised"], outcome["removed"], outcome["kept"]) == (1, 1, 3)
+
+
+async def test_a_network_author_linked_by_staff_loses_their_posts_and_keeps_the_appeal(
+        runtime: Any, world: Any, db: Any) -> None:
+    """Staff filed an appeal for a post's author (issuer ``social:vk``): the author's
+    posts and the appeal filed on their behalf are theirs to export and erase."""
+    from vmeste.platform.appeals.models import ApplicantType, Channel
+    from vmeste.platform.incidents.models import SocialPost
+    from vmeste.platform.privacy.erasure import execute
+    from vmeste.platform.reference.models import Territory
+
+    author = await User.create(issuer="social:vk", subject="id777")
+    territory = await Territory.get(code="33701000")
+    appeal = await Appeal.create(
+        applicant=author, applicant_type=ApplicantType.PERSON, channel=Channel.OPERATOR,
+        category_id=world.categories["roads.pits"], territory=territory,
+        territory_path=territory.path, text=TEXT, status=AppealStatus.ROUTED)
+    post = await SocialPost.create(network="vk", post_ref="1", page_ref="-100",
+                                   author_ref="id777", text="Яма у дома 5", posted_at=NOW,
+                                   ingested_at=NOW, latitude=58.6, longitude=49.6)
+    other = await SocialPost.create(network="vk", post_ref="2", page_ref="-100",
+                                    author_ref="id888", text="Другое", posted_at=NOW,
+                                    ingested_at=NOW)
+    sections = {d.section: d for d in personal_data_of(runtime.components)}
+    exported = await sections["incidents"].export(runtime, author.id)
+    assert [row["text"] for row in exported] == ["Яма у дома 5"]
+    mine = await sections["appeals"].export(runtime, author.id)
+    assert mine[0]["filed_on_behalf"] is True and mine[0]["text"] == TEXT
+    request = await ErasureRequest.create(user=author, requested_at=NOW, execute_after=NOW)
+    assert await execute(runtime, request.id) == "erased"
+    erased = await SocialPost.get(id=post.id)
+    assert (erased.text, erased.author_ref, erased.latitude) == ("", "", None)
+    assert (await SocialPost.get(id=other.id)).text == "Другое"
+    assert (await Appeal.get(id=appeal.id)).text == TEXT
+    assert await sections["incidents"].export(runtime, author.id) == []
+    assert await execute(runtime, request.id) == "skipped"  # a redelivered job
