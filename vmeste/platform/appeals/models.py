@@ -107,8 +107,6 @@ class Appeal(Model):
     #: When the deadline watchdog next has something to check (a reminder moment, the
     #: due moment, the end of the escalation grace). Null means at its next sweep.
     next_check_at = fields.DatetimeField(null=True, db_index=True)
-    #: Its retention passed: text, address, place and answer were removed.
-    depersonalised_at = fields.DatetimeField(null=True)
 
     applicant_id: int
     category_id: int

@@ -29,7 +29,7 @@ FINISHED = (AppealStatus.ANSWERED, AppealStatus.CLOSED, AppealStatus.REJECTED,
 COLUMNS = ("id", "channel", "legal_track", "status", "applicant_type", "category__code",
            "territory__code", "address", "latitude", "longitude", "text", "answer",
            "rating", "organization__name", "created_at", "registered_at", "answered_at",
-           "due_at", "depersonalised_at")
+           "due_at")
 #: What an appeal past its retention keeps of its content.
 REMOVED: dict[str, Any] = {"text": "", "address": "", "latitude": None, "longitude": None,
                            "answer": None}
@@ -63,7 +63,7 @@ async def _erase(erasure: Erasure) -> Outcome:
         conn).update(actor=erasure.pseudonym)
     cutoff = erasure.now - timedelta(days=erasure.runtime.settings.retention_appeals_days)
     expired = await _expired(conn, cutoff, applicant_id=erasure.user_id)
-    await _depersonalise(conn, expired, erasure.now)
+    await _depersonalise(conn, expired)
     outcome = Outcome(removed=len(expired), pseudonymised=renamed,
                       kept=len(ids) - len(expired))
     if outcome.kept:
@@ -73,16 +73,17 @@ async def _erase(erasure: Erasure) -> Outcome:
 
 
 async def _expired(conn: BaseDBAsyncClient, cutoff: datetime, **where: Any) -> list[int]:
-    return list(await Appeal.filter(status__in=FINISHED, updated_at__lt=cutoff,
-                                    depersonalised_at__isnull=True, **where).using_db(
-        conn).order_by("id").limit(BATCH).values_list("id", flat=True))
+    # Intake refuses an empty text, so an empty one is an appeal already cleared.
+    return list(await Appeal.filter(status__in=FINISHED, updated_at__lt=cutoff, **where)
+                .exclude(text="").using_db(conn).order_by("id").limit(BATCH)
+                .values_list("id", flat=True))
 
 
-async def _depersonalise(conn: BaseDBAsyncClient, ids: list[int], now: datetime) -> None:
-    """The content of appeals past retention; ``updated_at`` stays the last step's."""
+async def _depersonalise(conn: BaseDBAsyncClient, ids: list[int]) -> None:
+    """The content of appeals past retention, and of their history."""
     if not ids:
         return
-    await Appeal.filter(id__in=ids).using_db(conn).update(**REMOVED, depersonalised_at=now)
+    await Appeal.filter(id__in=ids).using_db(conn).update(**REMOVED)
     # History rows are never changed but here: their reasons quote the citizen.
     await AppealEvent.filter(appeal_id__in=ids).using_db(conn).update(reason="", payload={})
 
@@ -92,7 +93,7 @@ async def _retention(runtime: Runtime, now: datetime) -> Outcome:
 
     async def step(conn: BaseDBAsyncClient) -> int:
         ids = await _expired(conn, cutoff)
-        await _depersonalise(conn, ids, now)
+        await _depersonalise(conn, ids)
         return len(ids)
 
     return Outcome(removed=await batched(step, BATCH))

@@ -49,9 +49,6 @@ class User(Model):
     org_authority = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
-    #: The account was closed by its owner's erasure: its profile is blank, its issuer
-    #: and subject a pseudonym, so a new sign-in makes a fresh account.
-    erased_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "vmeste_user"

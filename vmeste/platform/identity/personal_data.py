@@ -12,7 +12,8 @@ from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, record
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
 
-#: The issuer of closed accounts: no identity provider's, so nobody signs in as one.
+#: The issuer of closed accounts (what tells one): no identity provider's, so nobody
+#: signs in as one.
 ERASED_ISSUER = "vmeste:erased"
 PROFILE = ("issuer", "subject", "kind", "last_name", "first_name", "middle_name",
            "birth_date", "gender", "email", "phone", "address_oktmo", "address_fias",
@@ -33,8 +34,7 @@ async def _export(runtime: Runtime, user_id: int) -> list[dict[str, Any]]:
 
 async def _erase(erasure: Erasure) -> Outcome:
     changed = await User.filter(id=erasure.user_id).using_db(erasure.conn).update(
-        **BLANK, issuer=ERASED_ISSUER, subject=erasure.pseudonym,
-        erased_at=erasure.now)
+        **BLANK, issuer=ERASED_ISSUER, subject=erasure.pseudonym)
     return Outcome(pseudonymised=changed, notes=[
         "account closed: profile blanked, identity replaced by a pseudonym"])
 

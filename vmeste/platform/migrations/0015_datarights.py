@@ -71,15 +71,5 @@ class Migration(migrations.Migration):
             options={'table': 'retention_sweep', 'app': 'vmeste', 'pk_attr': 'id', 'table_description': 'When the retention sweep last ran and runs next (one row), for the watchdog.'},
             bases=['Model'],
         ),
-        ops.AddField(
-            model_name='Appeal',
-            name='depersonalised_at',
-            field=fields.DatetimeField(null=True, description='Its retention passed: text, address, place and answer were removed.', auto_now=False, auto_now_add=False),
-        ),
-        ops.AddField(
-            model_name='User',
-            name='erased_at',
-            field=fields.DatetimeField(null=True, description="The account was closed by its owner's erasure: its profile is blank, its issuer", auto_now=False, auto_now_add=False),
-        ),
         ops.RunPython(_seed_retention_sweep, reverse_code=_noop),
     ]
