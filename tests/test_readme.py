@@ -217,7 +217,8 @@ def test_every_readme_snippet_runs_as_written_on_the_demo(empty_database):
                 saved[name] = _dig(body["data"], path)
     assert set(saved) == {"appealId", "executorId", "voteId", "optionId", "receipt",
                           "budgetId", "newVote", "pollId", "discussionId", "planningId",
-                          "sectionId", "lineId", "questionId"}
+                          "sectionId", "lineId", "questionId", "callAppeal", "claimCode",
+                          "filterId"}
 
 
 def test_the_tour_walks_with_the_printed_tokens_alone(empty_database):

@@ -156,6 +156,10 @@ class Settings:
     #: idempotent retry); kept outside the database so a dump cannot join the two.
     #: Empty: derived from the secret key (and a fixed development key without one).
     ballot_key: str = field(default="", repr=False)
+    #: Days a claim code for an appeal filed on someone's behalf stays valid.
+    claim_code_days: int = 30
+    #: Wrong claim codes one user may enter in an hour before claims are refused.
+    claim_attempts_per_hour: int = 5
     #: Rows per result counter, so concurrent ballots do not queue on one hot row.
     tally_shards: int = 8
     #: Age bands of breakdowns ("14-17,18-24,…,60+"): lower bounds ascending, the last open.
@@ -398,6 +402,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         health_dependency_grace_seconds=integer(env, "VMESTE_HEALTH_DEPENDENCY_GRACE_SECONDS",
                                              300, 0, 86_400),
         ballot_key=env.get("VMESTE_BALLOT_KEY", "").strip(),
+        claim_code_days=integer(env, "VMESTE_CLAIM_CODE_DAYS", 30, 1, 366),
+        claim_attempts_per_hour=integer(env, "VMESTE_CLAIM_ATTEMPTS_PER_HOUR", 5, 1, 100),
         tally_shards=integer(env, "VMESTE_TALLY_SHARDS", 8, 1, 256),
         age_bands=age_bands(env, "VMESTE_AGE_BANDS"),
         min_group_size=integer(env, "VMESTE_MIN_GROUP_SIZE", 10, 1, 10_000),

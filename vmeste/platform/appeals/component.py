@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def _services(runtime: Runtime) -> AppealServices:
     router = Router.cached(runtime.resolver, runtime.settings.policy_cache_seconds)
     return AppealServices(resolver=runtime.resolver, router=router,
-                          terms=AppealTerms(runtime.deadlines), clock=lambda: runtime.clock())
+                          terms=AppealTerms(runtime.deadlines), clock=lambda: runtime.clock(),
+                          claim_days=runtime.settings.claim_code_days)
 
 
 async def _fan_out(runtime: Runtime, payload: dict[str, Any], last_attempt: bool) -> int:
@@ -47,7 +48,8 @@ async def _demo(runtime: Runtime) -> str:
 @hookimpl
 def vmeste_component() -> Component:
     return Component(
-        name="appeals", models=("vmeste.platform.appeals.models",),
+        name="appeals",
+        models=("vmeste.platform.appeals.models", "vmeste.platform.appeals.desk_models"),
         topics=(Topic(APPEAL_EVENTS, "vmeste.fan_out", "notifications", _fan_out,
                       scope_of(Appeal, "appeal_id")),),
         services=_services, notifications=(APPEAL_SUBJECT,),

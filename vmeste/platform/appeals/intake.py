@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from vmeste.platform.appeals import access, on_behalf
+from vmeste.platform.appeals import access, contacts, on_behalf
 from vmeste.platform.appeals.lifecycle import Action
 from vmeste.platform.appeals.models import (
     Appeal,
@@ -60,6 +60,9 @@ class SubmitInput:
     #: for (see :mod:`vmeste.platform.appeals.on_behalf`).
     on_behalf_of_subject: str | None = None
     on_behalf_of_issuer: str | None = None
+    #: The operator channel: how the applicant came, and their details as given (the
+    #: applicant itself when no subject names them; see ``contacts``).
+    contact: contacts.ContactDetails | None = None
 
 
 
@@ -71,10 +74,13 @@ class Intake:
     router: Router
     terms: AppealTerms
     clock: Any
+    claim_days: int
 
     async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
         on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject,
-                                  data.on_behalf_of_issuer)
+                                  data.on_behalf_of_issuer, contact=data.contact is not None)
+        if data.contact is not None:
+            data.contact = contacts.checked(data.contact)
         filed_for = on_behalf.files_on_behalf(data.channel, data.on_behalf_of_subject)
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
@@ -121,6 +127,10 @@ class Intake:
                     organization_id=decision.organization_id if decision else None,
                     routing_trace=decision.trace if decision else None,
                     idempotency_key=data.idempotency_key, **deadline, using_db=conn)
+                if data.contact is not None:
+                    await contacts.record(conn, appeal, data.contact, now=now,
+                                          days=self.claim_days,
+                                          claimable=not data.on_behalf_of_subject)
                 # One INSERT for the submission's whole history, not one per step.
                 await AppealEvent.bulk_create(
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],
@@ -147,8 +157,11 @@ class Intake:
         assert principal.user is not None  # on_behalf.check_submitter ran first
         if not on_behalf.files_on_behalf(data.channel, data.on_behalf_of_subject):
             return principal.user
-        assert data.on_behalf_of_subject
         await on_behalf.require_scope(principal, data.channel, territory)
+        if not data.on_behalf_of_subject:
+            assert data.contact is not None  # on_behalf.check_submitter ran first
+            return await contacts.contact_user(data.contact, principal.actor,
+                                               data.idempotency_key)
         return await on_behalf.applicant(principal, data.on_behalf_of_subject,
                                          data.on_behalf_of_issuer)
 

@@ -25,6 +25,8 @@ class Action(StrEnum):
     REDIRECT = "redirect"
     WITHDRAW = "withdraw"
     CONVERT = "convert"
+    #: A citizen takes an appeal filed for them into their account (a claim code).
+    CLAIM = "claim"
     # Deadline steps: the body's extension, and the watchdog's sweeps.
     EXTEND = "extend"
     REMIND = "remind"
@@ -53,6 +55,7 @@ ALLOWED_FROM: dict[Action, frozenset[S]] = {
     Action.REDIRECT: frozenset({S.UNROUTED, S.ROUTED, S.IN_PROGRESS}),
     Action.WITHDRAW: OPEN,
     Action.CONVERT: OPEN | {S.ANSWERED},
+    Action.CLAIM: frozenset(S),
     Action.EXTEND: AT_BODY | {S.CLARIFICATION_REQUESTED},
     Action.REMIND: CLOCK_RUNNING,
     Action.OVERDUE: CLOCK_RUNNING,

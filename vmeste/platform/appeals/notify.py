@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from tortoise.queryset import ValuesListQuery
 
 from vmeste.platform.appeals.access import visible_appeals
-from vmeste.platform.appeals.models import Appeal, AppealEvent
+from vmeste.platform.appeals.desk_models import AppealClaim
+from vmeste.platform.appeals.models import Appeal, AppealEvent, Channel
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.notifications.subjects import (
@@ -103,6 +104,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "territory": "город Киров", "organization": "Администрация города Кирова",
     "reason": "Уточните адрес", "answer": "Яму заделаем до 1 июня.", "rating": 5,
     "rework": False, "due_at": "01.06.2026", "legal_track": "message", "for_staff": False,
+    "claim_code": "7KQ2MZ4RTA",
 }
 LONGEST_CONTEXT: dict[str, Any] = {
     **SAMPLE_CONTEXT, "reason": "Уточните адрес. " * 250, "answer": "Яму заделаем. " * 1500}
@@ -121,6 +123,16 @@ def event_name(action: str, to_status: str, payload: Mapping[str, Any] | None = 
     if action == "route":
         return "routed" if to_status == "routed" else None
     return _BY_ACTION.get(action)
+
+
+async def _claim_code(appeal: Appeal) -> str:
+    """The open claim code of an applicant known only by the details they gave an
+    operator (appeals/contacts.py), which the filing notice tells them."""
+    if appeal.channel != Channel.OPERATOR:
+        return ""
+    code = await AppealClaim.filter(appeal_id=appeal.id, claimed_at__isnull=True).first(
+        ).values_list("code", flat=True)
+    return str(code or "")
 
 
 class AppealSubjects:
@@ -149,6 +161,7 @@ class AppealSubjects:
             "organization": organization.name if organization else "",
             "legal_track": appeal.legal_track.value, "answer": appeal.answer or "",
             "rating": appeal.rating, "rework": False, "reason": "",
+            "claim_code": await _claim_code(appeal),
         }
         return LoadedSubject(
             id=appeal.id, territory_path=appeal.territory_path,

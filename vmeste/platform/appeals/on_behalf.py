@@ -3,7 +3,10 @@ and staff file one for the author of a social-network post (an incident made an
 appeal): the ``social`` channel with a named author, open to operators and to the
 region's monitoring staff (moderators, regional administrators), the author named by
 the network (issuer ``social:<network>``) and their id there. A citizen's own appeal
-on the social channel names nobody and is theirs as before.
+on the social channel names nobody and is theirs as before. On the operator channel, a
+caller without an identity they can name is known by the details they gave instead
+(``SubmitAppealInput.contact``, :mod:`vmeste.platform.appeals.contacts`) and claims the
+appeal later with a code.
 
 Three rules keep the channel from being a way to write in anyone's name:
 
@@ -55,11 +58,15 @@ def social_issuer(network: str) -> str:
 
 
 def check_submitter(principal: Principal, channel: Channel, subject: str | None,
-                    issuer: str | None = None) -> None:
-    """What can be refused before any reference is read."""
+                    issuer: str | None = None, *, contact: bool = False) -> None:
+    """What can be refused before any reference is read. On the operator channel the
+    applicant is named by subject, or known only by the ``contact`` details given."""
     if principal.user is None:
         raise DomainError.of(None, _("Sign in to send an appeal"),
                              ErrorCode.UNAUTHENTICATED)
+    if contact and channel != Channel.OPERATOR:
+        raise DomainError.of("contact", _("An applicant's details are recorded on the "
+                                          "operator channel only"))
     if not files_on_behalf(channel, subject):
         if subject:
             raise DomainError.of("onBehalfOf", _("Only an operator writes on an applicant's "
@@ -71,7 +78,7 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
     if channel == Channel.SOCIAL and not (operator or principal.territory_scopes(REGIONAL_ACTORS)):
         raise Forbidden(_("A post's author is named by operators and the region's "
                           "monitoring staff only"))
-    if not subject or not subject.strip():
+    if (not subject and not contact) or (subject and not subject.strip()):
         raise DomainError.of("onBehalfOf", _("Name the applicant"), ErrorCode.REQUIRED)
     if channel == Channel.SOCIAL and not (issuer or "").startswith(SOCIAL_ISSUER_PREFIX):
         raise DomainError.of("onBehalfOfIssuer", _("A post's author is named by the network "

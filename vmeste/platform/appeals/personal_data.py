@@ -3,10 +3,12 @@
 Appeals are the bodies' records: the archival rules keep citizens' appeals and the
 answers to them 5 years (``VMESTE_RETENTION_APPEALS_DAYS``), so an erasure keeps them,
 text and answer included, and only the applicant stops being named: their profile is
-pseudonymised with the account (identity's share), and the histories' actor name of
-their own steps becomes the pseudonym. Once an appeal's retention is over (counted from
-its last step, in a finished status), its text, address, place and answer go, and so
-do the reasons and payloads of its history; the row stays as a counted fact.
+pseudonymised with the account (identity's share), the details they gave an operator
+(``AppealContact``: name, phone, e-mail, postal address) give way to the pseudonym, and
+the histories' actor name of their own steps becomes the pseudonym. Once an appeal's
+retention is over (counted from its last step, in a finished status), its text,
+address, place, answer and the applicant's contact details go, and so do the reasons
+and payloads of its history; the row stays as a counted fact.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from vmeste.platform.appeals.desk_models import AppealContact
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.identity.models import User
 from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, batched, records
@@ -33,6 +36,9 @@ COLUMNS = ("id", "channel", "legal_track", "status", "applicant_type", "category
 #: What an appeal past its retention keeps of its content.
 REMOVED: dict[str, Any] = {"text": "", "address": "", "latitude": None, "longitude": None,
                            "answer": None}
+#: What the details given to an operator keep once the person is erased or the
+#: appeal's retention is over: the way they came in, nothing that reaches them.
+CLEARED = {"phone": "", "email": "", "postal_address": ""}
 BATCH = 500
 
 
@@ -46,8 +52,12 @@ async def _export(runtime: Runtime, user_id: int) -> list[dict[str, Any]]:
         # Officials are named by role, not by account: the export is the citizen's data.
         event["by"] = "you" if event.pop("actor") == actor else "platform or official"
         events.setdefault(event.pop("appeal_id"), []).append(event)
+    contacts = {row.pop("appeal_id"): row for row in records(
+        await AppealContact.filter(appeal_id__in=ids).values(
+            "appeal_id", "mode", "name", "phone", "email", "postal_address"))}
     return [{**row, "filed_on_behalf": row["channel"] == "operator",
-             "history": events.get(row["id"], [])} for row in appeals]
+             "contact": contacts.get(row["id"]), "history": events.get(row["id"], [])}
+            for row in appeals]
 
 
 async def _actor_of(user_id: int) -> str:
@@ -61,6 +71,8 @@ async def _erase(erasure: Erasure) -> Outcome:
         "id", flat=True)
     renamed = await AppealEvent.filter(appeal_id__in=ids, actor=erasure.actor).using_db(
         conn).update(actor=erasure.pseudonym)
+    renamed += await AppealContact.filter(appeal_id__in=ids).using_db(conn).update(
+        name=erasure.pseudonym, **CLEARED)
     cutoff = erasure.now - timedelta(days=erasure.runtime.settings.retention_appeals_days)
     expired = await _expired(conn, cutoff, applicant_id=erasure.user_id)
     await _depersonalise(conn, expired)
@@ -84,6 +96,7 @@ async def _depersonalise(conn: BaseDBAsyncClient, ids: list[int]) -> None:
     if not ids:
         return
     await Appeal.filter(id__in=ids).using_db(conn).update(**REMOVED)
+    await AppealContact.filter(appeal_id__in=ids).using_db(conn).update(name="", **CLEARED)
     # History rows are never changed but here: their reasons quote the citizen.
     await AppealEvent.filter(appeal_id__in=ids).using_db(conn).update(reason="", payload={})
 

@@ -54,6 +54,8 @@ class AppealServices(Intake):
     router: Router
     terms: AppealTerms
     clock: Any = field(default=lambda: datetime.now(UTC))
+    #: Days a claim code of an appeal filed on someone's behalf stays valid.
+    claim_days: int = 30
 
     # --- moderation and routing by hand --------------------------------------------
 

@@ -12,6 +12,7 @@ from vmeste.platform.appeals import models, rules, services
 from vmeste.platform.errors import DomainError
 from vmeste.platform.i18n import _
 from vmeste.schema.appeals.context import appeal_services
+from vmeste.schema.appeals.desk_types import AppealContactInput
 from vmeste.schema.appeals.queries import appeal_pk
 from vmeste.schema.appeals.types import (
     Appeal,
@@ -49,6 +50,7 @@ class SubmitAppealInput:
     on_behalf_of_subject: str | None = strawberry.field(
         default=None, description="The operator channel: the applicant the operator writes for.")
     on_behalf_of_issuer: str | None = None
+    contact: AppealContactInput | None = None
 
 
 @strawberry.input
@@ -172,7 +174,8 @@ class AppealsMutation:
             complained_organization_ogrn=input.complained_organization_ogrn,
             legal_track=input.legal_track, idempotency_key=input.idempotency_key,
             on_behalf_of_subject=input.on_behalf_of_subject,
-            on_behalf_of_issuer=input.on_behalf_of_issuer)
+            on_behalf_of_issuer=input.on_behalf_of_issuer,
+            contact=input.contact.details() if input.contact else None)
         row, errors = await run_mutation(_lifecycle(info).submit(info.context.principal, data))
         return AppealPayload(appeal=Appeal.from_model(row) if row else None, user_errors=errors)
 

@@ -18,6 +18,7 @@ from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category, Territory, subtree
+from vmeste.schema.appeals import saved
 from vmeste.schema.appeals.context import appeal_services
 from vmeste.schema.appeals.types import (
     Appeal,
@@ -109,9 +110,12 @@ async def appeal_rows(context: Context, id: relay.GlobalID) -> QuerySet[models.A
                                 id=appeal_pk(id))
 
 
-async def appeals_rows(context: Context, filter: AppealFilter | None = None
+async def appeals_rows(context: Context, filter: AppealFilter | None = None,
+                       saved_filter_id: relay.GlobalID | None = None
                        ) -> QuerySet[models.Appeal]:
     query = models.Appeal.filter(await access.visible_appeals(context.principal))
+    if saved_filter_id is not None:
+        filter = await saved.applied(context.principal, saved_filter_id, filter, AppealFilter)
     if filter is None:
         return query
     if filter.status:
@@ -153,14 +157,18 @@ class AppealsQuery:
         return Appeal.from_model(row) if row is not None else None
 
     @strawberry.field(description="Appeals an employee may see: of their organization and its "
-                                  "subordinates, or of their territory.",
-                      metadata=rows(appeals_rows, stable=True, unless=("filter",)))
+                                  "subordinates, or of their territory (savedFilterId applies a "
+                                  "saved filter, which filter's fields override).",
+                      metadata=rows(appeals_rows, stable=True,
+                                    unless=("filter", "savedFilterId")))
     async def appeals(
         self, info: strawberry.Info, filter: AppealFilter | None = None,
+        saved_filter_id: relay.GlobalID | None = None,
         first: int | None = None, after: str | None = None,
         last: int | None = None, before: str | None = None,
     ) -> CountedConnection[Appeal]:
-        return await paginate(await appeals_rows(info.context, filter), info=info,
+        return await paginate(await appeals_rows(info.context, filter, saved_filter_id),
+                              info=info,
                               convert=Appeal.from_model, first=first, after=after, last=last,
                               before=before)
 

@@ -13,6 +13,7 @@ from strawberry.scalars import JSON
 from vmeste.platform.appeals import access, models
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import TERRITORY_ROLES
+from vmeste.schema.appeals.desk_types import AppealContact, appeal_contact
 from vmeste.schema.compiled.declare import backed_by, to_one
 from vmeste.schema.deadlines.types import Deadline, appeal_deadline
 from vmeste.schema.identity.types import UserNode
@@ -135,6 +136,11 @@ class Appeal(relay.Node):
         if self.row.registered_at is None:
             return None
         return await appeal_deadline(info, self.row)
+
+    @strawberry.field(description="The operator channel: how the applicant came, and their "
+                                  "details as given (masked outside the responsible body).")
+    async def contact(self, info: strawberry.Info) -> AppealContact | None:
+        return await appeal_contact(info, self.row)
 
     @strawberry.field
     async def applicant(self, info: strawberry.Info) -> Applicant | None:

@@ -21,7 +21,7 @@ async def _noop(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('vmeste', '0014_incidents')]
+    dependencies = [('vmeste', '0015_workstation')]
 
     initial = False
 

@@ -1,0 +1,329 @@
+"""The operator's workstation: an appeal taken by phone for a caller without an
+identity (details masked outside the body, a claim code sent and claimed once), bulk
+steps with per-item results, saved filters and the live queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from strawberry import relay
+from tortoise.transactions import in_transaction
+
+from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
+from tests.notification_world import fan_out_all
+from tests.queue_world import listen
+from tests.worlds import ORG_A, ORG_B, REGION_A, ok_data, user_error_codes
+from vmeste.platform.appeals.contacts import (
+    masked_address,
+    masked_email,
+    masked_name,
+    masked_phone,
+)
+from vmeste.platform.appeals.desk_models import AppealClaim, ClaimFailure
+from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
+from vmeste.platform.appeals.steps import APPEAL_STEPS
+from vmeste.platform.audit.models import AuditEvent
+from vmeste.platform.notifications.models import Notification
+from vmeste.platform.outbox.models import OutboxMessage
+from vmeste.platform.reference.models import Organization
+
+PHONE_CALL = {"mode": "PHONE", "name": "Мария Иванова", "phone": "+7 912 345-67-89",
+              "email": "maria@example.ru"}
+CONTACT = """query($id: ID!) { appeal(id: $id) { contact { mode name phone email masked
+  claimCode } applicant { lastName } } }"""
+CLAIM = """mutation($code: String!) { claimAppeal(input: {code: $code}) {
+  appeal { id } userErrors { field code } } }"""
+MINE = "{ myAppeals { edges { node { id } } } }"
+
+
+@pytest_asyncio.fixture
+async def desk(world, make_token) -> dict[str, Any]:
+    city = (await seed_appeal_world()).city_admin
+    return {"city": city,
+            "operator": await make_token("operator", org=city, sub="city-operator"),
+            "colleague": await make_token("operator", org=city, sub="city-operator-2"),
+            "stranger": await make_token("operator", org=ORG_B, sub="other-operator"),
+            "moderator": await make_token("moderator", territory=REGION_A, sub="moderator"),
+            "executor": await make_token("executor", org=city, sub="city-executor"),
+            "citizen": await make_token("citizen", sub="maria")}
+
+
+async def file_by_phone(graphql, token: str, **contact: Any) -> dict[str, Any]:
+    body = await graphql(SUBMIT, submit_input(channel="OPERATOR",
+                                              contact={**PHONE_CALL, **contact}), token=token)
+    return ok_data(body)["submitAppeal"]
+
+
+async def test_a_caller_without_an_identity_is_filed_for_told_and_claims_it(
+        graphql, desk, vmeste_app):
+    filed = await file_by_phone(graphql, desk["operator"])
+    assert filed["userErrors"] == [] and filed["appeal"]["status"] == "ROUTED"
+    appeal_id = filed["appeal"]["id"]
+
+    staff = ok_data(await graphql(CONTACT, {"id": appeal_id}, token=desk["operator"]))
+    contact = staff["appeal"]["contact"]
+    assert (contact["name"], contact["phone"], contact["masked"]) == (
+        "Мария Иванова", "+7 912 345-67-89", False)
+    code = contact["claimCode"]
+    assert code and len(code) == 10
+    regional = ok_data(await graphql(CONTACT, {"id": appeal_id}, token=desk["moderator"]))
+    shown = regional["appeal"]["contact"]
+    assert shown["masked"] and shown["claimCode"] is None
+    assert (shown["name"], shown["phone"], shown["email"]) == ("М. И.", "***89",
+                                                               "m***@example.ru")
+
+    history = str(await AppealEvent.all().values_list("payload", "reason"))
+    announced = str(await OutboxMessage.all().values_list("payload", flat=True))
+    leaked = [w for w in ("Иванова", "345-67", "maria@") if w in history + announced]
+    assert leaked == [], "the details stay out of the history and the announcements"
+
+    await fan_out_all(vmeste_app.state.runtime)
+    notice = await Notification.get(event="filed_on_behalf").prefetch_related("recipient")
+    # The applicant is reached where they said: the e-mail channel (where installed)
+    # reads this address, as it does for any user.
+    assert notice.recipient.email == "maria@example.ru" and code in notice.body
+
+    # Read out on the phone with a dash, typed in lower case: still the code.
+    claimed = ok_data(await graphql(CLAIM, {"code": f"{code[:5]}-{code[5:].lower()}"},
+                                    token=desk["citizen"]))["claimAppeal"]
+    assert claimed["userErrors"] == [] and claimed["appeal"]["id"] == appeal_id
+    mine = ok_data(await graphql(MINE, token=desk["citizen"]))["myAppeals"]["edges"]
+    assert [e["node"]["id"] for e in mine] == [appeal_id]
+    pk = int(relay.from_base64(appeal_id)[1])
+    assert await AppealEvent.filter(appeal_id=pk, action="claim").count() == 1
+    audit = await AuditEvent.get(action="appeal.claim", object_id=str(pk))
+    assert audit.after == {"applicant_id": (await Appeal.get(id=pk)).applicant_id}
+
+    again = ok_data(await graphql(CLAIM, {"code": code}, token=desk["operator"]))
+    assert user_error_codes(again["claimAppeal"]) == ["NOT_FOUND"], "single use"
+
+
+async def test_claim_codes_expire_and_guessing_is_cut_off(graphql, desk, vmeste_app):
+    filed = await file_by_phone(graphql, desk["operator"])
+    pk = int(relay.from_base64(filed["appeal"]["id"])[1])
+    claim = await AppealClaim.get(appeal_id=pk)
+    await AppealClaim.filter(id=claim.id).update(
+        expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    expired = ok_data(await graphql(CLAIM, {"code": claim.code}, token=desk["citizen"]))
+    assert user_error_codes(expired["claimAppeal"]) == ["NOT_FOUND"]
+    await AppealClaim.filter(id=claim.id).update(
+        expires_at=datetime.now(UTC) + timedelta(days=1))
+
+    limit = vmeste_app.state.settings.claim_attempts_per_hour
+    for _attempt in range(limit - 1):  # the expired try counted as one
+        wrong = ok_data(await graphql(CLAIM, {"code": "ZZZZZZZZZZ"}, token=desk["citizen"]))
+        assert user_error_codes(wrong["claimAppeal"]) == ["NOT_FOUND"]
+    assert await ClaimFailure.all().count() == limit
+    right = ok_data(await graphql(CLAIM, {"code": claim.code}, token=desk["citizen"]))
+    assert user_error_codes(right["claimAppeal"]) == ["RATE_LIMITED"]
+    assert (await AppealClaim.get(id=claim.id)).claimed_at is None, "the code is not spent"
+
+
+async def test_a_retried_filing_meets_its_first_appeal(graphql, desk):
+    variables = submit_input(channel="OPERATOR", contact=PHONE_CALL, idempotencyKey="call-17")
+    first = ok_data(await graphql(SUBMIT, variables, token=desk["operator"]))["submitAppeal"]
+    again = ok_data(await graphql(SUBMIT, variables, token=desk["operator"]))["submitAppeal"]
+    assert again["userErrors"] == [] and again["appeal"]["id"] == first["appeal"]["id"]
+    other = ok_data(await graphql(SUBMIT, variables, token=desk["colleague"]))["submitAppeal"]
+    assert other["appeal"]["id"] != first["appeal"]["id"], "a key is the filer's own"
+    assert await Appeal.all().count() == 2
+
+
+@pytest.mark.parametrize(("contact", "field", "code"), [
+    ({"mode": "LETTER"}, "contact.postalAddress", "REQUIRED"),
+    ({"name": " "}, "contact.name", "REQUIRED"),
+    ({"email": "not-an-address"}, "contact.email", "INVALID"),
+    ({"phone": "call me"}, "contact.phone", "INVALID"),
+])
+async def test_details_are_checked(graphql, desk, contact, field, code):
+    payload = await file_by_phone(graphql, desk["operator"], **contact)
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [(field, code)]
+    assert await Appeal.all().count() == 0
+
+
+async def test_only_the_operator_channel_takes_details(graphql, desk):
+    body = await graphql(SUBMIT, submit_input(contact=PHONE_CALL), token=desk["citizen"])
+    assert user_error_codes(ok_data(body)["submitAppeal"]) == ["INVALID"]
+
+
+BULK_ASSIGN = """mutation($ids: [ID!]!) { bulkAssignExecutor(input: {appealIds: $ids,
+  executorSubject: "city-executor", executorIssuer: "vmeste-dev"}) {
+  succeeded failed userErrors { code }
+  results { appealId appeal { status } userErrors { code } } } }"""
+BULK_REDIRECT = """mutation($ids: [ID!]!, $to: String!) { bulkRedirectAppeals(input: {
+  appealIds: $ids, organizationOgrn: $to, reason: "Федеральная трасса"}) {
+  succeeded failed results { appealId userErrors { code } } } }"""
+
+
+async def _filed(graphql, token: str, count: int) -> list[str]:
+    ids = []
+    for index in range(count):
+        payload = await file_by_phone(graphql, token, name=f"Заявитель {index}")
+        ids.append(payload["appeal"]["id"])
+    return ids
+
+
+async def test_bulk_assignment_gives_each_appeal_its_own_result(graphql, desk):
+    ids = await _filed(graphql, desk["operator"], 3)
+    stale = int(relay.from_base64(ids[1])[1])
+    await Appeal.filter(id=stale).update(status=AppealStatus.ANSWERED)
+
+    body = ok_data(await graphql(BULK_ASSIGN, {"ids": ids}, token=desk["operator"]))
+    result = body["bulkAssignExecutor"]
+    assert (result["succeeded"], result["failed"], result["userErrors"]) == (2, 1, [])
+    outcome = [(r["appealId"], r["appeal"] and r["appeal"]["status"],
+                [e["code"] for e in r["userErrors"]]) for r in result["results"]]
+    assert outcome == [(ids[0], "IN_PROGRESS", []), (ids[1], None, ["ILLEGAL_TRANSITION"]),
+                       (ids[2], "IN_PROGRESS", [])]
+    assigned = await AppealEvent.filter(action="assign_executor").count()
+    assert assigned == 2, "each success is its own step"
+
+
+async def test_bulk_redirect_refuses_what_the_caller_may_not_touch(graphql, desk, make_token):
+    ids = await _filed(graphql, desk["operator"], 2)
+    theirs = ok_data(await graphql(BULK_REDIRECT, {"ids": ids, "to": ORG_A},
+                                   token=desk["stranger"]))["bulkRedirectAppeals"]
+    assert [r["userErrors"][0]["code"] for r in theirs["results"]] == ["FORBIDDEN"] * 2
+    ours = ok_data(await graphql(BULK_REDIRECT, {"ids": [*ids, ids[0]], "to": ORG_A},
+                                 token=desk["operator"]))["bulkRedirectAppeals"]
+    assert (ours["succeeded"], [r["appealId"] for r in ours["results"]]) == (2, ids)
+    assert set(await Appeal.all().values_list("organization__ogrn", flat=True)) == {ORG_A}
+
+
+async def test_a_batch_over_the_cap_or_with_a_bad_executor_runs_nothing(graphql, desk):
+    ids = [relay.to_base64("Appeal", n) for n in range(1, 102)]
+    body = ok_data(await graphql(BULK_ASSIGN, {"ids": ids}, token=desk["operator"]))
+    assert user_error_codes(body["bulkAssignExecutor"]) == ["INVALID"]
+    assert body["bulkAssignExecutor"]["results"] == []
+    ours = await _filed(graphql, desk["operator"], 1)
+    bad = ok_data(await graphql(
+        """mutation($ids: [ID!]!) { bulkAssignExecutor(input: {appealIds: $ids,
+        executorId: "QXBwZWFsOjU="}) { results { appealId } userErrors { field } } }""",
+        {"ids": ours}, token=desk["operator"]))["bulkAssignExecutor"]
+    assert (bad["results"], bad["userErrors"]) == ([], [{"field": "executorId"}])
+    assert await AppealEvent.filter(action="assign_executor").count() == 0
+
+
+@pytest.mark.parametrize(("mask", "value", "shown"), [
+    (masked_name, "Иванова Мария Петровна", "И. М. П."),
+    (masked_phone, "8 (912) 345-67-89", "***89"),
+    (masked_email, "maria.ivanova@mail.ru", "m***@mail.ru"),
+    (masked_address, "г. Киров, ул. Ленина, д. 5, кв. 12", "г. Киров, ***"),
+    (masked_address, "Киров", "***"),
+    (masked_phone, "", ""),
+])
+def test_personal_data_is_masked_to_what_recognises_it(mask, value, shown):
+    assert mask(value) == shown
+
+
+SAVE = """mutation($input: SaveAppealFilterInput!) { saveAppealFilter(input: $input) {
+  savedFilter { id name filter mine sharedWith { ogrn } } userErrors { field code } } }"""
+FILTERS = "{ savedAppealFilters { totalCount edges { node { name mine } } } }"
+APPLY = """query($f: ID!) { appeals(savedFilterId: $f) { totalCount } }"""
+APPLY_OVER = """query($f: ID!) { appeals(savedFilterId: $f, filter: {status: [ROUTED]}) {
+  totalCount } }"""
+
+
+async def test_saved_filters_are_the_owners_shared_on_request_and_applied(graphql, desk):
+    ids = await _filed(graphql, desk["operator"], 2)
+    await Appeal.filter(id=int(relay.from_base64(ids[0])[1])).update(
+        status=AppealStatus.IN_PROGRESS)
+    saved = ok_data(await graphql(SAVE, {"input": {
+        "name": "В работе", "filter": {"status": ["IN_PROGRESS"], "channel": "OPERATOR"},
+        "shareWithOgrn": desk["city"]}}, token=desk["operator"]))["saveAppealFilter"]
+    assert saved["userErrors"] == []
+    node = saved["savedFilter"]
+    assert node["filter"] == {"status": ["IN_PROGRESS"], "channel": "OPERATOR"}
+    assert node["sharedWith"] == {"ogrn": desk["city"]}
+    applied = ok_data(await graphql(APPLY, {"f": node["id"]}, token=desk["colleague"]))
+    assert applied["appeals"]["totalCount"] == 1
+    overridden = ok_data(await graphql(APPLY_OVER, {"f": node["id"]}, token=desk["operator"]))
+    assert overridden["appeals"]["totalCount"] == 1, "filter's status replaces the saved one"
+
+    colleague = ok_data(await graphql(FILTERS, token=desk["colleague"]))["savedAppealFilters"]
+    assert [e["node"] for e in colleague["edges"]] == [{"name": "В работе", "mine": False}]
+    other = ok_data(await graphql(FILTERS, token=desk["stranger"]))["savedAppealFilters"]
+    assert other["totalCount"] == 0
+    hidden = await graphql(APPLY, {"f": node["id"]}, token=desk["stranger"])
+    assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+    by_node = "query($id: ID!) { node(id: $id) { ... on SavedAppealFilter { name } } }"
+    seen = ok_data(await graphql(by_node, {"id": node["id"]}, token=desk["colleague"]))
+    assert seen["node"] == {"name": "В работе"}
+    unseen = ok_data(await graphql(by_node, {"id": node["id"]}, token=desk["stranger"]))
+    assert unseen["node"] is None
+    changed = ok_data(await graphql(SAVE, {"input": {"id": node["id"], "name": "Чужой",
+                                                     "filter": {}}}, token=desk["colleague"]))
+    assert user_error_codes(changed["saveAppealFilter"]) == ["NOT_FOUND"]
+    twin = ok_data(await graphql(SAVE, {"input": {"name": "В работе", "filter": {}}},
+                                 token=desk["operator"]))
+    assert user_error_codes(twin["saveAppealFilter"]) == ["CONFLICT"]
+    foreign = ok_data(await graphql(SAVE, {"input": {"name": "Б", "filter": {},
+                                                     "shareWithOgrn": ORG_B}},
+                                    token=desk["operator"]))
+    assert user_error_codes(foreign["saveAppealFilter"]) == ["FORBIDDEN"]
+    deleted = ok_data(await graphql(
+        "mutation($id: ID!) { deleteAppealFilter(id: $id) { deletedId userErrors { code } } }",
+        {"id": node["id"]}, token=desk["operator"]))["deleteAppealFilter"]
+    assert deleted == {"deletedId": node["id"], "userErrors": []}
+    assert await AuditEvent.filter(object_type="appeal_filter").count() == 2
+
+
+async def test_a_changed_saved_filter_applies_as_changed(graphql, desk):
+    """The filter is read from the database on every use: nothing keeps what it was."""
+    await _filed(graphql, desk["operator"], 1)
+    routed = {"name": "Очередь", "filter": {"status": ["ROUTED"]}}
+    saved = ok_data(await graphql(SAVE, {"input": routed}, token=desk["operator"]))
+    filter_id = saved["saveAppealFilter"]["savedFilter"]["id"]
+    before = ok_data(await graphql(APPLY, {"f": filter_id}, token=desk["operator"]))
+    changed = ok_data(await graphql(SAVE, {"input": {
+        **routed, "id": filter_id, "filter": {"status": ["CLOSED"]}}}, token=desk["operator"]))
+    assert changed["saveAppealFilter"]["userErrors"] == []
+    after = ok_data(await graphql(APPLY, {"f": filter_id}, token=desk["operator"]))
+    assert (before["appeals"]["totalCount"], after["appeals"]["totalCount"]) == (1, 0)
+
+
+async def test_a_saved_filter_that_no_longer_fits_is_a_typed_error(graphql, desk):
+    from vmeste.platform.appeals.desk_models import SavedFilter
+
+    saved = ok_data(await graphql(SAVE, {"input": {"name": "Старый", "filter": {}}},
+                                  token=desk["operator"]))["saveAppealFilter"]["savedFilter"]
+    await SavedFilter.all().update(arguments={"priority": "HIGH"})
+    body = await graphql(APPLY, {"f": saved["id"]}, token=desk["operator"])
+    assert body["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+async def test_the_live_queue_hears_its_bodys_appeals_only(graphql, desk, vmeste_app,
+                                                          monkeypatch):
+    ours = (await _filed(graphql, desk["operator"], 1))[0]
+    mine = await Appeal.get(id=int(relay.from_base64(ours)[1]))
+    organization = await Organization.get(ogrn=ORG_B)
+    elsewhere = await Appeal.create(
+        applicant_id=mine.applicant_id, applicant_type=mine.applicant_type,
+        channel=mine.channel, category_id=mine.category_id, territory_id=mine.territory_id,
+        territory_path=mine.territory_path, text="Чужая яма", status=AppealStatus.ROUTED,
+        organization=organization)
+    listening = await listen(vmeste_app, desk["operator"],
+                             "subscription { appealQueue { action toStatus appeal { id } } }",
+                             monkeypatch)
+    # Another body's step first: the queue must pass it by.
+    async with in_transaction() as conn:
+        await APPEAL_STEPS.record(conn, elsewhere, "system:test", "remind", None,
+                                  AppealStatus.ROUTED)
+    body = ok_data(await graphql(BULK_ASSIGN, {"ids": [ours]}, token=desk["operator"]))
+    assert body["bulkAssignExecutor"]["succeeded"] == 1
+    result = await listening.result()
+    assert result.errors is None
+    update = result.data["appealQueue"]
+    assert (update["action"], update["toStatus"], update["appeal"]["id"]) == (
+        "assign_executor", "IN_PROGRESS", ours)
+
+
+async def test_the_live_queue_wants_a_signed_in_caller(vmeste_app, monkeypatch):
+    listening = await listen(vmeste_app, None, "subscription { appealQueue { action } }",
+                             monkeypatch)
+    result = await listening.result()
+    assert result.errors[0].extensions["code"] == "UNAUTHENTICATED"
