@@ -17,7 +17,7 @@ from vmeste.platform.privacy.models import ErasureRequest
 
 
 async def test_details_given_to_an_operator_are_exported_and_erased(
-        graphql: Any, desk: dict[str, Any], client: Any, run_background: Any,
+        graphql: Any, desk: dict[str, Any], client: Any, run_background: Any,  # noqa: F811
         vmeste_app: Any) -> None:
     filed = await file_by_phone(graphql, desk["operator"])
     appeal_id = filed["appeal"]["id"]
