@@ -263,7 +263,7 @@ def test_one_worker_deployment_per_group_on_its_queues(default: Release, product
     assert worker_queues(default) == {f"{RELEASE}-vmeste-worker-default": None}
     assert worker_queues(production) == {
         f"{RELEASE}-vmeste-worker-default": "notifications,domain_events,calendars,publics,"
-                                              "incidents",
+                                              "incidents,privacy",
         f"{RELEASE}-vmeste-worker-deliveries": "deliveries"}
     deliveries = production.named("Deployment", f"{RELEASE}-vmeste-worker-deliveries")
     args = container(deliveries["spec"]["template"])["args"]
@@ -302,7 +302,7 @@ def test_keda_scales_each_group_on_its_queues(chart: helm.Chart):
     triggers = scaled[f"{RELEASE}-vmeste-worker-default"]["spec"]["triggers"]
     assert [t["metadata"]["queueName"] for t in triggers] == [
         "region42.notifications", "region42.domain_events", "region42.calendars",
-        "region42.publics", "region42.incidents"]
+        "region42.publics", "region42.incidents", "region42.privacy"]
     assert {t["metadata"]["value"] for t in triggers} == {"50"}
     assert {t["metadata"]["hostFromEnv"] for t in triggers} == {"VMESTE_BROKER_URL"}
     assert not [d for d in release.component("worker") if "replicas" in d["spec"]]

@@ -36,7 +36,7 @@ def test_an_unknown_queue_is_one_line_and_exit_2(db):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "vmeste: --queues: unknown queue delivery (known: calendars, deliveries, "
-        "domain_events, incidents, notifications, publics)"]
+        "domain_events, incidents, notifications, privacy, publics)"]
     empty = vmeste(db, "worker", "--queues", " , ", VMESTE_BROKER_URL=REDIS_URL)
     assert empty.returncode == 2 and "name at least one queue" in empty.stderr
 

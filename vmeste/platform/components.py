@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from vmeste.platform.deadlines.kinds import DeadlineKind
     from vmeste.platform.notifications.subjects import NotificationSubject
     from vmeste.platform.outbox.topics import Topic
+    from vmeste.platform.personal_data import PersonalData
     from vmeste.platform.runtime import Runtime
 
 class _Named(Protocol):
@@ -69,6 +70,9 @@ class Component:
     #: The kinds of its objects files can be attached to, each with who may see one
     #: (see :class:`vmeste.platform.attachments.attach.AttachmentParent`).
     attachment_parents: tuple[AttachmentParent, ...] = ()
+    #: What it holds about a person and how to export and erase it (152-ФЗ; see
+    #: :class:`vmeste.platform.personal_data.PersonalData`): one section per declaration.
+    personal_data: tuple[PersonalData, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -127,6 +131,13 @@ def deadline_kinds_of(components: dict[str, Component]) -> list[DeadlineKind]:
                          "deadline kind").values())
 
 
+def personal_data_of(components: dict[str, Component]) -> list[PersonalData]:
+    """Every personal-data declaration, in erasure order (then by section)."""
+    found = _by_name((p for c in components.values() for p in c.personal_data),
+                     "personal data section")
+    return sorted(found.values(), key=lambda p: (p.order, p.section))
+
+
 async def load_demos(runtime: Runtime) -> list[str]:
     """Every component's demo data, in name order; their summary lines."""
     return [await component.demo(runtime) for _, component in sorted(runtime.components.items())
@@ -144,4 +155,5 @@ def _by_name(declarations: Iterable[N], what: str) -> dict[str, N]:
 
 
 __all__ = ["Component", "attachment_parents_of", "builtin_modules", "deadline_kinds_of",
-           "declared", "load_demos", "model_modules", "path_copies_of", "topics_of"]
+           "declared", "load_demos", "model_modules", "path_copies_of", "personal_data_of",
+           "topics_of"]

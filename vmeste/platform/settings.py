@@ -203,6 +203,20 @@ class Settings:
     vk_env_prefix: str = "VMESTE_VK"
     ok_env_prefix: str = "VMESTE_OK"
     telegram_env_prefix: str = "VMESTE_TELEGRAM"
+    #: A citizen's data export (docs/privacy.md): days its archive is kept, and minutes
+    #: a download link signed for it stays valid.
+    data_export_days: int = 7
+    data_export_link_minutes: int = 15
+    #: Days between a citizen's erasure request and its execution, during which they
+    #: may cancel it; 0 executes it at once.
+    erasure_cooling_off_days: int = 14
+    #: Retention periods, in days: appeals and their answers after the appeal's last
+    #: step (the archival rules keep citizens' appeals 5 years), and a notification's
+    #: copy after it was made.
+    retention_appeals_days: int = 1827
+    retention_notifications_days: int = 365
+    #: How often the retention sweep runs.
+    retention_sweep_hours: int = 24
 
     @property
     def is_production(self) -> bool:
@@ -447,4 +461,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ok_env_prefix=_env_prefix(env, "VMESTE_OK_ENV_PREFIX", "VMESTE_OK"),
         telegram_env_prefix=_env_prefix(env, "VMESTE_TELEGRAM_ENV_PREFIX",
                                                 "VMESTE_TELEGRAM"),
+        data_export_days=integer(env, "VMESTE_DATA_EXPORT_DAYS", 7, 1, 365),
+        data_export_link_minutes=integer(env, "VMESTE_DATA_EXPORT_LINK_MINUTES", 15, 1, 1440),
+        erasure_cooling_off_days=integer(env, "VMESTE_ERASURE_COOLING_OFF_DAYS", 14, 0, 365),
+        retention_appeals_days=integer(env, "VMESTE_RETENTION_APPEALS_DAYS", 1827, 1, 36_525),
+        retention_notifications_days=integer(env, "VMESTE_RETENTION_NOTIFICATIONS_DAYS", 365,
+                                             1, 36_525),
+        retention_sweep_hours=integer(env, "VMESTE_RETENTION_SWEEP_HOURS", 24, 1, 24 * 31),
     )

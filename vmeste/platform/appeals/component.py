@@ -10,6 +10,7 @@ from vmeste.platform.appeals.intake import ANSWER_FILES, APPEAL_FILES
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.appeals.moderation import MODERATION_KIND
 from vmeste.platform.appeals.notify import APPEAL_SUBJECT, SUBJECT_TYPE
+from vmeste.platform.appeals.personal_data import APPEALS_DATA
 from vmeste.platform.appeals.quota import SUBMISSION_QUOTA_KIND
 from vmeste.platform.appeals.router import ROUTING_KIND, Router
 from vmeste.platform.appeals.services import AppealServices
@@ -68,6 +69,7 @@ def vmeste_component() -> Component:
         deadline_kinds=(RunningTerms(), ClarificationPauses()), demo=_demo,
         attachment_parents=(AttachmentParent(APPEAL_FILES, _may_see),
                             AttachmentParent(ANSWER_FILES, _may_see)),
+        personal_data=(APPEALS_DATA,),
         path_copies=(("appeal", "territory_path"), ("competence_rule", "territory_path")))
 
 

@@ -6,12 +6,14 @@ from starlette.routing import BaseRoute
 
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
+from vmeste.platform.identity.personal_data import PROFILE_DATA
 from vmeste.platform.settings import Settings
 
 
 @hookimpl
 def vmeste_component() -> Component:
-    return Component(name="identity", models=("vmeste.platform.identity.models",))
+    return Component(name="identity", models=("vmeste.platform.identity.models",),
+                     personal_data=(PROFILE_DATA,))
 
 
 @hookimpl

@@ -14,6 +14,7 @@ from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.incidents.access import INCIDENT_FILES, may_see
 from vmeste.platform.incidents.fetching import FETCH_JOB, MonitoringClock
 from vmeste.platform.incidents.notify import INCIDENT_SUBJECT, SUBJECT_TYPE
+from vmeste.platform.incidents.personal_data import INCIDENTS_DATA
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
 from vmeste.platform.incidents.processing import PROCESS_JOB
 from vmeste.platform.incidents.publication import PUBLISH_JOB
@@ -56,6 +57,7 @@ def vmeste_component() -> Component:
         notifications=(INCIDENT_SUBJECT,),
         deadline_kinds=(IncidentClock(), MonitoringClock()), demo=_demo,
         attachment_parents=(AttachmentParent(INCIDENT_FILES, may_see),),
+        personal_data=(INCIDENTS_DATA,),
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 

@@ -11,6 +11,7 @@ from vmeste.platform.notifications.channels import NOTIFICATION_KIND, DeliveryEr
 from vmeste.platform.notifications.delivery import deliver, reset_for_redrive
 from vmeste.platform.notifications.fanout import NOTIFICATION_DELIVER
 from vmeste.platform.notifications.models import Notification
+from vmeste.platform.notifications.personal_data import NOTIFICATIONS_DATA
 from vmeste.platform.outbox.topics import Topic, scope_of
 from vmeste.platform.strategies import StrategyKind
 
@@ -32,7 +33,8 @@ def vmeste_component() -> Component:
         name="notifications", models=("vmeste.platform.notifications.models",),
         topics=(Topic(NOTIFICATION_DELIVER, "vmeste.deliver", "deliveries", _deliver,
                       scope_of(Notification, "notification_id"),
-                      reset=_reset, safe_errors=(DeliveryError,)),))
+                      reset=_reset, safe_errors=(DeliveryError,)),),
+        personal_data=(NOTIFICATIONS_DATA,))
 
 
 @hookimpl

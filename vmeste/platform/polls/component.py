@@ -9,7 +9,8 @@ from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.notifications.fanout import fan_out
 from vmeste.platform.outbox.topics import Topic
 from vmeste.platform.participation.linking import ballot_key
-from vmeste.platform.polls.models import Poll
+from vmeste.platform.participation.personal_data import participation_data
+from vmeste.platform.polls.models import Poll, PollParticipation, PollStatus
 from vmeste.platform.polls.notify import POLL_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.polls.responses import Responses
 from vmeste.platform.polls.services import PollServices
@@ -50,12 +51,17 @@ async def _scope(payload: dict[str, Any]) -> str:
     return str(path or "")
 
 
+PARTICIPATIONS = participation_data(
+    "polls", "The polls you answered and the profile facts counted with your answers, "
+    "never the answers.", PollParticipation, "poll", ("responded_on",), PollStatus.OPEN)
+
+
 @hookimpl
 def vmeste_component() -> Component:
     return Component(
         name="polls", models=("vmeste.platform.polls.models",),
         topics=(Topic(POLL_EVENTS, "vmeste.poll_fan_out", "notifications", _fan_out, _scope),),
         services=_services, notifications=(POLL_SUBJECT,), deadline_kinds=(PollClock(),),
-        demo=_demo,
+        demo=_demo, personal_data=(PARTICIPATIONS,),
         path_copies=(("poll", "territory_path"), ("poll_participation", "territory_path"),
                      ("poll_response", "territory_path")))

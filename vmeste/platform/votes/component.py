@@ -10,11 +10,12 @@ from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
 from vmeste.platform.notifications.fanout import fan_out
 from vmeste.platform.outbox.topics import Topic
+from vmeste.platform.participation.personal_data import participation_data
 from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import StrategyKind
 from vmeste.platform.votes.counting import SUBJECT_TYPE
 from vmeste.platform.votes.methods import VOTE_METHOD_KIND
-from vmeste.platform.votes.models import Vote
+from vmeste.platform.votes.models import Vote, VoteParticipation, VoteStatus
 from vmeste.platform.votes.notify import VOTE_SUBJECT
 from vmeste.platform.votes.open_votes import OpenVotes
 from vmeste.platform.votes.services import VoteServices
@@ -49,12 +50,19 @@ async def _scope(payload: dict[str, Any]) -> str:
     return str(path or "")
 
 
+PARTICIPATIONS = participation_data(
+    "votes", "The votes you took part in and the profile facts counted with your ballot, "
+    "never what you chose.", VoteParticipation, "vote", ("channel", "voted_on", "revotes"),
+    VoteStatus.OPEN)
+
+
 @hookimpl
 def vmeste_component() -> Component:
     return Component(
         name="votes", models=("vmeste.platform.votes.models",), services=_services,
         topics=(Topic(VOTE_EVENTS, "vmeste.vote_fan_out", "notifications", _fan_out, _scope),),
         notifications=(VOTE_SUBJECT,), deadline_kinds=(VoteClock(),), demo=_demo,
+        personal_data=(PARTICIPATIONS,),
         path_copies=(("vote", "territory_path"), ("vote_option", "territory_path"),
                      ("vote_participation", "territory_path"),
                      ("vote_quarantine", "territory_path"), ("vote_ballot", "territory_path")))

@@ -1,0 +1,62 @@
+"""The retention sweep: every declaration's ``retention`` step, once every
+``VMESTE_RETENTION_SWEEP_HOURS``, as a deadline kind the watchdog runs.
+
+Its moment is one row (``retention_sweep``, made by the migration), so any number of
+schedulers sweep once: the row's ``next_run_at`` is moved on under a compare-and-set
+before the steps run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tortoise.queryset import QuerySet
+
+from vmeste.platform.audit.services import record
+from vmeste.platform.components import personal_data_of
+from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.privacy.kinds import OwnRows
+from vmeste.platform.privacy.models import RetentionSweep
+
+if TYPE_CHECKING:
+    from vmeste.platform.runtime import Runtime
+
+SWEEP_ID = 1
+
+
+async def sweep_retention(runtime: Runtime, now: datetime) -> dict[str, Any]:
+    """Every section's retention step; the counts by section, audited when anything
+    changed."""
+    outcome: dict[str, Any] = {}
+    for declaration in personal_data_of(runtime.components):
+        if declaration.retention is not None:
+            outcome[declaration.section] = (await declaration.retention(runtime, now)).as_dict()
+    if any(o["removed"] or o["pseudonymised"] for o in outcome.values()):
+        await record(actor="system", action="privacy.retention.sweep",
+                     object_type="retention_sweep", object_id=SWEEP_ID, before=None,
+                     after={"at": now.isoformat(), "sections": outcome})
+    return outcome
+
+
+class RetentionKind(OwnRows):
+    """The deadline kind of the retention sweep."""
+
+    name = "retention"
+    subject_type = "retention_sweep"
+    steps = ("swept",)
+
+    def due(self, now: datetime) -> QuerySet[RetentionSweep]:
+        return RetentionSweep.filter(next_run_at__lte=now)
+
+    async def step(self, runtime: Runtime, row: RetentionSweep, now: datetime
+                   ) -> Sequence[str]:
+        following = now + timedelta(hours=runtime.settings.retention_sweep_hours)
+        claimed = await RetentionSweep.filter(id=row.id, next_run_at__lte=now).update(
+            next_run_at=following)
+        if not claimed:
+            raise DomainError.of(None, "another scheduler swept", ErrorCode.CONFLICT)
+        outcome = await sweep_retention(runtime, now)
+        await RetentionSweep.filter(id=row.id).update(last_run_at=now, last_outcome=outcome)
+        return ["swept"]

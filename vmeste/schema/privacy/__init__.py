@@ -1,0 +1,1 @@
+"""GraphQL of a citizen's data rights: exports and erasure requests."""
