@@ -83,6 +83,22 @@ async def old_appeal(conn: Any, pk: int, applicant_id: int, category_id: int,
     return OldAppeal(pk)
 
 
+async def old_category(conn: Any, code: str, name: str, level: str) -> int:
+    """A root category as the tables before migration 0019 hold it (no keywords or
+    attributes), so ``Category.create`` cannot write one either."""
+    postgres = conn.capabilities.dialect == "postgres"
+    now = datetime.now(UTC)
+    columns = ("code", "name", "path", "competence_level", "active", "created_at",
+               "updated_at")
+    marks = ", ".join(f"${n + 1}" if postgres else "?" for n in range(len(columns)))
+    await conn.execute_query(
+        f"INSERT INTO category ({', '.join(columns)}) VALUES ({marks})",
+        [code, name, code, level, True, *(now if postgres else now.isoformat(),) * 2])
+    _, rows = await conn.execute_query(
+        f"SELECT id FROM category WHERE code = {'$1' if postgres else '?'}", [code])
+    return int(rows[0]["id"])
+
+
 async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log(tmp_path):
     """Migration 0007 turns ``notification.appeal_id`` into the subject ``('appeal',
     id)`` and opens the channel columns; no notification, attempt or index is lost."""
@@ -90,11 +106,19 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
     from tortoise.backends.base.executor import EXECUTOR_CACHE
     from tortoise.migrations.api.migrate import migrate
 
-    from tests.worlds import MUNICIPALITY_A, ORG_A, seed_world
+    from tests.worlds import (
+        COUNTRY,
+        MUNICIPALITY_A,
+        ORG_A,
+        REGION_A,
+        add_organization,
+        add_territory,
+    )
     from vmeste.platform.appeals.models import AppealStatus
     from vmeste.platform.db import tortoise_config
     from vmeste.platform.identity.models import User
     from vmeste.platform.notifications.models import DeliveryAttempt, Notification
+    from vmeste.platform.reference.models import Organization, OrganizationKind
     from vmeste.platform.settings import load_settings
 
     config = tortoise_config(load_settings(
@@ -103,12 +127,20 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
         await migrate(config=config, target="vmeste.0006_watchdog_next_check")
         # The models, not only the connection: run alone, no earlier test opened them.
         await Tortoise.init(config=config)
-        world = await seed_world()  # tables untouched by 0007 are as the models say
+        # Territories and bodies are as the models say; categories gained columns since.
+        await add_territory(COUNTRY, TerritoryKind.COUNTRY, None, "Россия", "Europe/Moscow")
+        await add_territory(REGION_A, TerritoryKind.REGION, COUNTRY, "Кировская область",
+                            "Europe/Kirov")
+        await add_territory(MUNICIPALITY_A, TerritoryKind.MUNICIPALITY, REGION_A, "город Киров")
+        await add_organization(2, "Министерство ЖКХ Кировской области",
+                               OrganizationKind.REGIONAL, REGION_A)
+        organization = (await Organization.get(ogrn=ORG_A)).id
         user = await User.create(issuer="dev", subject="ivanova")
         territory = await Territory.get(code=MUNICIPALITY_A)
         conn = Tortoise.get_connection("default")
-        appeal = await old_appeal(conn, 1, user.id, world.categories["roads.pits"], territory,
-                                  AppealStatus.ROUTED, world.organizations[ORG_A])
+        category = await old_category(conn, "roads", "Дороги", "municipal")
+        appeal = await old_appeal(conn, 1, user.id, category, territory,
+                                  AppealStatus.ROUTED, organization)
         await conn.execute_query(
             "INSERT INTO notification (dedupe_key, event, channel, recipient_id, address, "
             "appeal_id, territory_path, subject, body, data, status, attempts, last_error, "
@@ -168,7 +200,6 @@ async def test_upgrading_carries_appeal_pauses_and_extensions_over_to_any_subjec
     from vmeste.platform.db import tortoise_config
     from vmeste.platform.deadlines.models import DeadlineExtension, DeadlinePause
     from vmeste.platform.identity.models import User
-    from vmeste.platform.reference.models import Category, CompetenceLevel
     from vmeste.platform.settings import load_settings
 
     config = tortoise_config(load_settings({"VMESTE_DATABASE_URL": upgrade_url}))
@@ -185,11 +216,10 @@ async def test_upgrading_carries_appeal_pauses_and_extensions_over_to_any_subjec
         await Tortoise.init(config=config)
         territory = await Territory.create(code="RU", name="Россия", timezone="Europe/Moscow",
                                            kind=TerritoryKind.COUNTRY, path="RU")
-        category = await Category.create(code="roads", name="Дороги", path="roads",
-                                         competence_level=CompetenceLevel.MUNICIPAL)
         user = await User.create(issuer="dev", subject="citizen")
         conn = Tortoise.get_connection("default")
-        appeals = [await old_appeal(conn, pk, user.id, category.id, territory,
+        category = await old_category(conn, "roads", "Дороги", "municipal")
+        appeals = [await old_appeal(conn, pk, user.id, category, territory,
                                     AppealStatus.CLARIFICATION_REQUESTED) for pk in (1, 2)]
         for appeal in appeals:
             await conn.execute_query(insert("appeal_pause", (

@@ -7,7 +7,7 @@ pseudonymised with the account (identity's share), the details they gave an oper
 (``AppealContact``: name, phone, e-mail, postal address) give way to the pseudonym, and
 the histories' actor name of their own steps becomes the pseudonym. Once an appeal's
 retention is over (counted from its last step, in a finished status), its text,
-address, place, answer and the applicant's contact details go, and so do the reasons
+address, place, answer, files and the applicant's contact details go, and so do the reasons
 and payloads of its history; the row stays as a counted fact.
 """
 
@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.appeals.desk_models import AppealContact
+from vmeste.platform.appeals.intake import ANSWER_FILES, APPEAL_FILES
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
+from vmeste.platform.attachments.attach import release
 from vmeste.platform.identity.models import User
 from vmeste.platform.personal_data import Erasure, Outcome, PersonalData, batched, records
 
@@ -75,7 +77,7 @@ async def _erase(erasure: Erasure) -> Outcome:
         name=erasure.pseudonym, **CLEARED)
     cutoff = erasure.now - timedelta(days=erasure.runtime.settings.retention_appeals_days)
     expired = await _expired(conn, cutoff, applicant_id=erasure.user_id)
-    await _depersonalise(conn, expired)
+    await _depersonalise(conn, expired, erasure.now)
     outcome = Outcome(removed=len(expired), pseudonymised=renamed,
                       kept=len(ids) - len(expired))
     if outcome.kept:
@@ -91,10 +93,11 @@ async def _expired(conn: BaseDBAsyncClient, cutoff: datetime, **where: Any) -> l
                 .values_list("id", flat=True))
 
 
-async def _depersonalise(conn: BaseDBAsyncClient, ids: list[int]) -> None:
-    """The content of appeals past retention, and of their history."""
+async def _depersonalise(conn: BaseDBAsyncClient, ids: list[int], now: datetime) -> None:
+    """The content of appeals past retention, of their history, and their files."""
     if not ids:
         return
+    await release(conn, (APPEAL_FILES, ANSWER_FILES), ids, now)
     await Appeal.filter(id__in=ids).using_db(conn).update(**REMOVED)
     await AppealContact.filter(appeal_id__in=ids).using_db(conn).update(name="", **CLEARED)
     # History rows are never changed but here: their reasons quote the citizen.
@@ -106,7 +109,7 @@ async def _retention(runtime: Runtime, now: datetime) -> Outcome:
 
     async def step(conn: BaseDBAsyncClient) -> int:
         ids = await _expired(conn, cutoff)
-        await _depersonalise(conn, ids)
+        await _depersonalise(conn, ids, now)
         return len(ids)
 
     return Outcome(removed=await batched(step, BATCH))

@@ -92,3 +92,14 @@ async def attach(conn: BaseDBAsyncClient, principal: Principal, ids: Sequence[in
                  object_id=parent_id, before=None, after={"attachment_ids": wanted},
                  scope_path=scope_path, using=conn)
     return wanted
+
+
+async def release(conn: BaseDBAsyncClient, parents: Sequence[str], parent_ids: Sequence[int],
+                  now: datetime) -> int:
+    """Let the files of these objects go: in the caller's transaction they become
+    unattached and due, so the sweep deletes the rows and then the bytes (a rolled-back
+    caller leaves them attached, and no bytes are lost before their row)."""
+    if not parent_ids:
+        return 0
+    return await Attachment.filter(parent_kind__in=parents, parent_id__in=parent_ids).using_db(
+        conn).update(parent_kind=None, parent_id=None, attached_at=None, sweep_after=now)

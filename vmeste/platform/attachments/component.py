@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
+from vmeste.platform.attachments.personal_data import ATTACHMENTS_DATA
 from vmeste.platform.attachments.scan import SCAN_KIND
 from vmeste.platform.attachments.storage import STORAGE, STORAGE_KIND, Storages
 from vmeste.platform.attachments.sweep import UnattachedSweep
@@ -40,7 +41,8 @@ def _services(runtime: Runtime) -> AttachmentServices:
 @hookimpl
 def vmeste_component() -> Component:
     return Component(name="attachments", models=("vmeste.platform.attachments.models",),
-                     services=_services, deadline_kinds=(UnattachedSweep(),))
+                     services=_services, deadline_kinds=(UnattachedSweep(),),
+                     personal_data=(ATTACHMENTS_DATA,))
 
 
 @hookimpl
