@@ -13,8 +13,8 @@ from vmeste.platform.hearings.line_notify import LINE_SUBJECT
 from vmeste.platform.hearings.line_notify import SUBJECT_TYPE as LINE_SUBJECT_TYPE
 from vmeste.platform.hearings.line_watch import LineClock
 from vmeste.platform.hearings.notify import HEARING_SUBJECT, SUBJECT_TYPE
-from vmeste.platform.hearings.proposals import PROPOSAL_FILES, may_see_proposal
 from vmeste.platform.hearings.personal_data import HEARINGS_DATA
+from vmeste.platform.hearings.proposals import PROPOSAL_FILES, may_see_proposal
 from vmeste.platform.hearings.steps import HEARING_STEPS, LINE_STEPS
 from vmeste.platform.hearings.watch import HearingClock
 from vmeste.platform.hookspecs import hookimpl
