@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.notification_world import fan_out_all
 from tests.queue_world import listen
-from tests.worlds import ORG_A, ORG_B, REGION_A, ok_data, user_error_codes
+from tests.worlds import ORG_A, ORG_B, REGION_A, count_queries, ok_data, user_error_codes
 from vmeste.platform.appeals.contacts import (
     masked_address,
     masked_email,
@@ -226,6 +226,22 @@ async def test_a_retried_filing_meets_its_first_appeal(graphql, desk):
     assert await Appeal.all().count() == 2
 
 
+async def test_a_failed_filing_leaves_no_contact_behind(graphql, desk, monkeypatch):
+    """The caller's row, with their e-mail and phone, is made with the appeal or not
+    at all."""
+    from vmeste.platform.appeals import intake
+    from vmeste.platform.appeals.contacts import CONTACT_ISSUER
+    from vmeste.platform.errors import DomainError
+
+    async def refused(*args: Any, **kwargs: Any) -> Any:
+        raise DomainError.of(None, "moderation is down")
+
+    monkeypatch.setattr(intake, "moderate", refused)
+    payload = await file_by_phone(graphql, desk["operator"])
+    assert payload["appeal"] is None and payload["userErrors"]
+    assert await User.filter(issuer=CONTACT_ISSUER).count() == 0
+
+
 @pytest.mark.parametrize(("contact", "field", "code"), [
     ({"mode": "LETTER"}, "contact.postalAddress", "REQUIRED"),
     ({"name": " "}, "contact.name", "REQUIRED"),
@@ -299,6 +315,24 @@ async def test_a_batch_over_the_cap_or_with_a_bad_executor_runs_nothing(graphql,
         {"ids": ours}, token=desk["operator"]))["bulkAssignExecutor"]
     assert (bad["results"], bad["userErrors"]) == ([], [{"field": "executorId"}])
     assert await AppealEvent.filter(action="assign_executor").count() == 0
+
+
+LIST_CONTACTS = "{ appeals(first: 50) { edges { node { contact { name masked } } } } }"
+
+
+async def test_a_page_of_contacts_costs_what_one_does(graphql, desk):
+    """Whether the caller's body is above each appeal's is the principal's cache, not
+    a walk up the hierarchy per appeal."""
+    await _filed(graphql, desk["operator"], 1)
+    counts = []
+    for more in (0, 3):
+        await _filed(graphql, desk["operator"], more)
+        await graphql(LIST_CONTACTS, token=desk["operator"])  # the caches warmed alike
+        with count_queries() as log:
+            body = ok_data(await graphql(LIST_CONTACTS, token=desk["operator"]))
+        assert {e["node"]["contact"]["masked"] for e in body["appeals"]["edges"]} == {False}
+        counts.append(len(log))
+    assert counts[0] == counts[1]
 
 
 @pytest.mark.parametrize(("mask", "value", "shown"), [
@@ -383,6 +417,16 @@ async def test_a_changed_saved_filter_applies_as_changed(graphql, desk):
     assert changed["saveAppealFilter"]["userErrors"] == []
     after = ok_data(await graphql(APPLY, {"f": filter_id}, token=desk["operator"]))
     assert (before["appeals"]["totalCount"], after["appeals"]["totalCount"]) == (1, 0)
+
+
+def test_a_filter_that_cannot_be_kept_is_refused_on_the_filter():
+    from vmeste.platform.errors import DomainError
+    from vmeste.schema.appeals.queries import AppealFilter
+    from vmeste.schema.appeals.saved import restored
+
+    with pytest.raises(DomainError) as refused:
+        restored(AppealFilter, {"priority": "HIGH"}, "filter")
+    assert [e.field for e in refused.value.errors] == ["filter"]
 
 
 async def test_a_saved_filter_that_no_longer_fits_is_a_typed_error(graphql, desk):

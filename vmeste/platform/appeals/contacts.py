@@ -91,20 +91,30 @@ def checked(details: ContactDetails) -> ContactDetails:
                           postal_address=postal)
 
 
-async def contact_user(details: ContactDetails, filer: str, idempotency_key: str | None
-                       ) -> User:
+async def contact_user(conn: BaseDBAsyncClient, details: ContactDetails, filer: str,
+                       idempotency_key: str | None) -> User:
     """A user row for an applicant without a named identity: reachable through what
-    they gave, never signed in as. With an idempotency key the row follows from the
-    filer and the key, so a retried submission meets its first appeal through the
-    (applicant, key) index instead of filing it twice."""
+    they gave, never signed in as. Made in the submission's transaction, so a failed
+    submission leaves no row with their e-mail and phone. With an idempotency key the
+    row follows from the filer and the key, so a retried submission meets its first
+    appeal through the (applicant, key) index instead of filing it twice."""
     if idempotency_key is None:
         return await User.create(issuer=CONTACT_ISSUER, subject=uuid.uuid4().hex,
-                                 email=details.email, phone=details.phone)
-    subject = hashlib.sha256(f"{filer}\n{idempotency_key}".encode()).hexdigest()
+                                 email=details.email, phone=details.phone, using_db=conn)
     user, _created = await User.get_or_create(
-        issuer=CONTACT_ISSUER, subject=subject,
-        defaults={"email": details.email, "phone": details.phone})
+        issuer=CONTACT_ISSUER, subject=_keyed_subject(filer, idempotency_key),
+        defaults={"email": details.email, "phone": details.phone}, using_db=conn)
     return user
+
+
+async def keyed_contact(filer: str, idempotency_key: str) -> User | None:
+    """The contact user of an earlier filing with this key, if it was made."""
+    return await User.get_or_none(issuer=CONTACT_ISSUER,
+                                  subject=_keyed_subject(filer, idempotency_key))
+
+
+def _keyed_subject(filer: str, idempotency_key: str) -> str:
+    return hashlib.sha256(f"{filer}\n{idempotency_key}".encode()).hexdigest()
 
 
 def new_code() -> str:

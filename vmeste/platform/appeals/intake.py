@@ -85,17 +85,21 @@ class Intake:
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
+        # None: a caller known by their details alone, whose user row is made with
+        # the appeal (below).
         applicant = await self._applicant(principal, data, territory)
         now = self.clock()
         quota = None
         if not filed_for:  # the operator vouches (see on_behalf)
+            assert applicant is not None
             await self._require_identified(applicant, territory)
             quota = await check_submission_quota(self.resolver, territory.code, applicant.id,
                                                  now, data.idempotency_key)
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, category_id=category.id, territory_code=territory.code, now=now,
-            applicant_id=None if filed_for else applicant.id))
-        applicant_type = ApplicantType(applicant.kind.value)
+            applicant_id=None if filed_for or applicant is None else applicant.id))
+        applicant_type = (ApplicantType(applicant.kind.value) if applicant is not None
+                          else ApplicantType.PERSON)
         decision = None
         if verdict.verdict == Verdict.ACCEPT:
             decision = await self.router.route(RoutingRequest(
@@ -112,6 +116,10 @@ class Intake:
                     if verdict.verdict == Verdict.ACCEPT else {})
         try:
             async with in_transaction() as conn:
+                if applicant is None:
+                    assert data.contact is not None
+                    applicant = await contacts.contact_user(conn, data.contact, principal.actor,
+                                                            data.idempotency_key)
                 if quota is not None:
                     # The count above was a cheap early refusal; this one, under the
                     # applicant's lock, is the one parallel submissions cannot slip past.
@@ -142,8 +150,11 @@ class Intake:
             # The key was used before (a retry, or a concurrent twin): answer with the
             # first appeal, never a duplicate, but only to someone who may see it.
             if data.idempotency_key:
-                first = await Appeal.get_or_none(applicant_id=applicant.id,
-                                                 idempotency_key=data.idempotency_key)
+                owner = (await contacts.keyed_contact(principal.actor, data.idempotency_key)
+                         if data.contact is not None and not data.on_behalf_of_subject
+                         else applicant)
+                first = None if owner is None else await Appeal.get_or_none(
+                    applicant_id=owner.id, idempotency_key=data.idempotency_key)
                 if first is not None:
                     if await access.can_see(principal, first):
                         return first
@@ -153,15 +164,16 @@ class Intake:
         return appeal
 
     async def _applicant(self, principal: Principal, data: SubmitInput,
-                         territory: Territory) -> User:
+                         territory: Territory) -> User | None:
+        """The applicant, or None for a caller known only by the contact details given
+        (their row is made in the submission's transaction)."""
         assert principal.user is not None  # on_behalf.check_submitter ran first
         if not on_behalf.files_on_behalf(data.channel, data.on_behalf_of_subject):
             return principal.user
         await on_behalf.require_scope(principal, data.channel, territory)
         if not data.on_behalf_of_subject:
             assert data.contact is not None  # on_behalf.check_submitter ran first
-            return await contacts.contact_user(data.contact, principal.actor,
-                                               data.idempotency_key)
+            return None
         return await on_behalf.applicant(principal, data.on_behalf_of_subject,
                                          data.on_behalf_of_issuer)
 
