@@ -265,7 +265,7 @@ BULK_ASSIGN = """mutation($ids: [ID!]!) { bulkAssignExecutor(input: {appealIds: 
   results { appealId appeal { status } userErrors { code } } } }"""
 BULK_REDIRECT = """mutation($ids: [ID!]!, $to: String!) { bulkRedirectAppeals(input: {
   appealIds: $ids, organizationOgrn: $to, reason: "Федеральная трасса"}) {
-  succeeded failed results { appealId userErrors { code } } } }"""
+  succeeded failed userErrors { code } results { appealId userErrors { code } } } }"""
 
 
 async def _filed(graphql, token: str, count: int) -> list[str]:
@@ -333,6 +333,19 @@ async def test_a_page_of_contacts_costs_what_one_does(graphql, desk):
         assert {e["node"]["contact"]["masked"] for e in body["appeals"]["edges"]} == {False}
         counts.append(len(log))
     assert counts[0] == counts[1]
+
+
+async def test_what_a_batch_names_once_is_its_own_error(graphql, desk):
+    """The organization and the executor are looked up once for the batch: an unknown
+    one is the batch's error, and nothing runs."""
+    ids = await _filed(graphql, desk["operator"], 2)
+    unknown = ok_data(await graphql(BULK_REDIRECT, {"ids": ids, "to": "1000000000000"},
+                                    token=desk["operator"]))["bulkRedirectAppeals"]
+    assert (unknown["results"], user_error_codes(unknown)) == ([], ["NOT_FOUND"])
+    nobody = ok_data(await graphql(BULK_ASSIGN.replace("city-executor", "nobody"),
+                                   {"ids": ids}, token=desk["operator"]))["bulkAssignExecutor"]
+    assert (nobody["results"], user_error_codes(nobody)) == ([], ["NOT_FOUND"])
+    assert await AppealEvent.filter(action__in=["redirect", "assign_executor"]).count() == 0
 
 
 @pytest.mark.parametrize(("mask", "value", "shown"), [
