@@ -90,7 +90,7 @@ class RegionalServices:
             caller = principal.actor if principal.authenticated else None
             return JSONResponse({"services": ["roads"], "caller": caller})
 
-        return [Route("/open311/v2/services.json", services)]
+        return [Route("/kirov/gateway/services.json", services)]
 
     @hookimpl
     def vmeste_startup_checks(self, settings: Any) -> list[str]:

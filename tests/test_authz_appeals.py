@@ -70,6 +70,9 @@ simulateRouting        A      unauth forbid forbid forbid forbid ok     ok     o
 simulateRouting        B      unauth forbid forbid forbid forbid forbid forbid ok     forbid
 routingCoverage        A      unauth forbid forbid forbid forbid forbid ok     ok     ok
 routingCoverage        B      unauth forbid forbid forbid forbid forbid forbid ok     forbid
+appealStatistics       A      empty  empty  ok     ok     ok     ok     ok     empty  ok
+appealStatistics       B      empty  empty  empty  empty  empty  empty  empty  empty  empty
+appealStatistics       A-published empty empty empty empty empty empty empty empty empty
 submitAppeal           A      unauth ok     ok     ok     ok     ok     ok     ok     ok
 submitAppeal           B      unauth ok     ok     ok     ok     ok     ok     ok     ok
 submitAppeal           A-behalf unauth forbid ok   forbid forbid forbid forbid forbid forbid
@@ -174,6 +177,14 @@ CASES: dict[str, Case] = {
         None, lambda region, appeal: {"c": REGION_A if region == "A" else REGION_B}),
     # "-behalf": the operator channel, in the name of the other region's author (an
     # operator files only within their own body's territory).
+    # "ok": the figures whole (the caller may read every counted appeal), "empty": the
+    # public view, where the one appeal of the body is too few to publish.
+    "appealStatistics": Case(
+        "query", "query($o: String!, $p: Boolean!) { appealStatistics(filter: "
+        "{organizationOgrn: $o}, published: $p) { published points { figures { appeals } } } }",
+        S.ROUTED, lambda region, appeal: {"o": ORG_A if region.startswith("A") else ORG_B,
+                                         "p": region.endswith("-published")},
+        lambda r, appeal: not r["published"] and r["points"][0]["figures"]["appeals"] == 1),
     "submitAppeal": Case(
         "mutation", "mutation($input: SubmitAppealInput!) { submitAppeal(input: $input) "
         "{ appeal { id } userErrors { code } } }", None,

@@ -2,7 +2,10 @@ import asyncio
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -55,6 +58,31 @@ async def test_upgrading_marks_rows_relayed_before_done_at_existed_as_done(tmp_p
     assert done["old"] is not None and str(done["old"]).startswith("2026-01-02")
 
 
+@dataclass(frozen=True)
+class OldAppeal:
+    id: int
+
+
+async def old_appeal(conn: Any, pk: int, applicant_id: int, category_id: int,
+                     territory: Territory, status: str,
+                     organization_id: int | None = None) -> OldAppeal:
+    """An appeal row as the tables before migration 0016 hold it: the model has columns
+    they lack, so ``Appeal.create`` cannot write one."""
+    postgres = conn.capabilities.dialect == "postgres"
+    columns = ("id", "applicant_id", "applicant_type", "channel", "category_id",
+               "territory_id", "territory_path", "address", "text", "legal_track", "status",
+               "rework_count", "revision", "created_at", "updated_at", "reminders_sent",
+               "organization_id")
+    now = datetime.now(UTC)
+    marks = ", ".join(f"${n + 1}" if postgres else "?" for n in range(len(columns)))
+    await conn.execute_query(
+        f"INSERT INTO appeal ({', '.join(columns)}) VALUES ({marks})",
+        [pk, applicant_id, "person", "portal", category_id, territory.id, territory.path, "",
+         "Яма", "message", str(status), 0, 0, now if postgres else now.isoformat(),
+         now if postgres else now.isoformat(), "[]", organization_id])
+    return OldAppeal(pk)
+
+
 async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log(tmp_path):
     """Migration 0007 turns ``notification.appeal_id`` into the subject ``('appeal',
     id)`` and opens the channel columns; no notification, attempt or index is lost."""
@@ -63,7 +91,7 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
     from tortoise.migrations.api.migrate import migrate
 
     from tests.worlds import MUNICIPALITY_A, ORG_A, seed_world
-    from vmeste.platform.appeals.models import Appeal, AppealStatus, ApplicantType, Channel
+    from vmeste.platform.appeals.models import AppealStatus
     from vmeste.platform.db import tortoise_config
     from vmeste.platform.identity.models import User
     from vmeste.platform.notifications.models import DeliveryAttempt, Notification
@@ -78,12 +106,9 @@ async def test_upgrading_makes_appeal_notifications_subjects_and_keeps_their_log
         world = await seed_world()  # tables untouched by 0007 are as the models say
         user = await User.create(issuer="dev", subject="ivanova")
         territory = await Territory.get(code=MUNICIPALITY_A)
-        appeal = await Appeal.create(
-            applicant=user, applicant_type=ApplicantType.PERSON, channel=Channel.PORTAL,
-            category_id=world.categories["roads.pits"], territory=territory,
-            territory_path=territory.path, text="Яма", status=AppealStatus.ROUTED,
-            organization_id=world.organizations[ORG_A])
         conn = Tortoise.get_connection("default")
+        appeal = await old_appeal(conn, 1, user.id, world.categories["roads.pits"], territory,
+                                  AppealStatus.ROUTED, world.organizations[ORG_A])
         await conn.execute_query(
             "INSERT INTO notification (dedupe_key, event, channel, recipient_id, address, "
             "appeal_id, territory_path, subject, body, data, status, attempts, last_error, "
@@ -139,7 +164,7 @@ async def test_upgrading_carries_appeal_pauses_and_extensions_over_to_any_subjec
     from tortoise import Tortoise
     from tortoise.migrations.api.migrate import migrate
 
-    from vmeste.platform.appeals.models import Appeal, AppealStatus, ApplicantType, Channel
+    from vmeste.platform.appeals.models import AppealStatus
     from vmeste.platform.db import tortoise_config
     from vmeste.platform.deadlines.models import DeadlineExtension, DeadlinePause
     from vmeste.platform.identity.models import User
@@ -163,11 +188,9 @@ async def test_upgrading_carries_appeal_pauses_and_extensions_over_to_any_subjec
         category = await Category.create(code="roads", name="Дороги", path="roads",
                                          competence_level=CompetenceLevel.MUNICIPAL)
         user = await User.create(issuer="dev", subject="citizen")
-        appeals = [await Appeal.create(
-            applicant=user, applicant_type=ApplicantType.PERSON, channel=Channel.PORTAL,
-            category=category, territory=territory, territory_path="RU", text="Яма",
-            status=AppealStatus.CLARIFICATION_REQUESTED) for _ in range(2)]
         conn = Tortoise.get_connection("default")
+        appeals = [await old_appeal(conn, pk, user.id, category.id, territory,
+                                    AppealStatus.CLARIFICATION_REQUESTED) for pk in (1, 2)]
         for appeal in appeals:
             await conn.execute_query(insert("appeal_pause", (
                 "appeal_id", "started_at", "reason", "timeout_at", "reminders_sent")),

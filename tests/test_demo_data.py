@@ -2,12 +2,16 @@ import random
 import re
 from collections import Counter
 
+import shapely
+
+from vmeste.platform.appeals.geo import BoundaryIndex
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.reference.demo import (
     DEMO_REGION_CODE,
     build_demo_dataset,
     load_demo_data,
 )
+from vmeste.platform.reference.demo_boundaries import MUNICIPALITIES, REGIONS, demo_features
 from vmeste.platform.reference.models import (
     Category,
     Organization,
@@ -115,8 +119,10 @@ async def test_loading_stores_everything_with_paths_and_parents(db):
         "parent")
     assert school is not None and school.parent.name.startswith("Управление образования")
     assert school.contacts["email"].endswith(".example")
+    assert summary.boundaries.updated == len(demo_features()["features"])
     assert await AuditEvent.filter(actor="demo").count() == (
-        len(dataset.territories) + len(dataset.organizations) + len(dataset.categories))
+        len(dataset.territories) + len(dataset.organizations) + len(dataset.categories)
+        + summary.boundaries.updated)
 
 
 async def test_loading_twice_changes_nothing(db):
@@ -129,6 +135,7 @@ async def test_loading_twice_changes_nothing(db):
 
     for report in (summary.territories, summary.organizations, summary.categories):
         assert (report.created, report.updated, report.unchanged) == (0, 0, report.total)
+    assert summary.boundaries.updated == 0
     assert await AuditEvent.all().count() == events
     assert await Organization.all().values_list(
         "id", "ogrn", "connected", "contacts", "updated_at") == rows
@@ -147,3 +154,23 @@ async def test_reloading_restores_a_demo_row_edited_by_hand(db):
     restored = await Organization.get(id=body.id)
     assert restored.contacts["site"] == "https://mintrans.example"
     assert await AuditEvent.filter(actor="reset").count() == 1
+
+
+async def test_a_point_in_a_demo_municipality_locates_it_and_none_overlap(db):
+    await load_demo_data()
+    index = BoundaryIndex()
+    for code, (lat, lon, _half) in MUNICIPALITIES.items():
+        found = await index.locate("RU", lat, lon)
+        assert found is not None and found.area.code == code, code
+    # Off the city's centre, still in the city.
+    assert (await index.locate("RU", 58.55, 49.58)).area.code == "33701000"
+    # Between the districts, still in the Kirov region; and outside both regions.
+    assert (await index.locate("RU", 60.5, 47.0)).area.code == "33000000"
+    assert await index.locate("RU", 40.0, 40.0) is None
+    shapes = {f["properties"]["oktmo"]: shapely.geometry.shape(f["geometry"])
+              for f in demo_features()["features"]}
+    municipalities = [shapes[code] for code in MUNICIPALITIES]
+    assert not any(a.intersects(b) for i, a in enumerate(municipalities)
+                   for b in municipalities[i + 1:])
+    assert all(any(shapes[region].contains(shapes[code]) for region in REGIONS)
+               for code in MUNICIPALITIES)

@@ -41,6 +41,7 @@ CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
     "platform/hearings/demo.py": None,  # demo hearings and direct line
     "platform/publics/demo.py": None,  # demo official pages
     "platform/incidents/demo.py": None,  # demo incidents
+    "platform/widgets/demo.py": None,  # the demo body's widget
     "platform/migrations/": None,  # generated from model docstrings (59-ФЗ)
     "plugins/moderation.py": frozenset({"_LOOKALIKES", "_OBSCENE", "normalize"}),
     "platform/identity/tokens.py": frozenset({"_GENDERS"}),  # ESIA's own values

@@ -29,7 +29,8 @@ HOOK_NAMES = sorted(
 )
 BUILTIN = {"identity_oidc", "identity_dev", "routing", "moderation", "deadlines",
            "notify_inbox", "notify_email", "notify_webhook", "notify_dev", "voting",
-           "connectors_vk", "connectors_ok", "connectors_telegram"}
+           "connectors_vk", "connectors_ok", "connectors_telegram", "storage_local",
+           "storage_s3", "scan_clamav"}
 #: Always registered: the platform's own strategy kinds.
 REGIONAL = EntryPoint(name="kirov", value="tests.plugin_fixtures:plugin", group="vmeste")
 SERVICES = EntryPoint(name="kirov-services", value="tests.plugin_fixtures:services",
@@ -293,11 +294,11 @@ async def test_hook_vmeste_http_routes(db, with_regional_services, make_token):
     app = create_app(db, manage_database=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://vmeste.test") as http:
-        anonymous = await http.get("/open311/v2/services.json")
+        anonymous = await http.get("/kirov/gateway/services.json")
         token = await make_token("citizen")
-        signed = await http.get("/open311/v2/services.json",
+        signed = await http.get("/kirov/gateway/services.json",
                                 headers={"Authorization": f"Bearer {token}"})
-        forged = await http.get("/open311/v2/services.json",
+        forged = await http.get("/kirov/gateway/services.json",
                                 headers={"Authorization": "Bearer forged"})
     assert anonymous.json() == {"services": ["roads"], "caller": None}
     assert signed.json()["caller"]

@@ -26,6 +26,7 @@ from vmeste.platform.db import tortoise_config
 from vmeste.platform.http import graphiql
 from vmeste.platform.http.edge import Edge
 from vmeste.platform.http.probes import healthz, readyz
+from vmeste.platform.http.uploads import body_limits
 from vmeste.platform.observability import metrics
 from vmeste.platform.observability.exposition import (
     CONTENT_TYPE,
@@ -113,7 +114,7 @@ def create_app(settings: Settings, *, manage_database: bool = True,
     routes += plugin_routes(plugins, settings, {getattr(r, "path", "") for r in routes})
     # The language, the request id, CORS, the body limit, a slot and the caller.
     middleware = [Middleware(Edge, settings=settings, authenticator=runtime.authenticate,
-                             direct={endpoint.path: endpoint})]
+                             direct={endpoint.path: endpoint}, body_limits=body_limits(routes))]
 
     @asynccontextmanager
     async def background() -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import pluggy
 
 if TYPE_CHECKING:
+    from vmeste.platform.attachments.attach import AttachmentParent
     from vmeste.platform.deadlines.kinds import DeadlineKind
     from vmeste.platform.notifications.subjects import NotificationSubject
     from vmeste.platform.outbox.topics import Topic
@@ -65,6 +66,9 @@ class Component:
     #: Loads the component's share of ``vmeste demo`` once the reference data is in
     #: (components in name order) and returns the line the command prints about it.
     demo: Callable[[Runtime], Awaitable[str]] | None = None
+    #: The kinds of its objects files can be attached to, each with who may see one
+    #: (see :class:`vmeste.platform.attachments.attach.AttachmentParent`).
+    attachment_parents: tuple[AttachmentParent, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -111,6 +115,12 @@ def path_copies_of(components: dict[str, Component]) -> tuple[tuple[str, str], .
     return tuple(sorted({copy for c in components.values() for copy in c.path_copies}))
 
 
+def attachment_parents_of(components: dict[str, Component]) -> dict[str, AttachmentParent]:
+    """Every kind of object files are attached to, by name."""
+    return _by_name((p for c in components.values() for p in c.attachment_parents),
+                    "attachment parent")
+
+
 def deadline_kinds_of(components: dict[str, Component]) -> list[DeadlineKind]:
     """Every deadline kind, in component order."""
     return list(_by_name((k for c in components.values() for k in c.deadline_kinds),
@@ -133,5 +143,5 @@ def _by_name(declarations: Iterable[N], what: str) -> dict[str, N]:
     return found
 
 
-__all__ = ["Component", "builtin_modules", "deadline_kinds_of", "declared", "load_demos",
-           "model_modules", "path_copies_of", "topics_of"]
+__all__ = ["Component", "attachment_parents_of", "builtin_modules", "deadline_kinds_of",
+           "declared", "load_demos", "model_modules", "path_copies_of", "topics_of"]

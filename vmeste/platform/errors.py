@@ -55,6 +55,17 @@ class ErrorCode(StrEnum):
     PROPOSALS_PENDING = "PROPOSALS_PENDING"
     #: Proposals the protocol lists have no reasoned recommendation: no conclusion yet.
     RECOMMENDATIONS_MISSING = "RECOMMENDATIONS_MISSING"
+    # Attachments (an upload refused, or too many files on one object).
+    #: Larger than VMESTE_ATTACHMENT_MAX_BYTES.
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    #: Its content is not of a type taken (VMESTE_ATTACHMENT_TYPES), whatever its name.
+    WRONG_FILE_TYPE = "WRONG_FILE_TYPE"
+    #: More files than an object may hold, or unattached uploads than a person may keep.
+    TOO_MANY_FILES = "TOO_MANY_FILES"
+    #: A scanner found malware in it; it was not stored.
+    FILE_INFECTED = "FILE_INFECTED"
+    #: A scanner is on but could not tell; the file was not stored.
+    SCAN_UNAVAILABLE = "SCAN_UNAVAILABLE"
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def vmeste_component() -> Component:
 
 @hookspec
 def vmeste_http_routes(settings: Settings) -> list[BaseRoute]:
-    """Add HTTP endpoints beside ``/graphql`` (an Open311 facade, a site widget's page):
+    """Add HTTP endpoints beside ``/graphql`` (a regional gateway, a site widget's page):
     Starlette routes, mounted after the platform's own; a path already served is refused
     at start. They run behind the same middlewares (body limit, load shedding,
     authentication: ``request.scope["state"]["principal"]`` is the caller). Return the

@@ -35,6 +35,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "vmeste.plugins.connectors_vk",
     "vmeste.plugins.connectors_ok",
     "vmeste.plugins.connectors_telegram",
+    "vmeste.plugins.storage_local",
+    "vmeste.plugins.storage_s3",
+    "vmeste.plugins.scan_clamav",
 )
 ENTRY_POINT_GROUP = "vmeste"
 #: The plugin offering every installed notification channel as a strategy; part of

@@ -43,6 +43,11 @@ _HTTP = ("http", "https")
 #: others (dev mode, the secret key, the broker, SQLite) have no waiver. The checks
 #: themselves are in vmeste/platform/production.py.
 PRODUCTION_WAIVERS = ("graphiql", "identity_provider", "introspection")
+#: The file types attachments can take (vmeste/platform/attachments/content.py).
+ATTACHMENT_TYPES = ("jpeg", "png", "webp", "pdf", "docx", "xlsx", "odt", "ods")
+#: The most VMESTE_ATTACHMENT_MAX_PER_PARENT may allow: the GraphQL cost of a page of
+#: appeals counts each one's files at this bound.
+MAX_FILES_PER_PARENT = 30
 
 
 @dataclass(frozen=True)
@@ -71,9 +76,24 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     #: The largest file of a hearing's draft (an upload must also fit the request limit).
     hearing_attachment_max_bytes: int = 20 * 1024**2
+    #: Attachments (vmeste/platform/attachments): the largest file, files per object,
+    #: a citizen's unattached uploads at once, the types taken, the hours an unattached
+    #: upload is kept, a download URL's lifetime, and the storage where no policy decides.
+    attachment_max_bytes: int = 10 * 1024**2
+    attachment_max_per_parent: int = 10
+    attachment_max_unattached: int = 20
+    attachment_types: tuple[str, ...] = ATTACHMENT_TYPES
+    attachment_unattached_hours: int = 24
+    attachment_url_seconds: int = 900
+    attachment_storage: str = "local"
     oidc_issuer: str = ""
     oidc_jwks_url: str = ""
     oidc_audience: str = "vmeste"
+    #: The provider's authorization and token endpoints and the platform's client id,
+    #: through which the site widget signs a citizen in (authorization code with PKCE).
+    oidc_authorization_url: str = ""
+    oidc_token_url: str = ""
+    oidc_client_id: str = "vmeste-widget"
     allowed_origins: tuple[str, ...] = ()
     default_page_size: int = 20
     max_page_size: int = 100
@@ -164,7 +184,8 @@ class Settings:
     tally_shards: int = 8
     #: Age bands of breakdowns ("14-17,18-24,…,60+"): lower bounds ascending, the last open.
     age_bands: tuple[str, ...] = ("14-17", "18-24", "25-34", "35-44", "45-59", "60+")
-    #: Smallest group a breakdown publishes when a vote or poll sets none.
+    #: Smallest group a breakdown publishes when a vote or poll sets none, and the
+    #: smallest point of the public appeal statistics.
     min_group_size: int = 10
     #: A territory's ballots in one minute are a spike from this many on, when they also
     #: exceed the trailing median by this many (scaled) median absolute deviations.
@@ -237,6 +258,15 @@ def _production_allow(env: Mapping[str, str]) -> tuple[str, ...]:
         if value not in PRODUCTION_WAIVERS:
             raise SettingsError(name, f"unknown check {value!r}; the checks that can be "
                                 f"waived are {', '.join(PRODUCTION_WAIVERS)}")
+    return values
+
+
+def _attachment_types(env: Mapping[str, str]) -> tuple[str, ...]:
+    name = "VMESTE_ATTACHMENT_TYPES"
+    values = tuple(v.lower() for v in listed(env, name) or ATTACHMENT_TYPES)
+    unknown = sorted(set(values) - set(ATTACHMENT_TYPES))
+    if unknown or not values:
+        raise SettingsError(name, f"use some of {', '.join(ATTACHMENT_TYPES)}")
     return values
 
 
@@ -329,9 +359,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         hearing_attachment_max_bytes=integer(env, "VMESTE_HEARING_ATTACHMENT_MAX_BYTES",
                                              20 * 1024**2, 1024, 1024**3),
+        attachment_max_bytes=integer(env, "VMESTE_ATTACHMENT_MAX_BYTES", 10 * 1024**2, 1024,
+                                     1024**3),
+        attachment_max_per_parent=integer(env, "VMESTE_ATTACHMENT_MAX_PER_PARENT", 10, 1,
+                                          MAX_FILES_PER_PARENT),
+        attachment_max_unattached=integer(env, "VMESTE_ATTACHMENT_MAX_UNATTACHED", 20, 1, 10_000),
+        attachment_types=_attachment_types(env),
+        attachment_unattached_hours=integer(env, "VMESTE_ATTACHMENT_UNATTACHED_HOURS", 24, 1,
+                                            24 * 365),
+        attachment_url_seconds=integer(env, "VMESTE_ATTACHMENT_URL_SECONDS", 900, 10, 86_400),
+        attachment_storage=identifier(env, "VMESTE_ATTACHMENT_STORAGE", "local"),
         oidc_issuer=env.get("VMESTE_OIDC_ISSUER", "").strip(),
         oidc_jwks_url=http_url(env, "VMESTE_OIDC_JWKS_URL"),
         oidc_audience=env.get("VMESTE_OIDC_AUDIENCE", "").strip() or "vmeste",
+        oidc_authorization_url=http_url(env, "VMESTE_OIDC_AUTHORIZATION_URL"),
+        oidc_token_url=http_url(env, "VMESTE_OIDC_TOKEN_URL"),
+        oidc_client_id=env.get("VMESTE_OIDC_CLIENT_ID", "").strip() or "vmeste-widget",
         allowed_origins=origins,
         default_page_size=default_page,
         max_page_size=max_page,

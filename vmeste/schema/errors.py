@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from enum import Enum
 from typing import TypeVar
 
@@ -40,6 +40,13 @@ class UserError:
 def user_errors(error: DomainError) -> list[UserError]:
     return [UserError(field=e.field, message=e.message, code=UserErrorCode(e.code.value),
                       count=e.count) for e in error.errors]
+
+
+def node_pks(node_ids: Iterable[str], max_id: int = MAX_INT_ID) -> list[int]:
+    """The primary keys in ``node(id:)`` ids of one type; -1 (found nowhere) for a node
+    id that is not a number the column holds."""
+    return [int(raw) if raw.isascii() and raw.isdigit() and int(raw) <= max_id else -1
+            for raw in node_ids]
 
 
 def global_pk(value: relay.GlobalID, type_name: str, *, field: str, message: str,

@@ -5,14 +5,20 @@ drafts, atomic publish), and appeals go through the real lifecycle (moderation,
 routing, every later step), so the demo shows the platform exactly as it behaves.
 A few municipalities deliberately lack a rule for noise complaints, so the coverage
 report and the manual-routing queue have something to show.
+
+Time is replayed, so the statistics have something to show: the appeals are submitted
+one after another over the :data:`SPAN` before the load, and each later step is taken
+with the services' clock at its own moment (moderation hours after submission, the
+answer some days after registration, on time or late by the term, the rating days
+after the answer). A step whose moment is still ahead is not taken.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -54,6 +60,11 @@ from vmeste.platform.settings import Settings
 SEED = 2026
 APPEALS = 320
 CITIZENS = 40
+#: The appeals are submitted evenly over this stretch before the load.
+SPAN = timedelta(weeks=12)
+MODERATED_AFTER = timedelta(hours=3)
+ASSIGNED_AFTER = timedelta(hours=20)
+RATED_AFTER = timedelta(days=2)
 #: Which regional ministry handles which category group, by a word in its name.
 MINISTRY_BY_GROUP = {
     "roads": "транспорт", "transport": "транспорт", "health": "здравоохранения",
@@ -186,60 +197,97 @@ async def load_demo_appeals(appeals: AppealServices) -> DemoAppealsSummary:
     categories = [code for code in await Category.filter(parent_id__isnull=False)
                   .order_by("path").values_list("code", flat=True)]
     statuses: Counter[str] = Counter()
+    now = appeals.clock()
     for number in range(APPEALS):
         citizen = citizens[number % len(citizens)]
         category = rng.choice(categories)
         text = TEXTS[category.split(".")[0]] + f" Обращение {number + 1}."
         if number % 37 == 0:
             text = "Яма"  # too short: the basic moderation strategy rejects it
-        appeal = await appeals.submit(citizen, SubmitInput(
+        submitted = now - SPAN + SPAN * number / APPEALS
+        appeal = await _at(appeals, submitted).submit(citizen, SubmitInput(
             text=text, category_code=category, channel=rng.choice([Channel.PORTAL,
                                                                    Channel.APP]),
             territory_code=rng.choice(settlements), idempotency_key=f"demo-{number}",
             legal_track=LegalTrack.APPEAL_59FZ if number % 5 == 0 else LegalTrack.MESSAGE))
-        await _advance(appeals, appeal.id, citizen, number)
+        await _advance(_Replay(appeals, submitted, now), appeal.id, citizen, number)
         statuses[(await Appeal.get(id=appeal.id)).status.value] += 1
     return DemoAppealsSummary(rules=len(rows), appeals=APPEALS, by_status=dict(statuses))
 
 
-async def _advance(appeals: AppealServices, appeal_id: int, citizen: Principal,
-                   number: int) -> None:
+def _at(appeals: AppealServices, moment: datetime) -> AppealServices:
+    return replace(appeals, clock=lambda: moment)
+
+
+@dataclass(frozen=True)
+class _Replay:
+    """One appeal's steps, each at its moment after the submission, up to ``now``."""
+
+    appeals: AppealServices
+    submitted: datetime
+    now: datetime
+
+    def after(self, delay: timedelta) -> AppealServices | None:
+        """The services at ``delay`` after the submission; None while that is ahead."""
+        moment = self.submitted + delay
+        return _at(self.appeals, moment) if moment <= self.now else None
+
+
+def answer_delay(number: int) -> timedelta:
+    """How long after submission the demo appeal numbered ``number`` is answered: 1 to
+    23 days and some hours, so some answers beat a term of 10 working days and some
+    miss it."""
+    return timedelta(days=number * 7 % 23 + 1, hours=number % 11)
+
+
+async def _advance(replay: _Replay, appeal_id: int, citizen: Principal, number: int) -> None:
     """Walk the appeal a deterministic distance along its life."""
     stage = number % 9
     appeal = await Appeal.get(id=appeal_id)
     if appeal.status == AppealStatus.MODERATION:
-        if number % 3 == 0:
+        moderation = replay.after(MODERATED_AFTER)
+        if number % 3 == 0 or moderation is None:
             return
         if number % 3 == 1:
-            await appeals.moderate(SYSTEM, appeal_id, accept=False,
-                                   reason="Обращение не содержит сути вопроса")
+            await moderation.moderate(SYSTEM, appeal_id, accept=False,
+                                      reason="Обращение не содержит сути вопроса")
             return
-        appeal = await appeals.moderate(SYSTEM, appeal_id, accept=True)
+        appeal = await moderation.moderate(SYSTEM, appeal_id, accept=True)
     if appeal.status != AppealStatus.ROUTED:
         return
     if stage == 0:
         return
+    work = replay.after(ASSIGNED_AFTER)
+    if work is None:
+        return
     if stage == 1:
-        await appeals.withdraw(citizen, appeal_id, reason="Проблему решили сами")
+        await work.withdraw(citizen, appeal_id, reason="Проблему решили сами")
         return
     if stage == 2:
-        await appeals.request_clarification(SYSTEM, appeal_id,
-                                            question="Уточните, пожалуйста, точный адрес.")
+        await work.request_clarification(SYSTEM, appeal_id,
+                                         question="Уточните, пожалуйста, точный адрес.")
         return
     executor = await _executor(appeal.organization_id)
     if executor is not None:
-        await appeals.assign_executor(SYSTEM, appeal_id, executor_subject=executor.subject,
-                                      executor_issuer=executor.issuer)
-    if stage == 3:
+        await work.assign_executor(SYSTEM, appeal_id, executor_subject=executor.subject,
+                                   executor_issuer=executor.issuer)
+    answering = replay.after(answer_delay(number))
+    if stage == 3 or answering is None:
         return
-    await appeals.answer(SYSTEM, appeal_id, text="Работы включены в план и будут выполнены "
-                                                 "в течение двух недель.")
-    if stage == 4:
+    await answering.answer(SYSTEM, appeal_id, text="Работы включены в план и будут выполнены "
+                                                   "в течение двух недель.")
+    rating = replay.after(answer_delay(number) + RATED_AFTER)
+    if stage == 4 or rating is None:
         return
-    await appeals.rate(citizen, appeal_id, rating=5 if stage != 6 else 2,
-                       comment="Спасибо" if stage != 6 else "Ничего не сделано")
+    await rating.rate(citizen, appeal_id, rating=_rating(number),
+                      comment="Спасибо" if stage != 6 else "Ничего не сделано")
     if stage == 7:
-        await appeals.reopen(SYSTEM, appeal_id, reason="Ответ не по существу")
+        await rating.reopen(SYSTEM, appeal_id, reason="Ответ не по существу")
+
+
+def _rating(number: int) -> int:
+    """A 2 (rework) at stage 6, else 5, 4 or 3 by turns."""
+    return 2 if number % 9 == 6 else (5, 4, 5, 3)[number // 9 % 4]
 
 
 async def _executor(organization_id: int | None) -> User | None:

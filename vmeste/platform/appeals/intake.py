@@ -4,9 +4,11 @@ with its whole submission history."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -29,6 +31,8 @@ from vmeste.platform.appeals.moderation import (
 from vmeste.platform.appeals.quota import check_submission_quota, enforce_quota, lock_applicant
 from vmeste.platform.appeals.router import Router, RoutingDecision, RoutingRequest
 from vmeste.platform.appeals.steps import APPEAL_STEPS, routed_status, routing_payload
+from vmeste.platform.appeals.terms import local_day
+from vmeste.platform.attachments.attach import attach, check_attachable
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
@@ -40,6 +44,9 @@ if TYPE_CHECKING:
     from vmeste.platform.appeals.terms import AppealTerms
 
 TEXT_MAX = 10_000
+#: The parent kinds of an appeal's files: the applicant's, and the answer's.
+APPEAL_FILES = "appeal"
+ANSWER_FILES = "appeal_answer"
 ADDRESS_MAX = 500
 
 
@@ -63,6 +70,8 @@ class SubmitInput:
     #: The operator channel: how the applicant came, and their details as given (the
     #: applicant itself when no subject names them; see ``contacts``).
     contact: contacts.ContactDetails | None = None
+    #: The submitter's own unattached uploads (``POST /attachments``) to attach.
+    attachment_ids: tuple[int, ...] = ()
 
 
 
@@ -75,8 +84,14 @@ class Intake:
     terms: AppealTerms
     clock: Any
     claim_days: int
+    #: Files one appeal (and one answer) may hold: VMESTE_ATTACHMENT_MAX_PER_PARENT.
+    attachment_limit: int
 
-    async def submit(self, principal: Principal, data: SubmitInput) -> Appeal:
+    async def submit(self, principal: Principal, data: SubmitInput, *,
+                     within: Callable[[BaseDBAsyncClient, Appeal], Awaitable[None]] | None
+                     = None) -> Appeal:
+        """``within`` writes what a channel keeps beside the appeal (Open311's facts), in
+        the transaction that stores it."""
         on_behalf.check_submitter(principal, data.channel, data.on_behalf_of_subject,
                                   data.on_behalf_of_issuer, contact=data.contact is not None)
         if data.contact is not None:
@@ -88,6 +103,14 @@ class Intake:
         # None: a caller known by their details alone, whose user row is made with
         # the appeal (below).
         applicant = await self._applicant(principal, data, territory)
+        try:
+            await check_attachable(principal, data.attachment_ids, self.attachment_limit)
+        except DomainError:
+            # A retry of a submission that took its files: they are attached already.
+            first = await self._first(principal, data, applicant)
+            if first is None:
+                raise
+            return first
         now = self.clock()
         quota = None
         if not filed_for:  # the operator vouches (see on_behalf)
@@ -134,34 +157,53 @@ class Intake:
                     legal_track=data.legal_track, status=status,
                     organization_id=decision.organization_id if decision else None,
                     routing_trace=decision.trace if decision else None,
-                    idempotency_key=data.idempotency_key, **deadline, using_db=conn)
+                    idempotency_key=data.idempotency_key,
+                    received_on=local_day(now, territory.timezone), **deadline, using_db=conn)
                 if data.contact is not None:
                     await contacts.record(conn, appeal, data.contact, now=now,
                                           days=self.claim_days,
                                           claimable=not data.on_behalf_of_subject)
+                await attach(conn, principal, data.attachment_ids, parent=APPEAL_FILES,
+                             parent_id=appeal.id, limit=self.attachment_limit, now=now,
+                             scope_path=territory.path)
                 # One INSERT for the submission's whole history, not one per step.
                 await AppealEvent.bulk_create(
                     [AppealEvent(appeal_id=appeal.id, **event) for event in events],
                     using_db=conn)
+                if within is not None:
+                    await within(conn, appeal)
                 await APPEAL_STEPS.announce(
                     conn, appeal, await AppealEvent.filter(appeal_id=appeal.id).using_db(conn),
                     f"appeal:{appeal.id}:submit")
         except IntegrityError:
             # The key was used before (a retry, or a concurrent twin): answer with the
-            # first appeal, never a duplicate, but only to someone who may see it.
-            if data.idempotency_key:
-                owner = (await contacts.keyed_contact(principal.actor, data.idempotency_key)
-                         if data.contact is not None and not data.on_behalf_of_subject
-                         else applicant)
-                first = None if owner is None else await Appeal.get_or_none(
-                    applicant_id=owner.id, idempotency_key=data.idempotency_key)
-                if first is not None:
-                    if await access.can_see(principal, first):
-                        return first
-                    raise DomainError.of("idempotencyKey", _("This key has already been used"),
-                                         ErrorCode.CONFLICT) from None
-            raise
+            # first appeal, never a duplicate.
+            first = await self._first(principal, data, applicant)
+            if first is None:
+                raise
+            return first
         return appeal
+
+    @staticmethod
+    async def _first(principal: Principal, data: SubmitInput, applicant: User | None
+                     ) -> Appeal | None:
+        """The appeal submitted before under the key, to someone who may see it. A caller
+        known by their details alone is the contact user the filer and the key name (the
+        row ``applicant`` holds may have been rolled back with the failed attempt)."""
+        key = data.idempotency_key
+        if not key:
+            return None
+        if data.contact is not None and not data.on_behalf_of_subject:
+            applicant = await contacts.keyed_contact(principal.actor, key)
+        if applicant is None:
+            return None
+        first = await Appeal.get_or_none(applicant_id=applicant.id, idempotency_key=key)
+        if first is None:
+            return None
+        if not await access.can_see(principal, first):
+            raise DomainError.of("idempotencyKey", _("This key has already been used"),
+                                 ErrorCode.CONFLICT) from None
+        return first
 
     async def _applicant(self, principal: Principal, data: SubmitInput,
                          territory: Territory) -> User | None:

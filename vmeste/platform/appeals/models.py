@@ -90,6 +90,14 @@ class Appeal(Model):
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     updated_at = fields.DatetimeField(auto_now=True)
     answered_at = fields.DatetimeField(null=True)
+    #: The first answer's moment: an answer after rework moves answered_at, not this.
+    first_answered_at = fields.DatetimeField(null=True)
+    #: Seconds from registration to the first answer (statistics: time to answer).
+    answer_seconds = fields.IntField(null=True)
+    #: Whether the first answer came after the due moment in force then.
+    answered_late = fields.BooleanField(null=True)
+    #: The day of submission in the territory's time zone (statistics by period).
+    received_on = fields.DateField(null=True, db_index=True)
     #: When the appeal was registered (accepted by moderation): the clock starts here.
     registered_at = fields.DatetimeField(null=True)
     #: The deadline policy in force, such as working-days:10 or calendar-days:30.

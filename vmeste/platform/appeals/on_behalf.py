@@ -6,7 +6,11 @@ the network (issuer ``social:<network>``) and their id there. A citizen's own ap
 on the social channel names nobody and is theirs as before. On the operator channel, a
 caller without an identity they can name is known by the details they gave instead
 (``SubmitAppealInput.contact``, :mod:`vmeste.platform.appeals.contacts`) and claims the
-appeal later with a code.
+appeal later with a code. An Open311 client application files every request on the
+``open311`` channel for its own user: the application signs in as itself (a row under
+the issuer ``open311``, see ``vmeste.platform.open311``) and names its user under an
+issuer of its own (``open311:<client>``), so a client names nobody but its own users,
+and nobody who signs in through an identity provider.
 
 Three rules keep the channel from being a way to write in anyone's name:
 
@@ -43,18 +47,26 @@ from vmeste.platform.reference.models import Organization, Territory
 IDENTIFIER_MAX = 255
 #: The issuers of social networks' authors (``social:vk``): no identity provider's.
 SOCIAL_ISSUER_PREFIX = "social:"
+#: The issuer of Open311 client applications' own rows (the subject is the client).
+OPEN311_CLIENT_ISSUER = "open311"
 
 
 def files_on_behalf(channel: Channel, subject: str | None) -> bool:
-    """The operator channel always writes for someone; the social channel when it
-    names the post's author."""
-    return channel == Channel.OPERATOR or (channel == Channel.SOCIAL and bool(subject))
+    """The operator and Open311 channels always write for someone; the social channel
+    when it names the post's author."""
+    return channel in (Channel.OPERATOR, Channel.OPEN311) or (
+        channel == Channel.SOCIAL and bool(subject))
 
 
 def social_issuer(network: str) -> str:
     """The issuer a social network's authors are named under: never an identity
     provider's, so the social channel cannot write in a signed-in citizen's name."""
     return f"{SOCIAL_ISSUER_PREFIX}{network}"
+
+
+def open311_issuer(client: str) -> str:
+    """The issuer an Open311 client's users are named under (``open311:<client>``)."""
+    return f"{OPEN311_CLIENT_ISSUER}:{client}"
 
 
 def check_submitter(principal: Principal, channel: Channel, subject: str | None,
@@ -67,6 +79,9 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
     if contact and channel != Channel.OPERATOR:
         raise DomainError.of("contact", _("An applicant's details are recorded on the "
                                           "operator channel only"))
+    if channel == Channel.OPEN311 or principal.user.issuer == OPEN311_CLIENT_ISSUER:
+        _check_open311(principal.user, channel, subject, issuer)
+        return
     if not files_on_behalf(channel, subject):
         if subject:
             raise DomainError.of("onBehalfOf", _("Only an operator writes on an applicant's "
@@ -85,9 +100,25 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
                                                    "(social:<network>)"))
 
 
+def _check_open311(filer: User, channel: Channel, subject: str | None,
+                   issuer: str | None) -> None:
+    """Only a client application uses the Open311 channel, only that channel, and only
+    for users named under its own issuer."""
+    if filer.issuer != OPEN311_CLIENT_ISSUER or channel != Channel.OPEN311:
+        raise Forbidden(_("The Open311 channel is for Open311 client applications only"))
+    if not subject or not subject.strip():
+        raise DomainError.of("onBehalfOf", _("Name the applicant"), ErrorCode.REQUIRED)
+    if issuer != open311_issuer(filer.subject):
+        raise DomainError.of("onBehalfOfIssuer", _("An Open311 client names its own users "
+                                                   "only"))
+
+
 async def require_scope(principal: Principal, channel: Channel, territory: Territory
                         ) -> None:
-    """The filer's territory covers the appeal's (see the module's docstring)."""
+    """The filer's territory covers the appeal's (see the module's docstring); an
+    Open311 client files anywhere, as a citizen may."""
+    if channel == Channel.OPEN311:
+        return
     if channel == Channel.SOCIAL and principal.covers_territory(territory.path, REGIONAL_ACTORS):
         return
     await require_operator_scope(principal, territory)

@@ -9,6 +9,7 @@ transaction, so the history never disagrees with the appeal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,13 +18,28 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.appeals import access
-from vmeste.platform.appeals.intake import TEXT_MAX, Intake, SubmitInput, check_length, organization
+from vmeste.platform.appeals.intake import (
+    ANSWER_FILES,
+    APPEAL_FILES,
+    TEXT_MAX,
+    Intake,
+    SubmitInput,
+    check_length,
+    organization,
+)
 from vmeste.platform.appeals.lifecycle import REWORK_RATING, Action
 from vmeste.platform.appeals.models import Appeal, AppealCopy, AppealStatus, LegalTrack
 from vmeste.platform.appeals.router import Router
 from vmeste.platform.appeals.steps import APPEAL_STEPS as STEPS
 from vmeste.platform.appeals.steps import apply_routing, routing_request, working_status
-from vmeste.platform.appeals.terms import CLARIFICATION, MAX_EXTENSION_DAYS, AppealTerms, subject
+from vmeste.platform.appeals.terms import (
+    CLARIFICATION,
+    MAX_EXTENSION_DAYS,
+    AppealTerms,
+    first_answer,
+    subject,
+)
+from vmeste.platform.attachments.attach import attach, check_attachable
 from vmeste.platform.deadlines import terms as clocks
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
@@ -56,6 +72,7 @@ class AppealServices(Intake):
     clock: Any = field(default=lambda: datetime.now(UTC))
     #: Days a claim code of an appeal filed on someone's behalf stays valid.
     claim_days: int = 30
+    attachment_limit: int = 10
 
     # --- moderation and routing by hand --------------------------------------------
 
@@ -161,25 +178,42 @@ class AppealServices(Intake):
             within=lambda conn: clocks.pause(conn, subject(appeal), now, CLARIFICATION,
                                              timeout))
 
-    async def clarify(self, principal: Principal, appeal_id: int, *, text: str) -> Appeal:
+    async def clarify(self, principal: Principal, appeal_id: int, *, text: str,
+                      attachment_ids: Sequence[int] = ()) -> Appeal:
+        """The applicant's clarification; the files sent with it join the appeal's."""
         appeal = await STEPS.open(appeal_id, Action.CLARIFY,
                                   lambda a: access.require_applicant(principal, a))
         text = _required("text", text, _("Write the clarification"), TEXT_MAX)
+        await check_attachable(principal, attachment_ids, self.attachment_limit)
         now = self.clock()
         async with in_transaction() as conn:
+            await attach(conn, principal, attachment_ids, parent=APPEAL_FILES,
+                         parent_id=appeal.id, limit=self.attachment_limit, now=now,
+                         scope_path=appeal.territory_path)
             await clocks.resume(conn, subject(appeal), now)
             await self.terms.recompute(appeal, now, conn)
             await STEPS.move(conn, appeal, principal.actor, Action.CLARIFY,
                              working_status(appeal), payload={"text": text})
         return appeal
 
-    async def answer(self, principal: Principal, appeal_id: int, *, text: str) -> Appeal:
+    async def answer(self, principal: Principal, appeal_id: int, *, text: str,
+                     attachment_ids: Sequence[int] = ()) -> Appeal:
+        """The answer, with the answering official's own uploads attached to it."""
         appeal = await STEPS.open(appeal_id, Action.ANSWER, lambda a: access.require_body_staff(
             principal, a, regional=False))
         appeal.answer = _required("text", text, _("The answer cannot be empty"), ANSWER_MAX)
-        appeal.answered_at = self.clock()
+        await check_attachable(principal, attachment_ids, self.attachment_limit)
+        appeal.answered_at = now = self.clock()
+        if appeal.first_answered_at is None:
+            first_answer(appeal, appeal.answered_at)
+
+        async def files(conn: BaseDBAsyncClient) -> None:
+            await attach(conn, principal, attachment_ids, parent=ANSWER_FILES,
+                         parent_id=appeal.id, limit=self.attachment_limit, now=now,
+                         scope_path=appeal.territory_path)
+
         return await STEPS.take(appeal, principal.actor, Action.ANSWER, AppealStatus.ANSWERED,
-                                payload={"text": appeal.answer})
+                                payload={"text": appeal.answer}, within=files)
 
     async def rate(self, principal: Principal, appeal_id: int, *, rating: int,
                    comment: str = "") -> Appeal:

@@ -19,6 +19,7 @@ from vmeste.platform.steps import Steps
 
 #: What a lifecycle step may change on the appeal row.
 MUTABLE_FIELDS = ("status", "organization_id", "executor_id", "answer", "answered_at",
+                  "first_answered_at", "answer_seconds", "answered_late",
                   "rating", "rework_count", "legal_track", "routing_trace", *DEADLINE_FIELDS,
                   "reminders_sent", "overdue_at", "escalated_at", "next_check_at")
 #: Event payload keys plugins hear about (ids, statuses, codes and moments; the

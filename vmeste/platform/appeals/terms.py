@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -48,6 +49,23 @@ RECOMPUTED_FIELDS = (*DEADLINE_FIELDS, "overdue_at", "reminders_sent", "escalate
 OPEN_WITH_TERM = (*CLOCK_RUNNING, AppealStatus.CLARIFICATION_REQUESTED)
 ANSWERED = frozenset({AppealStatus.ANSWERED, AppealStatus.CLOSED})
 DROPPED = frozenset({AppealStatus.REJECTED, AppealStatus.WITHDRAWN})
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    """The day ``moment`` falls on in ``timezone``: statistics count periods in the
+    territory's own days, not the server's."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def first_answer(appeal: Appeal, at: datetime) -> None:
+    """Stamp the first answer (not saved): its moment, the time from registration, and
+    whether the due moment in force was kept. Later answers after rework change none of
+    it, so the time to answer is the citizen's wait for the first reply."""
+    appeal.first_answered_at = at
+    if appeal.registered_at is not None:
+        appeal.answer_seconds = max(int((at - appeal.registered_at).total_seconds()), 0)
+    if appeal.due_at is not None:
+        appeal.answered_late = at > appeal.due_at
 
 
 def subject(appeal: Appeal) -> Subject:

@@ -20,9 +20,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode
+from vmeste.platform.files import write_atomically
 from vmeste.platform.hearings import access
 from vmeste.platform.hearings.drafts import hearing_of, may_read_unpublished, may_see
 from vmeste.platform.hearings.lifecycle import Action
@@ -77,17 +76,8 @@ class FileStorage:
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:
-        if target.exists():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        if not target.exists():  # content-addressed: the same bytes are there already
+            write_atomically(target, data)
 
 
 def storage_in(data_dir: Path) -> FileStorage:

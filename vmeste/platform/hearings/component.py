@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
+from vmeste.platform.attachments.attach import AttachmentParent
 from vmeste.platform.components import Component
 from vmeste.platform.hearings.hearings import HearingServices
 from vmeste.platform.hearings.line_notify import LINE_SUBJECT
 from vmeste.platform.hearings.line_notify import SUBJECT_TYPE as LINE_SUBJECT_TYPE
 from vmeste.platform.hearings.line_watch import LineClock
 from vmeste.platform.hearings.notify import HEARING_SUBJECT, SUBJECT_TYPE
+from vmeste.platform.hearings.proposals import PROPOSAL_FILES, may_see_proposal
 from vmeste.platform.hearings.steps import HEARING_STEPS, LINE_STEPS
 from vmeste.platform.hearings.watch import HearingClock
 from vmeste.platform.hookspecs import hookimpl
@@ -41,6 +43,7 @@ def vmeste_component() -> Component:
                 history_topic(LINE_STEPS, "vmeste.direct_line_fan_out", LINE_SUBJECT_TYPE)),
         services=_services, notifications=(HEARING_SUBJECT, LINE_SUBJECT),
         deadline_kinds=(HearingClock(), LineClock()), demo=_demo,
+        attachment_parents=(AttachmentParent(PROPOSAL_FILES, may_see_proposal),),
         path_copies=(("procedure_template", "territory_path"), ("hearing", "territory_path"),
                      ("hearing_participant", "territory_path"),
                      ("direct_line", "territory_path"), ("line_question", "territory_path")))

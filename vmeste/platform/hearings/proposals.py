@@ -22,7 +22,7 @@ definition behind the list and its compiled plan).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise.expressions import Q
@@ -30,6 +30,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.appeals.moderation import ModerationRequest, Verdict, moderate
+from vmeste.platform.attachments.attach import Files, attach, check_attachable
 from vmeste.platform.audit.services import record
 from vmeste.platform.authz import require_authenticated
 from vmeste.platform.errors import DomainError, ErrorCode
@@ -56,6 +57,8 @@ from vmeste.platform.reference.models import Territory
 from vmeste.platform.steps import require_transition
 
 TEXT_MAX = 10_000
+#: The parent kind of a proposal's files.
+PROPOSAL_FILES = "hearing_proposal"
 QUOTE_MAX = 2_000
 REASON_MAX = 2_000
 PROPOSE = "propose"
@@ -73,6 +76,8 @@ class ProposalInput:
     text: str
     section_id: int | None = None
     quote: str | None = None
+    #: The author's (or the entering staff's) own uploads, scans of a letter.
+    files: Files = field(default_factory=Files)
 
 
 def _spaced(text: str) -> str:
@@ -136,6 +141,7 @@ async def _take(principal: Principal, hearing: Hearing, participant: HearingPart
     hearing's lock, once the stage is checked again there."""
     text, quote = _checked(data)
     version_id, section = await _anchor(hearing, data, quote)
+    await check_attachable(principal, data.files.ids, data.files.limit)
     verdict = await _verdict(resolver, hearing, text, now)
     async with in_transaction() as conn:
         hearing.status = await locked_status(conn, hearing)
@@ -157,6 +163,9 @@ async def _take(principal: Principal, hearing: Hearing, participant: HearingPart
                             "channel": channel, "participant_class": proposal.participant_class,
                             "status": proposal.status, "moderation_code": proposal.moderation_code},
                      scope_path=hearing.territory_path, using=conn)
+        await attach(conn, principal, data.files.ids, parent=PROPOSAL_FILES,
+                     parent_id=proposal.pk, limit=data.files.limit, now=now,
+                     scope_path=hearing.territory_path)
     return proposal
 
 
@@ -274,6 +283,11 @@ def visible_proposals(principal: Principal) -> Q:
     whose every proposal the caller reads."""
     return (access.visible_hearings(principal, "hearing__")
             & (Q(status=ProposalStatus.PUBLISHED) | reads_all(principal)))
+
+
+async def may_see_proposal(principal: Principal, proposal_id: int) -> bool:
+    """Who gets a proposal's files: whoever reads the proposal."""
+    return await Proposal.filter(visible_proposals(principal), id=proposal_id).exists()
 
 
 def readable_proposals(principal: Principal, hearing_id: int, *,

@@ -50,10 +50,13 @@ BODY = "vmeste.body"
 
 class Edge:
     def __init__(self, app: ASGIApp, *, settings: Settings, authenticator: Authenticator,
-                 direct: Mapping[str, Route] | None = None) -> None:
+                 direct: Mapping[str, Route] | None = None,
+                 body_limits: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.default_locale = settings.locale
         self.max_bytes = settings.max_request_bytes
+        #: Paths whose bodies have their own limit (uploads; see ``http/uploads.py``).
+        self.body_limits = dict(body_limits or {})
         self.slots = Slots(settings.max_inflight, settings.inflight_wait_ms)
         self.authentication = Authentication(authenticator, settings)
         self.direct = dict(direct or {})
@@ -83,9 +86,11 @@ class Edge:
             await self.app(scope, receive, send)
             return
         headers: dict[bytes, bytes] = scope[HEADERS]
-        body = await read_body(receive, headers.get(b"content-length"), self.max_bytes)
+        limit = self.body_limits.get(scope["path"], self.max_bytes) if self.body_limits else (
+            self.max_bytes)
+        body = await read_body(receive, headers.get(b"content-length"), limit)
         if body is None:
-            await too_large(self.max_bytes)(scope, receive, send)
+            await too_large(limit)(scope, receive, send)
             return
         scope[BODY] = body
         receive = replaying(body, receive)

@@ -47,6 +47,15 @@ async def visible_incidents(principal: Principal, prefix: str = "") -> Q:
     return Q(*scopes, join_type=Q.OR) if scopes else Q(id=-1)
 
 
+#: The parent kind of an incident's files (staff's: photos of the work done).
+INCIDENT_FILES = "incident"
+
+
+async def may_see(principal: Principal, incident_id: int) -> bool:
+    """Who gets an incident's files: whoever sees the incident."""
+    return await Incident.filter(await visible_incidents(principal), id=incident_id).exists()
+
+
 def monitors(principal: Principal, territory_path: str) -> bool:
     return principal.system or principal.covers_territory(territory_path, MONITORS)
 

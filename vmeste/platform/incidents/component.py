@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute
 
 from vmeste.platform.appeals.router import Router
+from vmeste.platform.attachments.attach import AttachmentParent
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
+from vmeste.platform.incidents.access import INCIDENT_FILES, may_see
 from vmeste.platform.incidents.fetching import FETCH_JOB, MonitoringClock
 from vmeste.platform.incidents.notify import INCIDENT_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.incidents.policy import INCIDENT_SLA, INCIDENT_SLA_KIND, STANDARD_DESCRIPTION
@@ -53,6 +55,7 @@ def vmeste_component() -> Component:
                 history_topic(INCIDENT_STEPS, "vmeste.incident_fan_out", SUBJECT_TYPE)),
         notifications=(INCIDENT_SUBJECT,),
         deadline_kinds=(IncidentClock(), MonitoringClock()), demo=_demo,
+        attachment_parents=(AttachmentParent(INCIDENT_FILES, may_see),),
         path_copies=(("incident", "territory_path"), ("monitoring_rule", "territory_path")))
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from vmeste.platform.attachments.attach import Files, attach, check_attachable
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _, translate
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.incidents import access
+from vmeste.platform.incidents.access import INCIDENT_FILES
 from vmeste.platform.incidents.lifecycle import Action
 from vmeste.platform.incidents.models import (
     Incident,
@@ -48,14 +50,17 @@ def publish_key(reply: IncidentReply) -> str:
 
 
 async def draft(services: IncidentServices, principal: Principal, incident_id: int,
-                text: str, kind: ReplyKind) -> IncidentReply:
+                text: str, kind: ReplyKind, files: Files | None = None) -> IncidentReply:
     """A new draft, or the open draft edited (see the module's docstring). Refusals
-    about the incident name ``incidentId``, the field the draft is given it in."""
+    about the incident name ``incidentId``, the field the draft is given it in. The
+    drafting official's uploads (photos of the work done) join the incident's files."""
+    files = files or Files()
     if not await Incident.exists(id=incident_id):
         raise DomainError.of("incidentId", translate(STEPS.not_found), ErrorCode.NOT_FOUND)
     incident = await STEPS.open(incident_id, Action.DRAFT_REPLY,
                                 lambda row: access.require_staff(principal, row))
     text = _checked(text, "text", TEXT_MAX)
+    await check_attachable(principal, files.ids, files.limit)
     parent_ref = await answer_target(incident)
     reply = await IncidentReply.filter(incident_id=incident.id,
                                        status=ReplyStatus.DRAFT).first()
@@ -67,6 +72,9 @@ async def draft(services: IncidentServices, principal: Principal, incident_id: i
         else:
             await _write_draft(conn, reply, kind=kind, text=text, parent_ref=parent_ref,
                                written_by=principal.actor)
+        await attach(conn, principal, files.ids, parent=INCIDENT_FILES, parent_id=incident.id,
+                     limit=files.limit, now=services.clock(),
+                     scope_path=incident.territory_path)
         await STEPS.move(conn, incident, principal.actor, Action.DRAFT_REPLY, incident.status,
                          payload={"reply_id": reply.id, "kind": str(kind)})
     return reply

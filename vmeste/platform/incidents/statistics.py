@@ -14,7 +14,7 @@ Merged incidents are left out (their posts live on in the incident they joined).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -26,15 +26,12 @@ from tortoise.functions import Count, Sum
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.incidents.access import visible_incidents
 from vmeste.platform.incidents.models import Incident, IncidentStatus
-from vmeste.platform.reference.models import (
-    PATH_SEPARATOR,
-    Territory,
-    TerritoryKind,
-    within_territory,
-)
+from vmeste.platform.medians import median
+from vmeste.platform.reference.models import region_codes, within_territory
 
 #: The most groups a breakdown returns (each costs a query for its median).
 MAX_GROUPS = 100
+RESPONSE = "first_response_seconds"
 #: A score of at least this counts as satisfied.
 SATISFIED = 4
 
@@ -143,23 +140,13 @@ def _figures(row: Mapping[str, Any]) -> Figures:
     return Figures(**{name: int(row[name] or 0) for name in _ADDITIVE})
 
 
-async def _median(condition: Q, responded: int) -> float | None:
-    """The middle first response (the mean of the two middle ones for an even count)."""
-    if not responded:
-        return None
-    values = await Incident.filter(condition, first_response_seconds__isnull=False).order_by(
-        "first_response_seconds").offset((responded - 1) // 2).limit(
-        2 - responded % 2).values_list("first_response_seconds", flat=True)
-    return sum(values) / len(values)
-
-
 async def figures(principal: Principal, scope: Scope) -> Figures:
     """The totals of the incidents the caller may see within ``scope``."""
     condition = await _base(principal, scope)
     rows = await Incident.filter(condition).annotate(**_AGGREGATES).values(*_ADDITIVE)
     total = _figures(rows[0]) if rows else Figures()
-    return replace(total, median_first_response_seconds=await _median(
-        condition, total.responded))
+    return replace(total, median_first_response_seconds=await median(
+        Incident, condition, RESPONSE, total.responded))
 
 
 async def breakdown(principal: Principal, scope: Scope, by: Dimension,
@@ -170,7 +157,8 @@ async def breakdown(principal: Principal, scope: Scope, by: Dimension,
     column = _COLUMNS[by]
     rows = await Incident.filter(condition).annotate(**_AGGREGATES).group_by(column).values(
         column, *_ADDITIVE)
-    regions = await _regions([row[column] for row in rows]) if by is Dimension.REGION else {}
+    regions = (await region_codes([row[column] for row in rows])
+               if by is Dimension.REGION else {})
     grouped: dict[str, tuple[Figures, list[Any]]] = {}
     for row in rows:
         value = row[column]
@@ -187,16 +175,6 @@ async def breakdown(principal: Principal, scope: Scope, by: Dimension,
     for key, (total, values) in ordered:
         known = [v for v in values if v is not None]
         of_group = Q(**{f"{column}__in": known}) if known else Q(**{f"{column}__isnull": True})
-        median = await _median(condition & of_group, total.responded)
-        result.append(Group(key, replace(total, median_first_response_seconds=median)))
+        middle = await median(Incident, condition & of_group, RESPONSE, total.responded)
+        result.append(Group(key, replace(total, median_first_response_seconds=middle)))
     return result
-
-
-async def _regions(paths: Iterable[str]) -> dict[str, str]:
-    """Each territory path → the code of the region on it ("" above the regions)."""
-    paths = list(paths)
-    codes = {code for path in paths for code in path.split(PATH_SEPARATOR)}
-    found = set(await Territory.filter(code__in=sorted(codes), kind=TerritoryKind.REGION)
-                .values_list("code", flat=True))
-    return {path: next((c for c in path.split(PATH_SEPARATOR) if c in found), "")
-            for path in paths}

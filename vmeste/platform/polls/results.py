@@ -28,7 +28,6 @@ from vmeste.platform.identity.principal import Principal
 from vmeste.platform.participation import representativeness as rep
 from vmeste.platform.participation.demographics import GENDERS
 from vmeste.platform.participation.population import Population, population_of
-from vmeste.platform.participation.suppression import suppressed
 from vmeste.platform.participation.tallies import PARTICIPANTS, Total, totals
 from vmeste.platform.polls import access
 from vmeste.platform.polls.access import visible_polls
@@ -42,6 +41,7 @@ from vmeste.platform.polls.counting import (
 )
 from vmeste.platform.polls.models import Poll, PollQuestion, PollStatus
 from vmeste.platform.polls.models import QuestionKind as K
+from vmeste.platform.suppression import suppressed
 
 #: Breakdowns are given once no response can come between two reads.
 BREAKDOWN_STATUSES = frozenset({PollStatus.CLOSED, PollStatus.RESULTS_PUBLISHED})

@@ -6,7 +6,9 @@ with results of the old one.
 Network rules read the :class:`PageProfile` a snapshot took. Declared rules are facts
 no network shows (widgets, two-factor sign-in, the regional centre informed): the body
 declares them and they pass only once the regional centre has confirmed the
-declaration; before that they are ``None``, awaiting.
+declaration; before that they are ``None``, awaiting. The widgets rule (version 2) also
+passes without a declaration once the platform counted the body's widgets opened on a
+site within the last days (``vmeste.platform.widgets.placements``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class Facts:
     now: datetime
     responsible_name: str = ""
     declarations: Mapping[str, bool] = field(default_factory=dict)
+    #: The sites on which the body's platform widgets were opened lately.
+    widget_sites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,14 @@ def _declared(code: str) -> Callable[[Facts, Norms], Outcome]:
     return check
 
 
+def widgets(facts: Facts, norms: Norms) -> Outcome:
+    """Passes on its own when the body's widgets were opened on a site lately (the
+    platform counts that, nobody needs to declare it); else the confirmed declaration."""
+    if facts.widget_sites:
+        return Outcome(True, {"widget_sites": list(facts.widget_sites)})
+    return _declared("widgets")(facts, norms)
+
+
 def responsible_2fa(facts: Facts, norms: Norms) -> Outcome:
     """Declared, and only for an official named in the registry."""
     if not facts.responsible_name:
@@ -158,7 +170,7 @@ RULES: tuple[Rule, ...] = (
          description_contacts),
     Rule("avatar_cover", 1, _NET, N_("The page has an avatar and a cover"), avatar_cover,
          ("vk", "ok")),
-    Rule("widgets", 1, _DECL, N_("The page shows the feedback widgets"), _declared("widgets"),
+    Rule("widgets", 2, _DECL, N_("The page shows the feedback widgets"), widgets,
          ("vk", "ok")),
     Rule("responsible_2fa", 1, _DECL,
          N_("The responsible official signs in with two factors"), responsible_2fa),

@@ -26,6 +26,7 @@ from vmeste.platform.publics.hub import ConnectorHub
 from vmeste.platform.publics.models import ComplianceResult, OfficialPage, PageSnapshot
 from vmeste.platform.publics.norms import Norms, norms_for
 from vmeste.platform.publics.pages import confirmed_declarations, get_page
+from vmeste.platform.widgets.placements import PLACED_WINDOW, placed_on
 
 _DATES = "last_post_dates"
 
@@ -55,7 +56,9 @@ async def _write_results(conn: BaseDBAsyncClient, page: OfficialPage, snapshot: 
                          ) -> list[ComplianceResult]:
     facts = Facts(profile=profile, registered_name=page.registered_name, now=snapshot.taken_at,
                   responsible_name=page.responsible_name,
-                  declarations=await confirmed_declarations(page.id))
+                  declarations=await confirmed_declarations(page.id),
+                  widget_sites=await placed_on(page.organization_id,
+                                               snapshot.taken_at - PLACED_WINDOW))
     rows = [ComplianceResult(page_id=page.id, snapshot_id=snapshot.id, rule_code=rule.code,
                              rule_version=rule.version, passed=outcome.passed,
                              source=rule.source, evidence=outcome.evidence, checked_at=now)

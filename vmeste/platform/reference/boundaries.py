@@ -167,29 +167,37 @@ async def import_boundaries(source: Path, *, actor: str, code_property: str | No
     """
     stream, size = _opened(source)
     with stream:
-        async with in_transaction() as connection:
-            loader = _Loader(actor, connection, code_property)
-            try:
-                features = ijson.items(stream, "features.item", use_float=True)
-                for number, feature in enumerate(features, start=1):
-                    loader.add(number, feature)
-                    if len(loader.batch) >= BATCH_SIZE:
-                        await loader.flush()
-                        if progress:
-                            progress(min(stream.tell(), size), size)
-            except (ijson.JSONError, UnicodeDecodeError) as exc:
-                loader.errors.append(ImportError_(loader.total + 1, None,
-                                                  _("The file is not readable as JSON: {error}",
-                                                    error=exc)))
-            await loader.flush()
-            if not loader.total and not loader.errors:
-                loader.errors.append(ImportError_(1, None, _(
-                    "The file has no features: expected a GeoJSON FeatureCollection with a "
-                    "features array")))
-            if loader.errors:
-                raise BoundaryImportFailed(loader.errors)
-            if loader.updated:
-                await bump_version(BOUNDARIES_VERSION, connection)
+        return await load_boundaries(stream, size, actor=actor, code_property=code_property,
+                                     progress=progress)
+
+
+async def load_boundaries(stream: BinaryIO, size: int, *, actor: str,
+                          code_property: str | None = None,
+                          progress: Progress | None = None) -> BoundaryReport:
+    """:func:`import_boundaries` from an open stream of ``size`` bytes."""
+    async with in_transaction() as connection:
+        loader = _Loader(actor, connection, code_property)
+        try:
+            features = ijson.items(stream, "features.item", use_float=True)
+            for number, feature in enumerate(features, start=1):
+                loader.add(number, feature)
+                if len(loader.batch) >= BATCH_SIZE:
+                    await loader.flush()
+                    if progress:
+                        progress(min(stream.tell(), size), size)
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            loader.errors.append(ImportError_(loader.total + 1, None,
+                                              _("The file is not readable as JSON: {error}",
+                                                error=exc)))
+        await loader.flush()
+        if not loader.total and not loader.errors:
+            loader.errors.append(ImportError_(1, None, _(
+                "The file has no features: expected a GeoJSON FeatureCollection with a "
+                "features array")))
+        if loader.errors:
+            raise BoundaryImportFailed(loader.errors)
+        if loader.updated:
+            await bump_version(BOUNDARIES_VERSION, connection)
     if progress:
         progress(size, size)
     return BoundaryReport(total=loader.total, updated=loader.updated,

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from vmeste.platform.csvfiles import SourceRow
+from vmeste.platform.reference.boundaries import BoundaryReport
+from vmeste.platform.reference.demo_boundaries import load_demo_boundaries
 from vmeste.platform.reference.importers import ImportReport, upsert_rows
 from vmeste.platform.reference.models import CompetenceLevel, OrganizationKind, TerritoryKind
 from vmeste.platform.reference.validators import with_inn_check_digit, with_ogrn_check_digit
@@ -49,10 +51,12 @@ class DemoSummary:
     territories: ImportReport
     organizations: ImportReport
     categories: ImportReport
+    boundaries: BoundaryReport
 
 
 async def load_demo_data(*, actor: str = "demo") -> DemoSummary:
-    """Upsert the demo data set in one transaction; a second call changes nothing."""
+    """Upsert the demo data set in one transaction, then the demo's boundaries through
+    the boundaries importer (in its own); a second call changes nothing."""
     dataset = build_demo_dataset()
     async with in_transaction() as connection:
         # Bodies refer to territories, so territories go first.
@@ -62,8 +66,9 @@ async def load_demo_data(*, actor: str = "demo") -> DemoSummary:
             "categories", dataset.categories, actor=actor, connection=connection)
         organizations = await upsert_rows(
             "organizations", dataset.organizations, actor=actor, connection=connection)
+    boundaries = await load_demo_boundaries(actor=actor)
     return DemoSummary(territories=territories, organizations=organizations,
-                       categories=categories)
+                       categories=categories, boundaries=boundaries)
 
 
 def build_demo_dataset(seed: int = DEMO_SEED) -> DemoDataset:

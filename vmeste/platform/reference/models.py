@@ -7,6 +7,7 @@ recursive walk; authorisation asks that question on every request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from tortoise import fields
@@ -82,6 +83,18 @@ class Territory(Model):
         ordering = ["id"]
 
 
+
+async def region_codes(paths: Iterable[str]) -> dict[str, str]:
+    """Each territory path → the code of the region on it ("" above the regions), for
+    statistics by region."""
+    paths = list(paths)
+    codes = {code for path in paths for code in path.split(PATH_SEPARATOR)}
+    found = set(await Territory.filter(code__in=sorted(codes), kind=TerritoryKind.REGION)
+                .values_list("code", flat=True))
+    return {path: next((c for c in path.split(PATH_SEPARATOR) if c in found), "")
+            for path in paths}
+
+
 class Organization(Model):
     id = fields.IntField(primary_key=True)
     ogrn = fields.CharField(max_length=13, unique=True)
@@ -120,6 +133,11 @@ class Category(Model):
     #: Null inherits from the parent category, then from the region policy.
     deadline_policy = fields.CharField(max_length=32, null=True)
     active = fields.BooleanField(default=True)
+    #: Words a citizen may search the category by (Open311 keywords), null for none.
+    keywords = fields.JSONField(null=True)
+    #: What a request in this category asks beyond its text, null for nothing.
+    #: Open311 attribute definitions, checked by reference/attributes.py.
+    attributes = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

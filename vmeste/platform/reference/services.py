@@ -22,7 +22,7 @@ from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import Principal, path_within
-from vmeste.platform.reference import validators
+from vmeste.platform.reference import attributes, validators
 from vmeste.platform.reference.geometry import (
     BOUNDARIES_VERSION,
     BoundaryProblem,
@@ -51,7 +51,8 @@ AUDIT_LOOKUPS: dict[type[Model], dict[str, str]] = {
                    "territory": "territory__code", "parent": "parent__ogrn",
                    "connected": "connected", "contacts": "contacts"},
     Category: {"code": "code", "name": "name", "parent": "parent__code",
-               "competence_level": "competence_level", "path": "path", "active": "active"},
+               "competence_level": "competence_level", "path": "path", "active": "active",
+               "keywords": "keywords", "attributes": "attributes"},
 }
 CONTACT_KEYS = ("email", "phone", "site", "address")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -398,6 +399,24 @@ class CategoryInput:
     parent_code: str | None = None
     competence_level: CompetenceLevel | None = None
     active: bool | None = None
+    #: Search words and Open311 attribute definitions: any JSON from the caller, checked
+    #: by :mod:`vmeste.platform.reference.attributes` before use.
+    keywords: Any = None
+    attributes: Any = None
+
+
+def _asks(data: CategoryInput, problems: _Problems) -> dict[str, Any]:
+    """The keywords and attribute definitions given, in their stored shape."""
+    found: dict[str, Any] = {}
+    for name, check in (("keywords", attributes.check_keywords),
+                        ("attributes", attributes.check_definitions)):
+        raw = getattr(data, name)
+        if raw is not None:
+            try:
+                found[name] = check(raw)
+            except attributes.AttributeProblem as problem:
+                problems.add(name, str(problem))
+    return found
 
 
 async def _category_or_error(code: str, field: str) -> Category:
@@ -424,13 +443,14 @@ async def create_category(principal: Principal, data: CategoryInput) -> Category
     if await Category.filter(code=data.code).exists():
         problems.add("code", _("Category {code} already exists", code=data.code),
                      ErrorCode.DUPLICATE)
+    asks = _asks(data, problems)
     problems.raise_if_any()
     path = f"{parent.path}{PATH_SEPARATOR}{data.code}" if parent else data.code
     async with in_transaction() as conn:
         category = await Category.create(
             code=data.code, name=(data.name or "").strip(), parent=parent, path=path,
             competence_level=data.competence_level,
-            active=True if data.active is None else data.active, using_db=conn,
+            active=True if data.active is None else data.active, **asks, using_db=conn,
         )
         await bump_version(REFERENCE_TREE_VERSION, conn)
         await record(
@@ -451,6 +471,7 @@ async def update_category(principal: Principal, data: CategoryInput) -> Category
         new_parent = await _category_or_error(data.parent_code, "parentCode")
         if path_within(new_parent.path, category.path):
             problems.add("parentCode", _("A category cannot be inside its own subcategory"))
+    asks = _asks(data, problems)
     problems.raise_if_any()
     async with in_transaction() as conn:
         before = await _snapshot(category, conn)
@@ -460,6 +481,8 @@ async def update_category(principal: Principal, data: CategoryInput) -> Category
             category.competence_level = data.competence_level
         if data.active is not None:
             category.active = data.active
+        for name, value in asks.items():
+            setattr(category, name, value)
         if new_parent is not None:
             old_path = category.path
             category.parent = new_parent

@@ -31,8 +31,8 @@ from tortoise.expressions import Q
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.participation import tallies
 from vmeste.platform.participation.demographics import GENDERS, UNKNOWN
-from vmeste.platform.participation.suppression import suppressed
 from vmeste.platform.participation.tallies import PARTICIPANTS, Total
+from vmeste.platform.suppression import suppressed
 from vmeste.platform.votes import merkle, winners
 from vmeste.platform.votes.access import may_read_results
 from vmeste.platform.votes.counting import SUBJECT_TYPE, ballot_counts, ballot_groups

@@ -22,6 +22,7 @@ from vmeste.schema.appeals.types import (
     LegalTrack,
     RuleConflict,
 )
+from vmeste.schema.attachments.inputs import attachment_pks
 from vmeste.schema.errors import UserError, global_pk, run_mutation, user_errors
 
 
@@ -51,6 +52,8 @@ class SubmitAppealInput:
         default=None, description="The operator channel: the applicant the operator writes for.")
     on_behalf_of_issuer: str | None = None
     contact: AppealContactInput | None = None
+    attachment_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Your own unattached uploads (POST /attachments).")
 
 
 @strawberry.input
@@ -73,6 +76,10 @@ class AssignExecutorInput:
 class AppealTextInput:
     appeal_id: relay.GlobalID
     text: str
+    attachment_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Your own unattached uploads (POST /attachments): they "
+                                  "join the answer (answerAppeal) or the appeal "
+                                  "(clarifyAppeal).")
 
 
 @strawberry.input
@@ -176,7 +183,12 @@ class AppealsMutation:
             on_behalf_of_subject=input.on_behalf_of_subject,
             on_behalf_of_issuer=input.on_behalf_of_issuer,
             contact=input.contact.details() if input.contact else None)
-        row, errors = await run_mutation(_lifecycle(info).submit(info.context.principal, data))
+
+        async def call() -> models.Appeal:
+            data.attachment_ids = attachment_pks(input.attachment_ids)
+            return await _lifecycle(info).submit(info.context.principal, data)
+
+        row, errors = await run_mutation(call())
         return AppealPayload(appeal=Appeal.from_model(row) if row else None, user_errors=errors)
 
     @strawberry.mutation(description="Accept an appeal (and route it by the rules) or reject it "
@@ -207,13 +219,15 @@ class AppealsMutation:
     async def clarify_appeal(self, info: strawberry.Info, input: AppealTextInput
                              ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).clarify(
-            info.context.principal, pk, text=input.text), input.appeal_id)
+            info.context.principal, pk, text=input.text,
+            attachment_ids=attachment_pks(input.attachment_ids)), input.appeal_id)
 
     @strawberry.mutation
     async def answer_appeal(self, info: strawberry.Info, input: AppealTextInput
                             ) -> AppealPayload:
         return await _appeal_step(lambda pk: _lifecycle(info).answer(
-            info.context.principal, pk, text=input.text), input.appeal_id)
+            info.context.principal, pk, text=input.text,
+            attachment_ids=attachment_pks(input.attachment_ids)), input.appeal_id)
 
     @strawberry.mutation(description="Rate the answer; a rating of 1–2 sends it back for rework.")
     async def rate_answer(self, info: strawberry.Info, input: RateAnswerInput

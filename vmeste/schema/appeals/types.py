@@ -14,6 +14,7 @@ from vmeste.platform.appeals import access, models
 from vmeste.platform.identity.models import Role, User
 from vmeste.platform.identity.principal import TERRITORY_ROLES
 from vmeste.schema.appeals.desk_types import AppealContact, appeal_contact
+from vmeste.schema.attachments.types import FILES, AttachmentNode
 from vmeste.schema.compiled.declare import backed_by, to_one
 from vmeste.schema.deadlines.types import Deadline, appeal_deadline
 from vmeste.schema.identity.types import UserNode
@@ -114,6 +115,15 @@ class Appeal(relay.Node):
                       metadata=to_one("complained_organization"))
     async def complained_organization(self, info: strawberry.Info) -> Organization | None:
         return await _organization(info, self.row.complained_organization_id)
+
+    @strawberry.field(description="Files the applicant sent with the appeal and its "
+                                  "clarifications.", metadata=FILES)
+    async def attachments(self, info: strawberry.Info) -> list[AttachmentNode]:
+        return await info.context.loaders.appeal_attachments.load(self.row.id)
+
+    @strawberry.field(description="Files sent with the answer.", metadata=FILES)
+    async def answer_attachments(self, info: strawberry.Info) -> list[AttachmentNode]:
+        return await info.context.loaders.answer_attachments.load(self.row.id)
 
     @strawberry.field(description="The appeal's history, from the first step to the last.")
     async def events(self, info: strawberry.Info) -> list[AppealEvent]:

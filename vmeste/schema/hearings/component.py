@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 
 from vmeste.platform.hearings import models
+from vmeste.platform.hearings.proposals import PROPOSAL_FILES
+from vmeste.schema.attachments.types import files_of
 from vmeste.schema.hearings.document_mutations import HearingDocumentsMutation
 from vmeste.schema.hearings.document_queries import HearingDocumentsQuery
 from vmeste.schema.hearings.draft_fields import DraftMutation, DraftQuery
@@ -53,5 +55,6 @@ SCHEMA = SchemaPart(
              "draft_section": lambda: by_id(models.DraftSection, lambda row: row),
              "proposal_hearing": lambda: by_id(models.Hearing, lambda row: row),
              "proposal_participant": lambda: by_id(models.HearingParticipant,
-                                                   lambda row: row)},
+                                                   lambda row: row),
+             "proposal_attachments": lambda: files_of(PROPOSAL_FILES)},
     types=(Hearing, ProcedureTemplate, DirectLine, LineQuestion))

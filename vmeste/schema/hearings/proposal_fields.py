@@ -11,6 +11,7 @@ from tortoise.queryset import QuerySet
 
 from vmeste.platform.hearings import models, proposals, recommendations
 from vmeste.platform.i18n import _
+from vmeste.schema.attachments.inputs import files
 from vmeste.schema.compiled.declare import rows
 from vmeste.schema.context import Context
 from vmeste.schema.errors import UserError, global_pk, run_mutation
@@ -53,6 +54,8 @@ class SubmitHearingProposalInput:
         default=None, description="A section of the current published version.")
     quote: str | None = strawberry.field(default=None,
                                          description="A passage of that section.")
+    attachment_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Your own unattached uploads (POST /attachments).")
 
 
 @strawberry.input(description="A participant entered with the proposal.")
@@ -69,6 +72,8 @@ class RecordHearingProposalInput:
     participant_id: int | None = None
     participant: NewHearingParticipantInput | None = None
     section_id: int | None = None
+    attachment_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="Your own unattached uploads: the letter's scans.")
 
 
 @strawberry.input
@@ -125,7 +130,8 @@ class ProposalMutation:
         async def call() -> models.Proposal:
             return await proposals.submit(
                 info.context.principal, resolver(info), hearing_pk(input.hearing_id),
-                proposals.ProposalInput(input.text, input.section_id, input.quote),
+                proposals.ProposalInput(input.text, input.section_id, input.quote,
+                                        files(info, input.attachment_ids)),
                 now=now(info))
 
         return _payload(*await run_mutation(call()))
@@ -139,7 +145,8 @@ class ProposalMutation:
             new = input.participant
             entry = proposals.StaffEntry(
                 channel=models.ProposalChannel(input.channel),
-                proposal=proposals.ProposalInput(input.text, input.section_id),
+                proposal=proposals.ProposalInput(input.text, input.section_id,
+                                                 files=files(info, input.attachment_ids)),
                 participant_id=input.participant_id,
                 name=new.display_name if new else "",
                 participant_class=models.ParticipantClass(new.participant_class)

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from vmeste.platform.hearings import models
 from vmeste.platform.hearings.proposals import may_read_all, visible_proposals
+from vmeste.schema.attachments.types import FILES, AttachmentNode
 from vmeste.schema.compiled.declare import backed_by, to_one
 from vmeste.schema.hearings.draft_types import DraftSection
 from vmeste.schema.hearings.participant_types import ParticipantClass, ProposalChannel
@@ -62,6 +63,10 @@ class HearingProposal(relay.Node):
             return None
         row = await info.context.loaders.draft_section.load(self.row.section_id)
         return DraftSection.from_model(row) if row is not None else None
+
+    @strawberry.field(description="Files sent with the proposal.", metadata=FILES)
+    async def attachments(self, info: strawberry.Info) -> list[AttachmentNode]:
+        return await info.context.loaders.proposal_attachments.load(self.row.id)
 
     @strawberry.field(description="The author's name as the protocol gives it; null for "
                                   "callers who do not read every proposal of the hearing.")

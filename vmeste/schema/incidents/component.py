@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 
 from vmeste.platform.incidents import models
+from vmeste.platform.incidents.access import INCIDENT_FILES
 from vmeste.platform.incidents.models import IncidentEvent
 from vmeste.platform.publics.models import OfficialPage as OfficialPageRow
+from vmeste.schema.attachments.types import files_of
 from vmeste.schema.incidents.queries import IncidentsQuery
 from vmeste.schema.incidents.reply_mutations import IncidentReplyMutation
 from vmeste.schema.incidents.rule_mutations import MonitoringRuleMutation
@@ -37,5 +39,6 @@ SCHEMA = SchemaPart(
                                                SocialPost.from_model),
              "incident_replies": lambda: grouped(models.IncidentReply, "incident_id",
                                                  IncidentReply.from_model),
-             "incident_page": lambda: by_id(OfficialPageRow, OfficialPage.from_model)},
+             "incident_page": lambda: by_id(OfficialPageRow, OfficialPage.from_model),
+             "incident_attachments": lambda: files_of(INCIDENT_FILES)},
     types=(Incident, SocialPost, IncidentReply, MonitoringRule))

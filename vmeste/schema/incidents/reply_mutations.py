@@ -6,12 +6,15 @@ an incident filed as an appeal (see :mod:`vmeste.platform.incidents.replies`,
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
 from vmeste.platform.incidents import conversion, models, publication, replies, satisfaction
 from vmeste.schema.appeals.context import appeal_services
 from vmeste.schema.appeals.types import Appeal
+from vmeste.schema.attachments.inputs import files
 from vmeste.schema.errors import UserError, run_mutation
 from vmeste.schema.incidents.payloads import (
     IncidentPayload,
@@ -37,11 +40,15 @@ class IncidentReplyMutation:
     async def draft_incident_reply(
         self, info: strawberry.Info, incident_id: relay.GlobalID, text: str,
         kind: ReplyKind = models.ReplyKind.FINAL,  # type: ignore[valid-type]
+        attachment_ids: Annotated[list[relay.GlobalID] | None, strawberry.argument(
+            description="Your own unattached uploads (POST /attachments): they join the "
+                        "incident's files.")] = None,
     ) -> IncidentReplyPayload:
         async def call() -> models.IncidentReply:
             return await replies.draft(services(info), info.context.principal,
                                        incident_pk(incident_id, "incidentId"), text,
-                                       models.ReplyKind(kind))
+                                       models.ReplyKind(kind),
+                                       files(info, attachment_ids))
 
         return IncidentReplyPayload.of(*await run_mutation(call()))
 

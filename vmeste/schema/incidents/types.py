@@ -16,6 +16,7 @@ from vmeste.platform.i18n import translate
 from vmeste.platform.incidents import models
 from vmeste.platform.incidents.access import monitors, visible_incidents
 from vmeste.platform.publics.topics import NAMES
+from vmeste.schema.attachments.types import FILES, AttachmentNode
 from vmeste.schema.publics.types import OfficialPage
 from vmeste.schema.reference.types import Category, Organization, Territory
 
@@ -172,6 +173,11 @@ class Incident(relay.Node):
         visible = await visible_incidents(info.context.principal)
         found = {r.id: r for r in await models.Incident.filter(visible, id__in=ids)}
         return [cls.from_model(found[pk]) if pk in found else None for pk in ids]
+
+    @strawberry.field(description="Files staff attached (with a draft answer).",
+                      metadata=FILES)
+    async def attachments(self, info: strawberry.Info) -> list[AttachmentNode]:
+        return await info.context.loaders.incident_attachments.load(self.row.id)
 
     @strawberry.field(description="The topic's name in the caller's language.")
     def topic_name(self) -> str:

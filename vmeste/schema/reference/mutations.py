@@ -69,6 +69,13 @@ class CategoryInput:
     parent_code: str | None = None
     competence_level: CompetenceLevel | None = None  # type: ignore[valid-type]
     active: bool | None = None
+    keywords: list[str] | None = strawberry.field(
+        default=None, description="Words a citizen may search the category by (Open311 "
+                                  "keywords); replaces the list.")
+    attributes: JSON | None = strawberry.field(
+        default=None, description="What a request in this category is asked beyond its text: "
+                                  "Open311 attribute definitions ({code, datatype, required, "
+                                  "description, order, values}); replaces the list.")
 
 
 @strawberry.type
@@ -99,6 +106,7 @@ def _category(data: CategoryInput) -> services.CategoryInput:
     return services.CategoryInput(
         code=data.code.strip(), name=data.name, parent_code=data.parent_code,
         competence_level=data.competence_level, active=data.active,
+        keywords=data.keywords, attributes=data.attributes,
     )
 
 

@@ -135,13 +135,18 @@ class Category(relay.Node):
     active: bool
     path: str = strawberry.field(description="Codes from the classifier's root to this category, "
                                              "joined by «/».")
+    keywords: JSON | None = strawberry.field(
+        description="Words a citizen may search the category by (a list), if set.")
+    attributes: JSON | None = strawberry.field(
+        description="What a request in this category asks beyond its text: Open311 attribute "
+                    "definitions (a list), if set.")
     parent_id: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, row: models.Category) -> Self:
         return cls(id=row.id, code=row.code, name=row.name,
                    competence_level=row.competence_level, active=row.active, path=row.path,
-                   parent_id=row.parent_id)
+                   keywords=row.keywords, attributes=row.attributes, parent_id=row.parent_id)
 
     @classmethod
     async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],

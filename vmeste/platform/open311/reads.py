@@ -1,0 +1,181 @@
+"""Service requests as GeoReport v2 answers them: only requests filed through Open311
+(the protocol's reads are public; appeals from other channels were never offered to the
+public), in the time zone of their territory.
+
+Statuses: ``closed`` once the appeal is answered, closed, rejected or withdrawn,
+``open`` before. ``status_notes`` is the body's answer once there is one, else the
+reason of the latest step that gave one (a rejection, a redirect, a clarification
+asked); ``expected_datetime`` the appeal's deadline; ``agency_responsible`` the body it
+is routed to. The description and media of a request moderation has not accepted (yet)
+are shown to the client that filed it only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from vmeste.platform.appeals.models import AppealEvent, AppealStatus
+from vmeste.platform.i18n import _
+from vmeste.platform.open311.formats import Open311Error
+from vmeste.platform.open311.models import Open311Request
+from vmeste.platform.reference.models import subtree
+
+CLOSED = (AppealStatus.ANSWERED, AppealStatus.CLOSED, AppealStatus.REJECTED,
+          AppealStatus.WITHDRAWN)
+OPEN = tuple(s for s in AppealStatus if s not in CLOSED)
+#: Not (yet) accepted by moderation: what the citizen wrote is not published.
+UNMODERATED = (AppealStatus.MODERATION, AppealStatus.REJECTED)
+MAX_SPAN = timedelta(days=90)
+MAX_RESULTS = 1000
+MAX_IDS = 1000
+_COLUMNS = ("appeal_id", "client_id", "appeal__category__code", "address_string", "address_id",
+            "latitude", "longitude", "media_url", "requested_at", "appeal__status",
+            "appeal__text", "appeal__updated_at", "appeal__due_at", "appeal__answer",
+            "appeal__organization__name", "appeal__category__name",
+            "appeal__territory__timezone")
+
+
+def when(moment: datetime | None, timezone: str) -> str | None:
+    """ISO 8601 with the offset of the territory's zone (the spec wants a zone)."""
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+
+
+def open311_status(status: str) -> str:
+    return "closed" if AppealStatus(status) in CLOSED else "open"
+
+
+def parse_moment(text: str, name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, _("{name} must be a W3C date and time, such as "
+                                  "2026-01-01T00:00:00Z", name=name)) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Query:
+    """GET requests' arguments, as given (each optional)."""
+
+    service_request_id: str = ""
+    service_code: str = ""
+    start_date: str = ""
+    end_date: str = ""
+    status: str = ""
+    #: A territory code: only requests within it.
+    jurisdiction_path: str | None = None
+
+
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _ids(text: str) -> list[int]:
+    ids = _items(text)
+    if len(ids) > MAX_IDS or not all(i.isascii() and i.isdigit() and len(i) < 10 for i in ids):
+        raise Open311Error(400, _("service_request_id is a comma-separated list of request "
+                                  "numbers (at most {limit})", limit=MAX_IDS))
+    return [int(i) for i in ids]
+
+
+def _span(query: Query, now: datetime) -> tuple[datetime, datetime]:
+    start = parse_moment(query.start_date, "start_date") if query.start_date else None
+    end = parse_moment(query.end_date, "end_date") if query.end_date else None
+    if start is None and end is None:
+        return now - MAX_SPAN, now
+    if start is None:
+        assert end is not None
+        return end - MAX_SPAN, end
+    end = end or start + MAX_SPAN
+    if end < start:
+        raise Open311Error(400, _("end_date is before start_date"))
+    if end - start > MAX_SPAN:
+        raise Open311Error(400, _("A search spans at most 90 days"))
+    return start, end
+
+
+async def find(query: Query, now: datetime, caller_id: int | None = None
+               ) -> list[dict[str, Any]]:
+    """The requests the arguments select, newest first, at most :data:`MAX_RESULTS`.
+    ``service_request_id`` overrides the other arguments, as the spec says."""
+    rows = Open311Request.all()
+    if query.jurisdiction_path is not None:
+        rows = rows.filter(subtree(query.jurisdiction_path, "appeal__territory_path"))
+    if query.service_request_id:
+        rows = rows.filter(appeal_id__in=_ids(query.service_request_id))
+    else:
+        statuses = _items(query.status)
+        if any(s not in ("open", "closed") for s in statuses):
+            raise Open311Error(400, _("status is open, closed or both, comma-separated"))
+        if set(statuses) == {"open"}:
+            rows = rows.filter(appeal__status__in=OPEN)
+        elif set(statuses) == {"closed"}:
+            rows = rows.filter(appeal__status__in=CLOSED)
+        if codes := _items(query.service_code):
+            rows = rows.filter(appeal__category__code__in=codes)
+        start, end = _span(query, now)
+        rows = rows.filter(requested_at__gte=start, requested_at__lte=end)
+    found = await rows.order_by("-requested_at", "-appeal_id").limit(MAX_RESULTS).values(
+        *_COLUMNS)
+    return await _answers(found, caller_id)
+
+
+async def one(appeal_id: int, caller_id: int | None = None) -> list[dict[str, Any]]:
+    found = await Open311Request.filter(appeal_id=appeal_id).values(*_COLUMNS)
+    if not found:
+        raise Open311Error(404, _("Service request {id} not found", id=appeal_id))
+    return await _answers(found, caller_id)
+
+
+async def _notes(rows: list[dict[str, Any]]) -> dict[int, str]:
+    """Each appeal's latest step reason."""
+    ids = [row["appeal_id"] for row in rows]
+    notes: dict[int, str] = {}
+    for appeal_id, reason in await AppealEvent.filter(appeal_id__in=ids).exclude(
+            reason="").order_by("id").values_list("appeal_id", "reason"):
+        notes[appeal_id] = reason
+    return notes
+
+
+async def _answers(rows: list[dict[str, Any]], caller_id: int | None) -> list[dict[str, Any]]:
+    notes = await _notes(rows) if rows else {}
+    return [answer(row, notes.get(row["appeal_id"]), caller_id) for row in rows]
+
+
+def service_notice(row: dict[str, Any]) -> str | None:
+    due, zone = row["appeal__due_at"], row["appeal__territory__timezone"]
+    if due is None or AppealStatus(row["appeal__status"]) in CLOSED:
+        return None
+    return _("An answer is due by {moment}", moment=when(due, zone))
+
+
+def answer(row: dict[str, Any], note: str | None, caller_id: int | None) -> dict[str, Any]:
+    zone = row["appeal__territory__timezone"]
+    status = AppealStatus(row["appeal__status"])
+    shown = status not in UNMODERATED or row["client_id"] == caller_id
+    notes = row["appeal__answer"] if status in (AppealStatus.ANSWERED, AppealStatus.CLOSED) \
+        and row["appeal__answer"] else note
+    return {
+        "service_request_id": row["appeal_id"],
+        "status": open311_status(status),
+        "status_notes": notes or None,
+        "service_name": row["appeal__category__name"],
+        "service_code": row["appeal__category__code"],
+        "description": row["appeal__text"] if shown else None,
+        "agency_responsible": row["appeal__organization__name"],
+        "service_notice": service_notice(row),
+        "requested_datetime": when(row["requested_at"], zone),
+        "updated_datetime": when(row["appeal__updated_at"], zone),
+        "expected_datetime": when(row["appeal__due_at"], zone),
+        "address": row["address_string"] or None,
+        "address_id": row["address_id"] or None,
+        "zipcode": None,
+        "lat": row["latitude"],
+        "long": row["longitude"],
+        "media_url": (row["media_url"] or None) if shown else None,
+    }

@@ -1,0 +1,1 @@
+"""Site widgets: the embeddable appeal form, its configuration and its placements."""

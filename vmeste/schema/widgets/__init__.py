@@ -1,0 +1,1 @@
+"""Widgets' part of the schema."""
