@@ -1,5 +1,6 @@
-"""Listening to the live appeal queue (``appealQueue``) from a test, through the app's
-own schema and request context."""
+"""Listening to a live feed (``appealQueue``, and any other that polls through
+:mod:`vmeste.schema.live`) from a test, through the app's own schema and request
+context."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from vmeste.platform.identity.authenticate import authenticate
-from vmeste.schema.workstation import queue
+from vmeste.schema import live
 
 
 @dataclass
@@ -21,6 +22,17 @@ class Listening:
     #: Set once the test has written its steps: until then the feed does not poll.
     written: asyncio.Event
     stream: Any
+    taken: bool = False
+
+    async def following(self, wait: float = 5) -> Any:
+        """The first message, then each next one on every call, the stream kept open
+        (``result`` closes it)."""
+        self.written.set()
+        async with asyncio.timeout(wait):
+            if not self.taken:
+                self.taken = True
+                return await self.first
+            return await self.stream.__anext__()
 
     async def result(self, wait: float = 5) -> Any:
         self.written.set()
@@ -44,7 +56,7 @@ async def listen(app: Starlette, token: str | None, document: str,
             await written.wait()
             await asyncio.sleep(0.01)
 
-    monkeypatch.setattr(queue, "asyncio", Signalling())
+    monkeypatch.setattr(live, "asyncio", Signalling())
     principal = await authenticate(token, app.state.settings, app.state.plugins)
     endpoint = next(r.endpoint for r in app.routes if getattr(r, "path", "") == "/graphql")
 

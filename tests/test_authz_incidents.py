@@ -63,7 +63,7 @@ from vmeste.platform.incidents.models import (
 from vmeste.platform.incidents.steps import INCIDENT_STEPS
 from vmeste.platform.publics.models import OfficialPage
 from vmeste.platform.reference.models import Category, Organization, Territory
-from vmeste.schema.incidents import subscriptions
+from vmeste.schema import live
 from vmeste.testing import GraphQLClient
 
 TABLE = """
@@ -289,7 +289,7 @@ async def _subscribe(app: Starlette, token: str | None, case: Case, incident_id:
             polling.set()
             await asyncio.sleep(0.01)
 
-    monkeypatch.setattr(subscriptions, "asyncio", Signalling())
+    monkeypatch.setattr(live, "asyncio", Signalling())
     principal = await authenticate(token, app.state.settings, app.state.plugins)
     endpoint = _graphql_endpoint(app)
     context = await endpoint.get_context(_Request(principal), None)

@@ -5,7 +5,8 @@ The target appeal is seeded as in ``test_authz_appeals.py``: in region A at ORG_
 the organization roles are held), in region B at ORG_B. Bulk cells are the outcome of
 the batch's one item. ``self`` filters are the caller's own; ``other`` is a filter of
 someone else, shared with nobody. ``absent`` is NOT_FOUND: another's filter is not
-revealed.
+revealed. ``claimAppeal`` on A is refused to the staff of the body that holds the
+appeal (they read its code); on B the same people are anyone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ bulkAssignExecutor   A     unauth forbid ok     forbid ok     forbid forbid forb
 bulkAssignExecutor   B     unauth forbid forbid forbid forbid forbid forbid forbid forbid
 bulkRedirectAppeals  A     unauth forbid ok     forbid ok     ok     ok     forbid forbid
 bulkRedirectAppeals  B     unauth forbid forbid forbid forbid forbid forbid forbid forbid
+claimAppeal          A     unauth ok     forbid forbid forbid ok     ok     ok     ok
 claimAppeal          B     unauth ok     ok     ok     ok     ok     ok     ok     ok
 saveAppealFilter     self  unauth forbid ok     ok     ok     ok     ok     forbid ok
 saveAppealFilter     other unauth forbid absent absent absent absent absent forbid absent

@@ -58,6 +58,8 @@ CYRILLIC_DATA: dict[str, frozenset[str] | None] = {
     "platform/publics/lemmas.py": frozenset({"lemmas"}),  # reads «ё» as «е», no message
     # the Russian words an author's comment is read as a score from
     "platform/incidents/satisfaction.py": frozenset({"WORDS", "_TOKENS", "score_of"}),
+    # the words a Russian address marks its settlement (and a house) with
+    "platform/appeals/contacts.py": frozenset({"_LOCALITY", "masked_address"}),
 }
 CREATE_TERRITORY = """mutation($i: TerritoryInput!) { createTerritory(input: $i) {
   territory { code } userErrors { field message code } } }"""

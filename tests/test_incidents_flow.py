@@ -37,7 +37,7 @@ from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.publics.connectors import ConnectorError
 from vmeste.platform.publics.pages import PageInput
 from vmeste.platform.publics.services import PublicsServices
-from vmeste.schema.incidents import subscriptions
+from vmeste.schema import live
 
 
 @pytest_asyncio.fixture
@@ -301,7 +301,7 @@ def test_the_live_feed_brings_a_step_taken_by_another_monitor(empty_database):
             assert message["payload"]["data"]["incidentUpdates"] == {
                 "action": "react", "incident": {"id": incident, "status": "ROUTED"}}
             # The citizen's view of incidents is empty: past a poll, nothing came.
-            time.sleep(subscriptions.POLL_SECONDS * 1.5)
+            time.sleep(live.POLL_SECONDS * 1.5)
             cit.send_json({"type": "ping"})
             assert cit.receive_json()["type"] == "pong"
 

@@ -4,6 +4,7 @@ steps with per-item results, saved filters and the live queue."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from tortoise.transactions import in_transaction
 from tests.appeal_world import SUBMIT, seed_appeal_world, submit_input
 from tests.notification_world import fan_out_all
 from tests.queue_world import listen
-from tests.worlds import ORG_A, ORG_B, REGION_A, ok_data, user_error_codes
+from tests.worlds import ORG_A, ORG_B, REGION_A, count_queries, ok_data, user_error_codes
 from vmeste.platform.appeals.contacts import (
     masked_address,
     masked_email,
@@ -26,9 +27,14 @@ from vmeste.platform.appeals.desk_models import AppealClaim, ClaimFailure
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.appeals.steps import APPEAL_STEPS
 from vmeste.platform.audit.models import AuditEvent
-from vmeste.platform.notifications.models import Notification
+from vmeste.platform.identity.models import User
+from vmeste.platform.notifications.models import (
+    Notification,
+    NotificationTemplate,
+    WebhookSubscription,
+)
 from vmeste.platform.outbox.models import OutboxMessage
-from vmeste.platform.reference.models import Organization
+from vmeste.platform.reference.models import Organization, Territory
 
 PHONE_CALL = {"mode": "PHONE", "name": "Мария Иванова", "phone": "+7 912 345-67-89",
               "email": "maria@example.ru"}
@@ -99,6 +105,94 @@ async def test_a_caller_without_an_identity_is_filed_for_told_and_claims_it(
 
     again = ok_data(await graphql(CLAIM, {"code": code}, token=desk["operator"]))
     assert user_error_codes(again["claimAppeal"]) == ["NOT_FOUND"], "single use"
+    contact_user = await User.get(id=audit.before["applicant_id"])
+    assert (contact_user.email, contact_user.phone) == ("", ""), "the details left with it"
+
+
+async def test_the_staff_who_handle_an_appeal_cannot_claim_it(graphql, desk):
+    """Else an operator would file in their own name through the code, past the quota
+    and "verified only" that on_behalf keeps off the operator channel."""
+    filed = await file_by_phone(graphql, desk["operator"])
+    pk = int(relay.from_base64(filed["appeal"]["id"])[1])
+    code = (await AppealClaim.get(appeal_id=pk)).code
+    for who in ("colleague", "executor"):  # they read contact.claimCode
+        refused = ok_data(await graphql(CLAIM, {"code": code}, token=desk[who]))
+        assert user_error_codes(refused["claimAppeal"]) == ["FORBIDDEN"], who
+    # Sent to another body, the filer no longer reads the code, but filed it.
+    moved = ok_data(await graphql(BULK_REDIRECT, {"ids": [filed["appeal"]["id"]], "to": ORG_A},
+                                  token=desk["operator"]))["bulkRedirectAppeals"]
+    assert moved["succeeded"] == 1
+    refused = ok_data(await graphql(CLAIM, {"code": code}, token=desk["operator"]))
+    assert user_error_codes(refused["claimAppeal"]) == ["FORBIDDEN"]
+    assert (await AppealClaim.get(appeal_id=pk)).claimed_at is None
+    assert await ClaimFailure.all().count() == 0, "a refusal for who one is is no guess"
+    claimed = ok_data(await graphql(CLAIM, {"code": code}, token=desk["citizen"]))
+    assert claimed["claimAppeal"]["userErrors"] == []
+
+
+async def test_a_claim_takes_no_idempotency_key_along(graphql, desk):
+    """The claimant may have used the filer's key themselves: under the unique
+    (applicant, key) index the claim would fail with a 500."""
+    own = ok_data(await graphql(SUBMIT, submit_input(idempotencyKey="k-1"),
+                                token=desk["citizen"]))["submitAppeal"]
+    assert own["userErrors"] == []
+    filed = ok_data(await graphql(SUBMIT, submit_input(
+        channel="OPERATOR", contact=PHONE_CALL, idempotencyKey="k-1"),
+        token=desk["operator"]))["submitAppeal"]
+    pk = int(relay.from_base64(filed["appeal"]["id"])[1])
+    code = (await AppealClaim.get(appeal_id=pk)).code
+    body = await graphql(CLAIM, {"code": code}, token=desk["citizen"])
+    assert ok_data(body)["claimAppeal"]["userErrors"] == []
+    claimed = await Appeal.get(id=pk)
+    assert claimed.idempotency_key is None
+    mine = ok_data(await graphql(MINE, token=desk["citizen"]))["myAppeals"]["edges"]
+    assert len(mine) == 2
+
+
+async def test_parallel_guesses_share_one_budget(graphql, desk, vmeste_app):
+    """Counted and recorded under the guesser's lock: many guesses at once get no more
+    tries than one after another."""
+    limit = vmeste_app.state.settings.claim_attempts_per_hour
+    bodies = await asyncio.gather(*(
+        graphql(CLAIM, {"code": f"ZZZZZZZZ{n:02d}"}, token=desk["citizen"])
+        for n in range(limit * 2)))
+    codes = [user_error_codes(ok_data(body)["claimAppeal"]) for body in bodies]
+    assert sorted(c for [c] in codes) == ["NOT_FOUND"] * limit + ["RATE_LIMITED"] * limit
+    assert await ClaimFailure.all().count() == limit
+
+
+async def test_old_wrong_codes_are_dropped(graphql, desk):
+    citizen = await User.get(subject="maria")
+    await ClaimFailure.create(user=citizen, at=datetime.now(UTC) - timedelta(hours=2))
+    wrong = ok_data(await graphql(CLAIM, {"code": "ZZZZZZZZZZ"}, token=desk["citizen"]))
+    assert user_error_codes(wrong["claimAppeal"]) == ["NOT_FOUND"]
+    assert await ClaimFailure.all().count() == 1, "only the last hour's are kept"
+
+
+async def test_the_claim_code_reaches_the_applicant_alone(graphql, desk, vmeste_app):
+    """Not the body's webhooks, not staff, not any other event's template, and not a
+    subject line (the delivery log shows those)."""
+    city = await Organization.get(ogrn=desk["city"])
+    await WebhookSubscription.create(organization=city, url="http://127.0.0.1:9/hook",
+                                     secret="s" * 32)
+    region = await Territory.get(code=REGION_A)
+    for event in ("routed", "filed_on_behalf"):
+        await NotificationTemplate.create(
+            territory=region, event=event, channel="inbox", locale="ru",
+            subject="Код {{ claim_code }}", body="Код {{ claim_code }}")
+    filed = await file_by_phone(graphql, desk["operator"])
+    pk = int(relay.from_base64(filed["appeal"]["id"])[1])
+    code = (await AppealClaim.get(appeal_id=pk)).code
+    await fan_out_all(vmeste_app.state.runtime)
+    applicant = (await Appeal.get(id=pk)).applicant_id
+    rows = await Notification.all().values_list("event", "channel", "recipient_id",
+                                                "subject", "body")
+    assert {(event, channel) for event, channel, *_rest in rows} >= {
+        ("filed_on_behalf", "webhook"), ("routed", "webhook"), ("routed", "inbox")}
+    carrying = [(event, channel, recipient == applicant)
+                for event, channel, recipient, subject, body in rows if code in body]
+    assert carrying == [("filed_on_behalf", "inbox", True)]
+    assert not [subject for *_rest, subject, _body in rows if code in subject]
 
 
 async def test_claim_codes_expire_and_guessing_is_cut_off(graphql, desk, vmeste_app):
@@ -132,6 +226,22 @@ async def test_a_retried_filing_meets_its_first_appeal(graphql, desk):
     assert await Appeal.all().count() == 2
 
 
+async def test_a_failed_filing_leaves_no_contact_behind(graphql, desk, monkeypatch):
+    """The caller's row, with their e-mail and phone, is made with the appeal or not
+    at all."""
+    from vmeste.platform.appeals import intake
+    from vmeste.platform.appeals.contacts import CONTACT_ISSUER
+    from vmeste.platform.errors import DomainError
+
+    async def refused(*args: Any, **kwargs: Any) -> Any:
+        raise DomainError.of(None, "moderation is down")
+
+    monkeypatch.setattr(intake, "moderate", refused)
+    payload = await file_by_phone(graphql, desk["operator"])
+    assert payload["appeal"] is None and payload["userErrors"]
+    assert await User.filter(issuer=CONTACT_ISSUER).count() == 0
+
+
 @pytest.mark.parametrize(("contact", "field", "code"), [
     ({"mode": "LETTER"}, "contact.postalAddress", "REQUIRED"),
     ({"name": " "}, "contact.name", "REQUIRED"),
@@ -155,7 +265,7 @@ BULK_ASSIGN = """mutation($ids: [ID!]!) { bulkAssignExecutor(input: {appealIds: 
   results { appealId appeal { status } userErrors { code } } } }"""
 BULK_REDIRECT = """mutation($ids: [ID!]!, $to: String!) { bulkRedirectAppeals(input: {
   appealIds: $ids, organizationOgrn: $to, reason: "Федеральная трасса"}) {
-  succeeded failed results { appealId userErrors { code } } } }"""
+  succeeded failed userErrors { code } results { appealId userErrors { code } } } }"""
 
 
 async def _filed(graphql, token: str, count: int) -> list[str]:
@@ -207,12 +317,48 @@ async def test_a_batch_over_the_cap_or_with_a_bad_executor_runs_nothing(graphql,
     assert await AppealEvent.filter(action="assign_executor").count() == 0
 
 
+LIST_CONTACTS = "{ appeals(first: 50) { edges { node { contact { name masked } } } } }"
+
+
+async def test_a_page_of_contacts_costs_what_one_does(graphql, desk):
+    """Whether the caller's body is above each appeal's is the principal's cache, not
+    a walk up the hierarchy per appeal."""
+    await _filed(graphql, desk["operator"], 1)
+    counts = []
+    for more in (0, 3):
+        await _filed(graphql, desk["operator"], more)
+        await graphql(LIST_CONTACTS, token=desk["operator"])  # the caches warmed alike
+        with count_queries() as log:
+            body = ok_data(await graphql(LIST_CONTACTS, token=desk["operator"]))
+        assert {e["node"]["contact"]["masked"] for e in body["appeals"]["edges"]} == {False}
+        counts.append(len(log))
+    assert counts[0] == counts[1]
+
+
+async def test_what_a_batch_names_once_is_its_own_error(graphql, desk):
+    """The organization and the executor are looked up once for the batch: an unknown
+    one is the batch's error, and nothing runs."""
+    ids = await _filed(graphql, desk["operator"], 2)
+    unknown = ok_data(await graphql(BULK_REDIRECT, {"ids": ids, "to": "1000000000000"},
+                                    token=desk["operator"]))["bulkRedirectAppeals"]
+    assert (unknown["results"], user_error_codes(unknown)) == ([], ["NOT_FOUND"])
+    nobody = ok_data(await graphql(BULK_ASSIGN.replace("city-executor", "nobody"),
+                                   {"ids": ids}, token=desk["operator"]))["bulkAssignExecutor"]
+    assert (nobody["results"], user_error_codes(nobody)) == ([], ["NOT_FOUND"])
+    assert await AppealEvent.filter(action__in=["redirect", "assign_executor"]).count() == 0
+
+
 @pytest.mark.parametrize(("mask", "value", "shown"), [
     (masked_name, "Иванова Мария Петровна", "И. М. П."),
     (masked_phone, "8 (912) 345-67-89", "***89"),
     (masked_email, "maria.ivanova@mail.ru", "m***@mail.ru"),
     (masked_address, "г. Киров, ул. Ленина, д. 5, кв. 12", "г. Киров, ***"),
     (masked_address, "Киров", "***"),
+    # Street first: the street must not show, only the part marked as the locality.
+    (masked_address, "ул. Ленина д.5, г. Киров", "г. Киров, ***"),
+    (masked_address, "ул. Ленина, д. 5, кв. 12", "***"),
+    (masked_address, "Кировская обл., с. Красное, ул. Садовая, 3", "с. Красное, ***"),
+    (masked_address, "д. Ивановка, ул. Полевая, 7", "д. Ивановка, ***"),
     (masked_phone, "", ""),
 ])
 def test_personal_data_is_masked_to_what_recognises_it(mask, value, shown):
@@ -286,6 +432,16 @@ async def test_a_changed_saved_filter_applies_as_changed(graphql, desk):
     assert (before["appeals"]["totalCount"], after["appeals"]["totalCount"]) == (1, 0)
 
 
+def test_a_filter_that_cannot_be_kept_is_refused_on_the_filter():
+    from vmeste.platform.errors import DomainError
+    from vmeste.schema.appeals.queries import AppealFilter
+    from vmeste.schema.appeals.saved import restored
+
+    with pytest.raises(DomainError) as refused:
+        restored(AppealFilter, {"priority": "HIGH"}, "filter")
+    assert [e.field for e in refused.value.errors] == ["filter"]
+
+
 async def test_a_saved_filter_that_no_longer_fits_is_a_typed_error(graphql, desk):
     from vmeste.platform.appeals.desk_models import SavedFilter
 
@@ -327,3 +483,44 @@ async def test_the_live_queue_wants_a_signed_in_caller(vmeste_app, monkeypatch):
                              monkeypatch)
     result = await listening.result()
     assert result.errors[0].extensions["code"] == "UNAUTHENTICATED"
+
+
+async def test_each_update_of_the_queue_is_read_when_it_is_sent(graphql, desk, vmeste_app,
+                                                               monkeypatch):
+    """The subscription's context lives as long as its connection: its loaders must not
+    keep what an earlier update read."""
+    ours = (await _filed(graphql, desk["operator"], 1))[0]
+    appeal = await Appeal.get(id=int(relay.from_base64(ours)[1]))
+    listening = await listen(vmeste_app, desk["operator"],
+                             "subscription { appealQueue { appeal { events { action } } } }",
+                             monkeypatch)
+    reminders = []
+    for _round in range(2):
+        async with in_transaction() as conn:
+            await APPEAL_STEPS.record(conn, appeal, "system:test", "remind", None,
+                                      appeal.status)
+        update = await listening.following()
+        assert update.errors is None
+        actions = [e["action"] for e in update.data["appealQueue"]["appeal"]["events"]]
+        reminders.append(actions.count("remind"))
+    await listening.result()
+    assert reminders == [1, 2]
+
+
+async def test_a_step_committed_after_a_later_one_still_reaches_the_queue(
+        graphql, desk, vmeste_app, monkeypatch):
+    """Ids are given at insert, rows seen at commit: a lower id can appear after a
+    higher one was sent."""
+    ours = (await _filed(graphql, desk["operator"], 1))[0]
+    pk = int(relay.from_base64(ours)[1])
+    listening = await listen(vmeste_app, desk["operator"],
+                             "subscription { appealQueue { action } }", monkeypatch)
+    newest = await AppealEvent.all().order_by("-id").first()
+    heard = []
+    for offset, action in ((5, "remind"), (2, "overdue")):  # the later id commits first
+        await AppealEvent.create(id=newest.id + offset, appeal_id=pk, actor="system:test",
+                                 action=action, to_status=AppealStatus.ROUTED)
+        update = await listening.following()
+        heard.append(update.data["appealQueue"]["action"])
+    await listening.result()
+    assert heard == ["remind", "overdue"]

@@ -68,3 +68,10 @@ class Loaders:
             raise AttributeError(f"no schema area declares a loader named {name!r}") from None
         loader = self.__dict__[name] = factory()  # later reads skip __getattr__
         return loader
+
+    def reset(self) -> None:
+        """Forget every loader and what it holds. A WebSocket connection's context lives
+        as long as the connection, so a subscription calls this before each round of
+        updates: what they show is read afresh, and no cache grows for hours."""
+        for name in [name for name in self.__dict__ if name != "_factories"]:
+            del self.__dict__[name]

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from vmeste.platform.appeals.access import STAFF, supervising
+from vmeste.platform.appeals.access import STAFF, subordinates_of
 from vmeste.platform.appeals.desk_models import AppealClaim, AppealContact, ContactMode
 from vmeste.platform.appeals.models import Appeal
 from vmeste.platform.errors import DomainError, ErrorCode, FieldError
@@ -91,20 +91,30 @@ def checked(details: ContactDetails) -> ContactDetails:
                           postal_address=postal)
 
 
-async def contact_user(details: ContactDetails, filer: str, idempotency_key: str | None
-                       ) -> User:
+async def contact_user(conn: BaseDBAsyncClient, details: ContactDetails, filer: str,
+                       idempotency_key: str | None) -> User:
     """A user row for an applicant without a named identity: reachable through what
-    they gave, never signed in as. With an idempotency key the row follows from the
-    filer and the key, so a retried submission meets its first appeal through the
-    (applicant, key) index instead of filing it twice."""
+    they gave, never signed in as. Made in the submission's transaction, so a failed
+    submission leaves no row with their e-mail and phone. With an idempotency key the
+    row follows from the filer and the key, so a retried submission meets its first
+    appeal through the (applicant, key) index instead of filing it twice."""
     if idempotency_key is None:
         return await User.create(issuer=CONTACT_ISSUER, subject=uuid.uuid4().hex,
-                                 email=details.email, phone=details.phone)
-    subject = hashlib.sha256(f"{filer}\n{idempotency_key}".encode()).hexdigest()
+                                 email=details.email, phone=details.phone, using_db=conn)
     user, _created = await User.get_or_create(
-        issuer=CONTACT_ISSUER, subject=subject,
-        defaults={"email": details.email, "phone": details.phone})
+        issuer=CONTACT_ISSUER, subject=_keyed_subject(filer, idempotency_key),
+        defaults={"email": details.email, "phone": details.phone}, using_db=conn)
     return user
+
+
+async def keyed_contact(filer: str, idempotency_key: str) -> User | None:
+    """The contact user of an earlier filing with this key, if it was made."""
+    return await User.get_or_none(issuer=CONTACT_ISSUER,
+                                  subject=_keyed_subject(filer, idempotency_key))
+
+
+def _keyed_subject(filer: str, idempotency_key: str) -> str:
+    return hashlib.sha256(f"{filer}\n{idempotency_key}".encode()).hexdigest()
 
 
 def new_code() -> str:
@@ -129,13 +139,14 @@ async def record(conn: BaseDBAsyncClient, appeal: Appeal, details: ContactDetail
                                  expires_at=now + timedelta(days=days), using_db=conn)
 
 
-async def sees_in_full(principal: Principal, appeal: Appeal) -> bool:
-    """The responsible body's staff, those above it, and the applicant."""
-    if principal.user is not None and principal.user.id == appeal.applicant_id:
-        return True
+async def staff_sees(principal: Principal, appeal: Appeal) -> bool:
+    """Staff of the responsible body or a body above it: they read the details and the
+    claim code (the applicant reads the details too, everyone else masked). Asked per
+    appeal of a page, so the bodies below the caller's come from the principal's cache
+    (``subordinates_of``), not a query each."""
     staff = principal.organization_ids(STAFF)
     return bool(staff and appeal.organization_id is not None
-                and staff & await supervising(appeal.organization_id))
+                and appeal.organization_id in await subordinates_of(principal, staff))
 
 
 def masked_name(value: str) -> str:
@@ -153,7 +164,19 @@ def masked_email(value: str) -> str:
     return f"{local[:1]}***@{domain}" if at else ""
 
 
+#: The words that mark a part of an address as a settlement (город, село, посёлок, …),
+#: with or without the dot of their abbreviation.
+_LOCALITY = re.compile(
+    r"^(г|город|с|село|п|пос|посёлок|поселок|пгт|рп|д|дер|деревня|ст|станица|х|хутор|"
+    r"аул|сл|слобода|мкр|нп)(\.\s*|\s+)\S", re.IGNORECASE)
+
+
 def masked_address(value: str) -> str:
-    """The locality (the address up to its first comma), never the street or house."""
-    head = value.split(",", 1)[0].strip()
-    return f"{head}, ***" if head and head != value.strip() else ("***" if value else "")
+    """The locality alone, and only a part marked as one (``г. Киров``): an address
+    written street first (``ул. Ленина д.5, г. Киров``) must not show its street, and
+    ``д.`` before a number is a house, not a village."""
+    parts = [part.strip() for part in value.split(",")]
+    for part in parts:
+        if _LOCALITY.match(part) and not re.match(r"^д(ом)?\.?\s*\d", part, re.IGNORECASE):
+            return f"{part}, ***" if len(parts) > 1 else "***"
+    return "***" if value.strip() else ""

@@ -100,25 +100,29 @@ class Intake:
         # A repeated key is caught by the unique index at insert time (below), so the
         # common case, a first submission, costs no extra query.
         category, territory, target, complained = await self._references(data)
+        # None: a caller known by their details alone, whose user row is made with
+        # the appeal (below).
         applicant = await self._applicant(principal, data, territory)
         try:
             await check_attachable(principal, data.attachment_ids, self.attachment_limit)
         except DomainError:
             # A retry of a submission that took its files: they are attached already.
-            first = await self._first(principal, applicant, data.idempotency_key)
+            first = await self._first(principal, data, applicant)
             if first is None:
                 raise
             return first
         now = self.clock()
         quota = None
         if not filed_for:  # the operator vouches (see on_behalf)
+            assert applicant is not None
             await self._require_identified(applicant, territory)
             quota = await check_submission_quota(self.resolver, territory.code, applicant.id,
                                                  now, data.idempotency_key)
         verdict = await moderate(self.resolver, ModerationRequest(
             text=data.text, category_id=category.id, territory_code=territory.code, now=now,
-            applicant_id=None if filed_for else applicant.id))
-        applicant_type = ApplicantType(applicant.kind.value)
+            applicant_id=None if filed_for or applicant is None else applicant.id))
+        applicant_type = (ApplicantType(applicant.kind.value) if applicant is not None
+                          else ApplicantType.PERSON)
         decision = None
         if verdict.verdict == Verdict.ACCEPT:
             decision = await self.router.route(RoutingRequest(
@@ -135,6 +139,10 @@ class Intake:
                     if verdict.verdict == Verdict.ACCEPT else {})
         try:
             async with in_transaction() as conn:
+                if applicant is None:
+                    assert data.contact is not None
+                    applicant = await contacts.contact_user(conn, data.contact, principal.actor,
+                                                            data.idempotency_key)
                 if quota is not None:
                     # The count above was a cheap early refusal; this one, under the
                     # applicant's lock, is the one parallel submissions cannot slip past.
@@ -170,16 +178,24 @@ class Intake:
         except IntegrityError:
             # The key was used before (a retry, or a concurrent twin): answer with the
             # first appeal, never a duplicate.
-            first = await self._first(principal, applicant, data.idempotency_key)
+            first = await self._first(principal, data, applicant)
             if first is None:
                 raise
             return first
         return appeal
 
     @staticmethod
-    async def _first(principal: Principal, applicant: User, key: str | None) -> Appeal | None:
-        """The appeal submitted before under ``key``, to someone who may see it."""
+    async def _first(principal: Principal, data: SubmitInput, applicant: User | None
+                     ) -> Appeal | None:
+        """The appeal submitted before under the key, to someone who may see it. A caller
+        known by their details alone is the contact user the filer and the key name (the
+        row ``applicant`` holds may have been rolled back with the failed attempt)."""
+        key = data.idempotency_key
         if not key:
+            return None
+        if data.contact is not None and not data.on_behalf_of_subject:
+            applicant = await contacts.keyed_contact(principal.actor, key)
+        if applicant is None:
             return None
         first = await Appeal.get_or_none(applicant_id=applicant.id, idempotency_key=key)
         if first is None:
@@ -190,15 +206,16 @@ class Intake:
         return first
 
     async def _applicant(self, principal: Principal, data: SubmitInput,
-                         territory: Territory) -> User:
+                         territory: Territory) -> User | None:
+        """The applicant, or None for a caller known only by the contact details given
+        (their row is made in the submission's transaction)."""
         assert principal.user is not None  # on_behalf.check_submitter ran first
         if not on_behalf.files_on_behalf(data.channel, data.on_behalf_of_subject):
             return principal.user
         await on_behalf.require_scope(principal, data.channel, territory)
         if not data.on_behalf_of_subject:
             assert data.contact is not None  # on_behalf.check_submitter ran first
-            return await contacts.contact_user(data.contact, principal.actor,
-                                               data.idempotency_key)
+            return None
         return await on_behalf.applicant(principal, data.on_behalf_of_subject,
                                          data.on_behalf_of_issuer)
 

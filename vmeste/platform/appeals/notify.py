@@ -104,7 +104,6 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "territory": "город Киров", "organization": "Администрация города Кирова",
     "reason": "Уточните адрес", "answer": "Яму заделаем до 1 июня.", "rating": 5,
     "rework": False, "due_at": "01.06.2026", "legal_track": "message", "for_staff": False,
-    "claim_code": "7KQ2MZ4RTA",
 }
 LONGEST_CONTEXT: dict[str, Any] = {
     **SAMPLE_CONTEXT, "reason": "Уточните адрес. " * 250, "answer": "Яму заделаем. " * 1500}
@@ -117,12 +116,16 @@ def event_name(action: str, to_status: str, payload: Mapping[str, Any] | None = 
     moderation queue (the applicant already heard "submitted")."""
     if action == "submit" and ((payload or {}).get("channel") == "operator"
                                or (payload or {}).get("on_behalf")):
-        return "filed_on_behalf"
+        return FILED_ON_BEHALF
     if action == "moderate":
         return "rejected" if to_status == "rejected" else None
     if action == "route":
         return "routed" if to_status == "routed" else None
     return _BY_ACTION.get(action)
+
+
+#: The filing notice's own value: the claim code, told to the applicant alone.
+FILED_ON_BEHALF = "filed_on_behalf"
 
 
 async def _claim_code(appeal: Appeal) -> str:
@@ -142,12 +145,20 @@ class AppealSubjects:
         appeal = await Appeal.get_or_none(id=subject_id)
         if appeal is None:
             return None
+        rows = [(event, name) for event in await AppealEvent.filter(
+                    appeal_id=subject_id, id__in=sorted(set(event_ids))).order_by("id")
+                if (name := event_name(event.action, event.to_status, event.payload))]
+        # Only the filing notice carries the code, and only to the applicant (the
+        # fan-out keeps ``private`` out of staff's and webhooks' wording): no other
+        # event's template, nor the body's external systems, can reach it.
+        code = (await _claim_code(appeal)
+                if any(name == FILED_ON_BEHALF for _event, name in rows) else "")
         events = [SubjectEvent(id=event.id, name=name, at=event.at, actor=event.actor,
                                data={"action": event.action, "status": event.to_status},
-                               row=event)
-                  for event in await AppealEvent.filter(
-                      appeal_id=subject_id, id__in=sorted(set(event_ids))).order_by("id")
-                  if (name := event_name(event.action, event.to_status, event.payload))]
+                               row=event,
+                               private={"claim_code": code}
+                               if name == FILED_ON_BEHALF and code else {})
+                  for event, name in rows]
         codes = appeal.territory_path.split(PATH_SEPARATOR)
         own = await Territory.filter(code=codes[-1]).first().values("name", "timezone")
         category = await Category.filter(id=appeal.category_id).first().values_list(
@@ -161,7 +172,6 @@ class AppealSubjects:
             "organization": organization.name if organization else "",
             "legal_track": appeal.legal_track.value, "answer": appeal.answer or "",
             "rating": appeal.rating, "rework": False, "reason": "",
-            "claim_code": await _claim_code(appeal),
         }
         return LoadedSubject(
             id=appeal.id, territory_path=appeal.territory_path,

@@ -46,7 +46,7 @@ from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import Role, RoleAssignment, User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.services import PolicyResolver
-from vmeste.platform.reference.models import Category, Territory
+from vmeste.platform.reference.models import Category, Organization, Territory
 
 REASON_MAX = 2_000
 ANSWER_MAX = 20_000
@@ -103,19 +103,17 @@ class AppealServices(Intake):
         return appeal
 
     async def redirect(self, principal: Principal, appeal_id: int, *, organization_ogrn: str,
-                       reason: str, copy_to: list[str] | None = None) -> Appeal:
+                       reason: str, copy_to: list[str] | None = None,
+                       targets: RedirectTargets | None = None) -> Appeal:
+        """``targets``: the organizations already resolved (a bulk redirection resolves
+        them once for all its appeals); else from the OGRNs."""
         appeal = await STEPS.open(appeal_id, Action.REDIRECT, lambda a: access.require_body_staff(
             principal, a, (Role.OPERATOR, Role.ORG_ADMIN)))
         reason = _required("reason", reason, _("Say why the appeal is redirected"),
                            REASON_MAX)
-        errors: list[FieldError] = []
-        target = await organization(organization_ogrn, "organizationOgrn", errors)
-        copies = [await organization(ogrn, "copyTo", errors) for ogrn in copy_to or []]
-        if errors:
-            raise DomainError(*errors)
-        assert target is not None
+        target, copies = targets or await redirect_targets(organization_ogrn, copy_to or [])
         forbidden = {appeal.complained_organization_id} - {None}
-        if target.id in forbidden or any(c and c.id in forbidden for c in copies):
+        if target.id in forbidden or any(c.id in forbidden for c in copies):
             raise DomainError.of("organizationOgrn", _("A complaint cannot be sent to the "
                                                        "organization it complains about"),
                                  ErrorCode.FORBIDDEN)
@@ -126,9 +124,8 @@ class AppealServices(Intake):
 
         async def copy(conn: BaseDBAsyncClient) -> None:
             for each in copies:
-                if each is not None:
-                    await AppealCopy.get_or_create(appeal=appeal, organization=each,
-                                                   using_db=conn)
+                await AppealCopy.get_or_create(appeal=appeal, organization=each,
+                                               using_db=conn)
 
         previous = appeal.organization_id
         appeal.organization_id = target.id
@@ -136,7 +133,7 @@ class AppealServices(Intake):
         return await STEPS.take(
             appeal, principal.actor, Action.REDIRECT, AppealStatus.ROUTED, reason=reason,
             payload={"from_organization_id": previous, "to_organization": target.ogrn,
-                     "copies": [c.ogrn for c in copies if c]}, within=copy)
+                     "copies": [c.ogrn for c in copies]}, within=copy)
 
     # --- work on the appeal ----------------------------------------------------------
 
@@ -304,3 +301,18 @@ class AppealServices(Intake):
                                  "units": days, "due_at": appeal.due_at.isoformat(),
                                  "reason": reason})
         return appeal
+
+
+#: Where a redirection sends an appeal, and the organizations it copies.
+RedirectTargets = tuple[Organization, list[Organization]]
+
+
+async def redirect_targets(organization_ogrn: str, copy_to: list[str]) -> RedirectTargets:
+    """The organizations a redirection names, or every unknown OGRN as an error."""
+    errors: list[FieldError] = []
+    target = await organization(organization_ogrn, "organizationOgrn", errors)
+    copies = [await organization(ogrn, "copyTo", errors) for ogrn in copy_to]
+    if errors:
+        raise DomainError(*errors)
+    assert target is not None
+    return target, [c for c in copies if c is not None]

@@ -11,6 +11,7 @@ so a message delivered twice fans out once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -82,7 +83,7 @@ async def _fan_out(runtime: Runtime, subject_type: str, subject_id: int,
         recipients = await source.recipients(subject, event, declared.events[name].audiences)
         choices = await choices_of(r.user.id for r in recipients)
         context = {**subject.context, **source.event_context(subject, event)}
-        wording = _Wordings(name, declared.events[name], context, overrides)
+        wording = _Wordings(name, declared.events[name], context, overrides, event.private)
         made = _Maker(subject_type, subject, event)
         for recipient in recipients:
             for channel_name, spec in channels.items():
@@ -127,6 +128,8 @@ class _Wordings:
     spec: EventSpec
     context: dict[str, Any]
     overrides: dict[tuple[str, str], list[tuple[str, str, str]]]
+    #: The event's values for the citizen's wording alone (``SubjectEvent.private``).
+    private: Mapping[str, Any]
     done: dict[tuple[str, bool], templates.Rendered] = field(default_factory=dict)
 
     def __call__(self, channel_name: str, for_staff: bool) -> templates.Rendered:
@@ -134,7 +137,8 @@ class _Wordings:
         if key not in self.done:
             self.done[key] = templates.render(
                 self.spec, {**self.context, "for_staff": for_staff},
-                self.overrides.get((self.name, channel_name), []))
+                self.overrides.get((self.name, channel_name), []),
+                None if for_staff else self.private)
         return self.done[key]
 
 

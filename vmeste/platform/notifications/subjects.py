@@ -65,6 +65,10 @@ class SubjectEvent:
     data: Mapping[str, Any] = field(default_factory=dict)
     #: The component's own event object, handed back to its source.
     row: Any = None
+    #: Template values for the citizen's own wording only (``for_staff`` false), in its
+    #: body only: never in staff's or a webhook's wording, nor in a subject line, which
+    #: the delivery log shows (a claim code, say).
+    private: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -49,9 +49,11 @@ def _compiled(source: str) -> Any:
     return _env.from_string(source)
 
 
-def _render_pair(subject: str, body: str, context: Mapping[str, Any]) -> tuple[str, str]:
+def _render_pair(subject: str, body: str, context: Mapping[str, Any],
+                 private: Mapping[str, Any]) -> tuple[str, str]:
     rendered_subject = " ".join(render_bounded(_compiled(subject), context).split())
-    return rendered_subject[:SUBJECT_MAX], render_bounded(_compiled(body), context)[:BODY_MAX]
+    return rendered_subject[:SUBJECT_MAX], render_bounded(
+        _compiled(body), {**context, **private})[:BODY_MAX]
 
 
 def template_problems(subject: str, body: str, longest: Mapping[str, Any]) -> list[str]:
@@ -73,22 +75,26 @@ def template_problems(subject: str, body: str, longest: Mapping[str, Any]) -> li
     return problems
 
 
-def render_default(event: EventSpec, context: Mapping[str, Any]) -> tuple[str, str]:
+def render_default(event: EventSpec, context: Mapping[str, Any],
+                   private: Mapping[str, Any] | None = None) -> tuple[str, str]:
     """The event's own wording, translated into the current locale."""
-    return _render_pair(translate(event.subject), translate(event.body), context)
+    return _render_pair(translate(event.subject), translate(event.body), context,
+                        private or {})
 
 
 def render(event: EventSpec, context: Mapping[str, Any],
-           overrides: list[tuple[str, str, str]]) -> Rendered:
+           overrides: list[tuple[str, str, str]],
+           private: Mapping[str, Any] | None = None) -> Rendered:
     """``overrides`` are (territory code, subject, body), most specific first; the
-    first is used, and the packaged default if it fails."""
+    first is used, and the packaged default if it fails. ``private`` values reach the
+    body alone (see ``SubjectEvent.private``)."""
     if overrides:
         code, subject, body = overrides[0]
         try:
-            return Rendered(*_render_pair(subject, body, context), source=code)
+            return Rendered(*_render_pair(subject, body, context, private or {}), source=code)
         except Exception as error:  # whatever the regional wording does, the event is told
             failure = _("the template of territory {code}: {error}", code=code,
                         error=type(error).__name__)
-            return Rendered(*render_default(event, context), source="default", error=failure)
-    return Rendered(*render_default(event, context), source="default")
-
+            return Rendered(*render_default(event, context, private), source="default",
+                            error=failure)
+    return Rendered(*render_default(event, context, private), source="default")

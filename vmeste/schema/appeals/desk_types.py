@@ -50,10 +50,9 @@ async def appeal_contact(info: strawberry.Info, row: models.Appeal) -> AppealCon
     if found is None:
         return None
     contact, claim = found
-    full = await contacts.sees_in_full(info.context.principal, row)
-    staff = full and (info.context.principal.user is None
-                      or info.context.principal.user.id != row.applicant_id)
-    if not full:
+    principal = info.context.principal
+    staff = await contacts.staff_sees(principal, row)
+    if not staff and (principal.user is None or principal.user.id != row.applicant_id):
         return AppealContact(
             mode=contact.mode, name=contacts.masked_name(contact.name),
             phone=contacts.masked_phone(contact.phone), email=contacts.masked_email(contact.email),

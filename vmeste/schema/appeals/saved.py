@@ -68,8 +68,9 @@ def _read(kind: Any, raw: Any) -> Any:
     raise _Unfit
 
 
-def restored(cls: type[T], arguments: dict[str, Any]) -> T:
-    """``arguments`` as an instance of the input type ``cls`` declares today."""
+def restored(cls: type[T], arguments: dict[str, Any], field: str = "savedFilterId") -> T:
+    """``arguments`` as an instance of the input type ``cls`` declares today; else
+    INVALID on ``field`` (the argument that brought them)."""
     fields = {f.graphql_name or to_camel_case(f.python_name): f
               for f in get_object_definition(cls, strict=True).fields}
     try:
@@ -78,7 +79,7 @@ def restored(cls: type[T], arguments: dict[str, Any]) -> T:
         return cls(**{fields[name].python_name: _read(fields[name].type, value)
                       for name, value in arguments.items()})
     except _Unfit:
-        raise DomainError.of("savedFilterId", _("The saved filter no longer fits the appeals' "
+        raise DomainError.of(field, _("The saved filter no longer fits the appeals' "
                                                 "filter; save it again"),
                              ErrorCode.INVALID) from None
 

@@ -3,7 +3,9 @@
 Each appeal is its own step, through the same service call as the single mutation (its
 own transaction, history event, audit and outbox message), so one stale or refused
 appeal fails alone with its typed errors and never undoes the others. A batch is
-capped, since every item is a transaction of its own.
+capped, since every item is a transaction of its own. What the batch names once (the
+executor, the organizations) is resolved once, before any appeal: an unknown one is
+the batch's error, and nothing runs.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from collections.abc import Awaitable, Callable
 import strawberry
 from strawberry import relay
 
-from vmeste.platform.appeals import models
+from vmeste.platform.appeals import models, services
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
+from vmeste.platform.identity.models import User
 from vmeste.schema.appeals.context import appeal_services
 from vmeste.schema.appeals.queries import appeal_pk
 from vmeste.schema.appeals.types import Appeal
@@ -73,8 +76,7 @@ async def _each(ids: list[relay.GlobalID],
     try:
         batch = _batch(ids)
     except DomainError as error:
-        return BulkAppealsPayload(results=[], succeeded=0, failed=0,
-                                  user_errors=user_errors(error))
+        return _refused(error)
     results = []
     for appeal_id in batch:
         async def call(appeal_id: relay.GlobalID = appeal_id) -> models.Appeal:
@@ -88,6 +90,26 @@ async def _each(ids: list[relay.GlobalID],
                               user_errors=[])
 
 
+async def _executor(input: BulkAssignExecutorInput) -> int | None:
+    """The executor's user id, resolved once for the batch (whether they work at each
+    appeal's body stays each appeal's check)."""
+    if input.executor_id is not None:
+        return global_pk(input.executor_id, "User", field="executorId",
+                         message=_("This is not a user's id"))
+    if not (input.executor_subject and input.executor_issuer):
+        return None  # the service names what is missing
+    found = await User.filter(subject=input.executor_subject,
+                              issuer=input.executor_issuer).values_list("id", flat=True)
+    if not found:
+        raise DomainError.of("executorSubject", _("No such executor in this organization"),
+                             ErrorCode.NOT_FOUND)
+    return int(found[0])
+
+
+def _refused(error: DomainError) -> BulkAppealsPayload:
+    return BulkAppealsPayload(results=[], succeeded=0, failed=0, user_errors=user_errors(error))
+
+
 @strawberry.type
 class BulkMutation:
     @strawberry.mutation(description="Assign one executor to many appeals; each succeeds or "
@@ -95,17 +117,16 @@ class BulkMutation:
     async def bulk_assign_executor(self, info: strawberry.Info, input: BulkAssignExecutorInput
                                    ) -> BulkAppealsPayload:
         try:
-            executor = None if input.executor_id is None else global_pk(
-                input.executor_id, "User", field="executorId",
-                message=_("This is not a user's id"))
+            executor = await _executor(input)
         except DomainError as error:
-            return BulkAppealsPayload(results=[], succeeded=0, failed=0,
-                                      user_errors=user_errors(error))
+            return _refused(error)
+        named = input.executor_id is None and executor is not None
 
         def step(pk: int) -> Awaitable[models.Appeal]:
             return appeal_services(info).assign_executor(
-                info.context.principal, pk, executor_subject=input.executor_subject,
-                executor_issuer=input.executor_issuer, executor_id=executor)
+                info.context.principal, pk, executor_id=executor,
+                executor_subject=None if named else input.executor_subject,
+                executor_issuer=None if named else input.executor_issuer)
 
         return await _each(input.appeal_ids, step)
 
@@ -114,9 +135,14 @@ class BulkMutation:
                                      f"(at most {BULK_MAX}).")
     async def bulk_redirect_appeals(self, info: strawberry.Info,
                                     input: BulkRedirectAppealsInput) -> BulkAppealsPayload:
+        try:
+            targets = await services.redirect_targets(input.organization_ogrn, input.copy_to)
+        except DomainError as error:
+            return _refused(error)
+
         def step(pk: int) -> Awaitable[models.Appeal]:
             return appeal_services(info).redirect(
                 info.context.principal, pk, organization_ogrn=input.organization_ogrn,
-                reason=input.reason, copy_to=input.copy_to)
+                reason=input.reason, targets=targets)
 
         return await _each(input.appeal_ids, step)

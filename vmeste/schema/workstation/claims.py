@@ -3,8 +3,6 @@ account with the code they were given (:mod:`vmeste.platform.appeals.claims`).""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 
 from vmeste.platform.appeals import claims
@@ -28,5 +26,5 @@ class ClaimMutation:
         settings = info.context.runtime.settings
         rules = claims.ClaimRules(attempts_per_hour=settings.claim_attempts_per_hour)
         row, errors = await run_mutation(claims.claim(
-            info.context.principal, input.code, rules, datetime.now(UTC)))
+            info.context.principal, input.code, rules, info.context.runtime.clock()))
         return AppealPayload(appeal=Appeal.from_model(row) if row else None, user_errors=errors)

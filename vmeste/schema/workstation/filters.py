@@ -21,7 +21,7 @@ from vmeste.schema.reference.types import Organization
 
 def _check(value: AppealFilter) -> dict[str, Any]:
     arguments = stored(value)
-    restored(AppealFilter, arguments)  # what is saved must apply
+    restored(AppealFilter, arguments, "filter")  # what is saved must apply
     return arguments
 
 
