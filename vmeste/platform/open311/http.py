@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.i18n import _
 from vmeste.platform.open311 import catalog, reads
-from vmeste.platform.open311.filing import Form, file_request
+from vmeste.platform.open311.filing import TERRITORY_CODE_MAX, Form, file_request
 from vmeste.platform.open311.formats import FORMATS, Open311Error, error_response, render
 from vmeste.platform.open311.keys import client_of
 from vmeste.platform.ratelimits.clients import client_key, parse_networks
@@ -72,7 +72,8 @@ def _now(request: Request) -> datetime:
 async def _jurisdiction(given: str) -> Territory | None:
     if not given:
         return None
-    found = await Territory.get_or_none(code=given)
+    found = await Territory.get_or_none(code=given) if len(given) <= TERRITORY_CODE_MAX \
+        else None
     if found is None:
         raise Open311Error(404, _("jurisdiction_id {code} not found", code=given))
     return found

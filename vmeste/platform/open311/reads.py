@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from vmeste.platform.appeals.models import AppealEvent, AppealStatus
 from vmeste.platform.i18n import _
+from vmeste.platform.open311.catalog import CODE_MAX
 from vmeste.platform.open311.formats import Open311Error
 from vmeste.platform.open311.models import Open311Request
 from vmeste.platform.reference.models import subtree
@@ -31,6 +32,7 @@ UNMODERATED = (AppealStatus.MODERATION, AppealStatus.REJECTED)
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_IDS = 1000
+MAX_CODES = 100
 _COLUMNS = ("appeal_id", "client_id", "appeal__category__code", "address_string", "address_id",
             "latitude", "longitude", "media_url", "requested_at", "appeal__status",
             "appeal__text", "appeal__updated_at", "appeal__due_at", "appeal__answer",
@@ -83,7 +85,26 @@ def _ids(text: str) -> list[int]:
     return [int(i) for i in ids]
 
 
+def _codes(text: str) -> list[str]:
+    codes = _items(text)
+    if len(codes) > MAX_CODES or any(len(code) > CODE_MAX for code in codes):
+        raise Open311Error(400, _("service_code is a comma-separated list of at most "
+                                  "{count} codes of at most {limit} characters",
+                                  count=MAX_CODES, limit=CODE_MAX))
+    return codes
+
+
 def _span(query: Query, now: datetime) -> tuple[datetime, datetime]:
+    """The window searched; a date so near the calendar's ends that the window would
+    leave it is a 400, not an overflow."""
+    try:
+        return _window(query, now)
+    except OverflowError:
+        raise Open311Error(400, _("start_date and end_date must be between the years 1 "
+                                  "and 9999 with 90 days to spare")) from None
+
+
+def _window(query: Query, now: datetime) -> tuple[datetime, datetime]:
     start = parse_moment(query.start_date, "start_date") if query.start_date else None
     end = parse_moment(query.end_date, "end_date") if query.end_date else None
     if start is None and end is None:
@@ -116,7 +137,7 @@ async def find(query: Query, now: datetime, caller_id: int | None = None
             rows = rows.filter(appeal__status__in=OPEN)
         elif set(statuses) == {"closed"}:
             rows = rows.filter(appeal__status__in=CLOSED)
-        if codes := _items(query.service_code):
+        if codes := _codes(query.service_code):
             rows = rows.filter(appeal__category__code__in=codes)
         start, end = _span(query, now)
         rows = rows.filter(requested_at__gte=start, requested_at__lte=end)
