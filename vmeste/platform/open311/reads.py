@@ -187,7 +187,7 @@ def answer(row: dict[str, Any], note: str | None, caller_id: int | None) -> dict
         "status_notes": notes or None,
         "service_name": row["appeal__category__name"],
         "service_code": row["appeal__category__code"],
-        "description": row["appeal__text"] if shown else None,
+        "description": (row["appeal__text"] or None) if shown else None,
         "agency_responsible": row["appeal__organization__name"],
         "service_notice": service_notice(row),
         "requested_datetime": when(row["requested_at"], zone),
