@@ -3,11 +3,12 @@
 public), in the time zone of their territory.
 
 Statuses: ``closed`` once the appeal is answered, closed, rejected or withdrawn,
-``open`` before. ``status_notes`` is the body's answer once there is one, else the
-reason of the latest step that gave one (a rejection, a redirect, a clarification
-asked); ``expected_datetime`` the appeal's deadline; ``agency_responsible`` the body it
-is routed to. The description and media of a request moderation has not accepted (yet)
-are shown to the client that filed it only.
+``open`` before. ``status_notes`` is the body's answer once there is one (published
+here: an Open311 request's answer is public), else the reason of the latest step whose
+reason is public (:data:`PUBLIC_REASONS`; a moderation refusal's to the filing client
+only); ``expected_datetime`` the appeal's deadline; ``agency_responsible`` the body it
+is routed to. The description, address, point and media of a request moderation has
+not accepted (yet) are shown to the client that filed it only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise.functions import Max
+
+from vmeste.platform.appeals.lifecycle import Action
 from vmeste.platform.appeals.models import AppealEvent, AppealStatus
 from vmeste.platform.i18n import _
 from vmeste.platform.open311.catalog import CODE_MAX
@@ -29,6 +33,13 @@ CLOSED = (AppealStatus.ANSWERED, AppealStatus.CLOSED, AppealStatus.REJECTED,
 OPEN = tuple(s for s in AppealStatus if s not in CLOSED)
 #: Not (yet) accepted by moderation: what the citizen wrote is not published.
 UNMODERATED = (AppealStatus.MODERATION, AppealStatus.REJECTED)
+#: Steps whose reason is addressed to the citizen as the body's word and is published
+#: (a clarification asked, a term extended); a citizen's own reasons (withdrawing) and
+#: the staff's (reopening, redirecting, escalating) never are.
+PUBLIC_REASONS = (Action.REQUEST_CLARIFICATION.value, Action.EXTEND.value)
+#: A moderation refusal's reason is addressed to the citizen but may quote the text it
+#: refuses, so only the client that filed it reads it, as the description.
+FILER_REASONS = (Action.MODERATE.value,)
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_IDS = 1000
@@ -153,14 +164,16 @@ async def one(appeal_id: int, caller_id: int | None = None) -> list[dict[str, An
     return await _answers(found, caller_id)
 
 
-async def _notes(rows: list[dict[str, Any]]) -> dict[int, str]:
-    """Each appeal's latest step reason."""
+async def _notes(rows: list[dict[str, Any]]) -> dict[int, tuple[str, str]]:
+    """Each appeal's latest step whose reason may be told (its action and reason): one
+    row per appeal, however long the histories."""
     ids = [row["appeal_id"] for row in rows]
-    notes: dict[int, str] = {}
-    for appeal_id, reason in await AppealEvent.filter(appeal_id__in=ids).exclude(
-            reason="").order_by("id").values_list("appeal_id", "reason"):
-        notes[appeal_id] = reason
-    return notes
+    latest = await AppealEvent.filter(
+        appeal_id__in=ids, action__in=PUBLIC_REASONS + FILER_REASONS).exclude(
+        reason="").annotate(last=Max("id")).group_by("appeal_id").values_list("last", flat=True)
+    return {appeal_id: (action, reason) for appeal_id, action, reason in
+            await AppealEvent.filter(id__in=list(latest)).values_list(
+                "appeal_id", "action", "reason")}
 
 
 async def _answers(rows: list[dict[str, Any]], caller_id: int | None) -> list[dict[str, Any]]:
@@ -175,12 +188,22 @@ def service_notice(row: dict[str, Any]) -> str | None:
     return _("An answer is due by {moment}", moment=when(due, zone))
 
 
-def answer(row: dict[str, Any], note: str | None, caller_id: int | None) -> dict[str, Any]:
+def _status_notes(row: dict[str, Any], status: AppealStatus, note: tuple[str, str] | None,
+                  filer: bool) -> str | None:
+    if status in (AppealStatus.ANSWERED, AppealStatus.CLOSED) and row["appeal__answer"]:
+        return str(row["appeal__answer"])
+    if note is None or (note[0] in FILER_REASONS and not filer):
+        return None
+    return note[1]
+
+
+def answer(row: dict[str, Any], note: tuple[str, str] | None, caller_id: int | None
+           ) -> dict[str, Any]:
     zone = row["appeal__territory__timezone"]
     status = AppealStatus(row["appeal__status"])
-    shown = status not in UNMODERATED or row["client_id"] == caller_id
-    notes = row["appeal__answer"] if status in (AppealStatus.ANSWERED, AppealStatus.CLOSED) \
-        and row["appeal__answer"] else note
+    filer = row["client_id"] == caller_id
+    shown = status not in UNMODERATED or filer
+    notes = _status_notes(row, status, note, filer)
     return {
         "service_request_id": row["appeal_id"],
         "status": open311_status(status),
@@ -193,10 +216,10 @@ def answer(row: dict[str, Any], note: str | None, caller_id: int | None) -> dict
         "requested_datetime": when(row["requested_at"], zone),
         "updated_datetime": when(row["appeal__updated_at"], zone),
         "expected_datetime": when(row["appeal__due_at"], zone),
-        "address": row["address_string"] or None,
+        "address": (row["address_string"] or None) if shown else None,
         "address_id": row["address_id"] or None,
         "zipcode": None,
-        "lat": row["latitude"],
-        "long": row["longitude"],
+        "lat": row["latitude"] if shown else None,
+        "long": row["longitude"] if shown else None,
         "media_url": (row["media_url"] or None) if shown else None,
     }
