@@ -4,6 +4,8 @@ is the spec's error array, never a 500, and every XML answer stays readable."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import httpx
 import pytest
 import xmltodict
@@ -70,3 +72,25 @@ async def test_control_characters_neither_break_xml_nor_are_filed(db):
         request = xmltodict.parse(public.content)["service_requests"]["request"]
         assert request["service_request_id"] == str(number)
         assert request["description"] == "Звонок\ufffd и \ufffd[0m, и \ufffd"
+
+
+async def test_posts_without_a_valid_key_spend_the_addresss_budget(db, window_clock):
+    limited = replace(db, rate_limits=True, rate_limit_anonymous="2/minute",
+                      rate_limit_mutations="100/minute")
+    async with serving(limited) as served:
+        for key in ("", "guessed"):
+            assert (await post(served, api_key=key, address_id=KAZAN)).status_code == 403
+        spent = await post(served, api_key="guessed-again", address_id=KAZAN)
+        assert spent.status_code == 429 and int(spent.headers["Retry-After"]) > 0
+        assert (await post(served, address_id=KAZAN)).status_code == 200  # a client's own
+
+
+async def test_one_request_is_read_within_its_jurisdiction_only(db):
+    async with serving(db) as served:
+        filed = await post(served, address_id=KAZAN)
+        number = filed.json()[0]["service_request_id"]
+        inside = await get(served, f"requests/{number}.json", jurisdiction_id=KAZAN)
+        assert [r["service_request_id"] for r in inside.json()] == [number]
+        outside = await get(served, f"requests/{number}.json", jurisdiction_id="33701000")
+        assert outside.status_code == 404 and outside.json()[0]["code"] == 404
+        assert (await get(served, f"requests/{2**31}.json")).status_code == 404

@@ -31,6 +31,19 @@ ITEMS = {"services": "service", "attributes": "attribute", "values": "value",
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+#: The largest row number (a 32-bit integer column).
+NUMBER_MAX = 2**31 - 1
+
+
+def number(text: str) -> int | None:
+    """A row number as a client or an administrator types it (ASCII digits that fit
+    the column), else None, so a query never sees a value its column cannot hold."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(NUMBER_MAX)):
+        return None
+    value = int(text)
+    return value if value <= NUMBER_MAX else None
+
+
 class Open311Error(Exception):
     """A refusal in the spec's shape: 400, 403 or 404 with its descriptions (429, with
     the seconds to wait, when a budget is spent)."""

@@ -24,7 +24,7 @@ from vmeste.platform.appeals.lifecycle import Action
 from vmeste.platform.appeals.models import AppealEvent, AppealStatus
 from vmeste.platform.i18n import _
 from vmeste.platform.open311.catalog import CODE_MAX
-from vmeste.platform.open311.formats import Open311Error
+from vmeste.platform.open311.formats import Open311Error, number
 from vmeste.platform.open311.models import Open311Request
 from vmeste.platform.reference.models import subtree
 
@@ -89,11 +89,11 @@ def _items(text: str) -> list[str]:
 
 
 def _ids(text: str) -> list[int]:
-    ids = _items(text)
-    if len(ids) > MAX_IDS or not all(i.isascii() and i.isdigit() and len(i) < 10 for i in ids):
+    ids = [number(item) for item in _items(text)]
+    if len(ids) > MAX_IDS or None in ids:
         raise Open311Error(400, _("service_request_id is a comma-separated list of request "
                                   "numbers (at most {limit})", limit=MAX_IDS))
-    return [int(i) for i in ids]
+    return [i for i in ids if i is not None]
 
 
 def _codes(text: str) -> list[str]:
@@ -157,8 +157,13 @@ async def find(query: Query, now: datetime, caller_id: int | None = None
     return await _answers(found, caller_id)
 
 
-async def one(appeal_id: int, caller_id: int | None = None) -> list[dict[str, Any]]:
-    found = await Open311Request.filter(appeal_id=appeal_id).values(*_COLUMNS)
+async def one(appeal_id: int, caller_id: int | None = None,
+              jurisdiction_path: str | None = None) -> list[dict[str, Any]]:
+    """One request, within the jurisdiction when one is given (else not found)."""
+    rows = Open311Request.filter(appeal_id=appeal_id)
+    if jurisdiction_path is not None:
+        rows = rows.filter(subtree(jurisdiction_path, "appeal__territory_path"))
+    found = await rows.values(*_COLUMNS)
     if not found:
         raise Open311Error(404, _("Service request {id} not found", id=appeal_id))
     return await _answers(found, caller_id)
