@@ -13,6 +13,7 @@ import xmltodict
 from tests.open311_world import KAZAN, serving
 from tests.test_open311 import POTHOLES, get, post
 from vmeste.platform.appeals.models import Appeal, AppealStatus
+from vmeste.platform.reference.attributes import check_values
 
 
 async def test_values_longer_than_their_columns_are_refused_in_the_spec_shape(db):
@@ -94,3 +95,18 @@ async def test_one_request_is_read_within_its_jurisdiction_only(db):
         outside = await get(served, f"requests/{number}.json", jurisdiction_id="33701000")
         assert outside.status_code == 404 and outside.json()[0]["code"] == 404
         assert (await get(served, f"requests/{2**31}.json")).status_code == 404
+
+
+@pytest.mark.parametrize("given", ["nan", "inf", "-Infinity", "1_0", "1e3", "١٢", " ", "1."])
+def test_a_number_attribute_takes_plain_finite_numbers_only(given):
+    definition = [{"code": "depth", "datatype": "number", "variable": True,
+                   "required": True, "description": "Глубина"}]
+    answers, problems = check_values(definition, {"depth": [given]})
+    assert answers == {} and len(problems) == 1
+
+
+def test_a_number_attribute_keeps_what_people_write():
+    definition = [{"code": "depth", "datatype": "number", "variable": True,
+                   "required": True, "description": "Глубина"}]
+    for given in ("12", "-3", "12.5", "12,5", "+7"):
+        assert check_values(definition, {"depth": [given]}) == ({"depth": given}, [])

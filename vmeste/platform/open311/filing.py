@@ -38,6 +38,7 @@ from vmeste.platform.open311.formats import NOT_XML, Open311Error
 from vmeste.platform.open311.models import Open311Client, Open311Request
 from vmeste.platform.reference.attributes import check_values
 from vmeste.platform.reference.models import Territory
+from vmeste.platform.reference.services import EMAIL
 
 DESCRIPTION_MAX = 4_000
 URL_MAX = 2_000
@@ -47,7 +48,6 @@ PHONE_MAX = 32
 #: any query, which the database layer would refuse with an error of its own.
 TERRITORY_CODE_MAX = Territory._meta.fields_map["code"].max_length  # type: ignore[attr-defined]
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](\[\])?")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{5,32}")
 
 
@@ -109,7 +109,7 @@ def _contacts(form: Form, problems: list[str]) -> dict[str, str]:
     found = {name: _limited(form, name, TEXT_MAX, problems)
              for name in ("email", "first_name", "last_name", "device_id", "account_id")}
     found["phone"] = _limited(form, "phone", PHONE_MAX, problems)
-    if found["email"] and not _EMAIL.fullmatch(found["email"]):
+    if found["email"] and not EMAIL.fullmatch(found["email"]):
         problems.append(_("email is not an e-mail address"))
     if found["phone"] and not _PHONE.fullmatch(found["phone"]):
         problems.append(_("phone is not a phone number"))
