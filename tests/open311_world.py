@@ -20,6 +20,7 @@ from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.open311.keys import NewKey, create_key
 from vmeste.platform.reference.demo import load_demo_data
+from vmeste.platform.runtime import Runtime
 from vmeste.platform.settings import Settings
 
 #: Inside the demo's city of Kirov (33701000) and its district of Nolinsk (33626000).
@@ -33,6 +34,7 @@ class Served:
     base: str
     key: NewKey
     appeals: AppealServices
+    runtime: Runtime
 
 
 def free_port() -> int:
@@ -64,7 +66,7 @@ async def serving(settings: Settings) -> AsyncIterator[Served]:
         await asyncio.sleep(0.02)
     try:
         yield Served(f"http://127.0.0.1:{port}/open311/v2", key,
-                     app.state.runtime.service(AppealServices))
+                     app.state.runtime.service(AppealServices), app.state.runtime)
     finally:
         server.should_exit = True
         await task

@@ -147,3 +147,14 @@ async def test_an_operator_cannot_file_for_themself(graphql, city):
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
         ("onBehalfOf", "INVALID")]
     assert not await Appeal.exists()
+
+
+async def test_an_operator_names_no_applicant_under_an_open311_issuer(graphql, city):
+    for issuer in ("open311", "open311:1", " open311:7"):
+        refused = await file_for(graphql, city["operator"], "account:1",
+                                 onBehalfOfIssuer=issuer)
+        assert refused["appeal"] is None
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+            ("onBehalfOfIssuer", "INVALID")]
+    assert not await User.filter(issuer__startswith="open311").exists()
+    assert not await Appeal.exists()

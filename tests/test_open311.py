@@ -15,10 +15,10 @@ import xmltodict
 from georeport import GeoReport
 
 from tests.open311_world import KAZAN, KIROV_POINT, NOLINSK_POINT, Served, serving
-from vmeste.platform.appeals.models import Appeal, Channel
+from vmeste.platform.appeals.models import Appeal, AppealStatus, Channel
 from vmeste.platform.audit.models import AuditEvent
 from vmeste.platform.identity.principal import SYSTEM
-from vmeste.platform.open311.keys import revoke_key
+from vmeste.platform.open311.keys import create_key, revoke_key
 from vmeste.platform.open311.models import Open311Request
 
 POTHOLES = "roads.potholes"
@@ -88,7 +88,9 @@ async def test_a_client_library_reads_back_requests_posted_in_json_and_xml(db):
         both = await asyncio.to_thread(client.get_service_requests,
                                        service_request_id=f"{first},{second}")
         assert sorted(r["service_request_id"] for r in both) == sorted([first, second])
-        assert both[0]["lat"] is None or isinstance(both[0]["lat"], float)
+        by_number = {r["service_request_id"]: r for r in both}
+        assert (by_number[first]["lat"], by_number[first]["long"]) == KIROV_POINT
+        assert (by_number[second]["lat"], by_number[second]["long"]) == (None, None)
 
         await served.appeals.answer(SYSTEM, first, text="Яма заделана 5 декабря.")
         closed = await asyncio.to_thread(client.get_service_requests, status="closed")
@@ -180,3 +182,46 @@ async def test_a_clients_requests_spend_its_budget(db, window_clock):
         assert spent.status_code == 429 and int(spent.headers["Retry-After"]) > 0
         assert xmltodict.parse(spent.content)["errors"]["error"]["code"] == "429"
         assert (await get(served, "services.json")).status_code == 200
+
+
+async def test_windows_statuses_and_jurisdictions_narrow_the_list(db):
+    async with serving(db) as served:
+        lat, lon = KIROV_POINT
+        kirov = (await post(served, lat=str(lat), long=str(lon))).json()[0][
+            "service_request_id"]
+        kazan = (await post(served, address_id=KAZAN)).json()[0]["service_request_id"]
+        old = (await post(served, address_id=KAZAN)).json()[0]["service_request_id"]
+        now = (await Appeal.get(id=kirov)).created_at
+        await Open311Request.filter(appeal_id=old).update(
+            requested_at=now - timedelta(days=91))
+        await served.appeals.answer(SYSTEM, kazan, text="Сделано.")
+
+        def numbers(response: httpx.Response) -> list[int]:
+            assert response.status_code == 200, response.text
+            return sorted(r["service_request_id"] for r in response.json())
+
+        # Without dates: the last 90 days, so the request of 91 days ago is not listed.
+        assert numbers(await get(served, "requests.json")) == sorted([kirov, kazan])
+        # start_date alone: 90 days from it.
+        start = (now - timedelta(days=92)).isoformat()
+        assert numbers(await get(served, "requests.json", start_date=start)) == [old]
+        both = await get(served, "requests.json", status="open,closed")
+        assert numbers(both) == sorted([kirov, kazan])
+        assert numbers(await get(served, "requests.json", status="closed")) == [kazan]
+        assert numbers(await get(served, "requests.json", jurisdiction_id=KAZAN)) == [kazan]
+        assert numbers(await get(served, "requests.json", jurisdiction_id="33000000")) == [
+            kirov]
+
+
+async def test_unmoderated_text_is_the_filers_only(db):
+    async with serving(db) as served:
+        filed = await post(served, address_id=KAZAN, media_url="https://img.example/2.jpg")
+        number = filed.json()[0]["service_request_id"]
+        await Appeal.filter(id=number).update(status=AppealStatus.MODERATION)
+        other = await create_key(SYSTEM, "Другое приложение")
+        for key in ("", other.key):
+            read = (await get(served, f"requests/{number}.json", api_key=key)).json()[0]
+            assert (read["description"], read["media_url"]) == (None, None)
+        own = (await get(served, f"requests/{number}.json", api_key=served.key.key)).json()[0]
+        assert own["description"] == "Глубокая яма на проезжей части у остановки"
+        assert own["media_url"] == "https://img.example/2.jpg"

@@ -12,9 +12,11 @@ from vmeste.platform.settings import Settings
 
 
 def _client_id(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or int(text) > 2**31 - 1:
+    from vmeste.platform.open311.formats import number
+
+    if (found := number(text)) is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a client number")
-    return int(text)
+    return found
 
 
 def cmd_create(settings: Settings, args: argparse.Namespace) -> None:

@@ -82,6 +82,11 @@ def check_submitter(principal: Principal, channel: Channel, subject: str | None,
     if channel == Channel.OPEN311 or principal.user.issuer == OPEN311_CLIENT_ISSUER:
         _check_open311(principal.user, channel, subject, issuer)
         return
+    if (issuer or "").strip().startswith(OPEN311_CLIENT_ISSUER):
+        # A client application's users (and the applications themselves) are named by
+        # their client only: an operator naming one would write in a client's name.
+        raise DomainError.of("onBehalfOfIssuer", _("Open311 issuers are named by Open311 "
+                                                   "client applications only"))
     if not files_on_behalf(channel, subject):
         if subject:
             raise DomainError.of("onBehalfOf", _("Only an operator writes on an applicant's "

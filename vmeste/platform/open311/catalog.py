@@ -9,6 +9,9 @@ from typing import Any
 
 from vmeste.platform.reference.models import PATH_SEPARATOR, Category
 
+#: The longest category code (the column's length): a longer one names no service.
+CODE_MAX = Category._meta.fields_map["code"].max_length  # type: ignore[attr-defined]
+
 
 @dataclass(frozen=True, slots=True)
 class Service:
@@ -41,7 +44,10 @@ async def services() -> list[Service]:
 
 
 async def service(code: str) -> Service | None:
-    """An active category by its code, or None."""
+    """An active category by its code, or None (also for a code too long to be one,
+    which the database layer would refuse rather than find nothing)."""
+    if len(code) > CODE_MAX:
+        return None
     row = await Category.filter(code=code, active=True).first().values(
         "code", "name", "path", "keywords", "attributes")
     if row is None:

@@ -7,12 +7,14 @@ from starlette.routing import BaseRoute
 
 from vmeste.platform.components import Component
 from vmeste.platform.hookspecs import hookimpl
+from vmeste.platform.open311.personal_data import OPEN311_DATA
 from vmeste.platform.settings import Settings
 
 
 @hookimpl
 def vmeste_component() -> Component:
-    return Component(name="open311", models=("vmeste.platform.open311.models",))
+    return Component(name="open311", models=("vmeste.platform.open311.models",),
+                     personal_data=(OPEN311_DATA,))
 
 
 @hookimpl

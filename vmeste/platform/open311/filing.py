@@ -34,17 +34,20 @@ from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.open311 import catalog
-from vmeste.platform.open311.formats import Open311Error
+from vmeste.platform.open311.formats import NOT_XML, Open311Error
 from vmeste.platform.open311.models import Open311Client, Open311Request
 from vmeste.platform.reference.attributes import check_values
 from vmeste.platform.reference.models import Territory
+from vmeste.platform.reference.services import EMAIL
 
 DESCRIPTION_MAX = 4_000
 URL_MAX = 2_000
 TEXT_MAX = 255
 PHONE_MAX = 32
+#: The longest territory code (the column's length): a longer one is refused before
+#: any query, which the database layer would refuse with an error of its own.
+TERRITORY_CODE_MAX = Territory._meta.fields_map["code"].max_length  # type: ignore[attr-defined]
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]{1,64})\](\[\])?")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{5,32}")
 
 
@@ -57,8 +60,13 @@ class Form:
 
     @classmethod
     def of(cls, pairs: Sequence[tuple[str, str]]) -> Form:
+        """Refuses control characters (but tab and line ends): nothing a person types,
+        and published through XML they would break the document for every reader."""
         form = cls()
         for name, value in pairs:
+            if NOT_XML.search(name) or NOT_XML.search(value):
+                raise Open311Error(400, _("Field {name} holds a control character",
+                                          name=NOT_XML.sub("?", name)[:64]))
             if (found := _ATTRIBUTE.fullmatch(name)) is not None:
                 form.attributes.setdefault(found.group(1), []).append(value)
             else:
@@ -101,7 +109,7 @@ def _contacts(form: Form, problems: list[str]) -> dict[str, str]:
     found = {name: _limited(form, name, TEXT_MAX, problems)
              for name in ("email", "first_name", "last_name", "device_id", "account_id")}
     found["phone"] = _limited(form, "phone", PHONE_MAX, problems)
-    if found["email"] and not _EMAIL.fullmatch(found["email"]):
+    if found["email"] and not EMAIL.fullmatch(found["email"]):
         problems.append(_("email is not an e-mail address"))
     if found["phone"] and not _PHONE.fullmatch(found["phone"]):
         problems.append(_("phone is not a phone number"))
@@ -127,8 +135,10 @@ def _subject(contacts: Mapping[str, str]) -> str:
 async def _territory_code(form: Form, client: Open311Client, jurisdiction: Territory | None,
                           point: bool, problems: list[str]) -> str | None:
     if address_id := form.get("address_id"):
-        if not await Territory.filter(code=address_id).exists():
-            problems.append(_("address_id {code} is not a known OKTMO code", code=address_id))
+        if len(address_id) > TERRITORY_CODE_MAX or \
+                not await Territory.filter(code=address_id).exists():
+            problems.append(_("address_id {code} is not a known OKTMO code",
+                              code=address_id[:TERRITORY_CODE_MAX]))
         return address_id
     if point:
         return None  # the intake finds the territory whose boundary holds the point

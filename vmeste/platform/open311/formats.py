@@ -10,6 +10,7 @@ in JSON), a boolean ``true``/``false``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 from xml.etree import ElementTree
@@ -23,6 +24,24 @@ JSON = "application/json; charset=utf-8"
 ITEMS = {"services": "service", "attributes": "attribute", "values": "value",
          "service_requests": "request", "errors": "error", "endpoints": "endpoint",
          "formats": "format"}
+
+
+#: What XML 1.0 cannot hold (C0 controls but tab and line ends, and U+FFFE/U+FFFF):
+#: ElementTree writes them anyway and the document becomes unreadable.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+#: The largest row number (a 32-bit integer column).
+NUMBER_MAX = 2**31 - 1
+
+
+def number(text: str) -> int | None:
+    """A row number as a client or an administrator types it (ASCII digits that fit
+    the column), else None, so a query never sees a value its column cannot hold."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(NUMBER_MAX)):
+        return None
+    value = int(text)
+    return value if value <= NUMBER_MAX else None
 
 
 class Open311Error(Exception):
@@ -45,7 +64,7 @@ def _fill(element: ElementTree.Element, value: Any) -> None:
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
     elif value is not None:
-        element.text = str(value)
+        element.text = NOT_XML.sub("\ufffd", str(value))
 
 
 #: The declaration the spec asks for, in its own spelling.
@@ -68,5 +87,5 @@ def render(fmt: str, root: str, value: Any, status: int = 200) -> Response:
 
 def error_response(fmt: str, status: int, descriptions: Sequence[str]) -> Response:
     """The spec's error array; its codes repeat the HTTP status, as clients expect."""
-    return render(fmt if fmt in FORMATS else "xml", "errors",
+    return render(fmt, "errors",
                   [{"code": status, "description": text} for text in descriptions], status)

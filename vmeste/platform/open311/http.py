@@ -5,8 +5,9 @@ error array in that format, 400 for bad input, 403 for a missing, unknown or rev
 ``api_key``, 404 for what does not exist. Descriptions follow ``Accept-Language``.
 
 Requests spend the API's budgets (``VMESTE_RATE_LIMIT_*``): a POST the ``mutations``
-budget of its client application, a read the ``anonymous`` budget of its address (the
-protocol's reads carry no identity); a spent budget is a 429 in the same error shape,
+budget of its client application (one without a valid key the ``anonymous`` budget of
+its address), a read the ``anonymous`` budget of its address (the protocol's reads
+carry no identity); a spent budget is a 429 in the same error shape,
 with ``Retry-After``.
 
 ``jurisdiction_id`` is optional (one endpoint serves the country); given, it is a
@@ -27,8 +28,14 @@ from starlette.routing import BaseRoute, Route
 from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.i18n import _
 from vmeste.platform.open311 import catalog, reads
-from vmeste.platform.open311.filing import Form, file_request
-from vmeste.platform.open311.formats import FORMATS, Open311Error, error_response, render
+from vmeste.platform.open311.filing import TERRITORY_CODE_MAX, Form, file_request
+from vmeste.platform.open311.formats import (
+    FORMATS,
+    Open311Error,
+    error_response,
+    number,
+    render,
+)
 from vmeste.platform.open311.keys import client_of
 from vmeste.platform.ratelimits.clients import client_key, parse_networks
 from vmeste.platform.ratelimits.limiter import Budget, RequestLimiter
@@ -58,8 +65,7 @@ class Budgets:
             raise Open311Error(429, refusal.message, retry_after=refusal.retry_after)
 
     async def spend_address(self, request: Request) -> None:
-        if self.limiter is not None:
-            await self.spend(Budget.ANONYMOUS, f"ip:{client_key(request.scope, self.trusted)}")
+        await self.spend(Budget.ANONYMOUS, f"ip:{client_key(request.scope, self.trusted)}")
 
 
 Handler = Callable[[Request, str, Budgets], Awaitable[Response]]
@@ -72,7 +78,8 @@ def _now(request: Request) -> datetime:
 async def _jurisdiction(given: str) -> Territory | None:
     if not given:
         return None
-    found = await Territory.get_or_none(code=given)
+    found = await Territory.get_or_none(code=given) if len(given) <= TERRITORY_CODE_MAX \
+        else None
     if found is None:
         raise Open311Error(404, _("jurisdiction_id {code} not found", code=given))
     return found
@@ -131,10 +138,16 @@ async def _caller(key: str) -> int | None:
 
 
 async def _post(request: Request, fmt: str, budgets: Budgets) -> Response:
-    form = Form.of(await _form(request))
-    found = await client_of(form.get("api_key"))
-    if found is None:
-        raise Open311Error(403, _("A valid api_key is required to file a request"))
+    # Until a client is known there is only the address to count: an unreadable form,
+    # a missing or a guessed key spends the address's anonymous budget, as a read does.
+    try:
+        form = Form.of(await _form(request))
+        found = await client_of(form.get("api_key")) if form.get("api_key") else None
+        if found is None:
+            raise Open311Error(403, _("A valid api_key is required to file a request"))
+    except Open311Error:
+        await budgets.spend_address(request)
+        raise
     client, principal = found
     await budgets.spend(Budget.MUTATIONS, f"client:{client.id}")
     jurisdiction = await _jurisdiction(form.get("jurisdiction_id"))
@@ -162,12 +175,13 @@ async def _requests(request: Request, fmt: str, budgets: Budgets) -> Response:
 
 
 async def _request(request: Request, fmt: str, budgets: Budgets) -> Response:
-    await _jurisdiction(request.query_params.get("jurisdiction_id", ""))
-    number = request.path_params["id"]
-    if not (number.isascii() and number.isdigit() and len(number) < 10):
-        raise Open311Error(404, _("Service request {id} not found", id=number))
+    jurisdiction = await _jurisdiction(request.query_params.get("jurisdiction_id", ""))
+    given = request.path_params["id"]
+    if (appeal_id := number(given)) is None:
+        raise Open311Error(404, _("Service request {id} not found", id=given))
     caller = await _caller(request.query_params.get("api_key", ""))
-    return render(fmt, "service_requests", await reads.one(int(number), caller))
+    return render(fmt, "service_requests", await reads.one(
+        appeal_id, caller, jurisdiction.path if jurisdiction else None))
 
 
 def _endpoint(handler: Handler, budgets: Budgets) -> Callable[[Request], Awaitable[Response]]:

@@ -3,11 +3,12 @@
 public), in the time zone of their territory.
 
 Statuses: ``closed`` once the appeal is answered, closed, rejected or withdrawn,
-``open`` before. ``status_notes`` is the body's answer once there is one, else the
-reason of the latest step that gave one (a rejection, a redirect, a clarification
-asked); ``expected_datetime`` the appeal's deadline; ``agency_responsible`` the body it
-is routed to. The description and media of a request moderation has not accepted (yet)
-are shown to the client that filed it only.
+``open`` before. ``status_notes`` is the body's answer once there is one (published
+here: an Open311 request's answer is public), else the reason of the latest step whose
+reason is public (:data:`PUBLIC_REASONS`; a moderation refusal's to the filing client
+only); ``expected_datetime`` the appeal's deadline; ``agency_responsible`` the body it
+is routed to. The description, address, point and media of a request moderation has
+not accepted (yet) are shown to the client that filed it only.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise.functions import Max
+
+from vmeste.platform.appeals.lifecycle import Action
 from vmeste.platform.appeals.models import AppealEvent, AppealStatus
 from vmeste.platform.i18n import _
-from vmeste.platform.open311.formats import Open311Error
+from vmeste.platform.open311.catalog import CODE_MAX
+from vmeste.platform.open311.formats import Open311Error, number
 from vmeste.platform.open311.models import Open311Request
 from vmeste.platform.reference.models import subtree
 
@@ -28,9 +33,17 @@ CLOSED = (AppealStatus.ANSWERED, AppealStatus.CLOSED, AppealStatus.REJECTED,
 OPEN = tuple(s for s in AppealStatus if s not in CLOSED)
 #: Not (yet) accepted by moderation: what the citizen wrote is not published.
 UNMODERATED = (AppealStatus.MODERATION, AppealStatus.REJECTED)
+#: Steps whose reason is addressed to the citizen as the body's word and is published
+#: (a clarification asked, a term extended); a citizen's own reasons (withdrawing) and
+#: the staff's (reopening, redirecting, escalating) never are.
+PUBLIC_REASONS = (Action.REQUEST_CLARIFICATION.value, Action.EXTEND.value)
+#: A moderation refusal's reason is addressed to the citizen but may quote the text it
+#: refuses, so only the client that filed it reads it, as the description.
+FILER_REASONS = (Action.MODERATE.value,)
 MAX_SPAN = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_IDS = 1000
+MAX_CODES = 100
 _COLUMNS = ("appeal_id", "client_id", "appeal__category__code", "address_string", "address_id",
             "latitude", "longitude", "media_url", "requested_at", "appeal__status",
             "appeal__text", "appeal__updated_at", "appeal__due_at", "appeal__answer",
@@ -76,14 +89,33 @@ def _items(text: str) -> list[str]:
 
 
 def _ids(text: str) -> list[int]:
-    ids = _items(text)
-    if len(ids) > MAX_IDS or not all(i.isascii() and i.isdigit() and len(i) < 10 for i in ids):
+    ids = [number(item) for item in _items(text)]
+    if len(ids) > MAX_IDS or None in ids:
         raise Open311Error(400, _("service_request_id is a comma-separated list of request "
                                   "numbers (at most {limit})", limit=MAX_IDS))
-    return [int(i) for i in ids]
+    return [i for i in ids if i is not None]
+
+
+def _codes(text: str) -> list[str]:
+    codes = _items(text)
+    if len(codes) > MAX_CODES or any(len(code) > CODE_MAX for code in codes):
+        raise Open311Error(400, _("service_code is a comma-separated list of at most "
+                                  "{count} codes of at most {limit} characters",
+                                  count=MAX_CODES, limit=CODE_MAX))
+    return codes
 
 
 def _span(query: Query, now: datetime) -> tuple[datetime, datetime]:
+    """The window searched; a date so near the calendar's ends that the window would
+    leave it is a 400, not an overflow."""
+    try:
+        return _window(query, now)
+    except OverflowError:
+        raise Open311Error(400, _("start_date and end_date must be between the years 1 "
+                                  "and 9999 with 90 days to spare")) from None
+
+
+def _window(query: Query, now: datetime) -> tuple[datetime, datetime]:
     start = parse_moment(query.start_date, "start_date") if query.start_date else None
     end = parse_moment(query.end_date, "end_date") if query.end_date else None
     if start is None and end is None:
@@ -116,7 +148,7 @@ async def find(query: Query, now: datetime, caller_id: int | None = None
             rows = rows.filter(appeal__status__in=OPEN)
         elif set(statuses) == {"closed"}:
             rows = rows.filter(appeal__status__in=CLOSED)
-        if codes := _items(query.service_code):
+        if codes := _codes(query.service_code):
             rows = rows.filter(appeal__category__code__in=codes)
         start, end = _span(query, now)
         rows = rows.filter(requested_at__gte=start, requested_at__lte=end)
@@ -125,21 +157,28 @@ async def find(query: Query, now: datetime, caller_id: int | None = None
     return await _answers(found, caller_id)
 
 
-async def one(appeal_id: int, caller_id: int | None = None) -> list[dict[str, Any]]:
-    found = await Open311Request.filter(appeal_id=appeal_id).values(*_COLUMNS)
+async def one(appeal_id: int, caller_id: int | None = None,
+              jurisdiction_path: str | None = None) -> list[dict[str, Any]]:
+    """One request, within the jurisdiction when one is given (else not found)."""
+    rows = Open311Request.filter(appeal_id=appeal_id)
+    if jurisdiction_path is not None:
+        rows = rows.filter(subtree(jurisdiction_path, "appeal__territory_path"))
+    found = await rows.values(*_COLUMNS)
     if not found:
         raise Open311Error(404, _("Service request {id} not found", id=appeal_id))
     return await _answers(found, caller_id)
 
 
-async def _notes(rows: list[dict[str, Any]]) -> dict[int, str]:
-    """Each appeal's latest step reason."""
+async def _notes(rows: list[dict[str, Any]]) -> dict[int, tuple[str, str]]:
+    """Each appeal's latest step whose reason may be told (its action and reason): one
+    row per appeal, however long the histories."""
     ids = [row["appeal_id"] for row in rows]
-    notes: dict[int, str] = {}
-    for appeal_id, reason in await AppealEvent.filter(appeal_id__in=ids).exclude(
-            reason="").order_by("id").values_list("appeal_id", "reason"):
-        notes[appeal_id] = reason
-    return notes
+    latest = await AppealEvent.filter(
+        appeal_id__in=ids, action__in=PUBLIC_REASONS + FILER_REASONS).exclude(
+        reason="").annotate(last=Max("id")).group_by("appeal_id").values_list("last", flat=True)
+    return {appeal_id: (action, reason) for appeal_id, action, reason in
+            await AppealEvent.filter(id__in=list(latest)).values_list(
+                "appeal_id", "action", "reason")}
 
 
 async def _answers(rows: list[dict[str, Any]], caller_id: int | None) -> list[dict[str, Any]]:
@@ -154,28 +193,38 @@ def service_notice(row: dict[str, Any]) -> str | None:
     return _("An answer is due by {moment}", moment=when(due, zone))
 
 
-def answer(row: dict[str, Any], note: str | None, caller_id: int | None) -> dict[str, Any]:
+def _status_notes(row: dict[str, Any], status: AppealStatus, note: tuple[str, str] | None,
+                  filer: bool) -> str | None:
+    if status in (AppealStatus.ANSWERED, AppealStatus.CLOSED) and row["appeal__answer"]:
+        return str(row["appeal__answer"])
+    if note is None or (note[0] in FILER_REASONS and not filer):
+        return None
+    return note[1]
+
+
+def answer(row: dict[str, Any], note: tuple[str, str] | None, caller_id: int | None
+           ) -> dict[str, Any]:
     zone = row["appeal__territory__timezone"]
     status = AppealStatus(row["appeal__status"])
-    shown = status not in UNMODERATED or row["client_id"] == caller_id
-    notes = row["appeal__answer"] if status in (AppealStatus.ANSWERED, AppealStatus.CLOSED) \
-        and row["appeal__answer"] else note
+    filer = row["client_id"] == caller_id
+    shown = status not in UNMODERATED or filer
+    notes = _status_notes(row, status, note, filer)
     return {
         "service_request_id": row["appeal_id"],
         "status": open311_status(status),
         "status_notes": notes or None,
         "service_name": row["appeal__category__name"],
         "service_code": row["appeal__category__code"],
-        "description": row["appeal__text"] if shown else None,
+        "description": (row["appeal__text"] or None) if shown else None,
         "agency_responsible": row["appeal__organization__name"],
         "service_notice": service_notice(row),
         "requested_datetime": when(row["requested_at"], zone),
         "updated_datetime": when(row["appeal__updated_at"], zone),
         "expected_datetime": when(row["appeal__due_at"], zone),
-        "address": row["address_string"] or None,
+        "address": (row["address_string"] or None) if shown else None,
         "address_id": row["address_id"] or None,
         "zipcode": None,
-        "lat": row["latitude"],
-        "long": row["longitude"],
+        "lat": row["latitude"] if shown else None,
+        "long": row["longitude"] if shown else None,
         "media_url": (row["media_url"] or None) if shown else None,
     }

@@ -15,6 +15,10 @@ from typing import Any
 
 from vmeste.platform.i18n import _
 
+#: A number as people write one: ASCII digits, a sign, a point or a comma (float()
+#: would also take ``nan``, ``inf`` and ``1_0``, which no form means).
+_NUMBER = re.compile(r"[-+]?[0-9]+([.,][0-9]+)?")
+
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
 MAX_ATTRIBUTES = 50
@@ -139,11 +143,8 @@ def _value(definition: dict[str, Any], given: list[str]) -> str | list[str]:
         raise AttributeProblem(_("Attribute {code}: not one of its values", code=code))
     if datatype == "string" and ("\n" in value or "\r" in value):
         raise AttributeProblem(_("Attribute {code}: one line of text", code=code))
-    if datatype == "number":
-        try:
-            float(value.replace(",", "."))
-        except ValueError:
-            raise AttributeProblem(_("Attribute {code}: a number", code=code)) from None
+    if datatype == "number" and not _NUMBER.fullmatch(value):
+        raise AttributeProblem(_("Attribute {code}: a number", code=code))
     if datatype == "datetime":
         try:
             datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -55,7 +55,8 @@ AUDIT_LOOKUPS: dict[type[Model], dict[str, str]] = {
                "keywords": "keywords", "attributes": "attributes"},
 }
 CONTACT_KEYS = ("email", "phone", "site", "address")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: An e-mail address as the platform checks it (shared by every form taking one).
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{5,20}")
 _CATEGORY_CODE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
 NAME_MAX = 255
@@ -274,7 +275,7 @@ def _contacts_problems(problems: _Problems, contacts: dict[str, str] | None) -> 
                                       allowed=", ".join(CONTACT_KEYS)))
         elif not isinstance(value, str) or len(value) > 500:
             problems.add(field, _("The value must be a string of up to 500 characters"))
-        elif key == "email" and value and not _EMAIL.fullmatch(value):
+        elif key == "email" and value and not EMAIL.fullmatch(value):
             problems.add(field, _("Invalid e-mail address"))
         elif key == "phone" and value and not _PHONE.fullmatch(value):
             problems.add(field, _("Invalid phone number"))
