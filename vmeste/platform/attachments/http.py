@@ -6,9 +6,10 @@ Refusals are typed JSON like the rest of the API
 ``UNAUTHENTICATED``, 400 ``REQUIRED`` (no ``file`` part), 413 ``FILE_TOO_LARGE`` (or the
 edge's ``REQUEST_TOO_LARGE`` for a body far past the limit), 415 ``WRONG_FILE_TYPE``
 (or ``UNSUPPORTED_MEDIA_TYPE`` for a body that is not ``multipart/form-data``), 409
-``TOO_MANY_FILES``, 422 ``FILE_INFECTED``, 503 ``SCAN_UNAVAILABLE``; a download with a
-forged signature is 403 ``BAD_SIGNATURE``, an expired one 403 ``URL_EXPIRED``, a file
-no longer kept 404 ``NOT_FOUND``.
+``TOO_MANY_FILES``, 422 ``FILE_INFECTED``, 503 ``SCAN_UNAVAILABLE`` or
+``STORAGE_UNAVAILABLE``; a download with a forged signature is 403 ``BAD_SIGNATURE``, an
+expired one 403 ``URL_EXPIRED``, a file no longer kept 404 ``NOT_FOUND``, a store that
+cannot be reached 503 ``STORAGE_UNAVAILABLE``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ MAX_ID = 2**31 - 1
 _STATUS = {ErrorCode.UNAUTHENTICATED: 401, ErrorCode.REQUIRED: 400,
            ErrorCode.FILE_TOO_LARGE: 413, ErrorCode.WRONG_FILE_TYPE: 415,
            ErrorCode.TOO_MANY_FILES: 409, ErrorCode.FILE_INFECTED: 422,
-           ErrorCode.SCAN_UNAVAILABLE: 503}
+           ErrorCode.SCAN_UNAVAILABLE: 503, ErrorCode.STORAGE_UNAVAILABLE: 503}
 #: Shown in the browser rather than saved: images only (a PDF may carry scripts).
 _INLINE = ("image/jpeg", "image/png", "image/webp")
 
@@ -107,6 +108,9 @@ async def download(request: Request) -> Response:
         body = await (await services.storages.store_of(row.storage)).get(stored)
     except StoredObjectMissing:
         return json_error(404, ErrorCode.NOT_FOUND.value, _("File not found"))
+    except OSError:  # StorageUnavailable included
+        return json_error(503, ErrorCode.STORAGE_UNAVAILABLE.value,
+                          _("Files cannot be read now; try again later"))
     media = row.content_type if variant is Variant.FILE else THUMBNAIL_TYPE
     disposition = "inline" if media in _INLINE else "attachment"
     return Response(body, media_type=media, headers={

@@ -83,11 +83,14 @@ class AttachmentServices:
             data, thumbnail = image.data, image.thumbnail
         storage, store = await self.storages.for_upload()
         key = storage_key()
-        await store.put(key, data, kind.content_type)
-        thumbnail_key = None
-        if thumbnail is not None:
-            thumbnail_key = f"{key}.thumb"
-            await store.put(thumbnail_key, thumbnail, THUMBNAIL_TYPE)
+        thumbnail_key = None if thumbnail is None else f"{key}.thumb"
+        try:
+            await store.put(key, data, kind.content_type)
+            if thumbnail_key is not None and thumbnail is not None:
+                await store.put(thumbnail_key, thumbnail, THUMBNAIL_TYPE)
+        except OSError:  # StorageUnavailable included; the sweep never sees these keys
+            raise DomainError.of(FIELD, _("Files cannot be stored now; try again later"),
+                                 ErrorCode.STORAGE_UNAVAILABLE) from None
         async with in_transaction() as conn:
             row = await Attachment.create(
                 uploader_id=principal.user.id, storage=storage, storage_key=key,
