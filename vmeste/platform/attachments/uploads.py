@@ -15,7 +15,7 @@ import inspect
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
@@ -57,6 +57,12 @@ class AttachmentServices:
     resolver: PolicyResolver
     storages: Storages
     clock: Callable[[], datetime]
+    #: Photos re-encoded at once (VMESTE_ATTACHMENT_IMAGE_WORKERS): each takes a core
+    #: and up to about 100 MB of pixels.
+    cleaning: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cleaning = asyncio.Semaphore(self.settings.attachment_image_workers)
 
     def allowed(self) -> dict[str, FileType]:
         return {TYPES[name].content_type: TYPES[name] for name in self.settings.attachment_types}
@@ -76,7 +82,8 @@ class AttachmentServices:
         thumbnail = None
         if kind.image:
             try:
-                image = await asyncio.to_thread(clean, data, kind)
+                async with self.cleaning:
+                    image = await asyncio.to_thread(clean, data, kind)
             except ImageRefused:
                 raise DomainError.of(FIELD, _("The image cannot be read"),
                                      ErrorCode.WRONG_FILE_TYPE) from None
