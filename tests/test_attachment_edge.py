@@ -22,6 +22,7 @@ class Caller:
     def __init__(self, token: str | None, held: bool = False) -> None:
         self.token = token
         self.reads = 0
+        self.reading = asyncio.Event()
         self.go = asyncio.Event()
         if not held:
             self.go.set()
@@ -29,6 +30,7 @@ class Caller:
 
     async def receive(self) -> dict[str, Any]:
         self.reads += 1
+        self.reading.set()
         await self.go.wait()
         return {"type": "http.request", "body": BODY, "more_body": False}
 
@@ -66,8 +68,7 @@ async def test_uploads_past_the_setting_wait_and_are_shed(app_client, world, mak
     async with app_client(attachment_concurrent_uploads=1, inflight_wait_ms=1) as (app, _):
         first = Caller(token, held=True)
         holding = asyncio.create_task(first(app))
-        while first.reads == 0:  # the first upload holds the one slot, reading its body
-            await asyncio.sleep(0)
+        await first.reading.wait()  # the first upload holds the one slot, reading its body
 
         second = Caller(token)
         status, body = await second(app)

@@ -39,8 +39,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmeste.platform.http.locale import negotiated
-from vmeste.platform.http.protocol import json_error
 from vmeste.platform.http.middleware import Authentication, read_body, replaying, too_large
+from vmeste.platform.http.protocol import json_error
 from vmeste.platform.http.request_id import traced
 from vmeste.platform.http.shedding import PROBES, Slots, route_path
 from vmeste.platform.i18n import _, use_locale
