@@ -18,8 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from vmeste.platform.attachments.attach import lock_user
 from vmeste.platform.attachments.content import TYPES, FileType, detect
 from vmeste.platform.attachments.images import ImageRefused, clean
 from vmeste.platform.attachments.models import Attachment, ScanState
@@ -72,12 +74,7 @@ class AttachmentServices:
         if principal.user is None:
             raise DomainError.of(None, _("Sign in to upload files"), ErrorCode.UNAUTHENTICATED)
         kind = self._checked(data)
-        if await Attachment.filter(uploader_id=principal.user.id,
-                                   parent_id__isnull=True).count() >= (
-                self.settings.attachment_max_unattached):
-            raise DomainError.of(FIELD, _("At most {limit} files may wait to be attached",
-                                          limit=self.settings.attachment_max_unattached),
-                                 ErrorCode.TOO_MANY_FILES)
+        await self._within_quota(principal.user.id)  # early, before the costly work
         state, scanners = await self._scanned(data)
         thumbnail = None
         if kind.image:
@@ -99,6 +96,11 @@ class AttachmentServices:
             raise DomainError.of(FIELD, _("Files cannot be stored now; try again later"),
                                  ErrorCode.STORAGE_UNAVAILABLE) from None
         async with in_transaction() as conn:
+            # Again under the uploader's lock: two uploads at once both counted before
+            # either was stored (the stored bytes of a refused one are swept as orphans
+            # never named by a row: see the module's docstring).
+            await lock_user(conn, principal.user.id)
+            await self._within_quota(principal.user.id, conn)
             row = await Attachment.create(
                 uploader_id=principal.user.id, storage=storage, storage_key=key,
                 content_type=kind.content_type, size=len(data),
@@ -112,6 +114,13 @@ class AttachmentServices:
                                 "sha256": row.sha256, "storage": storage,
                                 "scan_state": state.value}, using=conn)
         return row
+
+    async def _within_quota(self, user_id: int, conn: BaseDBAsyncClient | None = None) -> None:
+        limit = self.settings.attachment_max_unattached
+        if await Attachment.filter(uploader_id=user_id, parent_id__isnull=True).using_db(
+                conn).count() >= limit:
+            raise DomainError.of(FIELD, _("At most {limit} files may wait to be attached",
+                                          limit=limit), ErrorCode.TOO_MANY_FILES)
 
     def _checked(self, data: bytes) -> FileType:
         limit = self.settings.attachment_max_bytes
