@@ -1,6 +1,7 @@
 """Expected failures of the attachments part answered as typed errors, never a 500: a
 signature that is not ASCII, a ZIP whose entries do not inflate, a store that is down
-(the local folder unwritable or unreadable, an S3 store that cannot be reached)."""
+(the local folder unwritable or unreadable, an S3 store that cannot be reached); and
+the download's names and conditional requests."""
 
 from __future__ import annotations
 
@@ -99,3 +100,24 @@ async def test_an_s3_store_that_cannot_be_reached_is_a_typed_503(
 
     assert (refused.status_code, error_code(refused)) == (503, "STORAGE_UNAVAILABLE")
     assert await Attachment.all().count() == 0
+
+
+async def test_a_thumbnail_is_named_as_one_and_a_cached_copy_is_not_sent_again(
+        client, graphql, citizen):
+    from tests.attachment_world import photo_with_gps
+
+    upload_id = await uploaded_id(client, citizen, photo_with_gps(), name="IMG_0001.jpg")
+    node = ok_data(await graphql(
+        """query($id: ID!) { node(id: $id) { ... on Attachment { downloadUrl thumbnailUrl } } }""",
+        {"id": upload_id}, token=citizen))["node"]
+
+    thumbnail = await client.get(node["thumbnailUrl"])
+    assert thumbnail.headers["content-disposition"] == (
+        "inline; filename*=UTF-8''IMG_0001-thumbnail.jpg")
+    again = await client.get(node["thumbnailUrl"],
+                             headers={"If-None-Match": thumbnail.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == thumbnail.headers["etag"]
+    full = await client.get(node["downloadUrl"],
+                            headers={"If-None-Match": thumbnail.headers["etag"]})
+    assert full.status_code == 200 and "IMG_0001.jpg" in full.headers["content-disposition"]

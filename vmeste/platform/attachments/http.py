@@ -14,6 +14,7 @@ cannot be reached 503 ``STORAGE_UNAVAILABLE``.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -104,6 +105,11 @@ async def download(request: Request) -> Response:
         row.storage_key if variant is Variant.FILE else row.thumbnail_key)
     if row is None or stored is None:
         return json_error(404, ErrorCode.NOT_FOUND.value, _("File not found"))
+    tag = f'"{row.sha256}"' if variant is Variant.FILE else f'"{row.sha256}-t"'
+    cache = {"Cache-Control": f"private, max-age={max(0, expires - int(now.timestamp()))}",
+             "ETag": tag}
+    if tag in (part.strip() for part in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=cache)
     try:
         body = await (await services.storages.store_of(row.storage)).get(stored)
     except StoredObjectMissing:
@@ -113,10 +119,9 @@ async def download(request: Request) -> Response:
                           _("Files cannot be read now; try again later"))
     media = row.content_type if variant is Variant.FILE else THUMBNAIL_TYPE
     disposition = "inline" if media in _INLINE else "attachment"
+    name = row.name if variant is Variant.FILE else f"{PurePath(row.name).stem}-thumbnail.jpg"
     return Response(body, media_type=media, headers={
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.name)}",
-        "Cache-Control": f"private, max-age={max(0, expires - int(now.timestamp()))}",
-        "ETag": f'"{row.sha256}"' if variant is Variant.FILE else f'"{row.sha256}-t"',
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}", **cache,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox"})
 
