@@ -48,3 +48,4 @@ async def test_an_object_takes_no_more_than_its_limit_from_steps_at_once(
 
     assert sorted(outcomes) == ["TOO_MANY_FILES", "ok"]
     assert await Attachment.filter(parent_kind="appeal", parent_id=777).count() == 2
+
