@@ -1,6 +1,7 @@
 """Files on hearing proposals (a participant's online, a letter's scans entered by staff)
 and on incidents (staff's, with a draft answer): attached by the object's own step in
-its transaction, with its audit record, shown to whoever may see the object."""
+its transaction, with its audit record, shown to whoever may see the object (a
+proposal's only to its uploader and the hearing's staff)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ INCIDENT = f"""query($id: ID!) {{ node(id: $id) {{ ... on Incident {{
   attachments {{ {FILE} }} }} }} }}"""
 
 
-async def test_a_proposal_carries_its_authors_photo_to_every_reader(
-        world: World, db: Any, client: Any, graphql: Any) -> None:
+async def test_a_proposal_shows_its_files_to_the_author_and_staff_only(
+        world: World, db: Any, client: Any, graphql: Any, make_token: Any) -> None:
     row = await hearing()
     await published(row)
     author = await voter(db, "resident", oktmo=MUNICIPALITY_B)
@@ -51,8 +52,18 @@ async def test_a_proposal_carries_its_authors_photo_to_every_reader(
     assert await AuditEvent.filter(action="attachment.attach", object_type="hearing_proposal",
                                    object_id=str(proposal_pk)).exists()
     public = ok_data(await graphql(PROPOSAL, {"id": sent["proposal"]["id"]}))["node"]
-    assert [f["id"] for f in public["attachments"]] == [photo]
-    assert (await client.get(public["attachments"][0]["thumbnailUrl"])).status_code == 200
+    assert public["number"] == 1 and public["attachments"] == []
+    other = await voter(db, "neighbour", oktmo=MUNICIPALITY_B)
+    theirs = ok_data(await graphql(PROPOSAL, {"id": sent["proposal"]["id"]}, token=other))
+    assert theirs["node"]["attachments"] == []
+    assert ok_data(await graphql("""query($id: ID!) { node(id: $id) { id } }""",
+                                 {"id": photo}, token=other))["node"] is None
+    staff = await make_token("regional_admin", territory=REGION_A)
+    seen = ok_data(await graphql(PROPOSAL, {"id": sent["proposal"]["id"]}, token=staff))
+    assert [f["id"] for f in seen["node"]["attachments"]] == [photo]
+    assert ok_data(await graphql("""query($id: ID!) { node(id: $id) { id } }""",
+                                 {"id": photo}, token=staff))["node"] == {"id": photo}
+    assert (await client.get(seen["node"]["attachments"][0]["thumbnailUrl"])).status_code == 200
 
 
 async def test_a_refused_file_leaves_no_proposal(world: World, db: Any, client: Any,
@@ -87,6 +98,8 @@ async def test_staff_enter_a_letter_with_its_scan(world: World, client: Any, gra
 
     assert entered["userErrors"] == []
     assert [f["name"] for f in entered["proposal"]["attachments"]] == ["letter.pdf"]
+    public = ok_data(await graphql(PROPOSAL, {"id": entered["proposal"]["id"]}))["node"]
+    assert public["attachments"] == []
 
 
 async def test_staff_attach_photos_to_an_incident_with_the_draft_answer(

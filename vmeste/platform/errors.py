@@ -66,6 +66,8 @@ class ErrorCode(StrEnum):
     FILE_INFECTED = "FILE_INFECTED"
     #: A scanner is on but could not tell; the file was not stored.
     SCAN_UNAVAILABLE = "SCAN_UNAVAILABLE"
+    #: The store of attachments' bytes cannot be reached now; nothing was stored.
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,9 @@ class Settings:
     hearing_attachment_max_bytes: int = 20 * 1024**2
     #: Attachments (vmeste/platform/attachments): the largest file, files per object,
     #: a citizen's unattached uploads at once, the types taken, the hours an unattached
-    #: upload is kept, a download URL's lifetime, and the storage where no policy decides.
+    #: upload is kept, a download URL's lifetime, the storage where no policy decides,
+    #: the uploads a process takes at once (each holds its body in memory) and the
+    #: photos it re-encodes at once (each up to about 100 MB of pixels, a core busy).
     attachment_max_bytes: int = 10 * 1024**2
     attachment_max_per_parent: int = 10
     attachment_max_unattached: int = 20
@@ -86,6 +88,8 @@ class Settings:
     attachment_unattached_hours: int = 24
     attachment_url_seconds: int = 900
     attachment_storage: str = "local"
+    attachment_concurrent_uploads: int = 8
+    attachment_image_workers: int = 2
     oidc_issuer: str = ""
     oidc_jwks_url: str = ""
     oidc_audience: str = "vmeste"
@@ -383,6 +387,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                             24 * 365),
         attachment_url_seconds=integer(env, "VMESTE_ATTACHMENT_URL_SECONDS", 900, 10, 86_400),
         attachment_storage=identifier(env, "VMESTE_ATTACHMENT_STORAGE", "local"),
+        attachment_concurrent_uploads=integer(env, "VMESTE_ATTACHMENT_CONCURRENT_UPLOADS", 8,
+                                              1, 1024),
+        attachment_image_workers=integer(env, "VMESTE_ATTACHMENT_IMAGE_WORKERS", 2, 1, 64),
         oidc_issuer=env.get("VMESTE_OIDC_ISSUER", "").strip(),
         oidc_jwks_url=http_url(env, "VMESTE_OIDC_JWKS_URL"),
         oidc_audience=env.get("VMESTE_OIDC_AUDIENCE", "").strip() or "vmeste",

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmeste.platform.attachments.storage import STORAGE, StoredObjectMissing
+from vmeste.platform.attachments.storage import STORAGE, StorageUnavailable, StoredObjectMissing
 from vmeste.platform.hookspecs import StrategySpec, hookimpl
 from vmeste.platform.i18n import N_, _
 from vmeste.platform.settings import Settings
@@ -44,16 +44,28 @@ class S3Store:
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[Any]:
+        """A client, and every failure but a missing key as :class:`StorageUnavailable`
+        (a refused request, a store that cannot be reached)."""
         import aioboto3
         from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
 
         session = aioboto3.Session(aws_access_key_id=self.access_key_id,
                                    aws_secret_access_key=self.secret_access_key,
                                    region_name=self.region)
         config = Config(s3={"addressing_style": self.addressing_style},
                         retries={"max_attempts": 3, "mode": "standard"})
-        async with session.client("s3", endpoint_url=self.endpoint_url, config=config) as s3:
-            yield s3
+        try:
+            async with session.client("s3", endpoint_url=self.endpoint_url,
+                                      config=config) as s3:
+                yield s3
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                raise StoredObjectMissing(str(error)) from None
+            raise StorageUnavailable(f"s3: {error.response.get('Error', {}).get('Code')}"
+                                     ) from None
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"s3: {type(error).__name__}") from None
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         async with self._client() as s3:
@@ -61,15 +73,8 @@ class S3Store:
                                 ContentType=content_type)
 
     async def get(self, key: str) -> bytes:
-        from botocore.exceptions import ClientError
-
         async with self._client() as s3:
-            try:
-                answer = await s3.get_object(Bucket=self.bucket, Key=self.prefix + key)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") in _MISSING:
-                    raise StoredObjectMissing(key) from None
-                raise
+            answer = await s3.get_object(Bucket=self.bucket, Key=self.prefix + key)
             async with answer["Body"] as body:
                 data: bytes = await body.read()
                 return data

@@ -23,6 +23,7 @@ from vmeste.platform.attachments.models import Attachment
 from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
+from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import Principal
 
 FIELD = "attachmentIds"
@@ -47,16 +48,21 @@ class Files:
     limit: int = 10
 
 
+def _distinct(ids: Sequence[int], limit: int, field: str) -> list[int]:
+    wanted = list(dict.fromkeys(ids))
+    if len(wanted) > limit:
+        raise DomainError.of(field, _("At most {limit} files", limit=limit),
+                             ErrorCode.TOO_MANY_FILES)
+    return wanted
+
+
 async def check_attachable(principal: Principal, ids: Sequence[int], limit: int,
                            field: str = FIELD) -> list[int]:
     """The distinct ids, once they are the caller's own unattached uploads and fit
     ``limit``; an early refusal before the object's step does its work."""
-    wanted = list(dict.fromkeys(ids))
+    wanted = _distinct(ids, limit, field)
     if not wanted:
         return []
-    if len(wanted) > limit:
-        raise DomainError.of(field, _("At most {limit} files", limit=limit),
-                             ErrorCode.TOO_MANY_FILES)
     user_id = principal.user.id if principal.user is not None else None
     found = await Attachment.filter(id__in=wanted, uploader_id=user_id,
                                     parent_id__isnull=True).count()
@@ -66,20 +72,33 @@ async def check_attachable(principal: Principal, ids: Sequence[int], limit: int,
     return wanted
 
 
+async def lock_user(conn: BaseDBAsyncClient, user_id: int) -> None:
+    """Hold the user's row until ``conn`` ends, so two of one person's steps that count
+    files and then add one run one after the other (PostgreSQL: ``FOR UPDATE``; SQLite
+    serialises writing transactions anyway)."""
+    # A model query: Tortoise drops FOR UPDATE from values_list queries.
+    await User.filter(id=user_id).select_for_update().using_db(conn).only("id").first()
+
+
 async def attach(conn: BaseDBAsyncClient, principal: Principal, ids: Sequence[int], *,
                  parent: str, parent_id: int, limit: int, now: datetime, scope_path: str = "",
                  field: str = FIELD) -> list[int]:
     """Attach the caller's uploads ``ids`` to the object, in the object's transaction;
-    the ids attached."""
-    wanted = await check_attachable(principal, ids, limit, field)
+    the ids attached. The object's count is taken under the caller's lock: one
+    person's two steps on one object cannot both pass it (the steps of two people on
+    one object are ordered by the object's own step, which writes its row)."""
+    wanted = _distinct(ids, limit, field)
     if not wanted:
         return []
+    if principal.user is None:
+        raise DomainError.of(field, _("A file is not found among your uploads"),
+                             ErrorCode.NOT_FOUND)
+    await lock_user(conn, principal.user.id)
     held = await Attachment.filter(parent_kind=parent, parent_id=parent_id).using_db(
         conn).count()
     if held + len(wanted) > limit:
         raise DomainError.of(field, _("At most {limit} files", limit=limit),
                              ErrorCode.TOO_MANY_FILES)
-    assert principal.user is not None  # check_attachable found the caller's uploads
     # Guarded by "still unattached and still the caller's": a concurrent step that took
     # one of them first leaves fewer rows to update, and this one fails whole.
     moved = await Attachment.filter(id__in=wanted, uploader_id=principal.user.id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 
@@ -71,7 +72,9 @@ def _office(data: bytes) -> FileType | None:
             if "[Content_Types].xml" in names:
                 declared = _entry(archive, "[Content_Types].xml")
                 return next((t for main, t in _OOXML_MAIN.items() if main in declared), None)
-    except (zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError):
+    # A corrupt deflate stream is zlib.error, a truncated entry EOFError.
+    except (zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError,
+            zlib.error, EOFError):
         return None
     return None
 

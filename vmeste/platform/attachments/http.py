@@ -6,13 +6,15 @@ Refusals are typed JSON like the rest of the API
 ``UNAUTHENTICATED``, 400 ``REQUIRED`` (no ``file`` part), 413 ``FILE_TOO_LARGE`` (or the
 edge's ``REQUEST_TOO_LARGE`` for a body far past the limit), 415 ``WRONG_FILE_TYPE``
 (or ``UNSUPPORTED_MEDIA_TYPE`` for a body that is not ``multipart/form-data``), 409
-``TOO_MANY_FILES``, 422 ``FILE_INFECTED``, 503 ``SCAN_UNAVAILABLE``; a download with a
-forged signature is 403 ``BAD_SIGNATURE``, an expired one 403 ``URL_EXPIRED``, a file
-no longer kept 404 ``NOT_FOUND``.
+``TOO_MANY_FILES``, 422 ``FILE_INFECTED``, 503 ``SCAN_UNAVAILABLE`` or
+``STORAGE_UNAVAILABLE``; a download with a forged signature is 403 ``BAD_SIGNATURE``, an
+expired one 403 ``URL_EXPIRED``, a file no longer kept 404 ``NOT_FOUND``, a store that
+cannot be reached 503 ``STORAGE_UNAVAILABLE``.
 """
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -40,7 +42,7 @@ MAX_ID = 2**31 - 1
 _STATUS = {ErrorCode.UNAUTHENTICATED: 401, ErrorCode.REQUIRED: 400,
            ErrorCode.FILE_TOO_LARGE: 413, ErrorCode.WRONG_FILE_TYPE: 415,
            ErrorCode.TOO_MANY_FILES: 409, ErrorCode.FILE_INFECTED: 422,
-           ErrorCode.SCAN_UNAVAILABLE: 503}
+           ErrorCode.SCAN_UNAVAILABLE: 503, ErrorCode.STORAGE_UNAVAILABLE: 503}
 #: Shown in the browser rather than saved: images only (a PDF may carry scripts).
 _INLINE = ("image/jpeg", "image/png", "image/webp")
 
@@ -103,16 +105,23 @@ async def download(request: Request) -> Response:
         row.storage_key if variant is Variant.FILE else row.thumbnail_key)
     if row is None or stored is None:
         return json_error(404, ErrorCode.NOT_FOUND.value, _("File not found"))
+    tag = f'"{row.sha256}"' if variant is Variant.FILE else f'"{row.sha256}-t"'
+    cache = {"Cache-Control": f"private, max-age={max(0, expires - int(now.timestamp()))}",
+             "ETag": tag}
+    if tag in (part.strip() for part in request.headers.get("if-none-match", "").split(",")):
+        return Response(status_code=304, headers=cache)
     try:
         body = await (await services.storages.store_of(row.storage)).get(stored)
     except StoredObjectMissing:
         return json_error(404, ErrorCode.NOT_FOUND.value, _("File not found"))
+    except OSError:  # StorageUnavailable included
+        return json_error(503, ErrorCode.STORAGE_UNAVAILABLE.value,
+                          _("Files cannot be read now; try again later"))
     media = row.content_type if variant is Variant.FILE else THUMBNAIL_TYPE
     disposition = "inline" if media in _INLINE else "attachment"
+    name = row.name if variant is Variant.FILE else f"{PurePath(row.name).stem}-thumbnail.jpg"
     return Response(body, media_type=media, headers={
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(row.name)}",
-        "Cache-Control": f"private, max-age={max(0, expires - int(now.timestamp()))}",
-        "ETag": f'"{row.sha256}"' if variant is Variant.FILE else f'"{row.sha256}-t"',
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}", **cache,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox"})
 

@@ -58,7 +58,9 @@ def refusal(key: bytes, attachment_id: int, variant: Variant, expires: int, give
             now: datetime) -> Refusal | None:
     """Why this URL is refused (a signature that does not sign it, or a past expiry);
     None when it is good."""
-    if not hmac.compare_digest(signature(key, attachment_id, variant, expires), given):
+    # Bytes: compare_digest refuses a str with a character outside ASCII (a TypeError).
+    expected = signature(key, attachment_id, variant, expires).encode()
+    if not hmac.compare_digest(expected, given.encode("utf-8", "surrogateescape")):
         return Refusal.FORGED
     if now.timestamp() >= expires:
         return Refusal.EXPIRED

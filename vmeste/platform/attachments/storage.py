@@ -29,11 +29,18 @@ class StoredObjectMissing(LookupError):
     """The store holds nothing under the key (deleted, or never written)."""
 
 
+class StorageUnavailable(OSError):
+    """The store cannot be reached or failed the operation (a store raises it, or an
+    ``OSError`` of its own, for anything but a missing key)."""
+
+
 class ObjectStore(Protocol):
     """Bytes by key. Keys are the platform's own (``ab/cd/<random hex>``), never a
     client's; ``put`` replaces, ``delete`` of a missing key is no error."""
 
-    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data``; :class:`StorageUnavailable` (or an ``OSError``) on failure."""
+        ...
 
     async def get(self, key: str) -> bytes:
         """The bytes under ``key``; :class:`StoredObjectMissing` when there are none."""

@@ -15,11 +15,13 @@ import inspect
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from vmeste.platform.attachments.attach import lock_user
 from vmeste.platform.attachments.content import TYPES, FileType, detect
 from vmeste.platform.attachments.images import ImageRefused, clean
 from vmeste.platform.attachments.models import Attachment, ScanState
@@ -57,6 +59,12 @@ class AttachmentServices:
     resolver: PolicyResolver
     storages: Storages
     clock: Callable[[], datetime]
+    #: Photos re-encoded at once (VMESTE_ATTACHMENT_IMAGE_WORKERS): each takes a core
+    #: and up to about 100 MB of pixels.
+    cleaning: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cleaning = asyncio.Semaphore(self.settings.attachment_image_workers)
 
     def allowed(self) -> dict[str, FileType]:
         return {TYPES[name].content_type: TYPES[name] for name in self.settings.attachment_types}
@@ -66,29 +74,33 @@ class AttachmentServices:
         if principal.user is None:
             raise DomainError.of(None, _("Sign in to upload files"), ErrorCode.UNAUTHENTICATED)
         kind = self._checked(data)
-        if await Attachment.filter(uploader_id=principal.user.id,
-                                   parent_id__isnull=True).count() >= (
-                self.settings.attachment_max_unattached):
-            raise DomainError.of(FIELD, _("At most {limit} files may wait to be attached",
-                                          limit=self.settings.attachment_max_unattached),
-                                 ErrorCode.TOO_MANY_FILES)
+        await self._within_quota(principal.user.id)  # early, before the costly work
         state, scanners = await self._scanned(data)
         thumbnail = None
         if kind.image:
             try:
-                image = await asyncio.to_thread(clean, data, kind)
+                async with self.cleaning:
+                    image = await asyncio.to_thread(clean, data, kind)
             except ImageRefused:
                 raise DomainError.of(FIELD, _("The image cannot be read"),
                                      ErrorCode.WRONG_FILE_TYPE) from None
             data, thumbnail = image.data, image.thumbnail
         storage, store = await self.storages.for_upload()
         key = storage_key()
-        await store.put(key, data, kind.content_type)
-        thumbnail_key = None
-        if thumbnail is not None:
-            thumbnail_key = f"{key}.thumb"
-            await store.put(thumbnail_key, thumbnail, THUMBNAIL_TYPE)
+        thumbnail_key = None if thumbnail is None else f"{key}.thumb"
+        try:
+            await store.put(key, data, kind.content_type)
+            if thumbnail_key is not None and thumbnail is not None:
+                await store.put(thumbnail_key, thumbnail, THUMBNAIL_TYPE)
+        except OSError:  # StorageUnavailable included; the sweep never sees these keys
+            raise DomainError.of(FIELD, _("Files cannot be stored now; try again later"),
+                                 ErrorCode.STORAGE_UNAVAILABLE) from None
         async with in_transaction() as conn:
+            # Again under the uploader's lock: two uploads at once both counted before
+            # either was stored (the stored bytes of a refused one are swept as orphans
+            # never named by a row: see the module's docstring).
+            await lock_user(conn, principal.user.id)
+            await self._within_quota(principal.user.id, conn)
             row = await Attachment.create(
                 uploader_id=principal.user.id, storage=storage, storage_key=key,
                 content_type=kind.content_type, size=len(data),
@@ -102,6 +114,13 @@ class AttachmentServices:
                                 "sha256": row.sha256, "storage": storage,
                                 "scan_state": state.value}, using=conn)
         return row
+
+    async def _within_quota(self, user_id: int, conn: BaseDBAsyncClient | None = None) -> None:
+        limit = self.settings.attachment_max_unattached
+        if await Attachment.filter(uploader_id=user_id, parent_id__isnull=True).using_db(
+                conn).count() >= limit:
+            raise DomainError.of(FIELD, _("At most {limit} files may wait to be attached",
+                                          limit=limit), ErrorCode.TOO_MANY_FILES)
 
     def _checked(self, data: bytes) -> FileType:
         limit = self.settings.attachment_max_bytes

@@ -14,7 +14,7 @@ from vmeste.platform.hearings.line_notify import SUBJECT_TYPE as LINE_SUBJECT_TY
 from vmeste.platform.hearings.line_watch import LineClock
 from vmeste.platform.hearings.notify import HEARING_SUBJECT, SUBJECT_TYPE
 from vmeste.platform.hearings.personal_data import HEARINGS_DATA
-from vmeste.platform.hearings.proposals import PROPOSAL_FILES, may_see_proposal
+from vmeste.platform.hearings.proposals import PROPOSAL_FILES, may_see_proposal_files
 from vmeste.platform.hearings.steps import HEARING_STEPS, LINE_STEPS
 from vmeste.platform.hearings.watch import HearingClock
 from vmeste.platform.hookspecs import hookimpl
@@ -44,7 +44,7 @@ def vmeste_component() -> Component:
                 history_topic(LINE_STEPS, "vmeste.direct_line_fan_out", LINE_SUBJECT_TYPE)),
         services=_services, notifications=(HEARING_SUBJECT, LINE_SUBJECT),
         deadline_kinds=(HearingClock(), LineClock()), demo=_demo,
-        attachment_parents=(AttachmentParent(PROPOSAL_FILES, may_see_proposal),),
+        attachment_parents=(AttachmentParent(PROPOSAL_FILES, may_see_proposal_files),),
         personal_data=(HEARINGS_DATA,),
         path_copies=(("procedure_template", "territory_path"), ("hearing", "territory_path"),
                      ("hearing_participant", "territory_path"),

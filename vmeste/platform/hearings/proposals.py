@@ -285,9 +285,11 @@ def visible_proposals(principal: Principal) -> Q:
             & (Q(status=ProposalStatus.PUBLISHED) | reads_all(principal)))
 
 
-async def may_see_proposal(principal: Principal, proposal_id: int) -> bool:
-    """Who gets a proposal's files: whoever reads the proposal."""
-    return await Proposal.filter(visible_proposals(principal), id=proposal_id).exists()
+async def may_see_proposal_files(principal: Principal, proposal_id: int) -> bool:
+    """Who gets a proposal's files besides their uploader: only those who read every
+    proposal of the hearing. A file is not moderated as the text is, and a letter's
+    scan shows the name, address and signature the public never sees."""
+    return await Proposal.filter(reads_all(principal), id=proposal_id).exists()
 
 
 def readable_proposals(principal: Principal, hearing_id: int, *,

@@ -8,7 +8,12 @@ The edge does, in this order:
 3. it hands over to CORS, when origins are configured;
 4. for HTTP only, it reads the body up to the limit, takes a slot
    (:mod:`~vmeste.platform.http.shedding`) and authenticates the caller
-   (:mod:`~vmeste.platform.http.middleware`).
+   (:mod:`~vmeste.platform.http.middleware`). An upload route (``http/uploads.py``) turns
+   this around: the caller is authenticated from the header first (no token or a bad
+   one is a 401 at once), then an upload slot (``VMESTE_ATTACHMENT_CONCURRENT_UPLOADS``)
+   and a request slot are taken, and only then is its large body read, so nobody
+   unauthenticated costs the process a body's memory and the bodies held at once are
+   bounded.
 
 Each step's refusal passes through the steps before it. So a 401 carries the CORS headers
 that let a browser read it, the request id, and the caller's language.
@@ -35,9 +40,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vmeste.platform.http.locale import negotiated
 from vmeste.platform.http.middleware import Authentication, read_body, replaying, too_large
+from vmeste.platform.http.protocol import json_error
 from vmeste.platform.http.request_id import traced
 from vmeste.platform.http.shedding import PROBES, Slots, route_path
-from vmeste.platform.i18n import use_locale
+from vmeste.platform.i18n import _, use_locale
 from vmeste.platform.identity.authenticate import Authenticator
 from vmeste.platform.settings import Settings
 
@@ -58,6 +64,7 @@ class Edge:
         #: Paths whose bodies have their own limit (uploads; see ``http/uploads.py``).
         self.body_limits = dict(body_limits or {})
         self.slots = Slots(settings.max_inflight, settings.inflight_wait_ms)
+        self.uploads = Slots(settings.attachment_concurrent_uploads, settings.inflight_wait_ms)
         self.authentication = Authentication(authenticator, settings)
         self.direct = dict(direct or {})
         self.inner: ASGIApp = self.guarded
@@ -86,8 +93,11 @@ class Edge:
             await self.app(scope, receive, send)
             return
         headers: dict[bytes, bytes] = scope[HEADERS]
-        limit = self.body_limits.get(scope["path"], self.max_bytes) if self.body_limits else (
-            self.max_bytes)
+        upload_limit = self.body_limits.get(scope["path"]) if self.body_limits else None
+        if upload_limit is not None:
+            await self._upload(scope, receive, send, headers, upload_limit)
+            return
+        limit = self.max_bytes
         body = await read_body(receive, headers.get(b"content-length"), limit)
         if body is None:
             await too_large(limit)(scope, receive, send)
@@ -105,6 +115,37 @@ class Edge:
             await self._admitted(scope, receive, send, headers, path)
         finally:
             self.slots.release()
+
+    async def _upload(self, scope: Scope, receive: Receive, send: Send,
+                      headers: dict[bytes, bytes], limit: int) -> None:
+        """An upload route: the caller, an upload slot and a request slot, then the body."""
+        principal = await self.authentication.principal(scope, headers.get(b"authorization"))
+        if isinstance(principal, Response):  # a bad token
+            await principal(scope, receive, send)
+            return
+        if principal.user is None:
+            await json_error(401, "UNAUTHENTICATED", _("Sign in to upload files"),
+                             **{"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        if not await self.uploads.acquire():
+            await self.uploads.shed()(scope, receive, send)
+            return
+        try:
+            if not await self.slots.acquire():
+                await self.slots.shed()(scope, receive, send)
+                return
+            try:
+                body = await read_body(receive, headers.get(b"content-length"), limit)
+                if body is None:
+                    await too_large(limit)(scope, receive, send)
+                    return
+                scope[BODY] = body
+                scope.setdefault("state", {})["principal"] = principal
+                await self.app(scope, replaying(body, receive), send)
+            finally:
+                self.slots.release()
+        finally:
+            self.uploads.release()
 
     async def _admitted(self, scope: Scope, receive: Receive, send: Send,
                         headers: dict[bytes, bytes], path: str) -> None:

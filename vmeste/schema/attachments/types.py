@@ -44,17 +44,24 @@ class AttachmentNode(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Any]:
-        """The caller's own uploads, and files of objects the caller may see."""
+        """The caller's own uploads, and files of objects the caller may see: one
+        visibility check per object, not per file, and none for one's own. The schema
+        has ``node(id:)`` only, which asks for one id at a time, so a page of them costs
+        one check each; batching across objects would need every component's rule as a
+        set query (``may_see`` answers for one object)."""
         ids = node_pks(node_ids)
         principal = info.context.principal
         parents = attachment_parents_of(info.context.runtime.components)
-        found: dict[int, AttachmentNode] = {}
-        for row in await AttachmentRow.filter(id__in=ids):
-            own = principal.user is not None and row.uploader_id == principal.user.id
-            parent = parents.get(row.parent_kind or "")
-            if own or (parent is not None and row.parent_id is not None
-                       and await parent.may_see(principal, row.parent_id)):
-                found[row.id] = cls.from_model(row)
+        rows = await AttachmentRow.filter(id__in=ids)
+        user_id = principal.user.id if principal.user is not None else None
+        objects = {(row.parent_kind, row.parent_id) for row in rows
+                   if row.uploader_id != user_id and row.parent_kind in parents
+                   and row.parent_id is not None}
+        seen = {(kind, pk) for kind, pk in objects
+                if await parents[kind].may_see(principal, pk)}
+        found = {row.id: cls.from_model(row) for row in rows
+                 if (row.uploader_id == user_id and user_id is not None)
+                 or (row.parent_kind, row.parent_id) in seen}
         return [found.get(pk) for pk in ids]
 
     @strawberry.field(description="The file; signed for the caller, expiring.")

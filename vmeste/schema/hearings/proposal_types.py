@@ -64,9 +64,18 @@ class HearingProposal(relay.Node):
         row = await info.context.loaders.draft_section.load(self.row.section_id)
         return DraftSection.from_model(row) if row is not None else None
 
-    @strawberry.field(description="Files sent with the proposal.", metadata=FILES)
+    @strawberry.field(description="Files sent with the proposal: all of them for callers "
+                                  "who read every proposal of the hearing, else only the "
+                                  "caller's own (files are not moderated, and a letter's "
+                                  "scan shows its author).", metadata=FILES)
     async def attachments(self, info: strawberry.Info) -> list[AttachmentNode]:
-        return await info.context.loaders.proposal_attachments.load(self.row.id)
+        files = await info.context.loaders.proposal_attachments.load(self.row.id)
+        principal = info.context.principal
+        hearing = await info.context.loaders.proposal_hearing.load(self.row.hearing_id)
+        if hearing is not None and may_read_all(principal, hearing):
+            return files
+        user_id = principal.user.id if principal.user is not None else None
+        return [file for file in files if file.row.uploader_id == user_id]
 
     @strawberry.field(description="The author's name as the protocol gives it; null for "
                                   "callers who do not read every proposal of the hearing.")
