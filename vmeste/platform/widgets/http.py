@@ -66,7 +66,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
             return _not_found()
         origin = placements.allowed_origin(widget, request.query_params.get("origin", ""),
                                            dev_mode=settings.dev_mode)
-        if origin is not None:
+        if origin is not None and placements.framed_from(
+                origin, request.headers.get("referer"), request.headers.get("sec-fetch-dest")):
             await placements.count_open(widget, origin, datetime.now(UTC))
         language = widget.language or supported(request.query_params.get("lang")) or current()
         with use_locale(language):

@@ -14,12 +14,14 @@ from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from vmeste.platform.appeals.models import AppealStatus
 from vmeste.platform.html_pages import html_page
 from vmeste.platform.i18n import N_, _, current, translate
 from vmeste.platform.reference.models import Category, Organization, Territory
 from vmeste.platform.settings import Settings
+from vmeste.platform.widgets.configuration import normal_origin
 from vmeste.platform.widgets.models import Widget
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -69,15 +71,28 @@ def _texts() -> dict[str, str]:
     }
 
 
-def _ancestors(widget: Widget) -> str:
-    return " ".join(widget.allowed_origins) or "'none'"
+def _ancestors(widget: Widget, dev_mode: bool) -> str:
+    """The widget's sites for ``frame-ancestors``, each checked again as an origin when
+    the header is built: a value that reached the row some other way (a migration, a
+    hand edit) cannot add a directive (``;``) or a source (a space, ``*``)."""
+    origins = [origin for origin in widget.allowed_origins
+               if isinstance(origin, str) and normal_origin(origin, dev_mode=dev_mode) == origin]
+    return " ".join(origins) or "'none'"
+
+
+def _token_source(settings: Settings) -> str:
+    """The token endpoint's origin for ``connect-src`` (only its origin, so a setting
+    with a space or a ``;`` adds nothing else to the policy)."""
+    if settings.dev_mode or not settings.oidc_token_url:
+        return ""
+    parts = urlsplit(settings.oidc_token_url)
+    origin = normal_origin(f"{parts.scheme}://{parts.netloc}", dev_mode=False)
+    return f" {origin}" if origin else ""
 
 
 def frame_policy(widget: Widget, settings: Settings) -> str:
-    token = ""
-    if not settings.dev_mode and settings.oidc_token_url:
-        token = " " + settings.oidc_token_url
-    return FRAME_POLICY.format(token=token, ancestors=_ancestors(widget))
+    return FRAME_POLICY.format(token=_token_source(settings),
+                               ancestors=_ancestors(widget, settings.dev_mode))
 
 
 def sign_in(settings: Settings, base_url: str) -> dict[str, str] | None:

@@ -3,7 +3,11 @@ a submission when an appeal sent from it is reported back.
 
 The origin is the one the loader read from the embedding page. It is a count, not a
 security boundary (``frame-ancestors`` is that): an origin the widget does not allow is
-not counted, and a submission is counted once per appeal, only for the appeal's own
+not counted, and an open is counted only when the browser itself says the page is
+loaded into a frame (``Sec-Fetch-Dest``, where sent) from that origin (``Referer``, which
+the loader's iframe sends as the bare origin): a site cannot add opens to another
+site's row from a browser, only a script outside one can, as with any count. A
+submission is counted once per appeal, only for the appeal's own
 applicant, and only for an appeal sent through the widget channel to the widget's body.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 from tortoise.expressions import F
 from tortoise.functions import Max, Sum
@@ -54,6 +59,17 @@ def allowed_origin(widget: Widget, origin: str, *, dev_mode: bool) -> str | None
     """The reported origin, normalised, if the widget allows it."""
     found = normal_origin(origin, dev_mode=dev_mode)
     return found if found is not None and found in widget.allowed_origins else None
+
+
+def framed_from(origin: str, referer: str | None, destination: str | None) -> bool:
+    """Whether a page request came from a frame on ``origin``: its ``Referer`` is that
+    origin (or a page of it), and its destination, where the browser names one, a frame."""
+    if destination is not None and destination not in ("iframe", "frame"):
+        return False
+    if not referer or len(referer) > 2048:
+        return False
+    parts = urlsplit(referer)
+    return f"{parts.scheme}://{parts.netloc}".lower() == origin
 
 
 async def _count(widget_id: int, origin: str, day: date, column: str,
