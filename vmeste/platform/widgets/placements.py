@@ -107,13 +107,18 @@ async def count_submission(principal: Principal, widget: Widget, appeal_id: int,
     return True
 
 
-async def placed_on(organization_id: int, since: datetime) -> tuple[str, ...]:
-    """The sites on which the body's active widgets were opened on or after ``since``."""
+async def placed_on(organization_id: int, since: datetime) -> dict[str, tuple[str, ...]]:
+    """The sites on which the body's active widgets were opened on or after ``since``,
+    by the widget's kind (``appeal``, ``opinion``)."""
     rows = await WidgetPlacement.filter(
         widget__organization_id=organization_id, widget__status=WidgetStatus.ACTIVE,
         day__gte=since.date(), opens__gt=0).distinct().order_by("origin").values_list(
-        "origin", flat=True)
-    return tuple(str(origin) for origin in rows)
+        "widget__kind", "origin")
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, origin in rows:
+        if str(origin) not in found.get(str(kind), ()):
+            found[str(kind)] = (*found.get(str(kind), ()), str(origin))
+    return found
 
 
 async def site_totals(widget_ids: list[int]) -> dict[int, list[SiteTotals]]:
