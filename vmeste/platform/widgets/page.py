@@ -51,18 +51,25 @@ def template(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
-def _texts() -> dict[str, str]:
-    """What the script writes itself (the markup's labels are filled on the server)."""
+def frame_texts() -> dict[str, str]:
+    """What every widget's script writes itself about signing in and sending."""
     return {
         "signingIn": _("Signing in…"),
         "signInFailed": _("Sign-in did not succeed. Try again."),
         "signInUnavailable": _("Sign-in is not configured on this platform."),
         "popupBlocked": _("Allow the sign-in window to open, then try again."),
         "sending": _("Sending…"),
+        "network": _("The platform cannot be reached. Try again later."),
+    }
+
+
+def _texts() -> dict[str, str]:
+    """What the appeal script writes itself (the markup's labels are filled on the server)."""
+    return {
+        **frame_texts(),
         "uploading": _("Uploading the photo…"),
         "sent": _("Your appeal No. {number} is sent. Its status: {status}."),
         "failed": _("The appeal was not sent: {reason}"),
-        "network": _("The platform cannot be reached. Try again later."),
         "textRequired": _("Describe the problem in at least 10 characters."),
         "pointPlaced": _("Point placed at latitude {lat}, longitude {lon}."),
         "noAppeals": _("You have sent no appeals yet."),
@@ -124,7 +131,7 @@ def photos(settings: Settings, base_url: str) -> dict[str, Any] | None:
             "types": types}
 
 
-def _json_for_script(value: Any) -> str:
+def json_for_script(value: Any) -> str:
     """JSON safe inside a ``<script type="application/json">`` element."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
@@ -150,12 +157,12 @@ async def frame_page(widget: Widget, settings: Settings, base_url: str, origin: 
     }
     fill = {
         "title": escape(widget.title), "intro": escape(widget.intro),
-        "options": options, "config": _json_for_script(config),
+        "options": options, "config": json_for_script(config),
         "body_name": escape(organization.name if organization else territory.name),
         **{name: escape(text) for name, text in _labels().items()},
     }
     return html_page(current(), widget.title, template("frame.html").format(**fill),
-                     "/widgets/static/widget.js")
+                     "/widgets/static/frame-common.js", "/widgets/static/widget.js")
 
 
 def _labels() -> dict[str, str]:

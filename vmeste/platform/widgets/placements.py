@@ -72,7 +72,7 @@ def framed_from(origin: str, referer: str | None, destination: str | None) -> bo
     return f"{parts.scheme}://{parts.netloc}".lower() == origin
 
 
-async def _count(widget_id: int, origin: str, day: date, column: str,
+async def count_placement(widget_id: int, origin: str, day: date, column: str,
                  conn: object | None = None) -> None:
     """One more in the day's row: created empty if missing (a concurrent creator's row
     is kept), then incremented in the database, so concurrent counts add up."""
@@ -84,7 +84,7 @@ async def _count(widget_id: int, origin: str, day: date, column: str,
 
 
 async def count_open(widget: Widget, origin: str, now: datetime) -> None:
-    await _count(widget.id, origin, now.date(), "opens")
+    await count_placement(widget.id, origin, now.date(), "opens")
 
 
 async def count_submission(principal: Principal, widget: Widget, appeal_id: int, origin: str,
@@ -103,7 +103,7 @@ async def count_submission(principal: Principal, widget: Widget, appeal_id: int,
             return False
         await WidgetSubmission.create(appeal_id=appeal.id, widget_id=widget.id, origin=origin,
                                       counted_at=now, using_db=conn)
-        await _count(widget.id, origin, now.date(), "submissions", conn)
+        await count_placement(widget.id, origin, now.date(), "submissions", conn)
     return True
 
 
