@@ -32,7 +32,10 @@ def _choice(kind: str, name: str, value: str, label: str, ident: str) -> str:
 
 
 def _required(question: PollQuestion) -> str:
-    return f' <span class="vw-hint">({escape(_("required"))})</span>' if question.required else ""
+    if not question.required:
+        return ""
+    mark = escape(_("required"))
+    return f' <span class="vw-hint">({mark})</span>'
 
 
 def _question(question: PollQuestion) -> str:
@@ -48,7 +51,8 @@ def _question(question: PollQuestion) -> str:
             f'{" data-required" if question.required else ""}{show}>'
             f'<legend>{title}{_required(question)}</legend>')
     if kind == QuestionKind.TEXT:
-        return (head + f'<label for="{name}-text" class="vw-hint">{escape(_("Your answer"))}'
+        label = escape(_("Your answer"))
+        return (head + f'<label for="{name}-text" class="vw-hint">{label}'
                 f'</label><textarea id="{name}-text" name="{name}" rows="3" '
                 f'maxlength="2000"></textarea></fieldset>')
     if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
@@ -62,7 +66,8 @@ def _question(question: PollQuestion) -> str:
     if kind == QuestionKind.RANKING:
         places = "".join(f'<option value="{n}">{n}</option>'
                          for n in range(1, len(question.choices) + 1))
-        return head + f'<p class="vw-hint">{escape(_("Give each a place: 1 is first."))}</p>' + (
+        hint = escape(_("Give each a place: 1 is first."))
+        return head + f'<p class="vw-hint">{hint}</p>' + (
             "".join(f'<label class="vw-choice" for="{name}-{i}">{escape(c["title"])} '
                     f'<select id="{name}-{i}" name="{name}" data-key="{escape(c["key"])}">'
                     f'<option value="">—</option>{places}</select></label>'
@@ -77,13 +82,13 @@ def _question(question: PollQuestion) -> str:
 
 
 def _poll(poll: Poll, questions: list[PollQuestion]) -> str:
-    heading = f"vw-poll-{poll.id}"
+    heading, send = f"vw-poll-{poll.id}", escape(_("Send my answers"))
     return (f'<section class="vw-panel vw-item" aria-labelledby="{heading}">'
             f'<h2 id="{heading}">{escape(poll.title)}</h2>'
             f'<p class="vw-intro">{escape(poll.description)}</p>'
             f'<form class="vw-opinion" data-poll="{_gid("Poll", poll.id)}" novalidate>'
             + "".join(_question(q) for q in questions)
-            + f'<button type="submit" class="vw-primary">{escape(_("Send my answers"))}</button>'
+            + f'<button type="submit" class="vw-primary">{send}</button>'
             f'<p class="vw-status" role="status" aria-live="polite"></p></form></section>')
 
 
@@ -91,7 +96,8 @@ def _option(vote: Vote, option: VoteOption, index: int) -> str:
     ident, name = f"v{vote.id}-{index}", f"v{vote.id}"
     cost = ""
     if option.cost is not None:
-        cost = f' <span class="vw-hint">{escape(_("{cost} roubles", cost=option.cost))}</span>'
+        roubles = escape(_("{cost} roubles", cost=option.cost))
+        cost = f' <span class="vw-hint">{roubles}</span>'
     value = _gid("VoteOption", option.id)
     if vote.method == "cumulative":
         most = vote.max_points_per_option or vote.points or 0
@@ -114,7 +120,7 @@ def _rules(vote: Vote) -> str:
 
 
 def _vote(vote: Vote, options: list[VoteOption]) -> str:
-    heading = f"vw-vote-{vote.id}"
+    heading, cast = f"vw-vote-{vote.id}", escape(_("Cast my ballot"))
     return (f'<section class="vw-panel vw-item" aria-labelledby="{heading}">'
             f'<h2 id="{heading}">{escape(vote.title)}</h2>'
             f'<p class="vw-intro">{escape(vote.description)}</p>'
@@ -122,7 +128,7 @@ def _vote(vote: Vote, options: list[VoteOption]) -> str:
             f'data-method="{escape(vote.method)}" novalidate>'
             f'<fieldset class="vw-field"><legend>{escape(_rules(vote))}</legend>'
             + "".join(_option(vote, o, i) for i, o in enumerate(options)) + "</fieldset>"
-            + f'<button type="submit" class="vw-primary">{escape(_("Cast my ballot"))}</button>'
+            + f'<button type="submit" class="vw-primary">{cast}</button>'
             f'<p class="vw-status" role="status" aria-live="polite"></p></form></section>')
 
 
@@ -146,7 +152,8 @@ async def opinion_page(widget: Widget, settings: Settings, base_url: str, origin
     items = "".join(_poll(p, questions[p.id]) for p in polls) + "".join(
         _vote(v, options[v.id]) for v in votes)
     if not items:
-        items = f'<p class="vw-panel">{escape(_("There are no open polls or votes now."))}</p>'
+        none = escape(_("There are no open polls or votes now."))
+        items = f'<p class="vw-panel">{none}</p>'
     territory = await Territory.get(id=widget.territory_id)
     organization = (await Organization.get(id=widget.organization_id)
                     if widget.organization_id is not None else None)
