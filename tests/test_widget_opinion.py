@@ -14,8 +14,8 @@ from tests.widget_world import ALLOWED, WidgetWorld, seed_widget_world
 from tests.worlds import MUNICIPALITY_A, REGION_B, ok_data
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.polls.models import Poll, PollQuestion
-from vmeste.platform.polls.questions import Choice, QuestionInput
 from vmeste.platform.polls.models import QuestionKind as K
+from vmeste.platform.polls.questions import Choice, QuestionInput
 from vmeste.platform.reference.models import Organization
 from vmeste.platform.votes.models import Vote, VoteOption
 from vmeste.platform.widgets.configuration import WidgetInput, create_widget
