@@ -81,11 +81,15 @@ def _question(question: PollQuestion) -> str:
     return head + rows + "</fieldset>"
 
 
+def _description(text: str) -> str:
+    return f'<p class="vw-intro">{escape(text)}</p>' if text else ""
+
+
 def _poll(poll: Poll, questions: list[PollQuestion]) -> str:
     heading, send = f"vw-poll-{poll.id}", escape(_("Send my answers"))
     return (f'<section class="vw-panel vw-item" aria-labelledby="{heading}">'
             f'<h2 id="{heading}">{escape(poll.title)}</h2>'
-            f'<p class="vw-intro">{escape(poll.description)}</p>'
+            + _description(poll.description) +
             f'<form class="vw-opinion" data-poll="{_gid("Poll", poll.id)}" novalidate>'
             + "".join(_question(q) for q in questions)
             + f'<button type="submit" class="vw-primary">{send}</button>'
@@ -123,7 +127,7 @@ def _vote(vote: Vote, options: list[VoteOption]) -> str:
     heading, cast = f"vw-vote-{vote.id}", escape(_("Cast my ballot"))
     return (f'<section class="vw-panel vw-item" aria-labelledby="{heading}">'
             f'<h2 id="{heading}">{escape(vote.title)}</h2>'
-            f'<p class="vw-intro">{escape(vote.description)}</p>'
+            + _description(vote.description) +
             f'<form class="vw-opinion" data-vote="{_gid("Vote", vote.id)}" '
             f'data-method="{escape(vote.method)}" novalidate>'
             f'<fieldset class="vw-field"><legend>{escape(_rules(vote))}</legend>'
