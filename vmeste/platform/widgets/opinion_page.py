@@ -18,7 +18,13 @@ from vmeste.platform.settings import Settings
 from vmeste.platform.votes.models import Vote, VoteOption
 from vmeste.platform.widgets import opinion
 from vmeste.platform.widgets.models import Widget
-from vmeste.platform.widgets.page import frame_texts, json_for_script, sign_in, template
+from vmeste.platform.widgets.page import (
+    frame_header,
+    frame_texts,
+    json_for_script,
+    sign_in,
+    template,
+)
 
 
 def _gid(type_name: str, pk: int) -> str:
@@ -81,19 +87,22 @@ def _question(question: PollQuestion) -> str:
     return head + rows + "</fieldset>"
 
 
-def _description(text: str) -> str:
-    return f'<p class="vw-intro">{escape(text)}</p>' if text else ""
+def _item(heading: str, title: str, description: str, form: str, fields: str,
+          button: str) -> str:
+    """A poll or a vote: its heading, its description, and its form (``form`` holds the
+    form's data attributes) with ``fields``, a send button and its own status line."""
+    intro = f'<p class="vw-intro">{escape(description)}</p>' if description else ""
+    return (f'<section class="vw-panel vw-item" aria-labelledby="{heading}">'
+            f'<h2 id="{heading}">{escape(title)}</h2>{intro}'
+            f'<form class="vw-opinion" {form} novalidate>{fields}'
+            f'<button type="submit" class="vw-primary">{escape(button)}</button>'
+            f'<p class="vw-status" role="status" aria-live="polite"></p></form></section>')
 
 
 def _poll(poll: Poll, questions: list[PollQuestion]) -> str:
-    heading, send = f"vw-poll-{poll.id}", escape(_("Send my answers"))
-    return (f'<section class="vw-panel vw-item" aria-labelledby="{heading}">'
-            f'<h2 id="{heading}">{escape(poll.title)}</h2>'
-            + _description(poll.description) +
-            f'<form class="vw-opinion" data-poll="{_gid("Poll", poll.id)}" novalidate>'
-            + "".join(_question(q) for q in questions)
-            + f'<button type="submit" class="vw-primary">{send}</button>'
-            f'<p class="vw-status" role="status" aria-live="polite"></p></form></section>')
+    return _item(f"vw-poll-{poll.id}", poll.title, poll.description,
+                 f'data-poll="{_gid("Poll", poll.id)}"',
+                 "".join(_question(q) for q in questions), _("Send my answers"))
 
 
 def _option(vote: Vote, option: VoteOption, index: int) -> str:
@@ -124,16 +133,11 @@ def _rules(vote: Vote) -> str:
 
 
 def _vote(vote: Vote, options: list[VoteOption]) -> str:
-    heading, cast = f"vw-vote-{vote.id}", escape(_("Cast my ballot"))
-    return (f'<section class="vw-panel vw-item" aria-labelledby="{heading}">'
-            f'<h2 id="{heading}">{escape(vote.title)}</h2>'
-            + _description(vote.description) +
-            f'<form class="vw-opinion" data-vote="{_gid("Vote", vote.id)}" '
-            f'data-method="{escape(vote.method)}" novalidate>'
-            f'<fieldset class="vw-field"><legend>{escape(_rules(vote))}</legend>'
-            + "".join(_option(vote, o, i) for i, o in enumerate(options)) + "</fieldset>"
-            + f'<button type="submit" class="vw-primary">{cast}</button>'
-            f'<p class="vw-status" role="status" aria-live="polite"></p></form></section>')
+    fields = (f'<fieldset class="vw-field"><legend>{escape(_rules(vote))}</legend>'
+              + "".join(_option(vote, o, i) for i, o in enumerate(options)) + "</fieldset>")
+    return _item(f"vw-vote-{vote.id}", vote.title, vote.description,
+                 f'data-vote="{_gid("Vote", vote.id)}" data-method="{escape(vote.method)}"',
+                 fields, _("Cast my ballot"))
 
 
 def opinion_texts() -> dict[str, str]:
@@ -166,12 +170,10 @@ async def opinion_page(widget: Widget, settings: Settings, base_url: str, origin
               "submissions": f"{base_url}/widgets/{widget.public_key}/submissions",
               "signIn": sign_in(settings, base_url), "texts": opinion_texts()}
     body = template("opinion.html").format(
-        title=escape(widget.title), intro=escape(widget.intro), items=items,
-        l_to=escape(_("To")),
-        body_name=escape(organization.name if organization else territory.name),
-        l_signin_intro=escape(_("Sign in to answer polls and vote: who may take part "
-                                "comes from your verified profile.")),
-        l_signin=escape(_("Sign in")), l_signout=escape(_("Sign out")),
+        header=frame_header(widget, organization.name if organization else territory.name,
+                            _("Sign in to answer polls and vote: who may take part comes "
+                              "from your verified profile.")),
+        items=items, l_signout=escape(_("Sign out")),
         config=json_for_script(config))
     return html_page(current(), widget.title, body, "/widgets/static/frame-common.js",
                      "/widgets/static/opinion.js")

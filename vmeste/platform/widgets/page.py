@@ -155,20 +155,29 @@ async def frame_page(widget: Widget, settings: Settings, base_url: str, origin: 
         "texts": _texts(),
         "statuses": {status.name: translate(text) for status, text in _STATUSES.items()},
     }
+    labels = _labels()
     fill = {
-        "title": escape(widget.title), "intro": escape(widget.intro),
+        "header": frame_header(widget, organization.name if organization else territory.name,
+                               labels.pop("l_signin_intro")),
         "options": options, "config": json_for_script(config),
-        "body_name": escape(organization.name if organization else territory.name),
-        **{name: escape(text) for name, text in _labels().items()},
+        **{name: escape(text) for name, text in labels.items()},
     }
     return html_page(current(), widget.title, template("frame.html").format(**fill),
                      "/widgets/static/frame-common.js", "/widgets/static/widget.js")
 
 
+def frame_header(widget: Widget, body_name: str, signin_intro: str) -> str:
+    """The top of every widget's page: its title, whom it reaches, its intro, and the
+    sign-in invitation (``signin_intro`` says what signing in is for)."""
+    return template("frame_header.html").format(
+        title=escape(widget.title), intro=escape(widget.intro), l_to=escape(_("To")),
+        body_name=escape(body_name), l_signin_intro=escape(signin_intro),
+        l_signin=escape(_("Sign in")))
+
+
 def _labels() -> dict[str, str]:
     return {
         "l_signin_intro": _("Sign in to send an appeal and follow its answer."),
-        "l_signin": _("Sign in"),
         "l_signout": _("Sign out"),
         "l_category": _("Category"),
         "l_text": _("Describe the problem"),
@@ -183,7 +192,6 @@ def _labels() -> dict[str, str]:
         "l_send": _("Send the appeal"),
         "l_mine": _("My appeals"),
         "l_new": _("Write another appeal"),
-        "l_to": _("To"),
     }
 
 
