@@ -13,6 +13,7 @@ applicant, and only for an appeal sent through the widget channel to the widget'
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
@@ -34,6 +35,8 @@ from vmeste.platform.widgets.models import (
     WidgetSubmission,
 )
 
+#: What a public key is made of (``secrets.token_urlsafe``).
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
 #: How long after its submission an appeal may still be reported as the widget's.
 REPORT_WINDOW = timedelta(hours=1)
 #: A widget opened on a site within this window counts as placed there (publics'
@@ -50,7 +53,9 @@ class SiteTotals:
 
 
 async def active_widget(public_key: str) -> Widget | None:
-    if not public_key or len(public_key) > 32:
+    """The active widget of ``public_key``; None for anything else, a key that is not of
+    the keys' alphabet (a NUL byte, which PostgreSQL refuses, included) too."""
+    if not _KEY.fullmatch(public_key):
         return None
     return await Widget.get_or_none(public_key=public_key, status=WidgetStatus.ACTIVE)
 
