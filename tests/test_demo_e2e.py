@@ -161,3 +161,17 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_anonymous_budget(demo):
     # 200 requests leave most of the excess refused whatever the boundary does.
     assert statuses[-1] == 429 and statuses.count(429) >= 50
     assert statuses.count(200) <= 120 + 15
+
+
+def test_demo_body_has_both_widgets(demo):
+    base, tokens = demo
+    query = "{ widgets(first: 5) { edges { node { kind publicKey allowedOrigins } } } }"
+    body = httpx.post(f"{base}/graphql", json={"query": query},
+                      headers={"Authorization": f"Bearer {tokens['org_admin']}"}).json()
+    nodes = {edge["node"]["kind"]: edge["node"] for edge in body["data"]["widgets"]["edges"]}
+    assert set(nodes) == {"APPEAL", "OPINION"}
+    page = httpx.get(f"{base}/widgets/{nodes['OPINION']['publicKey']}/frame",
+                     params={"origin": "http://localhost:8080"})
+    assert page.status_code == 200 and "Выскажите мнение" in page.text
+    assert page.headers["content-security-policy"].endswith(
+        "frame-ancestors http://localhost:8080 http://127.0.0.1:8080")

@@ -1,12 +1,16 @@
-"""The widget in a real browser: Debian's Chromium, driven by Playwright, opens a site on
-another origin that embeds the widget with its one ``<script>``, signs in through the
+"""The widgets in a real browser: Debian's Chromium, driven by Playwright, opens a site
+on another origin that embeds the widget with its one ``<script>``, signs in through the
 dev issuer's page, places a point on the map by keyboard and sends an appeal, which is
 routed to the widget's body with its photo; a site the widget does not allow cannot
-frame it.
+frame it. On another page of the same site the opinion widget lists the territory's
+open poll; the citizen signs in again (a new tab) and answers it, and the answer is
+recorded and counted as the widget's submission.
 
 The platform runs under a real uvicorn on the test's database, in the test's event loop;
-the sites are a second and a third uvicorn on other ports (other origins). The
-screenshot of the widget is kept as ``tests/artifacts/widget.png``.
+the sites are a second and a third uvicorn on other ports (other origins). One test
+drives both widgets, so the servers and the browser start once. The screenshots are
+kept as ``tests/artifacts/widget.png``, ``widget-sent.png``, ``widget-opinion-form.png``
+and ``widget-opinion.png``.
 """
 
 from __future__ import annotations
@@ -24,13 +28,20 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from tests.attachment_world import photo_with_gps
+from tests.poll_world import organised, services_of
 from tests.widget_world import seed_widget_world
+from tests.worlds import MUNICIPALITY_A
 from vmeste.app import create_app
 from vmeste.platform.appeals.intake import APPEAL_FILES
 from vmeste.platform.appeals.models import Appeal, AppealStatus, Channel
 from vmeste.platform.attachments.models import Attachment
+from vmeste.platform.identity.principal import SYSTEM
+from vmeste.platform.polls.models import PollResponse
+from vmeste.platform.polls.models import QuestionKind as K
+from vmeste.platform.polls.questions import Choice, QuestionInput
 from vmeste.platform.settings import Settings
-from vmeste.platform.widgets.models import WidgetPlacement, WidgetSubmission
+from vmeste.platform.widgets.configuration import WidgetInput, create_widget
+from vmeste.platform.widgets.models import Widget, WidgetKind, WidgetPlacement, WidgetSubmission
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -69,11 +80,55 @@ async def serving(app: Starlette, port: int) -> AsyncIterator[None]:
         await task
 
 
-def site(embed: str) -> Starlette:
-    async def page(_: object) -> HTMLResponse:
-        return HTMLResponse(SITE.format(embed=embed))
+def site(embed: str, opinion: str = "") -> Starlette:
+    """A site whose home page embeds ``embed`` and whose ``/opinion`` page ``opinion``."""
+    def serve(markup: str) -> Route:
+        async def page(_: object) -> HTMLResponse:
+            return HTMLResponse(SITE.format(embed=markup))
+        return page  # type: ignore[return-value]
 
-    return Starlette(routes=[Route("/", page)])
+    return Starlette(routes=[Route("/", serve(embed)), Route("/opinion", serve(opinion))])
+
+
+async def sign_in(page: object, frame: object, login: str) -> None:
+    """Through the dev issuer's window, opened from the widget's "Sign in"."""
+    async with page.expect_popup() as opened:  # type: ignore[attr-defined]
+        await frame.get_by_role("button", name="Войти").click()  # type: ignore[attr-defined]
+    popup = await opened.value
+    await popup.get_by_label("Тестовый логин").fill(login)
+    async with popup.expect_event("close"):
+        await popup.get_by_role("button", name="Войти").click()
+
+
+async def answer_the_poll(page: object, site_url: str) -> None:
+    """The opinion widget on the site's other page: sign in, answer by keyboard, send."""
+    await page.goto(site_url + "/opinion")  # type: ignore[attr-defined]
+    frame = page.frame_locator("iframe")  # type: ignore[attr-defined]
+    await playwright_api.expect(frame.get_by_role("heading", name="Двор на Ленина")
+                                ).to_be_visible()
+    await sign_in(page, frame, "petrova")
+    square = frame.get_by_label("Сквер")
+    await square.focus()
+    await square.press("Space")
+    await playwright_api.expect(square).to_be_checked()
+    await frame.get_by_role("radio", name="4").check()
+    await frame.get_by_label("Ваш ответ").fill("Больше скамеек")
+    unnamed = await frame.locator("input, select, textarea").evaluate_all(
+        "els => els.filter(e => !e.labels.length && !e.getAttribute('aria-label'))"
+        ".map(e => e.id)")
+    assert unnamed == []
+    form = ARTIFACTS / "widget-opinion-form.png"
+    await page.screenshot(path=str(form))  # type: ignore[attr-defined]
+    print(f"opinion widget screenshot, filled in: {form}")
+    async with page.expect_response(  # type: ignore[attr-defined]
+            lambda r: r.url.endswith("/submissions")) as told:
+        await frame.get_by_role("button", name="Отправить ответы").press("Enter")
+    assert (await told.value).status == 200
+    await playwright_api.expect(frame.locator(".vw-opinion .vw-status")).to_contain_text(
+        "ваши ответы учтены")
+    shot = ARTIFACTS / "widget-opinion.png"
+    await page.screenshot(path=str(shot))  # type: ignore[attr-defined]
+    print(f"opinion widget screenshot: {shot}")
 
 
 async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, world,
@@ -86,9 +141,23 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
     snippet = (f'<script src="{platform}/widgets/loader.js" data-widget="{key}" '
                'data-title="Сообщить о проблеме" async></script>')
     framed = f'<iframe id="direct" src="{platform}/widgets/{key}/frame"></iframe>'
-    async with serving(create_app(db, manage_database=False), platform_port), \
-            serving(site(snippet), site_port), serving(site(snippet + framed), other_port), \
+    opinion = await create_widget(SYSTEM, WidgetInput(
+        title="Выскажите мнение", category_codes=(), kind=WidgetKind.OPINION,
+        allowed_origins=(allowed,), organization_id=widgets.widget.organization_id),
+        dev_mode=True)
+    opinion_snippet = (f'<script src="{platform}/widgets/loader.js" '
+                       f'data-widget="{opinion.public_key}" async></script>')
+    app = create_app(db, manage_database=False)
+    async with serving(app, platform_port), \
+            serving(site(snippet, opinion_snippet), site_port), \
+            serving(site(snippet + framed), other_port), \
             playwright_api.async_playwright() as p:
+        poll = await organised(services_of(app), territory=MUNICIPALITY_A, title="Двор на Ленина",
+                               questions=[
+            QuestionInput(K.SINGLE, "Что благоустроить?",
+                          choices=(Choice("a", "Парк"), Choice("b", "Сквер"))),
+            QuestionInput(K.SCALE, "Насколько вы довольны двором?", scale_min=1, scale_max=5),
+            QuestionInput(K.TEXT, "Ваши предложения", required=False)])
         browser = await p.chromium.launch(executable_path=str(CHROMIUM))
         try:
             context = await browser.new_context(locale="ru-RU",
@@ -98,13 +167,7 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
             page.on("pageerror", lambda error: errors.append(str(error)))
             await page.goto(allowed)
             frame = page.frame_locator("iframe")
-            sign_in = frame.get_by_role("button", name="Войти")
-            async with page.expect_popup() as opened:
-                await sign_in.click()
-            popup = await opened.value
-            await popup.get_by_label("Тестовый логин").fill("ivanova")
-            async with popup.expect_event("close"):
-                await popup.get_by_role("button", name="Войти").click()
+            await sign_in(page, frame, "ivanova")
 
             # Every field has an accessible name; the keyboard reaches the map and send.
             await frame.get_by_label("Категория").select_option("roads.pits")
@@ -158,6 +221,11 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
                 assert await child.query_selector("#vw-title") is None, child.url
             assert len(other.frames) == 3
             assert sum("frame-ancestors" in text for text in refusals) == 2, refusals
+
+            opinion_page = await context.new_page()
+            opinion_page.on("pageerror", lambda error: errors.append(str(error)))
+            await answer_the_poll(opinion_page, allowed)
+            assert errors == [], "the opinion widget's script ran without an error"
         finally:
             await browser.close()
 
@@ -167,8 +235,13 @@ async def test_a_widget_on_an_allowed_site_sends_a_routed_appeal(db: Settings, w
     assert appeal.organization.ogrn == widgets.city_admin
     assert appeal.routing_trace[0]["strategy"] == "widget-target"
     assert appeal.latitude is not None and appeal.address == "улица Ленина, 5"
-    assert [(r.origin, r.opens, r.submissions) for r in await WidgetPlacement.all()] == [
-        (allowed, 1, 1)]
+    assert [(r.origin, r.opens, r.submissions) for r in await WidgetPlacement.filter(
+        widget_id=widgets.widget.id)] == [(allowed, 1, 1)]
+    (response,) = await PollResponse.filter(poll_id=poll.id)
+    assert len(response.answers) == 3
+    assert [(r.origin, r.opens, r.submissions) for r in await WidgetPlacement.filter(
+        widget_id=opinion.id)] == [(allowed, 1, 1)]
+    assert await Widget.filter(kind=WidgetKind.OPINION).count() == 1
     assert await WidgetSubmission.filter(appeal_id=appeal.id).exists()
     (attached,) = await Attachment.filter(parent_id=appeal.id, parent_kind=APPEAL_FILES)
     assert attached.content_type == "image/jpeg" and attached.name == "яма.jpg"

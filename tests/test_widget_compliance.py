@@ -1,5 +1,6 @@
 """The publics' rule "widgets" reads the platform's own count: a page whose body's
-widget was opened on a site lately passes it without a declaration."""
+widgets of both kinds ("report a problem", "give an opinion") were opened on a site
+lately passes it without a declaration."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.publics.models import ComplianceResult
 from vmeste.platform.reference.models import Organization
 from vmeste.platform.widgets.configuration import WidgetInput, create_widget
-from vmeste.platform.widgets.models import WidgetPlacement
+from vmeste.platform.widgets.models import WidgetKind, WidgetPlacement
 
 NOW = datetime(2026, 12, 3, 9, tzinfo=UTC)
 
@@ -44,5 +45,19 @@ async def test_a_widget_opened_lately_passes_the_widgets_rule(world: World,
                                  day=(NOW - timedelta(days=2)).date(), opens=1)
     now[0] = NOW + timedelta(days=2)
     result = await _widget_result(services, page.id)
-    assert result.passed is True and result.rule_version == 2
-    assert result.evidence == {"widget_sites": ["https://minzhkh.example"]}
+    assert result.passed is None, "report a problem alone is half of the rule"
+    assert result.evidence == {"awaiting": True, "widget_sites": ["https://minzhkh.example"],
+                               "widget_kinds": ["appeal"]}
+
+    opinion = await create_widget(SYSTEM, WidgetInput(
+        title="Выскажите мнение", category_codes=(), kind=WidgetKind.OPINION,
+        allowed_origins=("https://opinion.minzhkh.example",), organization_id=body.id),
+        dev_mode=True)
+    await WidgetPlacement.create(widget_id=opinion.id, origin="https://opinion.minzhkh.example",
+                                 day=(NOW - timedelta(days=1)).date(), opens=3)
+    now[0] = NOW + timedelta(days=3)
+    result = await _widget_result(services, page.id)
+    assert result.passed is True and result.rule_version == 3
+    assert result.evidence == {
+        "widget_sites": ["https://minzhkh.example", "https://opinion.minzhkh.example"],
+        "widget_kinds": ["appeal", "opinion"]}

@@ -2,12 +2,13 @@
 the site widget signs a person in through the same flow as with ESIA, without ESIA.
 
 Served in dev mode only (no route exists otherwise). The person types who they are;
-the page answers the ``redirect_uri`` with a code, and only a ``redirect_uri`` on the
-platform's own origin, so a code never travels to another site. The code is a token
-of the dev issuer for another audience, valid for two minutes, carrying the PKCE
-challenge: the token endpoint gives the person's token only for the verifier that
-matches it. Being stateless, a code may be exchanged more than once in its two
-minutes, which a development issuer can afford.
+the page answers the ``redirect_uri`` with a code, and only the widget's return page
+on the platform's own origin (``/widgets/callback``, nothing else, no query), so a code
+never travels to another site or another page. The code is a token of the dev issuer
+for another audience, valid for two minutes, carrying the PKCE challenge and a random
+``jti``: the token endpoint gives the person's token only for the verifier that matches
+it (RFC 7636's 43 to 128 characters), and only once: a code exchanged is remembered
+(in the process, until it expires) and refused again.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import base64
 import hashlib
 import hmac
 import re
+import secrets
+import time
 from datetime import timedelta
 from html import escape
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -40,6 +43,10 @@ _PAGE_POLICY = ("default-src 'none'; style-src 'self'; form-action 'self'; base-
                 "frame-ancestors 'none'")
 _HEADERS = {"Content-Security-Policy": _PAGE_POLICY, "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+#: Where the dev issuer returns a code: the widget's return page, and no other.
+CALLBACK_PATH = "/widgets/callback"
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 _PARAMETERS = ("response_type", "client_id", "redirect_uri", "state", "code_challenge",
                "code_challenge_method", "ui_locales")
 
@@ -50,14 +57,32 @@ def _own_origin(request: Request) -> str:
 
 def _problem(request: Request, asked: dict[str, str]) -> str | None:
     """Why the authorization request cannot be answered, or None."""
-    redirect = urlsplit(asked.get("redirect_uri", ""))
-    if f"{redirect.scheme}://{redirect.netloc}" != _own_origin(request):
+    if asked.get("redirect_uri", "") != _own_origin(request) + CALLBACK_PATH:
         return _("The return address must be on this platform")
     if asked.get("response_type") != "code":
         return _("Only the authorization code flow is supported")
-    if asked.get("code_challenge_method") != "S256" or not asked.get("code_challenge"):
+    if (asked.get("code_challenge_method") != "S256"
+            or not _CHALLENGE.fullmatch(asked.get("code_challenge", ""))):
         return _("A PKCE challenge (S256) is required")
     return None
+
+
+class _SpentCodes:
+    """The codes exchanged already, each kept until it would have expired anyway: the
+    dev issuer runs in one process on a developer's machine, so memory is where a
+    code's single use is enforced."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    def spend(self, jti: str, expires: float) -> bool:
+        """True the first time ``jti`` is spent, False after."""
+        now = time.time()
+        self._until = {key: until for key, until in self._until.items() if until > now}
+        if not jti or jti in self._until:
+            return False
+        self._until[jti] = expires
+        return True
 
 
 def _template(name: str) -> str:
@@ -95,6 +120,8 @@ def _token_error(error: str, description: str) -> JSONResponse:
 
 
 def routes(settings: Settings) -> list[BaseRoute]:
+    spent = _SpentCodes()
+
     async def authorize(request: Request) -> Response:
         asked = {name: value for name, value in (
             request.query_params if request.method == "GET" else await request.form()
@@ -110,7 +137,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
                 return HTMLResponse(_page(asked, _("This is not a test login")),
                                     status_code=400, headers=_HEADERS)
         code = dev_issuer(settings.data_dir).sign(
-            {"sub": f"widget-{login}", "challenge": asked["code_challenge"],
+            {"sub": f"widget-{login}", "jti": secrets.token_urlsafe(16),
+             "challenge": asked["code_challenge"],
              "redirect_uri": asked["redirect_uri"], "client_id": asked.get("client_id", "")},
             audience=CODE_AUDIENCE, ttl=CODE_TTL)
         query = urlencode({"code": code, "state": asked.get("state", "")})
@@ -127,10 +155,13 @@ def routes(settings: Settings) -> list[BaseRoute]:
         except TokenError:
             return _token_error("invalid_grant", "the code is not valid")
         verifier = str(form.get("code_verifier", ""))
-        if (not hmac.compare_digest(_challenge_of(verifier), str(claims.get("challenge")))
+        if (not _VERIFIER.fullmatch(verifier)
+                or not hmac.compare_digest(_challenge_of(verifier), str(claims.get("challenge")))
                 or form.get("redirect_uri") != claims.get("redirect_uri")
                 or form.get("client_id", "") != claims.get("client_id")):
             return _token_error("invalid_grant", "the code was issued for another request")
+        if not spent.spend(str(claims.get("jti", "")), float(claims["exp"])):
+            return _token_error("invalid_grant", "the code was used already")
         signed = await issue_dev_token(settings, Role.CITIZEN, subject=str(claims["sub"]),
                                        profile=DevProfile(complete=True))
         lifetime = int(min(timedelta(hours=12).total_seconds(),

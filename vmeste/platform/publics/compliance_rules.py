@@ -43,6 +43,8 @@ class Facts:
     declarations: Mapping[str, bool] = field(default_factory=dict)
     #: The sites on which the body's platform widgets were opened lately.
     widget_sites: tuple[str, ...] = ()
+    #: The kinds of those widgets (``appeal``, ``opinion``).
+    widget_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,12 +146,22 @@ def _declared(code: str) -> Callable[[Facts, Norms], Outcome]:
     return check
 
 
+#: The widgets the rule asks for: "report a problem" and "give an opinion".
+WIDGET_KINDS = ("appeal", "opinion")
+
+
 def widgets(facts: Facts, norms: Norms) -> Outcome:
-    """Passes on its own when the body's widgets were opened on a site lately (the
-    platform counts that, nobody needs to declare it); else the confirmed declaration."""
-    if facts.widget_sites:
-        return Outcome(True, {"widget_sites": list(facts.widget_sites)})
-    return _declared("widgets")(facts, norms)
+    """Passes on its own when the body's widgets of both kinds ("report a problem",
+    "give an opinion") were opened on a site lately (the platform counts that, nobody
+    needs to declare it); else the confirmed declaration, with what was seen."""
+    seen = [kind for kind in WIDGET_KINDS if kind in facts.widget_kinds]
+    evidence = {"widget_sites": list(facts.widget_sites), "widget_kinds": seen}
+    if len(seen) == len(WIDGET_KINDS):
+        return Outcome(True, evidence)
+    declared = _declared("widgets")(facts, norms)
+    if not facts.widget_sites:
+        return declared
+    return Outcome(declared.passed, {**declared.evidence, **evidence})
 
 
 def responsible_2fa(facts: Facts, norms: Norms) -> Outcome:
@@ -170,7 +182,7 @@ RULES: tuple[Rule, ...] = (
          description_contacts),
     Rule("avatar_cover", 1, _NET, N_("The page has an avatar and a cover"), avatar_cover,
          ("vk", "ok")),
-    Rule("widgets", 2, _DECL, N_("The page shows the feedback widgets"), widgets,
+    Rule("widgets", 3, _DECL, N_("The page shows the feedback widgets"), widgets,
          ("vk", "ok")),
     Rule("responsible_2fa", 1, _DECL,
          N_("The responsible official signs in with two factors"), responsible_2fa),

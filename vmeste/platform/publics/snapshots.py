@@ -54,11 +54,12 @@ async def _territory_code(page: OfficialPage) -> str:
 async def _write_results(conn: BaseDBAsyncClient, page: OfficialPage, snapshot: PageSnapshot,
                          profile: PageProfile | None, norms: Norms, now: datetime
                          ) -> list[ComplianceResult]:
+    placed = await placed_on(page.organization_id, snapshot.taken_at - PLACED_WINDOW)
     facts = Facts(profile=profile, registered_name=page.registered_name, now=snapshot.taken_at,
                   responsible_name=page.responsible_name,
                   declarations=await confirmed_declarations(page.id),
-                  widget_sites=await placed_on(page.organization_id,
-                                               snapshot.taken_at - PLACED_WINDOW))
+                  widget_sites=tuple(sorted({s for sites in placed.values() for s in sites})),
+                  widget_kinds=tuple(sorted(placed)))
     rows = [ComplianceResult(page_id=page.id, snapshot_id=snapshot.id, rule_code=rule.code,
                              rule_version=rule.version, passed=outcome.passed,
                              source=rule.source, evidence=outcome.evidence, checked_at=now)

@@ -21,17 +21,21 @@ from vmeste.platform.audit.services import record
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import SUPPORTED, _
 from vmeste.platform.identity.principal import Principal
-from vmeste.platform.reference.models import Category, Organization, Territory
+from vmeste.platform.polls.models import Poll
+from vmeste.platform.reference.models import Category, Organization, Territory, subtree
+from vmeste.platform.votes.models import Vote
 from vmeste.platform.widgets import access
 from vmeste.platform.widgets.models import Widget, WidgetKind, WidgetStatus
 
 MAX_ORIGINS = 20
 MAX_CATEGORIES = 50
+#: The most polls, and the most votes, an opinion widget names.
+MAX_CHOSEN = 20
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _HOST = re.compile(r"(\[::1\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)")
 EDITABLE = ("title", "intro", "language", "colour", "category_codes", "allowed_origins",
-            "status")
+            "poll_ids", "vote_ids", "status")
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class WidgetInput:
     language: str = ""
     colour: str = "#1f5fbf"
     kind: WidgetKind = WidgetKind.APPEAL
+    poll_ids: tuple[int, ...] = ()
+    vote_ids: tuple[int, ...] = ()
 
 
 def normal_origin(value: str, *, dev_mode: bool) -> str | None:
@@ -87,7 +93,11 @@ def _origins(values: tuple[str, ...] | list[str], dev_mode: bool) -> list[str]:
     return found
 
 
-async def _categories(codes: tuple[str, ...] | list[str]) -> list[str]:
+async def _categories(codes: tuple[str, ...] | list[str], kind: WidgetKind) -> list[str]:
+    if kind == WidgetKind.OPINION:
+        if codes:
+            raise DomainError.of("categoryCodes", _("An opinion widget offers no categories"))
+        return []
     if not codes:
         raise DomainError.of("categoryCodes", _("Offer at least one category"),
                              ErrorCode.REQUIRED)
@@ -117,10 +127,35 @@ def _texts(changes: dict[str, Any]) -> None:
         raise DomainError.of("colour", _("A colour is #rrggbb"))
 
 
-async def _checked(changes: dict[str, Any], dev_mode: bool) -> dict[str, Any]:
+async def _chosen(field: str, model: type[Poll] | type[Vote], ids: tuple[int, ...] | list[int],
+                  kind: WidgetKind, path: str) -> list[int]:
+    """An opinion widget's chosen polls or votes: existing, out of draft, and on the
+    widget's territory (its audience the territory or one inside it)."""
+    if not ids:
+        return []
+    if kind != WidgetKind.OPINION:
+        raise DomainError.of(field, _("Only an opinion widget names polls and votes"))
+    if len(ids) > MAX_CHOSEN:
+        raise DomainError.of(field, _("At most {limit} polls or votes", limit=MAX_CHOSEN))
+    unique = list(dict.fromkeys(ids))
+    query = model.filter(subtree(path, "territory_path"), id__in=unique).exclude(status="draft")
+    if model is Vote:
+        query = query.filter(is_template=False)
+    if await query.count() != len(unique):
+        raise DomainError.of(field, _("Not a poll or vote of the widget's territory"),
+                             ErrorCode.NOT_FOUND)
+    return unique
+
+
+async def _checked(changes: dict[str, Any], dev_mode: bool, kind: WidgetKind,
+                   path: str) -> dict[str, Any]:
     _texts(changes)
     if "category_codes" in changes:
-        changes["category_codes"] = await _categories(changes["category_codes"])
+        changes["category_codes"] = await _categories(changes["category_codes"], kind)
+    if "poll_ids" in changes:
+        changes["poll_ids"] = await _chosen("pollIds", Poll, changes["poll_ids"], kind, path)
+    if "vote_ids" in changes:
+        changes["vote_ids"] = await _chosen("voteIds", Vote, changes["vote_ids"], kind, path)
     if "allowed_origins" in changes:
         changes["allowed_origins"] = _origins(changes["allowed_origins"], dev_mode)
     return changes
@@ -166,7 +201,9 @@ async def create_widget(principal: Principal, data: WidgetInput, *, dev_mode: bo
     fields = await _checked({"title": data.title, "intro": data.intro,
                              "language": data.language, "colour": data.colour,
                              "category_codes": data.category_codes,
-                             "allowed_origins": data.allowed_origins}, dev_mode)
+                             "allowed_origins": data.allowed_origins,
+                             "poll_ids": data.poll_ids, "vote_ids": data.vote_ids},
+                            dev_mode, data.kind, territory.path)
     async with in_transaction() as conn:
         widget = await Widget.create(
             **fields, kind=data.kind, public_key=secrets.token_urlsafe(18),
@@ -187,7 +224,7 @@ async def update_widget(principal: Principal, widget_id: int, changes: dict[str,
         if widget is None:
             raise DomainError.of("id", _("Widget not found"), ErrorCode.NOT_FOUND)
         access.require_keeper(principal, widget.territory_path, widget.organization_id)
-        changes = await _checked(dict(changes), dev_mode)
+        changes = await _checked(dict(changes), dev_mode, widget.kind, widget.territory_path)
         if "status" in changes:
             changes["status"] = WidgetStatus(changes["status"])
         before = widget_state(widget)

@@ -1,7 +1,8 @@
-"""The widget of ``vmeste demo``: the tour's body (where the tour's pothole appeal is
+"""The widgets of ``vmeste demo``: the tour's body (where the tour's pothole appeal is
 routed, the body the demo's ``org_admin`` administers) has a "report a problem" widget
-on its site, allowed on a page served from this machine (``http://localhost:8080``), so
-the embed snippet of docs/widget.md works at once."""
+and a "give an opinion" one (the open polls and votes of its territory) on its site,
+allowed on a page served from this machine (``http://localhost:8080``), so the embed
+snippet of docs/widget.md works at once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.identity.principal import SYSTEM
 from vmeste.platform.reference.models import Category
 from vmeste.platform.widgets.configuration import WidgetInput, create_widget
+from vmeste.platform.widgets.models import WidgetKind
 
 if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
@@ -37,4 +39,9 @@ async def load_demo_widget(runtime: Runtime) -> str:
         title="Сообщить о проблеме", intro="Расскажите о проблеме в городе: мы ответим.",
         category_codes=codes, allowed_origins=DEMO_ORIGINS,
         organization_id=decision.organization_id), dev_mode=True)
-    return f"widgets: 1 (public key {widget.public_key}, allowed on {DEMO_ORIGINS[0]})"
+    opinion = await create_widget(SYSTEM, WidgetInput(
+        title="Выскажите мнение", intro="Опросы и голосования о нашем городе.",
+        category_codes=(), allowed_origins=DEMO_ORIGINS, kind=WidgetKind.OPINION,
+        organization_id=decision.organization_id), dev_mode=True)
+    return (f"widgets: 2 (public keys {widget.public_key}, opinion {opinion.public_key}, "
+            f"allowed on {DEMO_ORIGINS[0]})")

@@ -18,17 +18,19 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from strawberry import relay
 
+from vmeste.platform.authz import require_authenticated
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.http.protocol import json_error
 from vmeste.platform.i18n import _, current, supported, use_locale
 from vmeste.platform.identity.principal import ANONYMOUS, Principal
 from vmeste.platform.reference.models import Territory
 from vmeste.platform.settings import Settings
-from vmeste.platform.widgets import page, placements
-from vmeste.platform.widgets.models import Widget
+from vmeste.platform.widgets import opinion, opinion_page, page, placements
+from vmeste.platform.widgets.models import Widget, WidgetKind
 
 #: The files of the package the pages load, by the name in their URL.
 ASSETS = {"widget.js": "text/javascript", "widget.css": "text/css",
+          "frame-common.js": "text/javascript", "opinion.js": "text/javascript",
           "callback.js": "text/javascript", "loader.js": "text/javascript"}
 #: At most this many areas inside the territory are drawn on its map.
 MAX_AREAS = 200
@@ -66,11 +68,14 @@ def routes(settings: Settings) -> list[BaseRoute]:
             return _not_found()
         origin = placements.allowed_origin(widget, request.query_params.get("origin", ""),
                                            dev_mode=settings.dev_mode)
-        if origin is not None:
+        if origin is not None and placements.framed_from(
+                origin, request.headers.get("referer"), request.headers.get("sec-fetch-dest")):
             await placements.count_open(widget, origin, datetime.now(UTC))
         language = widget.language or supported(request.query_params.get("lang")) or current()
         with use_locale(language):
-            html = await page.frame_page(widget, settings, base_url(request), origin or "")
+            render = (opinion_page.opinion_page if widget.kind == WidgetKind.OPINION
+                      else page.frame_page)
+            html = await render(widget, settings, base_url(request), origin or "")
         return HTMLResponse(html, headers={
             **_SAFE, "Content-Security-Policy": page.frame_policy(widget, settings),
             "Cache-Control": "no-store"})
@@ -88,13 +93,18 @@ def routes(settings: Settings) -> list[BaseRoute]:
             return _not_found()
         try:
             body = await request.json()
-            appeal_id = _appeal_pk(body.get("appealId"))
             origin = placements.allowed_origin(widget, str(body.get("origin", "")),
                                                dev_mode=settings.dev_mode)
             if origin is None:
                 raise DomainError.of("origin", _("This site is not one of the widget's"))
-            counted = await placements.count_submission(
-                _principal(request), widget, appeal_id, origin, datetime.now(UTC))
+            principal = _principal(request)
+            require_authenticated(principal)
+            if widget.kind == WidgetKind.OPINION:
+                counted = await opinion.count_opinion(widget, body, origin, datetime.now(UTC))
+            else:
+                counted = await placements.count_submission(
+                    principal, widget, _appeal_pk(body.get("appealId")), origin,
+                    datetime.now(UTC))
         except DomainError as error:
             problem = error.errors[0]
             status = {ErrorCode.UNAUTHENTICATED: 401, ErrorCode.NOT_FOUND: 404}.get(
@@ -102,7 +112,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
             return json_error(status, problem.code.value, problem.message, **_SAFE)
         except (ValueError, AttributeError):
             return json_error(400, ErrorCode.INVALID.value,
-                              _("Send JSON with the appeal's id and the site's origin"), **_SAFE)
+                              _("Send JSON with the appeal's, response's or ballot's id and "
+                                "the site's origin"), **_SAFE)
         return JSONResponse({"counted": counted}, headers=_SAFE)
 
     async def callback(request: Request) -> Response:

@@ -11,9 +11,11 @@ from tortoise.models import Model
 
 
 class WidgetKind(StrEnum):
-    """``appeal`` is "report a problem"; a poll's "give an opinion" is a later kind."""
+    """``appeal`` is "report a problem"; ``opinion`` is "give an opinion": the open polls
+    and votes of the widget's territory (or the ones chosen), answered in the frame."""
 
     APPEAL = "appeal"
+    OPINION = "opinion"
 
 
 class WidgetStatus(StrEnum):
@@ -44,6 +46,10 @@ class Widget(Model):
     category_codes = fields.JSONField(default=list)
     #: The site origins allowed to frame the widget (CSP frame-ancestors).
     allowed_origins = fields.JSONField(default=list)
+    #: An opinion widget's chosen polls (ids), empty for every open poll of its territory.
+    poll_ids = fields.JSONField(default=list)
+    #: An opinion widget's chosen votes (ids), empty for every open vote of its territory.
+    vote_ids = fields.JSONField(default=list)
     status = fields.CharEnumField(WidgetStatus, max_length=16, default=WidgetStatus.ACTIVE,
                                   db_index=True)
     created_by = fields.CharField(max_length=300)
@@ -76,6 +82,25 @@ class WidgetPlacement(Model):
         table = "widget_placement"
         ordering = ["id"]
         unique_together = (("widget_id", "origin", "day"),)
+
+
+class WidgetOpinionSubmission(Model):
+    """A poll response or a ballot counted as an opinion widget's submission, by its own
+    id (``poll-response:UUID``, ``ballot:ID``), so a report repeated counts once. The
+    person is not kept: responses and ballots do not name them either."""
+
+    id = fields.BigIntField(primary_key=True)
+    subject = fields.CharField(max_length=64, unique=True)
+    widget: fields.ForeignKeyRelation[Widget] = fields.ForeignKeyField(
+        "vmeste.Widget", related_name="opinion_submissions", on_delete=fields.RESTRICT)
+    origin = fields.CharField(max_length=255)
+    counted_at = fields.DatetimeField()
+
+    widget_id: int
+
+    class Meta:
+        table = "widget_opinion_submission"
+        ordering = ["id"]
 
 
 class WidgetSubmission(Model):

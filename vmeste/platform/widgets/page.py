@@ -14,12 +14,14 @@ from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from vmeste.platform.appeals.models import AppealStatus
 from vmeste.platform.html_pages import html_page
 from vmeste.platform.i18n import N_, _, current, translate
 from vmeste.platform.reference.models import Category, Organization, Territory
 from vmeste.platform.settings import Settings
+from vmeste.platform.widgets.configuration import normal_origin
 from vmeste.platform.widgets.models import Widget
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -49,18 +51,25 @@ def template(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
-def _texts() -> dict[str, str]:
-    """What the script writes itself (the markup's labels are filled on the server)."""
+def frame_texts() -> dict[str, str]:
+    """What every widget's script writes itself about signing in and sending."""
     return {
         "signingIn": _("Signing in…"),
         "signInFailed": _("Sign-in did not succeed. Try again."),
         "signInUnavailable": _("Sign-in is not configured on this platform."),
         "popupBlocked": _("Allow the sign-in window to open, then try again."),
         "sending": _("Sending…"),
+        "network": _("The platform cannot be reached. Try again later."),
+    }
+
+
+def _texts() -> dict[str, str]:
+    """What the appeal script writes itself (the markup's labels are filled on the server)."""
+    return {
+        **frame_texts(),
         "uploading": _("Uploading the photo…"),
         "sent": _("Your appeal No. {number} is sent. Its status: {status}."),
         "failed": _("The appeal was not sent: {reason}"),
-        "network": _("The platform cannot be reached. Try again later."),
         "textRequired": _("Describe the problem in at least 10 characters."),
         "pointPlaced": _("Point placed at latitude {lat}, longitude {lon}."),
         "noAppeals": _("You have sent no appeals yet."),
@@ -69,15 +78,28 @@ def _texts() -> dict[str, str]:
     }
 
 
-def _ancestors(widget: Widget) -> str:
-    return " ".join(widget.allowed_origins) or "'none'"
+def _ancestors(widget: Widget, dev_mode: bool) -> str:
+    """The widget's sites for ``frame-ancestors``, each checked again as an origin when
+    the header is built: a value that reached the row some other way (a migration, a
+    hand edit) cannot add a directive (``;``) or a source (a space, ``*``)."""
+    origins = [origin for origin in widget.allowed_origins
+               if isinstance(origin, str) and normal_origin(origin, dev_mode=dev_mode) == origin]
+    return " ".join(origins) or "'none'"
+
+
+def _token_source(settings: Settings) -> str:
+    """The token endpoint's origin for ``connect-src`` (only its origin, so a setting
+    with a space or a ``;`` adds nothing else to the policy)."""
+    if settings.dev_mode or not settings.oidc_token_url:
+        return ""
+    parts = urlsplit(settings.oidc_token_url)
+    origin = normal_origin(f"{parts.scheme}://{parts.netloc}", dev_mode=False)
+    return f" {origin}" if origin else ""
 
 
 def frame_policy(widget: Widget, settings: Settings) -> str:
-    token = ""
-    if not settings.dev_mode and settings.oidc_token_url:
-        token = " " + settings.oidc_token_url
-    return FRAME_POLICY.format(token=token, ancestors=_ancestors(widget))
+    return FRAME_POLICY.format(token=_token_source(settings),
+                               ancestors=_ancestors(widget, settings.dev_mode))
 
 
 def sign_in(settings: Settings, base_url: str) -> dict[str, str] | None:
@@ -109,7 +131,7 @@ def photos(settings: Settings, base_url: str) -> dict[str, Any] | None:
             "types": types}
 
 
-def _json_for_script(value: Any) -> str:
+def json_for_script(value: Any) -> str:
     """JSON safe inside a ``<script type="application/json">`` element."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
 
@@ -133,20 +155,29 @@ async def frame_page(widget: Widget, settings: Settings, base_url: str, origin: 
         "texts": _texts(),
         "statuses": {status.name: translate(text) for status, text in _STATUSES.items()},
     }
+    labels = _labels()
     fill = {
-        "title": escape(widget.title), "intro": escape(widget.intro),
-        "options": options, "config": _json_for_script(config),
-        "body_name": escape(organization.name if organization else territory.name),
-        **{name: escape(text) for name, text in _labels().items()},
+        "header": frame_header(widget, organization.name if organization else territory.name,
+                               labels.pop("l_signin_intro")),
+        "options": options, "config": json_for_script(config),
+        **{name: escape(text) for name, text in labels.items()},
     }
     return html_page(current(), widget.title, template("frame.html").format(**fill),
-                     "/widgets/static/widget.js")
+                     "/widgets/static/frame-common.js", "/widgets/static/widget.js")
+
+
+def frame_header(widget: Widget, body_name: str, signin_intro: str) -> str:
+    """The top of every widget's page: its title, whom it reaches, its intro, and the
+    sign-in invitation (``signin_intro`` says what signing in is for)."""
+    return template("frame_header.html").format(
+        title=escape(widget.title), intro=escape(widget.intro), l_to=escape(_("To")),
+        body_name=escape(body_name), l_signin_intro=escape(signin_intro),
+        l_signin=escape(_("Sign in")))
 
 
 def _labels() -> dict[str, str]:
     return {
         "l_signin_intro": _("Sign in to send an appeal and follow its answer."),
-        "l_signin": _("Sign in"),
         "l_signout": _("Sign out"),
         "l_category": _("Category"),
         "l_text": _("Describe the problem"),
@@ -161,7 +192,6 @@ def _labels() -> dict[str, str]:
         "l_send": _("Send the appeal"),
         "l_mine": _("My appeals"),
         "l_new": _("Write another appeal"),
-        "l_to": _("To"),
     }
 
 

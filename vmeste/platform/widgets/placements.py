@@ -3,14 +3,20 @@ a submission when an appeal sent from it is reported back.
 
 The origin is the one the loader read from the embedding page. It is a count, not a
 security boundary (``frame-ancestors`` is that): an origin the widget does not allow is
-not counted, and a submission is counted once per appeal, only for the appeal's own
+not counted, and an open is counted only when the browser itself says the page is
+loaded into a frame (``Sec-Fetch-Dest``, where sent) from that origin (``Referer``, which
+the loader's iframe sends as the bare origin): a site cannot add opens to another
+site's row from a browser, only a script outside one can, as with any count. A
+submission is counted once per appeal, only for the appeal's own
 applicant, and only for an appeal sent through the widget channel to the widget's body.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 from tortoise.expressions import F
 from tortoise.functions import Max, Sum
@@ -29,6 +35,8 @@ from vmeste.platform.widgets.models import (
     WidgetSubmission,
 )
 
+#: What a public key is made of (``secrets.token_urlsafe``).
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")
 #: How long after its submission an appeal may still be reported as the widget's.
 REPORT_WINDOW = timedelta(hours=1)
 #: A widget opened on a site within this window counts as placed there (publics'
@@ -45,7 +53,9 @@ class SiteTotals:
 
 
 async def active_widget(public_key: str) -> Widget | None:
-    if not public_key or len(public_key) > 32:
+    """The active widget of ``public_key``; None for anything else, a key that is not of
+    the keys' alphabet (a NUL byte, which PostgreSQL refuses, included) too."""
+    if not _KEY.fullmatch(public_key):
         return None
     return await Widget.get_or_none(public_key=public_key, status=WidgetStatus.ACTIVE)
 
@@ -56,7 +66,18 @@ def allowed_origin(widget: Widget, origin: str, *, dev_mode: bool) -> str | None
     return found if found is not None and found in widget.allowed_origins else None
 
 
-async def _count(widget_id: int, origin: str, day: date, column: str,
+def framed_from(origin: str, referer: str | None, destination: str | None) -> bool:
+    """Whether a page request came from a frame on ``origin``: its ``Referer`` is that
+    origin (or a page of it), and its destination, where the browser names one, a frame."""
+    if destination is not None and destination not in ("iframe", "frame"):
+        return False
+    if not referer or len(referer) > 2048:
+        return False
+    parts = urlsplit(referer)
+    return f"{parts.scheme}://{parts.netloc}".lower() == origin
+
+
+async def count_placement(widget_id: int, origin: str, day: date, column: str,
                  conn: object | None = None) -> None:
     """One more in the day's row: created empty if missing (a concurrent creator's row
     is kept), then incremented in the database, so concurrent counts add up."""
@@ -68,7 +89,7 @@ async def _count(widget_id: int, origin: str, day: date, column: str,
 
 
 async def count_open(widget: Widget, origin: str, now: datetime) -> None:
-    await _count(widget.id, origin, now.date(), "opens")
+    await count_placement(widget.id, origin, now.date(), "opens")
 
 
 async def count_submission(principal: Principal, widget: Widget, appeal_id: int, origin: str,
@@ -87,17 +108,22 @@ async def count_submission(principal: Principal, widget: Widget, appeal_id: int,
             return False
         await WidgetSubmission.create(appeal_id=appeal.id, widget_id=widget.id, origin=origin,
                                       counted_at=now, using_db=conn)
-        await _count(widget.id, origin, now.date(), "submissions", conn)
+        await count_placement(widget.id, origin, now.date(), "submissions", conn)
     return True
 
 
-async def placed_on(organization_id: int, since: datetime) -> tuple[str, ...]:
-    """The sites on which the body's active widgets were opened on or after ``since``."""
+async def placed_on(organization_id: int, since: datetime) -> dict[str, tuple[str, ...]]:
+    """The sites on which the body's active widgets were opened on or after ``since``,
+    by the widget's kind (``appeal``, ``opinion``)."""
     rows = await WidgetPlacement.filter(
         widget__organization_id=organization_id, widget__status=WidgetStatus.ACTIVE,
         day__gte=since.date(), opens__gt=0).distinct().order_by("origin").values_list(
-        "origin", flat=True)
-    return tuple(str(origin) for origin in rows)
+        "widget__kind", "origin")
+    found: dict[str, tuple[str, ...]] = {}
+    for kind, origin in rows:
+        if str(origin) not in found.get(str(kind), ()):
+            found[str(kind)] = (*found.get(str(kind), ()), str(origin))
+    return found
 
 
 async def site_totals(widget_ids: list[int]) -> dict[int, list[SiteTotals]]:

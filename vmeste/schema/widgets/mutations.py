@@ -11,14 +11,20 @@ from vmeste.platform.i18n import _
 from vmeste.platform.widgets import configuration, models
 from vmeste.schema.errors import UserError, global_pk, run_mutation
 from vmeste.schema.widgets.queries import widget_pk
-from vmeste.schema.widgets.types import Widget, WidgetStatus
+from vmeste.schema.widgets.types import Widget, WidgetKind, WidgetStatus
+
+
+def _pks(values: list[relay.GlobalID] | None, type_name: str, field: str) -> tuple[int, ...]:
+    return tuple(global_pk(value, type_name, field=field,
+                           message=_("This is not a poll's or a vote's id"))
+                 for value in values or ())
 
 
 @strawberry.input
 class CreateWidgetInput:
     title: str
     category_codes: list[str] = strawberry.field(description="The categories offered, "
-                                                 "in the order shown.")
+                                                 "in the order shown (APPEAL only).")
     allowed_origins: list[str] = strawberry.field(description="https://host[:port] of each "
                                                   "site allowed to frame the widget.")
     organization_id: relay.GlobalID | None = strawberry.field(
@@ -31,6 +37,15 @@ class CreateWidgetInput:
     language: str = strawberry.field(default="", description="ru, en, or empty for the "
                                                               "browser's.")
     colour: str = "#1f5fbf"
+    kind: WidgetKind = strawberry.field(  # type: ignore[valid-type]
+        default=models.WidgetKind.APPEAL,
+        description="APPEAL: report a problem; OPINION: give an opinion.")
+    poll_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="OPINION: the polls offered; none: every open poll of "
+                                  "the territory.")
+    vote_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="OPINION: the votes offered; none: every open vote of "
+                                  "the territory.")
 
 
 @strawberry.input
@@ -42,6 +57,10 @@ class UpdateWidgetInput:
     colour: str | None = None
     category_codes: list[str] | None = None
     allowed_origins: list[str] | None = None
+    poll_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="OPINION: the polls offered ([]: every open one).")
+    vote_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None, description="OPINION: the votes offered ([]: every open one).")
     status: WidgetStatus | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="RETIRED stops serving its page; ACTIVE again restores it.")
 
@@ -72,19 +91,26 @@ class WidgetsMutation:
                     title=input.title, category_codes=tuple(input.category_codes),
                     allowed_origins=tuple(input.allowed_origins),
                     organization_id=organization, territory_code=input.territory_code,
-                    intro=input.intro, language=input.language, colour=input.colour),
+                    intro=input.intro, language=input.language, colour=input.colour,
+                    kind=models.WidgetKind(input.kind),
+                    poll_ids=_pks(input.poll_ids, "Poll", "pollIds"),
+                    vote_ids=_pks(input.vote_ids, "Vote", "voteIds")),
                 dev_mode=info.context.settings.dev_mode)
 
         return _payload(*await run_mutation(call()))
 
-    @strawberry.mutation(description="Change a widget's texts, colour, categories, sites "
-                                     "or status (the fields given).")
+    @strawberry.mutation(description="Change a widget's texts, colour, categories, polls, "
+                                     "votes, sites or status (the fields given).")
     async def update_widget(self, info: strawberry.Info, input: UpdateWidgetInput
                             ) -> WidgetPayload:
         async def call() -> models.Widget:
             changes: dict[str, Any] = {
                 name: getattr(input, name) for name in configuration.EDITABLE
                 if getattr(input, name) is not None}
+            if input.poll_ids is not None:
+                changes["poll_ids"] = _pks(input.poll_ids, "Poll", "pollIds")
+            if input.vote_ids is not None:
+                changes["vote_ids"] = _pks(input.vote_ids, "Vote", "voteIds")
             return await configuration.update_widget(
                 info.context.principal, widget_pk(input.id), changes,
                 dev_mode=info.context.settings.dev_mode)

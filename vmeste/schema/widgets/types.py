@@ -59,6 +59,10 @@ class Widget(relay.Node):
     category_codes: list[str]
     allowed_origins: list[str] = strawberry.field(
         description="The sites allowed to frame the widget (CSP frame-ancestors).")
+    poll_ids: list[relay.GlobalID] = strawberry.field(
+        description="OPINION: the polls chosen; empty: every open poll of the territory.")
+    vote_ids: list[relay.GlobalID] = strawberry.field(
+        description="OPINION: the votes chosen; empty: every open vote of the territory.")
     status: WidgetStatus  # type: ignore[valid-type]
     created_at: datetime
     row: strawberry.Private[models.Widget]
@@ -68,7 +72,10 @@ class Widget(relay.Node):
         return cls(id=row.id, public_key=row.public_key, kind=row.kind, title=row.title,
                    intro=row.intro, language=row.language, colour=row.colour,
                    category_codes=list(row.category_codes),
-                   allowed_origins=list(row.allowed_origins), status=row.status,
+                   allowed_origins=list(row.allowed_origins),
+                   poll_ids=[relay.GlobalID("Poll", str(pk)) for pk in row.poll_ids],
+                   vote_ids=[relay.GlobalID("Vote", str(pk)) for pk in row.vote_ids],
+                   status=row.status,
                    created_at=row.created_at, row=row)
 
     @classmethod

@@ -1,118 +1,21 @@
-/* The widget's form, on the platform's origin inside the site's iframe. Plain
-   JavaScript, no build step. The citizen's token lives here (memory and this frame's
-   session storage), never in the host page. */
+/* The widget's "report a problem" form, on the platform's origin inside the site's
+   iframe (frame-common.js holds the sign-in and the token). Plain JavaScript, no
+   build step. */
 (function () {
   "use strict";
-  var config = JSON.parse(document.getElementById("vw-config").textContent);
+  var frame = window.vmesteFrame(function (justSignedIn) {
+    show();
+    if (justSignedIn) { $("vw-category").focus(); }
+  });
+  var config = frame.config;
   var texts = config.texts;
-  var TOKEN_KEY = "vmeste-widget-token";
-  /* A browser blocking third-party storage refuses it to this frame: the token is then
-     kept in memory only, and a reload of the site asks to sign in again. */
-  var storage = (function () {
-    try { return window.sessionStorage; } catch (refused) { return null; }
-  })();
-  var token = (storage && storage.getItem(TOKEN_KEY)) || "";
+  var $ = frame.$;
+  var format = frame.format;
+  var say = frame.say;
+  var randomString = frame.randomString;
+  var graphql = frame.graphql;
   var point = null;
   var projection = null;
-  var $ = function (id) { return document.getElementById(id); };
-
-  document.documentElement.style.setProperty("--vw-accent", config.colour);
-
-  function format(text, values) {
-    return text.replace(/\{(\w+)\}/g, function (_, name) { return String(values[name]); });
-  }
-
-  function say(text, isError) {
-    var status = $("vw-status");
-    status.textContent = text;
-    status.className = "vw-status" + (isError ? " error" : "");
-  }
-
-  /* The host page sizes the iframe to the form (loader.js checks who sends this). */
-  function reportHeight() {
-    if (window.parent !== window && config.origin) {
-      window.parent.postMessage({ type: "vmeste-widget:size", title: document.title,
-                                  height: document.body.getBoundingClientRect().height },
-                                config.origin);
-    }
-  }
-  new ResizeObserver(reportHeight).observe(document.body);
-
-  function randomString(bytes) {
-    var data = crypto.getRandomValues(new Uint8Array(bytes));
-    return base64url(data);
-  }
-
-  function base64url(data) {
-    var text = "";
-    data.forEach(function (b) { text += String.fromCharCode(b); });
-    return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-
-  function graphql(query, variables) {
-    return fetch(config.graphql, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
-      body: JSON.stringify({ query: query, variables: variables })
-    }).then(function (response) {
-      if (response.status === 401) { signOut(); throw new Error("unauthenticated"); }
-      return response.json();
-    });
-  }
-
-  /* --- sign-in: authorization code with PKCE, through a window on the provider --- */
-
-  function signIn() {
-    var signin = config.signIn;
-    if (!signin) { say(texts.signInUnavailable, true); return; }
-    var verifier = randomString(32);
-    var state = randomString(16);
-    crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)).then(function (hash) {
-      var url = new URL(signin.authorize);
-      url.search = new URLSearchParams({
-        response_type: "code", client_id: signin.clientId, redirect_uri: signin.redirectUri,
-        scope: "openid", state: state, code_challenge: base64url(new Uint8Array(hash)),
-        code_challenge_method: "S256", ui_locales: document.documentElement.lang
-      }).toString();
-      var popup = window.open(url.toString(), "vmeste-signin", "width=520,height=640");
-      if (!popup) { say(texts.popupBlocked, true); return; }
-      say(texts.signingIn);
-      function received(event) {
-        var data = event.data || {};
-        if (event.origin !== window.location.origin || event.source !== popup ||
-            data.type !== "vmeste-widget:signin") { return; }
-        window.removeEventListener("message", received);
-        if (data.error || data.state !== state) { say(texts.signInFailed, true); return; }
-        exchange(signin, data.code, verifier);
-      }
-      window.addEventListener("message", received);
-    });
-  }
-
-  function exchange(signin, code, verifier) {
-    fetch(signin.token, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "authorization_code", code: code,
-                                  redirect_uri: signin.redirectUri, client_id: signin.clientId,
-                                  code_verifier: verifier }).toString()
-    }).then(function (response) {
-      if (!response.ok) { throw new Error("token"); }
-      return response.json();
-    }).then(function (answer) {
-      token = answer.id_token || answer.access_token;
-      if (storage) { storage.setItem(TOKEN_KEY, token); }
-      say("");
-      show();
-      $("vw-category").focus();
-    }).catch(function () { say(texts.signInFailed, true); });
-  }
-
-  function signOut() {
-    token = "";
-    if (storage) { storage.removeItem(TOKEN_KEY); }
-    show();
-  }
 
   /* --- the map: the territory's boundary as SVG, a point by click or keys --- */
 
@@ -221,7 +124,7 @@
     var body = new FormData();
     body.append("file", file);
     return fetch(config.attachments.url, { method: "POST", body: body,
-                                           headers: { "Authorization": "Bearer " + token } })
+                                           headers: { "Authorization": frame.authorization() } })
       .then(function (response) {
         return response.json().then(function (answer) {
           if (response.status !== 201) {
@@ -259,7 +162,7 @@
       if (!payload) { throw new Error((body.errors && body.errors[0].message) || texts.network); }
       if (payload.userErrors.length) { throw new Error(payload.userErrors[0].message); }
       var appeal = payload.appeal;
-      report(appeal.id);
+      frame.report({ appealId: appeal.id });
       $("vw-form").reset();
       $("vw-form").hidden = true;
       $("vw-done").hidden = false;
@@ -271,15 +174,6 @@
         say(format(texts.failed, { reason: error.message || texts.network }), true);
       }
     }).finally(function () { $("vw-submit").disabled = false; });
-  }
-
-  /* Counted as the widget's submission on its site (a count, not a proof). */
-  function report(appealId) {
-    fetch(config.submissions, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + token },
-      body: JSON.stringify({ appealId: appealId, origin: config.origin })
-    });
   }
 
   function loadMine() {
@@ -302,15 +196,16 @@
   }
 
   function show() {
-    $("vw-signin").hidden = !!token;
-    $("vw-form").hidden = !token;
+    var signedIn = frame.signedIn();
+    $("vw-signin").hidden = signedIn;
+    $("vw-form").hidden = !signedIn;
     $("vw-done").hidden = true;
-    $("vw-mine").hidden = !token;
-    if (token) { loadMine(); }
+    $("vw-mine").hidden = !signedIn;
+    if (signedIn) { loadMine(); }
   }
 
-  $("vw-signin-button").addEventListener("click", signIn);
-  $("vw-signout").addEventListener("click", signOut);
+  $("vw-signin-button").addEventListener("click", frame.signIn);
+  $("vw-signout").addEventListener("click", frame.signOut);
   $("vw-form").addEventListener("submit", submit);
   $("vw-new").addEventListener("click", function () {
     $("vw-done").hidden = true;
