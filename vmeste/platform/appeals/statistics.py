@@ -203,6 +203,16 @@ async def _condition(scope: Scope) -> Q:
     return condition
 
 
+#: The most days of grouped rows one point of each period sums.
+_DAYS_IN = {None: 1, Period.DAY: 1, Period.WEEK: 7, Period.MONTH: 31}
+
+
+def _too_many(count: str) -> DomainError:
+    return DomainError.of("period", _("That is {count} points, more than {most}: choose a "
+                                      "longer period, a shorter range or no grouping",
+                                      count=count, most=MAX_POINTS), ErrorCode.INVALID)
+
+
 async def unsuppressed_for(principal: Principal, condition: Q) -> bool:
     """Whether the caller may see the scope's figures as they are: a signed-in member
     of staff who could read every appeal counted (:func:`visible_appeals`)."""
@@ -245,7 +255,12 @@ async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None
     query = Appeal.filter(condition).annotate(**_aggregates(now))
     if grouped:
         query = query.group_by(*grouped)
-    rows = await query.values(*grouped, *_aggregates(now))
+    # A point sums at most a period's days of rows, so more rows than that many points'
+    # days are too many points already: the rows past it are never loaded.
+    most_rows = MAX_POINTS * _DAYS_IN[period]
+    rows = await query.limit(most_rows + 1).values(*grouped, *_aggregates(now))
+    if len(rows) > most_rows:
+        raise _too_many(f"{most_rows // _DAYS_IN[period]}+")
     keys = await _keys(by, list({row[column] for row in rows})) if column else {}
     # Each point's figures, and the grouped column's values it sums (a region's many
     # territory paths), for its median's query.
@@ -259,10 +274,7 @@ async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None
         total, values = cells.get((key, start), (Figures(), frozenset()))
         cells[(key, start)] = (total + _figures(row), values | {row[column] if column else None})
     if len(cells) > MAX_POINTS:
-        raise DomainError.of("period", _("That is {count} points, more than {most}: choose a "
-                                         "longer period, a shorter range or no grouping",
-                                         count=len(cells), most=MAX_POINTS),
-                             ErrorCode.INVALID)
+        raise _too_many(str(len(cells)))
     hidden = (suppressed_cells({k: f.appeals for k, (f, _v) in cells.items()}, min_group_size)
               if public else frozenset())
     series: dict[str, list[Point]] = {}
