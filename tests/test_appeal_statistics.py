@@ -60,12 +60,16 @@ async def _walk(services: AppealServices, clock: Clock, citizen: Any, days: floa
     return await Appeal.get(id=appeal.id)
 
 
+async def author_world(vmeste_app: Any) -> tuple[AppealServices, Any]:
+    """The appeal world seeded, its services, and a citizen to write the appeals."""
+    await seed_appeal_world()
+    return vmeste_app.state.runtime.service(AppealServices), await load_principal(
+        await upsert_user(claims_to_identity(dev_claims("author", Role.CITIZEN))))
+
+
 async def test_the_first_answer_is_kept_through_rework_and_weeks_are_local(
         world: Any, vmeste_app: Any, clock: Clock) -> None:
-    await seed_appeal_world()
-    services = vmeste_app.state.runtime.service(AppealServices)
-    citizen = await load_principal(await upsert_user(claims_to_identity(dev_claims(
-        "author", Role.CITIZEN))))
+    services, citizen = await author_world(vmeste_app)
     # Sunday 23:30 in Kirov is Sunday 20:30 UTC: the previous week there.
     clock.set(MONDAY - timedelta(hours=9, minutes=30))
     sunday = await _walk(services, clock, citizen, 2, rework=True)

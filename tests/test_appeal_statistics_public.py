@@ -11,17 +11,12 @@ from typing import Any
 import pytest
 
 from tests.appeal_world import SETTLEMENT_A, seed_appeal_world
-from tests.test_appeal_statistics import MONDAY, _walk
+from tests.test_appeal_statistics import MONDAY, _walk, author_world
 from tests.worlds import MUNICIPALITY_A, REGION_A
 from vmeste.platform.appeals import statistics as stats
 from vmeste.platform.appeals.models import Appeal
-from vmeste.platform.appeals.services import AppealServices
 from vmeste.platform.errors import DomainError
-from vmeste.platform.identity.dev_tokens import dev_claims
-from vmeste.platform.identity.models import Role
 from vmeste.platform.identity.principal import ANONYMOUS, SYSTEM
-from vmeste.platform.identity.services import load_principal, upsert_user
-from vmeste.platform.identity.tokens import claims_to_identity
 from vmeste.testing import Clock
 
 MONTH_START, MONTH_END = date(2026, 11, 1), date(2026, 11, 30)
@@ -65,10 +60,7 @@ async def test_whole_periods_and_fixed_levels_are_answered_and_staff_keep_days(
 
 async def test_the_median_of_appeals_of_no_known_day_is_theirs(
         world: Any, vmeste_app: Any, clock: Clock) -> None:
-    await seed_appeal_world()
-    services = vmeste_app.state.runtime.service(AppealServices)
-    citizen = await load_principal(await upsert_user(claims_to_identity(dev_claims(
-        "author", Role.CITIZEN))))
+    services, citizen = await author_world(vmeste_app)
     clock.set(MONDAY)
     _quick, _slow, slower = [await _walk(services, clock, citizen, days) for days in (1, 30, 40)]
     await Appeal.filter(id=slower.id).update(received_on=None)
