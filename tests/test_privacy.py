@@ -180,6 +180,8 @@ async def test_an_erasure_waits_for_its_cooling_off_and_can_be_canceled(
     canceled = ok_data(await graphql(CANCEL, {"id": asked["erasureRequest"]["id"]},
                                      token=person.token))["cancelErasure"]
     assert canceled["userErrors"] == [] and canceled["erasureRequest"]["status"] == "CANCELED"
+    assert (await ErasureRequest.get(user_id=person.user.id)).canceled_at == (
+        NOW + COOLING_OFF - timedelta(hours=1)), "canceled on the platform's clock"
     again = ok_data(await graphql(CANCEL, {"id": asked["erasureRequest"]["id"]},
                                   token=person.token))["cancelErasure"]
     assert user_error_codes(again) == ["ILLEGAL_TRANSITION"]

@@ -92,17 +92,25 @@ class PersonalData:
         return self.section
 
 
-async def batched(step: Callable[[BaseDBAsyncClient], Awaitable[int]], size: int) -> int:
-    """A retention step over any number of rows: ``step`` handles at most ``size`` of
-    them in its transaction and says how many; repeated until a batch falls short, so
-    no transaction holds a whole table's rows."""
+#: The most batches one retention step runs per sweep: the sweep is a step of the
+#: watchdog, which must not be held for hours by a backlog (the next sweep goes on).
+MAX_BATCHES = 50
+
+
+async def batched(step: Callable[[BaseDBAsyncClient], Awaitable[int]], size: int,
+                  max_batches: int = MAX_BATCHES) -> int:
+    """A retention step over many rows: ``step`` handles at most ``size`` of them in its
+    transaction and says how many; repeated until a batch falls short or
+    ``max_batches`` ran, so no transaction holds a whole table's rows and no sweep
+    runs unbounded."""
     total = 0
-    while True:
+    for _batch in range(max_batches):
         async with in_transaction() as conn:
             done = await step(conn)
         total += done
         if done < size:
-            return total
+            break
+    return total
 
 
 def plain(value: Any) -> Any:

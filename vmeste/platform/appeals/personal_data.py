@@ -13,6 +13,7 @@ and payloads of its history; the row stays as a counted fact.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from vmeste.platform.appeals.desk_models import AppealContact
 from vmeste.platform.appeals.intake import ANSWER_FILES, APPEAL_FILES
+from vmeste.platform.appeals.lifecycle import Action
 from vmeste.platform.appeals.models import Appeal, AppealEvent, AppealStatus
 from vmeste.platform.attachments.attach import release
 from vmeste.platform.identity.models import User
@@ -37,7 +39,7 @@ COLUMNS = ("id", "channel", "legal_track", "status", "applicant_type", "category
            "due_at")
 #: What an appeal past its retention keeps of its content.
 REMOVED: dict[str, Any] = {"text": "", "address": "", "latitude": None, "longitude": None,
-                           "answer": None}
+                           "answer": None, "routing_trace": None}
 #: What the details given to an operator keep once the person is erased or the
 #: appeal's retention is over: the way they came in, nothing that reaches them.
 CLEARED = {"phone": "", "email": "", "postal_address": ""}
@@ -52,7 +54,11 @@ async def _export(runtime: Runtime, user_id: int) -> list[dict[str, Any]]:
     for event in records(await AppealEvent.filter(appeal_id__in=ids).order_by("id").values(
             "appeal_id", "at", "actor", "action", "from_status", "to_status", "reason")):
         # Officials are named by role, not by account: the export is the citizen's data.
-        event["by"] = "you" if event.pop("actor") == actor else "platform or official"
+        own = event.pop("actor") == actor
+        event["by"] = "you" if own else "platform or official"
+        if not own and not _to_citizen(event):
+            # A colleague's note (a routing, a redirect, an escalation) is the body's.
+            event["reason"] = ""
         events.setdefault(event.pop("appeal_id"), []).append(event)
     contacts = {row.pop("appeal_id"): row for row in records(
         await AppealContact.filter(appeal_id__in=ids).values(
@@ -60,6 +66,13 @@ async def _export(runtime: Runtime, user_id: int) -> list[dict[str, Any]]:
     return [{**row, "filed_on_behalf": row["channel"] == "operator",
              "contact": contacts.get(row["id"]), "history": events.get(row["id"], [])}
             for row in appeals]
+
+
+def _to_citizen(event: Mapping[str, Any]) -> bool:
+    """Whether an official's step is addressed to the applicant, its reason theirs to
+    read: an answer, a rejection, a request for clarification."""
+    return (event["action"] in (Action.ANSWER, Action.REQUEST_CLARIFICATION)
+            or event["to_status"] == AppealStatus.REJECTED)
 
 
 async def _actor_of(user_id: int) -> str:
@@ -76,10 +89,11 @@ async def _erase(erasure: Erasure) -> Outcome:
     renamed += await AppealContact.filter(appeal_id__in=ids).using_db(conn).update(
         name=erasure.pseudonym, **CLEARED)
     cutoff = erasure.now - timedelta(days=erasure.runtime.settings.retention_appeals_days)
-    expired = await _expired(conn, cutoff, applicant_id=erasure.user_id)
-    await _depersonalise(conn, expired, erasure.now)
-    outcome = Outcome(removed=len(expired), pseudonymised=renamed,
-                      kept=len(ids) - len(expired))
+    removed = 0
+    while expired := await _expired(conn, cutoff, applicant_id=erasure.user_id):
+        await _depersonalise(conn, expired, erasure.now)
+        removed += len(expired)
+    outcome = Outcome(removed=removed, pseudonymised=renamed, kept=len(ids) - removed)
     if outcome.kept:
         outcome.notes.append("appeals and answers kept for their retention period "
                              "(archival rules: 5 years), applicant pseudonymised")

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,13 @@ from tortoise.functions import Count, Sum
 from vmeste.platform.appeals.access import REGIONAL_READERS, STAFF, visible_appeals
 from vmeste.platform.appeals.lifecycle import CLOCK_RUNNING
 from vmeste.platform.appeals.models import Appeal, AppealStatus
+from vmeste.platform.appeals.statistics_public import check_public
+from vmeste.platform.appeals.statistics_scope import (
+    Period,
+    Scope,
+    period_end,
+    period_start,
+)
 from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
@@ -63,24 +70,6 @@ class Dimension(StrEnum):
     REGION = "region"
     ORGANIZATION = "organization"
     CATEGORY = "category"
-
-
-class Period(StrEnum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which appeals are counted: submitted from ``since`` to ``until`` (local days,
-    both included), under a territory, at a body, in a category (and its subtopics)."""
-
-    territory_code: str | None = None
-    organization_id: int | None = None
-    category_code: str | None = None
-    since: date | None = None
-    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -194,25 +183,6 @@ def _figures(row: Mapping[str, Any]) -> Figures:
                    ratings=tuple(int(row[f"rating_{r}"] or 0) for r in RATINGS))
 
 
-def period_start(day: date, period: Period) -> date:
-    """The first day of the day's week (Monday) or month, or the day itself."""
-    if period is Period.WEEK:
-        return day - timedelta(days=day.weekday())
-    if period is Period.MONTH:
-        return day.replace(day=1)
-    return day
-
-
-def period_end(start: date, period: Period) -> date:
-    """The last day of the period starting on ``start``."""
-    if period is Period.WEEK:
-        return start + timedelta(days=6)
-    if period is Period.MONTH:
-        following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return following - timedelta(days=1)
-    return start
-
-
 async def _condition(scope: Scope) -> Q:
     condition = Q()
     if scope.territory_code is not None:
@@ -231,6 +201,16 @@ async def _condition(scope: Scope) -> Q:
     if scope.until is not None:
         condition &= Q(received_on__lte=scope.until)
     return condition
+
+
+#: The most days of grouped rows one point of each period sums.
+_DAYS_IN = {None: 1, Period.DAY: 1, Period.WEEK: 7, Period.MONTH: 31}
+
+
+def _too_many(count: str) -> DomainError:
+    return DomainError.of("period", _("That is {count} points, more than {most}: choose a "
+                                      "longer period, a shorter range or no grouping",
+                                      count=count, most=MAX_POINTS), ErrorCode.INVALID)
 
 
 async def unsuppressed_for(principal: Principal, condition: Q) -> bool:
@@ -267,12 +247,20 @@ async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None
         raise DomainError.of("to", _("The end of a period cannot precede its start"),
                              ErrorCode.INVALID)
     condition = await _condition(scope)
+    public = published or not await unsuppressed_for(principal, condition)
+    if public:
+        await check_public(scope, period)
     column = _COLUMNS[by] if by is not None else None
     grouped = [c for c in (column, "received_on" if period else None) if c]
     query = Appeal.filter(condition).annotate(**_aggregates(now))
     if grouped:
         query = query.group_by(*grouped)
-    rows = await query.values(*grouped, *_aggregates(now))
+    # A point sums at most a period's days of rows, so more rows than that many points'
+    # days are too many points already: the rows past it are never loaded.
+    most_rows = MAX_POINTS * _DAYS_IN[period]
+    rows = await query.limit(most_rows + 1).values(*grouped, *_aggregates(now))
+    if len(rows) > most_rows:
+        raise _too_many(f"{most_rows // _DAYS_IN[period]}+")
     keys = await _keys(by, list({row[column] for row in rows})) if column else {}
     # Each point's figures, and the grouped column's values it sums (a region's many
     # territory paths), for its median's query.
@@ -286,11 +274,7 @@ async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None
         total, values = cells.get((key, start), (Figures(), frozenset()))
         cells[(key, start)] = (total + _figures(row), values | {row[column] if column else None})
     if len(cells) > MAX_POINTS:
-        raise DomainError.of("period", _("That is {count} points, more than {most}: choose a "
-                                         "longer period, a shorter range or no grouping",
-                                         count=len(cells), most=MAX_POINTS),
-                             ErrorCode.INVALID)
-    public = published or not await unsuppressed_for(principal, condition)
+        raise _too_many(str(len(cells)))
     hidden = (suppressed_cells({k: f.appeals for k, (f, _v) in cells.items()}, min_group_size)
               if public else frozenset())
     series: dict[str, list[Point]] = {}
@@ -303,8 +287,10 @@ async def statistics(principal: Principal, scope: Scope, *, by: Dimension | None
                 known = sorted(v for v in values if v is not None)
                 of_point &= (Q(**{f"{column}__in": known}) if known
                              else Q(**{f"{column}__isnull": True}))
-            if period and start is not None:
-                of_point &= Q(received_on__gte=start, received_on__lte=period_end(start, period))
+            if period:
+                # Appeals of no known day (received_on unset) are a point of their own.
+                of_point &= (Q(received_on__isnull=True) if start is None else
+                             Q(received_on__gte=start, received_on__lte=period_end(start, period)))
             figures = replace(total, median_answer_seconds=await median(
                 Appeal, of_point, ANSWER, total.answered))
         series.setdefault(key, []).append(Point(start, figures))

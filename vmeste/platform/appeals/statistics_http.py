@@ -20,7 +20,7 @@ import hashlib
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from vmeste.platform.appeals.statistics_chart import FIGURES, statistics_chart
@@ -59,10 +59,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
             found = await wanted.run(principal, now, settings.min_group_size)
         except DomainError as error:
             first = error.errors[0]
-            body = {"errors": [{"message": first.message, "extensions": {
-                "code": first.code.value, "field": first.field}}]}
-            return JSONResponse(body, status_code=404 if first.code is ErrorCode.NOT_FOUND
-                                else 400)
+            return json_error(404 if first.code is ErrorCode.NOT_FOUND else 400,
+                              first.code.value, first.message, field=first.field)
         names = await series_names(wanted.by, [s.key for s in found.series])
         if figure is None:
             content, media_type = statistics_csv(found, wanted, names), CSV

@@ -43,8 +43,11 @@ class HttpErrorCode(StrEnum):
 
 
 def json_error(status: int, code: str, message: str, media_type: str = APPLICATION_JSON,
-               **headers: str) -> JSONResponse:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+               field: str | None = None, **headers: str) -> JSONResponse:
+    """The GraphQL-shaped error body every HTTP route answers with (``field`` names the
+    parameter at fault, as a mutation's user error does)."""
+    extensions = {"code": code} if field is None else {"code": code, "field": field}
+    body = {"errors": [{"message": message, "extensions": extensions}]}
     return JSONResponse(body, status_code=status, headers=headers or None,
                         media_type=media_type)
 

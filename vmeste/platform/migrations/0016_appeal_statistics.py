@@ -2,8 +2,10 @@
 registration to it, whether it was late, and the local day of submission.
 
 Existing appeals get them from their history: the first ``answer`` event, the stored
-registration and due moments, the creation moment on the territory's clock. One UPDATE
-per appeal (a one-off; about a minute per million rows on PostgreSQL).
+registration and due moments, the creation moment on the territory's clock. PostgreSQL
+does it in one set-based UPDATE (it knows the time zones); SQLite has no time zones in
+SQL, so Python reads the appeals a batch of ids at a time and writes each batch at once,
+never holding the whole table in memory.
 """
 
 from datetime import datetime
@@ -16,30 +18,46 @@ from tortoise import fields
 FIRST_ANSWER = (
     "UPDATE appeal SET first_answered_at = (SELECT MIN(e.at) FROM appeal_event e "
     "WHERE e.appeal_id = appeal.id AND e.action = 'answer') WHERE answered_at IS NOT NULL")
+POSTGRES = (
+    "UPDATE appeal AS a SET received_on = (a.created_at AT TIME ZONE t.timezone)::date, "
+    "answer_seconds = CASE WHEN a.first_answered_at IS NULL OR a.registered_at IS NULL "
+    "THEN NULL ELSE GREATEST(FLOOR(EXTRACT(EPOCH FROM a.first_answered_at - a.registered_at"
+    "))::integer, 0) END, answered_late = a.first_answered_at > a.due_at "
+    "FROM territory AS t WHERE t.id = a.territory_id")
+#: Appeals per batch on SQLite.
+BATCH = 1000
 ROWS = ("SELECT a.id, a.created_at, a.registered_at, a.due_at, a.first_answered_at, "
-        "t.timezone FROM appeal a JOIN territory t ON t.id = a.territory_id")
+        "t.timezone FROM appeal a JOIN territory t ON t.id = a.territory_id "
+        f"WHERE a.id > ? ORDER BY a.id LIMIT {BATCH}")
+UPDATE = "UPDATE appeal SET received_on = ?, answer_seconds = ?, answered_late = ? WHERE id = ?"
 
 
 def _moment(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _values(row) -> list:
+    created, registered = _moment(row["created_at"]), _moment(row["registered_at"])
+    due, answered = _moment(row["due_at"]), _moment(row["first_answered_at"])
+    seconds = late = None
+    if answered is not None and registered is not None:
+        seconds = max(int((answered - registered).total_seconds()), 0)
+    if answered is not None and due is not None:
+        late = answered > due
+    return [created.astimezone(ZoneInfo(row["timezone"])).date().isoformat(), seconds, late,
+            row["id"]]
+
+
 async def _backfill(apps, schema_editor) -> None:
     client = schema_editor.client
     await client.execute_script(FIRST_ANSWER)
-    marks = ("$1", "$2", "$3", "$4") if schema_editor.DIALECT == "postgres" else ("?",) * 4
-    update = (f"UPDATE appeal SET received_on = {marks[0]}, answer_seconds = {marks[1]}, "
-              f"answered_late = {marks[2]} WHERE id = {marks[3]}")
-    for row in await client.execute_query_dict(ROWS):
-        created, registered = _moment(row["created_at"]), _moment(row["registered_at"])
-        due, answered = _moment(row["due_at"]), _moment(row["first_answered_at"])
-        seconds = late = None
-        if answered is not None and registered is not None:
-            seconds = max(int((answered - registered).total_seconds()), 0)
-        if answered is not None and due is not None:
-            late = answered > due
-        await client.execute_query(update, [
-            created.astimezone(ZoneInfo(row["timezone"])).date(), seconds, late, row["id"]])
+    if schema_editor.DIALECT == "postgres":
+        await client.execute_script(POSTGRES)
+        return
+    last = 0
+    while rows := await client.execute_query_dict(ROWS, [last]):
+        await client.execute_many(UPDATE, [_values(row) for row in rows])
+        last = rows[-1]["id"]
 
 
 class AddAppealColumn(ops.AddField):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -69,7 +69,8 @@ async def request_erasure(runtime: Runtime, principal: Principal, confirm: bool
     return row
 
 
-async def cancel_erasure(principal: Principal, request_id: int) -> ErasureRequest:
+async def cancel_erasure(runtime: Runtime, principal: Principal, request_id: int
+                         ) -> ErasureRequest:
     row = await requests_of(principal).filter(id=request_id).first()
     if row is None:
         raise DomainError.of("id", _("Erasure request not found"), ErrorCode.NOT_FOUND)
@@ -77,7 +78,7 @@ async def cancel_erasure(principal: Principal, request_id: int) -> ErasureReques
         raise DomainError.of(None, _("Only a scheduled erasure can be canceled"),
                              ErrorCode.ILLEGAL_TRANSITION)
     async with in_transaction() as conn:
-        await _move(conn, row, status=ErasureStatus.CANCELED, canceled_at=datetime.now(UTC))
+        await _move(conn, row, status=ErasureStatus.CANCELED, canceled_at=runtime.clock())
         await record(actor=principal.actor, action="privacy.erasure.cancel",
                      object_type="erasure_request", object_id=row.id,
                      before={"status": ErasureStatus.SCHEDULED.value},
@@ -95,14 +96,15 @@ async def execute(runtime: Runtime, request_id: int) -> str:
     if row.execute_after > now:
         return "early"
     declarations = personal_data_of(runtime.components)
-    holds = [h for d in declarations if d.hold is not None
-             if (h := await d.hold(row.user_id, now)) is not None and h > now]
-    if holds:
-        async with in_transaction() as conn:
-            await _move(conn, row, execute_after=max(holds))
-        return "held"
-    user = await User.get(id=row.user_id)
     async with in_transaction() as conn:
+        # The account's row locked, and the holds read under it: a vote or a submission
+        # committed since the request was read is seen here, not erased half-way.
+        user = await User.filter(id=row.user_id).select_for_update().using_db(conn).get()
+        holds = [h for d in declarations if d.hold is not None
+                 if (h := await d.hold(row.user_id, now)) is not None and h > now]
+        if holds:
+            await _move(conn, row, execute_after=max(holds))
+            return "held"
         erasure = Erasure(user_id=user.id, actor=f"{user.issuer}:{user.subject}",
                           pseudonym=f"erased-{secrets.token_hex(8)}", now=now,
                           runtime=runtime, conn=conn)

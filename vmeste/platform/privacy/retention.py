@@ -2,8 +2,10 @@
 ``VMESTE_RETENTION_SWEEP_HOURS``, as a deadline kind the watchdog runs.
 
 Its moment is one row (``retention_sweep``, made by the migration), so any number of
-schedulers sweep once: the row's ``next_run_at`` is moved on under a compare-and-set
-before the steps run.
+schedulers sweep once: the row's ``next_run_at`` is moved a short lease ahead under a
+compare-and-set before the steps run, and a sweep period ahead only once they have
+succeeded. Each step runs a bounded number of batches
+(:data:`vmeste.platform.personal_data.MAX_BATCHES`); a backlog goes on next time.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from vmeste.platform.runtime import Runtime
 
 SWEEP_ID = 1
+#: How long a claimed sweep holds the row: one that failed is tried again after it,
+#: not a whole sweep period later.
+LEASE = timedelta(hours=1)
 
 
 async def sweep_retention(runtime: Runtime, now: datetime) -> dict[str, Any]:
@@ -52,11 +57,12 @@ class RetentionKind(OwnRows):
 
     async def step(self, runtime: Runtime, row: RetentionSweep, now: datetime
                    ) -> Sequence[str]:
-        following = now + timedelta(hours=runtime.settings.retention_sweep_hours)
         claimed = await RetentionSweep.filter(id=row.id, next_run_at__lte=now).update(
-            next_run_at=following)
+            next_run_at=now + LEASE)
         if not claimed:
             raise DomainError.of(None, "another scheduler swept", ErrorCode.CONFLICT)
         outcome = await sweep_retention(runtime, now)
-        await RetentionSweep.filter(id=row.id).update(last_run_at=now, last_outcome=outcome)
+        following = now + timedelta(hours=runtime.settings.retention_sweep_hours)
+        await RetentionSweep.filter(id=row.id).update(last_run_at=now, last_outcome=outcome,
+                                                      next_run_at=following)
         return ["swept"]

@@ -56,7 +56,8 @@ class PrivacyMutation:
         async def call() -> object:
             pk = global_pk(id, "ErasureRequest", field="id",
                            message=_("This is not an erasure request's id"))
-            return await erasure.cancel_erasure(info.context.principal, pk)
+            return await erasure.cancel_erasure(info.context.runtime, info.context.principal,
+                                                 pk)
 
         row, errors = await run_mutation(call())
         return ErasureRequestPayload(
