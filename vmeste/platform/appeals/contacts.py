@@ -33,6 +33,7 @@ from vmeste.platform.errors import DomainError, ErrorCode, FieldError
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.models import User
 from vmeste.platform.identity.principal import Principal
+from vmeste.platform.reference.services import EMAIL
 
 #: The issuer of applicants known only by the details they gave an operator.
 CONTACT_ISSUER = "contact:operator"
@@ -42,7 +43,6 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 #: At most 32 characters, the user table's phone column.
 _PHONE = re.compile(r"^\+?[0-9(][0-9 ()\-]{4,30}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def checked(details: ContactDetails) -> ContactDetails:
         errors.append(FieldError("contact.phone", _("A phone number has digits, and may have "
                                                     "+, spaces, dashes and brackets"),
                                  ErrorCode.INVALID))
-    if email and (len(email) > EMAIL_MAX or not _EMAIL.match(email)):
+    if email and (len(email) > EMAIL_MAX or not EMAIL.fullmatch(email)):
         errors.append(FieldError("contact.email", _("This is not an e-mail address"),
                                  ErrorCode.INVALID))
     needed = {ContactMode.LETTER: ("postalAddress", postal),

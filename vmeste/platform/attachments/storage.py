@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from vmeste.platform.policies.models import RegionPolicy
 from vmeste.platform.policies.services import PolicyResolver, kind_of
-from vmeste.platform.reference.models import Territory
+from vmeste.platform.reference.models import root_code
 from vmeste.platform.settings import Settings
 from vmeste.platform.strategies import Mode, StrategyKind
 
@@ -71,10 +71,9 @@ class Storages:
 
     async def for_upload(self) -> tuple[str, ObjectStore]:
         """The name and store new files go to."""
-        root = await Territory.filter(parent_id__isnull=True).order_by("id").values_list(
-            "code", flat=True)
+        root = await root_code()
         if root:
-            for strategy, spec in await self.resolver.chain(root[0], STORAGE):
+            for strategy, spec in await self.resolver.chain(root, STORAGE):
                 if strategy.decided_at and spec.handler is not None:
                     return strategy.plugin, self._built(strategy.plugin, strategy.settings)
         name = self.settings.attachment_storage

@@ -32,7 +32,7 @@ from vmeste.platform.errors import DomainError, ErrorCode
 from vmeste.platform.i18n import _
 from vmeste.platform.identity.principal import Principal
 from vmeste.platform.policies.services import PolicyResolver
-from vmeste.platform.reference.models import Territory
+from vmeste.platform.reference.models import root_code
 from vmeste.platform.settings import Settings
 
 NAME_MAX = 255
@@ -140,11 +140,10 @@ class AttachmentServices:
     async def _scanned(self, data: bytes) -> tuple[ScanState, list[str]]:
         """Every active scanner's look at the original bytes; refused when one finds
         something or cannot tell."""
-        root = await Territory.filter(parent_id__isnull=True).order_by("id").values_list(
-            "code", flat=True)
+        root = await root_code()
         if not root:
             return ScanState.NOT_SCANNED, []
-        scanners = await self.resolver.chain(root[0], SCAN)
+        scanners = await self.resolver.chain(root, SCAN)
         for strategy, spec in scanners:
             assert spec.handler is not None
             try:

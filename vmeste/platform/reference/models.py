@@ -84,6 +84,14 @@ class Territory(Model):
 
 
 
+async def root_code() -> str | None:
+    """The code of the tree's root (the country), where installation-wide policies sit;
+    None before reference data is loaded."""
+    found = await Territory.filter(parent_id__isnull=True).order_by("id").limit(1).values_list(
+        "code", flat=True)
+    return found[0] if found else None
+
+
 async def region_codes(paths: Iterable[str]) -> dict[str, str]:
     """Each territory path → the code of the region on it ("" above the regions), for
     statistics by region."""
