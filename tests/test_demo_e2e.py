@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,32 +37,46 @@ def mailbox():
         yield box, port
 
 
+def _ready(process: subprocess.Popen[str], base: str, log: Path) -> bool:
+    """Waits for the demo to answer; False when it lost its port to another server."""
+    # About 45 s on a quiet 2-core machine (migrations, the demo of every component);
+    # beside the rest of the suite on both cores, more than twice that.
+    deadline = time.monotonic() + 200
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            text = log.read_text()
+            assert "address already in use" in text, text
+            return False
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    pytest.fail("demo did not become ready:\n" + log.read_text())
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory, mailbox):
     """One demo server for the worker: starting it loads the whole demo data set."""
     tmp_path = tmp_path_factory.mktemp("demo")
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMESTE_")}
     env["VMESTE_SMTP_URL"] = f"smtp://127.0.0.1:{mailbox[1]}"
     log = (tmp_path / "demo.log").open("w+")
-    process = subprocess.Popen([sys.executable, "-m", "vmeste", "demo", "--port", str(port)],
-                               cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               text=True)
-    base = f"http://127.0.0.1:{port}"
+    # The port is free when chosen but bound only once the demo is loaded; another test's
+    # server may take it meanwhile, so a lost port is chosen again (the data stays loaded).
+    for _attempt in range(3):
+        port = free_port()
+        process = subprocess.Popen([sys.executable, "-m", "vmeste", "demo", "--port",
+                                    str(port)], cwd=tmp_path, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, text=True)
+        base = f"http://127.0.0.1:{port}"
+        if _ready(process, base, tmp_path / "demo.log"):
+            break
+    else:
+        pytest.fail("demo lost its port three times:\n" + (tmp_path / "demo.log").read_text())
     try:
-        # About 45 s on a quiet 2-core machine (migrations, the demo of every component);
-        # beside the rest of the suite on both cores, more than twice that.
-        deadline = time.monotonic() + 200
-        while time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "demo.log").read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("demo did not become ready:\n" + (tmp_path / "demo.log").read_text())
         output = (tmp_path / "demo.log").read_text()
         yield base, dict(re.findall(r"^  (\w+): (ey[\w.-]+)$", output, re.M))
     finally:
